@@ -18,7 +18,7 @@ struct PortConfig {
 struct LcoreConfig {
   unsigned main = 0;                   // EAL main lcore; also runs the exporter unless `exporter` is set
   std::vector<unsigned> rx{1};         // one RX lcore per entry; queues are spread over them
-  std::vector<unsigned> workers{1};    // one flow shard per entry (an lcore may be both RX and worker only
+  std::vector<unsigned> workers{2};    // one flow shard per entry (an lcore may be both RX and worker only
                                        // when shared_cpus is true)
   int exporter = -1;                   // -1: the exporter runs on the main lcore
   bool shared_cpus = false;            // true: idle lcores yield the CPU (machines with fewer CPUs than lcores)
@@ -38,6 +38,9 @@ struct FlowConfig {
   uint32_t max_flows_per_worker = 262144;   // pre-sized; when full the least recently active flow is evicted
   uint32_t tcp_idle_timeout_s = 300;        // Zeek tcp_inactivity_timeout
   uint32_t tcp_linger_s = 5;                // after FIN/RST on both sides (Zeek tcp_close_delay)
+  uint32_t tcp_attempt_timeout_s = 5;       // SYN with no answer yet (Zeek tcp_attempt_delay)
+  uint32_t tcp_handshake_timeout_s = 60;    // before either side is established (Zeek uses
+                                            // udp_inactivity_timeout until the handshake is done)
   uint32_t udp_idle_timeout_s = 60;         // Zeek udp_inactivity_timeout
   uint32_t icmp_idle_timeout_s = 60;
   uint32_t other_idle_timeout_s = 60;
@@ -49,6 +52,7 @@ struct OutputConfig {
   std::string dir = "/var/log/spanwatch";
   std::string file = "flows.json";
   uint32_t stats_interval_s = 10;           // periodic stats line and stats.json
+  uint32_t rotate_mb = 0;                   // rename `file` to flows-<UTC time>-<n>.json at this size; 0 = never
 };
 
 struct ObserverConfig {

@@ -13,6 +13,7 @@ namespace spanwatch::lib {
 enum class LinkType : uint16_t {
   kNull = 0,         // BSD loopback: 4-byte host-order address family
   kEthernet = 1,
+  kPpp = 9,          // PPP: optional FF 03 address/control, then the PPP protocol (pcaps of PPP links)
   kRaw = 101,        // raw IPv4/IPv6, version from the first nibble
   kLoop = 108,       // OpenBSD loopback: 4-byte network-order address family
   kLinuxSll = 113,

@@ -3,6 +3,7 @@
 // lives inside the flow entry; no allocation. Rules: ../shared/reference/zeek-conn-state.md.
 #pragma once
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "lib/tcp/conn_state.hpp"
@@ -21,9 +22,16 @@ struct TcpSegment {
 enum class TcpVerdict : uint8_t {
   kContinue,        // packet belongs to this connection
   kFlipRoles,       // packet belongs to it, and Zeek now swaps originator and responder: the caller swaps
-                    // its per-direction counters and endpoints (the machine has already flipped itself)
+                    // its per-direction counters and endpoints (the machine has already flipped itself).
+                    // The packet was processed as travelling in other(dir): relative to the NEW originator.
   kNewConnection,   // the packet starts a new connection on the same 5-tuple (port reuse after close):
-                    // the caller ends this flow, then creates a fresh one for the packet
+                    // the caller ends this flow, then creates a fresh one for the packet. The machine is
+                    // left untouched by that packet.
+};
+
+// Zeek's endpoint states (init-bare.zeek TCP_INACTIVE .. TCP_RESET), for callers that time flows out.
+enum class TcpEndpointState : uint8_t {
+  kInactive, kSynSent, kSynAckSent, kPartial, kEstablished, kClosed, kReset
 };
 
 class TcpStateMachine {
@@ -32,9 +40,16 @@ class TcpStateMachine {
 
   // Zeek's decision for the first packet of a connection: true when its sender should be the responder
   // (no pure SYN and the source port is a likely server port, see TCP.cc WantConnection/flip logic).
+  // Zeek also refuses to flip when the destination is a broadcast address (IPBasedAnalyzer::NewConn);
+  // that check is the caller's, which has the addresses.
   static bool first_packet_from_responder(const TcpSegment& first, uint16_t src_port, uint16_t dst_port) noexcept;
 
-  // Feeds one packet travelling in direction `dir` (relative to the current originator).
+  // Whether a TCP port is in the built-in copy of Zeek's likely_server_ports.
+  static bool is_likely_server_port(uint16_t port) noexcept;
+
+  // Feeds one packet travelling in direction `dir` (relative to the current originator). The first
+  // packet of a connection must be the one that created it: Dir::kResp there means the caller flipped
+  // the roles at creation (first_packet_from_responder), which Zeek records as a leading '^'.
   TcpVerdict on_packet(Dir dir, const TcpSegment& seg) noexcept;
 
   ConnState conn_state() const noexcept;
@@ -43,24 +58,49 @@ class TcpStateMachine {
   unsigned history_len() const noexcept { return history_len_; }
 
   // True once the connection is closed or reset on both sides in a way after which Zeek lingers
-  // (used to pick the short linger timeout).
+  // (used to pick the short linger timeout): both sides closed/reset, or one side reset.
   bool is_closed() const noexcept;
 
+  // Zeek's TCPSessionAdapter::AttemptTimer condition: the originator sent a SYN (or SYN-ACK) and the
+  // responder has sent nothing. Zeek drops such a connection tcp_attempt_delay (5 s) after the SYN.
+  bool is_attempt() const noexcept;
+
+  TcpEndpointState endpoint_state(Dir d) const noexcept { return TcpEndpointState(ep_[size_t(d)].state); }
+  // Zeek's TCP_Endpoint::did_close: this side's FIN or RST has been reported (TCPSessionAdapter::IsClosed).
+  bool did_close(Dir d) const noexcept { return (ep_[size_t(d)].bits & kDidClose) != 0; }
+  // Zeek's TCP_Endpoint::Size(): payload bytes from sequence numbers (conn.log orig_bytes/resp_bytes),
+  // modulo 2^32 (we do not count sequence wraps).
+  uint64_t payload_size(Dir d) const noexcept;
+
  private:
-  // Implementation-defined per-endpoint state; keep the whole object small (target <= 64 bytes).
+  // One side of the connection; it moves when roles flip. hist_seen is swapped back to stay with the
+  // role (Zeek's Connection::hist_seen is not flipped), except in the SYN-ACK-first flip, which rewrites
+  // the history letters too.
   struct Endpoint {
-    uint8_t state = 0;          // Zeek TCP_INACTIVE..TCP_RESET
-    uint8_t hist_seen = 0;      // letters already recorded once-per-direction
-    uint8_t flags_seen = 0;
-    uint8_t pad = 0;
-    uint32_t start_seq = 0;     // for relative seq (S/H/F/R repeat rules)
-    uint32_t last_syn_seq = 0, last_fin_seq = 0, last_rst_seq = 0;
-    uint32_t scaled_counts = 0; // logarithmic letter counters packed (C/G/T/W), implementation-defined
+    uint8_t state = 0;          // TcpEndpointState
+    uint8_t prev_state = 0;     // TCP_Endpoint::prev_state
+    uint8_t hist_seen = 0;      // once-per-direction letters recorded (Zeek HIST_* bits of this role)
+    uint8_t bits = 0;           // kDidClose | kFinSeen
+    uint32_t start_seq = 0;     // TCP_Endpoint start/last/ack seq (relative seq, Size(), retransmissions)
+    uint32_t last_seq = 0;
+    uint32_t ack_seq = 0;
+    uint32_t hist_last_syn = 0, hist_last_fin = 0, hist_last_rst = 0;  // S/H, F, R repeat rules
+    uint32_t rxmt_cnt = 0, win0_cnt = 0, gap_cnt = 0;                  // T, W, G (logarithmic letters)
   };
-  std::array<Endpoint, 2> ep_{};
+  static constexpr uint8_t kDidClose = 0x01;
+  static constexpr uint8_t kFinSeen = 0x02;
+
+  void process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict) noexcept;
+  bool is_reuse(const TcpSegment& seg) const noexcept;
+  void flip_roles() noexcept;
+  void add_history(char c) noexcept;
+  bool check_history(Dir dir, uint8_t mask, char code) noexcept;
+  void scaled_history(Dir dir, uint32_t& counter, char code) noexcept;
+
+  std::array<Endpoint, 2> ep_{};  // [Dir::kOrig], [Dir::kResp]
   std::array<char, kMaxHistory + 1> history_{};
   uint8_t history_len_ = 0;
-  uint8_t flags_ = 0;           // implementation-defined bits (e.g. started with SYN-ACK)
+  uint8_t flags_ = 0;             // kStarted: a packet has been seen
 };
 
 // UDP and other transports, as Zeek decides them at removal: UDP SF/S0/SHR/OTH by which sides sent.

@@ -1,0 +1,423 @@
+// Tests for the config loader and validate(): defaults, the shipped conf/spanwatch.yaml, and one test per
+// error kind checking that the message names the key (and that several errors come out together).
+#include "lib/config/config_loader.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace spanwatch::lib {
+namespace {
+
+namespace fs = std::filesystem;
+
+// conf/spanwatch.yaml: $SPANWATCH_SOURCE_ROOT, else found by walking up from this source file, the test
+// binary (build dirs sit inside the checkout) and the working directory.
+fs::path find_default_config() {
+  std::error_code ec;
+  if (const char* root = std::getenv("SPANWATCH_SOURCE_ROOT")) return fs::path(root) / "conf/spanwatch.yaml";
+  for (fs::path p : {fs::absolute(__FILE__, ec).parent_path(),
+                     fs::read_symlink("/proc/self/exe", ec).parent_path(), fs::current_path(ec)}) {
+    for (; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+      if (fs::exists(p / "conf/spanwatch.yaml", ec) && fs::exists(p / "lib/config", ec))
+        return p / "conf/spanwatch.yaml";
+    }
+  }
+  return {};
+}
+
+// The errors of a load that must fail.
+std::vector<ConfigError> load_errors(const std::string& yaml) {
+  try {
+    load_config_string(yaml);
+  } catch (const ConfigException& e) {
+    return e.errors();
+  }
+  ADD_FAILURE() << "expected a ConfigException for:\n" << yaml;
+  return {};
+}
+
+const ConfigError* find_key(const std::vector<ConfigError>& errs, const std::string& key) {
+  for (const auto& e : errs) {
+    if (e.key == key) return &e;
+  }
+  return nullptr;
+}
+
+std::string dump(const std::vector<ConfigError>& errs) {
+  std::string s;
+  for (const auto& e : errs) s += e.key + ": " + e.message + "\n";
+  return s;
+}
+
+// Expects an error at `key` whose message contains every fragment.
+void expect_error(const std::vector<ConfigError>& errs, const std::string& key,
+                  std::initializer_list<std::string_view> fragments) {
+  const ConfigError* e = find_key(errs, key);
+  ASSERT_NE(e, nullptr) << "no error for " << key << "; got:\n" << dump(errs);
+  for (std::string_view f : fragments)
+    EXPECT_NE(e->message.find(f), std::string::npos) << key << ": " << e->message;
+}
+
+PortConfig port(std::string device, uint16_t rx_queues = 1, uint16_t rx_desc = 1024) {
+  PortConfig p;
+  p.device = std::move(device);
+  p.rx_queues = rx_queues;
+  p.rx_desc = rx_desc;
+  return p;
+}
+
+// A config that passes validate(): one port, lcores 0 / 1 / 2.
+SpanwatchConfig valid_config() {
+  SpanwatchConfig c;
+  c.ports.push_back(port("0000:3b:00.0"));
+  c.lcores.rx = {1};
+  c.lcores.workers = {2};
+  return c;
+}
+
+TEST(ConfigLoader, EmptyDocumentGivesDefaults) {
+  const SpanwatchConfig c = load_config_string("");
+  const SpanwatchConfig d;
+  EXPECT_TRUE(c.ports.empty());
+  EXPECT_EQ(c.lcores.main, d.lcores.main);
+  EXPECT_EQ(c.lcores.rx, d.lcores.rx);
+  EXPECT_EQ(c.lcores.workers, d.lcores.workers);
+  EXPECT_EQ(c.lcores.exporter, -1);
+  EXPECT_EQ(c.memory.rx_ring_size, 4096u);
+  EXPECT_EQ(c.flows.tcp_idle_timeout_s, 300u);
+  EXPECT_EQ(c.output.dir, "/var/log/spanwatch");
+  EXPECT_EQ(c.log_level, "warning");
+
+  // Present but empty sections and null values also keep the defaults.
+  const SpanwatchConfig e = load_config_string("lcores:\nmemory: {}\nflows:\n  tcp_idle_timeout_s:\n");
+  EXPECT_EQ(e.flows.tcp_idle_timeout_s, 300u);
+  EXPECT_EQ(e.lcores.rx, d.lcores.rx);
+}
+
+TEST(ConfigLoader, DefaultsPassValidationOnceAPortAndLcoresAreSet) {
+  EXPECT_TRUE(validate(valid_config()).empty()) << dump(validate(valid_config()));
+  // The bare defaults need a port; everything else about them is explained by the error list.
+  expect_error(validate(SpanwatchConfig{}), "ports", {"no port", "--pcap"});
+}
+
+TEST(ConfigLoader, ShippedConfigParsesAndValidates) {
+  const fs::path path = find_default_config();
+  ASSERT_FALSE(path.empty()) << "conf/spanwatch.yaml not found; set SPANWATCH_SOURCE_ROOT";
+  const SpanwatchConfig c = load_config_file(path.string());
+  ASSERT_EQ(c.ports.size(), 1u);
+  EXPECT_EQ(c.ports[0].device, "0000:3b:00.0");
+  EXPECT_EQ(c.ports[0].name, "span0");
+  EXPECT_EQ(c.ports[0].rx_queues, 1u);
+  EXPECT_EQ(c.ports[0].rx_desc, 4096u);
+  EXPECT_EQ(c.ports[0].link_type, "ethernet");
+  EXPECT_EQ(c.lcores.main, 0u);
+  EXPECT_EQ(c.lcores.rx, std::vector<unsigned>({1}));
+  EXPECT_EQ(c.lcores.workers, std::vector<unsigned>({2, 3}));
+  EXPECT_EQ(c.lcores.exporter, -1);
+  EXPECT_FALSE(c.lcores.shared_cpus);
+  EXPECT_EQ(c.lcores.cpu_map, "");
+  // Everything else is the struct default: the file documents the defaults.
+  const SpanwatchConfig d;
+  EXPECT_EQ(c.memory.hugepages, d.memory.hugepages);
+  EXPECT_EQ(c.memory.memory_mb, d.memory.memory_mb);
+  EXPECT_EQ(c.memory.mbufs, d.memory.mbufs);
+  EXPECT_EQ(c.memory.mbuf_cache, d.memory.mbuf_cache);
+  EXPECT_EQ(c.memory.rx_ring_size, d.memory.rx_ring_size);
+  EXPECT_EQ(c.memory.export_ring_size, d.memory.export_ring_size);
+  EXPECT_EQ(c.flows.max_flows_per_worker, d.flows.max_flows_per_worker);
+  EXPECT_EQ(c.flows.tcp_idle_timeout_s, d.flows.tcp_idle_timeout_s);
+  EXPECT_EQ(c.flows.tcp_linger_s, d.flows.tcp_linger_s);
+  EXPECT_EQ(c.flows.tcp_attempt_timeout_s, d.flows.tcp_attempt_timeout_s);
+  EXPECT_EQ(c.flows.tcp_handshake_timeout_s, d.flows.tcp_handshake_timeout_s);
+  EXPECT_EQ(c.flows.udp_idle_timeout_s, d.flows.udp_idle_timeout_s);
+  EXPECT_EQ(c.flows.icmp_idle_timeout_s, d.flows.icmp_idle_timeout_s);
+  EXPECT_EQ(c.flows.other_idle_timeout_s, d.flows.other_idle_timeout_s);
+  EXPECT_EQ(c.flows.active_timeout_s, d.flows.active_timeout_s);
+  EXPECT_EQ(c.flows.fragment_timeout_s, d.flows.fragment_timeout_s);
+  EXPECT_EQ(c.output.dir, d.output.dir);
+  EXPECT_EQ(c.output.file, d.output.file);
+  EXPECT_EQ(c.output.stats_interval_s, d.output.stats_interval_s);
+  EXPECT_EQ(c.output.rotate_mb, d.output.rotate_mb);
+  EXPECT_EQ(c.observer.name, d.observer.name);
+  EXPECT_EQ(c.eal_args, d.eal_args);
+  EXPECT_EQ(c.log_level, d.log_level);
+  EXPECT_TRUE(validate(c).empty()) << dump(validate(c));
+}
+
+TEST(ConfigLoader, ReadsEveryKey) {
+  const SpanwatchConfig c = load_config_string(R"(
+ports:
+  - {device: "net_pcap0,rx_pcap=a.pcap", name: p0, rx_queues: 2, rx_desc: 512, link_type: raw}
+  - device: 0000:3b:00.1
+lcores: {main: 4, rx: 5, workers: [6, 7], exporter: 8, shared_cpus: yes, cpu_map: "0@0"}
+memory: {hugepages: false, memory_mb: 256, mbufs: 0x2000, mbuf_cache: 128, rx_ring_size: 1024, export_ring_size: 2048}
+flows: {max_flows_per_worker: 4096, tcp_idle_timeout_s: 10, tcp_linger_s: 1, udp_idle_timeout_s: 11,
+        icmp_idle_timeout_s: 12, other_idle_timeout_s: 13, active_timeout_s: 14, fragment_timeout_s: 15}
+output: {dir: /tmp/x, file: f.json, stats_interval_s: 2, rotate_mb: 100}
+observer: {name: lab}
+eal_args: [--file-prefix=t, "--no-pci"]
+log_level: debug
+)");
+  ASSERT_EQ(c.ports.size(), 2u);
+  EXPECT_EQ(c.ports[0].device, "net_pcap0,rx_pcap=a.pcap");
+  EXPECT_EQ(c.ports[0].name, "p0");
+  EXPECT_EQ(c.ports[0].rx_queues, 2u);
+  EXPECT_EQ(c.ports[0].rx_desc, 512u);
+  EXPECT_EQ(c.ports[0].link_type, "raw");
+  EXPECT_EQ(c.ports[1].device, "0000:3b:00.1");
+  EXPECT_EQ(c.ports[1].rx_desc, 1024u);  // default
+  EXPECT_EQ(c.lcores.main, 4u);
+  EXPECT_EQ(c.lcores.rx, std::vector<unsigned>({5}));  // a scalar is a one-element list
+  EXPECT_EQ(c.lcores.workers, std::vector<unsigned>({6, 7}));
+  EXPECT_EQ(c.lcores.exporter, 8);
+  EXPECT_TRUE(c.lcores.shared_cpus);
+  EXPECT_EQ(c.lcores.cpu_map, "0@0");
+  EXPECT_FALSE(c.memory.hugepages);
+  EXPECT_EQ(c.memory.memory_mb, 256u);
+  EXPECT_EQ(c.memory.mbufs, 0x2000u);
+  EXPECT_EQ(c.memory.mbuf_cache, 128u);
+  EXPECT_EQ(c.memory.rx_ring_size, 1024u);
+  EXPECT_EQ(c.memory.export_ring_size, 2048u);
+  EXPECT_EQ(c.flows.max_flows_per_worker, 4096u);
+  EXPECT_EQ(c.flows.tcp_idle_timeout_s, 10u);
+  EXPECT_EQ(c.flows.tcp_linger_s, 1u);
+  EXPECT_EQ(c.flows.udp_idle_timeout_s, 11u);
+  EXPECT_EQ(c.flows.icmp_idle_timeout_s, 12u);
+  EXPECT_EQ(c.flows.other_idle_timeout_s, 13u);
+  EXPECT_EQ(c.flows.active_timeout_s, 14u);
+  EXPECT_EQ(c.flows.fragment_timeout_s, 15u);
+  EXPECT_EQ(c.output.dir, "/tmp/x");
+  EXPECT_EQ(c.output.file, "f.json");
+  EXPECT_EQ(c.output.stats_interval_s, 2u);
+  EXPECT_EQ(c.output.rotate_mb, 100u);
+  EXPECT_EQ(c.observer.name, "lab");
+  EXPECT_EQ(c.eal_args, std::vector<std::string>({"--file-prefix=t", "--no-pci"}));
+  EXPECT_EQ(c.log_level, "debug");
+}
+
+TEST(ConfigLoader, UnknownKeysNameThePathAndSuggest) {
+  const auto errs = load_errors(R"(
+flows:
+  idel_timeout_s: 5
+  tcp_idel_timeout_s: 5
+ports:
+  - device: x
+    rx_queeus: 2
+bogus: 1
+)");
+  expect_error(errs, "flows.idel_timeout_s",
+               {"unknown key", "did you mean", "tcp_idle_timeout_s", "udp_idle_timeout_s", "line 3"});
+  expect_error(errs, "flows.tcp_idel_timeout_s", {"unknown key", "did you mean tcp_idle_timeout_s?"});
+  expect_error(errs, "ports[0].rx_queeus", {"unknown key", "did you mean rx_queues?"});
+  const ConfigError* bogus = find_key(errs, "bogus");
+  ASSERT_NE(bogus, nullptr);
+  EXPECT_EQ(bogus->message.find("did you mean"), std::string::npos) << "nothing is close to 'bogus'";
+  EXPECT_EQ(errs.size(), 4u) << dump(errs);
+}
+
+TEST(ConfigLoader, WrongTypesQuoteTheValue) {
+  const auto errs = load_errors(R"(
+flows:
+  tcp_idle_timeout_s: five minutes
+  udp_idle_timeout_s: 1.5
+lcores:
+  shared_cpus: maybe
+  rx: {a: 1}
+  workers: [2, x]
+  exporter: none
+ports: {device: x}
+observer:
+  name: [a, b]
+memory: 7
+)");
+  expect_error(errs, "flows.tcp_idle_timeout_s", {"expected an unsigned integer", "\"five minutes\""});
+  expect_error(errs, "flows.udp_idle_timeout_s", {"\"1.5\""});
+  expect_error(errs, "lcores.shared_cpus", {"true or false", "\"maybe\""});
+  expect_error(errs, "lcores.rx", {"expected a list", "map"});
+  expect_error(errs, "lcores.workers[1]", {"\"x\""});
+  expect_error(errs, "lcores.exporter", {"expected an integer", "\"none\""});
+  expect_error(errs, "ports", {"expected a list of ports"});
+  expect_error(errs, "observer.name", {"expected a string", "list"});
+  expect_error(errs, "memory", {"expected a map", "\"7\""});
+}
+
+TEST(ConfigLoader, NegativeAndOutOfRangeNumbers) {
+  const auto errs = load_errors(R"(
+flows: {tcp_idle_timeout_s: -5, max_flows_per_worker: 99999999999999999999}
+ports: [{device: x, rx_desc: 70000}]
+lcores: {main: -1, exporter: -2}
+)");
+  expect_error(errs, "flows.tcp_idle_timeout_s", {"-5 is negative"});
+  expect_error(errs, "flows.max_flows_per_worker", {"99999999999999999999", "out of range", "4294967295"});
+  expect_error(errs, "ports[0].rx_desc", {"70000", "out of range", "65535"});
+  expect_error(errs, "lcores.main", {"-1 is negative"});
+  expect_error(errs, "lcores.exporter", {"-2", "minimum -1"});
+}
+
+TEST(ConfigLoader, YamlSyntaxErrorHasLineAndColumn) {
+  const auto errs = load_errors("flows:\n  tcp_idle_timeout_s: 5\n bad: [1, 2\n");
+  ASSERT_EQ(errs.size(), 1u) << dump(errs);
+  EXPECT_EQ(errs[0].key.rfind("<string>:", 0), 0u) << errs[0].key;
+  EXPECT_NE(errs[0].message.find("YAML syntax error"), std::string::npos) << errs[0].message;
+  // FILE:LINE:COL
+  const std::string& k = errs[0].key;
+  EXPECT_EQ(std::count(k.begin(), k.end(), ':'), 2) << k;
+}
+
+TEST(ConfigLoader, DuplicateKeysAreErrors) {
+  const auto errs = load_errors("flows:\n  tcp_linger_s: 1\n  tcp_linger_s: 2\n");
+  expect_error(errs, "flows.tcp_linger_s", {"duplicate key", "line 3"});
+}
+
+TEST(ConfigLoader, MissingFileIsAConfigError) {
+  try {
+    load_config_file("/nonexistent/spanwatch.yaml");
+    FAIL();
+  } catch (const ConfigException& e) {
+    ASSERT_EQ(e.errors().size(), 1u);
+    EXPECT_EQ(e.errors()[0].key, "/nonexistent/spanwatch.yaml");
+  }
+}
+
+TEST(ConfigLoader, FileSyntaxErrorNamesTheFile) {
+  const fs::path p = fs::temp_directory_path() / ("config_loader_test_" + std::to_string(getpid()) + ".yaml");
+  { std::ofstream(p) << "ports:\n  - device: x\n    rx_desc: [1, 2\n"; }
+  try {
+    load_config_file(p.string());
+    ADD_FAILURE() << "expected a ConfigException";
+  } catch (const ConfigException& e) {
+    ASSERT_EQ(e.errors().size(), 1u);
+    EXPECT_EQ(e.errors()[0].key.rfind(p.string() + ":", 0), 0u) << e.errors()[0].key;
+  }
+  fs::remove(p);
+}
+
+TEST(ConfigLoader, WhatListsEveryErrorOnItsOwnLine) {
+  try {
+    load_config_string("flows: {tcp_linger_s: x}\nmemory: {mbufs: -1}\nnope: 1\n");
+    FAIL();
+  } catch (const ConfigException& e) {
+    ASSERT_EQ(e.errors().size(), 3u);
+    const std::string what = e.what();
+    EXPECT_EQ(std::count(what.begin(), what.end(), '\n'), 2) << what;
+    EXPECT_NE(what.find("config error: flows.tcp_linger_s: expected an unsigned integer"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("config error: memory.mbufs: -1 is negative"), std::string::npos) << what;
+    EXPECT_NE(what.find("config error: nope: unknown key"), std::string::npos) << what;
+  }
+}
+
+// ---- validate() -------------------------------------------------------------------------------------------
+
+TEST(ConfigValidate, RingSizesArePowersOfTwoInRange) {
+  SpanwatchConfig c = valid_config();
+  c.memory.rx_ring_size = 3000;
+  c.memory.export_ring_size = 32;
+  const auto errs = validate(c);
+  expect_error(errs, "memory.rx_ring_size", {"3000 is not a power of two; use 2048 or 4096"});
+  expect_error(errs, "memory.export_ring_size", {"32", "[64, 1048576]"});
+  c.memory.export_ring_size = 1u << 21;
+  expect_error(validate(c), "memory.export_ring_size", {"2097152"});
+}
+
+TEST(ConfigValidate, PortLimits) {
+  SpanwatchConfig c = valid_config();
+  c.ports[0].rx_queues = 0;
+  c.ports[0].rx_desc = 32;
+  c.ports[0].link_type = "token_ring";
+  c.ports.push_back(port("0000:3b:00.0", 65, 20000));
+  c.ports.push_back({});
+  const auto errs = validate(c);
+  expect_error(errs, "ports[0].rx_queues", {"0", "[1, 64]"});
+  expect_error(errs, "ports[0].rx_desc", {"32", "[64, 16384]"});
+  expect_error(errs, "ports[0].link_type", {"token_ring", "ethernet", "linux_sll2"});
+  expect_error(errs, "ports[1].device", {"already used by ports[0]"});
+  expect_error(errs, "ports[1].rx_queues", {"65"});
+  expect_error(errs, "ports[1].rx_desc", {"20000"});
+  expect_error(errs, "ports[2].device", {"missing"});
+}
+
+TEST(ConfigValidate, LcoreRolesConflictUnlessShared) {
+  SpanwatchConfig c = valid_config();
+  c.lcores.rx = {1};
+  c.lcores.workers = {1, 0};
+  auto errs = validate(c);
+  expect_error(errs, "lcores.workers[0]",
+               {"lcore 1 is also an RX lcore (lcores.rx[0])", "shared_cpus: true"});
+  expect_error(errs, "lcores.workers[1]", {"lcore 0 is also the main lcore", "shared_cpus"});
+
+  c.lcores.shared_cpus = true;
+  EXPECT_TRUE(validate(c).empty()) << dump(validate(c));
+
+  c.lcores.workers = {2, 2};  // twice in the same role: a mistake even with shared CPUs
+  expect_error(validate(c), "lcores.workers[1]", {"listed twice"});
+
+  c.lcores.shared_cpus = false;
+  c.lcores.workers = {2};
+  c.lcores.exporter = 2;
+  expect_error(validate(c), "lcores.workers[0]", {"also the exporter lcore"});
+}
+
+TEST(ConfigValidate, LcoreIdsAndLists) {
+  SpanwatchConfig c = valid_config();
+  c.lcores.main = 128;
+  c.lcores.rx = {};
+  c.lcores.workers = {};
+  c.lcores.exporter = 200;
+  auto errs = validate(c);
+  expect_error(errs, "lcores.main", {"128", "RTE_MAX_LCORE"});
+  expect_error(errs, "lcores.exporter", {"200"});
+  expect_error(errs, "lcores.rx", {"empty"});
+  expect_error(errs, "lcores.workers", {"empty"});
+
+  c = valid_config();
+  c.lcores.rx = {1, 3};  // two RX lcores but one queue
+  c.lcores.workers = {2, 130};
+  errs = validate(c);
+  expect_error(errs, "lcores.rx", {"2 RX lcores", "1 RX queue"});
+  expect_error(errs, "lcores.workers[1]", {"130"});
+}
+
+TEST(ConfigValidate, MemoryFlowsOutputLogLevel) {
+  SpanwatchConfig c = valid_config();
+  c.memory.memory_mb = 32;
+  c.memory.mbuf_cache = 600;
+  c.flows.max_flows_per_worker = 100;
+  c.flows.udp_idle_timeout_s = 0;
+  c.flows.tcp_linger_s = 400;
+  c.output.dir = "";
+  c.output.file = "a/b.json";
+  c.output.stats_interval_s = 0;
+  c.log_level = "loud";
+  const auto errs = validate(c);
+  expect_error(errs, "memory.memory_mb", {"32", "64"});
+  expect_error(errs, "memory.mbuf_cache", {"600", "512"});
+  expect_error(errs, "flows.max_flows_per_worker", {"100", "[1024, 268435456]"});
+  expect_error(errs, "flows.udp_idle_timeout_s", {"0 is not allowed"});
+  expect_error(errs, "flows.tcp_linger_s", {"400", "tcp_idle_timeout_s (300)"});
+  expect_error(errs, "output.dir", {"empty"});
+  expect_error(errs, "output.file", {"a/b.json"});
+  expect_error(errs, "output.stats_interval_s", {"0"});
+  expect_error(errs, "log_level", {"loud", "warning"});
+  EXPECT_EQ(errs.size(), 9u) << dump(errs);
+
+  c = valid_config();
+  c.memory.mbufs = 1000;  // fewer than the 1024 RX descriptors
+  expect_error(validate(c), "memory.mbufs", {"1000", "1024", "0 (auto)"});
+  c.memory.mbufs = 1100;  // fills the NIC; the 256 cache is below 1100 / 1.5
+  EXPECT_TRUE(validate(c).empty()) << dump(validate(c));
+  c.ports[0].rx_desc = 64;
+  c.memory.mbuf_cache = 512;  // 512 * 1.5 = 768 > 700: rte_mempool_create would refuse
+  c.memory.mbufs = 700;
+  expect_error(validate(c), "memory.mbuf_cache", {"512", "mbufs / 1.5"});
+  c.log_level = "7";
+  EXPECT_FALSE(find_key(validate(c), "log_level"));
+}
+
+}  // namespace
+}  // namespace spanwatch::lib

@@ -1,0 +1,481 @@
+// FlowRecord -> NDJSON line. Owns the record layout (which keys, when omitted, value formats); the key names
+// themselves live in field_names.hpp.
+#include "lib/export/json_flow_writer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <utility>
+
+namespace spanwatch::lib {
+namespace {
+
+using rapidjson::SizeType;
+
+// ---- UTF-8 repair -----------------------------------------------------------------------------------------
+
+inline constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
+inline constexpr size_t kReplacementLen = 3;
+
+// Length of the sequence a lead byte starts and the allowed range of its second byte (Unicode Table 3-7);
+// len 0 = the byte can never start a sequence.
+struct LeadInfo {
+  uint8_t len, lo, hi;
+};
+constexpr LeadInfo lead_info(uint8_t b) noexcept {
+  if (b < 0x80) return {1, 0, 0};
+  if (b >= 0xC2 && b <= 0xDF) return {2, 0x80, 0xBF};
+  if (b == 0xE0) return {3, 0xA0, 0xBF};  // no overlongs
+  if (b == 0xED) return {3, 0x80, 0x9F};  // no surrogates
+  if (b >= 0xE1 && b <= 0xEF) return {3, 0x80, 0xBF};
+  if (b == 0xF0) return {4, 0x90, 0xBF};  // no overlongs
+  if (b >= 0xF1 && b <= 0xF3) return {4, 0x80, 0xBF};
+  if (b == 0xF4) return {4, 0x80, 0x8F};  // <= U+10FFFF
+  return {0, 0, 0};                       // 80..C1 (continuation, overlong lead), F5..FF
+}
+
+// ---- small formatters (stack buffers, no allocation) ------------------------------------------------------
+
+// Days since 1970-01-01 -> civil date (Howard Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+struct CivilDate {
+  int64_t y;
+  unsigned m, d;
+};
+constexpr CivilDate civil_from_days(int64_t z) noexcept {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {static_cast<int64_t>(yoe) + era * 400 + (m <= 2), m, d};
+}
+static_assert(civil_from_days(0).y == 1970 && civil_from_days(0).m == 1 && civil_from_days(0).d == 1);
+static_assert(civil_from_days(20458).y == 2026 && civil_from_days(20458).m == 1 &&
+              civil_from_days(20458).d == 5);
+
+inline void put_digits(char* out, uint64_t v, unsigned width) noexcept {
+  for (unsigned i = width; i-- > 0; v /= 10) out[i] = static_cast<char>('0' + v % 10);
+}
+
+inline constexpr char kHexUpper[] = "0123456789ABCDEF";
+inline constexpr char kHexLower[] = "0123456789abcdef";
+
+// "AA-BB-CC-DD-EE-FF": ECS's required MAC form.
+inline constexpr size_t kMacTextLen = 17;
+void format_mac(const std::array<uint8_t, 6>& mac, char* out) noexcept {
+  for (size_t i = 0; i < 6; ++i) {
+    out[i * 3] = kHexUpper[mac[i] >> 4];
+    out[i * 3 + 1] = kHexUpper[mac[i] & 0xF];
+    if (i < 5) out[i * 3 + 2] = '-';
+  }
+}
+
+// Suricata's tcp_flags form: two lowercase hex digits.
+struct Hex2 {
+  std::array<char, 2> c;
+};
+constexpr Hex2 hex2(uint8_t v) noexcept {
+  return {{kHexLower[v >> 4], kHexLower[v & 0xF]}};
+}
+
+// Ports exist for these (ICMP/ICMPv6: type / code, as Zeek's id.orig_p / id.resp_p).
+constexpr bool has_ports(uint8_t proto) noexcept {
+  return proto == 6 || proto == 17 || proto == 132 || proto == 1 || proto == 58;
+}
+
+// The flow_id's low 56 bits are the worker's counter (the top 8 hold the worker id, printed separately).
+inline constexpr uint64_t kFlowCounterMask = (uint64_t{1} << 56) - 1;
+inline constexpr unsigned kFlowIdMinHexDigits = 12;
+
+// Zeek conn_state -> ntopng major state (zeek-conn-state.md b.1; OTH as ntopng's code, not its docs). A local
+// copy so that export does not depend on lib/tcp's implementation; the test checks it against major_of's
+// spec.
+constexpr std::array<ConnStateMajor, size_t(ConnState::kCount)> kConnStateMajor = [] {
+  std::array<ConnStateMajor, size_t(ConnState::kCount)> t{};
+  using enum ConnState;
+  for (ConnState s : {kS0, kREJ, kRSTOS0, kRSTRH, kSH, kSHR}) t[size_t(s)] = ConnStateMajor::kAttempted;
+  for (ConnState s : {kS1, kOTH}) t[size_t(s)] = ConnStateMajor::kEstablished;
+  for (ConnState s : {kSF, kS2, kS3, kRSTO, kRSTR}) t[size_t(s)] = ConnStateMajor::kClosed;
+  return t;
+}();
+
+constexpr std::array<std::string_view, 256> kTransportNames = [] {
+  std::array<std::string_view, 256> t{};
+  t[0] = "hopopt";
+  t[1] = "icmp";
+  t[2] = "igmp";
+  t[4] = "ipv4";
+  t[6] = "tcp";
+  t[17] = "udp";
+  t[33] = "dccp";
+  t[41] = "ipv6";
+  t[43] = "ipv6-route";
+  t[44] = "ipv6-frag";
+  t[47] = "gre";
+  t[50] = "esp";
+  t[51] = "ah";
+  t[58] = "ipv6-icmp";
+  t[59] = "ipv6-nonxt";
+  t[60] = "ipv6-opts";
+  t[89] = "ospfigp";
+  t[103] = "pim";
+  t[112] = "vrrp";
+  t[115] = "l2tp";
+  t[132] = "sctp";
+  t[136] = "udplite";
+  t[137] = "mpls-in-ip";
+  return t;
+}();
+
+bool is_zero(const IpAddress& a) noexcept {
+  return std::all_of(a.bytes.begin(), a.bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
+size_t sanitize_utf8(std::string_view in, char* out, size_t max_bytes, SafeStringStats* stats) noexcept {
+  SafeStringStats st;
+  size_t o = 0;
+  size_t i = 0;
+  const size_t n = in.size();
+  while (i < n) {
+    const auto b = static_cast<uint8_t>(in[i]);
+    const LeadInfo li = lead_info(b);
+    size_t good = 0;  // bytes of a valid sequence (li.len) or of the maximal invalid subpart
+    bool valid = false;
+    if (li.len == 1) {
+      good = 1;
+      valid = true;
+    } else if (li.len == 0) {
+      good = 1;
+    } else {
+      good = 1;
+      while (good < li.len && i + good < n) {
+        const auto c = static_cast<uint8_t>(in[i + good]);
+        const uint8_t lo = good == 1 ? li.lo : 0x80;
+        const uint8_t hi = good == 1 ? li.hi : 0xBF;
+        if (c < lo || c > hi) break;
+        ++good;
+      }
+      valid = good == li.len;
+    }
+    const size_t out_len = valid ? good : kReplacementLen;
+    if (o + out_len > max_bytes) {
+      st.truncated = true;
+      break;
+    }
+    if (valid) {
+      std::copy_n(in.data() + i, good, out + o);
+    } else {
+      std::copy_n(kReplacement, kReplacementLen, out + o);
+      ++st.replaced;
+    }
+    o += out_len;
+    i += good;
+  }
+  if (stats) *stats = st;
+  return o;
+}
+
+SafeStringStats write_safe_string(JsonWriter& w, std::string_view s, size_t max_bytes) noexcept {
+  std::array<char, kMaxSafeStringBytes> buf;
+  SafeStringStats st;
+  const size_t len = sanitize_utf8(s, buf.data(), std::min(max_bytes, kMaxSafeStringBytes), &st);
+  w.String(buf.data(), static_cast<SizeType>(len));
+  return st;
+}
+
+size_t format_rfc3339_us(uint64_t ns, char* out) noexcept {
+  const uint64_t secs = ns / 1'000'000'000;
+  const uint64_t us = ns % 1'000'000'000 / 1'000;
+  const CivilDate cd = civil_from_days(static_cast<int64_t>(secs / 86400));
+  const uint64_t sod = secs % 86400;
+  // uint64 ns ends in year 2554: the year always has 4 digits.
+  put_digits(out, static_cast<uint64_t>(cd.y), 4);
+  out[4] = '-';
+  put_digits(out + 5, cd.m, 2);
+  out[7] = '-';
+  put_digits(out + 8, cd.d, 2);
+  out[10] = 'T';
+  put_digits(out + 11, sod / 3600, 2);
+  out[13] = ':';
+  put_digits(out + 14, sod / 60 % 60, 2);
+  out[16] = ':';
+  put_digits(out + 17, sod % 60, 2);
+  out[19] = '.';
+  put_digits(out + 20, us, 6);
+  out[26] = 'Z';
+  return kRfc3339Len;
+}
+
+std::string_view transport_name(uint8_t iana_number) noexcept {
+  return kTransportNames[iana_number];
+}
+
+ConnStateMajor conn_state_major(ConnState s) noexcept {
+  return size_t(s) < kConnStateMajor.size() ? kConnStateMajor[size_t(s)] : ConnStateMajor::kEstablished;
+}
+
+// ---- JsonFlowWriter ---------------------------------------------------------------------------------------
+
+namespace {
+
+// Thin helpers over the RapidJSON writer, all on the stack. Constant strings are ASCII we wrote ourselves;
+// anything else (config names, record text) goes through write_safe_string.
+void key(JsonWriter& w, const JsonField& f) noexcept {
+  w.Key(f.key.data(), static_cast<SizeType>(f.key.size()));
+}
+void lit(JsonWriter& w, std::string_view s) noexcept {
+  w.String(s.data(), static_cast<SizeType>(s.size()));
+}
+void str_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
+  key(w, f);
+  lit(w, s);
+}
+void safe_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
+  key(w, f);
+  write_safe_string(w, s);
+}
+void uint_field(JsonWriter& w, const JsonField& f, uint64_t v) noexcept {
+  key(w, f);
+  w.Uint64(v);
+}
+void time_field(JsonWriter& w, const JsonField& f, uint64_t ns) noexcept {
+  std::array<char, kRfc3339Len> buf;
+  key(w, f);
+  lit(w, {buf.data(), format_rfc3339_us(ns, buf.data())});
+}
+void ip_value(JsonWriter& w, const IpAddress& a) noexcept {
+  std::array<char, kIpTextMax> buf;
+  lit(w, {buf.data(), a.format(buf.data(), buf.size())});
+}
+void ip_field(JsonWriter& w, const JsonField& f, const IpAddress& a) noexcept {
+  key(w, f);
+  ip_value(w, a);
+}
+void decimal_field(JsonWriter& w, const JsonField& f, uint64_t v) noexcept {  // numbers ECS types as keyword
+  std::array<char, 20> buf;
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  str_field(w, f, {buf.data(), static_cast<size_t>(r.ptr - buf.data())});
+}
+void begin(JsonWriter& w, const JsonField& f) noexcept {
+  key(w, f);
+  w.StartObject();
+}
+void end(JsonWriter& w) noexcept {
+  w.EndObject();
+}
+
+}  // namespace
+
+JsonFlowWriter::JsonFlowWriter(JsonFlowContext ctx) : ctx_(std::move(ctx)) {}
+
+size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out) noexcept {
+  const size_t before = out.GetSize();
+  w_.Reset(out);
+  w_.StartObject();
+  time_field(w_, field::kTimestamp, rec.emit_ns);
+  begin(w_, field::kEcs);
+  safe_field(w_, field::kEcsVersion, ctx_.ecs_version);
+  end(w_);
+  write_event(rec);
+  write_observer(rec);
+  write_network(rec);
+  write_endpoint(rec, Dir::kOrig);
+  write_endpoint(rec, Dir::kResp);
+
+  key(w_, field::kRelated);
+  w_.StartObject();
+  key(w_, field::kRelatedIp);
+  w_.StartArray();
+  ip_value(w_, rec.src_ip);
+  if (rec.dst_ip != rec.src_ip) ip_value(w_, rec.dst_ip);  // ECS related.* holds unique values
+  w_.EndArray();
+  w_.EndObject();
+
+  write_spanwatch(rec);
+  w_.EndObject();
+  out.Put('\n');
+  return out.GetSize() - before;
+}
+
+void JsonFlowWriter::write_event(const FlowRecord& rec) noexcept {
+  begin(w_, field::kEvent);
+  str_field(w_, field::kEventKind, kEventKindValue);
+  key(w_, field::kEventCategory);
+  w_.StartArray();
+  lit(w_, kEventCategoryNetwork);
+  w_.EndArray();
+
+  // event.type: every flow gets exactly one "start" (on its first record, sequence 0) and one "end" (on its
+  // final record), so counting either counts flows; interim records after the first are "info". A flow
+  // reported once is ["connection","start","end"], as Elastic's Zeek mapping does for SF and the field
+  // reference example shows. A final REJ adds "denied" (Elastic's Zeek mapping; other refused states are
+  // left to conn_state, since on a span port they are often asymmetric capture, not a refusal).
+  key(w_, field::kEventType);
+  w_.StartArray();
+  lit(w_, "connection");
+  const bool first = rec.sequence == 0;
+  if (first) lit(w_, "start");
+  if (rec.final) lit(w_, "end");
+  if (!first && !rec.final) lit(w_, "info");
+  if (rec.final && rec.conn_state == ConnState::kREJ) lit(w_, "denied");
+  w_.EndArray();
+
+  str_field(w_, field::kEventDataset, kEventDatasetValue);
+  if (rec.first_ns != 0) time_field(w_, field::kEventStart, rec.first_ns);
+  if (rec.last_ns != 0) time_field(w_, field::kEventEnd, rec.last_ns);
+  if (rec.first_ns != 0 && rec.last_ns >= rec.first_ns)
+    uint_field(w_, field::kEventDuration, rec.last_ns - rec.first_ns);
+  if (size_t(rec.reason) < kEndReasonNames.size())
+    str_field(w_, field::kEventReason, kEndReasonNames[size_t(rec.reason)]);
+  end(w_);
+}
+
+void JsonFlowWriter::write_observer(const FlowRecord& rec) noexcept {
+  const bool has_port = rec.port_id < ctx_.port_names.size() && !ctx_.port_names[rec.port_id].empty();
+  if (ctx_.observer_hostname.empty() && ctx_.observer_name.empty() && !has_port) return;
+  begin(w_, field::kObserver);
+  if (!ctx_.observer_hostname.empty()) safe_field(w_, field::kObserverHostname, ctx_.observer_hostname);
+  if (!ctx_.observer_name.empty()) safe_field(w_, field::kObserverName, ctx_.observer_name);
+  if (has_port) {
+    begin(w_, field::kObserverIngress);
+    begin(w_, field::kObserverIngressInterface);
+    safe_field(w_, field::kObserverIngressInterfaceName, ctx_.port_names[rec.port_id]);
+    end(w_);
+    end(w_);
+  }
+  end(w_);
+}
+
+void JsonFlowWriter::write_network(const FlowRecord& rec) noexcept {
+  begin(w_, field::kNetwork);
+  const std::string_view transport = transport_name(rec.l4_proto);
+  if (!transport.empty()) {
+    str_field(w_, field::kNetworkTransport, transport);
+  } else {
+    decimal_field(w_, field::kNetworkTransport, rec.l4_proto);
+  }
+  decimal_field(w_, field::kNetworkIanaNumber, rec.l4_proto);
+  const bool v4 = rec.ip_version == 4 || (rec.ip_version == 0 && rec.src_ip.is_v4());
+  str_field(w_, field::kNetworkType, v4 ? "ipv4" : "ipv6");
+  const DirStats& o = rec.dir[size_t(Dir::kOrig)];
+  const DirStats& r = rec.dir[size_t(Dir::kResp)];
+  uint_field(w_, field::kNetworkBytes, o.frame_bytes + r.frame_bytes);
+  uint_field(w_, field::kNetworkPackets, o.packets + r.packets);
+  const unsigned vlans = std::min<unsigned>(rec.vlan_count, kMaxVlans);
+  if (vlans >=
+      1) {  // outer tag = network.vlan, second = network.inner.vlan (ECS, as Elastic maps eve vlan[])
+    begin(w_, field::kNetworkVlan);
+    decimal_field(w_, field::kNetworkVlanId, rec.vlan_ids[0]);
+    end(w_);
+  }
+  if (vlans >= 2) {
+    begin(w_, field::kNetworkInner);
+    begin(w_, field::kNetworkInnerVlan);
+    decimal_field(w_, field::kNetworkInnerVlanId, rec.vlan_ids[1]);
+    end(w_);
+    end(w_);
+  }
+  end(w_);
+}
+
+void JsonFlowWriter::write_endpoint(const FlowRecord& rec, Dir d) noexcept {
+  const bool orig = d == Dir::kOrig;
+  const DirStats& s = rec.dir[size_t(d)];
+  // DirStats::mac is the sender's MAC in that direction, so a responder that never answered has none.
+  begin(w_, orig ? field::kSource : field::kDestination);
+  ip_field(w_, orig ? field::kSourceIp : field::kDestinationIp, orig ? rec.src_ip : rec.dst_ip);
+  if (has_ports(rec.l4_proto)) {
+    uint_field(w_, orig ? field::kSourcePort : field::kDestinationPort, orig ? rec.src_port : rec.dst_port);
+  }
+  if (s.has_mac) {
+    std::array<char, kMacTextLen> mac;
+    format_mac(s.mac, mac.data());
+    str_field(w_, orig ? field::kSourceMac : field::kDestinationMac, {mac.data(), mac.size()});
+  }
+  uint_field(w_, orig ? field::kSourceBytes : field::kDestinationBytes, s.frame_bytes);
+  uint_field(w_, orig ? field::kSourcePackets : field::kDestinationPackets, s.packets);
+  end(w_);
+}
+
+void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
+  begin(w_, field::kSpanwatch);
+  const bool tcp = rec.l4_proto == 6;
+  const std::string_view state = size_t(rec.conn_state) < kConnStateNames.size()
+                                     ? kConnStateNames[size_t(rec.conn_state)]
+                                     : std::string_view{};
+  const std::string_view history(rec.history.data(), std::min<size_t>(rec.history_len, rec.history.size()));
+
+  begin(w_, field::kFlow);
+  {
+    // "w<worker>-<counter hex>", e.g. "w3-000000000042": short, sortable per worker, unique per sensor run.
+    std::array<char, 32> id;
+    char* p = id.data();
+    *p++ = 'w';
+    p = std::to_chars(p, id.data() + id.size(), rec.worker_id).ptr;
+    *p++ = '-';
+    std::array<char, 16> hex;
+    const auto r = std::to_chars(hex.data(), hex.data() + hex.size(), rec.flow_id & kFlowCounterMask, 16);
+    const auto digits = static_cast<size_t>(r.ptr - hex.data());
+    for (size_t i = digits; i < kFlowIdMinHexDigits; ++i) *p++ = '0';
+    p = std::copy_n(hex.data(), digits, p);
+    str_field(w_, field::kFlowId, {id.data(), static_cast<size_t>(p - id.data())});
+  }
+  key(w_, field::kFlowFinal);
+  w_.Bool(rec.final);
+  uint_field(w_, field::kFlowSequence, rec.sequence);
+  if (rec.fragments > 0) uint_field(w_, field::kFlowFragments, rec.fragments);
+  if (!tcp) {  // Zeek reports conn_state (and UDP history) for every transport; TCP's sits in spanwatch.tcp
+    if (!state.empty()) str_field(w_, field::kFlowConnState, state);
+    if (!history.empty()) safe_field(w_, field::kFlowHistory, history);
+  }
+  end(w_);
+
+  const DirStats& o = rec.dir[size_t(Dir::kOrig)];
+  const DirStats& r = rec.dir[size_t(Dir::kResp)];
+  begin(w_, field::kSrc);
+  uint_field(w_, field::kSrcIpBytes, o.ip_bytes);
+  uint_field(w_, field::kSrcPayloadBytes, o.payload_bytes);
+  end(w_);
+  begin(w_, field::kDst);
+  uint_field(w_, field::kDstIpBytes, r.ip_bytes);
+  uint_field(w_, field::kDstPayloadBytes, r.payload_bytes);
+  end(w_);
+
+  if (tcp) {
+    begin(w_, field::kTcp);
+    if (!state.empty()) {
+      str_field(w_, field::kTcpConnState, state);
+      str_field(w_, field::kTcpConnStateMajor,
+                kConnStateMajorNames[size_t(conn_state_major(rec.conn_state))]);
+    }
+    if (!history.empty()) safe_field(w_, field::kTcpHistory, history);
+    const Hex2 all = hex2(o.tcp_flags | r.tcp_flags), ts = hex2(o.tcp_flags), tc = hex2(r.tcp_flags);
+    str_field(w_, field::kTcpFlags, {all.c.data(), 2});
+    str_field(w_, field::kTcpFlagsTs, {ts.c.data(), 2});
+    str_field(w_, field::kTcpFlagsTc, {tc.c.data(), 2});
+    end(w_);
+  }
+
+  if (rec.tunnel != TunnelType::kNone || rec.is_tunnel_carrier) {
+    begin(w_, field::kTunnel);
+    if (rec.tunnel != TunnelType::kNone && size_t(rec.tunnel) < kTunnelTypeNames.size()) {
+      str_field(w_, field::kTunnelType, kTunnelTypeNames[size_t(rec.tunnel)]);
+      uint_field(w_, field::kTunnelDepth, rec.tunnel_depth);
+      if (!is_zero(rec.tunnel_src)) ip_field(w_, field::kTunnelSrcIp, rec.tunnel_src);
+      if (!is_zero(rec.tunnel_dst)) ip_field(w_, field::kTunnelDstIp, rec.tunnel_dst);
+    }
+    if (rec.is_tunnel_carrier) {
+      key(w_, field::kTunnelCarrier);
+      w_.Bool(true);
+    }
+    end(w_);
+  }
+  end(w_);
+}
+
+}  // namespace spanwatch::lib

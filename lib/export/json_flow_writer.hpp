@@ -1,0 +1,84 @@
+// FlowRecord -> one ECS-aligned NDJSON line (field reference: docs in shared/reference/flow-record.md; key
+// names in field_names.hpp). Runs on the exporter lcore: appends to a caller-owned buffer, no heap allocation
+// once warm.
+#pragma once
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/export/field_names.hpp"
+#include "lib/flow/flow_record.hpp"
+
+namespace spanwatch::lib {
+
+// kWriteValidateEncodingFlag: RapidJSON refuses invalid UTF-8 instead of copying it into the output. Refusing
+// leaves a half-written string behind, so strings from outside go through write_safe_string, which repairs
+// them first; the flag is the second line of defence.
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                                     rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
+
+// Upper bound for one untrusted string (SNI, user agent, banner ...); the repaired copy lives on the stack.
+inline constexpr size_t kMaxSafeStringBytes = 1024;
+
+struct SafeStringStats {
+  bool truncated = false;  // input did not fit in max_bytes
+  uint32_t replaced = 0;   // invalid UTF-8 sequences replaced by U+FFFD
+};
+
+// Copies `in` to `out` as valid UTF-8 of at most max_bytes bytes: each maximal invalid subsequence (Unicode
+// 3.9, "substitution of maximal subparts") becomes U+FFFD; overlongs, surrogates and > U+10FFFF are invalid;
+// the cut falls on a character boundary. Returns the bytes written. `out` must hold max_bytes.
+size_t sanitize_utf8(std::string_view in, char* out, size_t max_bytes,
+                     SafeStringStats* stats = nullptr) noexcept;
+
+// Writes `s` as a JSON string value (or key) after sanitize_utf8 (max_bytes capped at kMaxSafeStringBytes);
+// RapidJSON escapes quotes, backslashes and control characters.
+SafeStringStats write_safe_string(JsonWriter& w, std::string_view s,
+                                  size_t max_bytes = kMaxSafeStringBytes) noexcept;
+
+// Formats ns since the epoch as RFC 3339 UTC with microseconds ("2026-01-05T10:00:41.123456Z"); returns the
+// length (kRfc3339Len). `out` must hold kRfc3339Len bytes. Truncates (does not round) to the microsecond.
+inline constexpr size_t kRfc3339Len = 27;
+size_t format_rfc3339_us(uint64_t ns, char* out) noexcept;
+
+// Lowercase IANA protocol keyword ("tcp", "ipv6-icmp"); empty when we have no name for it (the writer then
+// prints the number). A full IANA table replaces this later.
+std::string_view transport_name(uint8_t iana_number) noexcept;
+
+// ATTEMPTED / ESTABLISHED / CLOSED for a Zeek conn_state (OTH counts as ESTABLISHED, as ntopng's code does).
+ConnStateMajor conn_state_major(ConnState s) noexcept;
+
+// What the writer needs besides the record: who observed it, and port names indexed by port_id.
+struct JsonFlowContext {
+  std::string observer_hostname;        // observer.hostname (omitted when empty)
+  std::string observer_name;            // observer.name (omitted when empty)
+  std::vector<std::string> port_names;  // observer.ingress.interface.name by FlowRecord::port_id
+  std::string ecs_version = std::string(kDefaultEcsVersion);
+};
+
+class JsonFlowWriter {
+ public:
+  explicit JsonFlowWriter(JsonFlowContext ctx);
+
+  // Appends one JSON object and '\n' to `out` (which the caller clears/reuses). Returns the bytes appended.
+  size_t write(const FlowRecord& rec, rapidjson::StringBuffer& out) noexcept;
+
+  const JsonFlowContext& context() const noexcept { return ctx_; }
+
+ private:
+  void write_event(const FlowRecord& rec) noexcept;
+  void write_observer(const FlowRecord& rec) noexcept;
+  void write_network(const FlowRecord& rec) noexcept;
+  void write_endpoint(const FlowRecord& rec, Dir d) noexcept;
+  void write_spanwatch(const FlowRecord& rec) noexcept;
+
+  JsonFlowContext ctx_;
+  JsonWriter w_;  // keeps its nesting stack across records (Reset() does not free it)
+};
+
+}  // namespace spanwatch::lib

@@ -1,0 +1,813 @@
+// Tests for JsonFlowWriter: every field of hand-built records, omission rules, hostile strings, the ECS field
+// list (shared/reference/ecs-fields.csv, skipped when absent) and no heap allocation once warm.
+#include "lib/export/json_flow_writer.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+// ---- allocation counter: glibc lets the executable replace malloc; we forward to the real one -------------
+extern "C" {
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void __libc_free(void*);
+}
+namespace {
+bool g_count_allocs = false;
+size_t g_allocs = 0;
+}  // namespace
+extern "C" {
+void* malloc(size_t n) noexcept {
+  if (g_count_allocs) ++g_allocs;
+  return __libc_malloc(n);
+}
+void* calloc(size_t n, size_t m) noexcept {
+  if (g_count_allocs) ++g_allocs;
+  return __libc_calloc(n, m);
+}
+void* realloc(void* p, size_t n) noexcept {
+  if (g_count_allocs) ++g_allocs;
+  return __libc_realloc(p, n);
+}
+void free(void* p) noexcept {
+  __libc_free(p);
+}
+}
+
+namespace spanwatch::lib {
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+
+IpAddress v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  const uint8_t p[4] = {a, b, c, d};
+  return IpAddress::from_v4(p);
+}
+IpAddress v6(std::initializer_list<uint8_t> bytes) {
+  uint8_t p[16] = {};
+  size_t i = 0;
+  for (uint8_t b : bytes) p[i++] = b;
+  return IpAddress::from_v6(p);
+}
+
+constexpr uint64_t kT0 = 1767607200000001000ull;  // 2026-01-05T10:00:00.000001Z
+
+FlowRecord tcp_record() {
+  FlowRecord r;
+  r.flow_id = (uint64_t{3} << 56) | 0x42;
+  r.worker_id = 3;
+  r.emit_ns = 1767607241123456789ull;  // 2026-01-05T10:00:41.123456789Z
+  r.first_ns = kT0;
+  r.last_ns = kT0 + 40499999000ull;
+  r.src_ip = v4(1, 2, 3, 4);
+  r.dst_ip = v4(5, 6, 7, 8);
+  r.src_port = 1122;
+  r.dst_port = 3344;
+  r.l4_proto = 6;
+  r.ip_version = 4;
+  auto& o = r.dir[size_t(Dir::kOrig)];
+  o.packets = 60;
+  o.frame_bytes = 4004;
+  o.ip_bytes = 3164;
+  o.payload_bytes = 1000;
+  o.mac = {0x00, 0x00, 0x5e, 0x00, 0x53, 0x23};
+  o.has_mac = true;
+  o.tcp_flags = 0x1b;
+  auto& s = r.dir[size_t(Dir::kResp)];
+  s.packets = 61;
+  s.frame_bytes = 94000;
+  s.ip_bytes = 93146;
+  s.payload_bytes = 90000;
+  s.mac = {0xab, 0xcd, 0xef, 0x01, 0x02, 0x03};
+  s.has_mac = true;
+  s.tcp_flags = 0x13;
+  r.vlan_count = 2;
+  r.vlan_ids = {100, 4094};
+  r.conn_state = ConnState::kSF;
+  const std::string_view hist = "ShADadFf";
+  std::copy(hist.begin(), hist.end(), r.history.begin());
+  r.history_len = uint8_t(hist.size());
+  r.reason = EndReason::kEndOfFlow;
+  r.final = true;
+  r.port_id = 1;
+  r.sequence = 0;
+  return r;
+}
+
+JsonFlowContext full_context() {
+  JsonFlowContext c;
+  c.observer_hostname = "sensor1.example.net";
+  c.observer_name = "dc1-span";
+  c.port_names = {"port0", "0000:3b:00.0"};
+  return c;
+}
+
+struct Written {
+  std::string line;  // without the '\n'
+  Document doc;
+};
+
+Written write_one(JsonFlowWriter& w, const FlowRecord& r) {
+  rapidjson::StringBuffer buf;
+  const size_t n = w.write(r, buf);
+  Written out;
+  const std::string all(buf.GetString(), buf.GetSize());
+  EXPECT_EQ(n, all.size());
+  EXPECT_FALSE(all.empty());
+  EXPECT_EQ(all.back(), '\n');
+  EXPECT_EQ(all.find('\n'), all.size() - 1) << "exactly one line";
+  out.line = all.substr(0, all.size() - 1);
+  out.doc.Parse<rapidjson::kParseValidateEncodingFlag>(out.line.c_str(), out.line.size());
+  EXPECT_FALSE(out.doc.HasParseError()) << rapidjson::GetParseError_En(out.doc.GetParseError()) << "\n"
+                                        << out.line;
+  EXPECT_TRUE(out.doc.IsObject());
+  return out;
+}
+
+// Value at a dotted path, or nullptr.
+const Value* at(const Value& root, std::string_view path) {
+  const Value* v = &root;
+  while (!path.empty()) {
+    const size_t dot = path.find('.');
+    const std::string part(path.substr(0, dot));
+    if (!v->IsObject()) return nullptr;
+    const auto it = v->FindMember(part.c_str());
+    if (it == v->MemberEnd()) return nullptr;
+    v = &it->value;
+    path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+  }
+  return v;
+}
+std::string str(const Value& root, std::string_view path) {
+  const Value* v = at(root, path);
+  if (v == nullptr || !v->IsString()) {
+    ADD_FAILURE() << path << " is missing or not a string";
+    return {};
+  }
+  return {v->GetString(), v->GetStringLength()};
+}
+uint64_t num(const Value& root, std::string_view path) {
+  const Value* v = at(root, path);
+  if (v == nullptr || !v->IsUint64()) {
+    ADD_FAILURE() << path << " is missing or not an unsigned integer";
+    return 0;
+  }
+  return v->GetUint64();
+}
+std::vector<std::string> strs(const Value& root, std::string_view path) {
+  std::vector<std::string> out;
+  const Value* v = at(root, path);
+  if (v == nullptr || !v->IsArray()) {
+    ADD_FAILURE() << path << " is missing or not an array";
+    return out;
+  }
+  for (const auto& e : v->GetArray()) out.emplace_back(e.IsString() ? e.GetString() : "<not a string>");
+  return out;
+}
+bool has(const Value& root, std::string_view path) {
+  return at(root, path) != nullptr;
+}
+
+// Flattens leaves to dotted path -> JSON value (arrays are leaves, like the corpus checker does).
+void flatten(const Value& v, const std::string& prefix, std::map<std::string, const Value*>& out) {
+  if (v.IsObject()) {
+    for (const auto& m : v.GetObject()) {
+      flatten(m.value, prefix.empty() ? m.name.GetString() : prefix + "." + m.name.GetString(), out);
+    }
+  } else {
+    out[prefix] = &v;
+  }
+}
+
+using Strings = std::vector<std::string>;
+
+TEST(JsonFlowWriter, TcpRecordEveryField) {
+  JsonFlowWriter w(full_context());
+  const Written out = write_one(w, tcp_record());
+  const Value& d = out.doc;
+
+  EXPECT_EQ(str(d, "@timestamp"), "2026-01-05T10:00:41.123456Z");
+  EXPECT_EQ(str(d, "ecs.version"), "8.17.0");
+  EXPECT_EQ(str(d, "event.kind"), "event");
+  EXPECT_EQ(strs(d, "event.category"), Strings({"network"}));
+  EXPECT_EQ(strs(d, "event.type"), Strings({"connection", "start", "end"}));
+  EXPECT_EQ(str(d, "event.dataset"), "spanwatch.flow");
+  EXPECT_EQ(str(d, "event.start"), "2026-01-05T10:00:00.000001Z");
+  EXPECT_EQ(str(d, "event.end"), "2026-01-05T10:00:40.500000Z");
+  EXPECT_EQ(num(d, "event.duration"), 40499999000ull);
+  EXPECT_EQ(str(d, "event.reason"), "end_of_flow");
+
+  EXPECT_EQ(str(d, "observer.hostname"), "sensor1.example.net");
+  EXPECT_EQ(str(d, "observer.name"), "dc1-span");
+  EXPECT_EQ(str(d, "observer.ingress.interface.name"), "0000:3b:00.0");
+
+  EXPECT_EQ(str(d, "network.transport"), "tcp");
+  EXPECT_EQ(str(d, "network.iana_number"), "6");
+  EXPECT_EQ(str(d, "network.type"), "ipv4");
+  EXPECT_EQ(num(d, "network.bytes"), 98004u);
+  EXPECT_EQ(num(d, "network.packets"), 121u);
+  EXPECT_EQ(str(d, "network.vlan.id"), "100");
+  EXPECT_EQ(str(d, "network.inner.vlan.id"), "4094");
+
+  EXPECT_EQ(str(d, "source.ip"), "1.2.3.4");
+  EXPECT_EQ(num(d, "source.port"), 1122u);
+  EXPECT_EQ(str(d, "source.mac"), "00-00-5E-00-53-23");
+  EXPECT_EQ(num(d, "source.bytes"), 4004u);
+  EXPECT_EQ(num(d, "source.packets"), 60u);
+  EXPECT_EQ(str(d, "destination.ip"), "5.6.7.8");
+  EXPECT_EQ(num(d, "destination.port"), 3344u);
+  EXPECT_EQ(str(d, "destination.mac"), "AB-CD-EF-01-02-03");
+  EXPECT_EQ(num(d, "destination.bytes"), 94000u);
+  EXPECT_EQ(num(d, "destination.packets"), 61u);
+  EXPECT_EQ(strs(d, "related.ip"), Strings({"1.2.3.4", "5.6.7.8"}));
+
+  EXPECT_EQ(str(d, "spanwatch.flow.id"), "w3-000000000042");
+  ASSERT_TRUE(has(d, "spanwatch.flow.final"));
+  EXPECT_TRUE(at(d, "spanwatch.flow.final")->IsBool());
+  EXPECT_TRUE(at(d, "spanwatch.flow.final")->GetBool());
+  EXPECT_EQ(num(d, "spanwatch.flow.sequence"), 0u);
+  EXPECT_EQ(num(d, "spanwatch.src.ip_bytes"), 3164u);
+  EXPECT_EQ(num(d, "spanwatch.src.payload_bytes"), 1000u);
+  EXPECT_EQ(num(d, "spanwatch.dst.ip_bytes"), 93146u);
+  EXPECT_EQ(num(d, "spanwatch.dst.payload_bytes"), 90000u);
+  EXPECT_EQ(str(d, "spanwatch.tcp.conn_state"), "SF");
+  EXPECT_EQ(str(d, "spanwatch.tcp.conn_state_major"), "CLOSED");
+  EXPECT_EQ(str(d, "spanwatch.tcp.history"), "ShADadFf");
+  EXPECT_EQ(str(d, "spanwatch.tcp.flags"), "1b");
+  EXPECT_EQ(str(d, "spanwatch.tcp.flags_ts"), "1b");
+  EXPECT_EQ(str(d, "spanwatch.tcp.flags_tc"), "13");
+
+  // Absent on this record.
+  EXPECT_FALSE(has(d, "spanwatch.flow.fragments"));
+  EXPECT_FALSE(has(d, "spanwatch.flow.conn_state"));
+  EXPECT_FALSE(has(d, "spanwatch.flow.history"));
+  EXPECT_FALSE(has(d, "spanwatch.tunnel"));
+
+  // Top-level order is stable (SIEMs do not care; humans reading a tail do).
+  std::vector<std::string> top;
+  for (const auto& m : d.GetObject()) top.emplace_back(m.name.GetString());
+  EXPECT_EQ(top, Strings({"@timestamp", "ecs", "event", "observer", "network", "source", "destination",
+                          "related", "spanwatch"}));
+  EXPECT_EQ(out.line.find("null"), std::string::npos);
+}
+
+TEST(JsonFlowWriter, OmitsAbsentValues) {
+  JsonFlowWriter w(JsonFlowContext{});  // no observer names, no port names
+  FlowRecord r = tcp_record();
+  r.l4_proto = 47;  // GRE: no ports, no TCP block
+  r.dir[0].has_mac = false;
+  r.dir[1].has_mac = false;
+  r.vlan_count = 0;
+  r.history_len = 0;
+  r.first_ns = 0;
+  r.last_ns = 0;
+  const Written out = write_one(w, r);
+  const Value& d = out.doc;
+  EXPECT_FALSE(has(d, "observer"));
+  EXPECT_FALSE(has(d, "source.port"));
+  EXPECT_FALSE(has(d, "destination.port"));
+  EXPECT_FALSE(has(d, "source.mac"));
+  EXPECT_FALSE(has(d, "destination.mac"));
+  EXPECT_FALSE(has(d, "network.vlan"));
+  EXPECT_FALSE(has(d, "network.inner"));
+  EXPECT_FALSE(has(d, "event.start"));
+  EXPECT_FALSE(has(d, "event.end"));
+  EXPECT_FALSE(has(d, "event.duration"));
+  EXPECT_FALSE(has(d, "spanwatch.tcp"));
+  EXPECT_FALSE(has(d, "spanwatch.flow.history"));
+  EXPECT_EQ(str(d, "network.transport"), "gre");
+  EXPECT_EQ(str(d, "network.iana_number"), "47");
+  EXPECT_EQ(str(d, "spanwatch.flow.conn_state"), "SF");
+  EXPECT_EQ(num(d, "source.bytes"), 4004u);  // zero counters are values, not absences
+  EXPECT_EQ(out.line.find("null"), std::string::npos);
+
+  // Port id without a name, one VLAN tag only, port name present but observer names empty.
+  JsonFlowContext c;
+  c.port_names = {"eth0"};
+  JsonFlowWriter w2(c);
+  r.port_id = 5;
+  r.vlan_count = 1;
+  const Written out2 = write_one(w2, r);
+  EXPECT_FALSE(has(out2.doc, "observer"));
+  EXPECT_EQ(str(out2.doc, "network.vlan.id"), "100");
+  EXPECT_FALSE(has(out2.doc, "network.inner"));
+  r.port_id = 0;
+  const Written out3 = write_one(w2, r);
+  EXPECT_EQ(str(out3.doc, "observer.ingress.interface.name"), "eth0");
+  EXPECT_FALSE(has(out3.doc, "observer.hostname"));
+  EXPECT_FALSE(has(out3.doc, "observer.name"));
+}
+
+TEST(JsonFlowWriter, UdpIpv6Record) {
+  JsonFlowWriter w(full_context());
+  FlowRecord r = tcp_record();
+  r.l4_proto = 17;
+  r.ip_version = 6;
+  r.src_ip = v6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  r.dst_ip = v6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2});
+  r.src_port = 5353;
+  r.dst_port = 53;
+  r.conn_state = ConnState::kS0;
+  r.history = {};
+  r.history[0] = 'D';
+  r.history_len = 1;
+  r.fragments = 7;
+  r.reason = EndReason::kIdleTimeout;
+  const Written out = write_one(w, r);
+  const Value& d = out.doc;
+  EXPECT_EQ(str(d, "network.transport"), "udp");
+  EXPECT_EQ(str(d, "network.iana_number"), "17");
+  EXPECT_EQ(str(d, "network.type"), "ipv6");
+  EXPECT_EQ(str(d, "source.ip"), "2001:db8::1");
+  EXPECT_EQ(str(d, "destination.ip"), "2001:db8::2");
+  EXPECT_EQ(num(d, "source.port"), 5353u);
+  EXPECT_EQ(num(d, "destination.port"), 53u);
+  EXPECT_EQ(strs(d, "related.ip"), Strings({"2001:db8::1", "2001:db8::2"}));
+  EXPECT_EQ(str(d, "spanwatch.flow.conn_state"), "S0");
+  EXPECT_EQ(str(d, "spanwatch.flow.history"), "D");
+  EXPECT_EQ(num(d, "spanwatch.flow.fragments"), 7u);
+  EXPECT_EQ(str(d, "event.reason"), "idle_timeout");
+  EXPECT_FALSE(has(d, "spanwatch.tcp"));
+}
+
+TEST(JsonFlowWriter, IcmpPortsAreTypeAndCode) {
+  JsonFlowWriter w(full_context());
+  FlowRecord r = tcp_record();
+  r.l4_proto = 1;
+  r.src_port = 8;  // echo request
+  r.dst_port = 0;
+  r.conn_state = ConnState::kOTH;
+  r.history_len = 0;
+  Written out = write_one(w, r);
+  EXPECT_EQ(str(out.doc, "network.transport"), "icmp");
+  EXPECT_EQ(num(out.doc, "source.port"), 8u);
+  EXPECT_EQ(num(out.doc, "destination.port"), 0u);
+  EXPECT_EQ(str(out.doc, "spanwatch.flow.conn_state"), "OTH");
+
+  r.l4_proto = 58;
+  r.ip_version = 6;
+  r.src_port = 128;
+  out = write_one(w, r);
+  EXPECT_EQ(str(out.doc, "network.transport"), "ipv6-icmp");
+  EXPECT_EQ(num(out.doc, "source.port"), 128u);
+
+  r.l4_proto = 253;  // experimental: no keyword, the number stands in
+  out = write_one(w, r);
+  EXPECT_EQ(str(out.doc, "network.transport"), "253");
+  EXPECT_EQ(str(out.doc, "network.iana_number"), "253");
+  EXPECT_FALSE(has(out.doc, "source.port"));
+}
+
+TEST(JsonFlowWriter, EventTypeAndSequence) {
+  JsonFlowWriter w(full_context());
+  FlowRecord r = tcp_record();
+  r.final = false;
+  r.reason = EndReason::kActiveTimeout;
+  r.conn_state = ConnState::kS1;
+  Written out = write_one(w, r);
+  EXPECT_EQ(strs(out.doc, "event.type"), Strings({"connection", "start"}));
+  EXPECT_FALSE(at(out.doc, "spanwatch.flow.final")->GetBool());
+  EXPECT_EQ(str(out.doc, "spanwatch.tcp.conn_state_major"), "ESTABLISHED");
+  EXPECT_EQ(str(out.doc, "event.reason"), "active_timeout");
+
+  r.sequence = 1;  // second interim record
+  out = write_one(w, r);
+  EXPECT_EQ(strs(out.doc, "event.type"), Strings({"connection", "info"}));
+  EXPECT_EQ(num(out.doc, "spanwatch.flow.sequence"), 1u);
+
+  r.sequence = 2;  // final after interims
+  r.final = true;
+  r.conn_state = ConnState::kSF;
+  out = write_one(w, r);
+  EXPECT_EQ(strs(out.doc, "event.type"), Strings({"connection", "end"}));
+
+  r.sequence = 0;
+  r.conn_state = ConnState::kREJ;
+  out = write_one(w, r);
+  EXPECT_EQ(strs(out.doc, "event.type"), Strings({"connection", "start", "end", "denied"}));
+  EXPECT_EQ(str(out.doc, "spanwatch.tcp.conn_state_major"), "ATTEMPTED");
+
+  r.final = false;  // an interim REJ is not a verdict yet
+  out = write_one(w, r);
+  EXPECT_EQ(strs(out.doc, "event.type"), Strings({"connection", "start"}));
+}
+
+TEST(JsonFlowWriter, TunnelAndCarrier) {
+  JsonFlowWriter w(full_context());
+  FlowRecord r = tcp_record();
+  r.tunnel = TunnelType::kVxlan;
+  r.tunnel_depth = 1;
+  r.tunnel_src = v4(10, 0, 0, 1);
+  r.tunnel_dst = v4(10, 0, 0, 2);
+  Written out = write_one(w, r);
+  EXPECT_EQ(str(out.doc, "spanwatch.tunnel.type"), "vxlan");
+  EXPECT_EQ(num(out.doc, "spanwatch.tunnel.depth"), 1u);
+  EXPECT_EQ(str(out.doc, "spanwatch.tunnel.src_ip"), "10.0.0.1");
+  EXPECT_EQ(str(out.doc, "spanwatch.tunnel.dst_ip"), "10.0.0.2");
+  EXPECT_FALSE(has(out.doc, "spanwatch.tunnel.carrier"));
+
+  FlowRecord c = tcp_record();
+  c.l4_proto = 17;
+  c.dst_port = 4789;
+  c.is_tunnel_carrier = true;
+  out = write_one(w, c);
+  ASSERT_TRUE(has(out.doc, "spanwatch.tunnel.carrier"));
+  EXPECT_TRUE(at(out.doc, "spanwatch.tunnel.carrier")->GetBool());
+  EXPECT_FALSE(has(out.doc, "spanwatch.tunnel.type"));
+  EXPECT_FALSE(has(out.doc, "spanwatch.tunnel.src_ip"));
+}
+
+TEST(JsonFlowWriter, SameAddressBothSidesIsListedOnce) {
+  JsonFlowWriter w(full_context());
+  FlowRecord r = tcp_record();
+  r.dst_ip = r.src_ip;
+  const Written out = write_one(w, r);
+  EXPECT_EQ(strs(out.doc, "related.ip"), Strings({"1.2.3.4"}));
+}
+
+TEST(JsonFlowWriter, FlowIdFormat) {
+  JsonFlowWriter w(full_context());
+  FlowRecord r = tcp_record();
+  r.worker_id = 17;
+  r.flow_id = (uint64_t{17} << 56) | 0xABCDEF1234567ull;  // 13 hex digits: no truncation
+  EXPECT_EQ(str(write_one(w, r).doc, "spanwatch.flow.id"), "w17-abcdef1234567");
+  r.flow_id = uint64_t{17} << 56;
+  EXPECT_EQ(str(write_one(w, r).doc, "spanwatch.flow.id"), "w17-000000000000");
+}
+
+TEST(JsonFlowWriter, AppendsLinesToTheCallersBuffer) {
+  JsonFlowWriter w(full_context());
+  rapidjson::StringBuffer buf;
+  FlowRecord r = tcp_record();
+  for (uint32_t i = 0; i < 3; ++i) {
+    r.sequence = i;
+    w.write(r, buf);
+  }
+  const std::string all(buf.GetString(), buf.GetSize());
+  size_t lines = 0, pos = 0;
+  for (size_t nl; (nl = all.find('\n', pos)) != std::string::npos; pos = nl + 1, ++lines) {
+    Document d;
+    d.Parse(all.c_str() + pos, nl - pos);
+    ASSERT_FALSE(d.HasParseError());
+    EXPECT_EQ(num(d, "spanwatch.flow.sequence"), lines);
+  }
+  EXPECT_EQ(lines, 3u);
+  EXPECT_EQ(pos, all.size());
+}
+
+TEST(JsonFlowWriter, NoHeapAllocationOnceWarm) {
+  JsonFlowWriter w(full_context());
+  rapidjson::StringBuffer buf;
+  FlowRecord r = tcp_record();
+  r.tunnel = TunnelType::kGre;
+  r.tunnel_src = v4(10, 0, 0, 1);
+  FlowRecord u = r;
+  u.l4_proto = 17;
+  u.fragments = 3;
+  for (int i = 0; i < 2; ++i) {  // warm: buffer and nesting stack reach their size
+    w.write(r, buf);
+    w.write(u, buf);
+    buf.Clear();
+  }
+  g_allocs = 0;
+  g_count_allocs = true;
+  for (int i = 0; i < 1000; ++i) {
+    w.write(r, buf);
+    w.write(u, buf);
+    buf.Clear();
+  }
+  g_count_allocs = false;
+  EXPECT_EQ(g_allocs, 0u);
+}
+
+// ---- timestamps -------------------------------------------------------------------------------------------
+
+std::string rfc3339(uint64_t ns) {
+  char buf[kRfc3339Len];
+  return {buf, format_rfc3339_us(ns, buf)};
+}
+
+TEST(Rfc3339, KnownValues) {
+  EXPECT_EQ(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(rfc3339(999), "1970-01-01T00:00:00.000000Z");  // truncates below a microsecond
+  EXPECT_EQ(rfc3339(1767607241123456789ull), "2026-01-05T10:00:41.123456Z");
+  EXPECT_EQ(rfc3339(951782400ull * 1'000'000'000), "2000-02-29T00:00:00.000000Z");
+  EXPECT_EQ(rfc3339(1709251199999999000ull), "2024-02-29T23:59:59.999999Z");
+  EXPECT_EQ(rfc3339(4102444800ull * 1'000'000'000), "2100-01-01T00:00:00.000000Z");
+  EXPECT_EQ(rfc3339(UINT64_MAX), "2554-07-21T23:34:33.709551Z");
+}
+
+TEST(Rfc3339, MatchesGmtime) {
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t ns = rng() % (uint64_t{4102444800} * 1'000'000'000);  // 1970 .. 2100
+    const std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%06lluZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<unsigned long long>(ns % 1'000'000'000 / 1000));
+    ASSERT_EQ(rfc3339(ns), want) << ns;
+  }
+}
+
+// ---- conn_state major table -------------------------------------------------------------------------------
+
+TEST(ConnStateMajor, MatchesTheReferenceTable) {
+  using enum ConnState;
+  const std::map<ConnState, ConnStateMajor> want{
+      {kS0, ConnStateMajor::kAttempted},     {kREJ, ConnStateMajor::kAttempted},
+      {kRSTOS0, ConnStateMajor::kAttempted}, {kRSTRH, ConnStateMajor::kAttempted},
+      {kSH, ConnStateMajor::kAttempted},     {kSHR, ConnStateMajor::kAttempted},
+      {kS1, ConnStateMajor::kEstablished},   {kOTH, ConnStateMajor::kEstablished},
+      {kSF, ConnStateMajor::kClosed},        {kS2, ConnStateMajor::kClosed},
+      {kS3, ConnStateMajor::kClosed},        {kRSTO, ConnStateMajor::kClosed},
+      {kRSTR, ConnStateMajor::kClosed}};
+  ASSERT_EQ(want.size(), size_t(ConnState::kCount));
+  for (const auto& [s, m] : want) EXPECT_EQ(conn_state_major(s), m) << kConnStateNames[size_t(s)];
+}
+
+// ---- hostile strings --------------------------------------------------------------------------------------
+
+// Writes s through write_safe_string as the only value of an array; returns the parsed string.
+std::string round_trip(std::string_view s, size_t max_bytes = kMaxSafeStringBytes,
+                       SafeStringStats* st = nullptr, std::string* json = nullptr) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  const SafeStringStats r = write_safe_string(w, s, max_bytes);
+  w.EndArray();
+  if (st) *st = r;
+  if (json) json->assign(buf.GetString(), buf.GetSize());
+  Document d;
+  d.Parse<rapidjson::kParseValidateEncodingFlag>(buf.GetString(), buf.GetSize());
+  EXPECT_FALSE(d.HasParseError()) << rapidjson::GetParseError_En(d.GetParseError());
+  if (d.HasParseError() || !d.IsArray() || d.Size() != 1 || !d[0].IsString()) return "<bad>";
+  return {d[0].GetString(), d[0].GetStringLength()};
+}
+
+const std::string kFffd = "\xEF\xBF\xBD";
+
+TEST(SafeString, EscapesControlCharactersQuotesAndBackslashes) {
+  std::string json;
+  const std::string in =
+      std::string("a\"b\\c\n\r\t\x01\x1f", 10) + std::string(1, '\0') + "\x7f" + "</script>";
+  EXPECT_EQ(round_trip(in, kMaxSafeStringBytes, nullptr, &json), in);
+  EXPECT_EQ(json, "[\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001F\\u0000\x7f</script>\"]");
+  for (char c : json) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << "raw control byte in JSON";
+}
+
+TEST(SafeString, KeepsValidUtf8) {
+  const std::string in =
+      "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF \xF4\x8F\xBF\xBF";  // é € 😀 U+FFFF U+10FFFF
+  SafeStringStats st;
+  EXPECT_EQ(round_trip(in, kMaxSafeStringBytes, &st), in);
+  EXPECT_EQ(st.replaced, 0u);
+  EXPECT_FALSE(st.truncated);
+}
+
+TEST(SafeString, ReplacesInvalidUtf8WithMaximalSubparts) {
+  struct Case {
+    std::string in, want;
+    uint32_t replaced;
+  };
+  const std::vector<Case> cases{
+      {"\x80", kFffd, 1},  // lone continuation
+      {"a\xFF"
+       "b",
+       "a" + kFffd + "b", 1},                                  // never valid
+      {"\xC0\xAF", kFffd + kFffd, 2},                          // overlong '/'
+      {"\xE0\x80\xAF", kFffd + kFffd + kFffd, 3},              // overlong 3-byte
+      {"\xED\xA0\x80", kFffd + kFffd + kFffd, 3},              // UTF-16 surrogate
+      {"\xF4\x90\x80\x80", kFffd + kFffd + kFffd + kFffd, 4},  // > U+10FFFF
+      {"\xF5\x80", kFffd + kFffd, 2},
+      {"\xE2\x82"
+       "A",
+       kFffd + "A", 1},            // truncated sequence is one maximal subpart
+      {"\xF0\x9F\x98", kFffd, 1},  // truncated at the end of input
+      {"\xC3", kFffd, 1},
+      {"ok\xE2\x82\xAC\xE2", "ok\xE2\x82\xAC" + kFffd, 1},
+  };
+  for (const auto& c : cases) {
+    SafeStringStats st;
+    EXPECT_EQ(round_trip(c.in, kMaxSafeStringBytes, &st), c.want);
+    EXPECT_EQ(st.replaced, c.replaced);
+  }
+}
+
+TEST(SafeString, TruncatesOnCharacterBoundaries) {
+  SafeStringStats st;
+  EXPECT_EQ(round_trip("abcdef", 4, &st), "abcd");
+  EXPECT_TRUE(st.truncated);
+  EXPECT_EQ(round_trip("ab\xE2\x82\xAC", 4, &st), "ab");  // € does not fit whole
+  EXPECT_TRUE(st.truncated);
+  EXPECT_EQ(round_trip("ab\xE2\x82\xAC", 5, &st), "ab\xE2\x82\xAC");
+  EXPECT_FALSE(st.truncated);
+  EXPECT_EQ(round_trip("a\xFF", 3, &st), "a");  // the replacement needs 3 bytes
+  EXPECT_TRUE(st.truncated);
+  const std::string big(5000, 'x');
+  EXPECT_EQ(round_trip(big, 100000, &st).size(), kMaxSafeStringBytes);  // capped by the stack buffer
+  EXPECT_TRUE(st.truncated);
+  EXPECT_EQ(round_trip("", 0, &st), "");
+  EXPECT_FALSE(st.truncated);
+}
+
+TEST(SafeString, RandomBytesAlwaysGiveValidJson) {
+  std::mt19937 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(rng() % 64, '\0');
+    for (auto& c : s) c = static_cast<char>(rng() % 4 == 0 ? 0x80 + rng() % 0x80 : rng() % 256);
+    const size_t max = 1 + rng() % 80;
+    const std::string got = round_trip(s, max);
+    ASSERT_NE(got, "<bad>");
+    ASSERT_LE(got.size(), max);
+  }
+}
+
+// ---- ECS conformance --------------------------------------------------------------------------------------
+
+// The reference CSV lives in shared/reference beside the checkout (or SPANWATCH_ECS_FIELDS_CSV points at it).
+std::filesystem::path find_ecs_csv() {
+  namespace fs = std::filesystem;
+  if (const char* e = std::getenv("SPANWATCH_ECS_FIELDS_CSV"); e && fs::exists(e)) return e;
+  std::vector<fs::path> starts;
+  if (const char* root = std::getenv("SPANWATCH_SOURCE_ROOT")) starts.emplace_back(root);
+  std::error_code ec;
+  starts.push_back(fs::absolute(__FILE__, ec).parent_path());
+  starts.push_back(fs::read_symlink("/proc/self/exe", ec).parent_path());
+  starts.push_back(fs::current_path(ec));
+  for (fs::path p : starts) {
+    for (; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+      for (const char* rel : {"shared/reference/ecs-fields.csv", "reference/ecs-fields.csv"}) {
+        if (fs::exists(p / rel, ec)) return p / rel;
+      }
+    }
+  }
+  return {};
+}
+
+// Field -> ECS type, from the CSV (quoted cells may contain commas, quotes and newlines).
+std::map<std::string, std::string> load_ecs_types(const std::filesystem::path& csv) {
+  std::ifstream in(csv);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::vector<std::string>> rows(1, std::vector<std::string>(1));
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        rows.back().back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        rows.back().back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().emplace_back();
+    } else if (c == '\n') {
+      rows.emplace_back(1);
+    } else if (c != '\r') {
+      rows.back().back() += c;
+    }
+  }
+  std::map<std::string, std::string> types;
+  size_t field_col = 3, type_col = 4;
+  for (size_t i = 0; i < rows[0].size(); ++i) {
+    if (rows[0][i] == "Field") field_col = i;
+    if (rows[0][i] == "Type") type_col = i;
+  }
+  for (size_t r = 1; r < rows.size(); ++r) {
+    if (rows[r].size() > std::max(field_col, type_col)) types[rows[r][field_col]] = rows[r][type_col];
+  }
+  return types;
+}
+
+bool ecs_compatible(const std::string& ecs_type, const Value& v) {
+  static const std::set<std::string> kNumeric{"long",  "integer", "short",        "byte",
+                                              "float", "double",  "scaled_float", "unsigned_long"};
+  static const std::set<std::string> kText{"keyword", "wildcard", "match_only_text", "text",
+                                           "date",    "ip",       "constant_keyword"};
+  auto one = [&](const Value& x) {
+    if (ecs_type == "boolean") return x.IsBool();
+    if (kNumeric.count(ecs_type)) return x.IsNumber();
+    if (kText.count(ecs_type)) return x.IsString();
+    return true;
+  };
+  if (!v.IsArray()) return one(v);
+  for (const auto& x : v.GetArray()) {
+    if (!one(x)) return false;
+  }
+  return true;
+}
+
+bool json_type_matches(JsonType t, const Value& v) {
+  switch (t) {
+    case JsonType::kString:
+      return v.IsString();
+    case JsonType::kInteger:
+      return v.IsUint64();
+    case JsonType::kBool:
+      return v.IsBool();
+    case JsonType::kStringArray:
+      if (!v.IsArray()) return false;
+      for (const auto& x : v.GetArray()) {
+        if (!x.IsString()) return false;
+      }
+      return true;
+    case JsonType::kObject:
+      return v.IsObject();
+  }
+  return false;
+}
+
+// Records that together emit every key in kAllJsonFields.
+std::vector<FlowRecord> sample_records() {
+  FlowRecord tcp = tcp_record();
+  tcp.tunnel = TunnelType::kGtpU;
+  tcp.tunnel_depth = 1;
+  tcp.tunnel_src = v4(10, 0, 0, 1);
+  tcp.tunnel_dst = v4(10, 0, 0, 2);
+  tcp.fragments = 2;
+  FlowRecord udp = tcp_record();
+  udp.l4_proto = 17;
+  udp.is_tunnel_carrier = true;
+  udp.history[0] = 'D';
+  udp.history_len = 1;
+  return {tcp, udp};
+}
+
+TEST(JsonFlowWriter, EveryKeyIsInTheFieldTable) {
+  std::map<std::string, JsonType> table;
+  for (const JsonField& f : kAllJsonFields) {
+    EXPECT_TRUE(table.emplace(std::string(f.path), f.type).second) << "duplicate " << f.path;
+    const size_t dot = f.path.rfind('.');
+    EXPECT_EQ(f.key, dot == std::string_view::npos ? f.path : f.path.substr(dot + 1));
+    if (dot != std::string_view::npos) {  // every parent is declared as an object
+      const auto parent = table.find(std::string(f.path.substr(0, dot)));
+      EXPECT_TRUE(parent != table.end() && parent->second == JsonType::kObject) << f.path;
+    }
+  }
+  JsonFlowWriter w(full_context());
+  std::set<std::string> seen;
+  for (const FlowRecord& r : sample_records()) {
+    const Written out = write_one(w, r);
+    std::map<std::string, const Value*> flat;
+    flatten(out.doc, "", flat);
+    for (const auto& [path, v] : flat) {
+      seen.insert(path);
+      const auto it = table.find(path);
+      ASSERT_NE(it, table.end()) << path << " is emitted but not in field_names.hpp";
+      EXPECT_TRUE(json_type_matches(it->second, *v)) << path;
+    }
+  }
+  for (const auto& [path, type] : table) {
+    if (type != JsonType::kObject) {
+      EXPECT_TRUE(seen.count(path)) << path << " is never emitted by the samples";
+    }
+  }
+}
+
+TEST(JsonFlowWriter, NonSpanwatchKeysAreEcsFieldsOfACompatibleType) {
+  const std::filesystem::path csv = find_ecs_csv();
+  if (csv.empty()) GTEST_SKIP() << "ecs-fields.csv not found (set SPANWATCH_ECS_FIELDS_CSV)";
+  const auto ecs = load_ecs_types(csv);
+  ASSERT_GT(ecs.size(), 1000u) << csv;
+  ASSERT_EQ(ecs.at("source.ip"), "ip");
+
+  JsonFlowWriter w(full_context());
+  for (const FlowRecord& r : sample_records()) {
+    const Written out = write_one(w, r);
+    std::map<std::string, const Value*> flat;
+    flatten(out.doc, "", flat);
+    for (const auto& [path, v] : flat) {
+      if (path.rfind("spanwatch.", 0) == 0) continue;
+      const auto it = ecs.find(path);
+      ASSERT_NE(it, ecs.end()) << path << " is not an ECS field";
+      EXPECT_TRUE(ecs_compatible(it->second, *v)) << path << " has ECS type " << it->second;
+    }
+  }
+  // And the table: everything outside spanwatch.* is ECS (objects may be implicit in ECS).
+  for (const JsonField& f : kAllJsonFields) {
+    if (f.path.rfind("spanwatch", 0) == 0 || f.type == JsonType::kObject) continue;
+    EXPECT_TRUE(ecs.count(std::string(f.path))) << f.path;
+  }
+}
+
+}  // namespace
+}  // namespace spanwatch::lib

@@ -1,0 +1,111 @@
+// Flow keys and hashes. The hash mixes 8-byte words with a multiply-xorshift finaliser (fast, no
+// CPU-specific instructions, good avalanche); a NIC's symmetric Toeplitz hash has only 16 bits of
+// entropy and is never used for the table.
+#include "lib/flow/flow_key.hpp"
+
+#include <cstring>
+
+namespace spanwatch::lib {
+namespace {
+
+constexpr uint8_t kProtoIcmp = 1;
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoIcmpv6 = 58;
+constexpr uint8_t kProtoSctp = 132;
+
+inline uint64_t mix64(uint64_t x) noexcept {  // splitmix64 finaliser
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+inline uint64_t load64(const void* p) noexcept {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Community ID's ICMP type pairs: request/reply types map to each other so both directions match.
+int icmp_counterpart(bool v6, uint8_t type) noexcept {
+  if (!v6) {
+    switch (type) {
+      case 8: return 0;    case 0: return 8;     // echo
+      case 13: return 14;  case 14: return 13;   // timestamp
+      case 15: return 16;  case 16: return 15;   // information
+      case 10: return 9;   case 9: return 10;    // router solicitation / advertisement
+      case 17: return 18;  case 18: return 17;   // address mask
+      default: return -1;
+    }
+  }
+  switch (type) {
+    case 128: return 129; case 129: return 128;  // echo
+    case 133: return 134; case 134: return 133;  // router solicitation / advertisement
+    case 135: return 136; case 136: return 135;  // neighbor solicitation / advertisement
+    case 130: return 131; case 131: return 130;  // multicast listener query / report
+    case 144: return 145; case 145: return 144;  // home agent address discovery
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+FlowPorts flow_ports(const IpEndpoints& e) noexcept {
+  switch (e.l4_proto) {
+    case kProtoTcp:
+    case kProtoUdp:
+    case kProtoSctp:
+      return {e.src_port, e.dst_port};
+    case kProtoIcmp:
+    case kProtoIcmpv6: {
+      // Decoder convention: src_port = type, dst_port = code.
+      const auto type = static_cast<uint8_t>(e.src_port);
+      const int peer = icmp_counterpart(e.l4_proto == kProtoIcmpv6, type);
+      if (peer >= 0) return {type, static_cast<uint16_t>(peer)};
+      return {e.src_port, e.dst_port};
+    }
+    default:
+      return {0, 0};
+  }
+}
+
+FlowKey make_flow_key(const IpAddress& src, const IpAddress& dst, FlowPorts ports, uint8_t proto,
+                      bool& src_is_lo) noexcept {
+  FlowKey k;
+  k.proto = proto;
+  src_is_lo = src < dst || (src == dst && ports.src <= ports.dst);
+  if (src_is_lo) {
+    k.addr_lo = src;
+    k.addr_hi = dst;
+    k.port_lo = ports.src;
+    k.port_hi = ports.dst;
+  } else {
+    k.addr_lo = dst;
+    k.addr_hi = src;
+    k.port_lo = ports.dst;
+    k.port_hi = ports.src;
+  }
+  return k;
+}
+
+uint64_t flow_hash(const FlowKey& k) noexcept {
+  const auto* p = reinterpret_cast<const uint8_t*>(&k);
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (size_t i = 0; i < sizeof(FlowKey); i += 8) h = mix64(h ^ load64(p + i));
+  return h;
+}
+
+uint32_t worker_hash(const IpAddress& a, const IpAddress& b) noexcept {
+  const IpAddress& lo = a < b ? a : b;
+  const IpAddress& hi = a < b ? b : a;
+  uint64_t h = mix64(load64(&lo.bytes[0]) ^ 0x51ed270b27ULL);
+  h = mix64(h ^ load64(&lo.bytes[8]));
+  h = mix64(h ^ load64(&hi.bytes[0]));
+  h = mix64(h ^ load64(&hi.bytes[8]));
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+}  // namespace spanwatch::lib

@@ -1,0 +1,103 @@
+// A pre-sized hash table from FlowKey to entries of one worker's shard. Open addressing with linear
+// probing over 8-byte slots (index + hash tag) and backward-shift deletion, so there are no tombstones
+// and a lookup touches one slot cache line before the entry. Entries live in a fixed array; nothing
+// is allocated after construction. Not thread-safe: one table per worker lcore.
+#pragma once
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "lib/flow/flow_key.hpp"
+#include "lib/flow/index_list.hpp"
+
+namespace spanwatch::lib {
+
+template <class Entry>  // Entry has `FlowKey key;`
+class FlowTable {
+  static_assert(std::is_trivially_copyable_v<Entry> && std::is_trivially_destructible_v<Entry>,
+                "entries live in calloc'ed memory and are constructed on insert");
+
+ public:
+  // calloc: a large table is mapped lazily, so pages are only touched when flows arrive (a replay of a
+  // small capture does not fault in the whole pre-sized table).
+  explicit FlowTable(uint32_t capacity)
+      : entries_(static_cast<Entry*>(std::calloc(capacity ? capacity : 1, sizeof(Entry)))), capacity_(capacity) {
+    if (capacity == 0) throw std::invalid_argument("FlowTable: capacity must be > 0");
+    if (!entries_) throw std::bad_alloc();
+    // Load factor <= 0.5 keeps linear-probe chains short.
+    const uint64_t slots = std::bit_ceil(uint64_t{capacity} * 2);
+    slots_.assign(slots, Slot{});
+    mask_ = slots - 1;
+    free_.reserve(capacity);
+    for (uint32_t i = capacity; i-- > 0;) free_.push_back(i);
+  }
+
+  uint32_t capacity() const noexcept { return capacity_; }
+  uint32_t size() const noexcept { return capacity() - static_cast<uint32_t>(free_.size()); }
+  bool full() const noexcept { return free_.empty(); }
+  Entry& at(uint32_t idx) noexcept { return entries_[idx]; }
+  const Entry& at(uint32_t idx) const noexcept { return entries_[idx]; }
+  Entry* data() noexcept { return entries_.get(); }
+
+  void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
+
+  uint32_t find(const FlowKey& key, uint64_t hash) const noexcept {
+    const uint32_t tag = static_cast<uint32_t>(hash);
+    for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.idx == kNilIndex) return kNilIndex;
+      if (s.tag == tag && entries_[s.idx].key == key) return s.idx;
+    }
+  }
+
+  // Inserts a new key (the caller has checked it is absent). Returns kNilIndex when full.
+  uint32_t insert(const FlowKey& key, uint64_t hash) noexcept {
+    if (free_.empty()) return kNilIndex;
+    const uint32_t idx = free_.back();
+    free_.pop_back();
+    uint64_t i = hash & mask_;
+    while (slots_[i].idx != kNilIndex) i = (i + 1) & mask_;
+    slots_[i] = Slot{idx, static_cast<uint32_t>(hash)};
+    new (&entries_[idx]) Entry{};
+    entries_[idx].key = key;
+    return idx;
+  }
+
+  void erase(uint32_t idx, uint64_t hash) noexcept {
+    uint64_t i = hash & mask_;
+    while (slots_[i].idx != idx) i = (i + 1) & mask_;
+    // Backward-shift: pull later members of the probe chain into the hole.
+    for (uint64_t j = i;;) {
+      j = (j + 1) & mask_;
+      if (slots_[j].idx == kNilIndex) break;
+      const uint64_t home = slots_[j].tag & mask_;
+      const bool home_between = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
+      if (home_between) continue;
+      slots_[i] = slots_[j];
+      i = j;
+    }
+    slots_[i] = Slot{};
+    free_.push_back(idx);
+  }
+
+ private:
+  struct Slot {
+    uint32_t idx = kNilIndex;
+    uint32_t tag = 0;   // low 32 bits of the hash: home slot and a cheap pre-compare
+  };
+  struct FreeDeleter {
+    void operator()(Entry* p) const noexcept { std::free(p); }
+  };
+  std::unique_ptr<Entry[], FreeDeleter> entries_;
+  uint32_t capacity_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_;
+  uint64_t mask_ = 0;
+};
+
+}  // namespace spanwatch::lib

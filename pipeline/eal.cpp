@@ -1,0 +1,90 @@
+#include "pipeline/eal.hpp"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "pipeline/startup_error.hpp"
+
+namespace spanwatch::pipeline {
+namespace {
+
+bool is_pci_address(const std::string& dev) {
+  static const std::regex kPci("^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
+  return std::regex_match(dev, kPci);
+}
+
+}  // namespace
+
+std::vector<std::string> Eal::build_args(const lib::SpanwatchConfig& cfg) {
+  std::vector<std::string> a{"spanwatch"};
+  const auto& lc = cfg.lcores;
+  if (!lc.cpu_map.empty()) {
+    a.insert(a.end(), {"--lcores", lc.cpu_map});
+  } else {
+    std::set<unsigned> ids{lc.main};
+    ids.insert(lc.rx.begin(), lc.rx.end());
+    ids.insert(lc.workers.begin(), lc.workers.end());
+    if (lc.exporter >= 0) ids.insert(static_cast<unsigned>(lc.exporter));
+    a.insert(a.end(), {"-l", fmt::format("{}", fmt::join(ids, ","))});
+  }
+  a.insert(a.end(), {"--main-lcore", std::to_string(lc.main)});
+  if (!cfg.memory.hugepages) {
+    // Without hugepages: memory from memfd, no shared config files, no telemetry socket, and a
+    // per-process prefix so parallel runs (tests) never collide (platform.md §1).
+    a.insert(a.end(), {"--no-huge", "-m", std::to_string(cfg.memory.memory_mb), "--no-shconf", "--no-telemetry",
+                       "--file-prefix", fmt::format("spanwatch-{}", getpid())});
+  } else {
+    a.insert(a.end(), {"--socket-mem", std::to_string(cfg.memory.memory_mb)});
+  }
+  a.push_back("--log-level=" + cfg.log_level);
+  bool any_pci = false;
+  for (const auto& p : cfg.ports) {
+    if (is_pci_address(p.device)) {
+      a.insert(a.end(), {"-a", p.device});
+      any_pci = true;
+    } else {
+      a.insert(a.end(), {"--vdev", p.device});
+    }
+  }
+  if (!any_pci) a.push_back("--no-pci");
+  a.insert(a.end(), cfg.eal_args.begin(), cfg.eal_args.end());
+  return a;
+}
+
+Eal::Eal(const lib::SpanwatchConfig& cfg) : args_(build_args(cfg)) {
+  if (!cfg.memory.hugepages && std::getenv("RUNTIME_DIRECTORY") == nullptr) {
+    // DPDK creates its runtime dir even with --no-shconf; keep it out of /var/run and remove it after.
+    char tmpl[] = "/tmp/spanwatch-rt-XXXXXX";
+    if (mkdtemp(tmpl) != nullptr) {
+      runtime_dir_ = tmpl;
+      setenv("RUNTIME_DIRECTORY", tmpl, 1);
+    }
+  }
+  std::vector<char*> argv;
+  for (auto& s : args_) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const int rc = rte_eal_init(static_cast<int>(argv.size() - 1), argv.data());
+  if (rc < 0) {
+    if (!runtime_dir_.empty()) std::filesystem::remove_all(runtime_dir_);
+    throw StartupError(fmt::format("rte_eal_init({}): {}", fmt::join(args_, " "), rte_strerror(rte_errno)));
+  }
+}
+
+Eal::~Eal() {
+  rte_eal_cleanup();
+  if (!runtime_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(runtime_dir_, ec);
+  }
+}
+
+}  // namespace spanwatch::pipeline

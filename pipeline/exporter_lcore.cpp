@@ -1,0 +1,49 @@
+#include "pipeline/exporter_lcore.hpp"
+
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+
+namespace spanwatch::pipeline {
+namespace {
+constexpr unsigned kBurst = 32;
+}
+
+ExporterLcore::ExporterLcore(ExporterParams p) : p_(std::move(p)), writer_(p_.json), file_(p_.file) {}
+
+unsigned ExporterLcore::drain_once() noexcept {
+  unsigned total = 0;
+  std::array<lib::FlowRecord, kBurst> recs;
+  for (rte_ring* ring : p_.record_rings) {
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, recs.data(), sizeof(lib::FlowRecord), kBurst, nullptr);
+    if (n == 0) continue;
+    buf_.Clear();
+    for (unsigned i = 0; i < n; ++i) {
+      const lib::FlowRecord& r = recs[i];
+      writer_.write(r, buf_);
+      if (r.final) {
+        ctr_.final_records.add(1);
+        if (!r.is_tunnel_carrier) ctr_.packets_in_records.add(r.dir[0].packets + r.dir[1].packets);
+      } else {
+        ctr_.interim_records.add(1);
+      }
+      if (r.is_tunnel_carrier) ctr_.carrier_records.add(1);
+    }
+    ctr_.records.add(n);
+    ctr_.json_bytes.add(buf_.GetSize());
+    file_.write(std::string_view(buf_.GetString(), buf_.GetSize()));
+    total += n;
+  }
+  return total;
+}
+
+void ExporterLcore::housekeeping() noexcept {
+  if (file_.flush() == lib::NdjsonStatus::kRetry)
+    std::fprintf(stderr, "spanwatch: writing %s: %s (kept in memory, retrying)\n", file_.path().c_str(),
+                 std::strerror(file_.last_errno()));
+}
+
+}  // namespace spanwatch::pipeline

@@ -1,0 +1,251 @@
+// spanwatch: wiring only. Parses the command line, brings up EAL, mempool, ports and rings, launches the
+// RX and worker lcores, runs the exporter on the main lcore until the input ends (replay) or a signal
+// arrives (live), then writes the final stats. Exit codes: 0 ok, 1 runtime failure, 2 bad config/input.
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf_dyn.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "lib/config/config_loader.hpp"
+#include "pipeline/dpdk_handles.hpp"
+#include "pipeline/eal.hpp"
+#include "pipeline/exporter_lcore.hpp"
+#include "pipeline/options.hpp"
+#include "pipeline/port.hpp"
+#include "pipeline/rx_lcore.hpp"
+#include "pipeline/startup_error.hpp"
+#include "pipeline/stats_report.hpp"
+#include "workers/work_item.hpp"
+#include "workers/worker_lcore.hpp"
+
+namespace sw = spanwatch;
+using sw::pipeline::StartupError;
+
+namespace {
+
+std::atomic<int> g_signals{0};  // the one process-wide object: signal handlers can reach nothing else
+
+extern "C" void on_signal(int) { g_signals.fetch_add(1, std::memory_order_relaxed); }
+
+template <class T>
+int launch_entry(void* arg) {
+  return static_cast<T*>(arg)->run();
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return {};
+  return buf;
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << text << '\n';
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+unsigned auto_mbufs(const sw::lib::SpanwatchConfig& cfg, size_t rx_queues_total) {
+  const auto& m = cfg.memory;
+  if (m.mbufs) return m.mbufs;
+  // Every ring slot and RX descriptor can hold an mbuf, plus per-lcore caches and bursts in flight.
+  const size_t lcores = 1 + cfg.lcores.rx.size() + cfg.lcores.workers.size();
+  const size_t n = cfg.lcores.rx.size() * cfg.lcores.workers.size() * m.rx_ring_size +
+                   rx_queues_total * cfg.ports.front().rx_desc + lcores * (m.mbuf_cache * 3 / 2 + 64) + 4096;
+  return static_cast<unsigned>(n);
+}
+
+int run(int argc, char** argv) {
+  auto plan_opt = sw::pipeline::parse_command_line(argc, argv);
+  if (!plan_opt) return 0;
+  sw::pipeline::RunPlan& plan = *plan_opt;
+  sw::lib::SpanwatchConfig& cfg = plan.config;
+  if (plan.print_config) {
+    fmt::print("{}\n", fmt::join(sw::pipeline::Eal::build_args(cfg), " "));
+    return 0;
+  }
+  for (const auto& p : plan.pcaps)
+    if (!p.warning.empty()) std::fprintf(stderr, "spanwatch: %s: %s\n", p.path.c_str(), p.warning.c_str());
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.output.dir, ec);
+  if (ec) throw StartupError(fmt::format("output.dir {}: {}", cfg.output.dir, ec.message()));
+
+  sw::pipeline::Eal eal(cfg);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  // Packet time: net_pcap fills the RX timestamp dynfield (microseconds) for every replayed frame.
+  sw::workers::PacketClock clock;
+  {
+    int offset = -1;
+    uint64_t flag = 0;
+    if (rte_mbuf_dyn_rx_timestamp_register(&offset, &flag) == 0) {
+      clock.ts_offset = offset;
+      clock.ts_flag = flag;
+    }
+    clock.tsc_hz = rte_get_tsc_hz();
+    clock.tsc0 = rte_rdtsc();
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    clock.wall0_ns = uint64_t(now.tv_sec) * 1'000'000'000ULL + uint64_t(now.tv_nsec);
+  }
+
+  const int socket = static_cast<int>(rte_socket_id());
+  size_t rx_queues_total = 0;
+  for (const auto& p : cfg.ports) rx_queues_total += p.rx_queues;
+  auto pool = sw::pipeline::make_packet_pool("spanwatch_mbufs", auto_mbufs(cfg, rx_queues_total),
+                                             cfg.memory.mbuf_cache, socket);
+
+  std::vector<std::unique_ptr<sw::pipeline::Port>> ports;
+  std::vector<sw::lib::LinkType> link_by_port_id(RTE_MAX_ETHPORTS, sw::lib::LinkType::kEthernet);
+  std::vector<std::string> port_names(RTE_MAX_ETHPORTS);
+  for (size_t i = 0; i < cfg.ports.size(); ++i) {
+    ports.push_back(std::make_unique<sw::pipeline::Port>(cfg.ports[i], pool.get(), plan.port_link_types[i]));
+    link_by_port_id[ports.back()->id()] = plan.port_link_types[i];
+    port_names[ports.back()->id()] = ports.back()->name();
+  }
+
+  const size_t n_rx = cfg.lcores.rx.size(), n_workers = cfg.lcores.workers.size();
+  if (n_workers > sw::pipeline::kMaxWorkers)
+    throw StartupError(fmt::format("lcores.workers: {} workers > {}", n_workers, sw::pipeline::kMaxWorkers));
+
+  // One SPSC ring per (RX lcore, worker) pair and one record ring per worker: no multi-producer rings.
+  std::vector<sw::pipeline::RingPtr> rings;
+  std::vector<std::vector<rte_ring*>> rx_to_worker(n_rx, std::vector<rte_ring*>(n_workers));
+  std::vector<rte_ring*> export_rings(n_workers);
+  for (size_t r = 0; r < n_rx; ++r)
+    for (size_t w = 0; w < n_workers; ++w) {
+      rings.push_back(sw::pipeline::make_spsc_ring(fmt::format("rx{}_w{}", r, w), sizeof(sw::workers::WorkItem),
+                                                   cfg.memory.rx_ring_size, socket));
+      rx_to_worker[r][w] = rings.back().get();
+    }
+  for (size_t w = 0; w < n_workers; ++w) {
+    rings.push_back(sw::pipeline::make_spsc_ring(fmt::format("w{}_export", w), sizeof(sw::lib::FlowRecord),
+                                                 cfg.memory.export_ring_size, socket));
+    export_rings[w] = rings.back().get();
+  }
+
+  std::atomic<bool> stop_rx{false}, drain{false}, hard_stop{false};
+
+  std::vector<std::unique_ptr<sw::workers::WorkerLcore>> workers;
+  for (size_t w = 0; w < n_workers; ++w) {
+    sw::workers::WorkerParams wp;
+    wp.worker_id = static_cast<uint16_t>(w);
+    for (size_t r = 0; r < n_rx; ++r) wp.in_rings.push_back(rx_to_worker[r][w]);
+    wp.export_ring = export_rings[w];
+    wp.link_types = &link_by_port_id;
+    wp.clock = clock;
+    wp.flows = cfg.flows;
+    wp.shared_cpus = cfg.lcores.shared_cpus;
+    wp.lossless = plan.replay;
+    wp.drain = &drain;
+    wp.stop = &hard_stop;
+    workers.push_back(std::make_unique<sw::workers::WorkerLcore>(std::move(wp)));
+  }
+
+  // Queues are dealt to RX lcores in order (replay: files in command-line order per RX lcore).
+  std::vector<sw::pipeline::RxParams> rxp(n_rx);
+  size_t next_rx = 0;
+  for (const auto& port : ports)
+    for (uint16_t q = 0; q < port->rx_queues(); ++q)
+      rxp[next_rx++ % n_rx].queues.push_back({port->id(), q, port->link_type()});
+  std::vector<std::unique_ptr<sw::pipeline::RxLcore>> rx;
+  for (size_t r = 0; r < n_rx; ++r) {
+    rxp[r].rx_id = static_cast<unsigned>(r);
+    rxp[r].worker_rings = rx_to_worker[r];
+    rxp[r].pool = pool.get();
+    rxp[r].mbufs_in_other_caches = static_cast<unsigned>(n_rx + n_workers) * (cfg.memory.mbuf_cache * 3 / 2 + 1);
+    rxp[r].replay = plan.replay;
+    rxp[r].shared_cpus = cfg.lcores.shared_cpus;
+    rxp[r].stop = &stop_rx;
+    rx.push_back(std::make_unique<sw::pipeline::RxLcore>(std::move(rxp[r])));
+  }
+
+  sw::pipeline::ExporterParams ep;
+  ep.record_rings = export_rings;
+  ep.json.observer_hostname = host_name();
+  ep.json.observer_name = cfg.observer.name.empty() ? ep.json.observer_hostname : cfg.observer.name;
+  ep.json.port_names = port_names;
+  ep.file.dir = cfg.output.dir;
+  ep.file.file = cfg.output.file;
+  ep.file.rotate_bytes = uint64_t{cfg.output.rotate_mb} << 20;
+  ep.shared_cpus = cfg.lcores.shared_cpus;
+  sw::pipeline::ExporterLcore exporter(std::move(ep));
+
+  for (size_t w = 0; w < n_workers; ++w)
+    if (int rc = rte_eal_remote_launch(launch_entry<sw::workers::WorkerLcore>, workers[w].get(), cfg.lcores.workers[w]))
+      throw StartupError(fmt::format("rte_eal_remote_launch(worker {} on lcore {}): {}", w, cfg.lcores.workers[w], rc));
+  for (size_t r = 0; r < n_rx; ++r)
+    if (int rc = rte_eal_remote_launch(launch_entry<sw::pipeline::RxLcore>, rx[r].get(), cfg.lcores.rx[r]))
+      throw StartupError(fmt::format("rte_eal_remote_launch(rx {} on lcore {}): {}", r, cfg.lcores.rx[r], rc));
+
+  sw::pipeline::StatsSources sources{&ports, &rx, &workers, &exporter, &plan.pcaps};
+  const uint64_t stats_every = cfg.output.stats_interval_s;
+  uint64_t ticks = 0;
+  const std::string stats_path = (std::filesystem::path(cfg.output.dir) / "stats.json").string();
+  auto all = [](const auto& v) {
+    for (const auto& x : v)
+      if (!x->finished()) return false;
+    return true;
+  };
+  exporter.run(
+      [&] {
+        const int sig = g_signals.load(std::memory_order_relaxed);
+        if (sig >= 1) stop_rx.store(true, std::memory_order_relaxed);
+        if (sig >= 2) hard_stop.store(true, std::memory_order_relaxed);
+        if (all(rx)) drain.store(true, std::memory_order_release);
+        return all(workers);
+      },
+      [&](uint64_t) {
+        if (stats_every && ++ticks % stats_every == 0) {
+          std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
+          write_file_atomically(stats_path, sw::pipeline::stats_json(sources, false));
+        }
+      });
+  rte_eal_mp_wait_lcore();
+
+  write_file_atomically(stats_path, sw::pipeline::stats_json(sources, true));
+  const auto acc = sw::pipeline::account(sources);
+  std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
+  std::fprintf(stderr,
+               "spanwatch: %llu packets read: %llu in flow records, %llu non-flow, %llu decode errors, %llu unmatched "
+               "fragments, %llu unaccounted; records in %s, stats in %s\n",
+               (unsigned long long)acc.packets_read, (unsigned long long)acc.in_records,
+               (unsigned long long)acc.non_flow, (unsigned long long)acc.decode_errors,
+               (unsigned long long)acc.unmatched_fragments, (unsigned long long)acc.lost(),
+               exporter.file_path().c_str(), stats_path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const sw::lib::ConfigException& e) {
+    std::fprintf(stderr, "spanwatch: %s\n", e.what());
+    return sw::pipeline::kExitConfigError;
+  } catch (const StartupError& e) {
+    std::fprintf(stderr, "spanwatch: %s\n", e.what());
+    return sw::pipeline::kExitConfigError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "spanwatch: fatal: %s\n", e.what());
+    return sw::pipeline::kExitRuntimeError;
+  }
+}

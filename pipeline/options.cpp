@@ -1,0 +1,116 @@
+#include "pipeline/options.hpp"
+
+#include <sched.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "lib/config/config_loader.hpp"
+#include "pipeline/startup_error.hpp"
+
+namespace spanwatch::pipeline {
+namespace {
+
+constexpr unsigned kReplayMemoryMb = 512;  // EAL init time grows with -m (platform.md §1)
+
+lib::LinkType link_type_from_name(const std::string& name) {
+  static const std::pair<const char*, lib::LinkType> kNames[] = {
+      {"ethernet", lib::LinkType::kEthernet}, {"raw", lib::LinkType::kRaw},
+      {"null", lib::LinkType::kNull},         {"loop", lib::LinkType::kLoop},
+      {"linux_sll", lib::LinkType::kLinuxSll}, {"linux_sll2", lib::LinkType::kLinuxSll2},
+      {"ipv4", lib::LinkType::kIpv4},         {"ipv6", lib::LinkType::kIpv6}};
+  for (const auto& [n, t] : kNames)
+    if (name == n) return t;
+  throw lib::ConfigException({{"ports[].link_type", fmt::format("unknown link type '{}'", name)}});
+}
+
+unsigned cpus_available() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return static_cast<unsigned>(CPU_COUNT(&set));
+}
+
+// Lcores for the convenience modes: main (exporter) 0, then RX lcores, then workers. When there are
+// more lcores than CPUs they all float over every CPU and yield when idle (platform.md §1).
+void plan_lcores(lib::SpanwatchConfig& cfg, unsigned rx, unsigned workers) {
+  auto& lc = cfg.lcores;
+  lc.main = 0;
+  lc.exporter = -1;
+  lc.rx.clear();
+  lc.workers.clear();
+  for (unsigned i = 0; i < rx; ++i) lc.rx.push_back(1 + i);
+  for (unsigned i = 0; i < workers; ++i) lc.workers.push_back(1 + rx + i);
+  const unsigned lcores = 1 + rx + workers;
+  const unsigned cpus = cpus_available();
+  if (lcores > cpus) {
+    lc.shared_cpus = true;
+    lc.cpu_map = fmt::format("(0-{})@(0-{})", lcores - 1, cpus - 1);
+  }
+}
+
+}  // namespace
+
+std::optional<RunPlan> parse_command_line(int argc, char** argv) {
+  CLI::App app{"spanwatch: DPDK flow monitor for span ports. Writes one NDJSON record per flow."};
+  std::string config_path, out_dir, iface;
+  std::vector<std::string> pcaps;
+  unsigned workers = 0, rx_lcores = 0;
+  RunPlan plan;
+  app.add_option("-c,--config", config_path, "YAML config file (see conf/spanwatch.yaml)")->check(CLI::ExistingFile);
+  app.add_option("--pcap", pcaps, "replay capture file(s) through the net_pcap vdev, then flush and exit");
+  app.add_option("--iface", iface, "capture a live interface through the net_af_packet vdev");
+  app.add_option("-o,--out", out_dir, "output directory for flows.json and stats.json");
+  app.add_option("--workers", workers, "worker lcores (flow shards) for --pcap/--iface")->check(CLI::Range(1u, 64u));
+  app.add_option("--rx-lcores", rx_lcores, "RX lcores for --pcap/--iface")->check(CLI::Range(1u, 16u));
+  app.add_flag("--print-config", plan.print_config, "print the effective EAL arguments and exit");
+  app.set_version_flag("--version", "spanwatch 0.1.0");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    app.exit(e);
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    throw StartupError(fmt::format("{} (see --help)", e.what()));
+  }
+  if (!pcaps.empty() && !iface.empty()) throw StartupError("--pcap and --iface cannot be combined");
+
+  lib::SpanwatchConfig& cfg = plan.config;
+  if (!config_path.empty()) cfg = lib::load_config_file(config_path);
+
+  if (!pcaps.empty() || !iface.empty()) {
+    cfg.ports.clear();
+    cfg.memory.hugepages = false;
+    cfg.memory.memory_mb = std::min(cfg.memory.memory_mb, kReplayMemoryMb);
+    plan_lcores(cfg, rx_lcores ? rx_lcores : 1, workers ? workers : 1);
+  }
+  if (!pcaps.empty()) {
+    plan.replay = true;
+    for (size_t i = 0; i < pcaps.size(); ++i) {
+      PcapInfo info = probe_pcap(pcaps[i]);
+      if (pcaps[i].find(',') != std::string::npos)
+        throw StartupError(fmt::format("--pcap {}: a comma in the path cannot be passed to the net_pcap vdev", pcaps[i]));
+      lib::PortConfig port;
+      port.device = fmt::format("net_pcap{},rx_pcap={}", i, pcaps[i]);
+      port.name = fmt::format("pcap{}", i);
+      cfg.ports.push_back(port);
+      plan.port_link_types.push_back(info.link);
+      plan.pcaps.push_back(std::move(info));
+    }
+  } else if (!iface.empty()) {
+    lib::PortConfig port;
+    port.device = fmt::format("net_af_packet0,iface={}", iface);
+    port.name = iface;
+    cfg.ports.push_back(port);
+    plan.port_link_types.push_back(lib::LinkType::kEthernet);
+  } else {
+    if (config_path.empty()) throw StartupError("nothing to do: give --config FILE, --pcap FILE or --iface NAME");
+    for (const auto& p : cfg.ports) plan.port_link_types.push_back(link_type_from_name(p.link_type));
+  }
+  if (!out_dir.empty()) cfg.output.dir = out_dir;
+
+  if (auto errors = lib::validate(cfg); !errors.empty()) throw lib::ConfigException(std::move(errors));
+  return plan;
+}
+
+}  // namespace spanwatch::pipeline

@@ -1,0 +1,125 @@
+#include "pipeline/rx_lcore.hpp"
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <sched.h>
+
+#include "lib/decode/packet_decoder.hpp"
+#include "lib/flow/flow_key.hpp"
+#include "workers/flow_shard.hpp"
+#include "workers/work_item.hpp"
+
+namespace spanwatch::pipeline {
+namespace {
+
+constexpr unsigned kBurst = 32;
+// net_pcap reads a frame before it allocates its mbuf, and a frame up to 64 KiB takes up to 33 mbufs:
+// only poll when that many bursts' worth is free, so a replay never loses a frame to rx_nombuf.
+constexpr unsigned kReplayFreeMbufs = kBurst * 33;
+
+inline void idle(bool shared_cpus) noexcept {
+  if (shared_cpus) sched_yield();
+  else rte_pause();
+}
+
+
+}  // namespace
+
+void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexcept {
+  rte_ring* r = p_.worker_rings[worker];
+  const auto* it = static_cast<const workers::WorkItem*>(items);
+  unsigned done = rte_ring_sp_enqueue_burst_elem(r, it, sizeof(workers::WorkItem), n, nullptr);
+  if (done == n) return;
+  if (p_.replay) {
+    ctr_.ring_full_waits.add(1);
+    while (done < n) {
+      idle(p_.shared_cpus);
+      done += rte_ring_sp_enqueue_burst_elem(r, it + done, sizeof(workers::WorkItem), n - done, nullptr);
+    }
+    return;
+  }
+  ctr_.ring_drops[worker].add(n - done);
+  for (unsigned i = done; i < n; ++i) rte_pktmbuf_free(it[i].mbuf);
+}
+
+unsigned RxLcore::poll_queue(const RxQueueRef& q, bool& eof) noexcept {
+  // avail_count includes other lcores' caches, which this lcore cannot allocate from: keep that much spare.
+  if (p_.replay && rte_mempool_avail_count(p_.pool) < kReplayFreeMbufs + p_.mbufs_in_other_caches) return 0;
+  std::array<rte_mbuf*, kBurst> pkts;
+  const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts.data(), kBurst);
+  if (p_.replay && n < kBurst) eof = true;
+  if (n == 0) return 0;
+
+  const unsigned n_workers = static_cast<unsigned>(p_.worker_rings.size());
+  std::array<std::array<workers::WorkItem, kBurst * 2>, kMaxWorkers> out;  // per worker, this burst
+  std::array<unsigned, kMaxWorkers> n_out{};
+  lib::DecodedPacket pkt;
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    rte_mbuf* m = pkts[i];
+    bytes += rte_pktmbuf_pkt_len(m);
+    switch (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), q.link, pkt)) {
+      case lib::PacketClass::kNonFlow:
+        ctr_.non_flow[size_t(pkt.non_flow)].add(1);
+        rte_pktmbuf_free(m);
+        continue;
+      case lib::PacketClass::kError:
+        ctr_.decode_errors[size_t(pkt.error)].add(1);
+        rte_pktmbuf_free(m);
+        continue;
+      case lib::PacketClass::kFlow:
+        break;
+    }
+    const unsigned w = lib::worker_hash(pkt.inner.src, pkt.inner.dst) % n_workers;
+    if (pkt.outer_is_udp) {
+      const unsigned wc = lib::worker_hash(pkt.outer.src, pkt.outer.dst) % n_workers;
+      if (wc != w) {
+        rte_mbuf_refcnt_update(m, 1);  // both workers free it
+        out[wc][n_out[wc]++] = workers::WorkItem{m, workers::kLayerCarrier, {}};
+        out[w][n_out[w]++] = workers::WorkItem{m, workers::kLayerInner, {}};
+      } else {
+        out[w][n_out[w]++] = workers::WorkItem{m, workers::kLayerInner | workers::kLayerCarrier, {}};
+      }
+      ctr_.carrier_copies.add(1);
+    } else {
+      out[w][n_out[w]++] = workers::WorkItem{m, workers::kLayerInner, {}};
+    }
+    ctr_.flow_packets.add(1);
+  }
+  for (unsigned w = 0; w < n_workers; ++w)
+    if (n_out[w]) enqueue_all(w, out[w].data(), n_out[w]);
+  ctr_.packets.add(n);
+  ctr_.bytes.add(bytes);
+  return n;
+}
+
+int RxLcore::run() noexcept {
+  if (p_.replay) {
+    // Files are read one after another, each to its end, so packet time runs forward.
+    for (const RxQueueRef& q : p_.queues) {
+      bool eof = false;
+      while (!eof && !p_.stop->load(std::memory_order_relaxed))
+        if (poll_queue(q, eof) == 0 && !eof) idle(p_.shared_cpus);
+    }
+  } else {
+    while (!p_.stop->load(std::memory_order_relaxed)) {
+      unsigned got = 0;
+      bool eof = false;
+      for (const RxQueueRef& q : p_.queues) got += poll_queue(q, eof);
+      if (got == 0) {
+        ctr_.idle_polls.add(1);
+        idle(p_.shared_cpus);
+      }
+    }
+  }
+  finished_.store(true, std::memory_order_release);
+  return 0;
+}
+
+}  // namespace spanwatch::pipeline

@@ -1,0 +1,180 @@
+#include "pipeline/stats_report.hpp"
+
+#include <rapidjson/writer.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <fmt/format.h>
+
+namespace spanwatch::pipeline {
+namespace {
+
+// One line: stats.json sits beside flows.json and tools read every *.json there as NDJSON.
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void kv(Writer& w, const char* k, uint64_t v) {
+  w.Key(k);
+  w.Uint64(v);
+}
+
+template <size_t N, class Names>
+void counter_map(Writer& w, const char* key, const std::array<lib::Counter, N>& c, const Names& names) {
+  w.Key(key);
+  w.StartObject();
+  for (size_t i = 1; i < N; ++i) {   // index 0 is "none"
+    const uint64_t v = c[i].get();
+    if (v == 0) continue;
+    w.Key(names[i].data(), static_cast<rapidjson::SizeType>(names[i].size()));
+    w.Uint64(v);
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+Accounting account(const StatsSources& s) {
+  Accounting a;
+  if (!s.pcaps->empty()) {
+    for (const auto& p : *s.pcaps) a.packets_read += p.packets;
+  } else {
+    for (const auto& p : *s.ports) a.packets_read += p->stats().rx_packets;
+  }
+  for (const auto& r : *s.rx) {
+    for (const auto& c : r->counters().non_flow) a.non_flow += c.get();
+    for (const auto& c : r->counters().decode_errors) a.decode_errors += c.get();
+  }
+  for (const auto& w : *s.workers) a.unmatched_fragments += w->counters().fragments_unmatched.get();
+  a.in_records = s.exporter->counters().packets_in_records.get();
+  return a;
+}
+
+std::string stats_json(const StatsSources& s, bool final) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("final");
+  w.Bool(final);
+
+  w.Key("ports");
+  w.StartArray();
+  for (const auto& p : *s.ports) {
+    const PortStats st = p->stats();
+    w.StartObject();
+    w.Key("name");
+    w.String(p->name().c_str());
+    kv(w, "port_id", p->id());
+    kv(w, "rx_packets", st.rx_packets);
+    kv(w, "rx_bytes", st.rx_bytes);
+    kv(w, "imissed", st.imissed);
+    kv(w, "ierrors", st.ierrors);
+    kv(w, "rx_nombuf", st.rx_nombuf);
+    w.EndObject();
+  }
+  w.EndArray();
+
+  w.Key("rx");
+  w.StartArray();
+  for (size_t i = 0; i < s.rx->size(); ++i) {
+    const RxCounters& c = (*s.rx)[i]->counters();
+    w.StartObject();
+    kv(w, "rx_lcore", i);
+    kv(w, "packets", c.packets.get());
+    kv(w, "bytes", c.bytes.get());
+    kv(w, "flow_packets", c.flow_packets.get());
+    kv(w, "carrier_copies", c.carrier_copies.get());
+    counter_map(w, "non_flow", c.non_flow, lib::kNonFlowKindNames);
+    counter_map(w, "decode_errors", c.decode_errors, lib::kDecodeErrorNames);
+    w.Key("ring_drops");
+    w.StartArray();
+    for (size_t k = 0; k < s.workers->size(); ++k) w.Uint64(c.ring_drops[k].get());
+    w.EndArray();
+    kv(w, "ring_full_waits", c.ring_full_waits.get());
+    w.EndObject();
+  }
+  w.EndArray();
+
+  w.Key("workers");
+  w.StartArray();
+  for (const auto& wk : *s.workers) {
+    const workers::ShardCounters& c = wk->counters();
+    w.StartObject();
+    kv(w, "worker", wk->worker_id());
+    kv(w, "packets", c.packets.get());
+    kv(w, "carrier_packets", c.carrier_packets.get());
+    kv(w, "flows_active", c.flows_active.get());
+    kv(w, "flows_created", c.flows_created.get());
+    kv(w, "flows_ended", c.flows_ended.get());
+    kv(w, "flows_evicted", c.flows_evicted.get());
+    kv(w, "flows_flushed", c.flows_flushed.get());
+    kv(w, "tcp_reuse", c.tcp_reuse.get());
+    kv(w, "interim_records", c.interim_records.get());
+    kv(w, "fragments_matched", c.fragments_matched.get());
+    kv(w, "fragments_unmatched", c.fragments_unmatched.get());
+    kv(w, "records_dropped", wk->records_dropped());
+    w.EndObject();
+  }
+  w.EndArray();
+
+  const ExporterCounters& e = s.exporter->counters();
+  const lib::NdjsonFileCounters& f = s.exporter->file_counters();
+  w.Key("exporter");
+  w.StartObject();
+  kv(w, "records", e.records.get());
+  kv(w, "final_records", e.final_records.get());
+  kv(w, "interim_records", e.interim_records.get());
+  kv(w, "carrier_records", e.carrier_records.get());
+  kv(w, "json_bytes", e.json_bytes.get());
+  kv(w, "file_records_written", f.records_written.get());
+  kv(w, "file_bytes_written", f.bytes_written.get());
+  kv(w, "file_records_dropped", f.records_dropped.get());
+  kv(w, "file_write_errors", f.write_errors.get());
+  kv(w, "file_rotations", f.rotations.get());
+  w.EndObject();
+
+  const Accounting a = account(s);
+  w.Key("accounting");
+  w.StartObject();
+  kv(w, "packets_read", a.packets_read);
+  kv(w, "in_records", a.in_records);
+  kv(w, "non_flow", a.non_flow);
+  kv(w, "decode_errors", a.decode_errors);
+  kv(w, "unmatched_fragments", a.unmatched_fragments);
+  kv(w, "unaccounted", a.lost());
+  w.EndObject();
+
+  if (!s.pcaps->empty()) {
+    w.Key("replay");
+    w.StartArray();
+    for (const auto& p : *s.pcaps) {
+      w.StartObject();
+      w.Key("path");
+      w.String(p.path.c_str());
+      kv(w, "dlt", static_cast<uint64_t>(p.dlt));
+      kv(w, "packets", p.packets);
+      kv(w, "wire_bytes", p.wire_bytes);
+      if (!p.warning.empty()) {
+        w.Key("warning");
+        w.String(p.warning.c_str());
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string stats_line(const StatsSources& s) {
+  uint64_t rx = 0, flows = 0, drops = 0;
+  for (const auto& r : *s.rx) {
+    rx += r->counters().packets.get();
+    for (const auto& d : r->counters().ring_drops) drops += d.get();
+  }
+  for (const auto& w : *s.workers) flows += w->counters().flows_active.get();
+  uint64_t imissed = 0;
+  for (const auto& p : *s.ports) imissed += p->stats().imissed;
+  const Accounting a = account(s);
+  return fmt::format("rx {} pkts, imissed {}, ring drops {}, active flows {}, records {}, non-flow {}, decode errors {}",
+                     rx, imissed, drops, flows, s.exporter->counters().records.get(), a.non_flow, a.decode_errors);
+}
+
+}  // namespace spanwatch::pipeline

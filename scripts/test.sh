@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# THE test command: build, run every meson test suite, print `N passed, N failed[, N skipped]` as the last line.
+# Usage: scripts/test.sh [extra `meson test` args, e.g. --suite unit]
+# Environment:
+#   SPANWATCH_TEST_ASAN=1   build and test in build-asan/ (address+undefined sanitizers) instead of build/
+#   SPANWATCH_SKIP_DEPS=1   do not run install-deps (passed on to build.sh)
+#   SPANWATCH_TEST_ARGS     extra `meson test` args (word-split), e.g. "--suite unit --timeout-multiplier 3"
+# Exit status: meson test's exit status (non-zero if the build fails).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if [ "${SPANWATCH_TEST_ASAN:-0}" = "1" ]; then
+    MODE=asan; BUILDDIR=build-asan
+    # Fail loudly on the first sanitizer report; keep stack traces readable.
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1:print_summary=1}"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1}"
+    SPANWATCH_TEST_ARGS="${SPANWATCH_TEST_ARGS:---timeout-multiplier 3}"   # sanitized binaries are slower
+else
+    MODE=release; BUILDDIR=build
+fi
+
+LOGDIR="$BUILDDIR/meson-logs"
+
+echo "test.sh: building ($MODE)"
+if ! "$ROOT/scripts/build.sh" "$MODE"; then
+    echo "test.sh: BUILD FAILED ($MODE); no tests were run" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+# Stale results from an earlier run must not be counted.
+rm -f "$LOGDIR/testlog.junit.xml" "$LOGDIR/testlog.json"
+
+echo "test.sh: meson test -C $BUILDDIR (all suites)"
+rc=0
+# shellcheck disable=SC2086
+meson test -C "$BUILDDIR" --print-errorlogs --num-processes 2 ${SPANWATCH_TEST_ARGS:-} "$@" </dev/null || rc=$?
+
+# ---- extra suites -------------------------------------------------------------------------------
+# Add further suites here. Prefer registering them as meson test() (suite: 'e2e', ...) so they land in
+# testlog.junit.xml; a suite run outside meson must write its own JUnit file and append it to JUNITS.
+JUNITS=("$LOGDIR/testlog.junit.xml")
+# --------------------------------------------------------------------------------------------------
+
+echo "test.sh: meson test exit status $rc (logs: $ROOT/$LOGDIR/testlog.txt)"
+python3 "$ROOT/tests/tools/junit_summary.py" --list-failed --exit-status "$rc" --testlog-json "$LOGDIR/testlog.json" "${JUNITS[@]}"
+exit "$rc"

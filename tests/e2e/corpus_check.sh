@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# End-to-end check of a spanwatch binary against the shared corpus (Zeek and tshark truth).
+# Usage: tests/e2e/corpus_check.sh PATH/TO/spanwatch [LOGFILE]
+#   LOGFILE defaults to ./corpus_check.log (meson runs tests from the build dir); the full spancheck output
+#   is written there and to stdout.
+# Environment:
+#   SPANWATCH_CORPUS        corpus folder (default: <repo>/../shared/corpus); spancheck.py is read from
+#                           its sibling ../tools/spancheck.py
+#   SPANWATCH_CORPUS_ONLY   optional regex passed as --only (subset of captures, for quick local runs)
+# Exit: spancheck's status (0 all thresholds met), 77 (meson "skipped") when the corpus is absent.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+if [ $# -lt 1 ]; then
+    echo "usage: $0 PATH/TO/spanwatch [LOGFILE]" >&2
+    exit 2
+fi
+BIN="$1"
+LOG="${2:-$PWD/corpus_check.log}"
+
+CORPUS="${SPANWATCH_CORPUS:-$ROOT/../shared/corpus}"
+if [ ! -d "$CORPUS" ]; then
+    echo "SKIPPED: corpus not found at $CORPUS"
+    exit 77
+fi
+CORPUS="$(cd "$CORPUS" && pwd)"
+SPANCHECK="$(cd "$CORPUS/.." && pwd)/tools/spancheck.py"
+if [ ! -f "$SPANCHECK" ]; then
+    echo "SKIPPED: corpus not found at $CORPUS (no spancheck at $SPANCHECK)"
+    exit 77
+fi
+
+case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
+if [ ! -x "$BIN" ]; then
+    echo "corpus_check: ERROR: spanwatch binary not found or not executable: $BIN" >&2
+    exit 1
+fi
+command -v python3 >/dev/null || { echo "corpus_check: ERROR: python3 not found" >&2; exit 1; }
+
+# DPDK creates its runtime dir even with --no-shconf; keep it out of /var/run and remove it afterwards.
+RUNDIR="$(mktemp -d -t spanwatch-corpus-run.XXXXXX)"
+trap 'rm -rf "$RUNDIR"' EXIT
+export RUNTIME_DIRECTORY="$RUNDIR"
+
+mkdir -p "$(dirname "$LOG")"
+# shellcheck disable=SC2054  # commas belong to --checks
+ARGS=(--bin "$BIN" --corpus "$CORPUS" --checks zeek,tshark,runall --verbose
+      --min zeek.conn_state=98 --min zeek.history=95 --min zeek.pkts=98 --min zeek.ip_bytes=98
+      --min tshark.pkts_bytes=99)
+if [ -n "${SPANWATCH_CORPUS_ONLY:-}" ]; then
+    ARGS+=(--only "$SPANWATCH_CORPUS_ONLY")
+fi
+
+echo "corpus_check: python3 $SPANCHECK ${ARGS[*]}"
+echo "corpus_check: full output -> $LOG"
+set +e
+python3 "$SPANCHECK" "${ARGS[@]}" </dev/null 2>&1 | tee "$LOG"
+rc=${PIPESTATUS[0]}
+set -e
+echo "corpus_check: spancheck exit status $rc"
+exit "$rc"

@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""End-to-end checks of the spanwatch binary through the real DPDK pipeline (net_pcap, --no-huge).
+
+  pipeline_check.py synthetic BIN PCAPDIR     generated captures (tests/tools/make_test_pcaps.py) vs their sidecars
+  pipeline_check.py accounting BIN CORPUS     every corpus capture: exit 0, valid JSON, no packet unaccounted
+  pipeline_check.py workers BIN CORPUS        1 worker vs 3 workers on 2 RX lcores give the same flows
+  pipeline_check.py badinput BIN              bad config / missing or corrupt capture: clear message, exit 2
+
+Exit status 0 when every check holds, 1 otherwise, 77 (skipped) when the corpus is absent.
+"""
+import collections, glob, json, os, shutil, subprocess, sys, tempfile
+
+SKIP = 77
+FAILS = []
+
+
+def fail(msg):
+    FAILS.append(msg)
+    print("FAIL:", msg)
+
+
+def run(binary, pcaps, extra=(), timeout=300):
+    out = tempfile.mkdtemp(prefix="swcheck-")
+    args = [binary] + [a for p in pcaps for a in ("--pcap", p)] + ["--out", out] + list(extra)
+    env = dict(os.environ)
+    env.setdefault("RUNTIME_DIRECTORY", out)
+    p = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+    recs, invalid = [], 0
+    path = os.path.join(out, "flows.json")
+    if os.path.exists(path):
+        for line in open(path, encoding="utf-8", errors="strict"):
+            try:
+                recs.append(json.loads(line))
+            except ValueError:
+                invalid += 1
+    stats = None
+    if os.path.exists(os.path.join(out, "stats.json")):
+        stats = json.load(open(os.path.join(out, "stats.json")))
+    shutil.rmtree(out, ignore_errors=True)
+    return p, recs, invalid, stats
+
+
+def summary(r):
+    s, d, sw = r["source"], r["destination"], r.get("spanwatch", {})
+    tcp = sw.get("tcp", {})
+    return (r["network"]["transport"], s["ip"], s.get("port", 0), d["ip"], d.get("port", 0),
+            s["packets"], d["packets"], s["bytes"], d["bytes"], tcp.get("conn_state"), tcp.get("history"),
+            bool(sw.get("tunnel", {}).get("carrier")))
+
+
+def check_accounting(name, p, invalid, stats):
+    if p.returncode != 0:
+        fail(f"{name}: exit {p.returncode}: {p.stderr.strip()[-300:]}")
+        return
+    if invalid:
+        fail(f"{name}: {invalid} invalid JSON lines")
+    if stats is None:
+        fail(f"{name}: no stats.json")
+        return
+    a = stats["accounting"]
+    if a["unaccounted"] != 0:
+        fail(f"{name}: {a['unaccounted']} packets unaccounted: {a}")
+    for port in stats["ports"]:
+        if port["rx_nombuf"] or port["imissed"]:
+            fail(f"{name}: replay lost packets at the port: {port}")
+
+
+def cmd_synthetic(binary, pcapdir):
+    # Per-flow expectations from the sidecars.
+    tsv = os.path.join(pcapdir, "tcp_states.expected.tsv")
+    p, recs, invalid, stats = run(binary, [os.path.join(pcapdir, "tcp_states.pcap")])
+    check_accounting("tcp_states", p, invalid, stats)
+    ours = {(r["source"]["ip"], r["source"]["port"], r["destination"]["ip"], r["destination"]["port"]): r for r in recs}
+    with open(tsv) as f:
+        hdr = f.readline().rstrip("\n").split("\t")
+        rows = [dict(zip(hdr, l.rstrip("\n").split("\t"))) for l in f if l.strip()]
+    for row in rows:
+        k = (row["orig_h"], int(row["orig_p"]), row["resp_h"], int(row["resp_p"]))
+        r = ours.get(k)
+        if r is None:
+            fail(f"tcp_states: no record for {k} (want {row['conn_state']})")
+            continue
+        tcp = r["spanwatch"]["tcp"]
+        got = (tcp["conn_state"], tcp["history"], r["source"]["packets"], r["destination"]["packets"])
+        want = (row["conn_state"], row["history"], int(row["orig_pkts"]), int(row["resp_pkts"]))
+        if got != want:
+            fail(f"tcp_states {k}: got {got} want {want}")
+    for name in ("vlan_qinq_mpls", "tunnels", "fragments"):
+        exp = json.load(open(os.path.join(pcapdir, name + ".expected.json")))
+        p, recs, invalid, stats = run(binary, [os.path.join(pcapdir, name + ".pcap")])
+        check_accounting(name, p, invalid, stats)
+        by = collections.defaultdict(list)
+        for r in recs:
+            by[(r["network"]["transport"], r["source"]["ip"], r["source"].get("port", 0),
+                r["destination"]["ip"], r["destination"].get("port", 0))].append(r)
+        if name == "fragments":
+            # A later fragment that arrives before its first fragment cannot be tied to a flow: it is
+            # counted as unmatched instead. Frames in records + unmatched must equal the frames sent.
+            want = sum(f["orig_frames"] + f["resp_frames"] for f in exp["flows"]) + len(exp["orphan_fragments"])
+            got = sum(r["source"]["packets"] + r["destination"]["packets"] for r in recs)
+            unmatched = stats["accounting"]["unmatched_fragments"] if stats else 0
+            if got + unmatched != want or unmatched < len(exp["orphan_fragments"]):
+                fail(f"fragments: {got} frames in records + {unmatched} unmatched, want {want} "
+                     f"({exp['orphan_fragments']} orphans)")
+            continue
+        for f in exp.get("flows", []):
+            k = (f["transport"], f["orig_h"], f["orig_p"], f["resp_h"], f["resp_p"])
+            rs = by.get(k)
+            if not rs:
+                fail(f"{name}: no record for {k} ({f.get('note', '')})")
+                continue
+            r = rs[0]
+            got = (r["source"]["packets"], r["destination"]["packets"])
+            want = (f["orig_pkts"], f["resp_pkts"])
+            if got != want:
+                fail(f"{name} {k}: packets {got} want {want} ({f.get('note', '')})")
+            for field, path in (("conn_state", ("spanwatch", "tcp", "conn_state")), ("history", ("spanwatch", "tcp", "history"))):
+                if field in f:
+                    v = r
+                    for p_ in path:
+                        v = v.get(p_, {}) if isinstance(v, dict) else None
+                    if v != f[field]:
+                        fail(f"{name} {k}: {field} {v} want {f[field]}")
+    p, recs, invalid, stats = run(binary, [os.path.join(pcapdir, "malformed.pcap")])
+    check_accounting("malformed", p, invalid, stats)
+    exp = json.load(open(os.path.join(pcapdir, "malformed.expected.json")))
+    if stats and stats["accounting"]["packets_read"] != exp["total_packets"]:
+        fail(f"malformed: read {stats['accounting']['packets_read']} packets, file has {exp['total_packets']}")
+    if stats and stats["accounting"]["decode_errors"] == 0:
+        fail("malformed: no decode errors counted")
+
+
+def corpus_pcaps(corpus):
+    return sorted(p for p in glob.glob(os.path.join(corpus, "pcaps", "*", "*")) if os.path.isfile(p))
+
+
+def cmd_accounting(binary, corpus):
+    pcaps = corpus_pcaps(corpus)
+    for pcap in pcaps:
+        p, recs, invalid, stats = run(binary, [pcap])
+        check_accounting(os.path.relpath(pcap, corpus), p, invalid, stats)
+    print(f"accounting: {len(pcaps)} captures checked")
+
+
+LONG_TIMEOUTS = """flows:
+  tcp_idle_timeout_s: 864000
+  udp_idle_timeout_s: 864000
+  icmp_idle_timeout_s: 864000
+  other_idle_timeout_s: 864000
+  active_timeout_s: 864000
+  fragment_timeout_s: 864000
+"""
+
+
+def cmd_workers(binary, corpus):
+    # Pairs of captures from different sources: each RX lcore replays one file, flows spread over 3 workers.
+    # Long timeouts: with two files replayed at once a worker's packet clock follows the faster file.
+    cfg = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    cfg.write(LONG_TIMEOUTS)
+    cfg.close()
+    zeek = [p for p in corpus_pcaps(corpus) if "/zeek/" in p and p.endswith(".pcap")]
+    ndpi = [p for p in corpus_pcaps(corpus) if "/ndpi/" in p and p.endswith(".pcap")]
+    pairs = list(zip(zeek[::7], ndpi[::7]))
+    checked = 0
+    for a, b in pairs:
+        single = collections.Counter()
+        for f in (a, b):
+            p, recs, invalid, stats = run(binary, [f], ["--config", cfg.name])
+            if p.returncode != 0:
+                fail(f"workers: {f}: exit {p.returncode}")
+                continue
+            single.update(summary(r) for r in recs)
+        p, recs, invalid, stats = run(binary, [a, b], ["--config", cfg.name, "--workers", "3", "--rx-lcores", "2"])
+        check_accounting(f"workers {os.path.basename(a)}+{os.path.basename(b)}", p, invalid, stats)
+        multi = collections.Counter(summary(r) for r in recs)
+        if single != multi:
+            fail(f"workers: {os.path.basename(a)} + {os.path.basename(b)}: 1 worker {sum(single.values())} records, "
+                 f"3 workers {sum(multi.values())}; only 1w: {list((single - multi).elements())[:3]} only 3w: "
+                 f"{list((multi - single).elements())[:3]}")
+        if stats and len(stats["workers"]) == 3 and sum(1 for w in stats["workers"] if w["flows_created"]) < 2:
+            fail(f"workers: flows did not spread over the workers: {[w['flows_created'] for w in stats['workers']]}")
+        checked += 1
+    os.unlink(cfg.name)
+    print(f"workers: {checked} capture pairs compared")
+
+
+def cmd_badinput(binary):
+    tmp = tempfile.mkdtemp(prefix="swbad-")
+    bad_yaml = os.path.join(tmp, "bad.yaml")
+    open(bad_yaml, "w").write("flows:\n  tcp_idle_timeout_s: -5\n  idel: 3\nmemory:\n  rx_ring_size: 3000\n")
+    not_pcap = os.path.join(tmp, "x.pcap")
+    open(not_pcap, "wb").write(b"this is not a capture file at all")
+    semantic_yaml = os.path.join(tmp, "semantic.yaml")
+    open(semantic_yaml, "w").write("memory:\n  rx_ring_size: 3000\nflows:\n  tcp_linger_s: 900\n")
+    demo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "captures", "demo.pcap")
+    cases = [
+        ("bad config", [binary, "--config", bad_yaml, "--pcap", not_pcap, "--out", tmp], ["idel", "tcp_idle_timeout_s"]),
+        ("semantic config", [binary, "--config", semantic_yaml, "--pcap", demo, "--out", tmp],
+         ["rx_ring_size", "tcp_linger_s"]),
+        ("missing pcap", [binary, "--pcap", os.path.join(tmp, "missing.pcap"), "--out", tmp], ["missing.pcap"]),
+        ("not a pcap", [binary, "--pcap", not_pcap, "--out", tmp], ["x.pcap"]),
+        ("unknown flag", [binary, "--bogus"], ["bogus"]),
+    ]
+    for name, args, words in cases:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        if p.returncode != 2:
+            fail(f"badinput {name}: exit {p.returncode}, want 2; stderr: {p.stderr.strip()[-200:]}")
+        for w in words:
+            if w not in p.stderr:
+                fail(f"badinput {name}: message does not name '{w}': {p.stderr.strip()[-300:]}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    cmd, binary = sys.argv[1], os.path.abspath(sys.argv[2])
+    if cmd in ("accounting", "workers"):
+        corpus = os.environ.get("SPANWATCH_CORPUS") or sys.argv[3]
+        if not os.path.isdir(corpus):
+            print(f"SKIPPED: corpus not found at {corpus} (set SPANWATCH_CORPUS)")
+            return SKIP
+        {"accounting": cmd_accounting, "workers": cmd_workers}[cmd](binary, corpus)
+    elif cmd == "synthetic":
+        cmd_synthetic(binary, sys.argv[3])
+    elif cmd == "badinput":
+        cmd_badinput(binary)
+    else:
+        print(__doc__)
+        return 2
+    print(f"{cmd}: {len(FAILS)} failures")
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

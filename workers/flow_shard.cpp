@@ -1,0 +1,328 @@
+#include "workers/flow_shard.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace spanwatch::workers {
+namespace {
+
+constexpr uint64_t kNsPerSec = 1'000'000'000ULL;
+constexpr uint8_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmpv6 = 58;
+constexpr unsigned kWorkerIdShift = 56;     // flow id = worker id in the top byte, then a counter
+constexpr uint32_t kFragmentSlots = 8192;   // datagrams in flight per worker
+
+constexpr unsigned kUdpHeaderBytes = 8;
+constexpr unsigned kIpv4HeaderBytes = 20, kIpv6HeaderBytes = 40;
+
+TimeoutClass initial_class(uint8_t proto) noexcept {
+  switch (proto) {
+    case kProtoTcp: return TimeoutClass::kTcpHandshake;
+    case kProtoUdp: return TimeoutClass::kUdp;
+    case kProtoIcmp:
+    case kProtoIcmpv6: return TimeoutClass::kIcmp;
+    default: return TimeoutClass::kOther;
+  }
+}
+
+// Zeek's TCPSessionAdapter timers, as timeout classes (see TimeoutClass).
+TimeoutClass tcp_timeout_class(const lib::TcpStateMachine& m) noexcept {
+  using S = lib::TcpEndpointState;
+  const S os = m.endpoint_state(lib::Dir::kOrig), rs = m.endpoint_state(lib::Dir::kResp);
+  const bool od = m.did_close(lib::Dir::kOrig), rd = m.did_close(lib::Dir::kResp);
+  const bool reset = os == S::kReset || rs == S::kReset;
+  const bool inactive = os == S::kInactive || rs == S::kInactive;
+  if ((od || rd) && ((od && rd) || reset || inactive)) return TimeoutClass::kTcpClosed;
+  if (m.is_attempt()) return TimeoutClass::kTcpAttempt;
+  auto handshake = [](S s) { return s == S::kInactive || s == S::kSynSent || s == S::kSynAckSent; };
+  if (handshake(os) && handshake(rs)) return TimeoutClass::kTcpHandshake;
+  return TimeoutClass::kTcp;
+}
+
+lib::TcpSegment segment_of(const lib::DecodedPacket& p) noexcept {
+  lib::TcpSegment s;
+  s.flags = p.tcp_flags;
+  s.seq = p.tcp_seq;
+  s.ack = p.tcp_ack;
+  s.payload_len = p.payload_len;
+  s.window = p.tcp_window;
+  return s;
+}
+
+}  // namespace
+
+FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink)
+    : active_timeout_ns_(uint64_t{cfg.active_timeout_s} * kNsPerSec),
+      worker_id_(worker_id),
+      next_flow_id_(uint64_t{worker_id} << kWorkerIdShift),
+      sink_(sink),
+      table_(cfg.max_flows_per_worker),
+      frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
+  timeout_ns_[size_t(TimeoutClass::kTcpAttempt)] = uint64_t{cfg.tcp_attempt_timeout_s} * kNsPerSec;
+  timeout_ns_[size_t(TimeoutClass::kTcpHandshake)] = uint64_t{cfg.tcp_handshake_timeout_s} * kNsPerSec;
+  timeout_ns_[size_t(TimeoutClass::kTcp)] = uint64_t{cfg.tcp_idle_timeout_s} * kNsPerSec;
+  timeout_ns_[size_t(TimeoutClass::kTcpClosed)] = uint64_t{cfg.tcp_linger_s} * kNsPerSec;
+  timeout_ns_[size_t(TimeoutClass::kUdp)] = uint64_t{cfg.udp_idle_timeout_s} * kNsPerSec;
+  timeout_ns_[size_t(TimeoutClass::kIcmp)] = uint64_t{cfg.icmp_idle_timeout_s} * kNsPerSec;
+  timeout_ns_[size_t(TimeoutClass::kOther)] = uint64_t{cfg.other_idle_timeout_s} * kNsPerSec;
+}
+
+void FlowShard::process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers) noexcept {
+  clock_ns_ = std::max(clock_ns_, ts_ns);
+  // Timeouts run on packet time before the packet is applied, so a flow idle past its timeout ends
+  // and the packet starts a new one, as Zeek does when reading a file.
+  if (ts_ns >= next_deadline_ns_) expire(ts_ns);
+  if (layers & kLayerCarrier) process_carrier(pkt, ts_ns, port_id);
+  if (layers & kLayerInner) process_inner(pkt, ts_ns, port_id);
+}
+
+uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::IpEndpoints& ep,
+                           const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns, uint16_t port_id,
+                           bool src_is_lo) noexcept {
+  if (table_.full()) evict_oldest(ts_ns);
+  const uint32_t idx = table_.insert(key, hash);
+  FlowEntry& e = table_.at(idx);
+  e.hash = hash;
+  e.flow_id = next_flow_id_++;
+  e.first_ns = e.last_ns = e.activity_ns = ts_ns;
+  e.port_id = port_id;
+  e.ip_version = ep.ip_version;
+  e.vlan_count = pkt.vlan_count;
+  e.vlan_ids = pkt.vlan_ids;
+  e.is_tunnel_carrier = carrier;
+  if (!carrier && pkt.tunnel_depth > 0) {
+    e.tunnel = pkt.tunnel;
+    e.tunnel_depth = pkt.tunnel_depth;
+    e.tunnel_src = pkt.outer.src;
+    e.tunnel_dst = pkt.outer.dst;
+  }
+
+  // Zeek decides who the originator is from the first packet (likely-server-port heuristics).
+  bool from_responder = false;
+  if (ep.l4_proto == kProtoTcp && !carrier)
+    from_responder = lib::TcpStateMachine::first_packet_from_responder(segment_of(pkt), ep.src_port, ep.dst_port);
+  else if (ep.l4_proto == kProtoUdp)
+    from_responder = lib::udp_first_packet_from_responder(ep.src_port, ep.dst_port);
+  e.orig_is_lo = from_responder ? !src_is_lo : src_is_lo;
+  e.orig_port = from_responder ? ep.dst_port : ep.src_port;
+  e.resp_port = from_responder ? ep.src_port : ep.dst_port;
+
+  e.timeout_class = initial_class(ep.l4_proto);
+  lists_[size_t(e.timeout_class)].push_back(table_.data(), idx);
+  note_deadline(ts_ns + timeout_ns_[size_t(e.timeout_class)]);
+  e.next_active_ns = ts_ns + active_timeout_ns_;
+  active_.push_back(table_.data(), idx);
+  note_deadline(e.next_active_ns);
+  ctr_.flows_created.add(1);
+  ctr_.flows_active.set(table_.size());
+  return idx;
+}
+
+uint32_t FlowShard::find_or_create(const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt, bool carrier,
+                                   uint64_t ts_ns, uint16_t port_id, bool& src_is_lo) noexcept {
+  const lib::FlowKey key = lib::make_flow_key(ep.src, ep.dst, lib::flow_ports(ep), ep.l4_proto, src_is_lo);
+  const uint64_t hash = lib::flow_hash(key);
+  const uint32_t idx = table_.find(key, hash);
+  if (idx != lib::kNilIndex) return idx;
+  return create(key, hash, ep, pkt, carrier, ts_ns, port_id, src_is_lo);
+}
+
+void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
+                        uint32_t payload_bytes, uint64_t ts_ns) noexcept {
+  lib::DirStats& s = e.dir[size_t(d)];
+  ++s.packets;
+  s.frame_bytes += pkt.frame_len;
+  s.ip_bytes += ip_bytes;
+  s.payload_bytes += payload_bytes;
+  if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) s.tcp_flags |= pkt.tcp_flags;
+  if (s.first_ns == 0) s.first_ns = ts_ns;
+  s.last_ns = ts_ns;
+  if (!s.has_mac && pkt.has_mac) {
+    s.mac = pkt.src_mac;
+    s.has_mac = true;
+  }
+  e.first_ns = std::min(e.first_ns, ts_ns);
+  e.last_ns = std::max(e.last_ns, ts_ns);
+}
+
+void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept {
+  if (pkt.fragment == lib::Fragment::kLater) return process_later_fragment(pkt, ts_ns);
+
+  const lib::IpEndpoints& ep = pkt.inner;
+  bool src_is_lo = false;
+  uint32_t idx = find_or_create(ep, pkt, false, ts_ns, port_id, src_is_lo);
+  FlowEntry* e = &table_.at(idx);
+  lib::Dir d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
+
+  bool counts_as_activity = true;
+  if (ep.l4_proto == kProtoTcp) {
+    // Zeek stops refreshing a connection's last time once both sides closed: stragglers do not
+    // extend the linger (Session::Process / TCPSessionAdapter).
+    counts_as_activity = !(e->tcp.did_close(lib::Dir::kOrig) && e->tcp.did_close(lib::Dir::kResp));
+    lib::TcpVerdict v = e->tcp.on_packet(d, segment_of(pkt));
+    if (v == lib::TcpVerdict::kNewConnection) {
+      ctr_.tcp_reuse.add(1);
+      finish(idx, lib::EndReason::kTcpReuse, ts_ns);
+      idx = find_or_create(ep, pkt, false, ts_ns, port_id, src_is_lo);
+      e = &table_.at(idx);
+      d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
+      v = e->tcp.on_packet(d, segment_of(pkt));
+      counts_as_activity = true;
+    }
+    if (v == lib::TcpVerdict::kFlipRoles) {
+      std::swap(e->dir[0], e->dir[1]);
+      std::swap(e->orig_port, e->resp_port);
+      e->orig_is_lo = !e->orig_is_lo;
+      d = lib::other(d);
+    }
+  }
+
+  account(*e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
+  if (counts_as_activity) e->activity_ns = std::max(e->activity_ns, ts_ns);
+  const TimeoutClass c = ep.l4_proto == kProtoTcp ? tcp_timeout_class(e->tcp) : e->timeout_class;
+  if (c != e->timeout_class) set_timeout_class(idx, c);   // moves it to the tail of the new list
+  else if (counts_as_activity) lists_[size_t(c)].touch(table_.data(), idx);
+  ctr_.packets.add(1);
+
+  if (pkt.fragment == lib::Fragment::kFirst)
+    frags_.remember(ep.src, ep.dst, ep.l4_proto, pkt.frag_id, idx, e->flow_id, ts_ns);
+}
+
+void FlowShard::process_carrier(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept {
+  const lib::IpEndpoints& ep = pkt.outer;
+  bool src_is_lo = false;
+  const uint32_t idx = find_or_create(ep, pkt, true, ts_ns, port_id, src_is_lo);
+  FlowEntry& e = table_.at(idx);
+  const lib::Dir d = (src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
+  const uint32_t headers = (ep.ip_version == 4 ? kIpv4HeaderBytes : kIpv6HeaderBytes) + kUdpHeaderBytes;
+  account(e, d, pkt, ep.ip_bytes, ep.ip_bytes > headers ? ep.ip_bytes - headers : 0, ts_ns);
+  e.activity_ns = std::max(e.activity_ns, ts_ns);
+  lists_[size_t(e.timeout_class)].touch(table_.data(), idx);
+  ctr_.carrier_packets.add(1);
+}
+
+void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept {
+  const lib::IpEndpoints& ep = pkt.inner;
+  uint64_t flow_id = 0;
+  uint32_t idx = frags_.lookup(ep.src, ep.dst, ep.l4_proto, pkt.frag_id, ts_ns, flow_id);
+  if (idx == lib::kNilIndex || table_.at(idx).flow_id != flow_id) {
+    ctr_.fragments_unmatched.add(1);
+    return;
+  }
+  FlowEntry& e = table_.at(idx);
+  // The fragment's source tells the direction: compare with the originator's address.
+  const lib::IpAddress& orig = e.orig_is_lo ? e.key.addr_lo : e.key.addr_hi;
+  const lib::Dir d = (ep.src == orig) ? lib::Dir::kOrig : lib::Dir::kResp;
+  account(e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
+  ++e.fragments;
+  e.activity_ns = std::max(e.activity_ns, ts_ns);
+  lists_[size_t(e.timeout_class)].touch(table_.data(), idx);
+  ctr_.packets.add(1);
+  ctr_.fragments_matched.add(1);
+}
+
+void FlowShard::set_timeout_class(uint32_t idx, TimeoutClass c) noexcept {
+  FlowEntry& e = table_.at(idx);
+  lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
+  e.timeout_class = c;
+  lists_[size_t(c)].push_back(table_.data(), idx);
+  note_deadline(e.activity_ns + timeout_ns_[size_t(c)]);
+}
+
+void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns) noexcept {
+  lib::FlowRecord r;
+  r.flow_id = e.flow_id;
+  r.emit_ns = now_ns;
+  r.first_ns = e.first_ns;
+  r.last_ns = e.last_ns;
+  r.src_ip = e.orig_is_lo ? e.key.addr_lo : e.key.addr_hi;
+  r.dst_ip = e.orig_is_lo ? e.key.addr_hi : e.key.addr_lo;
+  r.src_port = e.orig_port;
+  r.dst_port = e.resp_port;
+  r.l4_proto = e.key.proto;
+  r.ip_version = e.ip_version;
+  r.dir = e.dir;
+  r.vlan_count = e.vlan_count;
+  r.vlan_ids = e.vlan_ids;
+  if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) {
+    r.conn_state = e.tcp.conn_state();
+    r.history_len = static_cast<uint8_t>(std::min<unsigned>(e.tcp.history_len(), r.history.size()));
+    std::copy_n(e.tcp.history(), r.history_len, r.history.begin());
+  } else if (e.key.proto == kProtoUdp) {
+    r.conn_state = lib::udp_conn_state(e.dir[0].packets > 0, e.dir[1].packets > 0);
+  } else {
+    r.conn_state = lib::ConnState::kOTH;
+  }
+  r.reason = reason;
+  r.final = final;
+  r.port_id = e.port_id;
+  r.worker_id = worker_id_;
+  r.sequence = e.sequence;
+  r.tunnel = e.tunnel;
+  r.tunnel_depth = e.tunnel_depth;
+  r.tunnel_src = e.tunnel_src;
+  r.tunnel_dst = e.tunnel_dst;
+  r.is_tunnel_carrier = e.is_tunnel_carrier;
+  r.fragments = e.fragments;
+  sink_.emit(r);
+}
+
+void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept {
+  FlowEntry& e = table_.at(idx);
+  emit(e, reason, true, now_ns);
+  lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
+  active_.remove(table_.data(), idx);
+  table_.erase(idx, e.hash);
+  ctr_.flows_active.set(table_.size());
+}
+
+void FlowShard::evict_oldest(uint64_t now_ns) noexcept {
+  uint32_t victim = lib::kNilIndex;
+  for (const List& l : lists_) {
+    const uint32_t head = l.front();
+    if (head != lib::kNilIndex &&
+        (victim == lib::kNilIndex || table_.at(head).activity_ns < table_.at(victim).activity_ns))
+      victim = head;
+  }
+  if (victim == lib::kNilIndex) return;
+  ctr_.flows_evicted.add(1);
+  finish(victim, lib::EndReason::kEvicted, now_ns);
+}
+
+void FlowShard::expire(uint64_t now_ns) noexcept {
+  clock_ns_ = std::max(clock_ns_, now_ns);
+  for (size_t c = 0; c < lists_.size(); ++c) {
+    const lib::EndReason reason =
+        c == size_t(TimeoutClass::kTcpClosed) ? lib::EndReason::kEndOfFlow : lib::EndReason::kIdleTimeout;
+    for (uint32_t idx = lists_[c].front();
+         idx != lib::kNilIndex && table_.at(idx).activity_ns + timeout_ns_[c] <= now_ns; idx = lists_[c].front()) {
+      ctr_.flows_ended.add(1);
+      finish(idx, reason, now_ns);
+    }
+  }
+  for (uint32_t idx = active_.front(); idx != lib::kNilIndex && table_.at(idx).next_active_ns <= now_ns;
+       idx = active_.front()) {
+    FlowEntry& e = table_.at(idx);
+    emit(e, lib::EndReason::kActiveTimeout, false, now_ns);
+    ++e.sequence;
+    e.next_active_ns = now_ns + active_timeout_ns_;
+    active_.touch(table_.data(), idx);
+    ctr_.interim_records.add(1);
+  }
+  next_deadline_ns_ = UINT64_MAX;
+  for (size_t c = 0; c < lists_.size(); ++c)
+    if (const uint32_t h = lists_[c].front(); h != lib::kNilIndex)
+      note_deadline(table_.at(h).activity_ns + timeout_ns_[c]);
+  if (const uint32_t h = active_.front(); h != lib::kNilIndex) note_deadline(table_.at(h).next_active_ns);
+}
+
+void FlowShard::flush_all(lib::EndReason reason) noexcept {
+  for (List& l : lists_) {
+    while (!l.empty()) {
+      const uint32_t idx = l.front();
+      ctr_.flows_flushed.add(1);
+      finish(idx, reason, clock_ns_);
+    }
+  }
+}
+
+}  // namespace spanwatch::workers

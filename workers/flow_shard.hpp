@@ -1,0 +1,79 @@
+// One worker's flow table: turns decoded packets into bidirectional flows with Zeek-compatible TCP state,
+// expires them (per-protocol idle timeouts, linger after close, active timeout for interim records),
+// evicts the least recently active flow when full, and hands records to a RecordSink. Pure C++ (no
+// DPDK) so it is tested directly; the worker lcore drives it. Nothing here allocates after construction.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "lib/config/spanwatch_config.hpp"
+#include "lib/decode/decoded_packet.hpp"
+#include "lib/flow/flow_table.hpp"
+#include "workers/flow_entry.hpp"
+#include "workers/fragment_table.hpp"
+#include "workers/shard_counters.hpp"
+
+namespace spanwatch::workers {
+
+// Receives the shard's records (virtual call per record, not per packet).
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void emit(const lib::FlowRecord& rec) noexcept = 0;
+};
+
+// Which flows of a packet this shard accounts: its own (innermost) flow and/or its tunnel's outer UDP
+// flow. They can belong to different workers, so the RX lcore says which one each worker takes.
+enum Layer : uint8_t { kLayerInner = 1, kLayerCarrier = 2 };
+
+class FlowShard {
+ public:
+  FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink);
+
+  void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers) noexcept;
+
+  // Emits and removes every flow whose timeout passed at `now_ns`; emits due interim records.
+  void expire(uint64_t now_ns) noexcept;
+
+  // Emits every remaining flow as final with `reason` and empties the shard.
+  void flush_all(lib::EndReason reason) noexcept;
+
+  const ShardCounters& counters() const noexcept { return ctr_; }
+  uint32_t active_flows() const noexcept { return table_.size(); }
+
+ private:
+  using List = lib::IndexList<FlowEntry, &FlowEntry::idle_link>;
+  using ActiveList = lib::IndexList<FlowEntry, &FlowEntry::active_link>;
+
+  uint32_t find_or_create(const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt, bool carrier,
+                          uint64_t ts_ns, uint16_t port_id, bool& src_is_lo) noexcept;
+  uint32_t create(const lib::FlowKey& key, uint64_t hash, const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt,
+                  bool carrier, uint64_t ts_ns, uint16_t port_id, bool src_is_lo) noexcept;
+  void account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes, uint32_t payload_bytes,
+               uint64_t ts_ns) noexcept;
+  void process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept;
+  void process_carrier(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept;
+  void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
+  void set_timeout_class(uint32_t idx, TimeoutClass c) noexcept;
+  void emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns) noexcept;
+  void finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept;
+  void evict_oldest(uint64_t now_ns) noexcept;
+  void note_deadline(uint64_t ns) noexcept { next_deadline_ns_ = std::min(next_deadline_ns_, ns); }
+
+  std::array<uint64_t, size_t(TimeoutClass::kCount)> timeout_ns_{};
+  uint64_t active_timeout_ns_;
+  uint16_t worker_id_;
+  uint64_t next_flow_id_;
+  uint64_t clock_ns_ = 0;   // latest packet time seen: the shard's notion of now
+  uint64_t next_deadline_ns_ = UINT64_MAX;  // no flow times out before this (a lower bound)
+  RecordSink& sink_;
+  lib::FlowTable<FlowEntry> table_;
+  std::array<List, size_t(TimeoutClass::kCount)> lists_{};
+  ActiveList active_;
+  FragmentTable frags_;
+  ShardCounters ctr_;
+};
+
+}  // namespace spanwatch::workers

@@ -1,0 +1,234 @@
+#include "workers/flow_shard.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace spanwatch::workers {
+namespace {
+
+constexpr uint64_t kSec = 1'000'000'000ULL;
+constexpr uint64_t kT0 = 1'700'000'000 * kSec;
+
+struct CollectingSink : RecordSink {
+  std::vector<lib::FlowRecord> recs;
+  void emit(const lib::FlowRecord& r) noexcept override { recs.push_back(r); }
+};
+
+lib::IpAddress v4(uint8_t d) {
+  const uint8_t a[4] = {10, 0, 0, d};
+  return lib::IpAddress::from_v4(a);
+}
+
+lib::DecodedPacket packet(uint8_t proto, uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport,
+                          uint32_t payload = 0, uint8_t tcp_flags = 0, uint32_t seq = 0, uint32_t ack = 0) {
+  lib::DecodedPacket p;
+  p.cls = lib::PacketClass::kFlow;
+  p.inner.src = v4(src);
+  p.inner.dst = v4(dst);
+  p.inner.src_port = sport;
+  p.inner.dst_port = dport;
+  p.inner.l4_proto = proto;
+  p.inner.ip_version = 4;
+  const uint32_t l4 = proto == 6 ? 20 : 8;
+  p.inner.ip_bytes = 20 + l4 + payload;
+  p.payload_len = payload;
+  p.frame_len = 14 + p.inner.ip_bytes;
+  p.tcp_flags = tcp_flags;
+  p.tcp_seq = seq;
+  p.tcp_ack = ack;
+  p.tcp_window = 1000;
+  return p;
+}
+
+lib::FlowConfig small_config() {
+  lib::FlowConfig c;
+  c.max_flows_per_worker = 1024;
+  return c;
+}
+
+TEST(FlowShard, UdpRequestResponseIsOneFlowWithPerDirectionCounters) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 3, sink);
+  shard.process(packet(17, 1, 40000, 2, 53, 30), kT0, 0, kLayerInner);
+  shard.process(packet(17, 2, 53, 1, 40000, 90), kT0 + kSec / 10, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  const lib::FlowRecord& r = sink.recs[0];
+  EXPECT_EQ(r.src_ip, v4(1));
+  EXPECT_EQ(r.src_port, 40000);
+  EXPECT_EQ(r.dst_port, 53);
+  EXPECT_EQ(r.dir[0].packets, 1u);
+  EXPECT_EQ(r.dir[1].packets, 1u);
+  EXPECT_EQ(r.dir[0].ip_bytes, 58u);
+  EXPECT_EQ(r.dir[1].payload_bytes, 90u);
+  EXPECT_EQ(r.dir[0].frame_bytes, 72u);
+  EXPECT_EQ(r.conn_state, lib::ConnState::kSF);
+  EXPECT_EQ(r.reason, lib::EndReason::kShutdown);
+  EXPECT_TRUE(r.final);
+  EXPECT_EQ(r.worker_id, 3);
+  EXPECT_EQ(r.flow_id >> 56, 3u);
+  EXPECT_EQ(r.first_ns, kT0);
+  EXPECT_EQ(r.last_ns, kT0 + kSec / 10);
+}
+
+TEST(FlowShard, UdpReplyFirstStillMakesTheClientTheOriginator) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  // First packet seen is the DNS answer (capture started mid-exchange): 53 is a likely server port.
+  shard.process(packet(17, 2, 53, 1, 40000, 90), kT0, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].src_ip, v4(1));
+  EXPECT_EQ(sink.recs[0].dst_port, 53);
+  EXPECT_EQ(sink.recs[0].dir[0].packets, 0u);
+  EXPECT_EQ(sink.recs[0].dir[1].packets, 1u);
+  EXPECT_EQ(sink.recs[0].conn_state, lib::ConnState::kSHR);
+}
+
+TEST(FlowShard, TcpSessionEndsAfterLingerWithZeekState) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  uint64_t t = kT0;
+  auto step = [&](lib::DecodedPacket p) { shard.process(p, t += kSec / 100, 0, kLayerInner); };
+  step(packet(6, 1, 50000, 2, 80, 0, 0x02, 100, 0));        // S
+  step(packet(6, 2, 80, 1, 50000, 0, 0x12, 500, 101));      // h
+  step(packet(6, 1, 50000, 2, 80, 0, 0x10, 101, 501));      // A
+  step(packet(6, 1, 50000, 2, 80, 10, 0x18, 101, 501));     // D
+  step(packet(6, 2, 80, 1, 50000, 20, 0x18, 501, 111));     // d (data with ACK: no pure ACK, so no "a")
+  step(packet(6, 1, 50000, 2, 80, 0, 0x11, 111, 521));      // F
+  step(packet(6, 2, 80, 1, 50000, 0, 0x11, 521, 112));      // f
+  step(packet(6, 1, 50000, 2, 80, 0, 0x10, 112, 522));
+  EXPECT_TRUE(sink.recs.empty());
+  // A packet of another flow after the linger time drives the clock.
+  shard.process(packet(17, 7, 1, 8, 2), t + 6 * kSec, 0, kLayerInner);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  const lib::FlowRecord& r = sink.recs[0];
+  EXPECT_EQ(r.reason, lib::EndReason::kEndOfFlow);
+  EXPECT_EQ(r.conn_state, lib::ConnState::kSF);
+  EXPECT_EQ(std::string(r.history.data(), r.history_len), "ShADdFf");
+  EXPECT_EQ(r.dir[0].packets, 5u);
+  EXPECT_EQ(r.dir[1].packets, 3u);
+  EXPECT_EQ(r.dir[0].tcp_flags, 0x1b);
+  EXPECT_EQ(r.dir[1].tcp_flags, 0x1b);
+}
+
+TEST(FlowShard, IdleTimeoutSplitsAFlowOnPacketTime) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0, 0, kLayerInner);
+  shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + 61 * kSec, 0, kLayerInner);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].reason, lib::EndReason::kIdleTimeout);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 2u);
+  EXPECT_NE(sink.recs[0].flow_id, sink.recs[1].flow_id);
+  EXPECT_EQ(sink.recs[1].dir[0].packets, 1u);
+}
+
+TEST(FlowShard, ActiveTimeoutEmitsCumulativeInterimRecords) {
+  lib::FlowConfig cfg = small_config();
+  cfg.active_timeout_s = 10;
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  for (int i = 0; i <= 25; ++i) shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + i * kSec, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 3u);
+  EXPECT_FALSE(sink.recs[0].final);
+  EXPECT_EQ(sink.recs[0].reason, lib::EndReason::kActiveTimeout);
+  EXPECT_EQ(sink.recs[0].sequence, 0u);
+  EXPECT_EQ(sink.recs[0].dir[0].packets, 10u);  // packets at t=0..9 before the one at t=10
+  EXPECT_FALSE(sink.recs[1].final);
+  EXPECT_EQ(sink.recs[1].sequence, 1u);
+  EXPECT_EQ(sink.recs[1].dir[0].packets, 20u);
+  EXPECT_TRUE(sink.recs[2].final);
+  EXPECT_EQ(sink.recs[2].sequence, 2u);
+  EXPECT_EQ(sink.recs[2].dir[0].packets, 26u);
+  EXPECT_EQ(sink.recs[0].flow_id, sink.recs[2].flow_id);
+}
+
+TEST(FlowShard, FullTableEvictsTheLeastRecentlyActiveFlow) {
+  lib::FlowConfig cfg = small_config();
+  cfg.max_flows_per_worker = 4;
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  for (uint16_t p = 1; p <= 4; ++p) shard.process(packet(17, 1, p, 2, 9), kT0 + p, 0, kLayerInner);
+  shard.process(packet(17, 1, 1, 2, 9), kT0 + 10, 0, kLayerInner);   // flow 1 becomes most recent
+  shard.process(packet(17, 1, 5, 2, 9), kT0 + 11, 0, kLayerInner);   // table full: evict flow 2
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].reason, lib::EndReason::kEvicted);
+  EXPECT_EQ(sink.recs[0].src_port, 2);
+  EXPECT_EQ(shard.counters().flows_evicted.get(), 1u);
+  shard.flush_all(lib::EndReason::kShutdown);
+  uint64_t pkts = 0;
+  for (const auto& r : sink.recs) pkts += r.dir[0].packets + r.dir[1].packets;
+  EXPECT_EQ(pkts, 6u);  // nothing lost
+}
+
+TEST(FlowShard, LaterFragmentsJoinTheirFlowAndOrphansAreCounted) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  lib::DecodedPacket first = packet(17, 1, 5000, 2, 6000, 1472);
+  first.fragment = lib::Fragment::kFirst;
+  first.frag_id = 77;
+  lib::DecodedPacket later = packet(17, 1, 0, 2, 0, 500);
+  later.fragment = lib::Fragment::kLater;
+  later.frag_id = 77;
+  lib::DecodedPacket orphan = later;
+  orphan.frag_id = 78;
+  shard.process(first, kT0, 0, kLayerInner);
+  shard.process(later, kT0 + 1, 0, kLayerInner);
+  shard.process(orphan, kT0 + 2, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].dir[0].packets, 2u);
+  EXPECT_EQ(sink.recs[0].fragments, 1u);
+  EXPECT_EQ(shard.counters().fragments_matched.get(), 1u);
+  EXPECT_EQ(shard.counters().fragments_unmatched.get(), 1u);
+}
+
+TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  lib::DecodedPacket p = packet(6, 1, 1234, 2, 80, 0, 0x02, 1, 0);
+  p.tunnel = lib::TunnelType::kVxlan;
+  p.tunnel_depth = 1;
+  p.outer_is_udp = true;
+  p.outer.src = v4(100);
+  p.outer.dst = v4(101);
+  p.outer.src_port = 33333;
+  p.outer.dst_port = 4789;
+  p.outer.l4_proto = 17;
+  p.outer.ip_version = 4;
+  p.outer.ip_bytes = 100;
+  shard.process(p, kT0, 0, kLayerInner | kLayerCarrier);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 2u);
+  const auto& carrier = sink.recs[0].is_tunnel_carrier ? sink.recs[0] : sink.recs[1];
+  const auto& inner = sink.recs[0].is_tunnel_carrier ? sink.recs[1] : sink.recs[0];
+  EXPECT_EQ(carrier.dst_port, 4789);
+  EXPECT_EQ(carrier.l4_proto, 17);
+  EXPECT_EQ(carrier.dir[0].ip_bytes, 100u);
+  EXPECT_EQ(inner.tunnel, lib::TunnelType::kVxlan);
+  EXPECT_EQ(inner.tunnel_src, v4(100));
+  EXPECT_EQ(inner.dst_port, 80);
+  EXPECT_EQ(shard.counters().packets.get(), 1u);
+  EXPECT_EQ(shard.counters().carrier_packets.get(), 1u);
+}
+
+TEST(FlowShard, IcmpEchoRequestAndReplyAreOneFlow) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  lib::DecodedPacket req = packet(1, 1, 8, 2, 0, 56);
+  lib::DecodedPacket rep = packet(1, 2, 0, 1, 0, 56);
+  shard.process(req, kT0, 0, kLayerInner);
+  shard.process(rep, kT0 + 1, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].src_port, 8);   // Zeek: orig_p = type, resp_p = code
+  EXPECT_EQ(sink.recs[0].dst_port, 0);
+  EXPECT_EQ(sink.recs[0].dir[1].packets, 1u);
+}
+
+}  // namespace
+}  // namespace spanwatch::workers

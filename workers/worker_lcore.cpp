@@ -1,0 +1,99 @@
+#include "workers/worker_lcore.hpp"
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <sched.h>
+
+#include <array>
+
+#include "lib/decode/packet_decoder.hpp"
+#include "workers/work_item.hpp"
+
+namespace spanwatch::workers {
+namespace {
+
+constexpr unsigned kBurst = 32;
+constexpr uint64_t kLiveExpireEveryNs = 100'000'000;  // live mode: time passes without packets
+
+inline void idle(bool shared_cpus) noexcept {
+  if (shared_cpus) sched_yield();  // CPUs are shared with other lcores: let them run
+  else rte_pause();
+}
+
+}  // namespace
+
+void WorkerLcore::RingSink::emit(const lib::FlowRecord& rec) noexcept {
+  // DPDK 22.11 takes a non-const pointer but only reads it.
+  while (rte_ring_sp_enqueue_elem(ring_, const_cast<lib::FlowRecord*>(&rec), sizeof rec) != 0) {
+    if (!lossless_) {
+      dropped.add(1);
+      return;
+    }
+    idle(shared_cpus_);
+  }
+}
+
+WorkerLcore::WorkerLcore(WorkerParams p)
+    : p_(std::move(p)),
+      sink_(p_.export_ring, p_.lossless, p_.shared_cpus),
+      shard_(p_.flows, p_.worker_id, sink_) {}
+
+unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
+  unsigned total = 0;
+  std::array<WorkItem, kBurst> items;
+  lib::DecodedPacket pkt;
+  for (rte_ring* ring : p_.in_rings) {
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, items.data(), sizeof(WorkItem), kBurst, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(items[i + 1].mbuf, void*));
+      rte_mbuf* m = items[i].mbuf;
+      const lib::LinkType link = (*p_.link_types)[m->port];
+      const uint32_t len = rte_pktmbuf_data_len(m);
+      uint64_t ts_ns;
+      if (p_.clock.ts_offset >= 0 && (m->ol_flags & p_.clock.ts_flag))
+        ts_ns = *RTE_MBUF_DYNFIELD(m, p_.clock.ts_offset, uint64_t*) * p_.clock.ts_unit_ns;
+      else
+        ts_ns = p_.clock.tsc_to_ns(rte_rdtsc());
+      if (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), len, link, pkt) == lib::PacketClass::kFlow) {
+        pkt.frame_len = rte_pktmbuf_pkt_len(m);  // all segments: a jumbo frame spans several mbufs
+        shard_.process(pkt, ts_ns, m->port, items[i].layers);
+      }
+      now_ns = std::max(now_ns, ts_ns);
+      rte_pktmbuf_free(m);
+    }
+    total += n;
+  }
+  return total;
+}
+
+int WorkerLcore::run() noexcept {
+  uint64_t now_ns = 0;
+  uint64_t next_live_expire_ns = 0;
+  for (;;) {
+    const unsigned n = poll_once(now_ns);
+    if (n != 0) continue;
+    if (p_.stop->load(std::memory_order_relaxed)) break;
+    if (p_.drain->load(std::memory_order_acquire)) {
+      // RX lcores have stopped; one more pass catches what they enqueued last.
+      if (poll_once(now_ns) == 0) break;
+      continue;
+    }
+    if (!p_.lossless) {
+      const uint64_t t = p_.clock.tsc_to_ns(rte_rdtsc());
+      if (t >= next_live_expire_ns) {
+        shard_.expire(t);
+        next_live_expire_ns = t + kLiveExpireEveryNs;
+      }
+    }
+    idle(p_.shared_cpus);
+  }
+  shard_.flush_all(lib::EndReason::kShutdown);
+  finished_.store(true, std::memory_order_release);
+  return 0;
+}
+
+}  // namespace spanwatch::workers

@@ -1,0 +1,61 @@
+// The worker lcore: drains its input rings (one per RX lcore), decodes each packet, updates its flow
+// shard and pushes records to its export ring. Owns its shard; nothing is shared with other workers.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "lib/config/spanwatch_config.hpp"
+#include "lib/core/counter.hpp"
+#include "lib/decode/decoded_packet.hpp"
+#include "workers/flow_shard.hpp"
+#include "workers/packet_clock.hpp"
+
+struct rte_ring;
+
+namespace spanwatch::workers {
+
+struct WorkerParams {
+  uint16_t worker_id = 0;
+  std::vector<rte_ring*> in_rings;                // one per RX lcore, SPSC
+  rte_ring* export_ring = nullptr;                // SPSC to the exporter, elements are FlowRecord
+  const std::vector<lib::LinkType>* link_types;   // indexed by DPDK port id
+  PacketClock clock;
+  lib::FlowConfig flows;
+  bool shared_cpus = false;                       // yield when idle
+  bool lossless = false;                          // replay: wait for ring space instead of dropping
+  const std::atomic<bool>* drain = nullptr;       // set when RX lcores are done: empty rings, flush, exit
+  const std::atomic<bool>* stop = nullptr;        // hard stop (second signal)
+};
+
+class WorkerLcore {
+ public:
+  explicit WorkerLcore(WorkerParams p);
+  int run() noexcept;  // the lcore entry point
+  const ShardCounters& counters() const noexcept { return shard_.counters(); }
+  uint64_t records_dropped() const noexcept { return sink_.dropped.get(); }
+  uint16_t worker_id() const noexcept { return p_.worker_id; }
+  bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+
+ private:
+  class RingSink : public RecordSink {
+   public:
+    RingSink(rte_ring* r, bool lossless, bool shared_cpus) : ring_(r), lossless_(lossless), shared_cpus_(shared_cpus) {}
+    void emit(const lib::FlowRecord& rec) noexcept override;
+    lib::Counter dropped;   // records lost because the export ring stayed full (live mode only)
+   private:
+    rte_ring* ring_;
+    bool lossless_;
+    bool shared_cpus_;
+  };
+
+  unsigned poll_once(uint64_t& now_ns) noexcept;
+
+  WorkerParams p_;
+  RingSink sink_;
+  FlowShard shard_;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace spanwatch::workers
