@@ -5,6 +5,7 @@
 #include <rte_eal.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_errno.h>
 #include <rte_mbuf_dyn.h>
 #include <unistd.h>
 
@@ -99,6 +100,10 @@ int run(int argc, char** argv) {
       clock.ts_offset = offset;
       clock.ts_flag = flag;
     }
+    static const rte_mbuf_dynfield kWireLen = {"spanwatch_wire_len", sizeof(uint32_t), alignof(uint32_t), 0};
+    clock.wire_len_offset = rte_mbuf_dynfield_register(&kWireLen);
+    if (clock.wire_len_offset < 0)
+      throw StartupError(fmt::format("rte_mbuf_dynfield_register(spanwatch_wire_len): {}", rte_strerror(rte_errno)));
     clock.tsc_hz = rte_get_tsc_hz();
     clock.tsc0 = rte_rdtsc();
     timespec now{};
@@ -162,14 +167,16 @@ int run(int argc, char** argv) {
   // Queues are dealt to RX lcores in order (replay: files in command-line order per RX lcore).
   std::vector<sw::pipeline::RxParams> rxp(n_rx);
   size_t next_rx = 0;
-  for (const auto& port : ports)
-    for (uint16_t q = 0; q < port->rx_queues(); ++q)
-      rxp[next_rx++ % n_rx].queues.push_back({port->id(), q, port->link_type()});
+  for (size_t i = 0; i < ports.size(); ++i)
+    for (uint16_t q = 0; q < ports[i]->rx_queues(); ++q)
+      rxp[next_rx++ % n_rx].queues.push_back(
+          {ports[i]->id(), q, ports[i]->link_type(), plan.replay ? &plan.pcaps[i].cut_frames : nullptr});
   std::vector<std::unique_ptr<sw::pipeline::RxLcore>> rx;
   for (size_t r = 0; r < n_rx; ++r) {
     rxp[r].rx_id = static_cast<unsigned>(r);
     rxp[r].worker_rings = rx_to_worker[r];
     rxp[r].pool = pool.get();
+    rxp[r].wire_len_offset = clock.wire_len_offset;
     rxp[r].mbufs_in_other_caches = static_cast<unsigned>(n_rx + n_workers) * (cfg.memory.mbuf_cache * 3 / 2 + 1);
     rxp[r].replay = plan.replay;
     rxp[r].shared_cpus = cfg.lcores.shared_cpus;

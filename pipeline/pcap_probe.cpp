@@ -20,6 +20,7 @@ PcapInfo probe_pcap(const std::string& path) {
   const u_char* data = nullptr;
   int rc;
   while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+    if (h->len > h->caplen) info.cut_frames.push_back({info.packets, h->caplen, h->len});
     ++info.packets;
     info.wire_bytes += h->len;
   }

@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 #include <rte_pause.h>
 #include <rte_ring.h>
@@ -47,7 +48,25 @@ void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexce
   for (unsigned i = done; i < n; ++i) rte_pktmbuf_free(it[i].mbuf);
 }
 
-unsigned RxLcore::poll_queue(const RxQueueRef& q, bool& eof) noexcept {
+void RxLcore::restore_wire_len(size_t qi, rte_mbuf* m) noexcept {
+  ReplayCursor& c = cursors_[qi];
+  const std::vector<PcapInfo::CutFrame>* cuts = p_.queues[qi].cut_frames;
+  uint32_t wire = rte_pktmbuf_pkt_len(m);
+  if (cuts && !c.desync && c.next_cut < cuts->size() && (*cuts)[c.next_cut].index == c.index) {
+    const PcapInfo::CutFrame& cut = (*cuts)[c.next_cut++];
+    if (cut.caplen == wire) {
+      wire = cut.wire_len;
+    } else {
+      c.desync = true;
+      ctr_.replay_desync.add(1);
+    }
+  }
+  ++c.index;
+  *RTE_MBUF_DYNFIELD(m, p_.wire_len_offset, uint32_t*) = wire;
+}
+
+unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
+  const RxQueueRef& q = p_.queues[qi];
   // avail_count includes other lcores' caches, which this lcore cannot allocate from: keep that much spare.
   if (p_.replay && rte_mempool_avail_count(p_.pool) < kReplayFreeMbufs + p_.mbufs_in_other_caches) return 0;
   std::array<rte_mbuf*, kBurst> pkts;
@@ -56,7 +75,8 @@ unsigned RxLcore::poll_queue(const RxQueueRef& q, bool& eof) noexcept {
   if (n == 0) return 0;
 
   const unsigned n_workers = static_cast<unsigned>(p_.worker_rings.size());
-  std::array<std::array<workers::WorkItem, kBurst * 2>, kMaxWorkers> out;  // per worker, this burst
+  // Per worker, this burst: a packet yields at most one item per worker.
+  std::array<std::array<workers::WorkItem, kBurst>, kMaxWorkers> out;
   std::array<unsigned, kMaxWorkers> n_out{};
   lib::DecodedPacket pkt;
   uint64_t bytes = 0;
@@ -64,6 +84,7 @@ unsigned RxLcore::poll_queue(const RxQueueRef& q, bool& eof) noexcept {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
     rte_mbuf* m = pkts[i];
     bytes += rte_pktmbuf_pkt_len(m);
+    if (p_.wire_len_offset >= 0) restore_wire_len(qi, m);
     switch (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), q.link, pkt)) {
       case lib::PacketClass::kNonFlow:
         ctr_.non_flow[size_t(pkt.non_flow)].add(1);
@@ -77,18 +98,27 @@ unsigned RxLcore::poll_queue(const RxQueueRef& q, bool& eof) noexcept {
         break;
     }
     const unsigned w = lib::worker_hash(pkt.inner.src, pkt.inner.dst) % n_workers;
-    if (pkt.outer_is_udp) {
-      const unsigned wc = lib::worker_hash(pkt.outer.src, pkt.outer.dst) % n_workers;
-      if (wc != w) {
-        rte_mbuf_refcnt_update(m, 1);  // both workers free it
-        out[wc][n_out[wc]++] = workers::WorkItem{m, workers::kLayerCarrier, {}};
-        out[w][n_out[w]++] = workers::WorkItem{m, workers::kLayerInner, {}};
-      } else {
-        out[w][n_out[w]++] = workers::WorkItem{m, workers::kLayerInner | workers::kLayerCarrier, {}};
-      }
-      ctr_.carrier_copies.add(1);
-    } else {
+    if (pkt.carrier_count == 0) [[likely]] {
       out[w][n_out[w]++] = workers::WorkItem{m, workers::kLayerInner, {}};
+    } else {
+      // Each tunnel layer's UDP flow may belong to another worker: one item per worker involved, with
+      // the layers that worker accounts, and one mbuf reference per item.
+      std::array<unsigned, lib::kMaxTunnelDepth + 1> ws{w};
+      std::array<uint8_t, lib::kMaxTunnelDepth + 1> masks{workers::kLayerInner};
+      unsigned n_ws = 1;
+      for (unsigned c = 0; c < pkt.carrier_count; ++c) {
+        const unsigned wc = lib::worker_hash(pkt.carriers[c].src, pkt.carriers[c].dst) % n_workers;
+        unsigned k = 0;
+        while (k < n_ws && ws[k] != wc) ++k;
+        if (k == n_ws) {
+          ws[n_ws] = wc;
+          masks[n_ws++] = 0;
+        }
+        masks[k] |= workers::carrier_layer(c);
+      }
+      if (n_ws > 1) rte_mbuf_refcnt_update(m, int16_t(n_ws - 1));
+      for (unsigned k = 0; k < n_ws; ++k) out[ws[k]][n_out[ws[k]]++] = workers::WorkItem{m, masks[k], {}};
+      ctr_.carrier_copies.add(n_ws - 1);
     }
     ctr_.flow_packets.add(1);
   }
@@ -102,16 +132,16 @@ unsigned RxLcore::poll_queue(const RxQueueRef& q, bool& eof) noexcept {
 int RxLcore::run() noexcept {
   if (p_.replay) {
     // Files are read one after another, each to its end, so packet time runs forward.
-    for (const RxQueueRef& q : p_.queues) {
+    for (size_t qi = 0; qi < p_.queues.size(); ++qi) {
       bool eof = false;
       while (!eof && !p_.stop->load(std::memory_order_relaxed))
-        if (poll_queue(q, eof) == 0 && !eof) idle(p_.shared_cpus);
+        if (poll_queue(qi, eof) == 0 && !eof) idle(p_.shared_cpus);
     }
   } else {
     while (!p_.stop->load(std::memory_order_relaxed)) {
       unsigned got = 0;
       bool eof = false;
-      for (const RxQueueRef& q : p_.queues) got += poll_queue(q, eof);
+      for (size_t qi = 0; qi < p_.queues.size(); ++qi) got += poll_queue(qi, eof);
       if (got == 0) {
         ctr_.idle_polls.add(1);
         idle(p_.shared_cpus);

@@ -10,7 +10,9 @@
 
 #include "lib/core/counter.hpp"
 #include "lib/decode/decoded_packet.hpp"
+#include "pipeline/pcap_probe.hpp"
 
+struct rte_mbuf;
 struct rte_mempool;
 struct rte_ring;
 
@@ -22,17 +24,21 @@ struct RxQueueRef {
   uint16_t port = 0;
   uint16_t queue = 0;
   lib::LinkType link = lib::LinkType::kEthernet;
+  const std::vector<PcapInfo::CutFrame>* cut_frames = nullptr;   // replay: frames cut by the snap length
 };
 
 struct alignas(64) RxCounters {
   lib::Counter packets, bytes;
   lib::Counter flow_packets;       // handed to a worker
-  lib::Counter carrier_copies;     // tunnelled packets also handed to the worker of their outer UDP flow
+  lib::Counter carrier_copies;     // extra references handed out because a tunnel layer's UDP flow belongs
+                                   // to another worker than the packet's inner flow
   std::array<lib::Counter, size_t(lib::NonFlowKind::kCount)> non_flow;
   std::array<lib::Counter, size_t(lib::DecodeError::kCount)> decode_errors;
   std::array<lib::Counter, kMaxWorkers> ring_drops;   // live mode: worker ring full
   lib::Counter ring_full_waits;    // replay mode: bursts that had to wait for a worker
   lib::Counter idle_polls;
+  lib::Counter replay_desync;      // a cut frame was not where the pre-scan saw it: frame bytes fall back
+                                   // to the captured length from there on
 };
 
 struct RxParams {
@@ -40,6 +46,7 @@ struct RxParams {
   std::vector<RxQueueRef> queues;
   std::vector<rte_ring*> worker_rings;    // index = worker id
   rte_mempool* pool = nullptr;
+  int wire_len_offset = -1;               // mbuf dynfield for the original frame length (uint32_t)
   unsigned mbufs_in_other_caches = 0;     // replay: per-lcore cache sizes that avail_count cannot promise
   bool replay = false;
   bool shared_cpus = false;
@@ -48,18 +55,27 @@ struct RxParams {
 
 class RxLcore {
  public:
-  explicit RxLcore(RxParams p) : p_(std::move(p)) {}
+  explicit RxLcore(RxParams p) : p_(std::move(p)), cursors_(p_.queues.size()) {}
   int run() noexcept;
   const RxCounters& counters() const noexcept { return ctr_; }
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
 
  private:
   // Returns the number of frames received; sets `eof` in replay mode at the end of the file.
-  unsigned poll_queue(const RxQueueRef& q, bool& eof) noexcept;
+  unsigned poll_queue(size_t qi, bool& eof) noexcept;
   void enqueue_all(unsigned worker, const void* items, unsigned n) noexcept;
+
+  // Restores the wire length of frames a capture cut short (replay only).
+  void restore_wire_len(size_t q, rte_mbuf* m) noexcept;
 
   RxParams p_;
   RxCounters ctr_;
+  struct ReplayCursor {
+    uint64_t index = 0;   // frames read from this queue so far
+    size_t next_cut = 0;  // next entry of cut_frames
+    bool desync = false;
+  };
+  std::vector<ReplayCursor> cursors_;   // one per queue
   std::atomic<bool> finished_{false};
 };
 

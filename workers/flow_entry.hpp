@@ -15,7 +15,8 @@ namespace spanwatch::workers {
 // Each class has its own idle timeout and its own LRU list, so each list's head expires first.
 // TCP follows Zeek's connection timers: an unanswered SYN (attempt), a handshake not yet complete, an
 // established connection, and a connection closed on both sides (linger).
-enum class TimeoutClass : uint8_t { kTcpAttempt, kTcpHandshake, kTcp, kTcpClosed, kUdp, kIcmp, kOther, kCount };
+// DNS over UDP ends sooner, as Zeek's DNS analyzer removes a session idle for dns_session_timeout.
+enum class TimeoutClass : uint8_t { kTcpAttempt, kTcpHandshake, kTcp, kTcpClosed, kUdp, kUdpDns, kIcmp, kOther, kCount };
 
 struct FlowEntry {
   lib::FlowKey key;

@@ -14,10 +14,13 @@ constexpr uint32_t kFragmentSlots = 8192;   // datagrams in flight per worker
 constexpr unsigned kUdpHeaderBytes = 8;
 constexpr unsigned kIpv4HeaderBytes = 20, kIpv6HeaderBytes = 40;
 
-TimeoutClass initial_class(uint8_t proto) noexcept {
-  switch (proto) {
+bool is_dns_port(uint16_t p) noexcept { return p == 53 || p == 137 || p == 5353 || p == 5355; }
+
+TimeoutClass initial_class(const lib::IpEndpoints& ep) noexcept {
+  switch (ep.l4_proto) {
     case kProtoTcp: return TimeoutClass::kTcpHandshake;
-    case kProtoUdp: return TimeoutClass::kUdp;
+    case kProtoUdp:
+      return is_dns_port(ep.src_port) || is_dns_port(ep.dst_port) ? TimeoutClass::kUdpDns : TimeoutClass::kUdp;
     case kProtoIcmp:
     case kProtoIcmpv6: return TimeoutClass::kIcmp;
     default: return TimeoutClass::kOther;
@@ -62,6 +65,7 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
   timeout_ns_[size_t(TimeoutClass::kTcp)] = uint64_t{cfg.tcp_idle_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kTcpClosed)] = uint64_t{cfg.tcp_linger_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kUdp)] = uint64_t{cfg.udp_idle_timeout_s} * kNsPerSec;
+  timeout_ns_[size_t(TimeoutClass::kUdpDns)] = uint64_t{cfg.dns_idle_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kIcmp)] = uint64_t{cfg.icmp_idle_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kOther)] = uint64_t{cfg.other_idle_timeout_s} * kNsPerSec;
 }
@@ -71,7 +75,8 @@ void FlowShard::process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t 
   // Timeouts run on packet time before the packet is applied, so a flow idle past its timeout ends
   // and the packet starts a new one, as Zeek does when reading a file.
   if (ts_ns >= next_deadline_ns_) expire(ts_ns);
-  if (layers & kLayerCarrier) process_carrier(pkt, ts_ns, port_id);
+  for (unsigned i = 0; i < pkt.carrier_count; ++i)
+    if (layers & carrier_layer(i)) process_carrier(pkt, pkt.carriers[i], ts_ns, port_id);
   if (layers & kLayerInner) process_inner(pkt, ts_ns, port_id);
 }
 
@@ -97,16 +102,23 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   }
 
   // Zeek decides who the originator is from the first packet (likely-server-port heuristics).
+  // A packet to the IPv4 broadcast address is never the responder's (IPBasedAnalyzer::NewConn).
   bool from_responder = false;
-  if (ep.l4_proto == kProtoTcp && !carrier)
+  const bool to_broadcast = ep.dst.is_v4() && ep.dst.v4()[0] == 0xff && ep.dst.v4()[1] == 0xff &&
+                            ep.dst.v4()[2] == 0xff && ep.dst.v4()[3] == 0xff;
+  if (to_broadcast)
+    from_responder = false;
+  else if (ep.l4_proto == kProtoTcp && !carrier)
     from_responder = lib::TcpStateMachine::first_packet_from_responder(segment_of(pkt), ep.src_port, ep.dst_port);
   else if (ep.l4_proto == kProtoUdp)
     from_responder = lib::udp_first_packet_from_responder(ep.src_port, ep.dst_port);
   e.orig_is_lo = from_responder ? !src_is_lo : src_is_lo;
-  e.orig_port = from_responder ? ep.dst_port : ep.src_port;
-  e.resp_port = from_responder ? ep.src_port : ep.dst_port;
+  // ICMP records carry Zeek's ports: the type, and the counterpart type (echo 8 -> 0) or else the code.
+  const lib::FlowPorts ports = lib::flow_ports(ep);
+  e.orig_port = from_responder ? ports.dst : ports.src;
+  e.resp_port = from_responder ? ports.src : ports.dst;
 
-  e.timeout_class = initial_class(ep.l4_proto);
+  e.timeout_class = initial_class(ep);
   lists_[size_t(e.timeout_class)].push_back(table_.data(), idx);
   note_deadline(ts_ns + timeout_ns_[size_t(e.timeout_class)]);
   e.next_active_ns = ts_ns + active_timeout_ns_;
@@ -177,18 +189,26 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
   }
 
   account(*e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
-  if (counts_as_activity) e->activity_ns = std::max(e->activity_ns, ts_ns);
-  const TimeoutClass c = ep.l4_proto == kProtoTcp ? tcp_timeout_class(e->tcp) : e->timeout_class;
-  if (c != e->timeout_class) set_timeout_class(idx, c);   // moves it to the tail of the new list
-  else if (counts_as_activity) lists_[size_t(c)].touch(table_.data(), idx);
+  // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
+  // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) later
+  // packets neither cancel nor postpone it. The other classes are inactivity timeouts.
+  TimeoutClass c = e->timeout_class;
+  if (ep.l4_proto == kProtoTcp && c != TimeoutClass::kTcpClosed) c = tcp_timeout_class(e->tcp);
+  if (c != e->timeout_class) {
+    e->activity_ns = std::max(e->activity_ns, ts_ns);
+    set_timeout_class(idx, c);  // moves it to the tail of the new list
+  } else if (counts_as_activity && c != TimeoutClass::kTcpAttempt && c != TimeoutClass::kTcpClosed) {
+    e->activity_ns = std::max(e->activity_ns, ts_ns);
+    lists_[size_t(c)].touch(table_.data(), idx);
+  }
   ctr_.packets.add(1);
 
   if (pkt.fragment == lib::Fragment::kFirst)
     frags_.remember(ep.src, ep.dst, ep.l4_proto, pkt.frag_id, idx, e->flow_id, ts_ns);
 }
 
-void FlowShard::process_carrier(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept {
-  const lib::IpEndpoints& ep = pkt.outer;
+void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
+                                uint16_t port_id) noexcept {
   bool src_is_lo = false;
   const uint32_t idx = find_or_create(ep, pkt, true, ts_ns, port_id, src_is_lo);
   FlowEntry& e = table_.at(idx);

@@ -24,9 +24,12 @@ class RecordSink {
   virtual void emit(const lib::FlowRecord& rec) noexcept = 0;
 };
 
-// Which flows of a packet this shard accounts: its own (innermost) flow and/or its tunnel's outer UDP
-// flow. They can belong to different workers, so the RX lcore says which one each worker takes.
-enum Layer : uint8_t { kLayerInner = 1, kLayerCarrier = 2 };
+// Which flows of a packet this shard accounts: its own (innermost) flow and/or the UDP flows of its
+// tunnel layers (carrier i = DecodedPacket::carriers[i]). They can belong to different workers, so the
+// RX lcore says which ones each worker takes.
+enum Layer : uint8_t { kLayerInner = 1 };
+constexpr uint8_t carrier_layer(unsigned i) noexcept { return uint8_t(2u << i); }
+static_assert(lib::kMaxTunnelDepth <= 7, "layers are bits of a uint8_t");
 
 class FlowShard {
  public:
@@ -54,7 +57,8 @@ class FlowShard {
   void account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes, uint32_t payload_bytes,
                uint64_t ts_ns) noexcept;
   void process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept;
-  void process_carrier(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept;
+  void process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
+                       uint16_t port_id) noexcept;
   void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
   void set_timeout_class(uint32_t idx, TimeoutClass c) noexcept;
   void emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns) noexcept;

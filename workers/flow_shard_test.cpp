@@ -201,7 +201,9 @@ TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   p.outer.l4_proto = 17;
   p.outer.ip_version = 4;
   p.outer.ip_bytes = 100;
-  shard.process(p, kT0, 0, kLayerInner | kLayerCarrier);
+  p.carrier_count = 1;
+  p.carriers[0] = p.outer;
+  shard.process(p, kT0, 0, kLayerInner | carrier_layer(0));
   shard.flush_all(lib::EndReason::kShutdown);
   ASSERT_EQ(sink.recs.size(), 2u);
   const auto& carrier = sink.recs[0].is_tunnel_carrier ? sink.recs[0] : sink.recs[1];

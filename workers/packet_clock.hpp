@@ -12,6 +12,7 @@ struct PacketClock {
   uint64_t tsc_hz = 1;
   uint64_t tsc0 = 0;           // TSC at start-up
   uint64_t wall0_ns = 0;       // wall clock at start-up
+  int wire_len_offset = -1;    // mbuf dynfield with the original frame length (set by the RX lcore)
 
   uint64_t tsc_to_ns(uint64_t tsc) const noexcept {
     const uint64_t d = tsc - tsc0;

@@ -59,7 +59,10 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
       else
         ts_ns = p_.clock.tsc_to_ns(rte_rdtsc());
       if (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), len, link, pkt) == lib::PacketClass::kFlow) {
-        pkt.frame_len = rte_pktmbuf_pkt_len(m);  // all segments: a jumbo frame spans several mbufs
+        // All segments (a jumbo frame spans several mbufs), or the original length of a frame the
+        // capture cut short, which the RX lcore restored.
+        pkt.frame_len = p_.clock.wire_len_offset >= 0 ? *RTE_MBUF_DYNFIELD(m, p_.clock.wire_len_offset, uint32_t*)
+                                                      : rte_pktmbuf_pkt_len(m);
         shard_.process(pkt, ts_ns, m->port, items[i].layers);
       }
       now_ns = std::max(now_ns, ts_ns);

@@ -344,6 +344,7 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
   fl.read("tcp_attempt_timeout_s", cfg.flows.tcp_attempt_timeout_s);
   fl.read("tcp_handshake_timeout_s", cfg.flows.tcp_handshake_timeout_s);
   fl.read("udp_idle_timeout_s", cfg.flows.udp_idle_timeout_s);
+  fl.read("dns_idle_timeout_s", cfg.flows.dns_idle_timeout_s);
   fl.read("icmp_idle_timeout_s", cfg.flows.icmp_idle_timeout_s);
   fl.read("other_idle_timeout_s", cfg.flows.other_idle_timeout_s);
   fl.read("active_timeout_s", cfg.flows.active_timeout_s);
@@ -561,6 +562,7 @@ std::vector<ConfigError> validate(const SpanwatchConfig& cfg) {
   const std::string_view kTimeoutFix = "use a number of seconds > 0";
   check_positive("flows.tcp_idle_timeout_s", f.tcp_idle_timeout_s, kTimeoutFix, errs);
   check_positive("flows.tcp_linger_s", f.tcp_linger_s, kTimeoutFix, errs);
+  check_positive("flows.dns_idle_timeout_s", f.dns_idle_timeout_s, kTimeoutFix, errs);
   check_positive("flows.tcp_attempt_timeout_s", f.tcp_attempt_timeout_s, kTimeoutFix, errs);
   check_positive("flows.tcp_handshake_timeout_s", f.tcp_handshake_timeout_s, kTimeoutFix, errs);
   check_positive("flows.udp_idle_timeout_s", f.udp_idle_timeout_s, kTimeoutFix, errs);

@@ -42,6 +42,7 @@ struct FlowConfig {
   uint32_t tcp_handshake_timeout_s = 60;    // before either side is established (Zeek uses
                                             // udp_inactivity_timeout until the handshake is done)
   uint32_t udp_idle_timeout_s = 60;         // Zeek udp_inactivity_timeout
+  uint32_t dns_idle_timeout_s = 10;         // UDP on DNS ports 53/137/5353/5355 (Zeek dns_session_timeout)
   uint32_t icmp_idle_timeout_s = 60;
   uint32_t other_idle_timeout_s = 60;
   uint32_t active_timeout_s = 300;          // interim record for long flows (spanwatch.flow.final=false)

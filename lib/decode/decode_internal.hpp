@@ -119,7 +119,7 @@ PacketClass decode_gre(const Span& gre, DecodedPacket& out) noexcept;
 // IP-in-IP: inner_proto is 4 (IPv4) or 41 (IPv6).
 PacketClass decode_ip_in_ip(uint8_t inner_proto, const Span& l4, DecodedPacket& out) noexcept;
 // UDP payload with out.inner ports filled. Sets `taken` when the payload is a tunnel (the result is
-// then the inner decode or kBadTunnel); otherwise the caller treats the packet as plain UDP.
+// then the inner flow, kBadTunnel or kTunnelTooDeep); otherwise the caller treats the packet as plain UDP.
 PacketClass decode_udp_tunnel(const Span& udp_payload, DecodedPacket& out, bool& taken) noexcept;
 
 }  // namespace spanwatch::lib::decode_detail

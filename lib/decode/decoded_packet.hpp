@@ -14,9 +14,12 @@ enum class LinkType : uint16_t {
   kNull = 0,         // BSD loopback: 4-byte host-order address family
   kEthernet = 1,
   kPpp = 9,          // PPP: optional FF 03 address/control, then the PPP protocol (pcaps of PPP links)
+  kRawDlt = 12,      // DLT_RAW: what pcap_datalink() returns for LINKTYPE_RAW (101) on Linux; same as kRaw
   kRaw = 101,        // raw IPv4/IPv6, version from the first nibble
   kLoop = 108,       // OpenBSD loopback: 4-byte network-order address family
+  kIeee80211 = 105,  // 802.11 frames (monitor mode): data frames with LLC/SNAP carry the flows
   kLinuxSll = 113,
+  kRadiotap = 127,   // radiotap header, then 802.11
   kIpv4 = 228,
   kIpv6 = 229,
   kLinuxSll2 = 276,
@@ -30,11 +33,12 @@ enum class NonFlowKind : uint8_t {
   kNone = 0,
   kArp,
   kOtherEthertype,   // LLDP, STP (802.3 length field), LACP, EAPOL, IPX, ...
-  kOtherLinkType,    // a link type we do not decode (e.g. 802.11 radiotap)
+  kOtherLinkType,    // a link type we do not decode
+  kWlanNonData,      // 802.11 management, control, null-data or encrypted frames
   kCount
 };
 inline constexpr std::array<std::string_view, size_t(NonFlowKind::kCount)> kNonFlowKindNames{
-    "none", "arp", "other_ethertype", "other_link_type"};
+    "none", "arp", "other_ethertype", "other_link_type", "wlan_non_data"};
 
 // Why a frame could not be decoded. Every value has a counter; names appear unchanged in stats.
 enum class DecodeError : uint8_t {
@@ -117,12 +121,15 @@ struct DecodedPacket {
   uint32_t l3_captured = 0;
 
   // Tunnels. tunnel_depth counts encapsulations; outer is the outermost IP layer when depth > 0, and
-  // outer_is_udp says whether it forms a UDP flow of its own (VXLAN, Geneve, GTP-U, Teredo), which
-  // Zeek and tshark report as a separate connection.
+  // outer_is_udp says whether the outermost encapsulation is a UDP tunnel.
   TunnelType tunnel = TunnelType::kNone;      // outermost encapsulation
   uint8_t tunnel_depth = 0;
   IpEndpoints outer;
   bool outer_is_udp = false;
+  // Every UDP tunnel layer (VXLAN, Geneve, GTP-U, Teredo, AYIYA), outermost first: each is a UDP flow
+  // of its own, as Zeek and tshark report it, besides the inner flow.
+  uint8_t carrier_count = 0;
+  std::array<IpEndpoints, kMaxTunnelDepth> carriers{};
 };
 
 }  // namespace spanwatch::lib

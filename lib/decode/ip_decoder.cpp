@@ -127,9 +127,10 @@ PacketClass decode_ipv4(const uint8_t* p, uint32_t n, DecodedPacket& out) noexce
   if ((p[0] >> 4) != 4) return fail(out, DecodeError::kBadIpv4Header);
   const uint32_t hl = uint32_t(p[0] & 0x0f) * 4;
   if (hl < kIpv4MinHeaderLen || hl > n) return fail(out, DecodeError::kBadIpv4Header);
-  uint32_t total = rd16(p + 2);
-  // Total length 0 is what TSO/LRO hands a host capture: the frame is the packet.
-  if (total == 0) total = n;
+  const uint32_t header_total = rd16(p + 2);
+  // Total length 0 is what TSO/LRO hands a host capture: the frame is the packet. ip_bytes keeps the
+  // header's 0, as Zeek's orig_ip_bytes does, so IP byte counts stay comparable with conn.log.
+  const uint32_t total = header_total == 0 ? n : header_total;
   if (total < hl) return fail(out, DecodeError::kBadIpv4Length);
   // Bounding by total length drops Ethernet padding; a total beyond n means the snaplen cut it.
   const uint32_t cap = min_u32(total, n);
@@ -139,7 +140,7 @@ PacketClass decode_ipv4(const uint8_t* p, uint32_t n, DecodedPacket& out) noexce
   ip.src = IpAddress::from_v4(p + 12);
   ip.dst = IpAddress::from_v4(p + 16);
   ip.l4_proto = p[9];
-  ip.ip_bytes = total;
+  ip.ip_bytes = header_total;
   out.l3 = p;
   out.l3_captured = cap;
 

@@ -1,5 +1,5 @@
 // decode_packet(): the entry point and the link layer (Ethernet, VLAN/QinQ, MPLS, PPPoE, PBB, VN-Tag,
-// Linux SLL/SLL2, BSD null/loop, PPP, raw IP). IP/L4 live in ip_decoder.cpp, tunnels in tunnel_decoder.cpp.
+// Linux SLL/SLL2, BSD null/loop, PPP, 802.11 and radiotap, raw IP). IP/L4 live in ip_decoder.cpp, tunnels in tunnel_decoder.cpp.
 #include "lib/decode/packet_decoder.hpp"
 
 #include "lib/decode/decode_internal.hpp"
@@ -138,6 +138,43 @@ PacketClass decode_null(const uint8_t* p, uint32_t n, DecodedPacket& out) noexce
   }
 }
 
+// 802.11 data frames: the MAC header (its length depends on the DS bits, QoS and HT control), then
+// LLC/SNAP and an ethertype. Anything else on a monitor-mode capture carries no flow.
+PacketClass decode_ieee80211(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {
+  constexpr uint32_t kHeaderLen = 24, kAddr4Len = 6, kQosLen = 2, kHtControlLen = 4;
+  constexpr uint8_t kTypeData = 2, kSubtypeNoData = 0x4, kSubtypeQos = 0x8;
+  constexpr uint8_t kToDs = 0x01, kFromDs = 0x02, kProtected = 0x40, kOrder = 0x80;
+  constexpr uint8_t kSnap[6] = {0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00};
+  if (n < kHeaderLen) return fail(out, DecodeError::kTruncatedLink);
+  const uint8_t type = (p[0] >> 2) & 0x3, subtype = p[0] >> 4, flags = p[1];
+  if (type != kTypeData || (subtype & kSubtypeNoData) || (flags & kProtected))
+    return non_flow(out, NonFlowKind::kWlanNonData);
+  uint32_t hl = kHeaderLen;
+  const bool to_ds = flags & kToDs, from_ds = flags & kFromDs;
+  if (to_ds && from_ds) hl += kAddr4Len;
+  if (subtype & kSubtypeQos) hl += kQosLen + ((flags & kOrder) ? kHtControlLen : 0);
+  if (n < hl + sizeof kSnap + 2) return fail(out, DecodeError::kTruncatedLink);
+  // Addresses: 1 = receiver, 2 = transmitter, 3 = the third party the DS bits name.
+  const uint8_t* dst = (to_ds) ? p + 16 : p + 4;
+  const uint8_t* src = (from_ds) ? (to_ds ? p + 24 : p + 16) : p + 10;
+  out.has_mac = true;
+  for (size_t i = 0; i < 6; ++i) {
+    out.dst_mac[i] = dst[i];
+    out.src_mac[i] = src[i];
+  }
+  for (size_t i = 0; i < sizeof kSnap; ++i)
+    if (p[hl + i] != kSnap[i]) return non_flow(out, NonFlowKind::kOtherEthertype);
+  const uint32_t off = hl + sizeof kSnap;
+  return decode_ethertype(rd16(p + off), p + off + 2, n - off - 2, out);
+}
+
+PacketClass decode_radiotap(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {
+  if (n < 4) return fail(out, DecodeError::kTruncatedLink);
+  const uint32_t len = uint32_t(p[2]) | (uint32_t(p[3]) << 8);  // little-endian, whole radiotap header
+  if (len < 8 || len > n) return fail(out, DecodeError::kTruncatedLink);
+  return decode_ieee80211(p + len, n - len, out);
+}
+
 PacketClass decode_ppp_link(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {
   uint16_t proto = 0;
   uint32_t hdr = 0;
@@ -156,12 +193,15 @@ PacketClass decode_packet(const uint8_t* data, uint32_t len, LinkType link, Deco
 
   switch (link) {
     case LinkType::kEthernet: return decode_ethernet(data, len, out);
-    case LinkType::kRaw: return decode_ip(data, len, out);
+    case LinkType::kRaw:
+    case LinkType::kRawDlt: return decode_ip(data, len, out);
     case LinkType::kIpv4: return decode_ipv4(data, len, out);
     case LinkType::kIpv6: return decode_ipv6(data, len, out);
     case LinkType::kNull:
     case LinkType::kLoop: return decode_null(data, len, out);
     case LinkType::kPpp: return decode_ppp_link(data, len, out);
+    case LinkType::kIeee80211: return decode_ieee80211(data, len, out);
+    case LinkType::kRadiotap: return decode_radiotap(data, len, out);
     case LinkType::kLinuxSll:
       if (len < kSllHeaderLen) return fail(out, DecodeError::kTruncatedLink);
       return decode_ethertype(rd16(data + kSllProtocolOffset), data + kSllHeaderLen, len - kSllHeaderLen, out);

@@ -1,6 +1,8 @@
 // Tunnel encapsulations: GRE (incl. ERSPAN II/III and PPTP enhanced GRE), IP-in-IP, and the UDP-based
 // VXLAN, Geneve, GTP-U, Teredo and AYIYA. UDP tunnels are recognised heuristically; a payload that does
-// not look like the tunnel leaves the packet a plain UDP flow.
+// not look like (or decode as) the tunnel leaves the packet a plain UDP flow.
+#include <cstring>
+
 #include "lib/decode/decode_internal.hpp"
 
 namespace spanwatch::lib::decode_detail {
@@ -160,14 +162,15 @@ PacketClass decode_gtpu(const Span& u, DecodedPacket& out, bool& taken) noexcept
   return version == 4 ? decode_ipv4(inner, n, out) : decode_ipv6(inner, n, out);
 }
 
-PacketClass decode_teredo(const Span& u, DecodedPacket& out, bool& taken) noexcept {
-  uint32_t off = 0;
+// Where the IPv6 packet starts in a Teredo payload: after the optional authentication indicator and
+// the optional origin indication. False when the headers run past the captured bytes.
+bool teredo_ipv6_offset(const Span& u, uint32_t& off) noexcept {
+  off = 0;
   bool auth = false, origin = false;
-  // Optional authentication indicator, then optional origin indication, then IPv6.
   while (off + 2 <= u.cap) {
     const uint16_t tag = rd16(u.p + off);
     if (tag == kTeredoAuthTag && !auth && !origin) {
-      if (off + 4 > u.cap) return out.cls;
+      if (off + 4 > u.cap) return false;
       off += kTeredoAuthFixedLen + u.p[off + 2] + u.p[off + 3];
       auth = true;
     } else if (tag == kTeredoOriginTag && !origin) {
@@ -177,6 +180,22 @@ PacketClass decode_teredo(const Span& u, DecodedPacket& out, bool& taken) noexce
       break;
     }
   }
+  return true;
+}
+
+// Zeek's dpd_teredo signature finds Teredo on any port (a relay talks to the client's mapped port): an
+// IPv6 header whose source or destination is in the Teredo prefix 2001:0::/32.
+bool teredo_signature(const Span& u) noexcept {
+  constexpr uint8_t kPrefix[4] = {0x20, 0x01, 0x00, 0x00};
+  constexpr uint32_t kSrcOffset = 8, kDstOffset = 24;
+  uint32_t off = 0;
+  if (!teredo_ipv6_offset(u, off) || off + kIpv6HeaderLen > u.cap || (u.p[off] >> 4) != 6) return false;
+  return std::memcmp(u.p + off + kSrcOffset, kPrefix, 4) == 0 || std::memcmp(u.p + off + kDstOffset, kPrefix, 4) == 0;
+}
+
+PacketClass decode_teredo(const Span& u, DecodedPacket& out, bool& taken) noexcept {
+  uint32_t off = 0;
+  if (!teredo_ipv6_offset(u, off)) return out.cls;
   // Only a plausible IPv6 header makes this Teredo: version 6 and a payload length that fills the
   // datagram exactly (a bubble, next header 59 and length 0, may carry trailing bytes).
   if (off + kIpv6HeaderLen > u.decl || off + kIpv6HeaderLen > u.cap) return out.cls;
@@ -207,6 +226,7 @@ PacketClass decode_ayiya(const Span& u, DecodedPacket& out, bool& taken) noexcep
 
 bool enter_tunnel(TunnelType type, bool outer_is_udp, DecodedPacket& out) noexcept {
   if (out.tunnel_depth >= kMaxTunnelDepth) return false;
+  if (outer_is_udp) out.carriers[out.carrier_count++] = out.inner;  // depth < kMaxTunnelDepth bounds it
   if (out.tunnel_depth == 0) {
     out.outer = out.inner;
     out.tunnel = type;
@@ -288,16 +308,26 @@ PacketClass decode_udp_tunnel(const Span& u, DecodedPacket& out, bool& taken) no
       case kPortAyiya: probe = decode_ayiya; break;
       default: continue;
     }
-    // The outer UDP packet forms a flow of its own (Zeek and tshark count it), so a tunnel that carries
-    // no IP flow (ARP, LLDP, ... inside VXLAN) must still count there: undo the tunnel and report the
-    // UDP packet. Only tunnel-port packets pay for the copy.
+    // The outer UDP packet forms a flow of its own (Zeek and tshark count it). If what the tunnel
+    // carries is no IP flow (ARP inside VXLAN) or does not decode (garbage that passed the heuristic,
+    // an inner packet cut by the snaplen), undo the tunnel and report the UDP packet. A truncated
+    // tunnel header (kBadTunnel before entering) and excessive nesting stay errors. Only packets on
+    // tunnel ports pay for the copy.
     const DecodedPacket before = out;
     const PacketClass c = probe(u, out, taken);
     if (!taken) continue;
-    if (c != PacketClass::kNonFlow) return c;
+    const bool entered = out.tunnel_depth > before.tunnel_depth;
+    if (c == PacketClass::kFlow || !entered || out.error == DecodeError::kTunnelTooDeep) return c;
     out = before;
     taken = false;
     return out.cls;
+  }
+  if (teredo_signature(u)) {
+    const DecodedPacket before = out;
+    const PacketClass c = decode_teredo(u, out, taken);
+    if (!taken || c == PacketClass::kFlow || out.error == DecodeError::kTunnelTooDeep) return c;
+    out = before;
+    taken = false;
   }
   return out.cls;
 }

@@ -73,9 +73,10 @@ constexpr uint16_t kTcpServerPorts[] = {
     // Other common services.
     23, 110, 111, 137, 138, 179, 465, 514, 1433, 1521, 1723, 2049, 5060, 5061, 5900, 8443, 9200, 27017};
 constexpr uint16_t kUdpServerPorts[] = {
-    // Zeek base scripts: dns, dhcp, dhcpv6, krb, ntp, snmp, ldap, ssl (DTLS), quic, syslog, radius, rdp
+    // Zeek base scripts: dns, dhcp (v4 only: Zeek has no DHCPv6 analyzer, and the pppoe.pcap baseline
+    // keeps a 547 -> 546 reply unflipped), krb, ntp, snmp, ldap, ssl (DTLS), quic, syslog, radius, rdp
     // (rdpeudp), sip, dnp3, openvpn, nat-mapping, tunnels (ayiya, teredo, gtp, vxlan, geneve).
-    53, 137, 5353, 5355, 67, 547, 88, 123, 161, 162, 389, 443, 784, 853, 514, 1812, 3389, 5060, 20000, 1194,
+    53, 137, 5353, 5355, 67, 88, 123, 161, 162, 389, 443, 784, 853, 514, 1812, 3389, 5060, 20000, 1194,
     5351, 5072, 3544, 2152, 2123, 4789, 6081,
     // Other common services.
     69, 111, 138, 500, 2049, 4500};

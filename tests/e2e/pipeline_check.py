@@ -144,7 +144,11 @@ def cmd_accounting(binary, corpus):
 
 LONG_TIMEOUTS = """flows:
   tcp_idle_timeout_s: 864000
+  tcp_linger_s: 864000
+  tcp_attempt_timeout_s: 864000
+  tcp_handshake_timeout_s: 864000
   udp_idle_timeout_s: 864000
+  dns_idle_timeout_s: 864000
   icmp_idle_timeout_s: 864000
   other_idle_timeout_s: 864000
   active_timeout_s: 864000
