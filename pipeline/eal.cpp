@@ -6,7 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <regex>
+#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
@@ -17,9 +17,17 @@
 namespace spanwatch::pipeline {
 namespace {
 
+// "0000:3b:00.0" or "3b:00.0": [domain:]bus:device.function in hex.
 bool is_pci_address(const std::string& dev) {
-  static const std::regex kPci("^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
-  return std::regex_match(dev, kPci);
+  auto hex = [&](size_t from, size_t n) {
+    for (size_t i = from; i < from + n; ++i)
+      if (i >= dev.size() || !std::isxdigit(static_cast<unsigned char>(dev[i]))) return false;
+    return true;
+  };
+  const size_t d = dev.size() == 12 ? 5 : 0;  // skip the domain
+  if (dev.size() != 7 && dev.size() != 12) return false;
+  if (d && (!hex(0, 4) || dev[4] != ':')) return false;
+  return hex(d, 2) && dev[d + 2] == ':' && hex(d + 3, 2) && dev[d + 5] == '.' && dev[d + 6] >= '0' && dev[d + 6] <= '7';
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ unsigned ExporterLcore::drain_once() noexcept {
       writer_.write(r, buf_);
       if (r.final) {
         ctr_.final_records.add(1);
-        if (!r.is_tunnel_carrier) ctr_.packets_in_records.add(r.dir[0].packets + r.dir[1].packets);
+        ctr_.packets_in_records.add(r.own_packets);
       } else {
         ctr_.interim_records.add(1);
       }

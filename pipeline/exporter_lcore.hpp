@@ -20,8 +20,8 @@ struct ExporterCounters {
   lib::Counter final_records;
   lib::Counter interim_records;
   lib::Counter json_bytes;
-  lib::Counter packets_in_records;    // packets of final records, tunnel carrier flows excluded: with the
-                                      // non-flow and error counters this accounts for every packet read
+  lib::Counter packets_in_records;    // own_packets of final records: with the non-flow and error
+                                      // counters this accounts for every packet read
   lib::Counter carrier_records;
 };
 

@@ -42,6 +42,23 @@ meson test -C "$BUILDDIR" --print-errorlogs --num-processes 2 ${SPANWATCH_TEST_A
 # Add further suites here. Prefer registering them as meson test() (suite: 'e2e', ...) so they land in
 # testlog.junit.xml; a suite run outside meson must write its own JUnit file and append it to JUNITS.
 JUNITS=("$LOGDIR/testlog.junit.xml")
+# The same unit and end-to-end suites, and the whole corpus, under AddressSanitizer + UBSan
+# (skipped when this run already is the ASan run, or with SPANWATCH_SKIP_ASAN=1).
+if [ "$MODE" = release ] && [ "${SPANWATCH_SKIP_ASAN:-0}" != "1" ]; then
+    echo "test.sh: building (asan) for the sanitizer suites"
+    if "$ROOT/scripts/build.sh" asan; then
+        rm -f build-asan/meson-logs/testlog.junit.xml build-asan/meson-logs/testlog.json
+        export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1}"
+        export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}"
+        echo "test.sh: meson test -C build-asan --suite unit --suite e2e --suite sanitizer"
+        meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
+            --suite unit --suite e2e --suite sanitizer </dev/null || rc=1
+        JUNITS+=("build-asan/meson-logs/testlog.junit.xml")
+    else
+        echo "test.sh: ASan BUILD FAILED" >&2
+        rc=1
+    fi
+fi
 # --------------------------------------------------------------------------------------------------
 
 echo "test.sh: meson test exit status $rc (logs: $ROOT/$LOGDIR/testlog.txt)"

@@ -32,6 +32,7 @@ struct FlowEntry {
   lib::IpAddress tunnel_src, tunnel_dst;
   uint32_t sequence = 0;       // records emitted so far
   uint32_t fragments = 0;
+  uint64_t own_packets = 0;    // see FlowRecord::own_packets
   uint16_t orig_port = 0, resp_port = 0;   // as recorded (ICMP: type/code of the first packet)
   uint16_t port_id = 0;
   std::array<uint16_t, lib::kMaxVlans> vlan_ids{};

@@ -189,6 +189,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
   }
 
   account(*e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
+  ++e->own_packets;
   // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
   // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) later
   // packets neither cancel nor postpone it. The other classes are inactivity timeouts.
@@ -234,6 +235,7 @@ void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t t
   const lib::Dir d = (ep.src == orig) ? lib::Dir::kOrig : lib::Dir::kResp;
   account(e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
   ++e.fragments;
+  ++e.own_packets;
   e.activity_ns = std::max(e.activity_ns, ts_ns);
   lists_[size_t(e.timeout_class)].touch(table_.data(), idx);
   ctr_.packets.add(1);
@@ -283,6 +285,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.tunnel_dst = e.tunnel_dst;
   r.is_tunnel_carrier = e.is_tunnel_carrier;
   r.fragments = e.fragments;
+  r.own_packets = e.own_packets;
   sink_.emit(r);
 }
 

@@ -216,6 +216,26 @@ TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   EXPECT_EQ(inner.dst_port, 80);
   EXPECT_EQ(shard.counters().packets.get(), 1u);
   EXPECT_EQ(shard.counters().carrier_packets.get(), 1u);
+  EXPECT_EQ(carrier.own_packets, 0u);
+  EXPECT_EQ(inner.own_packets, 1u);
+}
+
+// A tunnel's UDP flow may also carry packets of its own (AYIYA keep-alives, GTP-U echo): they count
+// as that flow's own packets, so the accounting over final records stays exact.
+TEST(FlowShard, PlainPacketsOnACarrierFlowAreItsOwn) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  lib::DecodedPacket tunnelled = packet(17, 1, 5, 2, 6);
+  tunnelled.tunnel = lib::TunnelType::kAyiya;
+  tunnelled.tunnel_depth = 1;
+  tunnelled.carrier_count = 1;
+  tunnelled.carriers[0] = packet(17, 100, 40000, 101, 5072).inner;
+  shard.process(tunnelled, kT0, 0, kLayerInner | carrier_layer(0));
+  shard.process(packet(17, 100, 40000, 101, 5072, 20), kT0 + 1, 0, kLayerInner);  // keep-alive
+  shard.flush_all(lib::EndReason::kShutdown);
+  uint64_t own = 0;
+  for (const auto& r : sink.recs) own += r.own_packets;
+  EXPECT_EQ(own, 2u);
 }
 
 TEST(FlowShard, IcmpEchoRequestAndReplyAreOneFlow) {

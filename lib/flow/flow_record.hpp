@@ -60,6 +60,9 @@ struct FlowRecord {
   IpAddress tunnel_src, tunnel_dst;       // outermost tunnel endpoints
   bool is_tunnel_carrier = false;         // this flow is the outer UDP flow of a tunnel (VXLAN, GTP-U, ...)
   uint32_t fragments = 0;                 // non-first IP fragments accounted to this flow
+  uint64_t own_packets = 0;               // packets for which this is the innermost flow: summed over final
+                                          // records they count every flow packet once (a tunnel's UDP flow
+                                          // also carries packets that belong to inner flows)
 };
 
 static_assert(std::is_trivially_copyable_v<FlowRecord>, "FlowRecord crosses lcores by memcpy");

@@ -5,6 +5,8 @@
   pipeline_check.py accounting BIN CORPUS     every corpus capture: exit 0, valid JSON, no packet unaccounted
   pipeline_check.py workers BIN CORPUS        1 worker vs 3 workers on 2 RX lcores give the same flows
   pipeline_check.py badinput BIN              bad config / missing or corrupt capture: clear message, exit 2
+  pipeline_check.py live BIN PCAP             --iface (net_af_packet) on a veth pair in our own network
+                                              namespaces; tcpreplay sends PCAP; SIGINT must flush every flow
 
 Exit status 0 when every check holds, 1 otherwise, 77 (skipped) when the corpus is absent.
 """
@@ -181,8 +183,9 @@ def cmd_workers(binary, corpus):
             fail(f"workers: {os.path.basename(a)} + {os.path.basename(b)}: 1 worker {sum(single.values())} records, "
                  f"3 workers {sum(multi.values())}; only 1w: {list((single - multi).elements())[:3]} only 3w: "
                  f"{list((multi - single).elements())[:3]}")
-        if stats and len(stats["workers"]) == 3 and sum(1 for w in stats["workers"] if w["flows_created"]) < 2:
-            fail(f"workers: flows did not spread over the workers: {[w['flows_created'] for w in stats['workers']]}")
+        created = [w["flows_created"] for w in stats["workers"]] if stats else []
+        if sum(created) >= 20 and sum(1 for c in created if c) < 2:  # a few host pairs may share a worker
+            fail(f"workers: flows did not spread over the workers: {created}")
         checked += 1
     os.unlink(cfg.name)
     print(f"workers: {checked} capture pairs compared")
@@ -215,6 +218,67 @@ def cmd_badinput(binary):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+def cmd_live(binary, pcap):
+    import signal, time, uuid
+    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("tcpreplay"):
+        print("SKIPPED: needs root, iproute2 and tcpreplay to create network namespaces")
+        return SKIP
+    tag = uuid.uuid4().hex[:6]
+    ns_cap, ns_send, v_cap, v_send = f"swcap{tag}", f"swsend{tag}", f"swc{tag}", f"sws{tag}"
+    sh = lambda *a: subprocess.run(list(a), check=True, capture_output=True)
+    out = tempfile.mkdtemp(prefix="swlive-")
+    try:
+        sh("ip", "netns", "add", ns_cap)
+        sh("ip", "netns", "add", ns_send)
+        sh("ip", "link", "add", v_cap, "type", "veth", "peer", "name", v_send)
+        sh("ip", "link", "set", v_cap, "netns", ns_cap)
+        sh("ip", "link", "set", v_send, "netns", ns_send)
+        for ns, v in ((ns_cap, v_cap), (ns_send, v_send)):
+            sh("ip", "-n", ns, "link", "set", v, "up")
+            # No IPv6 on the test link: router solicitations would add packets the capture did not hold.
+            sh("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{v}.disable_ipv6=1")
+        env = dict(os.environ, RUNTIME_DIRECTORY=out)
+        proc = subprocess.Popen(["ip", "netns", "exec", ns_cap, binary, "--iface", v_cap, "--out", out],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        deadline = time.time() + 30
+        while time.time() < deadline and not os.path.exists(os.path.join(out, "flows.json")):
+            time.sleep(0.2)
+        time.sleep(1)
+        sh("ip", "netns", "exec", ns_send, "tcpreplay", "-q", "-i", v_send, "--pps=2000", pcap)
+        time.sleep(1)
+        proc.send_signal(signal.SIGINT)
+        log, _ = proc.communicate(timeout=60)
+        if proc.returncode != 0:
+            fail(f"live: exit {proc.returncode} after SIGINT: {log[-300:]}")
+            return 0
+        recs = [json.loads(l) for l in open(os.path.join(out, "flows.json"))]
+        stats = json.load(open(os.path.join(out, "stats.json")))
+        a = stats["accounting"]
+        if a["unaccounted"] or a["packets_read"] != stats["ports"][0]["rx_packets"]:
+            fail(f"live: accounting {a}, port {stats['ports'][0]}")
+        if a["packets_read"] < 100:
+            fail(f"live: only {a['packets_read']} packets captured")
+        # Every TCP/UDP conversation of the capture must come out, once per direction pair.
+        want = set()
+        for line in subprocess.run(["tshark", "-n", "-r", pcap, "-T", "fields", "-e", "ip.src", "-e", "ip.dst",
+                                    "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "udp.srcport", "-e", "udp.dstport"],
+                                   capture_output=True, text=True).stdout.splitlines():
+            f = line.split("\t")
+            if len(f) >= 6 and (f[2] or f[4]) and "," not in f[0]:  # skip ICMP errors quoting a packet
+                sp, dp = (f[2], f[3]) if f[2] else (f[4], f[5])
+                want.add(frozenset({(f[0], int(sp)), (f[1], int(dp))}))
+        got = {frozenset({(r["source"]["ip"], r["source"].get("port", 0)), (r["destination"]["ip"], r["destination"].get("port", 0))})
+               for r in recs}
+        if want - got:
+            fail(f"live: conversations missing: {list(want - got)[:3]}")
+        print(f"live: {a['packets_read']} packets, {len(recs)} records")
+    finally:
+        subprocess.run(["ip", "netns", "del", ns_cap], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns_send], capture_output=True)
+        shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
@@ -230,6 +294,9 @@ def main():
         cmd_synthetic(binary, sys.argv[3])
     elif cmd == "badinput":
         cmd_badinput(binary)
+    elif cmd == "live":
+        if cmd_live(binary, os.path.abspath(sys.argv[3])) == SKIP:
+            return SKIP
     else:
         print(__doc__)
         return 2
