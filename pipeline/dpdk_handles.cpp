@@ -1,10 +1,9 @@
 #include "pipeline/dpdk_handles.hpp"
 
+#include <fmt/format.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_ring_elem.h>
-
-#include <fmt/format.h>
 
 #include "pipeline/startup_error.hpp"
 
@@ -21,9 +20,10 @@ RingPtr make_spsc_ring(const std::string& name, unsigned elem_size, unsigned cou
 MempoolPtr make_packet_pool(const std::string& name, unsigned mbufs, unsigned cache, int socket) {
   rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
   if (mp == nullptr)
-    throw StartupError(fmt::format("rte_pktmbuf_pool_create({}, {} mbufs, cache {}): {}; lower memory.mbufs or "
-                                   "raise memory.memory_mb",
-                                   name, mbufs, cache, rte_strerror(rte_errno)));
+    throw StartupError(
+        fmt::format("rte_pktmbuf_pool_create({}, {} mbufs, cache {}): {}; lower memory.mbufs or "
+                    "raise memory.memory_mb",
+                    name, mbufs, cache, rte_strerror(rte_errno)));
   return MempoolPtr(mp);
 }
 

@@ -1,16 +1,15 @@
 #include "pipeline/eal.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <cctype>
 #include <set>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "pipeline/startup_error.hpp"
 
@@ -27,7 +26,8 @@ bool is_pci_address(const std::string& dev) {
   const size_t d = dev.size() == 12 ? 5 : 0;  // skip the domain
   if (dev.size() != 7 && dev.size() != 12) return false;
   if (d && (!hex(0, 4) || dev[4] != ':')) return false;
-  return hex(d, 2) && dev[d + 2] == ':' && hex(d + 3, 2) && dev[d + 5] == '.' && dev[d + 6] >= '0' && dev[d + 6] <= '7';
+  return hex(d, 2) && dev[d + 2] == ':' && hex(d + 3, 2) && dev[d + 5] == '.' && dev[d + 6] >= '0' &&
+         dev[d + 6] <= '7';
 }
 
 }  // namespace
@@ -48,8 +48,8 @@ std::vector<std::string> Eal::build_args(const lib::SpanwatchConfig& cfg) {
   if (!cfg.memory.hugepages) {
     // Without hugepages: memory from memfd, no shared config files, no telemetry socket, and a
     // per-process prefix so parallel runs (tests) never collide (platform.md §1).
-    a.insert(a.end(), {"--no-huge", "-m", std::to_string(cfg.memory.memory_mb), "--no-shconf", "--no-telemetry",
-                       "--file-prefix", fmt::format("spanwatch-{}", getpid())});
+    a.insert(a.end(), {"--no-huge", "-m", std::to_string(cfg.memory.memory_mb), "--no-shconf",
+                       "--no-telemetry", "--file-prefix", fmt::format("spanwatch-{}", getpid())});
   } else {
     a.insert(a.end(), {"--socket-mem", std::to_string(cfg.memory.memory_mb)});
   }

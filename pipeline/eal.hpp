@@ -22,7 +22,7 @@ class Eal {
 
  private:
   std::vector<std::string> args_;
-  std::string runtime_dir_;   // temporary runtime dir we created (removed at exit), empty if none
+  std::string runtime_dir_;  // temporary runtime dir we created (removed at exit), empty if none
 };
 
 }  // namespace spanwatch::pipeline

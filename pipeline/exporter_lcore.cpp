@@ -18,7 +18,8 @@ unsigned ExporterLcore::drain_once() noexcept {
   unsigned total = 0;
   std::array<lib::FlowRecord, kBurst> recs;
   for (rte_ring* ring : p_.record_rings) {
-    const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, recs.data(), sizeof(lib::FlowRecord), kBurst, nullptr);
+    const unsigned n =
+        rte_ring_sc_dequeue_burst_elem(ring, recs.data(), sizeof(lib::FlowRecord), kBurst, nullptr);
     if (n == 0) continue;
     buf_.Clear();
     for (unsigned i = 0; i < n; ++i) {
@@ -41,9 +42,14 @@ unsigned ExporterLcore::drain_once() noexcept {
 }
 
 void ExporterLcore::housekeeping() noexcept {
-  if (file_.flush() == lib::NdjsonStatus::kRetry)
-    std::fprintf(stderr, "spanwatch: writing %s: %s (kept in memory, retrying)\n", file_.path().c_str(),
-                 std::strerror(file_.last_errno()));
+  // Say it once when writing starts failing and once when it recovers; the counters say how much.
+  const bool failing = file_.flush() == lib::NdjsonStatus::kRetry;
+  if (failing && !write_failing_)
+    std::fprintf(stderr, "spanwatch: writing %s: %s (records kept in memory and retried; see stats.json)\n",
+                 file_.path().c_str(), std::strerror(file_.last_errno()));
+  else if (!failing && write_failing_)
+    std::fprintf(stderr, "spanwatch: writing %s works again\n", file_.path().c_str());
+  write_failing_ = failing;
 }
 
 }  // namespace spanwatch::pipeline

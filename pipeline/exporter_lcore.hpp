@@ -1,11 +1,11 @@
 // The exporter: drains the workers' record rings, writes each record once as an NDJSON line, keeps the
 // output file flushed, and calls the periodic stats hook. Runs on the main lcore; yields when idle.
 #pragma once
+#include <rapidjson/stringbuffer.h>
+
 #include <atomic>
 #include <cstdint>
 #include <vector>
-
-#include <rapidjson/stringbuffer.h>
 
 #include "lib/core/counter.hpp"
 #include "lib/export/json_flow_writer.hpp"
@@ -16,17 +16,17 @@ struct rte_ring;
 namespace spanwatch::pipeline {
 
 struct ExporterCounters {
-  lib::Counter records;               // records written to the JSON writer
+  lib::Counter records;  // records written to the JSON writer
   lib::Counter final_records;
   lib::Counter interim_records;
   lib::Counter json_bytes;
-  lib::Counter packets_in_records;    // own_packets of final records: with the non-flow and error
-                                      // counters this accounts for every packet read
+  lib::Counter packets_in_records;  // own_packets of final records: with the non-flow and error
+                                    // counters this accounts for every packet read
   lib::Counter carrier_records;
 };
 
 struct ExporterParams {
-  std::vector<rte_ring*> record_rings;   // one per worker
+  std::vector<rte_ring*> record_rings;  // one per worker
   lib::JsonFlowContext json;
   lib::NdjsonFileOptions file;
   bool shared_cpus = false;
@@ -54,6 +54,7 @@ class ExporterLcore {
   lib::NdjsonFile file_;
   rapidjson::StringBuffer buf_;
   ExporterCounters ctr_;
+  bool write_failing_ = false;
 };
 
 }  // namespace spanwatch::pipeline

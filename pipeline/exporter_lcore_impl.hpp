@@ -20,8 +20,10 @@ void ExporterLcore::run(Done done, Tick tick) noexcept {
     }
     if (n != 0) continue;
     if (done() && drain_once() == 0) break;
-    if (p_.shared_cpus) sched_yield();
-    else rte_pause();
+    if (p_.shared_cpus)
+      sched_yield();
+    else
+      rte_pause();
   }
   housekeeping();
 }

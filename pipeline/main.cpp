@@ -1,11 +1,12 @@
 // spanwatch: wiring only. Parses the command line, brings up EAL, mempool, ports and rings, launches the
 // RX and worker lcores, runs the exporter on the main lcore until the input ends (replay) or a signal
 // arrives (live), then writes the final stats. Exit codes: 0 ok, 1 runtime failure, 2 bad config/input.
+#include <fmt/format.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
-#include <rte_errno.h>
 #include <rte_mbuf_dyn.h>
 #include <unistd.h>
 
@@ -17,8 +18,6 @@
 #include <fstream>
 #include <memory>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "lib/config/config_loader.hpp"
 #include "pipeline/dpdk_handles.hpp"
@@ -39,7 +38,9 @@ namespace {
 
 std::atomic<int> g_signals{0};  // the one process-wide object: signal handlers can reach nothing else
 
-extern "C" void on_signal(int) { g_signals.fetch_add(1, std::memory_order_relaxed); }
+extern "C" void on_signal(int) {
+  g_signals.fetch_add(1, std::memory_order_relaxed);
+}
 
 template <class T>
 int launch_entry(void* arg) {
@@ -103,7 +104,8 @@ int run(int argc, char** argv) {
     static const rte_mbuf_dynfield kWireLen = {"spanwatch_wire_len", sizeof(uint32_t), alignof(uint32_t), 0};
     clock.wire_len_offset = rte_mbuf_dynfield_register(&kWireLen);
     if (clock.wire_len_offset < 0)
-      throw StartupError(fmt::format("rte_mbuf_dynfield_register(spanwatch_wire_len): {}", rte_strerror(rte_errno)));
+      throw StartupError(
+          fmt::format("rte_mbuf_dynfield_register(spanwatch_wire_len): {}", rte_strerror(rte_errno)));
     clock.tsc_hz = rte_get_tsc_hz();
     clock.tsc0 = rte_rdtsc();
     timespec now{};
@@ -136,8 +138,8 @@ int run(int argc, char** argv) {
   std::vector<rte_ring*> export_rings(n_workers);
   for (size_t r = 0; r < n_rx; ++r)
     for (size_t w = 0; w < n_workers; ++w) {
-      rings.push_back(sw::pipeline::make_spsc_ring(fmt::format("rx{}_w{}", r, w), sizeof(sw::workers::WorkItem),
-                                                   cfg.memory.rx_ring_size, socket));
+      rings.push_back(sw::pipeline::make_spsc_ring(
+          fmt::format("rx{}_w{}", r, w), sizeof(sw::workers::WorkItem), cfg.memory.rx_ring_size, socket));
       rx_to_worker[r][w] = rings.back().get();
     }
   for (size_t w = 0; w < n_workers; ++w) {
@@ -177,7 +179,8 @@ int run(int argc, char** argv) {
     rxp[r].worker_rings = rx_to_worker[r];
     rxp[r].pool = pool.get();
     rxp[r].wire_len_offset = clock.wire_len_offset;
-    rxp[r].mbufs_in_other_caches = static_cast<unsigned>(n_rx + n_workers) * (cfg.memory.mbuf_cache * 3 / 2 + 1);
+    rxp[r].mbufs_in_other_caches =
+        static_cast<unsigned>(n_rx + n_workers) * (cfg.memory.mbuf_cache * 3 / 2 + 1);
     rxp[r].replay = plan.replay;
     rxp[r].shared_cpus = cfg.lcores.shared_cpus;
     rxp[r].stop = &stop_rx;
@@ -196,11 +199,14 @@ int run(int argc, char** argv) {
   sw::pipeline::ExporterLcore exporter(std::move(ep));
 
   for (size_t w = 0; w < n_workers; ++w)
-    if (int rc = rte_eal_remote_launch(launch_entry<sw::workers::WorkerLcore>, workers[w].get(), cfg.lcores.workers[w]))
-      throw StartupError(fmt::format("rte_eal_remote_launch(worker {} on lcore {}): {}", w, cfg.lcores.workers[w], rc));
+    if (int rc = rte_eal_remote_launch(launch_entry<sw::workers::WorkerLcore>, workers[w].get(),
+                                       cfg.lcores.workers[w]))
+      throw StartupError(
+          fmt::format("rte_eal_remote_launch(worker {} on lcore {}): {}", w, cfg.lcores.workers[w], rc));
   for (size_t r = 0; r < n_rx; ++r)
     if (int rc = rte_eal_remote_launch(launch_entry<sw::pipeline::RxLcore>, rx[r].get(), cfg.lcores.rx[r]))
-      throw StartupError(fmt::format("rte_eal_remote_launch(rx {} on lcore {}): {}", r, cfg.lcores.rx[r], rc));
+      throw StartupError(
+          fmt::format("rte_eal_remote_launch(rx {} on lcore {}): {}", r, cfg.lcores.rx[r], rc));
 
   sw::pipeline::StatsSources sources{&ports, &rx, &workers, &exporter, &plan.pcaps};
   const uint64_t stats_every = cfg.output.stats_interval_s;
@@ -230,13 +236,14 @@ int run(int argc, char** argv) {
   write_file_atomically(stats_path, sw::pipeline::stats_json(sources, true));
   const auto acc = sw::pipeline::account(sources);
   std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
-  std::fprintf(stderr,
-               "spanwatch: %llu packets read: %llu in flow records, %llu non-flow, %llu decode errors, %llu unmatched "
-               "fragments, %llu unaccounted; records in %s, stats in %s\n",
-               (unsigned long long)acc.packets_read, (unsigned long long)acc.in_records,
-               (unsigned long long)acc.non_flow, (unsigned long long)acc.decode_errors,
-               (unsigned long long)acc.unmatched_fragments, (unsigned long long)acc.lost(),
-               exporter.file_path().c_str(), stats_path.c_str());
+  std::fprintf(
+      stderr,
+      "spanwatch: %llu packets read: %llu in flow records, %llu non-flow, %llu decode errors, %llu unmatched "
+      "fragments, %llu unaccounted; records in %s, stats in %s\n",
+      (unsigned long long)acc.packets_read, (unsigned long long)acc.in_records,
+      (unsigned long long)acc.non_flow, (unsigned long long)acc.decode_errors,
+      (unsigned long long)acc.unmatched_fragments, (unsigned long long)acc.lost(),
+      exporter.file_path().c_str(), stats_path.c_str());
   return 0;
 }
 

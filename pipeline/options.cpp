@@ -1,9 +1,9 @@
 #include "pipeline/options.hpp"
 
+#include <fmt/format.h>
 #include <sched.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "lib/config/config_loader.hpp"
 #include "pipeline/startup_error.hpp"
@@ -15,10 +15,10 @@ constexpr unsigned kReplayMemoryMb = 512;  // EAL init time grows with -m (platf
 
 lib::LinkType link_type_from_name(const std::string& name) {
   static const std::pair<const char*, lib::LinkType> kNames[] = {
-      {"ethernet", lib::LinkType::kEthernet}, {"raw", lib::LinkType::kRaw},
-      {"null", lib::LinkType::kNull},         {"loop", lib::LinkType::kLoop},
+      {"ethernet", lib::LinkType::kEthernet},  {"raw", lib::LinkType::kRaw},
+      {"null", lib::LinkType::kNull},          {"loop", lib::LinkType::kLoop},
       {"linux_sll", lib::LinkType::kLinuxSll}, {"linux_sll2", lib::LinkType::kLinuxSll2},
-      {"ipv4", lib::LinkType::kIpv4},         {"ipv6", lib::LinkType::kIpv6}};
+      {"ipv4", lib::LinkType::kIpv4},          {"ipv6", lib::LinkType::kIpv6}};
   for (const auto& [n, t] : kNames)
     if (name == n) return t;
   throw lib::ConfigException({{"ports[].link_type", fmt::format("unknown link type '{}'", name)}});
@@ -57,11 +57,13 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
   std::vector<std::string> pcaps;
   unsigned workers = 0, rx_lcores = 0;
   RunPlan plan;
-  app.add_option("-c,--config", config_path, "YAML config file (see conf/spanwatch.yaml)")->check(CLI::ExistingFile);
+  app.add_option("-c,--config", config_path, "YAML config file (see conf/spanwatch.yaml)")
+      ->check(CLI::ExistingFile);
   app.add_option("--pcap", pcaps, "replay capture file(s) through the net_pcap vdev, then flush and exit");
   app.add_option("--iface", iface, "capture a live interface through the net_af_packet vdev");
   app.add_option("-o,--out", out_dir, "output directory for flows.json and stats.json");
-  app.add_option("--workers", workers, "worker lcores (flow shards) for --pcap/--iface")->check(CLI::Range(1u, 64u));
+  app.add_option("--workers", workers, "worker lcores (flow shards) for --pcap/--iface")
+      ->check(CLI::Range(1u, 64u));
   app.add_option("--rx-lcores", rx_lcores, "RX lcores for --pcap/--iface")->check(CLI::Range(1u, 16u));
   app.add_flag("--print-config", plan.print_config, "print the effective EAL arguments and exit");
   app.set_version_flag("--version", "spanwatch 0.1.0");
@@ -89,7 +91,8 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
     for (size_t i = 0; i < pcaps.size(); ++i) {
       PcapInfo info = probe_pcap(pcaps[i]);
       if (pcaps[i].find(',') != std::string::npos)
-        throw StartupError(fmt::format("--pcap {}: a comma in the path cannot be passed to the net_pcap vdev", pcaps[i]));
+        throw StartupError(
+            fmt::format("--pcap {}: a comma in the path cannot be passed to the net_pcap vdev", pcaps[i]));
       lib::PortConfig port;
       port.device = fmt::format("net_pcap{},rx_pcap={}", i, pcaps[i]);
       port.name = fmt::format("pcap{}", i);
@@ -104,7 +107,8 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
     cfg.ports.push_back(port);
     plan.port_link_types.push_back(lib::LinkType::kEthernet);
   } else {
-    if (config_path.empty()) throw StartupError("nothing to do: give --config FILE, --pcap FILE or --iface NAME");
+    if (config_path.empty())
+      throw StartupError("nothing to do: give --config FILE, --pcap FILE or --iface NAME");
     for (const auto& p : cfg.ports) plan.port_link_types.push_back(link_type_from_name(p.link_type));
   }
   if (!out_dir.empty()) cfg.output.dir = out_dir;

@@ -12,9 +12,9 @@ namespace spanwatch::pipeline {
 
 struct RunPlan {
   lib::SpanwatchConfig config;
-  std::vector<lib::LinkType> port_link_types;   // same order as config.ports
-  std::vector<PcapInfo> pcaps;                   // replay mode: the files, in order
-  bool replay = false;                           // finite input: process everything, flush, exit 0
+  std::vector<lib::LinkType> port_link_types;  // same order as config.ports
+  std::vector<PcapInfo> pcaps;                 // replay mode: the files, in order
+  bool replay = false;                         // finite input: process everything, flush, exit 0
   bool print_config = false;
 };
 

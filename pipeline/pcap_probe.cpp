@@ -1,8 +1,7 @@
 #include "pipeline/pcap_probe.hpp"
 
-#include <pcap/pcap.h>
-
 #include <fmt/format.h>
+#include <pcap/pcap.h>
 
 #include "pipeline/startup_error.hpp"
 

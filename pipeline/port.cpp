@@ -1,25 +1,27 @@
 #include "pipeline/port.hpp"
 
+#include <fmt/format.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
 #include <cstdio>
 
-#include <fmt/format.h>
-
 #include "pipeline/startup_error.hpp"
 
 namespace spanwatch::pipeline {
 
-std::string Port::ethdev_name(const std::string& device) { return device.substr(0, device.find(',')); }
+std::string Port::ethdev_name(const std::string& device) {
+  return device.substr(0, device.find(','));
+}
 
 Port::Port(const lib::PortConfig& cfg, rte_mempool* pool, lib::LinkType link)
     : name_(cfg.name.empty() ? ethdev_name(cfg.device) : cfg.name), link_(link) {
   const std::string dev = ethdev_name(cfg.device);
   if (rte_eth_dev_get_port_by_name(dev.c_str(), &id_) != 0)
-    throw StartupError(fmt::format("ports: device {} was not probed by DPDK; check the PCI address, that it is bound "
-                                   "to vfio-pci, or the vdev arguments",
-                                   dev));
+    throw StartupError(
+        fmt::format("ports: device {} was not probed by DPDK; check the PCI address, that it is bound "
+                    "to vfio-pci, or the vdev arguments",
+                    dev));
   rte_eth_dev_info info{};
   if (int rc = rte_eth_dev_info_get(id_, &info); rc != 0)
     throw StartupError(fmt::format("rte_eth_dev_info_get({}): {}", dev, rte_strerror(-rc)));
@@ -40,13 +42,15 @@ Port::Port(const lib::PortConfig& cfg, rte_mempool* pool, lib::LinkType link)
   }
   const uint16_t tx_queues = info.max_tx_queues > 0 ? 1 : 0;  // some PMDs insist on a TX queue
   if (int rc = rte_eth_dev_configure(id_, rx_queues_, tx_queues, &conf); rc != 0)
-    throw StartupError(fmt::format("rte_eth_dev_configure({}, {} rx queues): {}", dev, rx_queues_, rte_strerror(-rc)));
+    throw StartupError(
+        fmt::format("rte_eth_dev_configure({}, {} rx queues): {}", dev, rx_queues_, rte_strerror(-rc)));
 
   uint16_t rx_desc = cfg.rx_desc, tx_desc = 512;
   if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(id_, &rx_desc, &tx_desc); rc != 0)
     throw StartupError(fmt::format("rte_eth_dev_adjust_nb_rx_tx_desc({}): {}", dev, rte_strerror(-rc)));
   if (rx_desc != cfg.rx_desc)
-    std::fprintf(stderr, "spanwatch: %s: rx descriptors adjusted from %u to %u\n", dev.c_str(), cfg.rx_desc, rx_desc);
+    std::fprintf(stderr, "spanwatch: %s: rx descriptors adjusted from %u to %u\n", dev.c_str(), cfg.rx_desc,
+                 rx_desc);
 
   const int socket = rte_eth_dev_socket_id(id_);
   for (uint16_t q = 0; q < rx_queues_; ++q)

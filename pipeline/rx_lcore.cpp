@@ -24,10 +24,11 @@ constexpr unsigned kBurst = 32;
 constexpr unsigned kReplayFreeMbufs = kBurst * 33;
 
 inline void idle(bool shared_cpus) noexcept {
-  if (shared_cpus) sched_yield();
-  else rte_pause();
+  if (shared_cpus)
+    sched_yield();
+  else
+    rte_pause();
 }
-
 
 }  // namespace
 

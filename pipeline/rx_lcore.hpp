@@ -24,30 +24,30 @@ struct RxQueueRef {
   uint16_t port = 0;
   uint16_t queue = 0;
   lib::LinkType link = lib::LinkType::kEthernet;
-  const std::vector<PcapInfo::CutFrame>* cut_frames = nullptr;   // replay: frames cut by the snap length
+  const std::vector<PcapInfo::CutFrame>* cut_frames = nullptr;  // replay: frames cut by the snap length
 };
 
 struct alignas(64) RxCounters {
   lib::Counter packets, bytes;
-  lib::Counter flow_packets;       // handed to a worker
-  lib::Counter carrier_copies;     // extra references handed out because a tunnel layer's UDP flow belongs
-                                   // to another worker than the packet's inner flow
+  lib::Counter flow_packets;    // handed to a worker
+  lib::Counter carrier_copies;  // extra references handed out because a tunnel layer's UDP flow belongs
+                                // to another worker than the packet's inner flow
   std::array<lib::Counter, size_t(lib::NonFlowKind::kCount)> non_flow;
   std::array<lib::Counter, size_t(lib::DecodeError::kCount)> decode_errors;
-  std::array<lib::Counter, kMaxWorkers> ring_drops;   // live mode: worker ring full
-  lib::Counter ring_full_waits;    // replay mode: bursts that had to wait for a worker
+  std::array<lib::Counter, kMaxWorkers> ring_drops;  // live mode: worker ring full
+  lib::Counter ring_full_waits;                      // replay mode: bursts that had to wait for a worker
   lib::Counter idle_polls;
-  lib::Counter replay_desync;      // a cut frame was not where the pre-scan saw it: frame bytes fall back
-                                   // to the captured length from there on
+  lib::Counter replay_desync;  // a cut frame was not where the pre-scan saw it: frame bytes fall back
+                               // to the captured length from there on
 };
 
 struct RxParams {
   unsigned rx_id = 0;
   std::vector<RxQueueRef> queues;
-  std::vector<rte_ring*> worker_rings;    // index = worker id
+  std::vector<rte_ring*> worker_rings;  // index = worker id
   rte_mempool* pool = nullptr;
-  int wire_len_offset = -1;               // mbuf dynfield for the original frame length (uint32_t)
-  unsigned mbufs_in_other_caches = 0;     // replay: per-lcore cache sizes that avail_count cannot promise
+  int wire_len_offset = -1;            // mbuf dynfield for the original frame length (uint32_t)
+  unsigned mbufs_in_other_caches = 0;  // replay: per-lcore cache sizes that avail_count cannot promise
   bool replay = false;
   bool shared_cpus = false;
   const std::atomic<bool>* stop = nullptr;
@@ -75,7 +75,7 @@ class RxLcore {
     size_t next_cut = 0;  // next entry of cut_frames
     bool desync = false;
   };
-  std::vector<ReplayCursor> cursors_;   // one per queue
+  std::vector<ReplayCursor> cursors_;  // one per queue
   std::atomic<bool> finished_{false};
 };
 

@@ -1,9 +1,8 @@
 #include "pipeline/stats_report.hpp"
 
-#include <rapidjson/writer.h>
-#include <rapidjson/stringbuffer.h>
-
 #include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace spanwatch::pipeline {
 namespace {
@@ -20,7 +19,7 @@ template <size_t N, class Names>
 void counter_map(Writer& w, const char* key, const std::array<lib::Counter, N>& c, const Names& names) {
   w.Key(key);
   w.StartObject();
-  for (size_t i = 1; i < N; ++i) {   // index 0 is "none"
+  for (size_t i = 1; i < N; ++i) {  // index 0 is "none"
     const uint64_t v = c[i].get();
     if (v == 0) continue;
     w.Key(names[i].data(), static_cast<rapidjson::SizeType>(names[i].size()));
@@ -174,8 +173,9 @@ std::string stats_line(const StatsSources& s) {
   uint64_t imissed = 0;
   for (const auto& p : *s.ports) imissed += p->stats().imissed;
   const Accounting a = account(s);
-  return fmt::format("rx {} pkts, imissed {}, ring drops {}, active flows {}, records {}, non-flow {}, decode errors {}",
-                     rx, imissed, drops, flows, s.exporter->counters().records.get(), a.non_flow, a.decode_errors);
+  return fmt::format(
+      "rx {} pkts, imissed {}, ring drops {}, active flows {}, records {}, non-flow {}, decode errors {}", rx,
+      imissed, drops, flows, s.exporter->counters().records.get(), a.non_flow, a.decode_errors);
 }
 
 }  // namespace spanwatch::pipeline

@@ -18,11 +18,11 @@ struct StatsSources {
   const std::vector<std::unique_ptr<RxLcore>>* rx;
   const std::vector<std::unique_ptr<workers::WorkerLcore>>* workers;
   const ExporterLcore* exporter;
-  const std::vector<PcapInfo>* pcaps;   // replay only (may be empty)
+  const std::vector<PcapInfo>* pcaps;  // replay only (may be empty)
 };
 
 struct Accounting {
-  uint64_t packets_read = 0;            // replay: packets in the files; live: received by the ports
+  uint64_t packets_read = 0;  // replay: packets in the files; live: received by the ports
   uint64_t in_records = 0, non_flow = 0, decode_errors = 0, unmatched_fragments = 0;
   uint64_t lost() const noexcept {
     const uint64_t seen = in_records + non_flow + decode_errors + unmatched_fragments;

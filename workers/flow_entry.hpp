@@ -16,28 +16,38 @@ namespace spanwatch::workers {
 // TCP follows Zeek's connection timers: an unanswered SYN (attempt), a handshake not yet complete, an
 // established connection, and a connection closed on both sides (linger).
 // DNS over UDP ends sooner, as Zeek's DNS analyzer removes a session idle for dns_session_timeout.
-enum class TimeoutClass : uint8_t { kTcpAttempt, kTcpHandshake, kTcp, kTcpClosed, kUdp, kUdpDns, kIcmp, kOther, kCount };
+enum class TimeoutClass : uint8_t {
+  kTcpAttempt,
+  kTcpHandshake,
+  kTcp,
+  kTcpClosed,
+  kUdp,
+  kUdpDns,
+  kIcmp,
+  kOther,
+  kCount
+};
 
 struct FlowEntry {
   lib::FlowKey key;
   uint64_t hash = 0;
-  lib::ListLink idle_link;     // in the list of its timeout class, by last activity
-  lib::ListLink active_link;   // in the active-timeout FIFO, by next interim record time
+  lib::ListLink idle_link;    // in the list of its timeout class, by last activity
+  lib::ListLink active_link;  // in the active-timeout FIFO, by next interim record time
   uint64_t next_active_ns = 0;
   uint64_t flow_id = 0;
   uint64_t first_ns = 0, last_ns = 0;
-  uint64_t activity_ns = 0;    // timeouts count from here; Zeek stops updating it once both sides closed
+  uint64_t activity_ns = 0;  // timeouts count from here; Zeek stops updating it once both sides closed
   std::array<lib::DirStats, 2> dir{};
   lib::TcpStateMachine tcp;
   lib::IpAddress tunnel_src, tunnel_dst;
-  uint32_t sequence = 0;       // records emitted so far
+  uint32_t sequence = 0;  // records emitted so far
   uint32_t fragments = 0;
-  uint64_t own_packets = 0;    // see FlowRecord::own_packets
-  uint16_t orig_port = 0, resp_port = 0;   // as recorded (ICMP: type/code of the first packet)
+  uint64_t own_packets = 0;               // see FlowRecord::own_packets
+  uint16_t orig_port = 0, resp_port = 0;  // as recorded (ICMP: type/code of the first packet)
   uint16_t port_id = 0;
   std::array<uint16_t, lib::kMaxVlans> vlan_ids{};
   uint8_t vlan_count = 0;
-  bool orig_is_lo = true;      // originator is the key's low endpoint
+  bool orig_is_lo = true;  // originator is the key's low endpoint
   TimeoutClass timeout_class = TimeoutClass::kOther;
   lib::TunnelType tunnel = lib::TunnelType::kNone;
   uint8_t tunnel_depth = 0;

@@ -3,27 +3,35 @@
 #include <algorithm>
 #include <utility>
 
+#include "lib/core/ip_proto.hpp"
+
 namespace spanwatch::workers {
 namespace {
 
 constexpr uint64_t kNsPerSec = 1'000'000'000ULL;
-constexpr uint8_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmpv6 = 58;
-constexpr unsigned kWorkerIdShift = 56;     // flow id = worker id in the top byte, then a counter
-constexpr uint32_t kFragmentSlots = 8192;   // datagrams in flight per worker
+using lib::kProtoIcmp, lib::kProtoIcmpv6, lib::kProtoTcp, lib::kProtoUdp;
+constexpr unsigned kWorkerIdShift = 56;    // flow id = worker id in the top byte, then a counter
+constexpr uint32_t kFragmentSlots = 8192;  // datagrams in flight per worker
 
 constexpr unsigned kUdpHeaderBytes = 8;
 constexpr unsigned kIpv4HeaderBytes = 20, kIpv6HeaderBytes = 40;
 
-bool is_dns_port(uint16_t p) noexcept { return p == 53 || p == 137 || p == 5353 || p == 5355; }
+bool is_dns_port(uint16_t p) noexcept {
+  return p == 53 || p == 137 || p == 5353 || p == 5355;
+}
 
 TimeoutClass initial_class(const lib::IpEndpoints& ep) noexcept {
   switch (ep.l4_proto) {
-    case kProtoTcp: return TimeoutClass::kTcpHandshake;
+    case kProtoTcp:
+      return TimeoutClass::kTcpHandshake;
     case kProtoUdp:
-      return is_dns_port(ep.src_port) || is_dns_port(ep.dst_port) ? TimeoutClass::kUdpDns : TimeoutClass::kUdp;
+      return is_dns_port(ep.src_port) || is_dns_port(ep.dst_port) ? TimeoutClass::kUdpDns
+                                                                  : TimeoutClass::kUdp;
     case kProtoIcmp:
-    case kProtoIcmpv6: return TimeoutClass::kIcmp;
-    default: return TimeoutClass::kOther;
+    case kProtoIcmpv6:
+      return TimeoutClass::kIcmp;
+    default:
+      return TimeoutClass::kOther;
   }
 }
 
@@ -70,7 +78,8 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
   timeout_ns_[size_t(TimeoutClass::kOther)] = uint64_t{cfg.other_idle_timeout_s} * kNsPerSec;
 }
 
-void FlowShard::process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers) noexcept {
+void FlowShard::process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
+                        uint8_t layers) noexcept {
   clock_ns_ = std::max(clock_ns_, ts_ns);
   // Timeouts run on packet time before the packet is applied, so a flow idle past its timeout ends
   // and the packet starts a new one, as Zeek does when reading a file.
@@ -109,7 +118,8 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   if (to_broadcast)
     from_responder = false;
   else if (ep.l4_proto == kProtoTcp && !carrier)
-    from_responder = lib::TcpStateMachine::first_packet_from_responder(segment_of(pkt), ep.src_port, ep.dst_port);
+    from_responder =
+        lib::TcpStateMachine::first_packet_from_responder(segment_of(pkt), ep.src_port, ep.dst_port);
   else if (ep.l4_proto == kProtoUdp)
     from_responder = lib::udp_first_packet_from_responder(ep.src_port, ep.dst_port);
   e.orig_is_lo = from_responder ? !src_is_lo : src_is_lo;
@@ -317,7 +327,8 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
     const lib::EndReason reason =
         c == size_t(TimeoutClass::kTcpClosed) ? lib::EndReason::kEndOfFlow : lib::EndReason::kIdleTimeout;
     for (uint32_t idx = lists_[c].front();
-         idx != lib::kNilIndex && table_.at(idx).activity_ns + timeout_ns_[c] <= now_ns; idx = lists_[c].front()) {
+         idx != lib::kNilIndex && table_.at(idx).activity_ns + timeout_ns_[c] <= now_ns;
+         idx = lists_[c].front()) {
       ctr_.flows_ended.add(1);
       finish(idx, reason, now_ns);
     }

@@ -28,7 +28,9 @@ class RecordSink {
 // tunnel layers (carrier i = DecodedPacket::carriers[i]). They can belong to different workers, so the
 // RX lcore says which ones each worker takes.
 enum Layer : uint8_t { kLayerInner = 1 };
-constexpr uint8_t carrier_layer(unsigned i) noexcept { return uint8_t(2u << i); }
+constexpr uint8_t carrier_layer(unsigned i) noexcept {
+  return uint8_t(2u << i);
+}
 static_assert(lib::kMaxTunnelDepth <= 7, "layers are bits of a uint8_t");
 
 class FlowShard {
@@ -52,10 +54,11 @@ class FlowShard {
 
   uint32_t find_or_create(const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt, bool carrier,
                           uint64_t ts_ns, uint16_t port_id, bool& src_is_lo) noexcept;
-  uint32_t create(const lib::FlowKey& key, uint64_t hash, const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt,
-                  bool carrier, uint64_t ts_ns, uint16_t port_id, bool src_is_lo) noexcept;
-  void account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes, uint32_t payload_bytes,
-               uint64_t ts_ns) noexcept;
+  uint32_t create(const lib::FlowKey& key, uint64_t hash, const lib::IpEndpoints& ep,
+                  const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns, uint16_t port_id,
+                  bool src_is_lo) noexcept;
+  void account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
+               uint32_t payload_bytes, uint64_t ts_ns) noexcept;
   void process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept;
   void process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
                        uint16_t port_id) noexcept;
@@ -70,7 +73,7 @@ class FlowShard {
   uint64_t active_timeout_ns_;
   uint16_t worker_id_;
   uint64_t next_flow_id_;
-  uint64_t clock_ns_ = 0;   // latest packet time seen: the shard's notion of now
+  uint64_t clock_ns_ = 0;                   // latest packet time seen: the shard's notion of now
   uint64_t next_deadline_ns_ = UINT64_MAX;  // no flow times out before this (a lower bound)
   RecordSink& sink_;
   lib::FlowTable<FlowEntry> table_;

@@ -91,13 +91,13 @@ TEST(FlowShard, TcpSessionEndsAfterLingerWithZeekState) {
   FlowShard shard(small_config(), 0, sink);
   uint64_t t = kT0;
   auto step = [&](lib::DecodedPacket p) { shard.process(p, t += kSec / 100, 0, kLayerInner); };
-  step(packet(6, 1, 50000, 2, 80, 0, 0x02, 100, 0));        // S
-  step(packet(6, 2, 80, 1, 50000, 0, 0x12, 500, 101));      // h
-  step(packet(6, 1, 50000, 2, 80, 0, 0x10, 101, 501));      // A
-  step(packet(6, 1, 50000, 2, 80, 10, 0x18, 101, 501));     // D
-  step(packet(6, 2, 80, 1, 50000, 20, 0x18, 501, 111));     // d (data with ACK: no pure ACK, so no "a")
-  step(packet(6, 1, 50000, 2, 80, 0, 0x11, 111, 521));      // F
-  step(packet(6, 2, 80, 1, 50000, 0, 0x11, 521, 112));      // f
+  step(packet(6, 1, 50000, 2, 80, 0, 0x02, 100, 0));     // S
+  step(packet(6, 2, 80, 1, 50000, 0, 0x12, 500, 101));   // h
+  step(packet(6, 1, 50000, 2, 80, 0, 0x10, 101, 501));   // A
+  step(packet(6, 1, 50000, 2, 80, 10, 0x18, 101, 501));  // D
+  step(packet(6, 2, 80, 1, 50000, 20, 0x18, 501, 111));  // d (data with ACK: no pure ACK, so no "a")
+  step(packet(6, 1, 50000, 2, 80, 0, 0x11, 111, 521));   // F
+  step(packet(6, 2, 80, 1, 50000, 0, 0x11, 521, 112));   // f
   step(packet(6, 1, 50000, 2, 80, 0, 0x10, 112, 522));
   EXPECT_TRUE(sink.recs.empty());
   // A packet of another flow after the linger time drives the clock.
@@ -131,7 +131,8 @@ TEST(FlowShard, ActiveTimeoutEmitsCumulativeInterimRecords) {
   cfg.active_timeout_s = 10;
   CollectingSink sink;
   FlowShard shard(cfg, 0, sink);
-  for (int i = 0; i <= 25; ++i) shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + i * kSec, 0, kLayerInner);
+  for (int i = 0; i <= 25; ++i)
+    shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + i * kSec, 0, kLayerInner);
   shard.flush_all(lib::EndReason::kShutdown);
   ASSERT_EQ(sink.recs.size(), 3u);
   EXPECT_FALSE(sink.recs[0].final);
@@ -153,8 +154,8 @@ TEST(FlowShard, FullTableEvictsTheLeastRecentlyActiveFlow) {
   CollectingSink sink;
   FlowShard shard(cfg, 0, sink);
   for (uint16_t p = 1; p <= 4; ++p) shard.process(packet(17, 1, p, 2, 9), kT0 + p, 0, kLayerInner);
-  shard.process(packet(17, 1, 1, 2, 9), kT0 + 10, 0, kLayerInner);   // flow 1 becomes most recent
-  shard.process(packet(17, 1, 5, 2, 9), kT0 + 11, 0, kLayerInner);   // table full: evict flow 2
+  shard.process(packet(17, 1, 1, 2, 9), kT0 + 10, 0, kLayerInner);  // flow 1 becomes most recent
+  shard.process(packet(17, 1, 5, 2, 9), kT0 + 11, 0, kLayerInner);  // table full: evict flow 2
   ASSERT_EQ(sink.recs.size(), 1u);
   EXPECT_EQ(sink.recs[0].reason, lib::EndReason::kEvicted);
   EXPECT_EQ(sink.recs[0].src_port, 2);
@@ -247,7 +248,7 @@ TEST(FlowShard, IcmpEchoRequestAndReplyAreOneFlow) {
   shard.process(rep, kT0 + 1, 0, kLayerInner);
   shard.flush_all(lib::EndReason::kShutdown);
   ASSERT_EQ(sink.recs.size(), 1u);
-  EXPECT_EQ(sink.recs[0].src_port, 8);   // Zeek: orig_p = type, resp_p = code
+  EXPECT_EQ(sink.recs[0].src_port, 8);  // Zeek: orig_p = type, resp_p = code
   EXPECT_EQ(sink.recs[0].dst_port, 0);
   EXPECT_EQ(sink.recs[0].dir[1].packets, 1u);
 }

@@ -28,8 +28,8 @@ void FragmentTable::remember(const lib::IpAddress& src, const lib::IpAddress& ds
   s = Slot{src, dst, id, flow_idx, flow_id, now_ns + timeout_ns_, proto};
 }
 
-uint32_t FragmentTable::lookup(const lib::IpAddress& src, const lib::IpAddress& dst, uint8_t proto, uint32_t id,
-                               uint64_t now_ns, uint64_t& flow_id) const noexcept {
+uint32_t FragmentTable::lookup(const lib::IpAddress& src, const lib::IpAddress& dst, uint8_t proto,
+                               uint32_t id, uint64_t now_ns, uint64_t& flow_id) const noexcept {
   const Slot& s = slots_[slot_of(src, dst, proto, id)];
   if (s.flow_idx == lib::kNilIndex || s.id != id || s.proto != proto || s.src != src || s.dst != dst ||
       now_ns > s.expires_ns)

@@ -30,7 +30,8 @@ class FragmentTable {
     uint64_t expires_ns = 0;
     uint8_t proto = 0;
   };
-  size_t slot_of(const lib::IpAddress& src, const lib::IpAddress& dst, uint8_t proto, uint32_t id) const noexcept;
+  size_t slot_of(const lib::IpAddress& src, const lib::IpAddress& dst, uint8_t proto,
+                 uint32_t id) const noexcept;
 
   std::vector<Slot> slots_;
   uint64_t timeout_ns_;

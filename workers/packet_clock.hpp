@@ -10,9 +10,9 @@ struct PacketClock {
   uint64_t ts_flag = 0;        // ol_flags bit that says the dynfield is valid
   uint64_t ts_unit_ns = 1000;  // net_pcap stores microseconds
   uint64_t tsc_hz = 1;
-  uint64_t tsc0 = 0;           // TSC at start-up
-  uint64_t wall0_ns = 0;       // wall clock at start-up
-  int wire_len_offset = -1;    // mbuf dynfield with the original frame length (set by the RX lcore)
+  uint64_t tsc0 = 0;         // TSC at start-up
+  uint64_t wall0_ns = 0;     // wall clock at start-up
+  int wire_len_offset = -1;  // mbuf dynfield with the original frame length (set by the RX lcore)
 
   uint64_t tsc_to_ns(uint64_t tsc) const noexcept {
     const uint64_t d = tsc - tsc0;

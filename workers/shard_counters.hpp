@@ -7,9 +7,9 @@
 namespace spanwatch::workers {
 
 struct alignas(64) ShardCounters {
-  lib::Counter packets;              // packets accounted to a flow (a tunnelled packet whose outer UDP flow
-                                     // is also tracked counts once here, in its inner flow)
-  lib::Counter carrier_packets;      // the same packets accounted again to their tunnel's outer UDP flow
+  lib::Counter packets;          // packets accounted to a flow (a tunnelled packet whose outer UDP flow
+                                 // is also tracked counts once here, in its inner flow)
+  lib::Counter carrier_packets;  // the same packets accounted again to their tunnel's outer UDP flow
   lib::Counter flows_active;
   lib::Counter flows_created;
   lib::Counter flows_ended;          // final records for flows that ended (FIN/RST linger, idle timeout)

@@ -9,7 +9,7 @@ namespace spanwatch::workers {
 
 struct WorkItem {
   rte_mbuf* mbuf;
-  uint8_t layers;      // kLayerInner | carrier_layer(i): which of the packet's flows this worker accounts
+  uint8_t layers;  // kLayerInner | carrier_layer(i): which of the packet's flows this worker accounts
   uint8_t pad[7];
 };
 static_assert(sizeof(WorkItem) == 16, "ring element size is fixed at 16 bytes");

@@ -20,8 +20,10 @@ constexpr unsigned kBurst = 32;
 constexpr uint64_t kLiveExpireEveryNs = 100'000'000;  // live mode: time passes without packets
 
 inline void idle(bool shared_cpus) noexcept {
-  if (shared_cpus) sched_yield();  // CPUs are shared with other lcores: let them run
-  else rte_pause();
+  if (shared_cpus)
+    sched_yield();  // CPUs are shared with other lcores: let them run
+  else
+    rte_pause();
 }
 
 }  // namespace
@@ -58,11 +60,13 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
         ts_ns = *RTE_MBUF_DYNFIELD(m, p_.clock.ts_offset, uint64_t*) * p_.clock.ts_unit_ns;
       else
         ts_ns = p_.clock.tsc_to_ns(rte_rdtsc());
-      if (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), len, link, pkt) == lib::PacketClass::kFlow) {
+      if (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), len, link, pkt) ==
+          lib::PacketClass::kFlow) {
         // All segments (a jumbo frame spans several mbufs), or the original length of a frame the
         // capture cut short, which the RX lcore restored.
-        pkt.frame_len = p_.clock.wire_len_offset >= 0 ? *RTE_MBUF_DYNFIELD(m, p_.clock.wire_len_offset, uint32_t*)
-                                                      : rte_pktmbuf_pkt_len(m);
+        pkt.frame_len = p_.clock.wire_len_offset >= 0
+                            ? *RTE_MBUF_DYNFIELD(m, p_.clock.wire_len_offset, uint32_t*)
+                            : rte_pktmbuf_pkt_len(m);
         shard_.process(pkt, ts_ns, m->port, items[i].layers);
       }
       now_ns = std::max(now_ns, ts_ns);

@@ -18,15 +18,15 @@ namespace spanwatch::workers {
 
 struct WorkerParams {
   uint16_t worker_id = 0;
-  std::vector<rte_ring*> in_rings;                // one per RX lcore, SPSC
-  rte_ring* export_ring = nullptr;                // SPSC to the exporter, elements are FlowRecord
-  const std::vector<lib::LinkType>* link_types;   // indexed by DPDK port id
+  std::vector<rte_ring*> in_rings;               // one per RX lcore, SPSC
+  rte_ring* export_ring = nullptr;               // SPSC to the exporter, elements are FlowRecord
+  const std::vector<lib::LinkType>* link_types;  // indexed by DPDK port id
   PacketClock clock;
   lib::FlowConfig flows;
-  bool shared_cpus = false;                       // yield when idle
-  bool lossless = false;                          // replay: wait for ring space instead of dropping
-  const std::atomic<bool>* drain = nullptr;       // set when RX lcores are done: empty rings, flush, exit
-  const std::atomic<bool>* stop = nullptr;        // hard stop (second signal)
+  bool shared_cpus = false;                  // yield when idle
+  bool lossless = false;                     // replay: wait for ring space instead of dropping
+  const std::atomic<bool>* drain = nullptr;  // set when RX lcores are done: empty rings, flush, exit
+  const std::atomic<bool>* stop = nullptr;   // hard stop (second signal)
 };
 
 class WorkerLcore {
@@ -41,9 +41,10 @@ class WorkerLcore {
  private:
   class RingSink : public RecordSink {
    public:
-    RingSink(rte_ring* r, bool lossless, bool shared_cpus) : ring_(r), lossless_(lossless), shared_cpus_(shared_cpus) {}
+    RingSink(rte_ring* r, bool lossless, bool shared_cpus)
+        : ring_(r), lossless_(lossless), shared_cpus_(shared_cpus) {}
     void emit(const lib::FlowRecord& rec) noexcept override;
-    lib::Counter dropped;   // records lost because the export ring stayed full (live mode only)
+    lib::Counter dropped;  // records lost because the export ring stayed full (live mode only)
    private:
     rte_ring* ring_;
     bool lossless_;

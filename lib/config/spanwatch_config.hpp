@@ -8,56 +8,56 @@
 namespace spanwatch::lib {
 
 struct PortConfig {
-  std::string device;            // PCI address ("0000:3b:00.0") or a vdev ("net_pcap0,rx_pcap=x.pcap")
-  std::string name;              // shown in records (observer.ingress.interface.name); default: device
+  std::string device;  // PCI address ("0000:3b:00.0") or a vdev ("net_pcap0,rx_pcap=x.pcap")
+  std::string name;    // shown in records (observer.ingress.interface.name); default: device
   uint16_t rx_queues = 1;
   uint16_t rx_desc = 1024;
   std::string link_type = "ethernet";  // ethernet | raw | null | loop | linux_sll | linux_sll2 | ipv4 | ipv6
 };
 
 struct LcoreConfig {
-  unsigned main = 0;                   // EAL main lcore; also runs the exporter unless `exporter` is set
-  std::vector<unsigned> rx{1};         // one RX lcore per entry; queues are spread over them
-  std::vector<unsigned> workers{2};    // one flow shard per entry (an lcore may be both RX and worker only
-                                       // when shared_cpus is true)
-  int exporter = -1;                   // -1: the exporter runs on the main lcore
-  bool shared_cpus = false;            // true: idle lcores yield the CPU (machines with fewer CPUs than lcores)
-  std::string cpu_map;                 // optional EAL --lcores map, e.g. "0@(0-1),1@1"; empty: -l from the ids
+  unsigned main = 0;                 // EAL main lcore; also runs the exporter unless `exporter` is set
+  std::vector<unsigned> rx{1};       // one RX lcore per entry; queues are spread over them
+  std::vector<unsigned> workers{2};  // one flow shard per entry (an lcore may be both RX and worker only
+                                     // when shared_cpus is true)
+  int exporter = -1;                 // -1: the exporter runs on the main lcore
+  bool shared_cpus = false;          // true: idle lcores yield the CPU (machines with fewer CPUs than lcores)
+  std::string cpu_map;               // optional EAL --lcores map, e.g. "0@(0-1),1@1"; empty: -l from the ids
 };
 
 struct MemoryConfig {
-  bool hugepages = true;               // false: --no-huge (tests, pcap replay)
-  unsigned memory_mb = 1024;           // EAL -m
-  unsigned mbufs = 0;                  // 0 = auto: sized from descriptors, rings and bursts
+  bool hugepages = true;      // false: --no-huge (tests, pcap replay)
+  unsigned memory_mb = 1024;  // EAL -m
+  unsigned mbufs = 0;         // 0 = auto: sized from descriptors, rings and bursts
   unsigned mbuf_cache = 256;
-  unsigned rx_ring_size = 4096;        // RX lcore -> worker, one SPSC ring per pair, power of two
-  unsigned export_ring_size = 4096;    // worker -> exporter records, power of two
+  unsigned rx_ring_size = 4096;      // RX lcore -> worker, one SPSC ring per pair, power of two
+  unsigned export_ring_size = 4096;  // worker -> exporter records, power of two
 };
 
 struct FlowConfig {
-  uint32_t max_flows_per_worker = 262144;   // pre-sized; when full the least recently active flow is evicted
-  uint32_t tcp_idle_timeout_s = 300;        // Zeek tcp_inactivity_timeout
-  uint32_t tcp_linger_s = 5;                // after FIN/RST on both sides (Zeek tcp_close_delay)
-  uint32_t tcp_attempt_timeout_s = 5;       // SYN with no answer yet (Zeek tcp_attempt_delay)
-  uint32_t tcp_handshake_timeout_s = 60;    // before either side is established (Zeek uses
-                                            // udp_inactivity_timeout until the handshake is done)
-  uint32_t udp_idle_timeout_s = 60;         // Zeek udp_inactivity_timeout
-  uint32_t dns_idle_timeout_s = 10;         // UDP on DNS ports 53/137/5353/5355 (Zeek dns_session_timeout)
+  uint32_t max_flows_per_worker = 262144;  // pre-sized; when full the least recently active flow is evicted
+  uint32_t tcp_idle_timeout_s = 300;       // Zeek tcp_inactivity_timeout
+  uint32_t tcp_linger_s = 5;               // after FIN/RST on both sides (Zeek tcp_close_delay)
+  uint32_t tcp_attempt_timeout_s = 5;      // SYN with no answer yet (Zeek tcp_attempt_delay)
+  uint32_t tcp_handshake_timeout_s = 60;   // before either side is established (Zeek uses
+                                           // udp_inactivity_timeout until the handshake is done)
+  uint32_t udp_idle_timeout_s = 60;        // Zeek udp_inactivity_timeout
+  uint32_t dns_idle_timeout_s = 10;        // UDP on DNS ports 53/137/5353/5355 (Zeek dns_session_timeout)
   uint32_t icmp_idle_timeout_s = 60;
   uint32_t other_idle_timeout_s = 60;
-  uint32_t active_timeout_s = 300;          // interim record for long flows (spanwatch.flow.final=false)
+  uint32_t active_timeout_s = 300;  // interim record for long flows (spanwatch.flow.final=false)
   uint32_t fragment_timeout_s = 30;
 };
 
 struct OutputConfig {
   std::string dir = "/var/log/spanwatch";
   std::string file = "flows.json";
-  uint32_t stats_interval_s = 10;           // periodic stats line and stats.json
-  uint32_t rotate_mb = 0;                   // rename `file` to flows-<UTC time>-<n>.json at this size; 0 = never
+  uint32_t stats_interval_s = 10;  // periodic stats line and stats.json
+  uint32_t rotate_mb = 0;          // rename `file` to flows-<UTC time>-<n>.json at this size; 0 = never
 };
 
 struct ObserverConfig {
-  std::string name;                         // observer.name; default: host name
+  std::string name;  // observer.name; default: host name
 };
 
 struct SpanwatchConfig {
@@ -67,8 +67,8 @@ struct SpanwatchConfig {
   FlowConfig flows;
   OutputConfig output;
   ObserverConfig observer;
-  std::vector<std::string> eal_args;        // extra EAL arguments, passed through verbatim
-  std::string log_level = "warning";        // DPDK log level
+  std::vector<std::string> eal_args;  // extra EAL arguments, passed through verbatim
+  std::string log_level = "warning";  // DPDK log level
 };
 
 }  // namespace spanwatch::lib

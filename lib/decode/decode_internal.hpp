@@ -3,16 +3,21 @@
 #pragma once
 #include <cstdint>
 
+#include "lib/core/ip_proto.hpp"
 #include "lib/decode/decoded_packet.hpp"
 
 namespace spanwatch::lib::decode_detail {
 
 // Network byte order readers. Callers have bounds-checked the bytes they read.
-inline uint16_t rd16(const uint8_t* p) noexcept { return uint16_t((uint16_t(p[0]) << 8) | p[1]); }
+inline uint16_t rd16(const uint8_t* p) noexcept {
+  return uint16_t((uint16_t(p[0]) << 8) | p[1]);
+}
 inline uint32_t rd32(const uint8_t* p) noexcept {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
 }
-inline uint32_t min_u32(uint32_t a, uint32_t b) noexcept { return a < b ? a : b; }
+inline uint32_t min_u32(uint32_t a, uint32_t b) noexcept {
+  return a < b ? a : b;
+}
 
 // Ethertypes (also GRE protocol types).
 inline constexpr uint16_t kEtherIpv4 = 0x0800;
@@ -31,28 +36,12 @@ inline constexpr uint16_t kEtherVnTag = 0x8926;
 inline constexpr uint16_t kEtherTransparentBridging = 0x6558;  // GRE/Geneve: Ethernet follows
 inline constexpr uint16_t kEtherErspanII = 0x88be;
 inline constexpr uint16_t kEtherErspanIII = 0x22eb;
-inline constexpr uint16_t kEtherPpp = 0x880b;                  // PPTP enhanced GRE
-inline constexpr uint16_t kEtherMinType = 0x0600;              // below: an 802.3 length field
+inline constexpr uint16_t kEtherPpp = 0x880b;      // PPTP enhanced GRE
+inline constexpr uint16_t kEtherMinType = 0x0600;  // below: an 802.3 length field
 
 // PPP protocol numbers.
 inline constexpr uint16_t kPppIpv4 = 0x0021;
 inline constexpr uint16_t kPppIpv6 = 0x0057;
-
-// IP protocol numbers.
-inline constexpr uint8_t kProtoHopByHop = 0;
-inline constexpr uint8_t kProtoIcmp = 1;
-inline constexpr uint8_t kProtoIpInIp = 4;
-inline constexpr uint8_t kProtoTcp = 6;
-inline constexpr uint8_t kProtoUdp = 17;
-inline constexpr uint8_t kProtoIpv6 = 41;
-inline constexpr uint8_t kProtoRouting = 43;
-inline constexpr uint8_t kProtoFragment = 44;
-inline constexpr uint8_t kProtoGre = 47;
-inline constexpr uint8_t kProtoAh = 51;
-inline constexpr uint8_t kProtoIcmpv6 = 58;
-inline constexpr uint8_t kProtoNoNext = 59;
-inline constexpr uint8_t kProtoDstOpts = 60;
-inline constexpr uint8_t kProtoSctp = 132;
 
 // Header sizes.
 inline constexpr uint32_t kEthHeaderLen = 14;

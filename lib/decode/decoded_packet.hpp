@@ -1,5 +1,6 @@
 // The result of decoding one frame: where the flow's 5-tuple, counters and payload are, plus the outer
-// layers (MACs, VLANs, tunnel) that are recorded on the flow. A fixed-size POD; pointers point into the frame.
+// layers (MACs, VLANs, tunnel) that are recorded on the flow. A fixed-size POD; pointers point into the
+// frame.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -11,7 +12,7 @@ namespace spanwatch::lib {
 
 // Link-layer header type of a port, as pcap DLT numbers (a NIC port is always kEthernet).
 enum class LinkType : uint16_t {
-  kNull = 0,         // BSD loopback: 4-byte host-order address family
+  kNull = 0,  // BSD loopback: 4-byte host-order address family
   kEthernet = 1,
   kPpp = 9,          // PPP: optional FF 03 address/control, then the PPP protocol (pcaps of PPP links)
   kRawDlt = 12,      // DLT_RAW: what pcap_datalink() returns for LINKTYPE_RAW (101) on Linux; same as kRaw
@@ -19,7 +20,7 @@ enum class LinkType : uint16_t {
   kLoop = 108,       // OpenBSD loopback: 4-byte network-order address family
   kIeee80211 = 105,  // 802.11 frames (monitor mode): data frames with LLC/SNAP carry the flows
   kLinuxSll = 113,
-  kRadiotap = 127,   // radiotap header, then 802.11
+  kRadiotap = 127,  // radiotap header, then 802.11
   kIpv4 = 228,
   kIpv6 = 229,
   kLinuxSll2 = 276,
@@ -32,9 +33,9 @@ enum class PacketClass : uint8_t { kFlow, kNonFlow, kError };
 enum class NonFlowKind : uint8_t {
   kNone = 0,
   kArp,
-  kOtherEthertype,   // LLDP, STP (802.3 length field), LACP, EAPOL, IPX, ...
-  kOtherLinkType,    // a link type we do not decode
-  kWlanNonData,      // 802.11 management, control, null-data or encrypted frames
+  kOtherEthertype,  // LLDP, STP (802.3 length field), LACP, EAPOL, IPX, ...
+  kOtherLinkType,   // a link type we do not decode
+  kWlanNonData,     // 802.11 management, control, null-data or encrypted frames
   kCount
 };
 inline constexpr std::array<std::string_view, size_t(NonFlowKind::kCount)> kNonFlowKindNames{
@@ -43,32 +44,43 @@ inline constexpr std::array<std::string_view, size_t(NonFlowKind::kCount)> kNonF
 // Why a frame could not be decoded. Every value has a counter; names appear unchanged in stats.
 enum class DecodeError : uint8_t {
   kNone = 0,
-  kTruncatedLink,      // shorter than the link header (Ethernet, SLL, null)
+  kTruncatedLink,  // shorter than the link header (Ethernet, SLL, null)
   kTruncatedVlan,
   kTruncatedMpls,
   kTruncatedPppoe,
   kTruncatedIpv4,
-  kBadIpv4Header,      // version != 4, IHL < 5, IHL past the end
-  kBadIpv4Length,      // total length < IHL*4
+  kBadIpv4Header,  // version != 4, IHL < 5, IHL past the end
+  kBadIpv4Length,  // total length < IHL*4
   kTruncatedIpv6,
-  kBadIpv6ExtHeader,   // extension header chain runs past the end or is too long
-  kBadIpVersion,       // raw/tunnel payload whose first nibble is neither 4 nor 6
+  kBadIpv6ExtHeader,  // extension header chain runs past the end or is too long
+  kBadIpVersion,      // raw/tunnel payload whose first nibble is neither 4 nor 6
   kTruncatedTcp,
-  kBadTcpHeader,       // data offset < 5 or past the end
+  kBadTcpHeader,  // data offset < 5 or past the end
   kTruncatedUdp,
   kTruncatedIcmp,
   kTruncatedSctp,
-  kBadTunnel,          // a tunnel header that is truncated or inconsistent
-  kTunnelTooDeep,      // more nested encapsulations than kMaxTunnelDepth
+  kBadTunnel,      // a tunnel header that is truncated or inconsistent
+  kTunnelTooDeep,  // more nested encapsulations than kMaxTunnelDepth
   kCount
 };
 inline constexpr std::array<std::string_view, size_t(DecodeError::kCount)> kDecodeErrorNames{
-    "none",          "truncated_link",   "truncated_vlan",      "truncated_mpls",  "truncated_pppoe",
-    "truncated_ipv4", "bad_ipv4_header", "bad_ipv4_length",     "truncated_ipv6",  "bad_ipv6_ext_header",
-    "bad_ip_version", "truncated_tcp",   "bad_tcp_header",      "truncated_udp",   "truncated_icmp",
+    "none",           "truncated_link",  "truncated_vlan",  "truncated_mpls", "truncated_pppoe",
+    "truncated_ipv4", "bad_ipv4_header", "bad_ipv4_length", "truncated_ipv6", "bad_ipv6_ext_header",
+    "bad_ip_version", "truncated_tcp",   "bad_tcp_header",  "truncated_udp",  "truncated_icmp",
     "truncated_sctp", "bad_tunnel",      "tunnel_too_deep"};
 
-enum class TunnelType : uint8_t { kNone = 0, kGre, kErspan, kVxlan, kGeneve, kGtpU, kIpInIp, kTeredo, kAyiya, kCount };
+enum class TunnelType : uint8_t {
+  kNone = 0,
+  kGre,
+  kErspan,
+  kVxlan,
+  kGeneve,
+  kGtpU,
+  kIpInIp,
+  kTeredo,
+  kAyiya,
+  kCount
+};
 inline constexpr std::array<std::string_view, size_t(TunnelType::kCount)> kTunnelTypeNames{
     "none", "gre", "erspan", "vxlan", "geneve", "gtp-u", "ip-in-ip", "teredo", "ayiya"};
 
@@ -94,9 +106,9 @@ struct DecodedPacket {
   // Link layer of the outermost frame.
   bool has_mac = false;
   std::array<uint8_t, 6> src_mac{}, dst_mac{};
-  uint8_t vlan_count = 0;                    // tags seen (may exceed kMaxVlans; only the first two kept)
+  uint8_t vlan_count = 0;  // tags seen (may exceed kMaxVlans; only the first two kept)
   std::array<uint16_t, kMaxVlans> vlan_ids{};
-  uint32_t frame_len = 0;                    // bytes as received (caller fills it; decode() keeps it)
+  uint32_t frame_len = 0;  // bytes as received (caller fills it; decode() keeps it)
 
   // The flow: innermost IP layer. For ICMP/ICMPv6 src_port = type, dst_port = code.
   IpEndpoints inner;
@@ -104,10 +116,10 @@ struct DecodedPacket {
 
   // Fragmentation of the inner IP packet. Later fragments carry no L4 header: ports are 0.
   Fragment fragment = Fragment::kNone;
-  uint32_t frag_id = 0;                      // IPv4 identification or IPv6 fragment id
+  uint32_t frag_id = 0;  // IPv4 identification or IPv6 fragment id
 
   // TCP (valid when inner.l4_proto == 6).
-  uint8_t tcp_flags = 0;                     // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80
+  uint8_t tcp_flags = 0;  // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80
   uint32_t tcp_seq = 0, tcp_ack = 0;
   uint16_t tcp_window = 0;
 
@@ -122,7 +134,7 @@ struct DecodedPacket {
 
   // Tunnels. tunnel_depth counts encapsulations; outer is the outermost IP layer when depth > 0, and
   // outer_is_udp says whether the outermost encapsulation is a UDP tunnel.
-  TunnelType tunnel = TunnelType::kNone;      // outermost encapsulation
+  TunnelType tunnel = TunnelType::kNone;  // outermost encapsulation
   uint8_t tunnel_depth = 0;
   IpEndpoints outer;
   bool outer_is_udp = false;

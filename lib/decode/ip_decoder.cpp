@@ -77,15 +77,22 @@ PacketClass decode_l4(uint8_t proto, const Span& s, DecodedPacket& out) noexcept
   // later fragments could not follow it anyway.
   const bool whole = out.fragment == Fragment::kNone;
   switch (proto) {
-    case kProtoTcp: return decode_tcp(s, out);
-    case kProtoUdp: return decode_udp(s, out);
+    case kProtoTcp:
+      return decode_tcp(s, out);
+    case kProtoUdp:
+      return decode_udp(s, out);
     case kProtoIcmp:
-    case kProtoIcmpv6: return decode_icmp(s, out);
-    case kProtoSctp: return decode_sctp(s, out);
+    case kProtoIcmpv6:
+      return decode_icmp(s, out);
+    case kProtoSctp:
+      return decode_sctp(s, out);
     case kProtoIpInIp:
-    case kProtoIpv6: return whole ? decode_ip_in_ip(proto, s, out) : portless_flow(s, out);
-    case kProtoGre: return whole ? decode_gre(s, out) : portless_flow(s, out);
-    default: return portless_flow(s, out);
+    case kProtoIpv6:
+      return whole ? decode_ip_in_ip(proto, s, out) : portless_flow(s, out);
+    case kProtoGre:
+      return whole ? decode_gre(s, out) : portless_flow(s, out);
+    default:
+      return portless_flow(s, out);
   }
 }
 
@@ -116,9 +123,12 @@ PacketClass portless_flow(const Span& l4, DecodedPacket& out) noexcept {
 PacketClass decode_ip(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {
   if (n == 0) return fail(out, DecodeError::kTruncatedLink);
   switch (p[0] >> 4) {
-    case 4: return decode_ipv4(p, n, out);
-    case 6: return decode_ipv6(p, n, out);
-    default: return fail(out, DecodeError::kBadIpVersion);
+    case 4:
+      return decode_ipv4(p, n, out);
+    case 6:
+      return decode_ipv6(p, n, out);
+    default:
+      return fail(out, DecodeError::kBadIpVersion);
   }
 }
 
@@ -163,7 +173,8 @@ PacketClass decode_ipv6(const uint8_t* p, uint32_t n, DecodedPacket& out) noexce
   const uint32_t plen = rd16(p + 4);
   uint8_t nh = p[6];
   uint32_t total = kIpv6HeaderLen + plen;
-  if (plen == 0 && nh == kProtoHopByHop && has_jumbo_option(p + kIpv6HeaderLen, n - kIpv6HeaderLen)) total = n;
+  if (plen == 0 && nh == kProtoHopByHop && has_jumbo_option(p + kIpv6HeaderLen, n - kIpv6HeaderLen))
+    total = n;
   const uint32_t cap = min_u32(total, n);
 
   IpEndpoints& ip = out.inner;
@@ -179,7 +190,8 @@ PacketClass decode_ipv6(const uint8_t* p, uint32_t n, DecodedPacket& out) noexce
     if (nh != kProtoHopByHop && nh != kProtoRouting && nh != kProtoDstOpts && nh != kProtoFragment &&
         nh != kProtoAh)
       break;
-    if (count == kMaxIpv6ExtHeaders || off + kIpv6ExtMinLen > cap) return fail(out, DecodeError::kBadIpv6ExtHeader);
+    if (count == kMaxIpv6ExtHeaders || off + kIpv6ExtMinLen > cap)
+      return fail(out, DecodeError::kBadIpv6ExtHeader);
     const uint8_t* h = p + off;
     if (nh == kProtoFragment) {
       const uint16_t fo = rd16(h + 2);

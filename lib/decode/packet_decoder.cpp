@@ -1,5 +1,6 @@
 // decode_packet(): the entry point and the link layer (Ethernet, VLAN/QinQ, MPLS, PPPoE, PBB, VN-Tag,
-// Linux SLL/SLL2, BSD null/loop, PPP, 802.11 and radiotap, raw IP). IP/L4 live in ip_decoder.cpp, tunnels in tunnel_decoder.cpp.
+// Linux SLL/SLL2, BSD null/loop, PPP, 802.11 and radiotap, raw IP). IP/L4 live in ip_decoder.cpp, tunnels in
+// tunnel_decoder.cpp.
 #include "lib/decode/packet_decoder.hpp"
 
 #include "lib/decode/decode_internal.hpp"
@@ -56,8 +57,10 @@ PacketClass decode_ethernet(const uint8_t* p, uint32_t n, DecodedPacket& out) no
 PacketClass decode_ethertype(uint16_t type, const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {
   for (;;) {
     switch (type) {
-      case kEtherIpv4: return decode_ipv4(p, n, out);
-      case kEtherIpv6: return decode_ipv6(p, n, out);
+      case kEtherIpv4:
+        return decode_ipv4(p, n, out);
+      case kEtherIpv6:
+        return decode_ipv6(p, n, out);
       case kEtherVlan:
       case kEtherQinQ:
       case kEtherQinQOld:
@@ -112,8 +115,10 @@ PacketClass decode_ethertype(uint16_t type, const uint8_t* p, uint32_t n, Decode
         n -= kVnTagLen + 2;
         continue;
       case kEtherArp:
-      case kEtherRarp: return non_flow(out, NonFlowKind::kArp);
-      default: return non_flow(out, NonFlowKind::kOtherEthertype);  // incl. 802.3 lengths, PPPoE discovery
+      case kEtherRarp:
+        return non_flow(out, NonFlowKind::kArp);
+      default:
+        return non_flow(out, NonFlowKind::kOtherEthertype);  // incl. 802.3 lengths, PPPoE discovery
     }
   }
 }
@@ -125,16 +130,20 @@ PacketClass decode_null(const uint8_t* p, uint32_t n, DecodedPacket& out) noexce
   // DLT_NULL is in the capturing host's byte order (and some DLT_LOOP writers get it wrong too):
   // the family is small, so whichever end holds the non-zero bytes is the low end.
   const uint32_t be = rd32(p);
-  const uint32_t le = uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
+  const uint32_t le =
+      uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
   const uint32_t af = (be & 0xffff0000u) == 0 ? be : le;
   p += kNullHeaderLen;
   n -= kNullHeaderLen;
   switch (af) {
-    case kAfInet: return decode_ipv4(p, n, out);
+    case kAfInet:
+      return decode_ipv4(p, n, out);
     case kAfInet6NetBsd:
     case kAfInet6FreeBsd:
-    case kAfInet6Darwin: return decode_ipv6(p, n, out);
-    default: return non_flow(out, NonFlowKind::kOtherEthertype);
+    case kAfInet6Darwin:
+      return decode_ipv6(p, n, out);
+    default:
+      return non_flow(out, NonFlowKind::kOtherEthertype);
   }
 }
 
@@ -192,19 +201,28 @@ PacketClass decode_packet(const uint8_t* data, uint32_t len, LinkType link, Deco
   if (data == nullptr) len = 0;
 
   switch (link) {
-    case LinkType::kEthernet: return decode_ethernet(data, len, out);
+    case LinkType::kEthernet:
+      return decode_ethernet(data, len, out);
     case LinkType::kRaw:
-    case LinkType::kRawDlt: return decode_ip(data, len, out);
-    case LinkType::kIpv4: return decode_ipv4(data, len, out);
-    case LinkType::kIpv6: return decode_ipv6(data, len, out);
+    case LinkType::kRawDlt:
+      return decode_ip(data, len, out);
+    case LinkType::kIpv4:
+      return decode_ipv4(data, len, out);
+    case LinkType::kIpv6:
+      return decode_ipv6(data, len, out);
     case LinkType::kNull:
-    case LinkType::kLoop: return decode_null(data, len, out);
-    case LinkType::kPpp: return decode_ppp_link(data, len, out);
-    case LinkType::kIeee80211: return decode_ieee80211(data, len, out);
-    case LinkType::kRadiotap: return decode_radiotap(data, len, out);
+    case LinkType::kLoop:
+      return decode_null(data, len, out);
+    case LinkType::kPpp:
+      return decode_ppp_link(data, len, out);
+    case LinkType::kIeee80211:
+      return decode_ieee80211(data, len, out);
+    case LinkType::kRadiotap:
+      return decode_radiotap(data, len, out);
     case LinkType::kLinuxSll:
       if (len < kSllHeaderLen) return fail(out, DecodeError::kTruncatedLink);
-      return decode_ethertype(rd16(data + kSllProtocolOffset), data + kSllHeaderLen, len - kSllHeaderLen, out);
+      return decode_ethertype(rd16(data + kSllProtocolOffset), data + kSllHeaderLen, len - kSllHeaderLen,
+                              out);
     case LinkType::kLinuxSll2:
       if (len < kSll2HeaderLen) return fail(out, DecodeError::kTruncatedLink);
       return decode_ethertype(rd16(data), data + kSll2HeaderLen, len - kSll2HeaderLen, out);

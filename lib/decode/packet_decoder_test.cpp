@@ -24,9 +24,15 @@ void PrintTo(PacketClass c, std::ostream* os) {
   static constexpr const char* kNames[] = {"flow", "non_flow", "error"};
   *os << kNames[size_t(c)];
 }
-void PrintTo(DecodeError e, std::ostream* os) { *os << kDecodeErrorNames[size_t(e)]; }
-void PrintTo(NonFlowKind k, std::ostream* os) { *os << kNonFlowKindNames[size_t(k)]; }
-void PrintTo(TunnelType t, std::ostream* os) { *os << kTunnelTypeNames[size_t(t)]; }
+void PrintTo(DecodeError e, std::ostream* os) {
+  *os << kDecodeErrorNames[size_t(e)];
+}
+void PrintTo(NonFlowKind k, std::ostream* os) {
+  *os << kNonFlowKindNames[size_t(k)];
+}
+void PrintTo(TunnelType t, std::ostream* os) {
+  *os << kTunnelTypeNames[size_t(t)];
+}
 void PrintTo(Fragment f, std::ostream* os) {
   static constexpr const char* kNames[] = {"none", "first", "later"};
   *os << kNames[size_t(f)];
@@ -72,7 +78,9 @@ Bytes eth_hdr(uint16_t type, std::array<uint8_t, 6> dst = kDstMac, std::array<ui
   put16(b, type);
   return b;
 }
-Bytes eth(uint16_t type, const Bytes& payload) { return cat({eth_hdr(type), payload}); }
+Bytes eth(uint16_t type, const Bytes& payload) {
+  return cat({eth_hdr(type), payload});
+}
 // A VLAN tag as it follows the previous type field: TCI, then the next type.
 Bytes vlan(uint16_t tci, uint16_t next_type) {
   Bytes b;
@@ -101,8 +109,12 @@ V6 v6(uint8_t last, uint8_t prefix = 0x20) {
   a[15] = last;
   return a;
 }
-IpAddress ip(const V4& a) { return IpAddress::from_v4(a.data()); }
-IpAddress ip(const V6& a) { return IpAddress::from_v6(a.data()); }
+IpAddress ip(const V4& a) {
+  return IpAddress::from_v4(a.data());
+}
+IpAddress ip(const V6& a) {
+  return IpAddress::from_v6(a.data());
+}
 
 struct V4Opts {
   uint8_t ihl = 5;
@@ -248,7 +260,8 @@ Bytes gtpu(const Bytes& payload, uint8_t flags = 0x30, uint8_t msg = 0xff, const
 }
 
 // AYIYA: identity 2^id_log2 bytes, signature sig_words*4 bytes; opcode 1 = forward.
-Bytes ayiya(uint8_t next, const Bytes& payload, uint8_t id_log2 = 4, uint8_t sig_words = 5, uint8_t opcode = 1) {
+Bytes ayiya(uint8_t next, const Bytes& payload, uint8_t id_log2 = 4, uint8_t sig_words = 5,
+            uint8_t opcode = 1) {
   Bytes b{uint8_t((id_log2 << 4) | 1), uint8_t((sig_words << 4) | 2), uint8_t(0x10 | opcode), next};
   put32(b, 0x5f000000);
   b.resize(b.size() + (size_t(1) << id_log2) + size_t(sig_words) * 4, 0x77);
@@ -257,8 +270,12 @@ Bytes ayiya(uint8_t next, const Bytes& payload, uint8_t id_log2 = 4, uint8_t sig
 }
 
 // The standard inner flow used by the tunnel tests.
-Bytes inner_tcp4() { return ipv4(6, tcp(40000, 443, 0x18, filler(20)), kC4, kD4); }
-Bytes outer_udp4(uint16_t sp, uint16_t dp, const Bytes& payload) { return eth(0x0800, ipv4(17, udp(sp, dp, payload))); }
+Bytes inner_tcp4() {
+  return ipv4(6, tcp(40000, 443, 0x18, filler(20)), kC4, kD4);
+}
+Bytes outer_udp4(uint16_t sp, uint16_t dp, const Bytes& payload) {
+  return eth(0x0800, ipv4(17, udp(sp, dp, payload)));
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Decoding with invariant checks that hold for every result.
@@ -316,7 +333,8 @@ Decoded dec(const Bytes& b, LinkType link = LinkType::kEthernet) {
   return d;
 }
 
-#define EXPECT_FLOW(d) EXPECT_EQ((d).cls, PacketClass::kFlow) << "error " << kDecodeErrorNames[size_t((d).error)]
+#define EXPECT_FLOW(d) \
+  EXPECT_EQ((d).cls, PacketClass::kFlow) << "error " << kDecodeErrorNames[size_t((d).error)]
 #define EXPECT_ERROR(d, e)                   \
   do {                                       \
     EXPECT_EQ((d).cls, PacketClass::kError); \
@@ -413,7 +431,7 @@ TEST(DecodeLink, EthernetIpv6Udp) {
 
 TEST(DecodeLink, EthernetPaddingIsNotPayload) {
   Bytes f = eth(0x0800, ipv4(17, udp(1, 2, filler(2))));  // 14 + 30 = 44 bytes
-  f.resize(60, 0);                                         // minimum frame
+  f.resize(60, 0);                                        // minimum frame
   const Decoded d = dec(f);
   EXPECT_FLOW(d);
   EXPECT_EQ(d.payload_len, 2u);
@@ -459,14 +477,13 @@ TEST(DecodeLink, SingleVlan) {
 }
 
 TEST(DecodeLink, QinQKeepsTwoCountsAll) {
-  const Decoded d =
-      dec(eth(0x88a8, cat({vlan(10, 0x8100), vlan(20, 0x0800), ipv4(6, tcp(1, 2, 0x02))})));
+  const Decoded d = dec(eth(0x88a8, cat({vlan(10, 0x8100), vlan(20, 0x0800), ipv4(6, tcp(1, 2, 0x02))})));
   EXPECT_FLOW(d);
   EXPECT_EQ(d.vlan_count, 2);
   EXPECT_EQ(d.vlan_ids[0], 10);
   EXPECT_EQ(d.vlan_ids[1], 20);
-  const Decoded e = dec(eth(0x9100, cat({vlan(1, 0x88a8), vlan(2, 0x8100), vlan(3, 0x8100),
-                                               vlan(4, 0x86dd), ipv6(17, udp(1, 2))})));
+  const Decoded e = dec(eth(0x9100, cat({vlan(1, 0x88a8), vlan(2, 0x8100), vlan(3, 0x8100), vlan(4, 0x86dd),
+                                         ipv6(17, udp(1, 2))})));
   EXPECT_FLOW(e);
   EXPECT_EQ(e.vlan_count, 4);
   EXPECT_EQ(e.vlan_ids[0], 1);
@@ -549,8 +566,8 @@ TEST(DecodeLink, PppoeSession) {
 
 TEST(DecodeLink, ProviderBackboneBridging) {
   const Bytes itag{0x00, 0x01, 0x00, 0x01};
-  const Bytes customer = cat({eth_hdr(0x8100, {0x0c, 0, 0, 0, 0, 1}, {0x0c, 0, 0, 0, 0, 2}), vlan(30, 0x0800),
-                              inner_tcp4()});
+  const Bytes customer =
+      cat({eth_hdr(0x8100, {0x0c, 0, 0, 0, 0, 1}, {0x0c, 0, 0, 0, 0, 2}), vlan(30, 0x0800), inner_tcp4()});
   const Decoded d = dec(eth(0x88e7, cat({itag, customer})));
   expect_inner_tcp4(d);
   EXPECT_EQ(d.src_mac, kSrcMac);  // backbone MACs
@@ -657,8 +674,8 @@ Bytes wlan_qos_data(uint8_t flags, const Bytes& llc_payload) {
   Bytes h{0x88, flags, 0x2c, 0x00};
   for (uint8_t a = 1; a <= 3; ++a)
     for (uint8_t i = 0; i < 6; ++i) h.push_back(uint8_t(a * 0x10 + i));  // addr1, addr2, addr3
-  h.insert(h.end(), {0x10, 0x00});                                         // sequence control
-  h.insert(h.end(), {0x06, 0x00});                                         // QoS control
+  h.insert(h.end(), {0x10, 0x00});                                       // sequence control
+  h.insert(h.end(), {0x06, 0x00});                                       // QoS control
   return cat({h, llc_payload});
 }
 
@@ -676,7 +693,8 @@ TEST(DecodeLink, Ieee80211AndRadiotap) {
   EXPECT_ERROR(dec(Bytes{0x88, 0x01, 0x00}, LinkType::kIeee80211), kTruncatedLink);
   EXPECT_ERROR(dec(Bytes{0x00, 0x00, 0x40, 0x00, 0x00}, LinkType::kRadiotap), kTruncatedLink);
   const Bytes cut = wlan_qos_data(0x01, snap_ip);
-  for (size_t n = 0; n < cut.size(); ++n) dec(Bytes(cut.begin(), cut.begin() + long(n)), LinkType::kIeee80211);
+  for (size_t n = 0; n < cut.size(); ++n)
+    dec(Bytes(cut.begin(), cut.begin() + long(n)), LinkType::kIeee80211);
 }
 
 // ===================================================================================================
@@ -733,7 +751,7 @@ TEST(DecodeIpv4, TsoZeroTotalLength) {
   const Decoded d = dec(eth(0x0800, ipv4(6, tcp(1, 2, 0x10, filler(3000)), kA4, kB4, o)));
   EXPECT_FLOW(d);
   EXPECT_EQ(d.payload_len, 3000u);  // the frame bounds the packet
-  EXPECT_EQ(d.inner.ip_bytes, 0u);    // the header's value, as Zeek's orig_ip_bytes counts it
+  EXPECT_EQ(d.inner.ip_bytes, 0u);  // the header's value, as Zeek's orig_ip_bytes counts it
 }
 
 TEST(DecodeIpv4, LyingHeaders) {
@@ -884,7 +902,8 @@ TEST(DecodeIpv6, NoNextHeader) {
 }
 
 TEST(DecodeIpv6, Fragments) {
-  const Decoded first = dec(eth(0x86dd, ipv6(44, frag6_hdr(17, 0, true, 0xcafef00d, udp(53, 5353, filler(50))))));
+  const Decoded first =
+      dec(eth(0x86dd, ipv6(44, frag6_hdr(17, 0, true, 0xcafef00d, udp(53, 5353, filler(50))))));
   EXPECT_FLOW(first);
   EXPECT_EQ(first.fragment, Fragment::kFirst);
   EXPECT_EQ(first.frag_id, 0xcafef00du);
@@ -992,7 +1011,8 @@ void expect_gre_outer(const DecodedPacket& d, TunnelType t = TunnelType::kGre) {
 }
 
 TEST(DecodeTunnel, GreIpv4WithOptionalFields) {
-  for (uint16_t flags : {uint16_t(0), kGreC, kGreK, kGreS, uint16_t(kGreC | kGreK | kGreS), uint16_t(kGreK | kGreS)}) {
+  for (uint16_t flags :
+       {uint16_t(0), kGreC, kGreK, kGreS, uint16_t(kGreC | kGreK | kGreS), uint16_t(kGreK | kGreS)}) {
     const Bytes outer_ip = ipv4(47, gre(0x0800, inner_tcp4(), flags));
     const Decoded d = dec(eth(0x0800, outer_ip));
     expect_inner_tcp4(d);
@@ -1093,9 +1113,11 @@ TEST(DecodeTunnel, PptpEnhancedGre) {
     expect_inner_tcp4(d);
     expect_gre_outer(d);
   }
-  const Decoded ack = dec(eth(0x0800, ipv4(47, pptp_gre(cat({Bytes{0xff, 0x03, 0x00, 0x21}, inner}), true, true))));
+  const Decoded ack =
+      dec(eth(0x0800, ipv4(47, pptp_gre(cat({Bytes{0xff, 0x03, 0x00, 0x21}, inner}), true, true))));
   expect_inner_tcp4(ack);
-  const Decoded v6p = dec(eth(0x0800, ipv4(47, pptp_gre(cat({Bytes{0xff, 0x03, 0x00, 0x57}, ipv6(17, udp(1, 2))})))));
+  const Decoded v6p =
+      dec(eth(0x0800, ipv4(47, pptp_gre(cat({Bytes{0xff, 0x03, 0x00, 0x57}, ipv6(17, udp(1, 2))})))));
   EXPECT_FLOW(v6p);
   EXPECT_EQ(v6p.inner.ip_version, 6);
   // Acknowledgment only, LCP and compressed/encrypted PPP: the GRE packet is the flow.
@@ -1167,7 +1189,8 @@ TEST(DecodeTunnel, Vxlan) {
   EXPECT_EQ(a.inner.dst_port, 4789);
   EXPECT_EQ(a.payload_len, 8u + 14u + 28u);
   // Inside GRE, the VXLAN packet becomes the flow and GRE stays the tunnel.
-  const Decoded g = dec(eth(0x0800, ipv4(47, gre(0x0800, ipv4(17, udp(1, 4789, vxlan(eth(0x0806, filler(28)))), kC4, kD4)))));
+  const Decoded g = dec(
+      eth(0x0800, ipv4(47, gre(0x0800, ipv4(17, udp(1, 4789, vxlan(eth(0x0806, filler(28)))), kC4, kD4)))));
   EXPECT_FLOW(g);
   EXPECT_EQ(g.tunnel, TunnelType::kGre);
   EXPECT_EQ(g.tunnel_depth, 1);
@@ -1205,10 +1228,10 @@ TEST(DecodeTunnel, VxlanGarbageIsPlainUdp) {
     EXPECT_EQ(d.l3, f.data() + 14);
   }
   // The same inner errors in GTP-U, Geneve, Teredo and AYIYA.
-  for (const Bytes& f : {outer_udp4(2152, 2152, gtpu(filler(30, 0x41))),
-                         outer_udp4(1, 6081, geneve(0x0800, filler(30, 0x4f))),
-                         outer_udp4(3544, 1, ipv6(51, Bytes{6, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})),
-                         outer_udp4(5072, 1, ayiya(4, filler(30, 0x4f)))}) {
+  for (const Bytes& f :
+       {outer_udp4(2152, 2152, gtpu(filler(30, 0x41))), outer_udp4(1, 6081, geneve(0x0800, filler(30, 0x4f))),
+        outer_udp4(3544, 1, ipv6(51, Bytes{6, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})),
+        outer_udp4(5072, 1, ayiya(4, filler(30, 0x4f)))}) {
     const Decoded d = dec(f);
     EXPECT_FLOW(d);
     EXPECT_EQ(d.tunnel, TunnelType::kNone);
@@ -1249,7 +1272,8 @@ TEST(DecodeTunnel, GtpU) {
   EXPECT_EQ(d.tunnel, TunnelType::kGtpU);
   expect_outer_udp4(d, 2152, 2152);
   // Sequence number present (S flag): 4 optional bytes.
-  expect_inner_tcp4(dec(outer_udp4(2152, 2152, gtpu(inner_tcp4(), 0x32, 0xff, Bytes{0x00, 0x07, 0x00, 0x00}))));
+  expect_inner_tcp4(
+      dec(outer_udp4(2152, 2152, gtpu(inner_tcp4(), 0x32, 0xff, Bytes{0x00, 0x07, 0x00, 0x00}))));
   // Extension header chain: PDU session container (0x85), then a 2-unit extension, then none.
   const Bytes ext{0x00, 0x00, 0x00, 0x85, 0x01, 0x09, 0x01, 0x40, 0x02, 1, 2, 3, 4, 5, 6, 0x00};
   expect_inner_tcp4(dec(outer_udp4(2152, 2152, gtpu(inner_tcp4(), 0x34, 0xff, ext))));
@@ -1272,9 +1296,11 @@ TEST(DecodeTunnel, GtpUOtherMessagesAndErrors) {
     EXPECT_EQ(d.inner.dst_port, 2152);
   }
   // Extension length 0, an extension past the GTP length, and an endless chain.
-  EXPECT_ERROR(dec(outer_udp4(2152, 2152, gtpu(inner_tcp4(), 0x34, 0xff, Bytes{0, 0, 0, 0x85, 0x00, 1, 2, 0}))),
+  EXPECT_ERROR(
+      dec(outer_udp4(2152, 2152, gtpu(inner_tcp4(), 0x34, 0xff, Bytes{0, 0, 0, 0x85, 0x00, 1, 2, 0}))),
+      kBadTunnel);
+  EXPECT_ERROR(dec(outer_udp4(2152, 2152, gtpu({}, 0x34, 0xff, Bytes{0, 0, 0, 0x85, 0x05, 1, 2, 0}))),
                kBadTunnel);
-  EXPECT_ERROR(dec(outer_udp4(2152, 2152, gtpu({}, 0x34, 0xff, Bytes{0, 0, 0, 0x85, 0x05, 1, 2, 0}))), kBadTunnel);
   Bytes chain{0, 0, 0, 0x85};
   for (int i = 0; i < 20; ++i) chain.insert(chain.end(), {0x01, 0, 0, 0x85});
   EXPECT_ERROR(dec(outer_udp4(2152, 2152, gtpu(inner_tcp4(), 0x34, 0xff, chain))), kBadTunnel);
@@ -1284,7 +1310,9 @@ TEST(DecodeTunnel, GtpUOtherMessagesAndErrors) {
   EXPECT_ERROR(dec(cut), kBadTunnel);
 }
 
-Bytes teredo_origin() { return Bytes{0x00, 0x00, 0xf0, 0x0f, 0x3f, 0xff, 0xff, 0xfe}; }
+Bytes teredo_origin() {
+  return Bytes{0x00, 0x00, 0xf0, 0x0f, 0x3f, 0xff, 0xff, 0xfe};
+}
 Bytes teredo_auth() {
   Bytes b{0x00, 0x01, 2, 3, 'i', 'd', 'a', 'u', 'x'};
   for (int i = 0; i < 8; ++i) b.push_back(uint8_t(i));  // nonce
@@ -1294,7 +1322,8 @@ Bytes teredo_auth() {
 
 // Every UDP tunnel layer is a flow of its own (Zeek and tshark report each): VXLAN inside Geneve.
 TEST(DecodeTunnel, NestedUdpTunnelsListEveryCarrier) {
-  const Bytes inner_vxlan = eth(0x0800, ipv4(17, udp(26383, 4789, vxlan(eth(0x0800, ipv4(17, udp(1, 53))))), kC4, kC4));
+  const Bytes inner_vxlan =
+      eth(0x0800, ipv4(17, udp(26383, 4789, vxlan(eth(0x0800, ipv4(17, udp(1, 53))))), kC4, kC4));
   const Decoded d = dec(outer_udp4(5555, 6081, geneve(0x6558, inner_vxlan)));
   EXPECT_FLOW(d);
   EXPECT_EQ(d.tunnel_depth, 2);
@@ -1352,8 +1381,9 @@ TEST(DecodeTunnel, TeredoHeuristicsFailIsPlainUdp) {
   set16(bad_length, 4, 200);
   Bytes short_length = inner6;
   set16(short_length, 4, 4);
-  for (const Bytes& p : {filler(60), bad_version, bad_length, short_length, cat({inner6, filler(3)}), filler(10),
-                         cat({teredo_origin(), teredo_origin(), inner6}), cat({Bytes{0x00, 0x01, 200, 200}, inner6})}) {
+  for (const Bytes& p :
+       {filler(60), bad_version, bad_length, short_length, cat({inner6, filler(3)}), filler(10),
+        cat({teredo_origin(), teredo_origin(), inner6}), cat({Bytes{0x00, 0x01, 200, 200}, inner6})}) {
     const Decoded d = dec(outer_udp4(3544, 61000, p));
     EXPECT_FLOW(d);
     EXPECT_EQ(d.tunnel, TunnelType::kNone);
@@ -1385,14 +1415,16 @@ TEST(DecodeTunnel, Ayiya) {
 
 TEST(DecodeTunnel, NestingRecordsOutermost) {
   // VXLAN inside GRE: outermost is GRE, not a UDP flow.
-  const Decoded a = dec(eth(0x0800, ipv4(47, gre(0x0800, ipv4(17, udp(1, 4789, vxlan(eth(0x0800, inner_tcp4()))), kD4, kC4)))));
+  const Decoded a = dec(
+      eth(0x0800, ipv4(47, gre(0x0800, ipv4(17, udp(1, 4789, vxlan(eth(0x0800, inner_tcp4()))), kD4, kC4)))));
   expect_inner_tcp4(a);
   EXPECT_EQ(a.tunnel, TunnelType::kGre);
   EXPECT_EQ(a.tunnel_depth, 2);
   EXPECT_FALSE(a.outer_is_udp);
   EXPECT_EQ(a.outer.src, ip(kA4));
   // GRE inside VXLAN: outermost is the UDP flow.
-  const Decoded b = dec(outer_udp4(7, 4789, vxlan(eth(0x0800, ipv4(47, gre(0x0800, inner_tcp4()), kD4, kC4)))));
+  const Decoded b =
+      dec(outer_udp4(7, 4789, vxlan(eth(0x0800, ipv4(47, gre(0x0800, inner_tcp4()), kD4, kC4)))));
   expect_inner_tcp4(b);
   EXPECT_EQ(b.tunnel, TunnelType::kVxlan);
   EXPECT_EQ(b.tunnel_depth, 2);
@@ -1461,24 +1493,37 @@ std::vector<Sample> valid_samples() {
   Bytes sll(14, 0);
   put16(sll, 0x8100);
   return {
-      {"eth-ipv4-tcp-opts", eth(0x0800, ipv4(6, tcp(1, 2, 0x18, filler(30), 8), kA4, kB4, opts)), LinkType::kEthernet},
-      {"eth-ipv6-ext-udp", eth(0x86dd, ipv6(0, ext_hdr(44, 1, frag6_hdr(17, 0, true, 3, udp(1, 2, filler(9)))))),
+      {"eth-ipv4-tcp-opts", eth(0x0800, ipv4(6, tcp(1, 2, 0x18, filler(30), 8), kA4, kB4, opts)),
        LinkType::kEthernet},
-      {"qinq-pppoe-ipv6", eth(0x88a8, cat({vlan(1, 0x8100), vlan(2, 0x8864), pppoe(0x0057, ipv6(58, icmp(1, 4)))})),
+      {"eth-ipv6-ext-udp",
+       eth(0x86dd, ipv6(0, ext_hdr(44, 1, frag6_hdr(17, 0, true, 3, udp(1, 2, filler(9)))))),
        LinkType::kEthernet},
-      {"mpls-pw", eth(0x8847, cat({mpls(1, false), mpls(2, true), Bytes{0, 0, 0, 0}, eth(0x0800, inner_tcp4())})),
+      {"qinq-pppoe-ipv6",
+       eth(0x88a8, cat({vlan(1, 0x8100), vlan(2, 0x8864), pppoe(0x0057, ipv6(58, icmp(1, 4)))})),
+       LinkType::kEthernet},
+      {"mpls-pw",
+       eth(0x8847, cat({mpls(1, false), mpls(2, true), Bytes{0, 0, 0, 0}, eth(0x0800, inner_tcp4())})),
        LinkType::kEthernet},
       {"pbb", eth(0x88e7, cat({Bytes{0, 0, 0, 1}, eth(0x0800, ipv4(132, sctp(1, 2), kA4, kB4, frag))})),
        LinkType::kEthernet},
-      {"gre-erspan2", eth(0x0800, ipv4(47, gre(0x88be, cat({Bytes{0x10, 0, 0, 1, 0, 0, 0, 0}, eth(0x0800, inner_tcp4())}), kGreS))),
+      {"gre-erspan2",
+       eth(0x0800,
+           ipv4(47, gre(0x88be, cat({Bytes{0x10, 0, 0, 1, 0, 0, 0, 0}, eth(0x0800, inner_tcp4())}), kGreS))),
        LinkType::kEthernet},
-      {"gre-erspan3", eth(0x0800, ipv4(47, gre(0x22eb, cat({Bytes{0x20, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, filler(8), eth(0x0800, inner_tcp4())}), kGreS))),
+      {"gre-erspan3",
+       eth(0x0800, ipv4(47, gre(0x22eb,
+                                cat({Bytes{0x20, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, filler(8),
+                                     eth(0x0800, inner_tcp4())}),
+                                kGreS))),
        LinkType::kEthernet},
-      {"pptp", eth(0x0800, ipv4(47, pptp_gre(cat({Bytes{0xff, 0x03, 0x00, 0x21}, inner_tcp4()}), true, true))),
+      {"pptp",
+       eth(0x0800, ipv4(47, pptp_gre(cat({Bytes{0xff, 0x03, 0x00, 0x21}, inner_tcp4()}), true, true))),
        LinkType::kEthernet},
-      {"vxlan", outer_udp4(1, 4789, vxlan(eth(0x8100, cat({vlan(3, 0x0800), inner_tcp4()})))), LinkType::kEthernet},
+      {"vxlan", outer_udp4(1, 4789, vxlan(eth(0x8100, cat({vlan(3, 0x0800), inner_tcp4()})))),
+       LinkType::kEthernet},
       {"geneve", outer_udp4(1, 6081, geneve(0x6558, eth(0x0800, inner_tcp4()), 2)), LinkType::kEthernet},
-      {"gtpu-ext", outer_udp4(2152, 2152, gtpu(inner_tcp4(), 0x34, 0xff, Bytes{0, 0, 0, 0x85, 0x01, 9, 1, 0})),
+      {"gtpu-ext",
+       outer_udp4(2152, 2152, gtpu(inner_tcp4(), 0x34, 0xff, Bytes{0, 0, 0, 0x85, 0x01, 9, 1, 0})),
        LinkType::kEthernet},
       {"teredo", outer_udp4(3544, 9, cat({teredo_auth(), teredo_origin(), ipv6(17, udp(1, 2, filler(4)))})),
        LinkType::kEthernet},
@@ -1487,7 +1532,8 @@ std::vector<Sample> valid_samples() {
       {"sll-vlan", cat({sll, vlan(5, 0x0800), inner_tcp4()}), LinkType::kLinuxSll},
       {"null", cat({Bytes{30, 0, 0, 0}, ipv6(17, udp(1, 2))}), LinkType::kNull},
       {"ppp", cat({Bytes{0xff, 0x03, 0x00, 0x21}, inner_tcp4()}), LinkType::kPpp},
-      {"raw-v6-jumbo", ipv6(0, cat({Bytes{17, 0, 0xc2, 4, 0, 0, 0, 0x30}, udp(1, 2, filler(32))}), v6(1), v6(2), 0),
+      {"raw-v6-jumbo",
+       ipv6(0, cat({Bytes{17, 0, 0xc2, 4, 0, 0, 0, 0x30}, udp(1, 2, filler(32))}), v6(1), v6(2), 0),
        LinkType::kRaw},
   };
 }
@@ -1511,9 +1557,9 @@ TEST(DecodeHostile, EveryPrefixOfValidPackets) {
 
 TEST(DecodeHostile, RandomBuffers) {
   std::mt19937 rng(20240601);
-  constexpr LinkType kLinks[] = {LinkType::kEthernet, LinkType::kRaw,   LinkType::kIpv4,     LinkType::kIpv6,
-                                 LinkType::kNull,     LinkType::kLoop,  LinkType::kLinuxSll, LinkType::kLinuxSll2,
-                                 LinkType::kPpp,      LinkType(127)};
+  constexpr LinkType kLinks[] = {
+      LinkType::kEthernet, LinkType::kRaw,      LinkType::kIpv4,      LinkType::kIpv6, LinkType::kNull,
+      LinkType::kLoop,     LinkType::kLinuxSll, LinkType::kLinuxSll2, LinkType::kPpp,  LinkType(127)};
   std::map<PacketClass, size_t> classes;
   for (int i = 0; i < 200000; ++i) {
     Bytes b(rng() % 160);
@@ -1543,10 +1589,18 @@ TEST(DecodeHostile, MutationsOfValidPackets) {
     for (int f = 0; f < flips; ++f) {
       const size_t pos = rng() % b.size();
       switch (rng() % 4) {
-        case 0: b[pos] = uint8_t(rng()); break;
-        case 1: b[pos] ^= uint8_t(1u << (rng() % 8)); break;
-        case 2: b[pos] = (rng() & 1) ? 0xff : 0x00; break;
-        default: b.resize(pos); break;
+        case 0:
+          b[pos] = uint8_t(rng());
+          break;
+        case 1:
+          b[pos] ^= uint8_t(1u << (rng() % 8));
+          break;
+        case 2:
+          b[pos] = (rng() & 1) ? 0xff : 0x00;
+          break;
+        default:
+          b.resize(pos);
+          break;
       }
       if (b.empty()) break;
     }
@@ -1580,15 +1634,22 @@ struct PcapStats {
   void add(const DecodedPacket& d, size_t frame_no) {
     ++packets;
     switch (d.cls) {
-      case PacketClass::kFlow: ++flows; break;
-      case PacketClass::kNonFlow: ++non_flow; break;
-      case PacketClass::kError: ++errors; break;
+      case PacketClass::kFlow:
+        ++flows;
+        break;
+      case PacketClass::kNonFlow:
+        ++non_flow;
+        break;
+      case PacketClass::kError:
+        ++errors;
+        break;
     }
     ++by_error[size_t(d.error)];
     ++by_non_flow[size_t(d.non_flow)];
     if (d.cls == PacketClass::kFlow) ++by_tunnel[size_t(d.tunnel)];
     max_vlans = std::max<size_t>(max_vlans, d.vlan_count);
-    if (d.cls == PacketClass::kFlow && d.tunnel == TunnelType::kVxlan && d.inner.l4_proto == 1) ++vxlan_inner_icmp;
+    if (d.cls == PacketClass::kFlow && d.tunnel == TunnelType::kVxlan && d.inner.l4_proto == 1)
+      ++vxlan_inner_icmp;
     if (d.cls == PacketClass::kError && first_error_frames.size() < 5) first_error_frames.push_back(frame_no);
   }
   void merge(const PcapStats& o) {
@@ -1608,9 +1669,11 @@ std::string describe(const PcapStats& s) {
   for (size_t i = 1; i < s.by_error.size(); ++i)
     if (s.by_error[i]) out += " " + std::string(kDecodeErrorNames[i]) + "=" + std::to_string(s.by_error[i]);
   for (size_t i = 1; i < s.by_non_flow.size(); ++i)
-    if (s.by_non_flow[i]) out += " " + std::string(kNonFlowKindNames[i]) + "=" + std::to_string(s.by_non_flow[i]);
+    if (s.by_non_flow[i])
+      out += " " + std::string(kNonFlowKindNames[i]) + "=" + std::to_string(s.by_non_flow[i]);
   for (size_t i = 1; i < s.by_tunnel.size(); ++i)
-    if (s.by_tunnel[i]) out += " tunnel:" + std::string(kTunnelTypeNames[i]) + "=" + std::to_string(s.by_tunnel[i]);
+    if (s.by_tunnel[i])
+      out += " tunnel:" + std::string(kTunnelTypeNames[i]) + "=" + std::to_string(s.by_tunnel[i]);
   if (!s.first_error_frames.empty()) {
     out += " (error frames";
     for (size_t f : s.first_error_frames) out += " " + std::to_string(f);
@@ -1683,7 +1746,8 @@ TEST(DecodeCorpus, AllPcapsDecode) {
     total.merge(s);
     per_file[key] = s;
   }
-  std::cout << "[ corpus ] " << opened << " of " << files.size() << " pcaps; total " << describe(total) << "\n";
+  std::cout << "[ corpus ] " << opened << " of " << files.size() << " pcaps; total " << describe(total)
+            << "\n";
   EXPECT_GE(opened, files.size() - 1);  // wlanmon (802.11) opens fine; allow one odd file
 
   // Known facts about particular captures.

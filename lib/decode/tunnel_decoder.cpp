@@ -39,7 +39,7 @@ constexpr uint32_t kGeneveHeaderLen = 8;
 constexpr uint32_t kGtpHeaderLen = 8;
 constexpr uint32_t kGtpOptionalLen = 4;  // sequence number, N-PDU number, next extension type
 constexpr uint8_t kGtpVersion1 = 1;
-constexpr uint8_t kGtpFlagPt = 0x10;     // 1 = GTP, 0 = GTP'
+constexpr uint8_t kGtpFlagPt = 0x10;  // 1 = GTP, 0 = GTP'
 constexpr uint8_t kGtpFlagE = 0x04;
 constexpr uint8_t kGtpFlagsOptional = 0x07;  // E, S, PN: any of them adds the optional fields
 constexpr uint8_t kGtpMsgGpdu = 0xff;
@@ -53,7 +53,9 @@ constexpr uint32_t kTeredoOriginLen = 8;
 constexpr uint32_t kAyiyaFixedLen = 8;
 constexpr uint8_t kAyiyaOpForward = 1;
 
-PacketClass too_deep(DecodedPacket& out) noexcept { return fail(out, DecodeError::kTunnelTooDeep); }
+PacketClass too_deep(DecodedPacket& out) noexcept {
+  return fail(out, DecodeError::kTunnelTooDeep);
+}
 
 // Inner Ethernet, IPv4 or IPv6 after a header whose protocol field is an ethertype.
 PacketClass decode_by_ethertype(uint16_t proto, const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {
@@ -143,7 +145,8 @@ PacketClass decode_gtpu(const Span& u, DecodedPacket& out, bool& taken) noexcept
       // Extension: length in 4-byte units (incl. itself), content, next extension type in the last byte.
       if (count == kMaxGtpExtHeaders || hl >= u.cap) return fail(out, DecodeError::kBadTunnel);
       const uint32_t ext_len = uint32_t(u.p[hl]) * 4;
-      if (ext_len == 0 || hl + ext_len > end || hl + ext_len > u.cap) return fail(out, DecodeError::kBadTunnel);
+      if (ext_len == 0 || hl + ext_len > end || hl + ext_len > u.cap)
+        return fail(out, DecodeError::kBadTunnel);
       next = u.p[hl + ext_len - 1];
       hl += ext_len;
     }
@@ -190,7 +193,8 @@ bool teredo_signature(const Span& u) noexcept {
   constexpr uint32_t kSrcOffset = 8, kDstOffset = 24;
   uint32_t off = 0;
   if (!teredo_ipv6_offset(u, off) || off + kIpv6HeaderLen > u.cap || (u.p[off] >> 4) != 6) return false;
-  return std::memcmp(u.p + off + kSrcOffset, kPrefix, 4) == 0 || std::memcmp(u.p + off + kDstOffset, kPrefix, 4) == 0;
+  return std::memcmp(u.p + off + kSrcOffset, kPrefix, 4) == 0 ||
+         std::memcmp(u.p + off + kDstOffset, kPrefix, 4) == 0;
 }
 
 PacketClass decode_teredo(const Span& u, DecodedPacket& out, bool& taken) noexcept {
@@ -219,7 +223,8 @@ PacketClass decode_ayiya(const Span& u, DecodedPacket& out, bool& taken) noexcep
   taken = true;
   if (hl >= u.cap) return fail(out, DecodeError::kBadTunnel);
   if (!enter_tunnel(TunnelType::kAyiya, true, out)) return too_deep(out);
-  return next == kProtoIpInIp ? decode_ipv4(u.p + hl, u.cap - hl, out) : decode_ipv6(u.p + hl, u.cap - hl, out);
+  return next == kProtoIpInIp ? decode_ipv4(u.p + hl, u.cap - hl, out)
+                              : decode_ipv6(u.p + hl, u.cap - hl, out);
 }
 
 }  // namespace
@@ -283,8 +288,10 @@ PacketClass decode_gre(const Span& g, DecodedPacket& out) noexcept {
       if (!enter_tunnel(TunnelType::kGre, false, out)) return too_deep(out);
       return decode_by_ethertype(proto, inner.p, inner.cap, out);
     case kEtherErspanII:
-    case kEtherErspanIII: return decode_erspan(proto, (flags & kGreSeq) != 0, inner, out);
-    default: return portless_flow(g, out);  // keepalives, WCCP, NVGRE variants, ...: GRE is the flow
+    case kEtherErspanIII:
+      return decode_erspan(proto, (flags & kGreSeq) != 0, inner, out);
+    default:
+      return portless_flow(g, out);  // keepalives, WCCP, NVGRE variants, ...: GRE is the flow
   }
 }
 
@@ -301,12 +308,23 @@ PacketClass decode_udp_tunnel(const Span& u, DecodedPacket& out, bool& taken) no
     if (i == 1 && ports[1] == ports[0]) break;
     PacketClass (*probe)(const Span&, DecodedPacket&, bool&) noexcept = nullptr;
     switch (ports[i]) {
-      case kPortVxlan: probe = decode_vxlan; break;
-      case kPortGeneve: probe = decode_geneve; break;
-      case kPortGtpU: probe = decode_gtpu; break;
-      case kPortTeredo: probe = decode_teredo; break;
-      case kPortAyiya: probe = decode_ayiya; break;
-      default: continue;
+      case kPortVxlan:
+        probe = decode_vxlan;
+        break;
+      case kPortGeneve:
+        probe = decode_geneve;
+        break;
+      case kPortGtpU:
+        probe = decode_gtpu;
+        break;
+      case kPortTeredo:
+        probe = decode_teredo;
+        break;
+      case kPortAyiya:
+        probe = decode_ayiya;
+        break;
+      default:
+        continue;
     }
     // The outer UDP packet forms a flow of its own (Zeek and tshark count it). If what the tunnel
     // carries is no IP flow (ARP inside VXLAN) or does not decode (garbage that passed the heuristic,

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <utility>
 
+#include "lib/core/ip_proto.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -83,24 +85,13 @@ constexpr Hex2 hex2(uint8_t v) noexcept {
 
 // Ports exist for these (ICMP/ICMPv6: type / code, as Zeek's id.orig_p / id.resp_p).
 constexpr bool has_ports(uint8_t proto) noexcept {
-  return proto == 6 || proto == 17 || proto == 132 || proto == 1 || proto == 58;
+  return proto == kProtoTcp || proto == kProtoUdp || proto == kProtoSctp || proto == kProtoIcmp ||
+         proto == kProtoIcmpv6;
 }
 
 // The flow_id's low 56 bits are the worker's counter (the top 8 hold the worker id, printed separately).
 inline constexpr uint64_t kFlowCounterMask = (uint64_t{1} << 56) - 1;
 inline constexpr unsigned kFlowIdMinHexDigits = 12;
-
-// Zeek conn_state -> ntopng major state (zeek-conn-state.md b.1; OTH as ntopng's code, not its docs). A local
-// copy so that export does not depend on lib/tcp's implementation; the test checks it against major_of's
-// spec.
-constexpr std::array<ConnStateMajor, size_t(ConnState::kCount)> kConnStateMajor = [] {
-  std::array<ConnStateMajor, size_t(ConnState::kCount)> t{};
-  using enum ConnState;
-  for (ConnState s : {kS0, kREJ, kRSTOS0, kRSTRH, kSH, kSHR}) t[size_t(s)] = ConnStateMajor::kAttempted;
-  for (ConnState s : {kS1, kOTH}) t[size_t(s)] = ConnStateMajor::kEstablished;
-  for (ConnState s : {kSF, kS2, kS3, kRSTO, kRSTR}) t[size_t(s)] = ConnStateMajor::kClosed;
-  return t;
-}();
 
 constexpr std::array<std::string_view, 256> kTransportNames = [] {
   std::array<std::string_view, 256> t{};
@@ -213,10 +204,6 @@ size_t format_rfc3339_us(uint64_t ns, char* out) noexcept {
 
 std::string_view transport_name(uint8_t iana_number) noexcept {
   return kTransportNames[iana_number];
-}
-
-ConnStateMajor conn_state_major(ConnState s) noexcept {
-  return size_t(s) < kConnStateMajor.size() ? kConnStateMajor[size_t(s)] : ConnStateMajor::kEstablished;
 }
 
 // ---- JsonFlowWriter ---------------------------------------------------------------------------------------
@@ -450,8 +437,7 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     begin(w_, field::kTcp);
     if (!state.empty()) {
       str_field(w_, field::kTcpConnState, state);
-      str_field(w_, field::kTcpConnStateMajor,
-                kConnStateMajorNames[size_t(conn_state_major(rec.conn_state))]);
+      str_field(w_, field::kTcpConnStateMajor, kConnStateMajorNames[size_t(major_of(rec.conn_state))]);
     }
     if (!history.empty()) safe_field(w_, field::kTcpHistory, history);
     const Hex2 all = hex2(o.tcp_flags | r.tcp_flags), ts = hex2(o.tcp_flags), tc = hex2(r.tcp_flags);

@@ -50,9 +50,6 @@ size_t format_rfc3339_us(uint64_t ns, char* out) noexcept;
 // prints the number). A full IANA table replaces this later.
 std::string_view transport_name(uint8_t iana_number) noexcept;
 
-// ATTEMPTED / ESTABLISHED / CLOSED for a Zeek conn_state (OTH counts as ESTABLISHED, as ntopng's code does).
-ConnStateMajor conn_state_major(ConnState s) noexcept;
-
 // What the writer needs besides the record: who observed it, and port names indexed by port_id.
 struct JsonFlowContext {
   std::string observer_hostname;        // observer.hostname (omitted when empty)

@@ -537,7 +537,7 @@ TEST(ConnStateMajor, MatchesTheReferenceTable) {
       {kS3, ConnStateMajor::kClosed},        {kRSTO, ConnStateMajor::kClosed},
       {kRSTR, ConnStateMajor::kClosed}};
   ASSERT_EQ(want.size(), size_t(ConnState::kCount));
-  for (const auto& [s, m] : want) EXPECT_EQ(conn_state_major(s), m) << kConnStateNames[size_t(s)];
+  for (const auto& [s, m] : want) EXPECT_EQ(major_of(s), m) << kConnStateNames[size_t(s)];
 }
 
 // ---- hostile strings --------------------------------------------------------------------------------------

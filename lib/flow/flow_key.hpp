@@ -10,10 +10,10 @@
 namespace spanwatch::lib {
 
 struct FlowKey {
-  IpAddress addr_lo, addr_hi;   // endpoint order: (addr, port) ascending
+  IpAddress addr_lo, addr_hi;  // endpoint order: (addr, port) ascending
   uint16_t port_lo = 0, port_hi = 0;
   uint8_t proto = 0;
-  uint8_t pad[3] = {0, 0, 0};   // zeroed: keys are compared and hashed as bytes
+  uint8_t pad[3] = {0, 0, 0};  // zeroed: keys are compared and hashed as bytes
 
   friend bool operator==(const FlowKey&, const FlowKey&) = default;
 };

@@ -13,7 +13,15 @@
 namespace spanwatch::lib {
 
 // Why a record was written (ECS event.reason; names as Suricata's flow.reason where one exists).
-enum class EndReason : uint8_t { kIdleTimeout, kActiveTimeout, kEndOfFlow, kEvicted, kShutdown, kTcpReuse, kCount };
+enum class EndReason : uint8_t {
+  kIdleTimeout,
+  kActiveTimeout,
+  kEndOfFlow,
+  kEvicted,
+  kShutdown,
+  kTcpReuse,
+  kCount
+};
 inline constexpr std::array<std::string_view, size_t(EndReason::kCount)> kEndReasonNames{
     "idle_timeout", "active_timeout", "end_of_flow", "evicted", "shutdown", "tcp_reuse"};
 
@@ -24,45 +32,45 @@ struct DirStats {
   uint64_t frame_bytes = 0;
   uint64_t ip_bytes = 0;
   uint64_t payload_bytes = 0;
-  uint64_t first_ns = 0, last_ns = 0;   // 0 = no packet in this direction
+  uint64_t first_ns = 0, last_ns = 0;  // 0 = no packet in this direction
   std::array<uint8_t, 6> mac{};
-  uint8_t tcp_flags = 0;                // union of flags sent
+  uint8_t tcp_flags = 0;  // union of flags sent
   bool has_mac = false;
 };
 
 struct FlowRecord {
-  uint64_t flow_id = 0;                 // sensor-unique: worker id in the top 8 bits, then a counter
-  uint64_t emit_ns = 0;                 // time the record was made (packet time in replay)
-  uint64_t first_ns = 0, last_ns = 0;   // first / last packet, ns since the epoch
+  uint64_t flow_id = 0;                // sensor-unique: worker id in the top 8 bits, then a counter
+  uint64_t emit_ns = 0;                // time the record was made (packet time in replay)
+  uint64_t first_ns = 0, last_ns = 0;  // first / last packet, ns since the epoch
 
   IpAddress src_ip, dst_ip;             // originator, responder
   uint16_t src_port = 0, dst_port = 0;  // ICMP: type / code of the originator's first packet
   uint8_t l4_proto = 0;
   uint8_t ip_version = 0;
 
-  std::array<DirStats, 2> dir{};        // [Dir::kOrig], [Dir::kResp]
+  std::array<DirStats, 2> dir{};  // [Dir::kOrig], [Dir::kResp]
 
   uint8_t vlan_count = 0;
   std::array<uint16_t, kMaxVlans> vlan_ids{};
 
   ConnState conn_state = ConnState::kOTH;
   uint8_t history_len = 0;
-  std::array<char, 24> history{};       // Zeek letters, not NUL-terminated
+  std::array<char, 24> history{};  // Zeek letters, not NUL-terminated
 
   EndReason reason = EndReason::kShutdown;
   bool final = true;
-  uint16_t port_id = 0;                 // ingress port of the first packet
+  uint16_t port_id = 0;  // ingress port of the first packet
   uint16_t worker_id = 0;
-  uint32_t sequence = 0;                // 0 for the first record of a flow, +1 per interim record
+  uint32_t sequence = 0;  // 0 for the first record of a flow, +1 per interim record
 
   TunnelType tunnel = TunnelType::kNone;  // set on flows carried inside a tunnel
   uint8_t tunnel_depth = 0;
-  IpAddress tunnel_src, tunnel_dst;       // outermost tunnel endpoints
-  bool is_tunnel_carrier = false;         // this flow is the outer UDP flow of a tunnel (VXLAN, GTP-U, ...)
-  uint32_t fragments = 0;                 // non-first IP fragments accounted to this flow
-  uint64_t own_packets = 0;               // packets for which this is the innermost flow: summed over final
-                                          // records they count every flow packet once (a tunnel's UDP flow
-                                          // also carries packets that belong to inner flows)
+  IpAddress tunnel_src, tunnel_dst;  // outermost tunnel endpoints
+  bool is_tunnel_carrier = false;    // this flow is the outer UDP flow of a tunnel (VXLAN, GTP-U, ...)
+  uint32_t fragments = 0;            // non-first IP fragments accounted to this flow
+  uint64_t own_packets = 0;          // packets for which this is the innermost flow: summed over final
+                                     // records they count every flow packet once (a tunnel's UDP flow
+                                     // also carries packets that belong to inner flows)
 };
 
 static_assert(std::is_trivially_copyable_v<FlowRecord>, "FlowRecord crosses lcores by memcpy");

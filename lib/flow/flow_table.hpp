@@ -26,7 +26,8 @@ class FlowTable {
   // calloc: a large table is mapped lazily, so pages are only touched when flows arrive (a replay of a
   // small capture does not fault in the whole pre-sized table).
   explicit FlowTable(uint32_t capacity)
-      : entries_(static_cast<Entry*>(std::calloc(capacity ? capacity : 1, sizeof(Entry)))), capacity_(capacity) {
+      : entries_(static_cast<Entry*>(std::calloc(capacity ? capacity : 1, sizeof(Entry)))),
+        capacity_(capacity) {
     if (capacity == 0) throw std::invalid_argument("FlowTable: capacity must be > 0");
     if (!entries_) throw std::bad_alloc();
     // Load factor <= 0.5 keeps linear-probe chains short.
@@ -88,7 +89,7 @@ class FlowTable {
  private:
   struct Slot {
     uint32_t idx = kNilIndex;
-    uint32_t tag = 0;   // low 32 bits of the hash: home slot and a cheap pre-compare
+    uint32_t tag = 0;  // low 32 bits of the hash: home slot and a cheap pre-compare
   };
   struct FreeDeleter {
     void operator()(Entry* p) const noexcept { std::free(p); }

@@ -24,18 +24,24 @@ class IndexList {
     ListLink& l = entries[idx].*Link;
     l.prev = tail_;
     l.next = kNilIndex;
-    if (tail_ != kNilIndex) (entries[tail_].*Link).next = idx;
-    else head_ = idx;
+    if (tail_ != kNilIndex)
+      (entries[tail_].*Link).next = idx;
+    else
+      head_ = idx;
     tail_ = idx;
     ++size_;
   }
 
   void remove(Entry* entries, uint32_t idx) noexcept {
     ListLink& l = entries[idx].*Link;
-    if (l.prev != kNilIndex) (entries[l.prev].*Link).next = l.next;
-    else head_ = l.next;
-    if (l.next != kNilIndex) (entries[l.next].*Link).prev = l.prev;
-    else tail_ = l.prev;
+    if (l.prev != kNilIndex)
+      (entries[l.prev].*Link).next = l.next;
+    else
+      head_ = l.next;
+    if (l.next != kNilIndex)
+      (entries[l.next].*Link).prev = l.prev;
+    else
+      tail_ = l.prev;
     l = ListLink{};
     --size_;
   }

@@ -8,9 +8,26 @@ namespace spanwatch::lib {
 
 // Direction of a packet relative to the connection's originator (Zeek's orig/resp).
 enum class Dir : uint8_t { kOrig = 0, kResp = 1 };
-inline constexpr Dir other(Dir d) noexcept { return d == Dir::kOrig ? Dir::kResp : Dir::kOrig; }
+inline constexpr Dir other(Dir d) noexcept {
+  return d == Dir::kOrig ? Dir::kResp : Dir::kOrig;
+}
 
-enum class ConnState : uint8_t { kS0, kS1, kSF, kREJ, kS2, kS3, kRSTO, kRSTR, kRSTOS0, kRSTRH, kSH, kSHR, kOTH, kCount };
+enum class ConnState : uint8_t {
+  kS0,
+  kS1,
+  kSF,
+  kREJ,
+  kS2,
+  kS3,
+  kRSTO,
+  kRSTR,
+  kRSTOS0,
+  kRSTRH,
+  kSH,
+  kSHR,
+  kOTH,
+  kCount
+};
 inline constexpr std::array<std::string_view, size_t(ConnState::kCount)> kConnStateNames{
     "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH"};
 

@@ -76,8 +76,8 @@ constexpr uint16_t kUdpServerPorts[] = {
     // Zeek base scripts: dns, dhcp (v4 only: Zeek has no DHCPv6 analyzer, and the pppoe.pcap baseline
     // keeps a 547 -> 546 reply unflipped), krb, ntp, snmp, ldap, ssl (DTLS), quic, syslog, radius, rdp
     // (rdpeudp), sip, dnp3, openvpn, nat-mapping, tunnels (ayiya, teredo, gtp, vxlan, geneve).
-    53, 137, 5353, 5355, 67, 88, 123, 161, 162, 389, 443, 784, 853, 514, 1812, 3389, 5060, 20000, 1194,
-    5351, 5072, 3544, 2152, 2123, 4789, 6081,
+    53, 137, 5353, 5355, 67, 88, 123, 161, 162, 389, 443, 784, 853, 514, 1812, 3389, 5060, 20000, 1194, 5351,
+    5072, 3544, 2152, 2123, 4789, 6081,
     // Other common services.
     69, 111, 138, 500, 2049, 4500};
 

@@ -12,26 +12,32 @@ namespace spanwatch::lib {
 
 // What the state machine needs from one TCP segment.
 struct TcpSegment {
-  uint8_t flags = 0;          // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80
+  uint8_t flags = 0;  // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80
   uint32_t seq = 0, ack = 0;
-  uint32_t payload_len = 0;   // TCP payload bytes per the IP length
+  uint32_t payload_len = 0;  // TCP payload bytes per the IP length
   uint16_t window = 0;
 };
 
 // What the caller must do after a packet.
 enum class TcpVerdict : uint8_t {
-  kContinue,        // packet belongs to this connection
-  kFlipRoles,       // packet belongs to it, and Zeek now swaps originator and responder: the caller swaps
-                    // its per-direction counters and endpoints (the machine has already flipped itself).
-                    // The packet was processed as travelling in other(dir): relative to the NEW originator.
-  kNewConnection,   // the packet starts a new connection on the same 5-tuple (port reuse after close):
-                    // the caller ends this flow, then creates a fresh one for the packet. The machine is
-                    // left untouched by that packet.
+  kContinue,       // packet belongs to this connection
+  kFlipRoles,      // packet belongs to it, and Zeek now swaps originator and responder: the caller swaps
+                   // its per-direction counters and endpoints (the machine has already flipped itself).
+                   // The packet was processed as travelling in other(dir): relative to the NEW originator.
+  kNewConnection,  // the packet starts a new connection on the same 5-tuple (port reuse after close):
+                   // the caller ends this flow, then creates a fresh one for the packet. The machine is
+                   // left untouched by that packet.
 };
 
 // Zeek's endpoint states (init-bare.zeek TCP_INACTIVE .. TCP_RESET), for callers that time flows out.
 enum class TcpEndpointState : uint8_t {
-  kInactive, kSynSent, kSynAckSent, kPartial, kEstablished, kClosed, kReset
+  kInactive,
+  kSynSent,
+  kSynAckSent,
+  kPartial,
+  kEstablished,
+  kClosed,
+  kReset
 };
 
 class TcpStateMachine {
@@ -42,7 +48,8 @@ class TcpStateMachine {
   // (no pure SYN and the source port is a likely server port, see TCP.cc WantConnection/flip logic).
   // Zeek also refuses to flip when the destination is a broadcast address (IPBasedAnalyzer::NewConn);
   // that check is the caller's, which has the addresses.
-  static bool first_packet_from_responder(const TcpSegment& first, uint16_t src_port, uint16_t dst_port) noexcept;
+  static bool first_packet_from_responder(const TcpSegment& first, uint16_t src_port,
+                                          uint16_t dst_port) noexcept;
 
   // Whether a TCP port is in the built-in copy of Zeek's likely_server_ports.
   static bool is_likely_server_port(uint16_t port) noexcept;
@@ -77,11 +84,11 @@ class TcpStateMachine {
   // role (Zeek's Connection::hist_seen is not flipped), except in the SYN-ACK-first flip, which rewrites
   // the history letters too.
   struct Endpoint {
-    uint8_t state = 0;          // TcpEndpointState
-    uint8_t prev_state = 0;     // TCP_Endpoint::prev_state
-    uint8_t hist_seen = 0;      // once-per-direction letters recorded (Zeek HIST_* bits of this role)
-    uint8_t bits = 0;           // kDidClose | kFinSeen
-    uint32_t start_seq = 0;     // TCP_Endpoint start/last/ack seq (relative seq, Size(), retransmissions)
+    uint8_t state = 0;       // TcpEndpointState
+    uint8_t prev_state = 0;  // TCP_Endpoint::prev_state
+    uint8_t hist_seen = 0;   // once-per-direction letters recorded (Zeek HIST_* bits of this role)
+    uint8_t bits = 0;        // kDidClose | kFinSeen
+    uint32_t start_seq = 0;  // TCP_Endpoint start/last/ack seq (relative seq, Size(), retransmissions)
     uint32_t last_seq = 0;
     uint32_t ack_seq = 0;
     uint32_t hist_last_syn = 0, hist_last_fin = 0, hist_last_rst = 0;  // S/H, F, R repeat rules
@@ -100,7 +107,7 @@ class TcpStateMachine {
   std::array<Endpoint, 2> ep_{};  // [Dir::kOrig], [Dir::kResp]
   std::array<char, kMaxHistory + 1> history_{};
   uint8_t history_len_ = 0;
-  uint8_t flags_ = 0;             // kStarted: a packet has been seen
+  uint8_t flags_ = 0;  // kStarted: a packet has been seen
 };
 
 // UDP and other transports, as Zeek decides them at removal: UDP SF/S0/SHR/OTH by which sides sent.
