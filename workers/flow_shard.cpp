@@ -175,11 +175,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
   FlowEntry* e = &table_.at(idx);
   lib::Dir d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
 
-  bool counts_as_activity = true;
   if (ep.l4_proto == kProtoTcp) {
-    // Zeek stops refreshing a connection's last time once both sides closed: stragglers do not
-    // extend the linger (Session::Process / TCPSessionAdapter).
-    counts_as_activity = !(e->tcp.did_close(lib::Dir::kOrig) && e->tcp.did_close(lib::Dir::kResp));
     lib::TcpVerdict v = e->tcp.on_packet(d, segment_of(pkt));
     if (v == lib::TcpVerdict::kNewConnection) {
       ctr_.tcp_reuse.add(1);
@@ -188,7 +184,6 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
       e = &table_.at(idx);
       d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
       v = e->tcp.on_packet(d, segment_of(pkt));
-      counts_as_activity = true;
     }
     if (v == lib::TcpVerdict::kFlipRoles) {
       std::swap(e->dir[0], e->dir[1]);
@@ -201,14 +196,14 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
   account(*e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
   ++e->own_packets;
   // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
-  // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) later
-  // packets neither cancel nor postpone it. The other classes are inactivity timeouts.
+  // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
+  // neither cancel nor postpone it. The other classes are inactivity timeouts.
   TimeoutClass c = e->timeout_class;
   if (ep.l4_proto == kProtoTcp && c != TimeoutClass::kTcpClosed) c = tcp_timeout_class(e->tcp);
   if (c != e->timeout_class) {
     e->activity_ns = std::max(e->activity_ns, ts_ns);
     set_timeout_class(idx, c);  // moves it to the tail of the new list
-  } else if (counts_as_activity && c != TimeoutClass::kTcpAttempt && c != TimeoutClass::kTcpClosed) {
+  } else if (c != TimeoutClass::kTcpAttempt && c != TimeoutClass::kTcpClosed) {
     e->activity_ns = std::max(e->activity_ns, ts_ns);
     lists_[size_t(c)].touch(table_.data(), idx);
   }
