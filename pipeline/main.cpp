@@ -192,6 +192,7 @@ int run(int argc, char** argv) {
   ep.json.observer_hostname = host_name();
   ep.json.observer_name = cfg.observer.name.empty() ? ep.json.observer_hostname : cfg.observer.name;
   ep.json.port_names = port_names;
+  ep.json.community_id_seed = cfg.output.community_id_seed;
   ep.file.dir = cfg.output.dir;
   ep.file.file = cfg.output.file;
   ep.file.rotate_bytes = uint64_t{cfg.output.rotate_mb} << 20;

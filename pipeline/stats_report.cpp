@@ -110,6 +110,16 @@ std::string stats_json(const StatsSources& s, bool final) {
     kv(w, "fragments_matched", c.fragments_matched.get());
     kv(w, "fragments_unmatched", c.fragments_unmatched.get());
     kv(w, "records_dropped", wk->records_dropped());
+    const workers::DpiCounters& d = wk->dpi_counters();
+    w.Key("dpi");
+    w.StartObject();
+    kv(w, "flows", d.flows.get());
+    kv(w, "packets", d.packets.get());
+    kv(w, "detected", d.detected.get());
+    kv(w, "guessed", d.guessed.get());
+    kv(w, "unknown", d.unknown.get());
+    kv(w, "pool_exhausted", d.pool_exhausted.get());
+    w.EndObject();
     w.EndObject();
   }
   w.EndArray();

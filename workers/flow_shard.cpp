@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "lib/core/ip_proto.hpp"
+#include "lib/fingerprint/ja4.hpp"
+#include "lib/fingerprint/tls_client_hello.hpp"
 
 namespace spanwatch::workers {
 namespace {
@@ -12,6 +14,7 @@ constexpr uint64_t kNsPerSec = 1'000'000'000ULL;
 using lib::kProtoIcmp, lib::kProtoIcmpv6, lib::kProtoTcp, lib::kProtoUdp;
 constexpr unsigned kWorkerIdShift = 56;    // flow id = worker id in the top byte, then a counter
 constexpr uint32_t kFragmentSlots = 8192;  // datagrams in flight per worker
+constexpr uint8_t kMaxHelloTries = 4;  // client segments searched for a ClientHello (after a SOCKS/CONNECT preamble)
 
 constexpr unsigned kUdpHeaderBytes = 8;
 constexpr unsigned kIpv4HeaderBytes = 20, kIpv6HeaderBytes = 40;
@@ -61,11 +64,12 @@ lib::TcpSegment segment_of(const lib::DecodedPacket& p) noexcept {
 
 }  // namespace
 
-FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink)
+FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink, NdpiDetector* dpi)
     : active_timeout_ns_(uint64_t{cfg.active_timeout_s} * kNsPerSec),
       worker_id_(worker_id),
       next_flow_id_(uint64_t{worker_id} << kWorkerIdShift),
       sink_(sink),
+      dpi_(dpi),
       table_(cfg.max_flows_per_worker),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
   timeout_ns_[size_t(TimeoutClass::kTcpAttempt)] = uint64_t{cfg.tcp_attempt_timeout_s} * kNsPerSec;
@@ -195,6 +199,10 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
 
   account(*e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
   ++e->own_packets;
+  if (dpi_ && !e->l7.state_final()) inspect(*e, pkt, ts_ns);
+  if (ep.l4_proto == kProtoTcp && d == lib::Dir::kOrig && pkt.payload_captured > 0 &&
+      e->hello_tries < kMaxHelloTries && e->l7.ja4[0] == '\0')
+    fingerprint_client_hello(*e, pkt);
   // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
   // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
   // neither cancel nor postpone it. The other classes are inactivity timeouts.
@@ -211,6 +219,29 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
 
   if (pkt.fragment == lib::Fragment::kFirst)
     frags_.remember(ep.src, ep.dst, ep.l4_proto, pkt.frag_id, idx, e->flow_id, ts_ns);
+}
+
+// nDPI sees a flow's packets until it has answered (Retina's deferred work: no DPI cost afterwards).
+void FlowShard::inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept {
+  if (e.dpi_slot == NdpiDetector::kNoSlot) {
+    if (e.dpi_tried) return;
+    e.dpi_tried = true;
+    e.dpi_slot = dpi_->acquire();
+    if (e.dpi_slot == NdpiDetector::kNoSlot) return;
+  }
+  const auto packets = static_cast<uint32_t>(e.dir[0].packets + e.dir[1].packets);
+  if (dpi_->feed(e.dpi_slot, pkt.l3, pkt.l3_captured, ts_ns / 1'000'000, e.key.proto == kProtoTcp, packets, e.l7))
+    e.dpi_slot = NdpiDetector::kNoSlot;
+}
+
+// JA4 from a TLS ClientHello in one of the originator's first payload segments (a SOCKS or HTTP CONNECT
+// preamble may come first). A hello spread over several segments (large post-quantum key shares) needs the
+// client stream reassembled: not yet done.
+void FlowShard::fingerprint_client_hello(FlowEntry& e, const lib::DecodedPacket& pkt) noexcept {
+  ++e.hello_tries;
+  lib::ClientHello hello;
+  if (lib::parse_client_hello(pkt.payload, pkt.payload_captured, hello) != lib::TlsParseStatus::kOk) return;
+  lib::ja4(hello, 't', e.l7.ja4);
 }
 
 void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
@@ -291,11 +322,16 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.is_tunnel_carrier = e.is_tunnel_carrier;
   r.fragments = e.fragments;
   r.own_packets = e.own_packets;
+  r.l7 = e.l7;
   sink_.emit(r);
 }
 
 void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept {
   FlowEntry& e = table_.at(idx);
+  if (e.dpi_slot != NdpiDetector::kNoSlot) {  // ends before detection did: nDPI's best answer
+    dpi_->finish(e.dpi_slot, e.l7);
+    e.dpi_slot = NdpiDetector::kNoSlot;
+  }
   emit(e, reason, true, now_ns);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
   active_.remove(table_.data(), idx);

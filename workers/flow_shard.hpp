@@ -13,6 +13,7 @@
 #include "lib/flow/flow_table.hpp"
 #include "workers/flow_entry.hpp"
 #include "workers/fragment_table.hpp"
+#include "workers/ndpi_detector.hpp"
 #include "workers/shard_counters.hpp"
 
 namespace spanwatch::workers {
@@ -35,7 +36,8 @@ static_assert(lib::kMaxTunnelDepth <= 7, "layers are bits of a uint8_t");
 
 class FlowShard {
  public:
-  FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink);
+  // `dpi` may be null (no application detection).
+  FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink, NdpiDetector* dpi = nullptr);
 
   void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers) noexcept;
 
@@ -67,6 +69,8 @@ class FlowShard {
   void emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns) noexcept;
   void finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept;
   void evict_oldest(uint64_t now_ns) noexcept;
+  void inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
+  void fingerprint_client_hello(FlowEntry& e, const lib::DecodedPacket& pkt) noexcept;
   void note_deadline(uint64_t ns) noexcept { next_deadline_ns_ = std::min(next_deadline_ns_, ns); }
 
   std::array<uint64_t, size_t(TimeoutClass::kCount)> timeout_ns_{};
@@ -76,6 +80,7 @@ class FlowShard {
   uint64_t clock_ns_ = 0;                   // latest packet time seen: the shard's notion of now
   uint64_t next_deadline_ns_ = UINT64_MAX;  // no flow times out before this (a lower bound)
   RecordSink& sink_;
+  NdpiDetector* dpi_;
   lib::FlowTable<FlowEntry> table_;
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};
   ActiveList active_;

@@ -42,7 +42,8 @@ void WorkerLcore::RingSink::emit(const lib::FlowRecord& rec) noexcept {
 WorkerLcore::WorkerLcore(WorkerParams p)
     : p_(std::move(p)),
       sink_(p_.export_ring, p_.lossless, p_.shared_cpus),
-      shard_(p_.flows, p_.worker_id, sink_) {}
+      dpi_(std::min(p_.flows.max_flows_per_worker, p_.flows.max_dpi_flows_per_worker)),
+      shard_(p_.flows, p_.worker_id, sink_, &dpi_) {}
 
 unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;

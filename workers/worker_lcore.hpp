@@ -10,6 +10,7 @@
 #include "lib/core/counter.hpp"
 #include "lib/decode/decoded_packet.hpp"
 #include "workers/flow_shard.hpp"
+#include "workers/ndpi_detector.hpp"
 #include "workers/packet_clock.hpp"
 
 struct rte_ring;
@@ -34,6 +35,7 @@ class WorkerLcore {
   explicit WorkerLcore(WorkerParams p);
   int run() noexcept;  // the lcore entry point
   const ShardCounters& counters() const noexcept { return shard_.counters(); }
+  const DpiCounters& dpi_counters() const noexcept { return dpi_.counters(); }
   uint64_t records_dropped() const noexcept { return sink_.dropped.get(); }
   uint16_t worker_id() const noexcept { return p_.worker_id; }
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
@@ -55,6 +57,7 @@ class WorkerLcore {
 
   WorkerParams p_;
   RingSink sink_;
+  NdpiDetector dpi_;
   FlowShard shard_;
   std::atomic<bool> finished_{false};
 };

@@ -339,6 +339,7 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
 
   MapReader fl(top.take("flows"), "flows", errs);
   fl.read("max_flows_per_worker", cfg.flows.max_flows_per_worker);
+  fl.read("max_dpi_flows_per_worker", cfg.flows.max_dpi_flows_per_worker);
   fl.read("tcp_idle_timeout_s", cfg.flows.tcp_idle_timeout_s);
   fl.read("tcp_linger_s", cfg.flows.tcp_linger_s);
   fl.read("tcp_attempt_timeout_s", cfg.flows.tcp_attempt_timeout_s);
@@ -356,6 +357,7 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
   out.read("file", cfg.output.file);
   out.read("stats_interval_s", cfg.output.stats_interval_s);
   out.read("rotate_mb", cfg.output.rotate_mb);
+  out.read("community_id_seed", cfg.output.community_id_seed);
   out.finish();
 
   MapReader obs(top.take("observer"), "observer", errs);

@@ -36,6 +36,7 @@ struct MemoryConfig {
 
 struct FlowConfig {
   uint32_t max_flows_per_worker = 262144;  // pre-sized; when full the least recently active flow is evicted
+  uint32_t max_dpi_flows_per_worker = 65536;  // flows in application detection at once (one nDPI state each)
   uint32_t tcp_idle_timeout_s = 300;       // Zeek tcp_inactivity_timeout
   uint32_t tcp_linger_s = 5;               // after FIN/RST on both sides (Zeek tcp_close_delay)
   uint32_t tcp_attempt_timeout_s = 5;      // SYN with no answer yet (Zeek tcp_attempt_delay)
@@ -53,6 +54,7 @@ struct OutputConfig {
   std::string dir = "/var/log/spanwatch";
   std::string file = "flows.json";
   uint32_t stats_interval_s = 10;  // periodic stats line and stats.json
+  uint16_t community_id_seed = 0;  // Community ID v1 seed (network.community_id); 0 is the usual default
   uint32_t rotate_mb = 0;          // rename `file` to flows-<UTC time>-<n>.json at this size; 0 = never
 };
 

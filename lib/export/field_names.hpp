@@ -106,6 +106,42 @@ inline constexpr JsonField kTunnelDepth = json_field("spanwatch.tunnel.depth", k
 inline constexpr JsonField kTunnelSrcIp = json_field("spanwatch.tunnel.src_ip", kString);
 inline constexpr JsonField kTunnelDstIp = json_field("spanwatch.tunnel.dst_ip", kString);
 inline constexpr JsonField kTunnelCarrier = json_field("spanwatch.tunnel.carrier", kBool);
+
+// Application (nDPI) and what it revealed.
+inline constexpr JsonField kNetworkProtocol = json_field("network.protocol", kString);
+inline constexpr JsonField kNetworkCommunityId = json_field("network.community_id", kString);
+inline constexpr JsonField kNetworkApplication = json_field("network.application", kString);
+inline constexpr JsonField kL7 = json_field("spanwatch.l7", kObject);
+inline constexpr JsonField kL7Proto = json_field("spanwatch.l7.proto", kString);
+inline constexpr JsonField kL7Master = json_field("spanwatch.l7.master", kString);
+inline constexpr JsonField kL7App = json_field("spanwatch.l7.app", kString);
+inline constexpr JsonField kL7Category = json_field("spanwatch.l7.category", kString);
+inline constexpr JsonField kL7State = json_field("spanwatch.l7.state", kString);
+inline constexpr JsonField kTls = json_field("tls", kObject);
+inline constexpr JsonField kTlsVersion = json_field("tls.version", kString);
+inline constexpr JsonField kTlsVersionProtocol = json_field("tls.version_protocol", kString);
+inline constexpr JsonField kTlsClient = json_field("tls.client", kObject);
+inline constexpr JsonField kTlsClientServerName = json_field("tls.client.server_name", kString);
+inline constexpr JsonField kTlsClientJa3 = json_field("tls.client.ja3", kString);
+inline constexpr JsonField kTlsServer = json_field("tls.server", kObject);
+inline constexpr JsonField kTlsServerJa3s = json_field("tls.server.ja3s", kString);
+inline constexpr JsonField kSwTls = json_field("spanwatch.tls", kObject);
+inline constexpr JsonField kSwTlsClientAlpns = json_field("spanwatch.tls.client_alpns", kStringArray);
+inline constexpr JsonField kSwTlsJa4 = json_field("spanwatch.tls.ja4", kString);
+inline constexpr JsonField kSwSsh = json_field("spanwatch.ssh", kObject);
+inline constexpr JsonField kSwSshClient = json_field("spanwatch.ssh.client", kObject);
+inline constexpr JsonField kSwSshClientSoftware = json_field("spanwatch.ssh.client.software", kString);
+inline constexpr JsonField kSwSshClientHassh = json_field("spanwatch.ssh.client.hassh", kString);
+inline constexpr JsonField kSwSshServer = json_field("spanwatch.ssh.server", kObject);
+inline constexpr JsonField kSwSshServerSoftware = json_field("spanwatch.ssh.server.software", kString);
+inline constexpr JsonField kSwSshServerHassh = json_field("spanwatch.ssh.server.hassh", kString);
+inline constexpr JsonField kDns = json_field("dns", kObject);
+inline constexpr JsonField kDnsQuestion = json_field("dns.question", kObject);
+inline constexpr JsonField kDnsQuestionName = json_field("dns.question.name", kString);
+inline constexpr JsonField kDnsQuestionType = json_field("dns.question.type", kString);
+inline constexpr JsonField kDnsResponseCode = json_field("dns.response_code", kString);
+inline constexpr JsonField kUrl = json_field("url", kObject);
+inline constexpr JsonField kUrlDomain = json_field("url.domain", kString);
 }  // namespace field
 
 // All of the above, for tests and documentation (every key the writer may emit must be listed here).
@@ -180,6 +216,40 @@ inline constexpr std::array kAllJsonFields{
     field::kTunnelSrcIp,
     field::kTunnelDstIp,
     field::kTunnelCarrier,
+    field::kNetworkProtocol,
+    field::kNetworkCommunityId,
+    field::kNetworkApplication,
+    field::kL7,
+    field::kL7Proto,
+    field::kL7Master,
+    field::kL7App,
+    field::kL7Category,
+    field::kL7State,
+    field::kTls,
+    field::kTlsVersion,
+    field::kTlsVersionProtocol,
+    field::kTlsClient,
+    field::kTlsClientServerName,
+    field::kTlsClientJa3,
+    field::kTlsServer,
+    field::kTlsServerJa3s,
+    field::kSwTls,
+    field::kSwTlsClientAlpns,
+    field::kSwTlsJa4,
+    field::kSwSsh,
+    field::kSwSshClient,
+    field::kSwSshClientSoftware,
+    field::kSwSshClientHassh,
+    field::kSwSshServer,
+    field::kSwSshServerSoftware,
+    field::kSwSshServerHassh,
+    field::kDns,
+    field::kDnsQuestion,
+    field::kDnsQuestionName,
+    field::kDnsQuestionType,
+    field::kDnsResponseCode,
+    field::kUrl,
+    field::kUrlDomain,
 };
 
 // Fixed values of the record.

@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cctype>
+#include <cstring>
 #include <utility>
 
 #include "lib/core/ip_proto.hpp"
+#include "lib/export/protocol_names.hpp"
+#include "lib/fingerprint/community_id.hpp"
 
 namespace spanwatch::lib {
 namespace {
@@ -283,6 +287,7 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
   w_.EndArray();
   w_.EndObject();
 
+  write_application(rec.l7);
   write_spanwatch(rec);
   w_.EndObject();
   out.Put('\n');
@@ -353,6 +358,13 @@ void JsonFlowWriter::write_network(const FlowRecord& rec) noexcept {
   const DirStats& r = rec.dir[size_t(Dir::kResp)];
   uint_field(w_, field::kNetworkBytes, o.frame_bytes + r.frame_bytes);
   uint_field(w_, field::kNetworkPackets, o.packets + r.packets);
+  write_network_application(rec.l7);
+  {
+    std::array<char, kCommunityIdMaxLen> cid;
+    const CommunityIdInput in{rec.src_ip, rec.dst_ip, rec.l4_proto, rec.src_port, rec.dst_port};
+    const size_t n = community_id_v1(in, ctx_.community_id_seed, true, cid.data());
+    if (n != 0) str_field(w_, field::kNetworkCommunityId, {cid.data(), n});
+  }
   const unsigned vlans = std::min<unsigned>(rec.vlan_count, kMaxVlans);
   if (vlans >=
       1) {  // outer tag = network.vlan, second = network.inner.vlan (ECS, as Elastic maps eve vlan[])
@@ -461,7 +473,151 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     }
     end(w_);
   }
+  write_spanwatch_application(rec.l7);
   end(w_);
+}
+
+// ---- application metadata (nDPI) --------------------------------------------------------------------------
+
+namespace {
+
+std::string_view text(const char* s, size_t cap) noexcept { return {s, strnlen(s, cap)}; }
+template <size_t N>
+std::string_view text(const char (&s)[N]) noexcept {
+  return text(s, N);
+}
+
+// nDPI's protocol names in ECS's lowercase form ("TLS.Google" -> "tls.google").
+struct Lower {
+  std::array<char, 64> buf;
+  size_t n = 0;
+  explicit Lower(std::string_view s) noexcept {
+    n = std::min(s.size(), buf.size());
+    for (size_t i = 0; i < n; ++i) buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+  }
+  std::string_view view() const noexcept { return {buf.data(), n}; }
+};
+
+bool has_name(const L7Info& l7) noexcept { return l7.state == L7State::kDetected || l7.state == L7State::kGuessed; }
+
+}  // namespace
+
+void JsonFlowWriter::write_network_application(const L7Info& l7) noexcept {
+  if (!has_name(l7)) return;
+  const std::string_view master = text(l7.master), app = text(l7.app);
+  safe_field(w_, field::kNetworkProtocol, Lower(master.empty() ? app : master).view());
+  if (!master.empty() && !app.empty() && l7.app_id != l7.master_id)
+    safe_field(w_, field::kNetworkApplication, Lower(app).view());
+}
+
+void JsonFlowWriter::write_application(const L7Info& l7) noexcept {
+  const std::string_view host = text(l7.host);
+  switch (l7.family) {
+    case L7Family::kTls:
+    case L7Family::kQuic: {
+      const TlsVersionName v = tls_version_name(l7.tls_version);
+      const std::string_view ja3c = text(l7.ja3c), ja3s = text(l7.ja3s);
+      if (v.version.empty() && host.empty() && ja3c.empty() && ja3s.empty()) return;
+      begin(w_, field::kTls);
+      if (!v.version.empty()) {
+        str_field(w_, field::kTlsVersion, v.version);
+        str_field(w_, field::kTlsVersionProtocol, v.protocol);
+      }
+      if (!host.empty() || !ja3c.empty()) {
+        begin(w_, field::kTlsClient);
+        if (!host.empty()) safe_field(w_, field::kTlsClientServerName, host);
+        if (!ja3c.empty()) safe_field(w_, field::kTlsClientJa3, ja3c);
+        end(w_);
+      }
+      if (!ja3s.empty()) {
+        begin(w_, field::kTlsServer);
+        safe_field(w_, field::kTlsServerJa3s, ja3s);
+        end(w_);
+      }
+      end(w_);
+      return;
+    }
+    case L7Family::kDns: {
+      if (host.empty() && l7.dns_qtype == 0 && !l7.dns_answered) return;
+      begin(w_, field::kDns);
+      if (!host.empty() || l7.dns_qtype != 0) {
+        begin(w_, field::kDnsQuestion);
+        if (!host.empty()) safe_field(w_, field::kDnsQuestionName, host);
+        if (l7.dns_qtype != 0) {
+          const std::string_view name = dns_type_name(l7.dns_qtype);
+          if (!name.empty()) {
+            str_field(w_, field::kDnsQuestionType, name);
+          } else {
+            std::array<char, 12> buf{'T', 'Y', 'P', 'E'};
+            const auto r = std::to_chars(buf.data() + 4, buf.data() + buf.size(), l7.dns_qtype);
+            str_field(w_, field::kDnsQuestionType, {buf.data(), static_cast<size_t>(r.ptr - buf.data())});
+          }
+        }
+        end(w_);
+      }
+      if (l7.dns_answered) {
+        const std::string_view rcode = dns_rcode_name(l7.dns_rcode);
+        if (!rcode.empty()) str_field(w_, field::kDnsResponseCode, rcode);
+        else decimal_field(w_, field::kDnsResponseCode, l7.dns_rcode);
+      }
+      end(w_);
+      return;
+    }
+    case L7Family::kHttp:
+      if (host.empty()) return;
+      begin(w_, field::kUrl);
+      safe_field(w_, field::kUrlDomain, host);
+      end(w_);
+      return;
+    default:
+      return;
+  }
+}
+
+void JsonFlowWriter::write_spanwatch_application(const L7Info& l7) noexcept {
+  if (l7.state == L7State::kNone) return;
+  begin(w_, field::kL7);
+  if (has_name(l7)) {
+    safe_field(w_, field::kL7Proto, Lower(text(l7.proto)).view());
+    if (l7.master[0] != '\0') safe_field(w_, field::kL7Master, Lower(text(l7.master)).view());
+    if (l7.app[0] != '\0') safe_field(w_, field::kL7App, Lower(text(l7.app)).view());
+    if (l7.category[0] != '\0') safe_field(w_, field::kL7Category, text(l7.category));
+  } else if (l7.state == L7State::kUnknown) {
+    str_field(w_, field::kL7Proto, "unknown");  // an answer too: nDPI saw the flow and knows nothing
+  }
+  str_field(w_, field::kL7State, kL7StateNames[size_t(l7.state)]);
+  end(w_);
+
+  const bool tls = l7.family == L7Family::kTls || l7.family == L7Family::kQuic;
+  const std::string_view alpn = tls ? text(l7.alpn) : std::string_view{}, ja4 = text(l7.ja4);
+  if (!alpn.empty() || !ja4.empty()) {
+    begin(w_, field::kSwTls);
+    if (!ja4.empty()) safe_field(w_, field::kSwTlsJa4, ja4);
+    if (!alpn.empty()) {
+      key(w_, field::kSwTlsClientAlpns);
+      w_.StartArray();
+      for (size_t start = 0; start <= alpn.size();) {
+        const size_t comma = std::min(alpn.find(',', start), alpn.size());
+        if (comma > start) write_safe_string(w_, alpn.substr(start, comma - start));
+        start = comma + 1;
+      }
+      w_.EndArray();
+    }
+    end(w_);
+  }
+  if (l7.family == L7Family::kSsh) {
+    begin(w_, field::kSwSsh);
+    for (const bool client : {true, false}) {
+      const std::string_view sw = text(client ? l7.ssh_client : l7.ssh_server);
+      const std::string_view hassh = text(client ? l7.hassh_client : l7.hassh_server);
+      if (sw.empty() && hassh.empty()) continue;
+      begin(w_, client ? field::kSwSshClient : field::kSwSshServer);
+      if (!sw.empty()) safe_field(w_, client ? field::kSwSshClientSoftware : field::kSwSshServerSoftware, sw);
+      if (!hassh.empty()) safe_field(w_, client ? field::kSwSshClientHassh : field::kSwSshServerHassh, hassh);
+      end(w_);
+    }
+    end(w_);
+  }
 }
 
 }  // namespace spanwatch::lib

@@ -737,6 +737,111 @@ bool json_type_matches(JsonType t, const Value& v) {
 }
 
 // Records that together emit every key in kAllJsonFields.
+template <size_t N>
+void set_text(char (&dst)[N], std::string_view s) {
+  const size_t n = std::min(s.size(), N - 1);
+  std::copy_n(s.data(), n, dst);
+  dst[n] = '\0';
+}
+
+FlowRecord tls_record() {
+  FlowRecord r = tcp_record();
+  r.l7.state = L7State::kDetected;
+  r.l7.family = L7Family::kTls;
+  r.l7.master_id = 91;
+  r.l7.app_id = 126;
+  set_text(r.l7.proto, "TLS.Google");
+  set_text(r.l7.master, "TLS");
+  set_text(r.l7.app, "Google");
+  set_text(r.l7.category, "Web");
+  set_text(r.l7.host, "www.google.com");
+  set_text(r.l7.ja3c, "e7d705a3286e19ea42f587b344ee6865");
+  set_text(r.l7.ja3s, "eb1d94daa7e0344597e756a1fb6e7054");
+  set_text(r.l7.alpn, "h2,http/1.1");
+  r.l7.tls_version = 0x0304;
+  set_text(r.l7.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+  return r;
+}
+
+FlowRecord dns_record() {
+  FlowRecord r = tcp_record();
+  r.l4_proto = 17;
+  r.l7.state = L7State::kDetected;
+  r.l7.family = L7Family::kDns;
+  r.l7.master_id = r.l7.app_id = 5;
+  set_text(r.l7.proto, "DNS");
+  set_text(r.l7.app, "DNS");
+  set_text(r.l7.host, "nosuch.example");
+  r.l7.dns_qtype = 28;
+  r.l7.dns_rcode = 3;
+  r.l7.dns_answered = true;
+  return r;
+}
+
+FlowRecord ssh_record() {
+  FlowRecord r = tcp_record();
+  r.l7.state = L7State::kDetected;
+  r.l7.family = L7Family::kSsh;
+  r.l7.master_id = r.l7.app_id = 92;
+  set_text(r.l7.proto, "SSH");
+  set_text(r.l7.app, "SSH");
+  set_text(r.l7.ssh_client, "SSH-2.0-OpenSSH_9.2p1");
+  set_text(r.l7.ssh_server, "SSH-2.0-OpenSSH_8.9");
+  set_text(r.l7.hassh_client, "AEC6D0EA42F7E1E4F1D1D7C7B4A9B2C1");
+  set_text(r.l7.hassh_server, "B12D2871A1189EFF20364CF5333619EE");
+  return r;
+}
+
+FlowRecord http_record() {
+  FlowRecord r = tcp_record();
+  r.l7.state = L7State::kGuessed;
+  r.l7.family = L7Family::kHttp;
+  r.l7.master_id = r.l7.app_id = 7;
+  set_text(r.l7.proto, "HTTP");
+  set_text(r.l7.app, "HTTP");
+  set_text(r.l7.host, "probe.example.test");
+  return r;
+}
+
+TEST(JsonFlowWriter, ApplicationFieldsUseEcsNames) {
+  JsonFlowWriter w(full_context());
+  const Written tls = write_one(w, tls_record());
+  EXPECT_EQ(str(tls.doc, "network.protocol"), "tls");
+  EXPECT_EQ(str(tls.doc, "network.application"), "google");
+  EXPECT_EQ(str(tls.doc, "spanwatch.l7.proto"), "tls.google");
+  EXPECT_EQ(str(tls.doc, "tls.client.server_name"), "www.google.com");
+  EXPECT_EQ(str(tls.doc, "tls.client.ja3"), "e7d705a3286e19ea42f587b344ee6865");
+  EXPECT_EQ(str(tls.doc, "tls.server.ja3s"), "eb1d94daa7e0344597e756a1fb6e7054");
+  EXPECT_EQ(str(tls.doc, "tls.version"), "1.3");
+  EXPECT_EQ(str(tls.doc, "tls.version_protocol"), "tls");
+  const Written dns = write_one(w, dns_record());
+  EXPECT_EQ(str(dns.doc, "dns.question.name"), "nosuch.example");
+  EXPECT_EQ(str(dns.doc, "dns.question.type"), "AAAA");
+  EXPECT_EQ(str(dns.doc, "dns.response_code"), "NXDOMAIN");
+  EXPECT_EQ(str(dns.doc, "network.protocol"), "dns");
+  const Written ssh = write_one(w, ssh_record());
+  EXPECT_EQ(str(ssh.doc, "spanwatch.ssh.client.software"), "SSH-2.0-OpenSSH_9.2p1");
+  EXPECT_EQ(str(ssh.doc, "spanwatch.ssh.server.hassh"), "B12D2871A1189EFF20364CF5333619EE");
+  const Written http = write_one(w, http_record());
+  EXPECT_EQ(str(http.doc, "url.domain"), "probe.example.test");
+  EXPECT_EQ(str(http.doc, "spanwatch.l7.state"), "guessed");
+  FlowRecord unknown = tcp_record();
+  unknown.l7.state = L7State::kUnknown;
+  const Written u = write_one(w, unknown);
+  EXPECT_EQ(str(u.doc, "spanwatch.l7.proto"), "unknown");
+  EXPECT_EQ(at(u.doc, "network.protocol"), nullptr);
+}
+
+TEST(JsonFlowWriter, HostileServerNameStaysValidJson) {
+  FlowRecord r = tls_record();
+  set_text(r.l7.host, "<script>\x01\"\xff\xfe.example");
+  JsonFlowWriter w(full_context());
+  const Written out = write_one(w, r);  // parses, or the helper fails
+  const std::string sni = str(out.doc, "tls.client.server_name");
+  EXPECT_NE(sni.find("<script>"), std::string::npos);  // text, escaped by consumers that render HTML
+  EXPECT_NE(sni.find("\xEF\xBF\xBD"), std::string::npos);  // invalid UTF-8 became U+FFFD
+}
+
 std::vector<FlowRecord> sample_records() {
   FlowRecord tcp = tcp_record();
   tcp.tunnel = TunnelType::kGtpU;
@@ -749,7 +854,7 @@ std::vector<FlowRecord> sample_records() {
   udp.is_tunnel_carrier = true;
   udp.history[0] = 'D';
   udp.history_len = 1;
-  return {tcp, udp};
+  return {tcp, udp, tls_record(), dns_record(), ssh_record(), http_record()};
 }
 
 TEST(JsonFlowWriter, EveryKeyIsInTheFieldTable) {

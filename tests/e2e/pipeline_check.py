@@ -5,6 +5,7 @@
   pipeline_check.py accounting BIN CORPUS     every corpus capture: exit 0, valid JSON, no packet unaccounted
   pipeline_check.py workers BIN CORPUS        1 worker vs 3 workers on 2 RX lcores give the same flows
   pipeline_check.py badinput BIN              bad config / missing or corrupt capture: clear message, exit 2
+  pipeline_check.py ja4 BIN CORPUS            JA4 of each stream's first TLS ClientHello vs FoxIO's ja4.py (>= 99 %)
   pipeline_check.py live BIN PCAP             --iface (net_af_packet) on a veth pair in our own network
                                               namespaces; tcpreplay sends PCAP; SIGINT must flush every flow
 
@@ -191,6 +192,36 @@ def cmd_workers(binary, corpus):
     print(f"workers: {checked} capture pairs compared")
 
 
+def cmd_ja4(binary, corpus):
+    # truth/ja4/<name>.json (FoxIO ja4.py) keys a stream's hellos JA4, or JA4.1, JA4.2, ... Only the first
+    # hello of a stream is fingerprinted today.
+    ok = total = 0
+    for js in sorted(glob.glob(os.path.join(corpus, "truth", "ja4", "*.json"))):
+        name = os.path.basename(js)[:-len(".json")]
+        want = [((r["src"], int(r["srcport"]), r["dst"], int(r["dstport"])), r.get("JA4") or r.get("JA4.1"))
+                for r in json.load(open(js)) if r.get("srcport") and (r.get("JA4") or r.get("JA4.1"))]
+        if not want:
+            continue
+        p, recs, invalid, stats = run(binary, [os.path.join(corpus, "pcaps", "ja4", name)])
+        got = collections.defaultdict(set)
+        for r in recs:
+            j = r.get("spanwatch", {}).get("tls", {}).get("ja4")
+            if j:
+                s, d = r["source"], r["destination"]
+                got[(s["ip"], s.get("port"), d["ip"], d.get("port"))].add(j)
+                got[(d["ip"], d.get("port"), s["ip"], s.get("port"))].add(j)
+        for k, v in want:
+            total += 1
+            if v in got.get(k, set()):
+                ok += 1
+            elif len(FAILS) < 5:
+                print(f"  miss {name} {k} want {v} got {got.get(k)}")
+    pct = 100.0 * ok / total if total else 0.0
+    print(f"ja4: {ok}/{total} first ClientHellos match ({pct:.1f} %)")
+    if total == 0 or pct < 99.0:
+        fail(f"ja4: {pct:.1f} % < 99 %")
+
+
 def cmd_badinput(binary):
     tmp = tempfile.mkdtemp(prefix="swbad-")
     bad_yaml = os.path.join(tmp, "bad.yaml")
@@ -284,12 +315,12 @@ def main():
         print(__doc__)
         return 2
     cmd, binary = sys.argv[1], os.path.abspath(sys.argv[2])
-    if cmd in ("accounting", "workers"):
+    if cmd in ("accounting", "workers", "ja4"):
         corpus = os.environ.get("SPANWATCH_CORPUS") or sys.argv[3]
         if not os.path.isdir(corpus):
             print(f"SKIPPED: corpus not found at {corpus} (set SPANWATCH_CORPUS)")
             return SKIP
-        {"accounting": cmd_accounting, "workers": cmd_workers}[cmd](binary, corpus)
+        {"accounting": cmd_accounting, "workers": cmd_workers, "ja4": cmd_ja4}[cmd](binary, corpus)
     elif cmd == "synthetic":
         cmd_synthetic(binary, sys.argv[3])
     elif cmd == "badinput":

@@ -1,0 +1,293 @@
+// JA4 (TLS client) computation from a parsed ClientHello, and SHA-256. Follows FoxIO-LLC/ja4
+// technical_details/JA4.md; GREASE values are ignored everywhere.
+#include "lib/fingerprint/ja4.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace spanwatch::lib {
+namespace {
+
+constexpr std::array<uint32_t, 64> kK = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+constexpr uint32_t rotr(uint32_t x, int n) noexcept { return (x >> n) | (x << (32 - n)); }
+
+constexpr char kHex[] = "0123456789abcdef";
+
+constexpr uint16_t kExtServerName = 0x0000;
+constexpr uint16_t kExtAlpn = 0x0010;
+
+bool is_alnum(uint8_t c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+// Appends to a bounded buffer; the caller sizes it so that overflow cannot happen, but writes stay checked.
+struct Out {
+  char* p;
+  size_t cap;
+  size_t n = 0;
+  void ch(char c) noexcept {
+    if (n + 1 < cap) p[n++] = c;
+  }
+  void hex16(uint16_t v) noexcept {
+    ch(kHex[(v >> 12) & 0xf]);
+    ch(kHex[(v >> 8) & 0xf]);
+    ch(kHex[(v >> 4) & 0xf]);
+    ch(kHex[v & 0xf]);
+  }
+  void list(const uint16_t* v, size_t count) noexcept {
+    for (size_t i = 0; i < count; ++i) {
+      if (i != 0) ch(',');
+      hex16(v[i]);
+    }
+  }
+  void terminate() noexcept {
+    if (cap != 0) p[n < cap ? n : cap - 1] = '\0';
+  }
+};
+
+const char* version_code(uint16_t v) noexcept {
+  switch (v) {
+    case 0x0304: return "13";
+    case 0x0303: return "12";
+    case 0x0302: return "11";
+    case 0x0301: return "10";
+    case 0x0300: return "s3";
+    case 0x0002: return "s2";
+    case 0xfeff: return "d1";
+    case 0xfefd: return "d2";
+    case 0xfefc: return "d3";
+    default: return "00";
+  }
+}
+
+uint16_t ja4_version(const ClientHello& ch) noexcept {
+  uint16_t best = 0;
+  bool found = false;
+  for (uint16_t v : ch.supported_versions) {
+    if (is_grease(v)) continue;
+    // DTLS versions count down (0xfeff = 1.0, 0xfefd = 1.2); compare them inverted.
+    const bool dtls = (v >> 8) == 0xfe;
+    const auto rank = [](uint16_t x, bool d) { return d ? static_cast<uint16_t>(0xffff - x) : x; };
+    if (!found || rank(v, dtls) > rank(best, (best >> 8) == 0xfe)) best = v;
+    found = true;
+  }
+  return found ? best : ch.legacy_version;
+}
+
+// The 10-character JA4_a prefix.
+void write_prefix(const ClientHello& ch, char transport, Out& o) noexcept {
+  o.ch(transport);
+  const char* ver = version_code(ja4_version(ch));
+  o.ch(ver[0]);
+  o.ch(ver[1]);
+  o.ch(ch.has_sni_ext ? 'd' : 'i');
+  size_t nc = 0;
+  for (uint16_t c : ch.ciphers) nc += is_grease(c) ? 0 : 1;
+  nc += ch.ciphers.total - ch.ciphers.count;  // overflowed entries (not inspected; GREASE is rare there)
+  size_t ne = 0;
+  for (uint16_t e : ch.extensions) ne += is_grease(e) ? 0 : 1;
+  ne += ch.extensions.total - ch.extensions.count;
+  nc = std::min<size_t>(nc, 99);
+  ne = std::min<size_t>(ne, 99);
+  o.ch(static_cast<char>('0' + nc / 10));
+  o.ch(static_cast<char>('0' + nc % 10));
+  o.ch(static_cast<char>('0' + ne / 10));
+  o.ch(static_cast<char>('0' + ne % 10));
+  const std::string_view a = ch.alpn(0);
+  if (a.empty()) {
+    o.ch('0');
+    o.ch('0');
+  } else {
+    const auto first = static_cast<uint8_t>(a.front());
+    const auto last = static_cast<uint8_t>(a.back());
+    if (is_alnum(first) && is_alnum(last)) {
+      o.ch(static_cast<char>(first));
+      o.ch(static_cast<char>(last));
+    } else {  // first hex digit of the first byte, last hex digit of the last byte
+      o.ch(kHex[first >> 4]);
+      o.ch(kHex[last & 0xf]);
+    }
+  }
+}
+
+// Filtered (and optionally sorted) copies of the three lists.
+struct Lists {
+  std::array<uint16_t, kMaxCiphers> c{};
+  std::array<uint16_t, kMaxExtensions> e{};
+  std::array<uint16_t, kMaxSigAlgs> s{};
+  size_t nc = 0, ne = 0, ns = 0;
+  // Extensions other than GREASE, SNI and ALPN. When there are none the extension hash is all zeros, in
+  // JA4_o too (FoxIO ja4.py prints t10d230100_..._000000000000 for a hello whose only extension is SNI).
+  size_t ne_hashed = 0;
+};
+
+void build_lists(const ClientHello& ch, Ja4Order order, Lists& l) noexcept {
+  for (uint16_t c : ch.ciphers) {
+    if (!is_grease(c)) l.c[l.nc++] = c;
+  }
+  for (uint16_t e : ch.extensions) {
+    if (is_grease(e)) continue;
+    const bool sni_or_alpn = e == kExtServerName || e == kExtAlpn;
+    if (!sni_or_alpn) ++l.ne_hashed;
+    if (order == Ja4Order::kSorted && sni_or_alpn) continue;
+    l.e[l.ne++] = e;
+  }
+  for (uint16_t s : ch.signature_algorithms) {
+    if (!is_grease(s)) l.s[l.ns++] = s;
+  }
+  if (order == Ja4Order::kSorted) {
+    std::sort(l.c.begin(), l.c.begin() + static_cast<std::ptrdiff_t>(l.nc));
+    std::sort(l.e.begin(), l.e.begin() + static_cast<std::ptrdiff_t>(l.ne));
+  }
+}
+
+// "ext,ext,..." then "_sig,sig,..." when there are signature algorithms.
+void write_ext_part(const Lists& l, Out& o) noexcept {
+  o.list(l.e.data(), l.ne);
+  if (l.ns != 0) {
+    o.ch('_');
+    o.list(l.s.data(), l.ns);
+  }
+}
+
+// 12 hex chars of SHA-256 of s[0..n), or twelve zeros when the input list was empty.
+void write_hash12(const char* s, size_t n, bool empty, Out& o) noexcept {
+  if (empty) {
+    for (int i = 0; i < 12; ++i) o.ch('0');
+    return;
+  }
+  Sha256 h;
+  h.update(s, n);
+  uint8_t d[Sha256::kDigestLen];
+  h.finish(d);
+  for (int i = 0; i < 6; ++i) {
+    o.ch(kHex[d[i] >> 4]);
+    o.ch(kHex[d[i] & 0xf]);
+  }
+}
+
+}  // namespace
+
+void Sha256::reset() noexcept {
+  h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  total_ = 0;
+  buf_len_ = 0;
+}
+
+void Sha256::block(const uint8_t* p) noexcept {
+  uint32_t w[64];
+  for (int i = 0; i < 16; ++i) {
+    w[i] = static_cast<uint32_t>(p[4 * i]) << 24 | static_cast<uint32_t>(p[4 * i + 1]) << 16 |
+           static_cast<uint32_t>(p[4 * i + 2]) << 8 | p[4 * i + 3];
+  }
+  for (int i = 16; i < 64; ++i) {
+    const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], hh = h_[7];
+  for (int i = 0; i < 64; ++i) {
+    const uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kK[i] + w[i];
+    const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    hh = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  h_[0] += a;
+  h_[1] += b;
+  h_[2] += c;
+  h_[3] += d;
+  h_[4] += e;
+  h_[5] += f;
+  h_[6] += g;
+  h_[7] += hh;
+}
+
+void Sha256::update(const void* data, size_t len) noexcept {
+  const auto* p = static_cast<const uint8_t*>(data);
+  total_ += len;
+  while (len > 0) {
+    if (buf_len_ == 0 && len >= 64) {
+      block(p);
+      p += 64;
+      len -= 64;
+      continue;
+    }
+    const size_t take = std::min(len, 64 - buf_len_);
+    std::memcpy(buf_.data() + buf_len_, p, take);
+    buf_len_ += take;
+    p += take;
+    len -= take;
+    if (buf_len_ == 64) {
+      block(buf_.data());
+      buf_len_ = 0;
+    }
+  }
+}
+
+void Sha256::finish(uint8_t digest[kDigestLen]) noexcept {
+  const uint64_t bits = total_ * 8;
+  const uint8_t pad = 0x80;
+  update(&pad, 1);
+  const uint8_t zero = 0;
+  while (buf_len_ != 56) update(&zero, 1);
+  uint8_t len_be[8];
+  for (int i = 0; i < 8; ++i) len_be[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+  update(len_be, 8);
+  for (int i = 0; i < 8; ++i) {
+    digest[4 * i] = static_cast<uint8_t>(h_[i] >> 24);
+    digest[4 * i + 1] = static_cast<uint8_t>(h_[i] >> 16);
+    digest[4 * i + 2] = static_cast<uint8_t>(h_[i] >> 8);
+    digest[4 * i + 3] = static_cast<uint8_t>(h_[i]);
+  }
+}
+
+size_t ja4(const ClientHello& ch, char transport, char* out, Ja4Order order) noexcept {
+  Lists l;
+  build_lists(ch, order, l);
+  Out o{out, kJa4MaxLen};
+  write_prefix(ch, transport, o);
+  o.ch('_');
+
+  char tmp[kJa4RawMaxLen];
+  Out t{tmp, sizeof(tmp)};
+  t.list(l.c.data(), l.nc);
+  write_hash12(tmp, t.n, l.nc == 0, o);
+  o.ch('_');
+
+  t.n = 0;
+  write_ext_part(l, t);
+  write_hash12(tmp, t.n, l.ne_hashed == 0, o);
+  o.terminate();
+  return o.n;
+}
+
+size_t ja4_r(const ClientHello& ch, char transport, char* out, size_t cap, Ja4Order order) noexcept {
+  if (out == nullptr || cap < kJa4RawMaxLen) return 0;
+  Lists l;
+  build_lists(ch, order, l);
+  Out o{out, cap};
+  write_prefix(ch, transport, o);
+  o.ch('_');
+  o.list(l.c.data(), l.nc);
+  o.ch('_');
+  write_ext_part(l, o);
+  o.terminate();
+  return o.n;
+}
+
+}  // namespace spanwatch::lib

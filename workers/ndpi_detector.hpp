@@ -1,0 +1,68 @@
+// One worker's nDPI: its own detection module, and a fixed pool of nDPI flow states that a flow holds
+// only while detection (or extra dissection, e.g. the TLS server hello for JA3S) is still running. When
+// detection ends the results are copied into the flow's L7Info and the state goes back to the pool, so a
+// classified flow carries no nDPI memory. Not thread-safe: one per worker lcore.
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "lib/core/c_handle.hpp"
+#include "lib/core/counter.hpp"
+#include "lib/flow/l7_info.hpp"
+
+struct ndpi_detection_module_struct;
+struct ndpi_flow_struct;
+
+namespace spanwatch::workers {
+
+struct DpiCounters {
+  lib::Counter flows;            // flows that got an nDPI state
+  lib::Counter packets;          // packets fed to nDPI
+  lib::Counter detected;         // detection ended with an identified application
+  lib::Counter guessed;          // gave up, application guessed
+  lib::Counter unknown;          // gave up, nothing known
+  lib::Counter pool_exhausted;   // flows left without DPI because every state was in use
+};
+
+class NdpiDetector {
+ public:
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  static constexpr uint16_t kMaxTcpPackets = 80;  // as ndpiReader: enough for telnet-style banners
+  static constexpr uint16_t kMaxUdpPackets = 24;
+
+  // Throws std::runtime_error when nDPI cannot be initialised. Call from one thread at a time.
+  explicit NdpiDetector(uint32_t max_concurrent_flows);
+  ~NdpiDetector();
+  NdpiDetector(const NdpiDetector&) = delete;
+  NdpiDetector& operator=(const NdpiDetector&) = delete;
+
+  // A state for a new flow, or kNoSlot (counted) when the pool is empty.
+  uint32_t acquire() noexcept;
+
+  // Feeds one packet (IP header onwards). Returns true when detection ended: `info` is filled and the
+  // slot released. `packets_seen` counts this flow's packets so far (both directions).
+  bool feed(uint32_t slot, const uint8_t* l3, uint32_t l3_len, uint64_t ts_ms, bool tcp, uint32_t packets_seen,
+            lib::L7Info& info) noexcept;
+
+  // The flow ends before detection did: give up (with nDPI's guess), fill `info`, release the slot.
+  void finish(uint32_t slot, lib::L7Info& info) noexcept;
+
+  const DpiCounters& counters() const noexcept { return ctr_; }
+
+ private:
+  void extract(ndpi_flow_struct* f, uint16_t master, uint16_t app, uint16_t category, lib::L7State state,
+               lib::L7Info& info) noexcept;
+  void release(uint32_t slot) noexcept;
+
+  ndpi_detection_module_struct* module_ = nullptr;
+  struct PoolFree {
+    void operator()(ndpi_flow_struct* p) const noexcept;
+  };
+  std::unique_ptr<ndpi_flow_struct[], PoolFree> pool_;
+  std::unique_ptr<uint32_t[]> free_;
+  uint32_t n_free_ = 0;
+  uint32_t capacity_ = 0;
+  DpiCounters ctr_;
+};
+
+}  // namespace spanwatch::workers
