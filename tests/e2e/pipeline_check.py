@@ -146,22 +146,23 @@ def cmd_accounting(binary, corpus):
 
 
 LONG_TIMEOUTS = """flows:
-  tcp_idle_timeout_s: 864000
-  tcp_linger_s: 864000
-  tcp_attempt_timeout_s: 864000
-  tcp_handshake_timeout_s: 864000
-  udp_idle_timeout_s: 864000
-  dns_idle_timeout_s: 864000
-  icmp_idle_timeout_s: 864000
-  other_idle_timeout_s: 864000
-  active_timeout_s: 864000
-  fragment_timeout_s: 864000
+  tcp_idle_timeout_s: 4000000000
+  tcp_linger_s: 4000000000
+  tcp_attempt_timeout_s: 4000000000
+  tcp_handshake_timeout_s: 4000000000
+  udp_idle_timeout_s: 4000000000
+  dns_idle_timeout_s: 4000000000
+  icmp_idle_timeout_s: 4000000000
+  other_idle_timeout_s: 4000000000
+  active_timeout_s: 4000000000
+  fragment_timeout_s: 4000000000
 """
 
 
 def cmd_workers(binary, corpus):
     # Pairs of captures from different sources: each RX lcore replays one file, flows spread over 3 workers.
-    # Long timeouts: with two files replayed at once a worker's packet clock follows the faster file.
+    # Timeouts longer than any capture's age: with two files replayed at once a worker's packet clock
+    # follows the newer file, and these captures were taken years apart.
     cfg = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
     cfg.write(LONG_TIMEOUTS)
     cfg.close()
