@@ -42,10 +42,11 @@ struct FlowEntry {
   lib::IpAddress tunnel_src, tunnel_dst;
   uint32_t sequence = 0;  // records emitted so far
   uint32_t fragments = 0;
-  uint64_t own_packets = 0;               // see FlowRecord::own_packets
-  uint32_t dpi_slot = UINT32_MAX;         // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
+  uint64_t own_packets = 0;        // see FlowRecord::own_packets
+  uint32_t dpi_slot = UINT32_MAX;  // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
   bool dpi_tried = false;
-  uint8_t hello_tries = 0;                // originator payload segments looked at for a ClientHello                 // a state was asked for once; detection ran or could not run
+  uint8_t hello_tries = 0;  // originator payload segments looked at for a ClientHello                 // a
+                            // state was asked for once; detection ran or could not run
   lib::L7Info l7;
   uint16_t orig_port = 0, resp_port = 0;  // as recorded (ICMP: type/code of the first packet)
   uint16_t port_id = 0;

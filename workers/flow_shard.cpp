@@ -14,7 +14,8 @@ constexpr uint64_t kNsPerSec = 1'000'000'000ULL;
 using lib::kProtoIcmp, lib::kProtoIcmpv6, lib::kProtoTcp, lib::kProtoUdp;
 constexpr unsigned kWorkerIdShift = 56;    // flow id = worker id in the top byte, then a counter
 constexpr uint32_t kFragmentSlots = 8192;  // datagrams in flight per worker
-constexpr uint8_t kMaxHelloTries = 4;  // client segments searched for a ClientHello (after a SOCKS/CONNECT preamble)
+constexpr uint8_t kMaxHelloTries =
+    4;  // client segments searched for a ClientHello (after a SOCKS/CONNECT preamble)
 
 constexpr unsigned kUdpHeaderBytes = 8;
 constexpr unsigned kIpv4HeaderBytes = 20, kIpv6HeaderBytes = 40;
@@ -230,7 +231,8 @@ void FlowShard::inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts
     if (e.dpi_slot == NdpiDetector::kNoSlot) return;
   }
   const auto packets = static_cast<uint32_t>(e.dir[0].packets + e.dir[1].packets);
-  if (dpi_->feed(e.dpi_slot, pkt.l3, pkt.l3_captured, ts_ns / 1'000'000, e.key.proto == kProtoTcp, packets, e.l7))
+  if (dpi_->feed(e.dpi_slot, pkt.l3, pkt.l3_captured, ts_ns / 1'000'000, e.key.proto == kProtoTcp, packets,
+                 e.l7))
     e.dpi_slot = NdpiDetector::kNoSlot;
 }
 

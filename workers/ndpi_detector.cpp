@@ -28,25 +28,35 @@ lib::L7Family family_of(uint16_t id) noexcept {
     case NDPI_PROTOCOL_DTLS:
     case NDPI_PROTOCOL_MAIL_IMAPS:
     case NDPI_PROTOCOL_MAIL_POPS:
-    case NDPI_PROTOCOL_MAIL_SMTPS: return lib::L7Family::kTls;
-    case NDPI_PROTOCOL_QUIC: return lib::L7Family::kQuic;
+    case NDPI_PROTOCOL_MAIL_SMTPS:
+      return lib::L7Family::kTls;
+    case NDPI_PROTOCOL_QUIC:
+      return lib::L7Family::kQuic;
     case NDPI_PROTOCOL_DNS:
     case NDPI_PROTOCOL_MDNS:
-    case NDPI_PROTOCOL_LLMNR: return lib::L7Family::kDns;
+    case NDPI_PROTOCOL_LLMNR:
+      return lib::L7Family::kDns;
     case NDPI_PROTOCOL_HTTP:
     case NDPI_PROTOCOL_HTTP_CONNECT:
-    case NDPI_PROTOCOL_HTTP_PROXY: return lib::L7Family::kHttp;
-    case NDPI_PROTOCOL_SSH: return lib::L7Family::kSsh;
-    case NDPI_PROTOCOL_UNKNOWN: return lib::L7Family::kNone;
-    default: return lib::L7Family::kOther;
+    case NDPI_PROTOCOL_HTTP_PROXY:
+      return lib::L7Family::kHttp;
+    case NDPI_PROTOCOL_SSH:
+      return lib::L7Family::kSsh;
+    case NDPI_PROTOCOL_UNKNOWN:
+      return lib::L7Family::kNone;
+    default:
+      return lib::L7Family::kOther;
   }
 }
 
 }  // namespace
 
-void NdpiDetector::PoolFree::operator()(ndpi_flow_struct* p) const noexcept { std::free(p); }
+void NdpiDetector::PoolFree::operator()(ndpi_flow_struct* p) const noexcept {
+  std::free(p);
+}
 
-NdpiDetector::NdpiDetector(uint32_t max_concurrent_flows) : capacity_(std::max<uint32_t>(max_concurrent_flows, 1)) {
+NdpiDetector::NdpiDetector(uint32_t max_concurrent_flows)
+    : capacity_(std::max<uint32_t>(max_concurrent_flows, 1)) {
   module_ = ndpi_init_detection_module(ndpi_no_prefs);
   if (module_ == nullptr) throw std::runtime_error("ndpi_init_detection_module failed");
   NDPI_PROTOCOL_BITMASK all;
@@ -86,8 +96,8 @@ void NdpiDetector::release(uint32_t slot) noexcept {
   free_[n_free_++] = slot;
 }
 
-void NdpiDetector::extract(ndpi_flow_struct* f, uint16_t master, uint16_t app, uint16_t category, lib::L7State state,
-                           lib::L7Info& info) noexcept {
+void NdpiDetector::extract(ndpi_flow_struct* f, uint16_t master, uint16_t app, uint16_t category,
+                           lib::L7State state, lib::L7Info& info) noexcept {
   info.state = state;
   info.master_id = master;
   info.app_id = app;
@@ -118,7 +128,8 @@ void NdpiDetector::extract(ndpi_flow_struct* f, uint16_t master, uint16_t app, u
     case lib::L7Family::kDns:
       info.dns_qtype = f->protos.dns.query_type;
       info.dns_rcode = f->protos.dns.reply_code;
-      info.dns_answered = !f->protos.dns.is_query || f->protos.dns.num_answers > 0 || f->protos.dns.reply_code != 0;
+      info.dns_answered =
+          !f->protos.dns.is_query || f->protos.dns.num_answers > 0 || f->protos.dns.reply_code != 0;
       break;
     default:
       break;
@@ -150,9 +161,13 @@ void NdpiDetector::finish(uint32_t slot, lib::L7Info& info) noexcept {
   uint8_t guessed = 0;
   const ndpi_protocol p = ndpi_detection_giveup(module_, f, 1, &guessed);
   const bool known = p.app_protocol != NDPI_PROTOCOL_UNKNOWN || p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
-  const lib::L7State state = !known ? lib::L7State::kUnknown : guessed ? lib::L7State::kGuessed : lib::L7State::kDetected;
+  const lib::L7State state = !known    ? lib::L7State::kUnknown
+                             : guessed ? lib::L7State::kGuessed
+                                       : lib::L7State::kDetected;
   extract(f, p.master_protocol, p.app_protocol, p.category, state, info);
-  (state == lib::L7State::kDetected ? ctr_.detected : state == lib::L7State::kGuessed ? ctr_.guessed : ctr_.unknown)
+  (state == lib::L7State::kDetected  ? ctr_.detected
+   : state == lib::L7State::kGuessed ? ctr_.guessed
+                                     : ctr_.unknown)
       .add(1);
   release(slot);
 }

@@ -16,12 +16,12 @@ struct ndpi_flow_struct;
 namespace spanwatch::workers {
 
 struct DpiCounters {
-  lib::Counter flows;            // flows that got an nDPI state
-  lib::Counter packets;          // packets fed to nDPI
-  lib::Counter detected;         // detection ended with an identified application
-  lib::Counter guessed;          // gave up, application guessed
-  lib::Counter unknown;          // gave up, nothing known
-  lib::Counter pool_exhausted;   // flows left without DPI because every state was in use
+  lib::Counter flows;           // flows that got an nDPI state
+  lib::Counter packets;         // packets fed to nDPI
+  lib::Counter detected;        // detection ended with an identified application
+  lib::Counter guessed;         // gave up, application guessed
+  lib::Counter unknown;         // gave up, nothing known
+  lib::Counter pool_exhausted;  // flows left without DPI because every state was in use
 };
 
 class NdpiDetector {
@@ -41,8 +41,8 @@ class NdpiDetector {
 
   // Feeds one packet (IP header onwards). Returns true when detection ended: `info` is filled and the
   // slot released. `packets_seen` counts this flow's packets so far (both directions).
-  bool feed(uint32_t slot, const uint8_t* l3, uint32_t l3_len, uint64_t ts_ms, bool tcp, uint32_t packets_seen,
-            lib::L7Info& info) noexcept;
+  bool feed(uint32_t slot, const uint8_t* l3, uint32_t l3_len, uint64_t ts_ms, bool tcp,
+            uint32_t packets_seen, lib::L7Info& info) noexcept;
 
   // The flow ends before detection did: give up (with nDPI's guess), fill `info`, release the slot.
   void finish(uint32_t slot, lib::L7Info& info) noexcept;

@@ -37,13 +37,13 @@ struct MemoryConfig {
 struct FlowConfig {
   uint32_t max_flows_per_worker = 262144;  // pre-sized; when full the least recently active flow is evicted
   uint32_t max_dpi_flows_per_worker = 65536;  // flows in application detection at once (one nDPI state each)
-  uint32_t tcp_idle_timeout_s = 300;       // Zeek tcp_inactivity_timeout
-  uint32_t tcp_linger_s = 5;               // after FIN/RST on both sides (Zeek tcp_close_delay)
-  uint32_t tcp_attempt_timeout_s = 5;      // SYN with no answer yet (Zeek tcp_attempt_delay)
-  uint32_t tcp_handshake_timeout_s = 60;   // before either side is established (Zeek uses
-                                           // udp_inactivity_timeout until the handshake is done)
-  uint32_t udp_idle_timeout_s = 60;        // Zeek udp_inactivity_timeout
-  uint32_t dns_idle_timeout_s = 10;        // UDP on DNS ports 53/137/5353/5355 (Zeek dns_session_timeout)
+  uint32_t tcp_idle_timeout_s = 300;          // Zeek tcp_inactivity_timeout
+  uint32_t tcp_linger_s = 5;                  // after FIN/RST on both sides (Zeek tcp_close_delay)
+  uint32_t tcp_attempt_timeout_s = 5;         // SYN with no answer yet (Zeek tcp_attempt_delay)
+  uint32_t tcp_handshake_timeout_s = 60;      // before either side is established (Zeek uses
+                                              // udp_inactivity_timeout until the handshake is done)
+  uint32_t udp_idle_timeout_s = 60;           // Zeek udp_inactivity_timeout
+  uint32_t dns_idle_timeout_s = 10;           // UDP on DNS ports 53/137/5353/5355 (Zeek dns_session_timeout)
   uint32_t icmp_idle_timeout_s = 60;
   uint32_t other_idle_timeout_s = 60;
   uint32_t active_timeout_s = 300;  // interim record for long flows (spanwatch.flow.final=false)

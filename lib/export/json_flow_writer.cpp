@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <utility>
 
@@ -481,7 +481,9 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
 
 namespace {
 
-std::string_view text(const char* s, size_t cap) noexcept { return {s, strnlen(s, cap)}; }
+std::string_view text(const char* s, size_t cap) noexcept {
+  return {s, strnlen(s, cap)};
+}
 template <size_t N>
 std::string_view text(const char (&s)[N]) noexcept {
   return text(s, N);
@@ -498,7 +500,9 @@ struct Lower {
   std::string_view view() const noexcept { return {buf.data(), n}; }
 };
 
-bool has_name(const L7Info& l7) noexcept { return l7.state == L7State::kDetected || l7.state == L7State::kGuessed; }
+bool has_name(const L7Info& l7) noexcept {
+  return l7.state == L7State::kDetected || l7.state == L7State::kGuessed;
+}
 
 }  // namespace
 
@@ -557,8 +561,10 @@ void JsonFlowWriter::write_application(const L7Info& l7) noexcept {
       }
       if (l7.dns_answered) {
         const std::string_view rcode = dns_rcode_name(l7.dns_rcode);
-        if (!rcode.empty()) str_field(w_, field::kDnsResponseCode, rcode);
-        else decimal_field(w_, field::kDnsResponseCode, l7.dns_rcode);
+        if (!rcode.empty())
+          str_field(w_, field::kDnsResponseCode, rcode);
+        else
+          decimal_field(w_, field::kDnsResponseCode, l7.dns_rcode);
       }
       end(w_);
       return;

@@ -56,7 +56,7 @@ struct JsonFlowContext {
   std::string observer_name;            // observer.name (omitted when empty)
   std::vector<std::string> port_names;  // observer.ingress.interface.name by FlowRecord::port_id
   std::string ecs_version = std::string(kDefaultEcsVersion);
-  uint16_t community_id_seed = 0;       // network.community_id
+  uint16_t community_id_seed = 0;  // network.community_id
 };
 
 class JsonFlowWriter {
@@ -74,8 +74,8 @@ class JsonFlowWriter {
   void write_network(const FlowRecord& rec) noexcept;
   void write_endpoint(const FlowRecord& rec, Dir d) noexcept;
   void write_spanwatch(const FlowRecord& rec) noexcept;
-  void write_network_application(const L7Info& l7) noexcept;   // network.protocol / .application
-  void write_application(const L7Info& l7) noexcept;           // tls.*, dns.*, url.*
+  void write_network_application(const L7Info& l7) noexcept;    // network.protocol / .application
+  void write_application(const L7Info& l7) noexcept;            // tls.*, dns.*, url.*
   void write_spanwatch_application(const L7Info& l7) noexcept;  // spanwatch.l7, .tls, .ssh
 
   JsonFlowContext ctx_;

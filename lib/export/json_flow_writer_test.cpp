@@ -838,7 +838,7 @@ TEST(JsonFlowWriter, HostileServerNameStaysValidJson) {
   JsonFlowWriter w(full_context());
   const Written out = write_one(w, r);  // parses, or the helper fails
   const std::string sni = str(out.doc, "tls.client.server_name");
-  EXPECT_NE(sni.find("<script>"), std::string::npos);  // text, escaped by consumers that render HTML
+  EXPECT_NE(sni.find("<script>"), std::string::npos);      // text, escaped by consumers that render HTML
   EXPECT_NE(sni.find("\xEF\xBF\xBD"), std::string::npos);  // invalid UTF-8 became U+FFFD
 }
 

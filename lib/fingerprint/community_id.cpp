@@ -9,7 +9,9 @@
 namespace spanwatch::lib {
 namespace {
 
-constexpr uint32_t rotl(uint32_t x, int n) noexcept { return (x << n) | (x >> (32 - n)); }
+constexpr uint32_t rotl(uint32_t x, int n) noexcept {
+  return (x << n) | (x >> (32 - n));
+}
 
 constexpr uint32_t load_be32(const uint8_t* p) noexcept {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
@@ -53,35 +55,59 @@ void sha1_block(uint32_t h[5], const uint8_t* block) noexcept {
 // partner makes the flow two-way: dport becomes the partner type. -1 = no partner (one-way, dport = code).
 constexpr int icmp4_counterpart(uint16_t type) noexcept {
   switch (type) {
-    case 8: return 0;    // echo request -> reply
-    case 0: return 8;
-    case 13: return 14;  // timestamp
-    case 14: return 13;
-    case 15: return 16;  // information
-    case 16: return 15;
-    case 10: return 9;   // router solicitation -> advertisement
-    case 9: return 10;
-    case 17: return 18;  // address mask
-    case 18: return 17;
-    default: return -1;
+    case 8:
+      return 0;  // echo request -> reply
+    case 0:
+      return 8;
+    case 13:
+      return 14;  // timestamp
+    case 14:
+      return 13;
+    case 15:
+      return 16;  // information
+    case 16:
+      return 15;
+    case 10:
+      return 9;  // router solicitation -> advertisement
+    case 9:
+      return 10;
+    case 17:
+      return 18;  // address mask
+    case 18:
+      return 17;
+    default:
+      return -1;
   }
 }
 
 constexpr int icmp6_counterpart(uint16_t type) noexcept {
   switch (type) {
-    case 128: return 129;  // echo
-    case 129: return 128;
-    case 133: return 134;  // router solicitation / advertisement
-    case 134: return 133;
-    case 135: return 136;  // neighbor solicitation / advertisement
-    case 136: return 135;
-    case 130: return 131;  // MLD query / report
-    case 131: return 130;
-    case 139: return 140;  // node information query / reply
-    case 140: return 139;
-    case 144: return 145;  // home agent address discovery
-    case 145: return 144;
-    default: return -1;
+    case 128:
+      return 129;  // echo
+    case 129:
+      return 128;
+    case 133:
+      return 134;  // router solicitation / advertisement
+    case 134:
+      return 133;
+    case 135:
+      return 136;  // neighbor solicitation / advertisement
+    case 136:
+      return 135;
+    case 130:
+      return 131;  // MLD query / report
+    case 131:
+      return 130;
+    case 139:
+      return 140;  // node information query / reply
+    case 140:
+      return 139;
+    case 144:
+      return 145;  // home agent address discovery
+    case 145:
+      return 144;
+    default:
+      return -1;
   }
 }
 

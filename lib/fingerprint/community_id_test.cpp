@@ -1,5 +1,5 @@
-// Tests for Community ID v1 and its SHA-1: FIPS 180 vectors, every published vector of community-id.md, and the
-// upstream baselines for combined.pcap (seed 0, seed 1, hex) when the shared corpus is present.
+// Tests for Community ID v1 and its SHA-1: FIPS 180 vectors, every published vector of community-id.md, and
+// the upstream baselines for combined.pcap (seed 0, seed 1, hex) when the shared corpus is present.
 #include "lib/fingerprint/community_id.hpp"
 
 #include <arpa/inet.h>
@@ -24,8 +24,8 @@ IpAddress ip(const char* text) {
   return IpAddress::from_v6(b);
 }
 
-std::string cid(const char* src, const char* dst, uint8_t proto, uint16_t sport, uint16_t dport, uint16_t seed = 0,
-                bool base64 = true) {
+std::string cid(const char* src, const char* dst, uint8_t proto, uint16_t sport, uint16_t dport,
+                uint16_t seed = 0, bool base64 = true) {
   char out[kCommunityIdMaxLen];
   const size_t n = community_id_v1({ip(src), ip(dst), proto, sport, dport}, seed, base64, out);
   EXPECT_EQ(n, std::strlen(out));
@@ -51,9 +51,11 @@ TEST(Sha1, Fips180Vectors) {
   EXPECT_EQ(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
   EXPECT_EQ(sha1_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-  EXPECT_EQ(sha1_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopq"
-                     "rsmnopqrstnopqrstu"),
-            "a49b2446a02c645bf419f995b67091253a04a259");
+  EXPECT_EQ(
+      sha1_hex(
+          "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopq"
+          "rsmnopqrstnopqrstu"),
+      "a49b2446a02c645bf419f995b67091253a04a259");
   EXPECT_EQ(sha1_hex(std::string(1000000, 'a')), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
 }
 
@@ -132,7 +134,8 @@ TEST(CommunityId, OrderingAndEdgeCases) {
 
 std::filesystem::path corpus_root() {
   const char* env = std::getenv("SPANWATCH_CORPUS");
-  return env != nullptr && *env != '\0' ? std::filesystem::path(env) : std::filesystem::path("/work/shared/corpus");
+  return env != nullptr && *env != '\0' ? std::filesystem::path(env)
+                                        : std::filesystem::path("/work/shared/corpus");
 }
 
 // Checks every row of one upstream baseline; returns rows matched (rows seen via *total).
@@ -149,7 +152,9 @@ size_t check_baseline(const std::filesystem::path& file, uint16_t seed, bool bas
   *total = 0;
   if (doc.HasParseError() || !doc.IsArray()) return 0;
   // Port-less protocols (RSVP) carry "sport"/"dport": null upstream; read those as 0.
-  const auto port = [](const rapidjson::Value& v) { return static_cast<uint16_t>(v.IsUint() ? v.GetUint() : 0); };
+  const auto port = [](const rapidjson::Value& v) {
+    return static_cast<uint16_t>(v.IsUint() ? v.GetUint() : 0);
+  };
   for (const auto& row : doc.GetArray()) {
     ++*total;
     const uint16_t sport = port(row["sport"]);
@@ -158,8 +163,8 @@ size_t check_baseline(const std::filesystem::path& file, uint16_t seed, bool bas
                                 static_cast<uint8_t>(row["proto"].GetUint()), sport, dport, seed, base64);
     const std::string want = row["communityid"].GetString();
     EXPECT_EQ(got, want) << file.filename() << " row " << *total << " proto " << row["proto"].GetUint() << " "
-                         << row["saddr"].GetString() << ":" << sport << " -> " << row["daddr"].GetString() << ":"
-                         << dport;
+                         << row["saddr"].GetString() << ":" << sport << " -> " << row["daddr"].GetString()
+                         << ":" << dport;
     if (got == want) ++matched;
   }
   return matched;

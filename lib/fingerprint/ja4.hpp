@@ -26,10 +26,11 @@ class Sha256 {
   size_t buf_len_ = 0;
 };
 
-inline constexpr size_t kJa4Len = 36;                // t13d1516h2_8daaf6152771_e5627efa2ab1
-inline constexpr size_t kJa4MaxLen = kJa4Len + 1;    // with the terminating NUL
+inline constexpr size_t kJa4Len = 36;              // t13d1516h2_8daaf6152771_e5627efa2ab1
+inline constexpr size_t kJa4MaxLen = kJa4Len + 1;  // with the terminating NUL
 // Raw form: prefix(10) + ciphers(5 each) + extensions(5 each) + sig algs(5 each) + separators + NUL.
-inline constexpr size_t kJa4RawMaxLen = 10 + 1 + 5 * kMaxCiphers + 1 + 5 * kMaxExtensions + 1 + 5 * kMaxSigAlgs + 1;
+inline constexpr size_t kJa4RawMaxLen =
+    10 + 1 + 5 * kMaxCiphers + 1 + 5 * kMaxExtensions + 1 + 5 * kMaxSigAlgs + 1;
 
 enum class Ja4Order : uint8_t {
   kSorted,    // JA4 proper: sorted ciphers; sorted extensions without SNI/ALPN

@@ -1,5 +1,7 @@
 // Tests for the TLS ClientHello parser, SHA-256 and JA4: hand-built hellos, truncation/mutation robustness,
 // and agreement with FoxIO's ja4.py on the shared corpus (truth/ja4/*.json, TCP streams only).
+#include "lib/fingerprint/ja4.hpp"
+
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 #include <rapidjson/document.h>
@@ -16,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "lib/fingerprint/ja4.hpp"
 #include "lib/fingerprint/tls_client_hello.hpp"
 
 namespace spanwatch::lib {
@@ -67,8 +68,8 @@ Ext u16_list_ext(uint16_t type, const std::vector<uint16_t>& v, bool one_byte_le
 }
 
 // The handshake message (header + body).
-Bytes build_hello_message(uint16_t version, const std::vector<uint16_t>& ciphers, const std::vector<Ext>& exts,
-                          bool with_ext_block = true) {
+Bytes build_hello_message(uint16_t version, const std::vector<uint16_t>& ciphers,
+                          const std::vector<Ext>& exts, bool with_ext_block = true) {
   Bytes body;
   put16(body, version);
   for (int i = 0; i < 32; ++i) body.push_back(static_cast<uint8_t>(i));
@@ -141,9 +142,11 @@ TEST(Sha256, FipsVectors) {
   EXPECT_EQ(sha_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(sha_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
-                    "mnopqrstnopqrstu"),
-            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+  EXPECT_EQ(
+      sha_hex(
+          "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
+          "mnopqrstnopqrstu"),
+      "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
   // One million 'a', fed in odd-sized pieces to exercise buffering.
   Sha256 h;
   const std::string chunk(997, 'a');
@@ -161,8 +164,8 @@ TEST(Sha256, FipsVectors) {
 }
 
 // Chrome's hello from the corpus (JA4_ro order), with GREASE added where Chrome puts it.
-const std::vector<uint16_t> kChromeCiphers = {0x3a3a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9,
-                                              0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
+const std::vector<uint16_t> kChromeCiphers = {0x3a3a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030,
+                                              0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
 const std::vector<uint16_t> kChromeSigAlgs = {0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601};
 
 std::vector<Ext> chrome_exts(bool sni, const std::vector<std::string>& alpn) {
@@ -189,7 +192,8 @@ std::vector<Ext> chrome_exts(bool sni, const std::vector<std::string>& alpn) {
 }
 
 TEST(ClientHello, ChromeMatchesReferenceJa4) {
-  const Bytes rec = to_records(build_hello_message(0x0303, kChromeCiphers, chrome_exts(true, {"h2", "http/1.1"})));
+  const Bytes rec =
+      to_records(build_hello_message(0x0303, kChromeCiphers, chrome_exts(true, {"h2", "http/1.1"})));
   ClientHello ch;
   ASSERT_EQ(parse_client_hello(rec.data(), rec.size(), ch), TlsParseStatus::kOk);
   EXPECT_EQ(ch.legacy_version, 0x0303);
@@ -209,13 +213,15 @@ TEST(ClientHello, ChromeMatchesReferenceJa4) {
 
   EXPECT_EQ(ja4_str(ch), "t13d1516h2_8daaf6152771_e5627efa2ab1");
   EXPECT_EQ(ja4_str(ch, 't', Ja4Order::kOriginal), "t13d1516h2_acb858a92679_687a3a2ce3c4");
-  EXPECT_EQ(ja4_r_str(ch),
-            "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_0005,000a,000b,"
-            "000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01_0403,0804,0401,0503,0805,0501,0806,0601");
-  EXPECT_EQ(ja4_r_str(ch, 't', Ja4Order::kOriginal),
-            "t13d1516h2_1301,1302,1303,c02b,c02f,c02c,c030,cca9,cca8,c013,c014,009c,009d,002f,0035_0033,ff01,002b,"
-            "0000,4469,001b,000b,0012,0005,000d,0017,002d,0010,000a,0023,0015_0403,0804,0401,0503,0805,0501,0806,"
-            "0601");
+  EXPECT_EQ(
+      ja4_r_str(ch),
+      "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_0005,000a,000b,"
+      "000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01_0403,0804,0401,0503,0805,0501,0806,0601");
+  EXPECT_EQ(
+      ja4_r_str(ch, 't', Ja4Order::kOriginal),
+      "t13d1516h2_1301,1302,1303,c02b,c02f,c02c,c030,cca9,cca8,c013,c014,009c,009d,002f,0035_0033,ff01,002b,"
+      "0000,4469,001b,000b,0012,0005,000d,0017,002d,0010,000a,0023,0015_0403,0804,0401,0503,0805,0501,0806,"
+      "0601");
   EXPECT_EQ(ja4_str(ch, 'q').substr(0, 1), "q");
 
   // The same message fragmented into 100-byte records, and as a bare handshake message (QUIC CRYPTO).
@@ -254,7 +260,10 @@ TEST(ClientHello, AlpnCharacterRules) {
   EXPECT_EQ(prefix_for({std::string("\xab\xcd", 2)}), "t12i0101ad");
   EXPECT_EQ(prefix_for({std::string("0\xab", 2)}), "t12i01013b");
   EXPECT_EQ(prefix_for({std::string("01\xab\xcd", 4)}), "t12i01013d");
-  EXPECT_EQ(prefix_for({std::string("0\xab\xcd" "1", 4)}), "t12i010101");  // both ends alphanumeric
+  EXPECT_EQ(prefix_for({std::string("0\xab\xcd"
+                                    "1",
+                                    4)}),
+            "t12i010101");                          // both ends alphanumeric
   EXPECT_EQ(prefix_for({"", "h2"}), "t12i010100");  // empty first value
   EXPECT_EQ(prefix_for({}), "t12i010100");          // extension with an empty list
 }
@@ -276,7 +285,8 @@ TEST(ClientHello, VersionsAndGrease) {
   EXPECT_EQ(ja4_str(ch), "t00i000000_000000000000_000000000000");
 
   // DTLS versions: highest is numerically lowest.
-  const Bytes d = to_records(build_hello_message(0xfefd, {0x2f}, {u16_list_ext(0x002b, {0xfeff, 0xfefc, 0xfefd}, true)}));
+  const Bytes d =
+      to_records(build_hello_message(0xfefd, {0x2f}, {u16_list_ext(0x002b, {0xfeff, 0xfefc, 0xfefd}, true)}));
   ASSERT_EQ(parse_client_hello(d.data(), d.size(), ch), TlsParseStatus::kOk);
   EXPECT_EQ(ja4_str(ch, 'd').substr(0, 4), "dd3i");
 
@@ -329,7 +339,8 @@ TEST(ClientHello, NotTlsOrNotClientHello) {
   Bytes huge = {0x16, 0x03, 0x01, 0x00, 0x10, 0x01, 0x01, 0x00, 0x00};
   EXPECT_EQ(parse_client_hello(huge.data(), huge.size(), ch), TlsParseStatus::kMalformed);
   // A bad body in a known extension keeps the type listed and flags it.
-  const Bytes be = to_records(build_hello_message(0x0303, {0x1301}, {{0x0000, {0, 9, 0}}, {0x000d, {0, 3, 1}}}));
+  const Bytes be =
+      to_records(build_hello_message(0x0303, {0x1301}, {{0x0000, {0, 9, 0}}, {0x000d, {0, 3, 1}}}));
   ASSERT_EQ(parse_client_hello(be.data(), be.size(), ch), TlsParseStatus::kOk);
   EXPECT_TRUE(ch.bad_extension_body);
   EXPECT_EQ(ch.extensions.size(), 2u);
@@ -510,7 +521,8 @@ std::map<std::string, std::vector<ClientStream>> read_streams(const std::string&
   while (pcap_next_ex(pc, &hdr, &pkt) == 1) {
     PacketTcp t;
     if (!decode_tcp(dlt, pkt, hdr->caplen, t)) continue;
-    const std::string key = t.src + "|" + std::to_string(t.sport) + "|" + t.dst + "|" + std::to_string(t.dport);
+    const std::string key =
+        t.src + "|" + std::to_string(t.sport) + "|" + t.dst + "|" + std::to_string(t.dport);
     auto& list = streams[key];
     const bool syn = (t.flags & 0x02) != 0;
     if (list.empty() || (syn && !list.back().data.empty())) list.emplace_back();
@@ -652,9 +664,10 @@ TEST(Ja4Corpus, MatchesFoxIoPython) {
       }
     }
   }
-  std::printf("JA4 corpus: %d/%d TCP client hellos match ja4.py (%d found after a non-TLS preamble); "
-              "JA4_o %d/%d; %d QUIC rows skipped\n",
-              matched, total, scanned, o_matched, o_total, quic_skipped);
+  std::printf(
+      "JA4 corpus: %d/%d TCP client hellos match ja4.py (%d found after a non-TLS preamble); "
+      "JA4_o %d/%d; %d QUIC rows skipped\n",
+      matched, total, scanned, o_matched, o_total, quic_skipped);
   for (const auto& m : misses) std::printf("  miss: %s\n", m.c_str());
   ASSERT_GT(total, 0);
   EXPECT_GE(matched * 100, total * 99) << matched << "/" << total;

@@ -152,8 +152,8 @@ TlsParseStatus parse_body(Reader body, ClientHello& out) noexcept {
   uint8_t comp_len = 0;
   Reader cs(nullptr, 0);
   if (!body.u16(out.legacy_version) || !body.skip(32) || !body.u8(sid_len) || sid_len > 32 ||
-      !body.skip(sid_len) || !body.u16(cs_len) || (cs_len & 1) || !body.sub(cs_len, cs) || !body.u8(comp_len) ||
-      !body.skip(comp_len)) {
+      !body.skip(sid_len) || !body.u16(cs_len) || (cs_len & 1) || !body.sub(cs_len, cs) ||
+      !body.u8(comp_len) || !body.skip(comp_len)) {
     return TlsParseStatus::kMalformed;
   }
   out.session_id_len = sid_len;
@@ -179,11 +179,16 @@ TlsParseStatus parse_body(Reader body, ClientHello& out) noexcept {
 
 std::string_view to_string(TlsParseStatus s) noexcept {
   switch (s) {
-    case TlsParseStatus::kOk: return "ok";
-    case TlsParseStatus::kNeedMore: return "need_more";
-    case TlsParseStatus::kNotTls: return "not_tls";
-    case TlsParseStatus::kNotClientHello: return "not_client_hello";
-    case TlsParseStatus::kMalformed: return "malformed";
+    case TlsParseStatus::kOk:
+      return "ok";
+    case TlsParseStatus::kNeedMore:
+      return "need_more";
+    case TlsParseStatus::kNotTls:
+      return "not_tls";
+    case TlsParseStatus::kNotClientHello:
+      return "not_client_hello";
+    case TlsParseStatus::kMalformed:
+      return "malformed";
   }
   return "?";
 }

@@ -32,7 +32,9 @@ inline constexpr size_t kMaxSniLen = 255;
 inline constexpr size_t kAlpnPoolLen = 256;
 
 // GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ..., 0xfafa.
-constexpr bool is_grease(uint16_t v) noexcept { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+constexpr bool is_grease(uint16_t v) noexcept {
+  return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
 
 // Up to N values in wire order; `total` counts every value seen, so total > size() means overflow.
 template <typename T, size_t N>
@@ -63,11 +65,11 @@ struct ClientHello {
   FixedList<uint16_t, kMaxSupportedVersions> supported_versions;
   FixedList<uint8_t, kMaxPointFormats> ec_point_formats;
 
-  bool has_sni_ext = false;                   // extension 0x0000 present (JA4 'd')
-  bool has_alpn_ext = false;                  // extension 0x0010 present
-  bool has_supported_versions_ext = false;    // extension 0x002b present
-  bool bad_extension_body = false;            // a known extension's body was inconsistent (type still listed)
-  std::array<char, kMaxSniLen + 1> sni{};     // first host_name, NUL-terminated, truncated to kMaxSniLen
+  bool has_sni_ext = false;                 // extension 0x0000 present (JA4 'd')
+  bool has_alpn_ext = false;                // extension 0x0010 present
+  bool has_supported_versions_ext = false;  // extension 0x002b present
+  bool bad_extension_body = false;          // a known extension's body was inconsistent (type still listed)
+  std::array<char, kMaxSniLen + 1> sni{};   // first host_name, NUL-terminated, truncated to kMaxSniLen
   uint16_t sni_len = 0;
 
   // ALPN protocol names copied into one pool; entry i is pool[alpn_off[i] .. + alpn_len[i]].
@@ -77,12 +79,13 @@ struct ClientHello {
   uint8_t alpn_count = 0;  // stored entries (the first one always fits: names are at most 255 bytes)
   uint8_t alpn_total = 0;  // entries on the wire
 
-  uint32_t handshake_len = 0;       // body length from the handshake header
-  uint32_t stream_bytes_used = 0;   // bytes of the input (records or message) that held this ClientHello
+  uint32_t handshake_len = 0;      // body length from the handshake header
+  uint32_t stream_bytes_used = 0;  // bytes of the input (records or message) that held this ClientHello
 
   std::string_view server_name() const noexcept { return {sni.data(), sni_len}; }
   std::string_view alpn(size_t i) const noexcept {
-    return i < alpn_count ? std::string_view(alpn_pool.data() + alpn_off[i], alpn_len[i]) : std::string_view();
+    return i < alpn_count ? std::string_view(alpn_pool.data() + alpn_off[i], alpn_len[i])
+                          : std::string_view();
   }
 };
 

@@ -69,7 +69,7 @@ struct FlowRecord {
   IpAddress tunnel_src, tunnel_dst;  // outermost tunnel endpoints
   bool is_tunnel_carrier = false;    // this flow is the outer UDP flow of a tunnel (VXLAN, GTP-U, ...)
   uint32_t fragments = 0;            // non-first IP fragments accounted to this flow
-  L7Info l7;                              // application and its metadata (nDPI)
+  L7Info l7;                         // application and its metadata (nDPI)
   uint64_t own_packets = 0;          // packets for which this is the innermost flow: summed over final
                                      // records they count every flow packet once (a tunnel's UDP flow
                                      // also carries packets that belong to inner flows)
