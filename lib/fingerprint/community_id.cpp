@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "lib/core/icmp_types.hpp"
 #include "lib/core/ip_proto.hpp"
 
 namespace spanwatch::lib {
@@ -49,66 +50,6 @@ void sha1_block(uint32_t h[5], const uint8_t* block) noexcept {
   h[2] += c;
   h[3] += d;
   h[4] += e;
-}
-
-// ICMP request/reply partners from the spec (community-id.py ICMPHelper, after Zeek's ICMP.cc). A type with a
-// partner makes the flow two-way: dport becomes the partner type. -1 = no partner (one-way, dport = code).
-constexpr int icmp4_counterpart(uint16_t type) noexcept {
-  switch (type) {
-    case 8:
-      return 0;  // echo request -> reply
-    case 0:
-      return 8;
-    case 13:
-      return 14;  // timestamp
-    case 14:
-      return 13;
-    case 15:
-      return 16;  // information
-    case 16:
-      return 15;
-    case 10:
-      return 9;  // router solicitation -> advertisement
-    case 9:
-      return 10;
-    case 17:
-      return 18;  // address mask
-    case 18:
-      return 17;
-    default:
-      return -1;
-  }
-}
-
-constexpr int icmp6_counterpart(uint16_t type) noexcept {
-  switch (type) {
-    case 128:
-      return 129;  // echo
-    case 129:
-      return 128;
-    case 133:
-      return 134;  // router solicitation / advertisement
-    case 134:
-      return 133;
-    case 135:
-      return 136;  // neighbor solicitation / advertisement
-    case 136:
-      return 135;
-    case 130:
-      return 131;  // MLD query / report
-    case 131:
-      return 130;
-    case 139:
-      return 140;  // node information query / reply
-    case 140:
-      return 139;
-    case 144:
-      return 145;  // home agent address discovery
-    case 145:
-      return 144;
-    default:
-      return -1;
-  }
 }
 
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -163,7 +104,7 @@ size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, c
     case kProtoIcmp:
     case kProtoIcmpv6: {
       has_ports = true;
-      const int peer = in.proto == kProtoIcmp ? icmp4_counterpart(sport) : icmp6_counterpart(sport);
+      const int peer = icmp_counterpart(in.proto == kProtoIcmpv6, sport);
       if (peer < 0) {
         one_way = true;  // dport stays the code
       } else {

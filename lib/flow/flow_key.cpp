@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "lib/core/icmp_types.hpp"
 #include "lib/core/ip_proto.hpp"
 
 namespace spanwatch::lib {
@@ -23,60 +24,6 @@ inline uint64_t load64(const void* p) noexcept {
   uint64_t v;
   std::memcpy(&v, p, sizeof v);
   return v;
-}
-
-// Community ID's ICMP type pairs: request/reply types map to each other so both directions match.
-int icmp_counterpart(bool v6, uint8_t type) noexcept {
-  if (!v6) {
-    switch (type) {
-      case 8:
-        return 0;
-      case 0:
-        return 8;  // echo
-      case 13:
-        return 14;
-      case 14:
-        return 13;  // timestamp
-      case 15:
-        return 16;
-      case 16:
-        return 15;  // information
-      case 10:
-        return 9;
-      case 9:
-        return 10;  // router solicitation / advertisement
-      case 17:
-        return 18;
-      case 18:
-        return 17;  // address mask
-      default:
-        return -1;
-    }
-  }
-  switch (type) {
-    case 128:
-      return 129;
-    case 129:
-      return 128;  // echo
-    case 133:
-      return 134;
-    case 134:
-      return 133;  // router solicitation / advertisement
-    case 135:
-      return 136;
-    case 136:
-      return 135;  // neighbor solicitation / advertisement
-    case 130:
-      return 131;
-    case 131:
-      return 130;  // multicast listener query / report
-    case 144:
-      return 145;
-    case 145:
-      return 144;  // home agent address discovery
-    default:
-      return -1;
-  }
 }
 
 }  // namespace
