@@ -12,19 +12,47 @@ namespace {
 constexpr unsigned kBurst = 32;
 }
 
-ExporterLcore::ExporterLcore(ExporterParams p) : p_(std::move(p)), writer_(p_.json), file_(p_.file) {}
+ExporterLcore::ExporterLcore(ExporterParams p) : p_(std::move(p)), writer_(p_.json), file_(p_.file) {
+  if (!p_.ring) return;
+  // The ring is for live views: when it cannot be had (another spanwatch owns the name, /dev/shm is
+  // full), say so and keep writing files rather than refuse to run.
+  try {
+    ring_ = std::make_unique<lib::ShmRingWriter>(*p_.ring);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "spanwatch: shared-memory ring disabled: %s\n", e.what());
+  }
+}
+
+void ExporterLcore::publish(const char* line, size_t len_with_newline) noexcept {
+  if (!ring_ || len_with_newline == 0) return;
+  const auto len = static_cast<uint32_t>(len_with_newline - 1);  // slots hold the JSON text, no newline
+  if (ring_->publish(line, len))
+    ctr_.ring_published.add(1);
+  else
+    ctr_.ring_oversize.add(1);
+}
 
 unsigned ExporterLcore::drain_once() noexcept {
   unsigned total = 0;
   std::array<lib::FlowRecord, kBurst> recs;
+  std::array<uint32_t, kBurst + 1> line_end;  // offsets of the file lines in buf_
   for (rte_ring* ring : p_.record_rings) {
     const unsigned n =
         rte_ring_sc_dequeue_burst_elem(ring, recs.data(), sizeof(lib::FlowRecord), kBurst, nullptr);
     if (n == 0) continue;
     buf_.Clear();
+    unsigned lines = 0;
+    line_end[0] = 0;
     for (unsigned i = 0; i < n; ++i) {
       const lib::FlowRecord& r = recs[i];
+      if (r.reason == lib::EndReason::kLiveUpdate) {
+        live_buf_.Clear();
+        publish(live_buf_.GetString(), writer_.write(r, live_buf_));
+        ctr_.live_records.add(1);
+        continue;
+      }
       writer_.write(r, buf_);
+      line_end[++lines] = static_cast<uint32_t>(buf_.GetSize());
       if (r.final) {
         ctr_.final_records.add(1);
         ctr_.packets_in_records.add(r.own_packets);
@@ -33,9 +61,11 @@ unsigned ExporterLcore::drain_once() noexcept {
       }
       if (r.is_tunnel_carrier) ctr_.carrier_records.add(1);
     }
-    ctr_.records.add(n);
+    ctr_.records.add(lines);
     ctr_.json_bytes.add(buf_.GetSize());
-    file_.write(std::string_view(buf_.GetString(), buf_.GetSize()));
+    if (lines > 0) file_.write(std::string_view(buf_.GetString(), buf_.GetSize()));
+    for (unsigned l = 0; l < lines; ++l)
+      publish(buf_.GetString() + line_end[l], line_end[l + 1] - line_end[l]);
     total += n;
   }
   return total;

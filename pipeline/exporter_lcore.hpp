@@ -1,15 +1,20 @@
-// The exporter: drains the workers' record rings, writes each record once as an NDJSON line, keeps the
-// output file flushed, and calls the periodic stats hook. Runs on the main lcore; yields when idle.
+// The exporter: drains the workers' record rings, writes each record once as an NDJSON line (to the file,
+// and the same text to the shared-memory ring for live consumers), keeps the output file flushed, and calls
+// the periodic stats hook. Runs on the main lcore; yields when idle.
 #pragma once
 #include <rapidjson/stringbuffer.h>
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "lib/core/counter.hpp"
 #include "lib/export/json_flow_writer.hpp"
 #include "lib/export/ndjson_file.hpp"
+#include "lib/ring/flow_ring.hpp"
+#include "lib/ring/shm_ring_writer.hpp"
 
 struct rte_ring;
 
@@ -23,12 +28,16 @@ struct ExporterCounters {
   lib::Counter packets_in_records;  // own_packets of final records: with the non-flow and error
                                     // counters this accounts for every packet read
   lib::Counter carrier_records;
+  lib::Counter live_records;    // snapshots of active flows, for the ring only
+  lib::Counter ring_published;  // records the shared-memory ring got
+  lib::Counter ring_oversize;   // records whose JSON did not fit a ring slot (files still have them)
 };
 
 struct ExporterParams {
   std::vector<rte_ring*> record_rings;  // one per worker
   lib::JsonFlowContext json;
   lib::NdjsonFileOptions file;
+  std::optional<lib::ShmRingWriterOptions> ring;  // none: files only
   bool shared_cpus = false;
 };
 
@@ -44,6 +53,7 @@ class ExporterLcore {
   const ExporterCounters& counters() const noexcept { return ctr_; }
   const lib::NdjsonFileCounters& file_counters() const noexcept { return file_.counters(); }
   const std::string& file_path() const noexcept { return file_.path(); }
+  const lib::ShmRingWriter* ring() const noexcept { return ring_.get(); }
 
  private:
   unsigned drain_once() noexcept;
@@ -52,7 +62,11 @@ class ExporterLcore {
   ExporterParams p_;
   lib::JsonFlowWriter writer_;
   lib::NdjsonFile file_;
-  rapidjson::StringBuffer buf_;
+  void publish(const char* line, size_t len_with_newline) noexcept;
+
+  std::unique_ptr<lib::ShmRingWriter> ring_;
+  rapidjson::StringBuffer buf_;       // file records of one burst
+  rapidjson::StringBuffer live_buf_;  // one live snapshot
   ExporterCounters ctr_;
   bool write_failing_ = false;
 };

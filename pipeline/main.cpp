@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lib/config/config_loader.hpp"
+#include "lib/export/json_schema.hpp"
 #include "pipeline/dpdk_handles.hpp"
 #include "pipeline/eal.hpp"
 #include "pipeline/exporter_lcore.hpp"
@@ -53,13 +54,21 @@ std::string host_name() {
   return buf;
 }
 
-void write_file_atomically(const std::string& path, const std::string& text) {
+// Replaces `path` only once all of `text` is on disk, so a full disk leaves the previous file in place, whole
+// (it used to be replaced by an empty one). Returns false then; never throws on I/O errors (it runs inside
+// the exporter's noexcept loop).
+bool write_file_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << text << '\n';
+  std::ofstream f(tmp, std::ios::trunc);
+  f << text << '\n';
+  f.close();
+  std::error_code rename_ec, remove_ec;
+  if (!f.fail()) std::filesystem::rename(tmp, path, rename_ec);
+  if (f.fail() || rename_ec) {
+    std::filesystem::remove(tmp, remove_ec);
+    return false;
   }
-  std::filesystem::rename(tmp, path);
+  return true;
 }
 
 unsigned auto_mbufs(const sw::lib::SpanwatchConfig& cfg, size_t rx_queues_total) {
@@ -76,6 +85,10 @@ int run(int argc, char** argv) {
   auto plan_opt = sw::pipeline::parse_command_line(argc, argv);
   if (!plan_opt) return 0;
   sw::pipeline::RunPlan& plan = *plan_opt;
+  if (plan.print_schema) {
+    fmt::print("{}\n", sw::lib::flow_record_schema_json());
+    return 0;
+  }
   sw::lib::SpanwatchConfig& cfg = plan.config;
   if (plan.print_config) {
     fmt::print("{}\n", fmt::join(sw::pipeline::Eal::build_args(cfg), " "));
@@ -159,6 +172,7 @@ int run(int argc, char** argv) {
     wp.link_types = &link_by_port_id;
     wp.clock = clock;
     wp.flows = cfg.flows;
+    wp.flows.live_update_ms = cfg.ring.enabled ? cfg.ring.update_interval_ms : 0;
     wp.shared_cpus = cfg.lcores.shared_cpus;
     wp.lossless = plan.replay;
     wp.drain = &drain;
@@ -191,12 +205,21 @@ int run(int argc, char** argv) {
   ep.record_rings = export_rings;
   ep.json.observer_hostname = host_name();
   ep.json.observer_name = cfg.observer.name.empty() ? ep.json.observer_hostname : cfg.observer.name;
+  sw::workers::fill_ndpi_risk_table(ep.json.risks);
   ep.json.port_names = port_names;
   ep.json.community_id_seed = cfg.output.community_id_seed;
   ep.file.dir = cfg.output.dir;
   ep.file.file = cfg.output.file;
   ep.file.rotate_bytes = uint64_t{cfg.output.rotate_mb} << 20;
   ep.shared_cpus = cfg.lcores.shared_cpus;
+  if (cfg.ring.enabled) {
+    sw::lib::ShmRingWriterOptions ro;
+    ro.name = cfg.ring.name;
+    ro.capacity = cfg.ring.capacity;
+    ro.max_payload_bytes = cfg.ring.slot_bytes;
+    ro.record_type = sw::lib::kFlowRingRecordType;
+    ep.ring = ro;
+  }
   sw::pipeline::ExporterLcore exporter(std::move(ep));
 
   for (size_t w = 0; w < n_workers; ++w)
@@ -212,6 +235,7 @@ int run(int argc, char** argv) {
   sw::pipeline::StatsSources sources{&ports, &rx, &workers, &exporter, &plan.pcaps};
   const uint64_t stats_every = cfg.output.stats_interval_s;
   uint64_t ticks = 0;
+  bool stats_written = true;
   const std::string stats_path = (std::filesystem::path(cfg.output.dir) / "stats.json").string();
   auto all = [](const auto& v) {
     for (const auto& x : v)
@@ -229,12 +253,19 @@ int run(int argc, char** argv) {
       [&](uint64_t) {
         if (stats_every && ++ticks % stats_every == 0) {
           std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
-          write_file_atomically(stats_path, sw::pipeline::stats_json(sources, false));
+          const bool ok = write_file_atomically(stats_path, sw::pipeline::stats_json(sources, false));
+          if (ok != stats_written)  // once per change, not every tick
+            std::fprintf(stderr,
+                         ok ? "spanwatch: writing %s works again\n"
+                            : "spanwatch: cannot write %s; the previous one stays\n",
+                         stats_path.c_str());
+          stats_written = ok;
         }
       });
   rte_eal_mp_wait_lcore();
 
-  write_file_atomically(stats_path, sw::pipeline::stats_json(sources, true));
+  if (!write_file_atomically(stats_path, sw::pipeline::stats_json(sources, true)))
+    std::fprintf(stderr, "spanwatch: cannot write the final %s\n", stats_path.c_str());
   const auto acc = sw::pipeline::account(sources);
   std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
   std::fprintf(
@@ -245,6 +276,13 @@ int run(int argc, char** argv) {
       (unsigned long long)acc.non_flow, (unsigned long long)acc.decode_errors,
       (unsigned long long)acc.unmatched_fragments, (unsigned long long)acc.lost(),
       exporter.file_path().c_str(), stats_path.c_str());
+  if (plan.hold_ring_s > 0 && exporter.ring() != nullptr) {
+    std::fprintf(stderr, "spanwatch: keeping ring %s open for %u s (Ctrl-C ends it)\n",
+                 exporter.ring()->name().c_str(), plan.hold_ring_s);
+    const uint64_t until = rte_get_tsc_cycles() + uint64_t{plan.hold_ring_s} * rte_get_tsc_hz();
+    const int sig0 = g_signals.load(std::memory_order_relaxed);
+    while (rte_get_tsc_cycles() < until && g_signals.load(std::memory_order_relaxed) == sig0) usleep(50'000);
+  }
   return 0;
 }
 

@@ -66,6 +66,12 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
       ->check(CLI::Range(1u, 64u));
   app.add_option("--rx-lcores", rx_lcores, "RX lcores for --pcap/--iface")->check(CLI::Range(1u, 16u));
   app.add_flag("--print-config", plan.print_config, "print the effective EAL arguments and exit");
+  app.add_option("--hold-ring", plan.hold_ring_s,
+                 "after a replay, keep the shared-memory ring open this many seconds (or until Ctrl-C) so "
+                 "live consumers (spanwatch-viewer, spanwatch-tail) can read the last records")
+      ->check(CLI::Range(0u, 86400u));
+  app.add_flag("--print-schema", plan.print_schema,
+               "print the JSON Schema of a flows.json record (docs/flow-record.schema.json) and exit");
   app.set_version_flag("--version", "spanwatch 0.1.0");
   try {
     app.parse(argc, argv);
@@ -75,6 +81,7 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     throw StartupError(fmt::format("{} (see --help)", e.what()));
   }
+  if (plan.print_schema) return plan;  // independent of any capture or config
   if (!pcaps.empty() && !iface.empty()) throw StartupError("--pcap and --iface cannot be combined");
 
   lib::SpanwatchConfig& cfg = plan.config;

@@ -16,6 +16,8 @@ struct RunPlan {
   std::vector<PcapInfo> pcaps;                 // replay mode: the files, in order
   bool replay = false;                         // finite input: process everything, flush, exit 0
   bool print_config = false;
+  unsigned hold_ring_s = 0;   // --hold-ring
+  bool print_schema = false;  // print the flow record's JSON Schema and exit (needs no other option)
 };
 
 // Parses argv. Returns nullopt after printing help/version (exit 0). Throws lib::ConfigException or

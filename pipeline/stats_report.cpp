@@ -107,6 +107,8 @@ std::string stats_json(const StatsSources& s, bool final) {
     kv(w, "flows_flushed", c.flows_flushed.get());
     kv(w, "tcp_reuse", c.tcp_reuse.get());
     kv(w, "interim_records", c.interim_records.get());
+    kv(w, "live_records", c.live_records.get());
+    kv(w, "live_skipped", wk->live_skipped());
     kv(w, "fragments_matched", c.fragments_matched.get());
     kv(w, "fragments_unmatched", c.fragments_unmatched.get());
     kv(w, "records_dropped", wk->records_dropped());
@@ -119,6 +121,28 @@ std::string stats_json(const StatsSources& s, bool final) {
     kv(w, "guessed", d.guessed.get());
     kv(w, "unknown", d.unknown.get());
     kv(w, "pool_exhausted", d.pool_exhausted.get());
+    w.EndObject();
+    const workers::AppCounters& a = wk->app_counters();
+    w.Key("app");  // spanwatch's own application parsers
+    w.StartObject();
+    kv(w, "flows", a.flows.get());
+    kv(w, "state_exhausted", a.state_exhausted.get());
+    kv(w, "meta_exhausted", a.meta_exhausted.get());
+    kv(w, "stream_gaps", a.stream_gaps.get());
+    kv(w, "gave_up", a.gave_up.get());
+    kv(w, "tls_client_hellos", a.tls_client_hellos.get());
+    kv(w, "tls_server_hellos", a.tls_server_hellos.get());
+    kv(w, "tls_certificates", a.tls_certificates.get());
+    kv(w, "tls_malformed", a.tls_malformed.get());
+    kv(w, "quic_initials", a.quic_initials.get());
+    kv(w, "quic_undecryptable", a.quic_undecryptable.get());
+    kv(w, "dns_messages", a.dns_messages.get());
+    kv(w, "dns_malformed", a.dns_malformed.get());
+    kv(w, "http_requests", a.http_requests.get());
+    kv(w, "http_responses", a.http_responses.get());
+    kv(w, "ssh_banners", a.ssh_banners.get());
+    kv(w, "ssh_kexinits", a.ssh_kexinits.get());
+    kv(w, "dhcp_messages", a.dhcp_messages.get());
     w.EndObject();
     w.EndObject();
   }
@@ -138,6 +162,22 @@ std::string stats_json(const StatsSources& s, bool final) {
   kv(w, "file_records_dropped", f.records_dropped.get());
   kv(w, "file_write_errors", f.write_errors.get());
   kv(w, "file_rotations", f.rotations.get());
+  kv(w, "live_records", e.live_records.get());
+  w.EndObject();
+
+  w.Key("ring");  // the shared-memory ring for live consumers
+  w.StartObject();
+  const lib::ShmRingWriter* ring = s.exporter->ring();
+  w.Key("enabled");
+  w.Bool(ring != nullptr);
+  if (ring != nullptr) {
+    w.Key("name");
+    w.String(ring->name().c_str());
+    kv(w, "capacity", ring->capacity());
+    kv(w, "slot_bytes", ring->max_payload_bytes());
+  }
+  kv(w, "published", e.ring_published.get());
+  kv(w, "oversize", e.ring_oversize.get());
   w.EndObject();
 
   const Accounting a = account(s);

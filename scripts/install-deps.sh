@@ -6,8 +6,8 @@ set -euo pipefail
 
 BUILD_PKGS=(g++ meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev libndpi-dev libndpi-bin
             libhyperscan-dev libmaxminddb-dev mmdb-bin libyaml-cpp-dev libgtest-dev libgmock-dev
-            rapidjson-dev libpcap-dev libfmt-dev libcli11-dev)
-TOOL_PKGS=(tcpdump tshark tcpreplay python3 netbase ieee-data iproute2)
+            rapidjson-dev libpcap-dev libfmt-dev libcli11-dev libssl-dev libcpp-httplib-dev)
+TOOL_PKGS=(tcpdump tshark tcpreplay python3 python3-jsonschema netbase ieee-data iproute2 chromium)
 RECORD_PKGS=(openssl openssh-server openssh-client dnsmasq-base bind9-dnsutils curl)
 ALL_PKGS=("${BUILD_PKGS[@]}" "${TOOL_PKGS[@]}" "${RECORD_PKGS[@]}")
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# THE main demo: install deps, build (release), run spanwatch over the committed demo capture and
-# show what it wrote.
+# THE main demo: install deps, build (release), start spanwatch-viewer, replay the committed demo capture
+# through the real DPDK pipeline (no hugepages) into the viewer and into DIR/flows.json, show what it
+# wrote, then keep serving the viewer until Ctrl-C.
 # Usage: scripts/run-demo.sh [extra spanwatch args, e.g. --workers 2]
-# Environment: SPANWATCH_SKIP_DEPS=1 skips install-deps; DEMO_PCAP / DEMO_OUT override the defaults.
+# Environment: SPANWATCH_SKIP_DEPS=1 skips install-deps; DEMO_PCAP / DEMO_OUT override the defaults;
+#              DEMO_PORT (8089) is the viewer's port; DEMO_NO_VIEWER=1 skips the viewer (non-interactive).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,6 +13,8 @@ cd "$ROOT"
 PCAP="${DEMO_PCAP:-tests/captures/demo.pcap}"
 OUT="${DEMO_OUT:-out/demo}"
 BIN="build/pipeline/spanwatch"
+VIEWER_BIN="build/viewer/spanwatch-viewer"
+PORT="${DEMO_PORT:-8089}"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 
@@ -27,15 +31,27 @@ SPANWATCH_SKIP_DEPS=1 "$ROOT/scripts/build.sh" release
 [ -f "$PCAP" ] || { echo "run-demo: ERROR: capture $PCAP not found (scripts/record-demo-capture.sh makes it)" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "run-demo: ERROR: $BIN was not built (pipeline/meson.build must define the 'spanwatch' executable)" >&2; exit 1; }
 
+# DPDK creates its runtime dir even with --no-shconf; keep it out of /var/run.
+RUNDIR="$(mktemp -d -t spanwatch-demo-run.XXXXXX)"
+VIEWER=""
+trap '[ -n "$VIEWER" ] && kill "$VIEWER" 2>/dev/null; rm -rf "$RUNDIR"' EXIT
+
+if [ "${DEMO_NO_VIEWER:-0}" != "1" ]; then
+    section "viewer"
+    # Started first: it follows the pipeline's shared-memory ring (/spanwatch-flows) as records arrive.
+    echo "+ $VIEWER_BIN --port $PORT"
+    "$VIEWER_BIN" --port "$PORT" &
+    VIEWER=$!
+    sleep 0.5
+    kill -0 "$VIEWER" 2>/dev/null || { echo "run-demo: ERROR: spanwatch-viewer did not start" >&2; exit 1; }
+fi
+
 section "spanwatch"
 rm -rf "$OUT"
 mkdir -p "$OUT"
-# DPDK creates its runtime dir even with --no-shconf; keep it out of /var/run.
-RUNDIR="$(mktemp -d -t spanwatch-demo-run.XXXXXX)"
-trap 'rm -rf "$RUNDIR"' EXIT
-echo "+ $BIN --pcap $PCAP --out $OUT $*"
+echo "+ $BIN --pcap $PCAP --out $OUT --hold-ring 2 $*"
 rc=0
-RUNTIME_DIRECTORY="$RUNDIR" "$BIN" --pcap "$PCAP" --out "$OUT" "$@" </dev/null || rc=$?
+RUNTIME_DIRECTORY="$RUNDIR" "$BIN" --pcap "$PCAP" --out "$OUT" --hold-ring 2 "$@" </dev/null || rc=$?
 if [ "$rc" -ne 0 ]; then
     echo "run-demo: ERROR: spanwatch exited with status $rc" >&2
     exit "$rc"
@@ -91,6 +107,9 @@ else
     echo "stats file: none found under $OUT"
 fi
 
-section "viewer"
-# ---- viewer placeholder (issue 6): start the viewer against $OUT here once it exists. ----
-echo "viewer: not built yet (issue 6)"
+if [ -n "$VIEWER" ]; then
+    section "viewer"
+    echo "spanwatch-viewer: open http://127.0.0.1:$PORT/  (live flows, details, analysis; Ctrl-C stops it)"
+    echo "More traffic into it: build/pipeline/spanwatch --pcap OTHER.pcap --out DIR  (or --iface IF)"
+    wait "$VIEWER"
+fi

@@ -33,6 +33,7 @@ struct FlowEntry {
   uint64_t hash = 0;
   lib::ListLink idle_link;    // in the list of its timeout class, by last activity
   lib::ListLink active_link;  // in the active-timeout FIFO, by next interim record time
+  lib::ListLink live_link;    // in the list of flows changed since the last live snapshot
   uint64_t next_active_ns = 0;
   uint64_t flow_id = 0;
   uint64_t first_ns = 0, last_ns = 0;
@@ -42,11 +43,13 @@ struct FlowEntry {
   lib::IpAddress tunnel_src, tunnel_dst;
   uint32_t sequence = 0;  // records emitted so far
   uint32_t fragments = 0;
-  uint64_t own_packets = 0;        // see FlowRecord::own_packets
-  uint32_t dpi_slot = UINT32_MAX;  // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
-  bool dpi_tried = false;
-  uint8_t hello_tries = 0;  // originator payload segments looked at for a ClientHello                 // a
-                            // state was asked for once; detection ran or could not run
+  uint64_t own_packets = 0;         // see FlowRecord::own_packets
+  uint32_t dpi_slot = UINT32_MAX;   // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
+  bool dpi_tried = false;           // a state was asked for once; detection ran or could not run
+  uint32_t app_state = UINT32_MAX;  // AppDissector parse state while a parser waits for bytes
+  uint32_t app_meta = UINT32_MAX;   // AppDissector metadata, once a parser read something
+  bool app_done = false;            // no parser needs more packets of this flow
+  uint8_t app_packets = 0;          // payload packets the parsers looked at (both directions)
   lib::L7Info l7;
   uint16_t orig_port = 0, resp_port = 0;  // as recorded (ICMP: type/code of the first packet)
   uint16_t port_id = 0;
@@ -57,6 +60,7 @@ struct FlowEntry {
   lib::TunnelType tunnel = lib::TunnelType::kNone;
   uint8_t tunnel_depth = 0;
   bool is_tunnel_carrier = false;
+  bool live_dirty = false;  // in the live list
   uint8_t ip_version = 0;
 };
 

@@ -4,8 +4,6 @@
 #include <utility>
 
 #include "lib/core/ip_proto.hpp"
-#include "lib/fingerprint/ja4.hpp"
-#include "lib/fingerprint/tls_client_hello.hpp"
 
 namespace spanwatch::workers {
 namespace {
@@ -14,8 +12,6 @@ constexpr uint64_t kNsPerSec = 1'000'000'000ULL;
 using lib::kProtoIcmp, lib::kProtoIcmpv6, lib::kProtoTcp, lib::kProtoUdp;
 constexpr unsigned kWorkerIdShift = 56;    // flow id = worker id in the top byte, then a counter
 constexpr uint32_t kFragmentSlots = 8192;  // datagrams in flight per worker
-constexpr uint8_t kMaxHelloTries =
-    4;  // client segments searched for a ClientHello (after a SOCKS/CONNECT preamble)
 
 constexpr unsigned kUdpHeaderBytes = 8;
 constexpr unsigned kIpv4HeaderBytes = 20, kIpv6HeaderBytes = 40;
@@ -65,13 +61,16 @@ lib::TcpSegment segment_of(const lib::DecodedPacket& p) noexcept {
 
 }  // namespace
 
-FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink, NdpiDetector* dpi)
+FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink, NdpiDetector* dpi,
+                     AppDissector* apps)
     : active_timeout_ns_(uint64_t{cfg.active_timeout_s} * kNsPerSec),
       worker_id_(worker_id),
       next_flow_id_(uint64_t{worker_id} << kWorkerIdShift),
       sink_(sink),
       dpi_(dpi),
+      apps_(apps),
       table_(cfg.max_flows_per_worker),
+      live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
   timeout_ns_[size_t(TimeoutClass::kTcpAttempt)] = uint64_t{cfg.tcp_attempt_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kTcpHandshake)] = uint64_t{cfg.tcp_handshake_timeout_s} * kNsPerSec;
@@ -195,15 +194,15 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
       std::swap(e->orig_port, e->resp_port);
       e->orig_is_lo = !e->orig_is_lo;
       d = lib::other(d);
+      if (apps_) apps_->on_flip(*e);
     }
   }
 
   account(*e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
   ++e->own_packets;
+  mark_changed(idx, *e);
   if (dpi_ && !e->l7.state_final()) inspect(*e, pkt, ts_ns);
-  if (ep.l4_proto == kProtoTcp && d == lib::Dir::kOrig && pkt.payload_captured > 0 &&
-      e->hello_tries < kMaxHelloTries && e->l7.ja4[0] == '\0')
-    fingerprint_client_hello(*e, pkt);
+  if (apps_ && !e->app_done) apps_->on_packet(*e, d, pkt);
   // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
   // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
   // neither cancel nor postpone it. The other classes are inactivity timeouts.
@@ -236,16 +235,6 @@ void FlowShard::inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts
     e.dpi_slot = NdpiDetector::kNoSlot;
 }
 
-// JA4 from a TLS ClientHello in one of the originator's first payload segments (a SOCKS or HTTP CONNECT
-// preamble may come first). A hello spread over several segments (large post-quantum key shares) needs the
-// client stream reassembled: not yet done.
-void FlowShard::fingerprint_client_hello(FlowEntry& e, const lib::DecodedPacket& pkt) noexcept {
-  ++e.hello_tries;
-  lib::ClientHello hello;
-  if (lib::parse_client_hello(pkt.payload, pkt.payload_captured, hello) != lib::TlsParseStatus::kOk) return;
-  lib::ja4(hello, 't', e.l7.ja4);
-}
-
 void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
                                 uint16_t port_id) noexcept {
   bool src_is_lo = false;
@@ -254,6 +243,7 @@ void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndp
   const lib::Dir d = (src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
   const uint32_t headers = (ep.ip_version == 4 ? kIpv4HeaderBytes : kIpv6HeaderBytes) + kUdpHeaderBytes;
   account(e, d, pkt, ep.ip_bytes, ep.ip_bytes > headers ? ep.ip_bytes - headers : 0, ts_ns);
+  mark_changed(idx, e);
   e.activity_ns = std::max(e.activity_ns, ts_ns);
   lists_[size_t(e.timeout_class)].touch(table_.data(), idx);
   ctr_.carrier_packets.add(1);
@@ -325,6 +315,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.fragments = e.fragments;
   r.own_packets = e.own_packets;
   r.l7 = e.l7;
+  if (apps_) apps_->copy_metadata(e, r.app);
   sink_.emit(r);
 }
 
@@ -335,6 +326,8 @@ void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noe
     e.dpi_slot = NdpiDetector::kNoSlot;
   }
   emit(e, reason, true, now_ns);
+  if (apps_) apps_->release(e);
+  if (e.live_dirty) live_.remove(table_.data(), idx);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
   active_.remove(table_.data(), idx);
   table_.erase(idx, e.hash);
@@ -375,11 +368,27 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
     active_.touch(table_.data(), idx);
     ctr_.interim_records.add(1);
   }
+  if (live_update_ns_ != 0 && now_ns >= next_live_ns_) emit_live_updates(now_ns);
   next_deadline_ns_ = UINT64_MAX;
+  if (live_update_ns_ != 0) note_deadline(next_live_ns_);
   for (size_t c = 0; c < lists_.size(); ++c)
     if (const uint32_t h = lists_[c].front(); h != lib::kNilIndex)
       note_deadline(table_.at(h).activity_ns + timeout_ns_[c]);
   if (const uint32_t h = active_.front(); h != lib::kNilIndex) note_deadline(table_.at(h).next_active_ns);
+}
+
+// A snapshot of every flow that changed since the last one, for live consumers (the exporter sends these
+// to the shared-memory ring only). Counters are cumulative, as in interim records.
+void FlowShard::emit_live_updates(uint64_t now_ns) noexcept {
+  while (!live_.empty()) {
+    const uint32_t idx = live_.front();
+    FlowEntry& e = table_.at(idx);
+    live_.remove(table_.data(), idx);
+    e.live_dirty = false;
+    emit(e, lib::EndReason::kLiveUpdate, false, now_ns);
+    ctr_.live_records.add(1);
+  }
+  next_live_ns_ = now_ns + live_update_ns_;
 }
 
 void FlowShard::flush_all(lib::EndReason reason) noexcept {

@@ -11,6 +11,7 @@
 #include "lib/config/spanwatch_config.hpp"
 #include "lib/decode/decoded_packet.hpp"
 #include "lib/flow/flow_table.hpp"
+#include "workers/app_dissector.hpp"
 #include "workers/flow_entry.hpp"
 #include "workers/fragment_table.hpp"
 #include "workers/ndpi_detector.hpp"
@@ -36,8 +37,9 @@ static_assert(lib::kMaxTunnelDepth <= 7, "layers are bits of a uint8_t");
 
 class FlowShard {
  public:
-  // `dpi` may be null (no application detection).
-  FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink, NdpiDetector* dpi = nullptr);
+  // `dpi` and `apps` may be null (no application detection / no application parsing).
+  FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink, NdpiDetector* dpi = nullptr,
+            AppDissector* apps = nullptr);
 
   void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers) noexcept;
 
@@ -53,6 +55,7 @@ class FlowShard {
  private:
   using List = lib::IndexList<FlowEntry, &FlowEntry::idle_link>;
   using ActiveList = lib::IndexList<FlowEntry, &FlowEntry::active_link>;
+  using LiveList = lib::IndexList<FlowEntry, &FlowEntry::live_link>;
 
   uint32_t find_or_create(const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt, bool carrier,
                           uint64_t ts_ns, uint16_t port_id, bool& src_is_lo) noexcept;
@@ -70,8 +73,14 @@ class FlowShard {
   void finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept;
   void evict_oldest(uint64_t now_ns) noexcept;
   void inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
-  void fingerprint_client_hello(FlowEntry& e, const lib::DecodedPacket& pkt) noexcept;
   void note_deadline(uint64_t ns) noexcept { next_deadline_ns_ = std::min(next_deadline_ns_, ns); }
+  void mark_changed(uint32_t idx, FlowEntry& e) noexcept {
+    if (live_update_ns_ == 0 || e.live_dirty) return;
+    e.live_dirty = true;
+    if (live_.empty()) note_deadline(next_live_ns_);  // the next snapshot is due then (packet time)
+    live_.push_back(table_.data(), idx);
+  }
+  void emit_live_updates(uint64_t now_ns) noexcept;
 
   std::array<uint64_t, size_t(TimeoutClass::kCount)> timeout_ns_{};
   uint64_t active_timeout_ns_;
@@ -81,9 +90,13 @@ class FlowShard {
   uint64_t next_deadline_ns_ = UINT64_MAX;  // no flow times out before this (a lower bound)
   RecordSink& sink_;
   NdpiDetector* dpi_;
+  AppDissector* apps_;
   lib::FlowTable<FlowEntry> table_;
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};
   ActiveList active_;
+  LiveList live_;
+  uint64_t live_update_ns_;  // 0 = no live snapshots
+  uint64_t next_live_ns_ = 0;
   FragmentTable frags_;
   ShardCounters ctr_;
 };

@@ -253,5 +253,35 @@ TEST(FlowShard, IcmpEchoRequestAndReplyAreOneFlow) {
   EXPECT_EQ(sink.recs[0].dir[1].packets, 1u);
 }
 
+TEST(FlowShard, LiveUpdatesSnapshotOnlyFlowsThatChanged) {
+  lib::FlowConfig cfg = small_config();
+  cfg.live_update_ms = 1000;
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0, 0, kLayerInner);  // flow A: a snapshot is due now
+  EXPECT_TRUE(sink.recs.empty());
+  shard.process(packet(17, 3, 1000, 4, 2000, 5), kT0, 0, kLayerInner);  // flow B; the tick runs first
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].reason, lib::EndReason::kLiveUpdate);
+  EXPECT_FALSE(sink.recs[0].final);
+  EXPECT_EQ(sink.recs[0].src_ip, v4(1));
+  shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + kSec / 2, 0, kLayerInner);  // A changes again
+  EXPECT_EQ(sink.recs.size(), 1u);  // the next tick is a second after the first
+  shard.expire(kT0 + kSec);
+  ASSERT_EQ(sink.recs.size(), 3u);  // A and B changed since the last tick
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_EQ(sink.recs[i].reason, lib::EndReason::kLiveUpdate);
+    EXPECT_EQ(sink.recs[i].sequence, 0u);  // snapshots do not count as interim records
+    if (sink.recs[i].src_ip == v4(1)) {
+      EXPECT_EQ(sink.recs[i].dir[0].packets, 2u);  // cumulative
+    }
+  }
+  shard.expire(kT0 + 2 * kSec);  // nothing changed
+  EXPECT_EQ(sink.recs.size(), 3u);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 5u);
+  EXPECT_TRUE(sink.recs[3].final && sink.recs[4].final);
+}
+
 }  // namespace
 }  // namespace spanwatch::workers

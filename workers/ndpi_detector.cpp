@@ -22,34 +22,18 @@ void copy_text(char (&dst)[N], const char* src) noexcept {
   dst[n] = '\0';
 }
 
-lib::L7Family family_of(uint16_t id) noexcept {
-  switch (id) {
-    case NDPI_PROTOCOL_TLS:
-    case NDPI_PROTOCOL_DTLS:
-    case NDPI_PROTOCOL_MAIL_IMAPS:
-    case NDPI_PROTOCOL_MAIL_POPS:
-    case NDPI_PROTOCOL_MAIL_SMTPS:
-      return lib::L7Family::kTls;
-    case NDPI_PROTOCOL_QUIC:
-      return lib::L7Family::kQuic;
-    case NDPI_PROTOCOL_DNS:
-    case NDPI_PROTOCOL_MDNS:
-    case NDPI_PROTOCOL_LLMNR:
-      return lib::L7Family::kDns;
-    case NDPI_PROTOCOL_HTTP:
-    case NDPI_PROTOCOL_HTTP_CONNECT:
-    case NDPI_PROTOCOL_HTTP_PROXY:
-      return lib::L7Family::kHttp;
-    case NDPI_PROTOCOL_SSH:
-      return lib::L7Family::kSsh;
-    case NDPI_PROTOCOL_UNKNOWN:
-      return lib::L7Family::kNone;
-    default:
-      return lib::L7Family::kOther;
+}  // namespace
+
+void fill_ndpi_risk_table(lib::RiskTable& table) noexcept {
+  for (unsigned i = 1; i < NDPI_MAX_RISK && i < table.size(); ++i) {
+    const auto risk = static_cast<ndpi_risk_enum>(i);
+    const ndpi_risk_info* info = ndpi_risk2severity(risk);
+    uint16_t client = 0, server = 0;
+    table[i].name = ndpi_risk2str(risk);
+    table[i].severity = info != nullptr ? ndpi_severity2str(info->severity) : "";
+    table[i].score = ndpi_risk2score(ndpi_risk{1} << i, &client, &server);
   }
 }
-
-}  // namespace
 
 void NdpiDetector::PoolFree::operator()(ndpi_flow_struct* p) const noexcept {
   std::free(p);
@@ -109,31 +93,12 @@ void NdpiDetector::extract(ndpi_flow_struct* f, uint16_t master, uint16_t app, u
   if (master != NDPI_PROTOCOL_UNKNOWN) copy_text(info.master, ndpi_get_proto_name(module_, master));
   copy_text(info.app, ndpi_get_proto_name(module_, app));
   copy_text(info.category, ndpi_category_get_name(module_, p.category));
-  info.family = family_of(master != NDPI_PROTOCOL_UNKNOWN ? master : app);
+  const uint16_t id = app != NDPI_PROTOCOL_UNKNOWN ? app : master;
+  copy_text(info.breed, ndpi_get_proto_breed_name(module_, ndpi_get_proto_breed(module_, id)));
+  copy_text(info.confidence, ndpi_confidence_get_name(f->confidence));
+  info.encrypted = ndpi_is_encrypted_proto(module_, p) != 0;
   copy_text(info.host, f->host_server_name);
-  switch (info.family) {
-    case lib::L7Family::kTls:
-    case lib::L7Family::kQuic:
-      copy_text(info.ja3c, f->protos.tls_quic.ja3_client);
-      copy_text(info.ja3s, f->protos.tls_quic.ja3_server);
-      copy_text(info.alpn, f->protos.tls_quic.alpn);
-      info.tls_version = f->protos.tls_quic.ssl_version;
-      break;
-    case lib::L7Family::kSsh:
-      copy_text(info.ssh_client, f->protos.ssh.client_signature);
-      copy_text(info.ssh_server, f->protos.ssh.server_signature);
-      copy_text(info.hassh_client, f->protos.ssh.hassh_client);
-      copy_text(info.hassh_server, f->protos.ssh.hassh_server);
-      break;
-    case lib::L7Family::kDns:
-      info.dns_qtype = f->protos.dns.query_type;
-      info.dns_rcode = f->protos.dns.reply_code;
-      info.dns_answered =
-          !f->protos.dns.is_query || f->protos.dns.num_answers > 0 || f->protos.dns.reply_code != 0;
-      break;
-    default:
-      break;
-  }
+  info.risks = f->risk;
 }
 
 bool NdpiDetector::feed(uint32_t slot, const uint8_t* l3, uint32_t l3_len, uint64_t ts_ms, bool tcp,

@@ -8,6 +8,7 @@
 
 #include "lib/core/c_handle.hpp"
 #include "lib/core/counter.hpp"
+#include "lib/flow/flow_risk.hpp"
 #include "lib/flow/l7_info.hpp"
 
 struct ndpi_detection_module_struct;
@@ -23,6 +24,9 @@ struct DpiCounters {
   lib::Counter unknown;         // gave up, nothing known
   lib::Counter pool_exhausted;  // flows left without DPI because every state was in use
 };
+
+// nDPI's risk names, severities and scores by risk id, for the exporter (lib/ does not link nDPI).
+void fill_ndpi_risk_table(lib::RiskTable& table) noexcept;
 
 class NdpiDetector {
  public:

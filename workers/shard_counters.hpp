@@ -17,6 +17,7 @@ struct alignas(64) ShardCounters {
   lib::Counter flows_flushed;        // still active at shutdown / end of replay
   lib::Counter tcp_reuse;            // a new connection on the 5-tuple of a closed one
   lib::Counter interim_records;      // active-timeout records
+  lib::Counter live_records;         // snapshots of changed active flows for the shared-memory ring
   lib::Counter fragments_matched;    // later IP fragments accounted to their flow
   lib::Counter fragments_unmatched;  // later fragments whose first fragment was not seen (not in a record)
 };

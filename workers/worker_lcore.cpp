@@ -29,6 +29,13 @@ inline void idle(bool shared_cpus) noexcept {
 }  // namespace
 
 void WorkerLcore::RingSink::emit(const lib::FlowRecord& rec) noexcept {
+  // Live snapshots are a view, records are the product: snapshots may only use the first half of the
+  // export ring, so a burst of them can never take the room a final record needs.
+  if (rec.reason == lib::EndReason::kLiveUpdate &&
+      rte_ring_free_count(ring_) < rte_ring_get_capacity(ring_) / 2) {
+    live_skipped.add(1);
+    return;
+  }
   // DPDK 22.11 takes a non-const pointer but only reads it.
   while (rte_ring_sp_enqueue_elem(ring_, const_cast<lib::FlowRecord*>(&rec), sizeof rec) != 0) {
     if (!lossless_) {
@@ -43,7 +50,9 @@ WorkerLcore::WorkerLcore(WorkerParams p)
     : p_(std::move(p)),
       sink_(p_.export_ring, p_.lossless, p_.shared_cpus),
       dpi_(std::min(p_.flows.max_flows_per_worker, p_.flows.max_dpi_flows_per_worker)),
-      shard_(p_.flows, p_.worker_id, sink_, &dpi_) {}
+      apps_(std::min(p_.flows.max_flows_per_worker, p_.flows.max_parsing_flows_per_worker),
+            p_.flows.max_flows_per_worker),
+      shard_(p_.flows, p_.worker_id, sink_, &dpi_, &apps_) {}
 
 unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;

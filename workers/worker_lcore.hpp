@@ -36,7 +36,9 @@ class WorkerLcore {
   int run() noexcept;  // the lcore entry point
   const ShardCounters& counters() const noexcept { return shard_.counters(); }
   const DpiCounters& dpi_counters() const noexcept { return dpi_.counters(); }
+  const AppCounters& app_counters() const noexcept { return apps_.counters(); }
   uint64_t records_dropped() const noexcept { return sink_.dropped.get(); }
+  uint64_t live_skipped() const noexcept { return sink_.live_skipped.get(); }
   uint16_t worker_id() const noexcept { return p_.worker_id; }
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
 
@@ -46,7 +48,8 @@ class WorkerLcore {
     RingSink(rte_ring* r, bool lossless, bool shared_cpus)
         : ring_(r), lossless_(lossless), shared_cpus_(shared_cpus) {}
     void emit(const lib::FlowRecord& rec) noexcept override;
-    lib::Counter dropped;  // records lost because the export ring stayed full (live mode only)
+    lib::Counter dropped;       // records lost because the export ring stayed full (live mode only)
+    lib::Counter live_skipped;  // live snapshots not sent: the export ring was half full
    private:
     rte_ring* ring_;
     bool lossless_;
@@ -58,6 +61,7 @@ class WorkerLcore {
   WorkerParams p_;
   RingSink sink_;
   NdpiDetector dpi_;
+  AppDissector apps_;
   FlowShard shard_;
   std::atomic<bool> finished_{false};
 };

@@ -340,6 +340,7 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
   MapReader fl(top.take("flows"), "flows", errs);
   fl.read("max_flows_per_worker", cfg.flows.max_flows_per_worker);
   fl.read("max_dpi_flows_per_worker", cfg.flows.max_dpi_flows_per_worker);
+  fl.read("max_parsing_flows_per_worker", cfg.flows.max_parsing_flows_per_worker);
   fl.read("tcp_idle_timeout_s", cfg.flows.tcp_idle_timeout_s);
   fl.read("tcp_linger_s", cfg.flows.tcp_linger_s);
   fl.read("tcp_attempt_timeout_s", cfg.flows.tcp_attempt_timeout_s);
@@ -359,6 +360,14 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
   out.read("rotate_mb", cfg.output.rotate_mb);
   out.read("community_id_seed", cfg.output.community_id_seed);
   out.finish();
+
+  MapReader ring(top.take("ring"), "ring", errs);
+  ring.read("enabled", cfg.ring.enabled);
+  ring.read("name", cfg.ring.name);
+  ring.read("capacity", cfg.ring.capacity);
+  ring.read("slot_bytes", cfg.ring.slot_bytes);
+  ring.read("update_interval_ms", cfg.ring.update_interval_ms);
+  ring.finish();
 
   MapReader obs(top.take("observer"), "observer", errs);
   obs.read("name", cfg.observer.name);
@@ -534,6 +543,19 @@ std::vector<ConfigError> validate(const SpanwatchConfig& cfg) {
   }
   check_ring_size("memory.rx_ring_size", m.rx_ring_size, errs);
   check_ring_size("memory.export_ring_size", m.export_ring_size, errs);
+
+  const RingConfig& r = cfg.ring;
+  if (r.enabled) {
+    if (r.name.size() < 2 || r.name[0] != '/' || r.name.find('/', 1) != std::string::npos ||
+        r.name.size() > 250)
+      errs.push_back({"ring.name", fmt::format("\"{}\" is not a POSIX shm name; use one slash then a name, "
+                                               "e.g. /spanwatch-flows",
+                                               r.name)});
+    check_ring_size("ring.capacity", r.capacity, errs);
+    if (r.slot_bytes < 1024 || r.slot_bytes > 16384)
+      errs.push_back({"ring.slot_bytes",
+                      fmt::format("{} is outside [1024, 16384]; 4096 holds a full record", r.slot_bytes)});
+  }
   if (m.mbuf_cache > kMaxMbufCache) {
     errs.push_back({"memory.mbuf_cache", fmt::format("{} > {} (RTE_MEMPOOL_CACHE_MAX_SIZE); use 256",
                                                      m.mbuf_cache, kMaxMbufCache)});

@@ -37,17 +37,19 @@ struct MemoryConfig {
 struct FlowConfig {
   uint32_t max_flows_per_worker = 262144;  // pre-sized; when full the least recently active flow is evicted
   uint32_t max_dpi_flows_per_worker = 65536;  // flows in application detection at once (one nDPI state each)
-  uint32_t tcp_idle_timeout_s = 300;          // Zeek tcp_inactivity_timeout
-  uint32_t tcp_linger_s = 5;                  // after FIN/RST on both sides (Zeek tcp_close_delay)
-  uint32_t tcp_attempt_timeout_s = 5;         // SYN with no answer yet (Zeek tcp_attempt_delay)
-  uint32_t tcp_handshake_timeout_s = 60;      // before either side is established (Zeek uses
-                                              // udp_inactivity_timeout until the handshake is done)
-  uint32_t udp_idle_timeout_s = 60;           // Zeek udp_inactivity_timeout
-  uint32_t dns_idle_timeout_s = 10;           // UDP on DNS ports 53/137/5353/5355 (Zeek dns_session_timeout)
+  uint32_t max_parsing_flows_per_worker = 8192;  // flows whose handshake our parsers are reading at once
+  uint32_t tcp_idle_timeout_s = 300;             // Zeek tcp_inactivity_timeout
+  uint32_t tcp_linger_s = 5;                     // after FIN/RST on both sides (Zeek tcp_close_delay)
+  uint32_t tcp_attempt_timeout_s = 5;            // SYN with no answer yet (Zeek tcp_attempt_delay)
+  uint32_t tcp_handshake_timeout_s = 60;         // before either side is established (Zeek uses
+                                                 // udp_inactivity_timeout until the handshake is done)
+  uint32_t udp_idle_timeout_s = 60;              // Zeek udp_inactivity_timeout
+  uint32_t dns_idle_timeout_s = 10;  // UDP on DNS ports 53/137/5353/5355 (Zeek dns_session_timeout)
   uint32_t icmp_idle_timeout_s = 60;
   uint32_t other_idle_timeout_s = 60;
   uint32_t active_timeout_s = 300;  // interim record for long flows (spanwatch.flow.final=false)
   uint32_t fragment_timeout_s = 30;
+  uint32_t live_update_ms = 0;  // snapshot records of changed active flows (set from ring.update_interval_ms)
 };
 
 struct OutputConfig {
@@ -56,6 +58,16 @@ struct OutputConfig {
   uint32_t stats_interval_s = 10;  // periodic stats line and stats.json
   uint16_t community_id_seed = 0;  // Community ID v1 seed (network.community_id); 0 is the usual default
   uint32_t rotate_mb = 0;          // rename `file` to flows-<UTC time>-<n>.json at this size; 0 = never
+};
+
+// The shared-memory ring live consumers read (spanwatch-viewer, spanwatch-tail): every final and interim
+// record, plus a snapshot of each active flow that changed, every update_interval_ms.
+struct RingConfig {
+  bool enabled = true;
+  std::string name = "/spanwatch-flows";  // POSIX shm name (/dev/shm/spanwatch-flows)
+  uint32_t capacity = 16384;              // slots, power of two: how far a reader may lag
+  uint32_t slot_bytes = 4096;          // largest record (its JSON text); longer ones skip the ring, counted
+  uint32_t update_interval_ms = 1000;  // live snapshots of changed active flows; 0 = none
 };
 
 struct ObserverConfig {
@@ -68,6 +80,7 @@ struct SpanwatchConfig {
   MemoryConfig memory;
   FlowConfig flows;
   OutputConfig output;
+  RingConfig ring;
   ObserverConfig observer;
   std::vector<std::string> eal_args;  // extra EAL arguments, passed through verbatim
   std::string log_level = "warning";  // DPDK log level

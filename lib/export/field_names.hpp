@@ -7,7 +7,8 @@
 
 namespace spanwatch::lib {
 
-enum class JsonType : uint8_t { kObject, kString, kInteger, kBool, kStringArray };
+// kObjectArray: an array of objects whose keys are the fields below it (dns.answers[].name).
+enum class JsonType : uint8_t { kObject, kString, kInteger, kBool, kStringArray, kObjectArray };
 
 struct JsonField {
   std::string_view path;  // "source.ip"
@@ -107,26 +108,52 @@ inline constexpr JsonField kTunnelSrcIp = json_field("spanwatch.tunnel.src_ip", 
 inline constexpr JsonField kTunnelDstIp = json_field("spanwatch.tunnel.dst_ip", kString);
 inline constexpr JsonField kTunnelCarrier = json_field("spanwatch.tunnel.carrier", kBool);
 
-// Application (nDPI) and what it revealed.
+// Application: nDPI's classification, risks, and what our parsers read (ECS names where ECS has one).
 inline constexpr JsonField kNetworkProtocol = json_field("network.protocol", kString);
 inline constexpr JsonField kNetworkCommunityId = json_field("network.community_id", kString);
 inline constexpr JsonField kNetworkApplication = json_field("network.application", kString);
+inline constexpr JsonField kEventRiskScore = json_field("event.risk_score", kInteger);
 inline constexpr JsonField kL7 = json_field("spanwatch.l7", kObject);
 inline constexpr JsonField kL7Proto = json_field("spanwatch.l7.proto", kString);
 inline constexpr JsonField kL7Master = json_field("spanwatch.l7.master", kString);
 inline constexpr JsonField kL7App = json_field("spanwatch.l7.app", kString);
 inline constexpr JsonField kL7Category = json_field("spanwatch.l7.category", kString);
+inline constexpr JsonField kL7Breed = json_field("spanwatch.l7.breed", kString);
+inline constexpr JsonField kL7Confidence = json_field("spanwatch.l7.confidence", kString);
+inline constexpr JsonField kL7Encrypted = json_field("spanwatch.l7.encrypted", kBool);
 inline constexpr JsonField kL7State = json_field("spanwatch.l7.state", kString);
+inline constexpr JsonField kL7Info = json_field("spanwatch.l7.info", kString);
+inline constexpr JsonField kRisk = json_field("spanwatch.risk", kObject);
+inline constexpr JsonField kRiskScore = json_field("spanwatch.risk.score", kInteger);
+inline constexpr JsonField kRiskList = json_field("spanwatch.risk.list", kObjectArray);
+inline constexpr JsonField kRiskListId = json_field("spanwatch.risk.list.id", kInteger);
+inline constexpr JsonField kRiskListName = json_field("spanwatch.risk.list.name", kString);
+inline constexpr JsonField kRiskListSeverity = json_field("spanwatch.risk.list.severity", kString);
+inline constexpr JsonField kRiskListScore = json_field("spanwatch.risk.list.score", kInteger);
 inline constexpr JsonField kTls = json_field("tls", kObject);
 inline constexpr JsonField kTlsVersion = json_field("tls.version", kString);
 inline constexpr JsonField kTlsVersionProtocol = json_field("tls.version_protocol", kString);
+inline constexpr JsonField kTlsCipher = json_field("tls.cipher", kString);
+inline constexpr JsonField kTlsNextProtocol = json_field("tls.next_protocol", kString);
 inline constexpr JsonField kTlsClient = json_field("tls.client", kObject);
 inline constexpr JsonField kTlsClientServerName = json_field("tls.client.server_name", kString);
 inline constexpr JsonField kTlsClientJa3 = json_field("tls.client.ja3", kString);
 inline constexpr JsonField kTlsServer = json_field("tls.server", kObject);
 inline constexpr JsonField kTlsServerJa3s = json_field("tls.server.ja3s", kString);
+inline constexpr JsonField kTlsServerSubject = json_field("tls.server.subject", kString);
+inline constexpr JsonField kTlsServerIssuer = json_field("tls.server.issuer", kString);
+inline constexpr JsonField kTlsServerNotBefore = json_field("tls.server.not_before", kString);
+inline constexpr JsonField kTlsServerNotAfter = json_field("tls.server.not_after", kString);
+inline constexpr JsonField kTlsServerHash = json_field("tls.server.hash", kObject);
+inline constexpr JsonField kTlsServerHashSha1 = json_field("tls.server.hash.sha1", kString);
+inline constexpr JsonField kTlsServerX509 = json_field("tls.server.x509", kObject);
+inline constexpr JsonField kTlsServerX509SerialNumber = json_field("tls.server.x509.serial_number", kString);
+inline constexpr JsonField kTlsServerX509AlternativeNames =
+    json_field("tls.server.x509.alternative_names", kStringArray);
 inline constexpr JsonField kSwTls = json_field("spanwatch.tls", kObject);
 inline constexpr JsonField kSwTlsClientAlpns = json_field("spanwatch.tls.client_alpns", kStringArray);
+inline constexpr JsonField kSwTlsSupportedVersions =
+    json_field("spanwatch.tls.supported_versions", kStringArray);
 inline constexpr JsonField kSwTlsJa4 = json_field("spanwatch.tls.ja4", kString);
 inline constexpr JsonField kSwSsh = json_field("spanwatch.ssh", kObject);
 inline constexpr JsonField kSwSshClient = json_field("spanwatch.ssh.client", kObject);
@@ -136,12 +163,49 @@ inline constexpr JsonField kSwSshServer = json_field("spanwatch.ssh.server", kOb
 inline constexpr JsonField kSwSshServerSoftware = json_field("spanwatch.ssh.server.software", kString);
 inline constexpr JsonField kSwSshServerHassh = json_field("spanwatch.ssh.server.hassh", kString);
 inline constexpr JsonField kDns = json_field("dns", kObject);
+inline constexpr JsonField kDnsId = json_field("dns.id", kString);
+inline constexpr JsonField kDnsType = json_field("dns.type", kString);
+inline constexpr JsonField kDnsOpCode = json_field("dns.op_code", kString);
+inline constexpr JsonField kDnsHeaderFlags = json_field("dns.header_flags", kStringArray);
 inline constexpr JsonField kDnsQuestion = json_field("dns.question", kObject);
 inline constexpr JsonField kDnsQuestionName = json_field("dns.question.name", kString);
 inline constexpr JsonField kDnsQuestionType = json_field("dns.question.type", kString);
+inline constexpr JsonField kDnsQuestionClass = json_field("dns.question.class", kString);
 inline constexpr JsonField kDnsResponseCode = json_field("dns.response_code", kString);
+inline constexpr JsonField kDnsAnswers = json_field("dns.answers", kObjectArray);
+inline constexpr JsonField kDnsAnswersName = json_field("dns.answers.name", kString);
+inline constexpr JsonField kDnsAnswersType = json_field("dns.answers.type", kString);
+inline constexpr JsonField kDnsAnswersClass = json_field("dns.answers.class", kString);
+inline constexpr JsonField kDnsAnswersTtl = json_field("dns.answers.ttl", kInteger);
+inline constexpr JsonField kDnsAnswersData = json_field("dns.answers.data", kString);
+inline constexpr JsonField kDnsResolvedIp = json_field("dns.resolved_ip", kStringArray);
+inline constexpr JsonField kHttp = json_field("http", kObject);
+inline constexpr JsonField kHttpVersion = json_field("http.version", kString);
+inline constexpr JsonField kHttpRequest = json_field("http.request", kObject);
+inline constexpr JsonField kHttpRequestMethod = json_field("http.request.method", kString);
+inline constexpr JsonField kHttpRequestMimeType = json_field("http.request.mime_type", kString);
+inline constexpr JsonField kHttpRequestBody = json_field("http.request.body", kObject);
+inline constexpr JsonField kHttpRequestBodyBytes = json_field("http.request.body.bytes", kInteger);
+inline constexpr JsonField kHttpResponse = json_field("http.response", kObject);
+inline constexpr JsonField kHttpResponseStatusCode = json_field("http.response.status_code", kInteger);
+inline constexpr JsonField kHttpResponseMimeType = json_field("http.response.mime_type", kString);
+inline constexpr JsonField kHttpResponseBody = json_field("http.response.body", kObject);
+inline constexpr JsonField kHttpResponseBodyBytes = json_field("http.response.body.bytes", kInteger);
 inline constexpr JsonField kUrl = json_field("url", kObject);
+inline constexpr JsonField kUrlOriginal = json_field("url.original", kString);
 inline constexpr JsonField kUrlDomain = json_field("url.domain", kString);
+inline constexpr JsonField kUserAgent = json_field("user_agent", kObject);
+inline constexpr JsonField kUserAgentOriginal = json_field("user_agent.original", kString);
+inline constexpr JsonField kSwHttp = json_field("spanwatch.http", kObject);
+inline constexpr JsonField kSwHttpServer = json_field("spanwatch.http.server", kString);
+inline constexpr JsonField kSwDhcp = json_field("spanwatch.dhcp", kObject);
+inline constexpr JsonField kSwDhcpMessageType = json_field("spanwatch.dhcp.message_type", kString);
+inline constexpr JsonField kSwDhcpHostname = json_field("spanwatch.dhcp.hostname", kString);
+inline constexpr JsonField kSwDhcpVendorClass = json_field("spanwatch.dhcp.vendor_class", kString);
+inline constexpr JsonField kSwDhcpParameterList = json_field("spanwatch.dhcp.parameter_list", kString);
+inline constexpr JsonField kSwDhcpClientMac = json_field("spanwatch.dhcp.client_mac", kString);
+inline constexpr JsonField kSwDhcpRequestedIp = json_field("spanwatch.dhcp.requested_ip", kString);
+inline constexpr JsonField kSwDhcpAssignedIp = json_field("spanwatch.dhcp.assigned_ip", kString);
 }  // namespace field
 
 // All of the above, for tests and documentation (every key the writer may emit must be listed here).
@@ -219,22 +283,46 @@ inline constexpr std::array kAllJsonFields{
     field::kNetworkProtocol,
     field::kNetworkCommunityId,
     field::kNetworkApplication,
+    field::kEventRiskScore,
     field::kL7,
     field::kL7Proto,
     field::kL7Master,
     field::kL7App,
     field::kL7Category,
+    field::kL7Breed,
+    field::kL7Confidence,
+    field::kL7Encrypted,
     field::kL7State,
+    field::kL7Info,
+    field::kRisk,
+    field::kRiskScore,
+    field::kRiskList,
+    field::kRiskListId,
+    field::kRiskListName,
+    field::kRiskListSeverity,
+    field::kRiskListScore,
     field::kTls,
     field::kTlsVersion,
     field::kTlsVersionProtocol,
+    field::kTlsCipher,
+    field::kTlsNextProtocol,
     field::kTlsClient,
     field::kTlsClientServerName,
     field::kTlsClientJa3,
     field::kTlsServer,
     field::kTlsServerJa3s,
+    field::kTlsServerSubject,
+    field::kTlsServerIssuer,
+    field::kTlsServerNotBefore,
+    field::kTlsServerNotAfter,
+    field::kTlsServerHash,
+    field::kTlsServerHashSha1,
+    field::kTlsServerX509,
+    field::kTlsServerX509SerialNumber,
+    field::kTlsServerX509AlternativeNames,
     field::kSwTls,
     field::kSwTlsClientAlpns,
+    field::kSwTlsSupportedVersions,
     field::kSwTlsJa4,
     field::kSwSsh,
     field::kSwSshClient,
@@ -244,12 +332,49 @@ inline constexpr std::array kAllJsonFields{
     field::kSwSshServerSoftware,
     field::kSwSshServerHassh,
     field::kDns,
+    field::kDnsId,
+    field::kDnsType,
+    field::kDnsOpCode,
+    field::kDnsHeaderFlags,
     field::kDnsQuestion,
     field::kDnsQuestionName,
     field::kDnsQuestionType,
+    field::kDnsQuestionClass,
     field::kDnsResponseCode,
+    field::kDnsAnswers,
+    field::kDnsAnswersName,
+    field::kDnsAnswersType,
+    field::kDnsAnswersClass,
+    field::kDnsAnswersTtl,
+    field::kDnsAnswersData,
+    field::kDnsResolvedIp,
+    field::kHttp,
+    field::kHttpVersion,
+    field::kHttpRequest,
+    field::kHttpRequestMethod,
+    field::kHttpRequestMimeType,
+    field::kHttpRequestBody,
+    field::kHttpRequestBodyBytes,
+    field::kHttpResponse,
+    field::kHttpResponseStatusCode,
+    field::kHttpResponseMimeType,
+    field::kHttpResponseBody,
+    field::kHttpResponseBodyBytes,
     field::kUrl,
+    field::kUrlOriginal,
     field::kUrlDomain,
+    field::kUserAgent,
+    field::kUserAgentOriginal,
+    field::kSwHttp,
+    field::kSwHttpServer,
+    field::kSwDhcp,
+    field::kSwDhcpMessageType,
+    field::kSwDhcpHostname,
+    field::kSwDhcpVendorClass,
+    field::kSwDhcpParameterList,
+    field::kSwDhcpClientMac,
+    field::kSwDhcpRequestedIp,
+    field::kSwDhcpAssignedIp,
 };
 
 // Fixed values of the record.

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "lib/core/ip_proto.hpp"
+#include "lib/export/json_write_helpers.hpp"
 #include "lib/export/protocol_names.hpp"
 #include "lib/fingerprint/community_id.hpp"
 
@@ -66,18 +67,7 @@ inline void put_digits(char* out, uint64_t v, unsigned width) noexcept {
   for (unsigned i = width; i-- > 0; v /= 10) out[i] = static_cast<char>('0' + v % 10);
 }
 
-inline constexpr char kHexUpper[] = "0123456789ABCDEF";
 inline constexpr char kHexLower[] = "0123456789abcdef";
-
-// "AA-BB-CC-DD-EE-FF": ECS's required MAC form.
-inline constexpr size_t kMacTextLen = 17;
-void format_mac(const std::array<uint8_t, 6>& mac, char* out) noexcept {
-  for (size_t i = 0; i < 6; ++i) {
-    out[i * 3] = kHexUpper[mac[i] >> 4];
-    out[i * 3 + 1] = kHexUpper[mac[i] & 0xF];
-    if (i < 5) out[i * 3 + 2] = '-';
-  }
-}
 
 // Suricata's tcp_flags form: two lowercase hex digits.
 struct Hex2 {
@@ -124,10 +114,6 @@ constexpr std::array<std::string_view, 256> kTransportNames = [] {
   t[137] = "mpls-in-ip";
   return t;
 }();
-
-bool is_zero(const IpAddress& a) noexcept {
-  return std::all_of(a.bytes.begin(), a.bytes.end(), [](uint8_t b) { return b == 0; });
-}
 
 }  // namespace
 
@@ -212,57 +198,7 @@ std::string_view transport_name(uint8_t iana_number) noexcept {
 
 // ---- JsonFlowWriter ---------------------------------------------------------------------------------------
 
-namespace {
-
-// Thin helpers over the RapidJSON writer, all on the stack. Constant strings are ASCII we wrote ourselves;
-// anything else (config names, record text) goes through write_safe_string.
-void key(JsonWriter& w, const JsonField& f) noexcept {
-  w.Key(f.key.data(), static_cast<SizeType>(f.key.size()));
-}
-void lit(JsonWriter& w, std::string_view s) noexcept {
-  w.String(s.data(), static_cast<SizeType>(s.size()));
-}
-void str_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
-  key(w, f);
-  lit(w, s);
-}
-void safe_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
-  key(w, f);
-  write_safe_string(w, s);
-}
-void uint_field(JsonWriter& w, const JsonField& f, uint64_t v) noexcept {
-  key(w, f);
-  w.Uint64(v);
-}
-void time_field(JsonWriter& w, const JsonField& f, uint64_t ns) noexcept {
-  std::array<char, kRfc3339Len> buf;
-  key(w, f);
-  lit(w, {buf.data(), format_rfc3339_us(ns, buf.data())});
-}
-void ip_value(JsonWriter& w, const IpAddress& a) noexcept {
-  std::array<char, kIpTextMax> buf;
-  lit(w, {buf.data(), a.format(buf.data(), buf.size())});
-}
-void ip_field(JsonWriter& w, const JsonField& f, const IpAddress& a) noexcept {
-  key(w, f);
-  ip_value(w, a);
-}
-void decimal_field(JsonWriter& w, const JsonField& f, uint64_t v) noexcept {  // numbers ECS types as keyword
-  std::array<char, 20> buf;
-  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  str_field(w, f, {buf.data(), static_cast<size_t>(r.ptr - buf.data())});
-}
-void begin(JsonWriter& w, const JsonField& f) noexcept {
-  key(w, f);
-  w.StartObject();
-}
-void end(JsonWriter& w) noexcept {
-  w.EndObject();
-}
-
-}  // namespace
-
-JsonFlowWriter::JsonFlowWriter(JsonFlowContext ctx) : ctx_(std::move(ctx)) {}
+using namespace json_detail;
 
 size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out) noexcept {
   const size_t before = out.GetSize();
@@ -287,7 +223,7 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
   w_.EndArray();
   w_.EndObject();
 
-  write_application(rec.l7);
+  write_application(rec);
   write_spanwatch(rec);
   w_.EndObject();
   out.Put('\n');
@@ -310,7 +246,8 @@ void JsonFlowWriter::write_event(const FlowRecord& rec) noexcept {
   key(w_, field::kEventType);
   w_.StartArray();
   lit(w_, "connection");
-  const bool first = rec.sequence == 0;
+  const bool live = rec.reason == EndReason::kLiveUpdate;  // snapshots must not count as flow starts
+  const bool first = rec.sequence == 0 && !live;
   if (first) lit(w_, "start");
   if (rec.final) lit(w_, "end");
   if (!first && !rec.final) lit(w_, "info");
@@ -324,6 +261,8 @@ void JsonFlowWriter::write_event(const FlowRecord& rec) noexcept {
     uint_field(w_, field::kEventDuration, rec.last_ns - rec.first_ns);
   if (size_t(rec.reason) < kEndReasonNames.size())
     str_field(w_, field::kEventReason, kEndReasonNames[size_t(rec.reason)]);
+  if (const uint64_t risks = rec.l7.risks | tcp_risks(rec); risks != 0)
+    uint_field(w_, field::kEventRiskScore, risk_score(risks));
   end(w_);
 }
 
@@ -473,157 +412,8 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     }
     end(w_);
   }
-  write_spanwatch_application(rec.l7);
+  write_spanwatch_application(rec);
   end(w_);
-}
-
-// ---- application metadata (nDPI) --------------------------------------------------------------------------
-
-namespace {
-
-std::string_view text(const char* s, size_t cap) noexcept {
-  return {s, strnlen(s, cap)};
-}
-template <size_t N>
-std::string_view text(const char (&s)[N]) noexcept {
-  return text(s, N);
-}
-
-// nDPI's protocol names in ECS's lowercase form ("TLS.Google" -> "tls.google").
-struct Lower {
-  std::array<char, 64> buf;
-  size_t n = 0;
-  explicit Lower(std::string_view s) noexcept {
-    n = std::min(s.size(), buf.size());
-    for (size_t i = 0; i < n; ++i) buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
-  }
-  std::string_view view() const noexcept { return {buf.data(), n}; }
-};
-
-bool has_name(const L7Info& l7) noexcept {
-  return l7.state == L7State::kDetected || l7.state == L7State::kGuessed;
-}
-
-}  // namespace
-
-void JsonFlowWriter::write_network_application(const L7Info& l7) noexcept {
-  if (!has_name(l7)) return;
-  const std::string_view master = text(l7.master), app = text(l7.app);
-  safe_field(w_, field::kNetworkProtocol, Lower(master.empty() ? app : master).view());
-  if (!master.empty() && !app.empty() && l7.app_id != l7.master_id)
-    safe_field(w_, field::kNetworkApplication, Lower(app).view());
-}
-
-void JsonFlowWriter::write_application(const L7Info& l7) noexcept {
-  const std::string_view host = text(l7.host);
-  switch (l7.family) {
-    case L7Family::kTls:
-    case L7Family::kQuic: {
-      const TlsVersionName v = tls_version_name(l7.tls_version);
-      const std::string_view ja3c = text(l7.ja3c), ja3s = text(l7.ja3s);
-      if (v.version.empty() && host.empty() && ja3c.empty() && ja3s.empty()) return;
-      begin(w_, field::kTls);
-      if (!v.version.empty()) {
-        str_field(w_, field::kTlsVersion, v.version);
-        str_field(w_, field::kTlsVersionProtocol, v.protocol);
-      }
-      if (!host.empty() || !ja3c.empty()) {
-        begin(w_, field::kTlsClient);
-        if (!host.empty()) safe_field(w_, field::kTlsClientServerName, host);
-        if (!ja3c.empty()) safe_field(w_, field::kTlsClientJa3, ja3c);
-        end(w_);
-      }
-      if (!ja3s.empty()) {
-        begin(w_, field::kTlsServer);
-        safe_field(w_, field::kTlsServerJa3s, ja3s);
-        end(w_);
-      }
-      end(w_);
-      return;
-    }
-    case L7Family::kDns: {
-      if (host.empty() && l7.dns_qtype == 0 && !l7.dns_answered) return;
-      begin(w_, field::kDns);
-      if (!host.empty() || l7.dns_qtype != 0) {
-        begin(w_, field::kDnsQuestion);
-        if (!host.empty()) safe_field(w_, field::kDnsQuestionName, host);
-        if (l7.dns_qtype != 0) {
-          const std::string_view name = dns_type_name(l7.dns_qtype);
-          if (!name.empty()) {
-            str_field(w_, field::kDnsQuestionType, name);
-          } else {
-            std::array<char, 12> buf{'T', 'Y', 'P', 'E'};
-            const auto r = std::to_chars(buf.data() + 4, buf.data() + buf.size(), l7.dns_qtype);
-            str_field(w_, field::kDnsQuestionType, {buf.data(), static_cast<size_t>(r.ptr - buf.data())});
-          }
-        }
-        end(w_);
-      }
-      if (l7.dns_answered) {
-        const std::string_view rcode = dns_rcode_name(l7.dns_rcode);
-        if (!rcode.empty())
-          str_field(w_, field::kDnsResponseCode, rcode);
-        else
-          decimal_field(w_, field::kDnsResponseCode, l7.dns_rcode);
-      }
-      end(w_);
-      return;
-    }
-    case L7Family::kHttp:
-      if (host.empty()) return;
-      begin(w_, field::kUrl);
-      safe_field(w_, field::kUrlDomain, host);
-      end(w_);
-      return;
-    default:
-      return;
-  }
-}
-
-void JsonFlowWriter::write_spanwatch_application(const L7Info& l7) noexcept {
-  if (l7.state == L7State::kNone) return;
-  begin(w_, field::kL7);
-  if (has_name(l7)) {
-    safe_field(w_, field::kL7Proto, Lower(text(l7.proto)).view());
-    if (l7.master[0] != '\0') safe_field(w_, field::kL7Master, Lower(text(l7.master)).view());
-    if (l7.app[0] != '\0') safe_field(w_, field::kL7App, Lower(text(l7.app)).view());
-    if (l7.category[0] != '\0') safe_field(w_, field::kL7Category, text(l7.category));
-  } else if (l7.state == L7State::kUnknown) {
-    str_field(w_, field::kL7Proto, "unknown");  // an answer too: nDPI saw the flow and knows nothing
-  }
-  str_field(w_, field::kL7State, kL7StateNames[size_t(l7.state)]);
-  end(w_);
-
-  const bool tls = l7.family == L7Family::kTls || l7.family == L7Family::kQuic;
-  const std::string_view alpn = tls ? text(l7.alpn) : std::string_view{}, ja4 = text(l7.ja4);
-  if (!alpn.empty() || !ja4.empty()) {
-    begin(w_, field::kSwTls);
-    if (!ja4.empty()) safe_field(w_, field::kSwTlsJa4, ja4);
-    if (!alpn.empty()) {
-      key(w_, field::kSwTlsClientAlpns);
-      w_.StartArray();
-      for (size_t start = 0; start <= alpn.size();) {
-        const size_t comma = std::min(alpn.find(',', start), alpn.size());
-        if (comma > start) write_safe_string(w_, alpn.substr(start, comma - start));
-        start = comma + 1;
-      }
-      w_.EndArray();
-    }
-    end(w_);
-  }
-  if (l7.family == L7Family::kSsh) {
-    begin(w_, field::kSwSsh);
-    for (const bool client : {true, false}) {
-      const std::string_view sw = text(client ? l7.ssh_client : l7.ssh_server);
-      const std::string_view hassh = text(client ? l7.hassh_client : l7.hassh_server);
-      if (sw.empty() && hassh.empty()) continue;
-      begin(w_, client ? field::kSwSshClient : field::kSwSshServer);
-      if (!sw.empty()) safe_field(w_, client ? field::kSwSshClientSoftware : field::kSwSshServerSoftware, sw);
-      if (!hassh.empty()) safe_field(w_, client ? field::kSwSshClientHassh : field::kSwSshServerHassh, hassh);
-      end(w_);
-    }
-    end(w_);
-  }
 }
 
 }  // namespace spanwatch::lib

@@ -13,6 +13,7 @@
 
 #include "lib/export/field_names.hpp"
 #include "lib/flow/flow_record.hpp"
+#include "lib/flow/flow_risk.hpp"
 
 namespace spanwatch::lib {
 
@@ -57,6 +58,7 @@ struct JsonFlowContext {
   std::vector<std::string> port_names;  // observer.ingress.interface.name by FlowRecord::port_id
   std::string ecs_version = std::string(kDefaultEcsVersion);
   uint16_t community_id_seed = 0;  // network.community_id
+  RiskTable risks{};               // names/scores of spanwatch.risk.list ids (nDPI's + add_own_risks)
 };
 
 class JsonFlowWriter {
@@ -74,9 +76,14 @@ class JsonFlowWriter {
   void write_network(const FlowRecord& rec) noexcept;
   void write_endpoint(const FlowRecord& rec, Dir d) noexcept;
   void write_spanwatch(const FlowRecord& rec) noexcept;
-  void write_network_application(const L7Info& l7) noexcept;    // network.protocol / .application
-  void write_application(const L7Info& l7) noexcept;            // tls.*, dns.*, url.*
-  void write_spanwatch_application(const L7Info& l7) noexcept;  // spanwatch.l7, .tls, .ssh
+  void write_network_application(const L7Info& l7) noexcept;         // network.protocol / .application
+  void write_application(const FlowRecord& rec) noexcept;            // tls.*, dns.*, http.*, url.*, ...
+  void write_spanwatch_application(const FlowRecord& rec) noexcept;  // spanwatch.l7, .risk, .tls, ...
+  void write_tls(const TlsMetadata& t) noexcept;
+  void write_dns(const DnsMetadata& d) noexcept;
+  void write_http(const HttpMetadata& h) noexcept;
+  void write_risks(uint64_t risks) noexcept;
+  uint32_t risk_score(uint64_t risks) const noexcept;
 
   JsonFlowContext ctx_;
   JsonWriter w_;  // keeps its nesting stack across records (Reset() does not free it)

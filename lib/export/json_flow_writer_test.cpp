@@ -16,6 +16,8 @@
 #include <set>
 #include <string>
 
+#include "lib/export/test_records.hpp"
+
 // ---- allocation counter: glibc lets the executable replace malloc; we forward to the real one -------------
 extern "C" {
 void* __libc_malloc(size_t);
@@ -50,69 +52,6 @@ namespace {
 
 using rapidjson::Document;
 using rapidjson::Value;
-
-IpAddress v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
-  const uint8_t p[4] = {a, b, c, d};
-  return IpAddress::from_v4(p);
-}
-IpAddress v6(std::initializer_list<uint8_t> bytes) {
-  uint8_t p[16] = {};
-  size_t i = 0;
-  for (uint8_t b : bytes) p[i++] = b;
-  return IpAddress::from_v6(p);
-}
-
-constexpr uint64_t kT0 = 1767607200000001000ull;  // 2026-01-05T10:00:00.000001Z
-
-FlowRecord tcp_record() {
-  FlowRecord r;
-  r.flow_id = (uint64_t{3} << 56) | 0x42;
-  r.worker_id = 3;
-  r.emit_ns = 1767607241123456789ull;  // 2026-01-05T10:00:41.123456789Z
-  r.first_ns = kT0;
-  r.last_ns = kT0 + 40499999000ull;
-  r.src_ip = v4(1, 2, 3, 4);
-  r.dst_ip = v4(5, 6, 7, 8);
-  r.src_port = 1122;
-  r.dst_port = 3344;
-  r.l4_proto = 6;
-  r.ip_version = 4;
-  auto& o = r.dir[size_t(Dir::kOrig)];
-  o.packets = 60;
-  o.frame_bytes = 4004;
-  o.ip_bytes = 3164;
-  o.payload_bytes = 1000;
-  o.mac = {0x00, 0x00, 0x5e, 0x00, 0x53, 0x23};
-  o.has_mac = true;
-  o.tcp_flags = 0x1b;
-  auto& s = r.dir[size_t(Dir::kResp)];
-  s.packets = 61;
-  s.frame_bytes = 94000;
-  s.ip_bytes = 93146;
-  s.payload_bytes = 90000;
-  s.mac = {0xab, 0xcd, 0xef, 0x01, 0x02, 0x03};
-  s.has_mac = true;
-  s.tcp_flags = 0x13;
-  r.vlan_count = 2;
-  r.vlan_ids = {100, 4094};
-  r.conn_state = ConnState::kSF;
-  const std::string_view hist = "ShADadFf";
-  std::copy(hist.begin(), hist.end(), r.history.begin());
-  r.history_len = uint8_t(hist.size());
-  r.reason = EndReason::kEndOfFlow;
-  r.final = true;
-  r.port_id = 1;
-  r.sequence = 0;
-  return r;
-}
-
-JsonFlowContext full_context() {
-  JsonFlowContext c;
-  c.observer_hostname = "sensor1.example.net";
-  c.observer_name = "dc1-span";
-  c.port_names = {"port0", "0000:3b:00.0"};
-  return c;
-}
 
 struct Written {
   std::string line;  // without the '\n'
@@ -188,6 +127,11 @@ void flatten(const Value& v, const std::string& prefix, std::map<std::string, co
     }
   } else {
     out[prefix] = &v;
+    if (v.IsArray()) {  // arrays of objects: their members are fields below the array's path
+      for (const auto& x : v.GetArray()) {
+        if (x.IsObject()) flatten(x, prefix, out);
+      }
+    }
   }
 }
 
@@ -732,75 +676,14 @@ bool json_type_matches(JsonType t, const Value& v) {
       return true;
     case JsonType::kObject:
       return v.IsObject();
+    case JsonType::kObjectArray:
+      if (!v.IsArray()) return false;
+      for (const auto& x : v.GetArray()) {
+        if (!x.IsObject()) return false;
+      }
+      return true;
   }
   return false;
-}
-
-// Records that together emit every key in kAllJsonFields.
-template <size_t N>
-void set_text(char (&dst)[N], std::string_view s) {
-  const size_t n = std::min(s.size(), N - 1);
-  std::copy_n(s.data(), n, dst);
-  dst[n] = '\0';
-}
-
-FlowRecord tls_record() {
-  FlowRecord r = tcp_record();
-  r.l7.state = L7State::kDetected;
-  r.l7.family = L7Family::kTls;
-  r.l7.master_id = 91;
-  r.l7.app_id = 126;
-  set_text(r.l7.proto, "TLS.Google");
-  set_text(r.l7.master, "TLS");
-  set_text(r.l7.app, "Google");
-  set_text(r.l7.category, "Web");
-  set_text(r.l7.host, "www.google.com");
-  set_text(r.l7.ja3c, "e7d705a3286e19ea42f587b344ee6865");
-  set_text(r.l7.ja3s, "eb1d94daa7e0344597e756a1fb6e7054");
-  set_text(r.l7.alpn, "h2,http/1.1");
-  r.l7.tls_version = 0x0304;
-  set_text(r.l7.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
-  return r;
-}
-
-FlowRecord dns_record() {
-  FlowRecord r = tcp_record();
-  r.l4_proto = 17;
-  r.l7.state = L7State::kDetected;
-  r.l7.family = L7Family::kDns;
-  r.l7.master_id = r.l7.app_id = 5;
-  set_text(r.l7.proto, "DNS");
-  set_text(r.l7.app, "DNS");
-  set_text(r.l7.host, "nosuch.example");
-  r.l7.dns_qtype = 28;
-  r.l7.dns_rcode = 3;
-  r.l7.dns_answered = true;
-  return r;
-}
-
-FlowRecord ssh_record() {
-  FlowRecord r = tcp_record();
-  r.l7.state = L7State::kDetected;
-  r.l7.family = L7Family::kSsh;
-  r.l7.master_id = r.l7.app_id = 92;
-  set_text(r.l7.proto, "SSH");
-  set_text(r.l7.app, "SSH");
-  set_text(r.l7.ssh_client, "SSH-2.0-OpenSSH_9.2p1");
-  set_text(r.l7.ssh_server, "SSH-2.0-OpenSSH_8.9");
-  set_text(r.l7.hassh_client, "AEC6D0EA42F7E1E4F1D1D7C7B4A9B2C1");
-  set_text(r.l7.hassh_server, "B12D2871A1189EFF20364CF5333619EE");
-  return r;
-}
-
-FlowRecord http_record() {
-  FlowRecord r = tcp_record();
-  r.l7.state = L7State::kGuessed;
-  r.l7.family = L7Family::kHttp;
-  r.l7.master_id = r.l7.app_id = 7;
-  set_text(r.l7.proto, "HTTP");
-  set_text(r.l7.app, "HTTP");
-  set_text(r.l7.host, "probe.example.test");
-  return r;
 }
 
 TEST(JsonFlowWriter, ApplicationFieldsUseEcsNames) {
@@ -814,16 +697,32 @@ TEST(JsonFlowWriter, ApplicationFieldsUseEcsNames) {
   EXPECT_EQ(str(tls.doc, "tls.server.ja3s"), "eb1d94daa7e0344597e756a1fb6e7054");
   EXPECT_EQ(str(tls.doc, "tls.version"), "1.3");
   EXPECT_EQ(str(tls.doc, "tls.version_protocol"), "tls");
+  EXPECT_EQ(str(tls.doc, "tls.cipher"), "TLS_AES_128_GCM_SHA256");
+  EXPECT_EQ(str(tls.doc, "tls.next_protocol"), "h2");
+  EXPECT_EQ(str(tls.doc, "tls.server.not_before"), "2026-01-01T00:00:00.000000Z");
+  EXPECT_EQ(strs(tls.doc, "tls.server.x509.alternative_names"), Strings({"www.google.com", "google.com"}));
+  EXPECT_EQ(strs(tls.doc, "spanwatch.tls.supported_versions"), Strings({"1.3", "1.2"}));
+  EXPECT_EQ(str(tls.doc, "spanwatch.l7.info"), "www.google.com");
+  EXPECT_EQ(num(tls.doc, "event.risk_score"), 100u);  // nDPI risk ids get their scores from the context
   const Written dns = write_one(w, dns_record());
+  EXPECT_EQ(strs(dns.doc, "dns.header_flags"), Strings({"RD", "RA"}));
+  EXPECT_EQ(strs(dns.doc, "dns.resolved_ip"), Strings({"192.0.2.7"}));
+  EXPECT_EQ(str(dns.doc, "dns.id"), "4660");
   EXPECT_EQ(str(dns.doc, "dns.question.name"), "nosuch.example");
   EXPECT_EQ(str(dns.doc, "dns.question.type"), "AAAA");
   EXPECT_EQ(str(dns.doc, "dns.response_code"), "NXDOMAIN");
   EXPECT_EQ(str(dns.doc, "network.protocol"), "dns");
   const Written ssh = write_one(w, ssh_record());
   EXPECT_EQ(str(ssh.doc, "spanwatch.ssh.client.software"), "SSH-2.0-OpenSSH_9.2p1");
-  EXPECT_EQ(str(ssh.doc, "spanwatch.ssh.server.hassh"), "B12D2871A1189EFF20364CF5333619EE");
+  EXPECT_EQ(str(ssh.doc, "spanwatch.ssh.server.hassh"), "b12d2871a1189eff20364cf5333619ee");
   const Written http = write_one(w, http_record());
   EXPECT_EQ(str(http.doc, "url.domain"), "probe.example.test");
+  EXPECT_EQ(str(http.doc, "url.original"), "/index.html?q=1");
+  EXPECT_EQ(num(http.doc, "http.response.status_code"), 200u);
+  EXPECT_EQ(str(http.doc, "spanwatch.l7.info"), "probe.example.test/index.html?q=1");
+  const Written dhcp = write_one(w, dhcp_record());
+  EXPECT_EQ(str(dhcp.doc, "spanwatch.dhcp.message_type"), "REQUEST");
+  EXPECT_EQ(str(dhcp.doc, "spanwatch.dhcp.client_mac"), "00-0B-82-01-FC-42");
   EXPECT_EQ(str(http.doc, "spanwatch.l7.state"), "guessed");
   FlowRecord unknown = tcp_record();
   unknown.l7.state = L7State::kUnknown;
@@ -834,27 +733,12 @@ TEST(JsonFlowWriter, ApplicationFieldsUseEcsNames) {
 
 TEST(JsonFlowWriter, HostileServerNameStaysValidJson) {
   FlowRecord r = tls_record();
-  set_text(r.l7.host, "<script>\x01\"\xff\xfe.example");
+  set_text(r.app.tls.sni, "<script>\x01\"\xff\xfe.example");
   JsonFlowWriter w(full_context());
   const Written out = write_one(w, r);  // parses, or the helper fails
   const std::string sni = str(out.doc, "tls.client.server_name");
   EXPECT_NE(sni.find("<script>"), std::string::npos);      // text, escaped by consumers that render HTML
   EXPECT_NE(sni.find("\xEF\xBF\xBD"), std::string::npos);  // invalid UTF-8 became U+FFFD
-}
-
-std::vector<FlowRecord> sample_records() {
-  FlowRecord tcp = tcp_record();
-  tcp.tunnel = TunnelType::kGtpU;
-  tcp.tunnel_depth = 1;
-  tcp.tunnel_src = v4(10, 0, 0, 1);
-  tcp.tunnel_dst = v4(10, 0, 0, 2);
-  tcp.fragments = 2;
-  FlowRecord udp = tcp_record();
-  udp.l4_proto = 17;
-  udp.is_tunnel_carrier = true;
-  udp.history[0] = 'D';
-  udp.history_len = 1;
-  return {tcp, udp, tls_record(), dns_record(), ssh_record(), http_record()};
 }
 
 TEST(JsonFlowWriter, EveryKeyIsInTheFieldTable) {
@@ -865,7 +749,9 @@ TEST(JsonFlowWriter, EveryKeyIsInTheFieldTable) {
     EXPECT_EQ(f.key, dot == std::string_view::npos ? f.path : f.path.substr(dot + 1));
     if (dot != std::string_view::npos) {  // every parent is declared as an object
       const auto parent = table.find(std::string(f.path.substr(0, dot)));
-      EXPECT_TRUE(parent != table.end() && parent->second == JsonType::kObject) << f.path;
+      EXPECT_TRUE(parent != table.end() &&
+                  (parent->second == JsonType::kObject || parent->second == JsonType::kObjectArray))
+          << f.path;
     }
   }
   JsonFlowWriter w(full_context());

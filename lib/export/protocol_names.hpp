@@ -15,5 +15,9 @@ struct TlsVersionName {
   std::string_view version, protocol;
 };
 TlsVersionName tls_version_name(uint16_t wire_version) noexcept;
+// IANA cipher suite name ("TLS_AES_128_GCM_SHA256"); empty when unregistered (the writer prints 0xXXXX).
+std::string_view tls_cipher_name(uint16_t id) noexcept;
+// "IN", "CH", "HS", "ANY"; empty otherwise.
+std::string_view dns_class_name(uint16_t qclass) noexcept;
 
 }  // namespace spanwatch::lib

@@ -21,7 +21,7 @@ std::string_view to_string(TlsParseStatus s) noexcept;
 inline constexpr size_t kTlsRecordHeaderLen = 5;
 inline constexpr size_t kTlsHandshakeHeaderLen = 4;
 inline constexpr size_t kMaxClientHelloLen = 16384;  // largest handshake message we reassemble from records
-inline constexpr size_t kMaxCiphers = 128;
+inline constexpr size_t kMaxCiphers = 2048;          // JA3 must hash every one: scanners offer hundreds
 inline constexpr size_t kMaxExtensions = 64;
 inline constexpr size_t kMaxSigAlgs = 64;
 inline constexpr size_t kMaxGroups = 32;

@@ -8,6 +8,7 @@
 
 #include "lib/core/ip_address.hpp"
 #include "lib/decode/decoded_packet.hpp"
+#include "lib/flow/app_metadata.hpp"
 #include "lib/flow/l7_info.hpp"
 #include "lib/tcp/conn_state.hpp"
 
@@ -21,10 +22,11 @@ enum class EndReason : uint8_t {
   kEvicted,
   kShutdown,
   kTcpReuse,
+  kLiveUpdate,  // a snapshot of an active flow for live consumers (shared-memory ring only, never files)
   kCount
 };
 inline constexpr std::array<std::string_view, size_t(EndReason::kCount)> kEndReasonNames{
-    "idle_timeout", "active_timeout", "end_of_flow", "evicted", "shutdown", "tcp_reuse"};
+    "idle_timeout", "active_timeout", "end_of_flow", "evicted", "shutdown", "tcp_reuse", "live_update"};
 
 // Per-direction counters. "frame" bytes are whole link-layer frames (tshark frame.len); "ip" bytes the
 // IP total length (Zeek orig_ip_bytes); "payload" bytes the L4 payload per the IP length.
@@ -69,7 +71,8 @@ struct FlowRecord {
   IpAddress tunnel_src, tunnel_dst;  // outermost tunnel endpoints
   bool is_tunnel_carrier = false;    // this flow is the outer UDP flow of a tunnel (VXLAN, GTP-U, ...)
   uint32_t fragments = 0;            // non-first IP fragments accounted to this flow
-  L7Info l7;                         // application and its metadata (nDPI)
+  L7Info l7;                         // application (nDPI)
+  AppMetadata app;                   // what the application revealed (own parsers)
   uint64_t own_packets = 0;          // packets for which this is the innermost flow: summed over final
                                      // records they count every flow packet once (a tunnel's UDP flow
                                      // also carries packets that belong to inner flows)

@@ -2,7 +2,9 @@
 """End-to-end checks of the spanwatch binary through the real DPDK pipeline (net_pcap, --no-huge).
 
   pipeline_check.py synthetic BIN PCAPDIR     generated captures (tests/tools/make_test_pcaps.py) vs their sidecars
-  pipeline_check.py accounting BIN CORPUS     every corpus capture: exit 0, valid JSON, no packet unaccounted
+  pipeline_check.py accounting BIN CORPUS     every corpus capture: exit 0, valid JSON, no packet unaccounted, and
+                                              every record valid against docs/flow-record.schema.json
+  pipeline_check.py schema BIN SCHEMA         `BIN --print-schema` equals the committed SCHEMA file
   pipeline_check.py workers BIN CORPUS        1 worker vs 3 workers on 2 RX lcores give the same flows
   pipeline_check.py badinput BIN              bad config / missing or corrupt capture: clear message, exit 2
   pipeline_check.py ja4 BIN CORPUS            JA4 of each stream's first TLS ClientHello vs FoxIO's ja4.py (>= 99 %)
@@ -11,7 +13,7 @@
 
 Exit status 0 when every check holds, 1 otherwise, 77 (skipped) when the corpus is absent.
 """
-import collections, glob, json, os, shutil, subprocess, sys, tempfile
+import collections, difflib, glob, json, os, re, shutil, subprocess, sys, tempfile
 
 SKIP = 77
 FAILS = []
@@ -22,7 +24,7 @@ def fail(msg):
     print("FAIL:", msg)
 
 
-def run(binary, pcaps, extra=(), timeout=300):
+def run(binary, pcaps, extra=(), timeout=300, check_line=None):
     out = tempfile.mkdtemp(prefix="swcheck-")
     args = [binary] + [a for p in pcaps for a in ("--pcap", p)] + ["--out", out] + list(extra)
     env = dict(os.environ)
@@ -31,11 +33,14 @@ def run(binary, pcaps, extra=(), timeout=300):
     recs, invalid = [], 0
     path = os.path.join(out, "flows.json")
     if os.path.exists(path):
-        for line in open(path, encoding="utf-8", errors="strict"):
+        for n, line in enumerate(open(path, encoding="utf-8", errors="strict"), 1):
             try:
                 recs.append(json.loads(line))
             except ValueError:
                 invalid += 1
+                continue
+            if check_line:
+                check_line(n, line, recs[-1])
     stats = None
     if os.path.exists(os.path.join(out, "stats.json")):
         stats = json.load(open(os.path.join(out, "stats.json")))
@@ -137,12 +142,89 @@ def corpus_pcaps(corpus):
     return sorted(p for p in glob.glob(os.path.join(corpus, "pcaps", "*", "*")) if os.path.isfile(p))
 
 
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "flow-record.schema.json")
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+
+
+def schema_validator():
+    """Draft 2020-12 validator of docs/flow-record.schema.json that asserts formats (date-time, ipv4, ipv6)."""
+    try:
+        import jsonschema
+    except ImportError:
+        # Debian's python3-jsonschema, when python3 on PATH is another build of the same Python.
+        sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            import jsonschema
+        except ImportError:
+            fail("python3-jsonschema is not installed (scripts/install-deps.sh installs it)")
+            return None
+    import datetime
+    schema = json.load(open(SCHEMA))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    fc = jsonschema.FormatChecker()
+    if "date-time" not in fc.checkers:  # jsonschema checks it only with rfc3339-validator, Debian lacks it
+
+        @fc.checks("date-time", raises=ValueError)
+        def _date_time(v):
+            if not isinstance(v, str):
+                return True
+            if not RFC3339.fullmatch(v):
+                return False
+            datetime.datetime.fromisoformat(v.upper().replace("Z", "+00:00"))  # ValueError: no such date
+            return True
+
+    for f in ("date-time", "ipv4", "ipv6"):
+        if f not in fc.checkers:
+            fail(f"jsonschema's FormatChecker cannot check '{f}'")
+    return jsonschema.Draft202012Validator(schema, format_checker=fc)
+
+
 def cmd_accounting(binary, corpus):
     pcaps = corpus_pcaps(corpus)
+    validator = schema_validator()
+    validated = 0
     for pcap in pcaps:
-        p, recs, invalid, stats = run(binary, [pcap])
-        check_accounting(os.path.relpath(pcap, corpus), p, invalid, stats)
-    print(f"accounting: {len(pcaps)} captures checked")
+        name = os.path.relpath(pcap, corpus)
+        bad = []  # every offending line of this run; the first is reported
+
+        def check_line(n, line, rec):
+            nonlocal validated
+            if validator is None:
+                return
+            validated += 1
+            err = jsonschema_error(validator, rec)
+            if err:
+                bad.append(f"flows.json line {n}: {err}\n  {line.strip()[:600]}")
+
+        p, recs, invalid, stats = run(binary, [pcap], check_line=check_line)
+        check_accounting(name, p, invalid, stats)
+        if bad:
+            fail(f"{name}: {len(bad)} records do not match {os.path.normpath(SCHEMA)}; the first: {bad[0]}")
+    print(f"accounting: {len(pcaps)} captures checked, {validated} records validated against the schema")
+
+
+def jsonschema_error(validator, rec):
+    err = next(iter(validator.iter_errors(rec)), None)
+    if err is None:
+        return None
+    where = "/".join(str(p) for p in err.absolute_path) or "(record)"
+    return f"at {where}: {err.message}"
+
+
+def cmd_schema(binary, schema_path):
+    p = subprocess.run([binary, "--print-schema"], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        fail(f"schema: {binary} --print-schema: exit {p.returncode}: {p.stderr.strip()[-300:]}")
+        return
+    committed = open(schema_path).read()
+    if p.stdout != committed:
+        diff = list(difflib.unified_diff(committed.splitlines(), p.stdout.splitlines(), "committed", "generated",
+                                         lineterm="", n=1))
+        print("\n".join(diff[:60]))
+        fail(f"{schema_path} is stale (field_names.hpp or json_schema.cpp changed); regenerate it with:\n"
+             f"  {binary} --print-schema > {os.path.abspath(schema_path)}")
+        return
+    print(f"schema: {schema_path} is what --print-schema prints ({len(committed)} bytes)")
 
 
 LONG_TIMEOUTS = """flows:
@@ -326,6 +408,8 @@ def main():
         cmd_synthetic(binary, sys.argv[3])
     elif cmd == "badinput":
         cmd_badinput(binary)
+    elif cmd == "schema":
+        cmd_schema(binary, sys.argv[3])
     elif cmd == "live":
         if cmd_live(binary, os.path.abspath(sys.argv[3])) == SKIP:
             return SKIP

@@ -1,0 +1,409 @@
+// The application part of a flow record: nDPI's classification and risks (network.protocol, spanwatch.l7,
+// spanwatch.risk) and what spanwatch's parsers read (tls.*, dns.*, http.*, url.*, user_agent.*,
+// spanwatch.tls/.ssh/.http/.dhcp). Values from the wire always go through write_safe_string.
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+
+#include "lib/export/json_flow_writer.hpp"
+#include "lib/export/json_write_helpers.hpp"
+#include "lib/export/protocol_names.hpp"
+
+namespace spanwatch::lib {
+
+using namespace json_detail;
+
+namespace {
+
+std::string_view text(const char* s, size_t cap) noexcept {
+  return {s, strnlen(s, cap)};
+}
+template <size_t N>
+std::string_view text(const char (&s)[N]) noexcept {
+  return text(s, N);
+}
+
+// nDPI's protocol names in ECS's lowercase form ("TLS.Google" -> "tls.google").
+struct Lower {
+  std::array<char, 64> buf;
+  size_t n = 0;
+  explicit Lower(std::string_view s) noexcept {
+    n = std::min(s.size(), buf.size());
+    for (size_t i = 0; i < n; ++i) buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+  }
+  std::string_view view() const noexcept { return {buf.data(), n}; }
+};
+
+// "TYPE65280" / "0xC0FF"-style fallbacks for numbers without a registered name.
+struct NumberName {
+  std::array<char, 16> buf{};
+  size_t n = 0;
+  NumberName(std::string_view prefix, uint64_t v, int base = 10) noexcept {
+    n = std::min(prefix.size(), size_t{8});
+    std::memcpy(buf.data(), prefix.data(), n);
+    n = static_cast<size_t>(std::to_chars(buf.data() + n, buf.data() + buf.size(), v, base).ptr - buf.data());
+    if (base == 16)
+      for (size_t i = prefix.size(); i < n; ++i)
+        buf[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(buf[i])));
+  }
+  std::string_view view() const noexcept { return {buf.data(), n}; }
+};
+
+void name_or_number(JsonWriter& w, const JsonField& f, std::string_view name, std::string_view prefix,
+                    uint64_t v, int base = 10) noexcept {
+  if (!name.empty())
+    str_field(w, f, name);
+  else
+    str_field(w, f, NumberName(prefix, v, base).view());
+}
+
+bool has_name(const L7Info& l7) noexcept {
+  return l7.state == L7State::kDetected || l7.state == L7State::kGuessed;
+}
+
+// Comma-separated wire strings (offered ALPNs) as a JSON array.
+void comma_list(JsonWriter& w, const JsonField& f, std::string_view list) noexcept {
+  key(w, f);
+  w.StartArray();
+  for (size_t start = 0; start <= list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    if (comma > start) write_safe_string(w, list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  w.EndArray();
+}
+
+// Unix seconds -> RFC 3339 (certificate validity); outside the writer's range (before 1970) is omitted.
+void unix_time_field(JsonWriter& w, const JsonField& f, int64_t secs) noexcept {
+  if (secs <= 0 || secs > int64_t{17'000'000'000}) return;
+  time_field(w, f, static_cast<uint64_t>(secs) * 1'000'000'000ull);
+}
+
+std::string_view info_line(const FlowRecord& rec, std::array<char, 384>& buf) noexcept {
+  const AppMetadata& m = rec.app;
+  switch (m.kind) {
+    case AppKind::kTls:
+      if (m.tls.sni[0] != '\0') return text(m.tls.sni);
+      break;
+    case AppKind::kDns:
+      if (m.dns.qname[0] != '\0') return text(m.dns.qname);
+      break;
+    case AppKind::kHttp: {  // ntopng's "host/url"
+      const std::string_view host = text(m.http.host), url = text(m.http.url);
+      if (host.empty()) return url;
+      const size_t nh = std::min(host.size(), buf.size());
+      std::memcpy(buf.data(), host.data(), nh);
+      const size_t nu = std::min(url.size(), buf.size() - nh);
+      std::memcpy(buf.data() + nh, url.data(), nu);
+      return {buf.data(), nh + nu};
+    }
+    case AppKind::kSsh:
+      if (m.ssh.client_software[0] != '\0') return text(m.ssh.client_software);
+      break;
+    case AppKind::kDhcp:
+      if (m.dhcp.hostname[0] != '\0') return text(m.dhcp.hostname);
+      break;
+    case AppKind::kNone:
+      break;
+  }
+  return text(rec.l7.host);
+}
+
+constexpr std::array<std::string_view, 9> kDhcpMessageTypes{
+    "", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM"};
+
+}  // namespace
+
+JsonFlowWriter::JsonFlowWriter(JsonFlowContext ctx) : ctx_(std::move(ctx)) {
+  add_own_risks(ctx_.risks);
+}
+
+uint32_t JsonFlowWriter::risk_score(uint64_t risks) const noexcept {
+  uint32_t score = 0;
+  for (uint64_t r = risks; r != 0; r &= r - 1) score += ctx_.risks[size_t(std::countr_zero(r))].score;
+  return score;
+}
+
+void JsonFlowWriter::write_network_application(const L7Info& l7) noexcept {
+  if (!has_name(l7)) return;
+  const std::string_view master = text(l7.master), app = text(l7.app);
+  safe_field(w_, field::kNetworkProtocol, Lower(master.empty() ? app : master).view());
+  if (!master.empty() && !app.empty() && l7.app_id != l7.master_id)
+    safe_field(w_, field::kNetworkApplication, Lower(app).view());
+}
+
+void JsonFlowWriter::write_application(const FlowRecord& rec) noexcept {
+  switch (rec.app.kind) {
+    case AppKind::kTls:
+      write_tls(rec.app.tls);
+      return;
+    case AppKind::kDns:
+      write_dns(rec.app.dns);
+      return;
+    case AppKind::kHttp:
+      write_http(rec.app.http);
+      return;
+    default:
+      return;
+  }
+}
+
+void JsonFlowWriter::write_tls(const TlsMetadata& t) noexcept {
+  if (!t.has_client_hello && !t.has_server_hello) return;
+  begin(w_, field::kTls);
+  const uint16_t version = t.has_server_hello ? t.version : 0;
+  if (const TlsVersionName v = tls_version_name(version); !v.version.empty()) {
+    str_field(w_, field::kTlsVersion, v.version);
+    str_field(w_, field::kTlsVersionProtocol, v.protocol);
+  }
+  if (t.has_server_hello) {
+    name_or_number(w_, field::kTlsCipher, tls_cipher_name(t.cipher), "0x", t.cipher, 16);
+    if (t.alpn[0] != '\0') safe_field(w_, field::kTlsNextProtocol, text(t.alpn));
+  }
+  if (t.has_client_hello) {
+    begin(w_, field::kTlsClient);
+    if (t.sni[0] != '\0') safe_field(w_, field::kTlsClientServerName, text(t.sni));
+    if (t.ja3[0] != '\0') str_field(w_, field::kTlsClientJa3, text(t.ja3));
+    end(w_);
+  }
+  if (t.has_server_hello || t.has_certificate) {
+    begin(w_, field::kTlsServer);
+    if (t.ja3s[0] != '\0') str_field(w_, field::kTlsServerJa3s, text(t.ja3s));
+    if (t.has_certificate) {
+      if (t.subject[0] != '\0') safe_field(w_, field::kTlsServerSubject, text(t.subject));
+      if (t.issuer[0] != '\0') safe_field(w_, field::kTlsServerIssuer, text(t.issuer));
+      unix_time_field(w_, field::kTlsServerNotBefore, t.not_before);
+      unix_time_field(w_, field::kTlsServerNotAfter, t.not_after);
+      if (t.cert_sha1[0] != '\0') {
+        begin(w_, field::kTlsServerHash);
+        str_field(w_, field::kTlsServerHashSha1, text(t.cert_sha1));
+        end(w_);
+      }
+      if (t.serial[0] != '\0' || t.san[0] != '\0') {
+        begin(w_, field::kTlsServerX509);
+        if (t.serial[0] != '\0') str_field(w_, field::kTlsServerX509SerialNumber, text(t.serial));
+        if (t.san[0] != '\0') comma_list(w_, field::kTlsServerX509AlternativeNames, text(t.san));
+        end(w_);
+      }
+    }
+    end(w_);
+  }
+  end(w_);
+}
+
+void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
+  if (!d.has_query && !d.has_response) return;
+  begin(w_, field::kDns);
+  decimal_field(w_, field::kDnsId, d.id);
+  str_field(w_, field::kDnsType, d.has_response ? "answer" : "query");
+  decimal_field(w_, field::kDnsOpCode, (d.flags >> 11) & 0xF);
+  {
+    key(w_, field::kDnsHeaderFlags);
+    w_.StartArray();
+    static constexpr std::pair<uint16_t, std::string_view> kFlags[] = {
+        {0x0400, "AA"}, {0x0200, "TC"}, {0x0100, "RD"}, {0x0080, "RA"}, {0x0020, "AD"}, {0x0010, "CD"}};
+    for (const auto& [bit, name] : kFlags)
+      if (d.flags & bit) lit(w_, name);
+    w_.EndArray();
+  }
+  if (d.qname[0] != '\0' || d.qtype != 0) {
+    begin(w_, field::kDnsQuestion);
+    if (d.qname[0] != '\0') safe_field(w_, field::kDnsQuestionName, text(d.qname));
+    if (d.qtype != 0) name_or_number(w_, field::kDnsQuestionType, dns_type_name(d.qtype), "TYPE", d.qtype);
+    if (d.qclass != 0)
+      name_or_number(w_, field::kDnsQuestionClass, dns_class_name(d.qclass), "CLASS", d.qclass);
+    end(w_);
+  }
+  if (d.has_response) {
+    name_or_number(w_, field::kDnsResponseCode, dns_rcode_name(d.rcode), "RCODE", d.rcode);
+    if (d.answer_count > 0) {
+      key(w_, field::kDnsAnswers);
+      w_.StartArray();
+      for (size_t i = 0; i < std::min<size_t>(d.answer_count, d.answers.size()); ++i) {
+        const DnsAnswerRecord& a = d.answers[i];
+        w_.StartObject();
+        if (a.name[0] != '\0') safe_field(w_, field::kDnsAnswersName, text(a.name));
+        name_or_number(w_, field::kDnsAnswersType, dns_type_name(a.type), "TYPE", a.type);
+        str_field(w_, field::kDnsAnswersClass, "IN");
+        uint_field(w_, field::kDnsAnswersTtl, a.ttl);
+        if (a.data[0] != '\0') safe_field(w_, field::kDnsAnswersData, text(a.data));
+        w_.EndObject();
+      }
+      w_.EndArray();
+    }
+    if (d.resolved_ip_count > 0) {
+      key(w_, field::kDnsResolvedIp);
+      w_.StartArray();
+      for (size_t i = 0; i < std::min<size_t>(d.resolved_ip_count, d.resolved_ips.size()); ++i)
+        ip_value(w_, d.resolved_ips[i]);
+      w_.EndArray();
+    }
+  }
+  end(w_);
+}
+
+void JsonFlowWriter::write_http(const HttpMetadata& h) noexcept {
+  if (!h.has_request && !h.has_response) return;
+  begin(w_, field::kHttp);
+  if (h.version[0] != '\0') safe_field(w_, field::kHttpVersion, text(h.version));
+  if (h.has_request) {
+    begin(w_, field::kHttpRequest);
+    if (h.method[0] != '\0') safe_field(w_, field::kHttpRequestMethod, text(h.method));
+    if (h.request_content_type[0] != '\0')
+      safe_field(w_, field::kHttpRequestMimeType, text(h.request_content_type));
+    if (h.request_body_bytes != 0) {
+      begin(w_, field::kHttpRequestBody);
+      uint_field(w_, field::kHttpRequestBodyBytes, h.request_body_bytes);
+      end(w_);
+    }
+    end(w_);
+  }
+  if (h.has_response) {
+    begin(w_, field::kHttpResponse);
+    if (h.status != 0) uint_field(w_, field::kHttpResponseStatusCode, h.status);
+    if (h.response_content_type[0] != '\0')
+      safe_field(w_, field::kHttpResponseMimeType, text(h.response_content_type));
+    if (h.response_body_bytes != 0) {
+      begin(w_, field::kHttpResponseBody);
+      uint_field(w_, field::kHttpResponseBodyBytes, h.response_body_bytes);
+      end(w_);
+    }
+    end(w_);
+  }
+  end(w_);
+  if (h.url[0] != '\0' || h.host[0] != '\0') {
+    begin(w_, field::kUrl);
+    if (h.url[0] != '\0') safe_field(w_, field::kUrlOriginal, text(h.url));
+    if (h.host[0] != '\0') safe_field(w_, field::kUrlDomain, text(h.host));
+    end(w_);
+  }
+  if (h.user_agent[0] != '\0') {
+    begin(w_, field::kUserAgent);
+    safe_field(w_, field::kUserAgentOriginal, text(h.user_agent));
+    end(w_);
+  }
+}
+
+void JsonFlowWriter::write_risks(uint64_t risks) noexcept {
+  begin(w_, field::kRisk);
+  uint_field(w_, field::kRiskScore, risk_score(risks));
+  key(w_, field::kRiskList);
+  w_.StartArray();
+  for (uint64_t r = risks; r != 0; r &= r - 1) {
+    const auto id = static_cast<unsigned>(std::countr_zero(r));
+    const RiskInfo& info = ctx_.risks[id];
+    w_.StartObject();
+    uint_field(w_, field::kRiskListId, id);
+    if (!info.name.empty())
+      str_field(w_, field::kRiskListName, info.name);
+    else
+      str_field(w_, field::kRiskListName, NumberName("risk_", id).view());
+    if (!info.severity.empty()) str_field(w_, field::kRiskListSeverity, info.severity);
+    uint_field(w_, field::kRiskListScore, info.score);
+    w_.EndObject();
+  }
+  w_.EndArray();
+  end(w_);
+}
+
+void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept {
+  const L7Info& l7 = rec.l7;
+  if (l7.state != L7State::kNone) {
+    begin(w_, field::kL7);
+    if (has_name(l7)) {
+      safe_field(w_, field::kL7Proto, Lower(text(l7.proto)).view());
+      if (l7.master[0] != '\0') safe_field(w_, field::kL7Master, Lower(text(l7.master)).view());
+      if (l7.app[0] != '\0') safe_field(w_, field::kL7App, Lower(text(l7.app)).view());
+      if (l7.category[0] != '\0') safe_field(w_, field::kL7Category, text(l7.category));
+      if (l7.breed[0] != '\0') safe_field(w_, field::kL7Breed, text(l7.breed));
+      if (l7.confidence[0] != '\0') safe_field(w_, field::kL7Confidence, text(l7.confidence));
+      key(w_, field::kL7Encrypted);
+      w_.Bool(l7.encrypted);
+    } else if (l7.state == L7State::kUnknown) {
+      str_field(w_, field::kL7Proto, "unknown");  // an answer too: nDPI saw the flow and knows nothing
+    }
+    str_field(w_, field::kL7State, kL7StateNames[size_t(l7.state)]);
+    std::array<char, 384> buf;
+    if (const std::string_view info = info_line(rec, buf); !info.empty())
+      safe_field(w_, field::kL7Info, info);
+    end(w_);
+  }
+  if (const uint64_t risks = l7.risks | tcp_risks(rec); risks != 0) write_risks(risks);
+
+  const AppMetadata& m = rec.app;
+  switch (m.kind) {
+    case AppKind::kTls: {
+      const TlsMetadata& t = m.tls;
+      if (t.ja4[0] == '\0' && t.client_alpns[0] == '\0' && t.supported_version_count == 0) break;
+      begin(w_, field::kSwTls);
+      if (t.ja4[0] != '\0') str_field(w_, field::kSwTlsJa4, text(t.ja4));
+      if (t.client_alpns[0] != '\0') comma_list(w_, field::kSwTlsClientAlpns, text(t.client_alpns));
+      if (t.supported_version_count > 0) {
+        key(w_, field::kSwTlsSupportedVersions);
+        w_.StartArray();
+        for (size_t i = 0; i < std::min<size_t>(t.supported_version_count, t.supported_versions.size());
+             ++i) {
+          const TlsVersionName v = tls_version_name(t.supported_versions[i]);
+          if (!v.version.empty())
+            lit(w_, v.version);
+          else
+            lit(w_, NumberName("0x", t.supported_versions[i], 16).view());
+        }
+        w_.EndArray();
+      }
+      end(w_);
+      break;
+    }
+    case AppKind::kSsh: {
+      const SshMetadata& s = m.ssh;
+      begin(w_, field::kSwSsh);
+      for (const bool client : {true, false}) {
+        const std::string_view sw = text(client ? s.client_software : s.server_software);
+        const std::string_view hassh = text(client ? s.hassh : s.hassh_server);
+        if (sw.empty() && hassh.empty()) continue;
+        begin(w_, client ? field::kSwSshClient : field::kSwSshServer);
+        if (!sw.empty())
+          safe_field(w_, client ? field::kSwSshClientSoftware : field::kSwSshServerSoftware, sw);
+        if (!hassh.empty())
+          str_field(w_, client ? field::kSwSshClientHassh : field::kSwSshServerHassh, hassh);
+        end(w_);
+      }
+      end(w_);
+      break;
+    }
+    case AppKind::kHttp:
+      if (m.http.server[0] != '\0') {
+        begin(w_, field::kSwHttp);
+        safe_field(w_, field::kSwHttpServer, text(m.http.server));
+        end(w_);
+      }
+      break;
+    case AppKind::kDhcp: {
+      const DhcpMetadata& d = m.dhcp;
+      begin(w_, field::kSwDhcp);
+      if (d.message_type != 0)
+        name_or_number(w_, field::kSwDhcpMessageType,
+                       d.message_type < kDhcpMessageTypes.size() ? kDhcpMessageTypes[d.message_type] : "",
+                       "TYPE", d.message_type);
+      if (d.hostname[0] != '\0') safe_field(w_, field::kSwDhcpHostname, text(d.hostname));
+      if (d.vendor_class[0] != '\0') safe_field(w_, field::kSwDhcpVendorClass, text(d.vendor_class));
+      if (d.parameter_list[0] != '\0') safe_field(w_, field::kSwDhcpParameterList, text(d.parameter_list));
+      if (d.has_client_mac) {
+        std::array<char, kMacTextLen> mac;
+        format_mac(d.client_mac, mac.data());
+        str_field(w_, field::kSwDhcpClientMac, {mac.data(), mac.size()});
+      }
+      if (!is_zero(d.requested_ip)) ip_field(w_, field::kSwDhcpRequestedIp, d.requested_ip);
+      if (!is_zero(d.assigned_ip)) ip_field(w_, field::kSwDhcpAssignedIp, d.assigned_ip);
+      end(w_);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+}  // namespace spanwatch::lib

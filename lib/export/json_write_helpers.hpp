@@ -1,0 +1,79 @@
+// Small inline helpers shared by the flow writer's translation units (json_flow_writer.cpp for the flow
+// itself, json_app_writer.cpp for application metadata). Internal to lib/export.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <string_view>
+
+#include "lib/export/field_names.hpp"
+#include "lib/export/json_flow_writer.hpp"
+
+namespace spanwatch::lib::json_detail {
+
+using rapidjson::SizeType;
+
+inline constexpr char kHexUpper[] = "0123456789ABCDEF";
+
+// "AA-BB-CC-DD-EE-FF": ECS's required MAC form.
+inline constexpr size_t kMacTextLen = 17;
+inline void format_mac(const std::array<uint8_t, 6>& mac, char* out) noexcept {
+  for (size_t i = 0; i < 6; ++i) {
+    out[i * 3] = kHexUpper[mac[i] >> 4];
+    out[i * 3 + 1] = kHexUpper[mac[i] & 0xF];
+    if (i < 5) out[i * 3 + 2] = '-';
+  }
+}
+
+inline bool is_zero(const IpAddress& a) noexcept {
+  return std::all_of(a.bytes.begin(), a.bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
+// Thin helpers over the RapidJSON writer, all on the stack. Constant strings are ASCII we wrote ourselves;
+// anything else (config names, record text) goes through write_safe_string.
+inline void key(JsonWriter& w, const JsonField& f) noexcept {
+  w.Key(f.key.data(), static_cast<SizeType>(f.key.size()));
+}
+inline void lit(JsonWriter& w, std::string_view s) noexcept {
+  w.String(s.data(), static_cast<SizeType>(s.size()));
+}
+inline void str_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
+  key(w, f);
+  lit(w, s);
+}
+inline void safe_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
+  key(w, f);
+  write_safe_string(w, s);
+}
+inline void uint_field(JsonWriter& w, const JsonField& f, uint64_t v) noexcept {
+  key(w, f);
+  w.Uint64(v);
+}
+inline void time_field(JsonWriter& w, const JsonField& f, uint64_t ns) noexcept {
+  std::array<char, kRfc3339Len> buf;
+  key(w, f);
+  lit(w, {buf.data(), format_rfc3339_us(ns, buf.data())});
+}
+inline void ip_value(JsonWriter& w, const IpAddress& a) noexcept {
+  std::array<char, kIpTextMax> buf;
+  lit(w, {buf.data(), a.format(buf.data(), buf.size())});
+}
+inline void ip_field(JsonWriter& w, const JsonField& f, const IpAddress& a) noexcept {
+  key(w, f);
+  ip_value(w, a);
+}
+inline void decimal_field(JsonWriter& w, const JsonField& f,
+                          uint64_t v) noexcept {  // numbers ECS types as keyword
+  std::array<char, 20> buf;
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  str_field(w, f, {buf.data(), static_cast<size_t>(r.ptr - buf.data())});
+}
+inline void begin(JsonWriter& w, const JsonField& f) noexcept {
+  key(w, f);
+  w.StartObject();
+}
+inline void end(JsonWriter& w) noexcept {
+  w.EndObject();
+}
+
+}  // namespace spanwatch::lib::json_detail

@@ -1,0 +1,98 @@
+// The writer end of the shared-memory record ring: owns the POSIX shm object (create, size, map, lock,
+// unlink) and publishes records into it without ever waiting for a reader. One writer per ring name.
+#pragma once
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "lib/core/counter.hpp"
+#include "lib/ring/shm_posix.hpp"
+#include "lib/ring/shm_ring_layout.hpp"
+
+namespace spanwatch::lib {
+
+struct ShmRingWriterOptions {
+  std::string name;           // POSIX shm name, "/spanwatch-flows" (appears as /dev/shm/spanwatch-flows)
+  uint64_t capacity = 65536;  // slots, power of two: how far a reader may lag before it loses records
+  uint32_t max_payload_bytes = 256;  // largest record publish() accepts, <= shm_ring::kMaxPayloadBytes
+  uint32_t record_type = 0;          // written to the header; readers refuse a type they do not know
+  uint32_t record_bytes = 0;         // fixed record size readers can check; 0 = variable
+  mode_t mode = 0644;                // permissions of the object (applied exactly, not through umask)
+  bool unlink_on_close = true;       // remove the name when the writer is destroyed
+};
+
+struct ShmRingWriterStats {
+  uint64_t published = 0;  // records published (the header's write sequence)
+  uint64_t rejected = 0;   // publish() calls refused: len > max_payload_bytes, or after close()
+};
+
+class ShmRingWriter {
+ public:
+  // Creates the ring. A stale ring of the same name (its writer crashed or exited without unlinking) is
+  // removed and created anew, so readers still mapping the old one see it replaced, never reinitialised
+  // under them. Throws ShmRingError (message names the ring and the failed call) for an invalid name or
+  // option, a live writer already owning the name (kInUse), missing permission, or a full /dev/shm.
+  explicit ShmRingWriter(const ShmRingWriterOptions& opts);
+  // close(), then unlinks the name if unlink_on_close and the name still refers to this ring.
+  ~ShmRingWriter();
+  ShmRingWriter(const ShmRingWriter&) = delete;
+  ShmRingWriter& operator=(const ShmRingWriter&) = delete;
+
+  // Copies one record into the next slot. Never blocks, allocates or makes a system call: a reader that
+  // falls behind loses the oldest records instead (it is told how many). Returns false, counting it, if
+  // len > max_payload_bytes() or after close().
+  bool publish(const void* data, uint32_t len) noexcept;
+
+  // Tells readers no more records will come (they drain, then read() returns kWriterGone). Idempotent.
+  void close() noexcept;
+
+  // Safe to call from another thread (reads atomics only).
+  ShmRingWriterStats stats() const noexcept {
+    return {header_->write_seq.load(std::memory_order_relaxed), rejected_.get()};
+  }
+  const std::string& name() const noexcept { return name_; }
+  uint64_t capacity() const noexcept { return capacity_; }
+  uint32_t max_payload_bytes() const noexcept { return max_payload_; }
+  uint64_t generation() const noexcept { return header_->generation; }
+  uint64_t shm_bytes() const noexcept { return header_->total_bytes; }
+
+ private:
+  std::string name_;
+  bool unlink_on_close_;
+  shm_detail::Fd fd_;  // holds flock(LOCK_EX) for the writer's lifetime: "a live writer owns this ring"
+  shm_detail::ObjectId id_;
+  shm_detail::MappedRegion region_;
+  shm_ring::RingHeader* header_ = nullptr;
+  std::byte* base_ = nullptr;
+  uint64_t capacity_ = 0;
+  uint32_t slot_bytes_ = 0;
+  uint32_t max_payload_ = 0;
+  uint64_t next_ = 0;  // sequence number of the next record
+  bool closed_ = false;
+  Counter rejected_;
+};
+
+inline bool ShmRingWriter::publish(const void* data, uint32_t len) noexcept {
+  if (len > max_payload_ || closed_) [[unlikely]] {
+    rejected_.add(1);
+    return false;
+  }
+  const uint64_t n = next_;
+  shm_ring::SlotHead* slot = shm_ring::slot_head(base_, slot_bytes_, capacity_, n);
+  // Seqlock write (Boehm, "Can seqlocks get along with programming language memory models?", 2012): odd
+  // seq, release fence, relaxed data stores, even seq with release. A reader that sees any of the new data
+  // words also sees the odd seq (or later) on its re-check, and discards its copy.
+  slot->seq.store(shm_ring::seq_writing(n), std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  slot->len.store(len, std::memory_order_relaxed);
+  shm_ring::store_payload(shm_ring::slot_words(slot), static_cast<const std::byte*>(data), len);
+  slot->seq.store(shm_ring::seq_complete(n), std::memory_order_release);
+  header_->write_seq.store(n + 1, std::memory_order_release);
+  next_ = n + 1;
+  return true;
+}
+
+}  // namespace spanwatch::lib

@@ -1,0 +1,119 @@
+// spanwatch-tail: prints the flow records of spanwatch's shared-memory ring as NDJSON on stdout, one line
+// per record, for piping into jq, Vector, a socket... Records missed because this reader fell behind are
+// counted on stderr, never silently skipped. Reads only; it cannot slow the pipeline down.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "lib/ring/flow_ring.hpp"
+#include "lib/ring/shm_ring_reader.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) {
+  g_stop = 1;
+}
+
+namespace sw = spanwatch::lib;
+
+struct Options {
+  std::string ring = sw::kDefaultFlowRingName;
+  bool from_oldest = false;
+  bool follow = false;      // keep waiting for a (new) writer instead of exiting when it goes away
+  bool final_only = false;  // skip live snapshots and interim records
+  bool no_live = false;     // skip live snapshots only
+  uint64_t count = 0;       // stop after this many records (0 = no limit)
+};
+
+// The record's event.reason / spanwatch.flow.final, by looking at the text (records are our own JSON:
+// these keys appear exactly once, written without spaces).
+bool is_live(std::string_view rec) {
+  return rec.find("\"reason\":\"live_update\"") != std::string_view::npos;
+}
+bool is_final(std::string_view rec) {
+  return rec.find("\"final\":true") != std::string_view::npos;
+}
+
+int tail(const Options& o) {
+  uint64_t printed = 0, missed = 0;
+  bool waiting_said = false;
+  while (!g_stop) {
+    std::optional<sw::ShmRingReader> reader;
+    try {
+      sw::ShmRingReaderOptions ro;
+      ro.name = o.ring;
+      ro.expect_record_type = sw::kFlowRingRecordType;
+      ro.start =
+          o.from_oldest ? sw::ShmRingReaderOptions::Start::kOldest : sw::ShmRingReaderOptions::Start::kNewest;
+      reader.emplace(ro);
+    } catch (const sw::ShmRingError& e) {
+      const bool absent = e.code() == sw::ShmRingErrc::kNotFound || e.code() == sw::ShmRingErrc::kNotReady;
+      if (!absent || !o.follow) {
+        std::fprintf(stderr, "spanwatch-tail: %s\n", e.what());
+        return absent ? 3 : 2;
+      }
+      if (!waiting_said) std::fprintf(stderr, "spanwatch-tail: waiting for ring %s\n", o.ring.c_str());
+      waiting_said = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    waiting_said = false;
+    std::vector<char> buf(reader->max_payload_bytes() + 1);
+    while (!g_stop) {
+      const sw::ReadResult r = reader->read(buf.data(), static_cast<uint32_t>(buf.size()));
+      if (r.status == sw::ReadStatus::kRecord) {
+        const std::string_view rec(buf.data(), r.len);
+        if ((o.final_only && !is_final(rec)) || (o.no_live && is_live(rec))) continue;
+        buf[r.len] = '\n';
+        if (std::fwrite(buf.data(), 1, r.len + 1, stdout) != r.len + 1) return 1;  // stdout closed
+        if (o.count != 0 && ++printed >= o.count) return 0;
+      } else if (r.status == sw::ReadStatus::kOverrun || r.status == sw::ReadStatus::kCorrupt) {
+        missed += r.missed;
+        std::fprintf(stderr, "spanwatch-tail: fell behind, missed %llu records (%llu in all)\n",
+                     static_cast<unsigned long long>(r.missed), static_cast<unsigned long long>(missed));
+      } else if (r.status == sw::ReadStatus::kEmpty) {
+        std::fflush(stdout);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      } else if (r.status == sw::ReadStatus::kWriterGone) {
+        std::fflush(stdout);
+        if (!o.follow) return 0;
+        std::fprintf(stderr, "spanwatch-tail: writer of %s went away; waiting for the next one\n",
+                     o.ring.c_str());
+        break;
+      } else {
+        std::fprintf(stderr, "spanwatch-tail: %s\n", std::string(sw::name_of(r.status)).c_str());
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"Print spanwatch's live flow records (shared-memory ring) as NDJSON"};
+  app.add_option("--ring", o.ring, "ring name (config ring.name)")->capture_default_str();
+  app.add_flag("--from-oldest", o.from_oldest,
+               "start at the oldest record still in the ring (default: new ones)");
+  app.add_flag("-f,--follow", o.follow,
+               "wait for the ring to appear, and for a new writer when it goes away");
+  app.add_flag("--final-only", o.final_only,
+               "only final records (as the flow files have them, minus interim)");
+  app.add_flag("--no-live", o.no_live, "skip live snapshots of active flows (event.reason live_update)");
+  app.add_option("-n,--count", o.count, "exit after this many records");
+  CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  return tail(o);
+}

@@ -1,0 +1,78 @@
+// One worker's application parsers (spanwatch's own, independent of nDPI): reads the TLS and QUIC
+// handshakes, DNS messages, HTTP headers, SSH banners and key exchange, and DHCP options of each flow into
+// the flow's AppMetadata.
+//
+// Work is deferred and bounded, as Retina does it: a flow holds parse state (stream buffers, from a
+// per-worker pool) only while a parser still waits for bytes, and only for its first packets; then the
+// state goes back to the pool and the flow keeps just its metadata (a second pool). Both pools are sized
+// at start-up; when one is empty the flow goes without, and that is counted. Not thread-safe.
+#pragma once
+#include <cstdint>
+
+#include "lib/core/counter.hpp"
+#include "lib/decode/decoded_packet.hpp"
+#include "lib/flow/app_metadata.hpp"
+#include "lib/quic/quic_initial.hpp"
+#include "workers/app_parse_state.hpp"
+#include "workers/flow_entry.hpp"
+#include "workers/slot_pool.hpp"
+
+namespace spanwatch::workers {
+
+struct AppCounters {
+  lib::Counter flows;            // flows a parser looked at
+  lib::Counter state_exhausted;  // flows left unparsed: every parse state was in use
+  lib::Counter meta_exhausted;   // metadata lost: every metadata slot was in use
+  lib::Counter stream_gaps;      // TCP directions whose parse stopped at a gap (loss, reordering)
+  lib::Counter gave_up;          // parses ended by the packet limit before they were complete
+  lib::Counter tls_client_hellos, tls_server_hellos, tls_certificates, tls_malformed;
+  lib::Counter quic_initials, quic_undecryptable;
+  lib::Counter dns_messages, dns_malformed;
+  lib::Counter http_requests, http_responses;
+  lib::Counter ssh_banners, ssh_kexinits;
+  lib::Counter dhcp_messages;
+};
+
+class AppDissector {
+ public:
+  static constexpr uint32_t kNoSlot = SlotPool<AppParseState>::kNoSlot;
+  // Payload packets per direction a flow is parsed for (a SOCKS/CONNECT/STARTTLS preamble may come first).
+  static constexpr uint8_t kMaxPayloadPackets = 16;
+
+  // Throws std::runtime_error when the pools cannot be allocated.
+  AppDissector(uint32_t max_parsing_flows, uint32_t max_metadata_flows);
+
+  // One packet of the flow `e`, in direction `d` (kOrig = client). Cheap once the flow is done.
+  void on_packet(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
+
+  // Zeek flipped the flow's roles: per-direction parse state follows.
+  void on_flip(FlowEntry& e) noexcept;
+
+  // The flow's metadata (kind kNone if nothing was read).
+  void copy_metadata(const FlowEntry& e, lib::AppMetadata& out) const noexcept;
+
+  // The flow ends: both slots go back to their pools.
+  void release(FlowEntry& e) noexcept;
+
+  const AppCounters& counters() const noexcept { return ctr_; }
+
+ private:
+  bool start(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
+  lib::AppMetadata* metadata(FlowEntry& e, lib::AppKind kind) noexcept;
+  void stop_parsing(FlowEntry& e) noexcept;
+
+  // Per protocol: each returns true when that flow needs no more packets.
+  bool tls(FlowEntry& e, AppParseState& s, lib::Dir d, const uint8_t* data, uint32_t len) noexcept;
+  bool quic(FlowEntry& e, AppParseState& s, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
+  bool ssh(FlowEntry& e, AppParseState& s, lib::Dir d, const uint8_t* data, uint32_t len) noexcept;
+  bool dns(FlowEntry& e, lib::Dir d, const uint8_t* data, uint32_t len, bool tcp) noexcept;
+  bool http(FlowEntry& e, AppParseState& s, lib::Dir d, const uint8_t* data, uint32_t len) noexcept;
+  bool dhcp(FlowEntry& e, const uint8_t* data, uint32_t len) noexcept;
+
+  lib::QuicInitialDecryptor quic_;
+  SlotPool<AppParseState> states_;
+  SlotPool<lib::AppMetadata> meta_;
+  AppCounters ctr_;
+};
+
+}  // namespace spanwatch::workers
