@@ -209,6 +209,7 @@ export class DetailsView {
       ['Flow id', f.id + (f.run > 1 ? ` (writer run ${f.run})` : '')],
       ['State', f.active ? 'active' : 'ended: ' + (ev.reason || '')],
       ['Application', f.app],
+      ['Info', l7.info],
       ['Protocol', net.protocol], ['Application name', net.application], ['nDPI master', l7.master],
       ['Category', l7.category], ['Breed', l7.breed], ['Detection', l7.state], ['Confidence', l7.confidence],
       ['Encrypted', f.encrypted ? 'yes' : 'no'],
