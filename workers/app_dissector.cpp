@@ -19,8 +19,6 @@ namespace {
 
 using lib::kProtoTcp, lib::kProtoUdp;
 
-constexpr uint8_t kMaxPayloadPackets = AppDissector::kMaxPayloadPackets * 2;
-
 bool is_dns_port(uint16_t p) noexcept {
   return p == 53 || p == 5353 || p == 5355;
 }
@@ -169,7 +167,6 @@ void AppDissector::on_flip(FlowEntry& e) noexcept {
   if (e.app_state == kNoSlot) return;
   AppParseState& s = states_[e.app_state];
   std::swap(s.cursor[0], s.cursor[1]);
-  std::swap(s.payload_packets[0], s.payload_packets[1]);
   switch (s.proto) {
     case ParseProto::kTls: {  // each reader keeps its own buffer: swapping the readers is enough
       TlsParseState& t = s.as<TlsParseState>();

@@ -36,8 +36,9 @@ struct AppCounters {
 class AppDissector {
  public:
   static constexpr uint32_t kNoSlot = SlotPool<AppParseState>::kNoSlot;
-  // Payload packets per direction a flow is parsed for (a SOCKS/CONNECT/STARTTLS preamble may come first).
-  static constexpr uint8_t kMaxPayloadPackets = 16;
+  // Payload packets of a flow (both directions) the parsers look at: a SOCKS/CONNECT/STARTTLS preamble
+  // may come before the handshake.
+  static constexpr uint8_t kMaxPayloadPackets = 32;
 
   // Throws std::runtime_error when the pools cannot be allocated.
   AppDissector(uint32_t max_parsing_flows, uint32_t max_metadata_flows);

@@ -59,7 +59,6 @@ struct AppParseState {
   static constexpr size_t kStorageBytes = 16896;
 
   ParseProto proto;
-  uint8_t payload_packets[2];  // per direction, looked at so far
   TcpStreamCursor cursor[2];
   alignas(16) std::byte storage[kStorageBytes];
 

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "lib/app/dhcp_message.hpp"
 #include "lib/export/json_flow_writer.hpp"
 #include "lib/export/json_write_helpers.hpp"
 #include "lib/export/protocol_names.hpp"
@@ -17,14 +18,6 @@ namespace spanwatch::lib {
 using namespace json_detail;
 
 namespace {
-
-std::string_view text(const char* s, size_t cap) noexcept {
-  return {s, strnlen(s, cap)};
-}
-template <size_t N>
-std::string_view text(const char (&s)[N]) noexcept {
-  return text(s, N);
-}
 
 // nDPI's protocol names in ECS's lowercase form ("TLS.Google" -> "tls.google").
 struct Lower {
@@ -86,13 +79,13 @@ std::string_view info_line(const FlowRecord& rec, std::array<char, 384>& buf) no
   const AppMetadata& m = rec.app;
   switch (m.kind) {
     case AppKind::kTls:
-      if (m.tls.sni[0] != '\0') return text(m.tls.sni);
+      if (m.tls.sni[0] != '\0') return get_text(m.tls.sni);
       break;
     case AppKind::kDns:
-      if (m.dns.qname[0] != '\0') return text(m.dns.qname);
+      if (m.dns.qname[0] != '\0') return get_text(m.dns.qname);
       break;
     case AppKind::kHttp: {  // ntopng's "host/url"
-      const std::string_view host = text(m.http.host), url = text(m.http.url);
+      const std::string_view host = get_text(m.http.host), url = get_text(m.http.url);
       if (host.empty()) return url;
       const size_t nh = std::min(host.size(), buf.size());
       std::memcpy(buf.data(), host.data(), nh);
@@ -101,19 +94,16 @@ std::string_view info_line(const FlowRecord& rec, std::array<char, 384>& buf) no
       return {buf.data(), nh + nu};
     }
     case AppKind::kSsh:
-      if (m.ssh.client_software[0] != '\0') return text(m.ssh.client_software);
+      if (m.ssh.client_software[0] != '\0') return get_text(m.ssh.client_software);
       break;
     case AppKind::kDhcp:
-      if (m.dhcp.hostname[0] != '\0') return text(m.dhcp.hostname);
+      if (m.dhcp.hostname[0] != '\0') return get_text(m.dhcp.hostname);
       break;
     case AppKind::kNone:
       break;
   }
-  return text(rec.l7.host);
+  return get_text(rec.l7.host);
 }
-
-constexpr std::array<std::string_view, 9> kDhcpMessageTypes{
-    "", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM"};
 
 }  // namespace
 
@@ -129,7 +119,7 @@ uint32_t JsonFlowWriter::risk_score(uint64_t risks) const noexcept {
 
 void JsonFlowWriter::write_network_application(const L7Info& l7) noexcept {
   if (!has_name(l7)) return;
-  const std::string_view master = text(l7.master), app = text(l7.app);
+  const std::string_view master = get_text(l7.master), app = get_text(l7.app);
   safe_field(w_, field::kNetworkProtocol, Lower(master.empty() ? app : master).view());
   if (!master.empty() && !app.empty() && l7.app_id != l7.master_id)
     safe_field(w_, field::kNetworkApplication, Lower(app).view());
@@ -161,31 +151,31 @@ void JsonFlowWriter::write_tls(const TlsMetadata& t) noexcept {
   }
   if (t.has_server_hello) {
     name_or_number(w_, field::kTlsCipher, tls_cipher_name(t.cipher), "0x", t.cipher, 16);
-    if (t.alpn[0] != '\0') safe_field(w_, field::kTlsNextProtocol, text(t.alpn));
+    if (t.alpn[0] != '\0') safe_field(w_, field::kTlsNextProtocol, get_text(t.alpn));
   }
   if (t.has_client_hello) {
     begin(w_, field::kTlsClient);
-    if (t.sni[0] != '\0') safe_field(w_, field::kTlsClientServerName, text(t.sni));
-    if (t.ja3[0] != '\0') str_field(w_, field::kTlsClientJa3, text(t.ja3));
+    if (t.sni[0] != '\0') safe_field(w_, field::kTlsClientServerName, get_text(t.sni));
+    if (t.ja3[0] != '\0') str_field(w_, field::kTlsClientJa3, get_text(t.ja3));
     end(w_);
   }
   if (t.has_server_hello || t.has_certificate) {
     begin(w_, field::kTlsServer);
-    if (t.ja3s[0] != '\0') str_field(w_, field::kTlsServerJa3s, text(t.ja3s));
+    if (t.ja3s[0] != '\0') str_field(w_, field::kTlsServerJa3s, get_text(t.ja3s));
     if (t.has_certificate) {
-      if (t.subject[0] != '\0') safe_field(w_, field::kTlsServerSubject, text(t.subject));
-      if (t.issuer[0] != '\0') safe_field(w_, field::kTlsServerIssuer, text(t.issuer));
+      if (t.subject[0] != '\0') safe_field(w_, field::kTlsServerSubject, get_text(t.subject));
+      if (t.issuer[0] != '\0') safe_field(w_, field::kTlsServerIssuer, get_text(t.issuer));
       unix_time_field(w_, field::kTlsServerNotBefore, t.not_before);
       unix_time_field(w_, field::kTlsServerNotAfter, t.not_after);
       if (t.cert_sha1[0] != '\0') {
         begin(w_, field::kTlsServerHash);
-        str_field(w_, field::kTlsServerHashSha1, text(t.cert_sha1));
+        str_field(w_, field::kTlsServerHashSha1, get_text(t.cert_sha1));
         end(w_);
       }
       if (t.serial[0] != '\0' || t.san[0] != '\0') {
         begin(w_, field::kTlsServerX509);
-        if (t.serial[0] != '\0') str_field(w_, field::kTlsServerX509SerialNumber, text(t.serial));
-        if (t.san[0] != '\0') comma_list(w_, field::kTlsServerX509AlternativeNames, text(t.san));
+        if (t.serial[0] != '\0') str_field(w_, field::kTlsServerX509SerialNumber, get_text(t.serial));
+        if (t.san[0] != '\0') comma_list(w_, field::kTlsServerX509AlternativeNames, get_text(t.san));
         end(w_);
       }
     }
@@ -211,7 +201,7 @@ void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
   }
   if (d.qname[0] != '\0' || d.qtype != 0) {
     begin(w_, field::kDnsQuestion);
-    if (d.qname[0] != '\0') safe_field(w_, field::kDnsQuestionName, text(d.qname));
+    if (d.qname[0] != '\0') safe_field(w_, field::kDnsQuestionName, get_text(d.qname));
     if (d.qtype != 0) name_or_number(w_, field::kDnsQuestionType, dns_type_name(d.qtype), "TYPE", d.qtype);
     if (d.qclass != 0)
       name_or_number(w_, field::kDnsQuestionClass, dns_class_name(d.qclass), "CLASS", d.qclass);
@@ -225,11 +215,11 @@ void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
       for (size_t i = 0; i < std::min<size_t>(d.answer_count, d.answers.size()); ++i) {
         const DnsAnswerRecord& a = d.answers[i];
         w_.StartObject();
-        if (a.name[0] != '\0') safe_field(w_, field::kDnsAnswersName, text(a.name));
+        if (a.name[0] != '\0') safe_field(w_, field::kDnsAnswersName, get_text(a.name));
         name_or_number(w_, field::kDnsAnswersType, dns_type_name(a.type), "TYPE", a.type);
         str_field(w_, field::kDnsAnswersClass, "IN");
         uint_field(w_, field::kDnsAnswersTtl, a.ttl);
-        if (a.data[0] != '\0') safe_field(w_, field::kDnsAnswersData, text(a.data));
+        if (a.data[0] != '\0') safe_field(w_, field::kDnsAnswersData, get_text(a.data));
         w_.EndObject();
       }
       w_.EndArray();
@@ -248,12 +238,12 @@ void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
 void JsonFlowWriter::write_http(const HttpMetadata& h) noexcept {
   if (!h.has_request && !h.has_response) return;
   begin(w_, field::kHttp);
-  if (h.version[0] != '\0') safe_field(w_, field::kHttpVersion, text(h.version));
+  if (h.version[0] != '\0') safe_field(w_, field::kHttpVersion, get_text(h.version));
   if (h.has_request) {
     begin(w_, field::kHttpRequest);
-    if (h.method[0] != '\0') safe_field(w_, field::kHttpRequestMethod, text(h.method));
+    if (h.method[0] != '\0') safe_field(w_, field::kHttpRequestMethod, get_text(h.method));
     if (h.request_content_type[0] != '\0')
-      safe_field(w_, field::kHttpRequestMimeType, text(h.request_content_type));
+      safe_field(w_, field::kHttpRequestMimeType, get_text(h.request_content_type));
     if (h.request_body_bytes != 0) {
       begin(w_, field::kHttpRequestBody);
       uint_field(w_, field::kHttpRequestBodyBytes, h.request_body_bytes);
@@ -265,7 +255,7 @@ void JsonFlowWriter::write_http(const HttpMetadata& h) noexcept {
     begin(w_, field::kHttpResponse);
     if (h.status != 0) uint_field(w_, field::kHttpResponseStatusCode, h.status);
     if (h.response_content_type[0] != '\0')
-      safe_field(w_, field::kHttpResponseMimeType, text(h.response_content_type));
+      safe_field(w_, field::kHttpResponseMimeType, get_text(h.response_content_type));
     if (h.response_body_bytes != 0) {
       begin(w_, field::kHttpResponseBody);
       uint_field(w_, field::kHttpResponseBodyBytes, h.response_body_bytes);
@@ -276,13 +266,13 @@ void JsonFlowWriter::write_http(const HttpMetadata& h) noexcept {
   end(w_);
   if (h.url[0] != '\0' || h.host[0] != '\0') {
     begin(w_, field::kUrl);
-    if (h.url[0] != '\0') safe_field(w_, field::kUrlOriginal, text(h.url));
-    if (h.host[0] != '\0') safe_field(w_, field::kUrlDomain, text(h.host));
+    if (h.url[0] != '\0') safe_field(w_, field::kUrlOriginal, get_text(h.url));
+    if (h.host[0] != '\0') safe_field(w_, field::kUrlDomain, get_text(h.host));
     end(w_);
   }
   if (h.user_agent[0] != '\0') {
     begin(w_, field::kUserAgent);
-    safe_field(w_, field::kUserAgentOriginal, text(h.user_agent));
+    safe_field(w_, field::kUserAgentOriginal, get_text(h.user_agent));
     end(w_);
   }
 }
@@ -314,12 +304,12 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
   if (l7.state != L7State::kNone) {
     begin(w_, field::kL7);
     if (has_name(l7)) {
-      safe_field(w_, field::kL7Proto, Lower(text(l7.proto)).view());
-      if (l7.master[0] != '\0') safe_field(w_, field::kL7Master, Lower(text(l7.master)).view());
-      if (l7.app[0] != '\0') safe_field(w_, field::kL7App, Lower(text(l7.app)).view());
-      if (l7.category[0] != '\0') safe_field(w_, field::kL7Category, text(l7.category));
-      if (l7.breed[0] != '\0') safe_field(w_, field::kL7Breed, text(l7.breed));
-      if (l7.confidence[0] != '\0') safe_field(w_, field::kL7Confidence, text(l7.confidence));
+      safe_field(w_, field::kL7Proto, Lower(get_text(l7.proto)).view());
+      if (l7.master[0] != '\0') safe_field(w_, field::kL7Master, Lower(get_text(l7.master)).view());
+      if (l7.app[0] != '\0') safe_field(w_, field::kL7App, Lower(get_text(l7.app)).view());
+      if (l7.category[0] != '\0') safe_field(w_, field::kL7Category, get_text(l7.category));
+      if (l7.breed[0] != '\0') safe_field(w_, field::kL7Breed, get_text(l7.breed));
+      if (l7.confidence[0] != '\0') safe_field(w_, field::kL7Confidence, get_text(l7.confidence));
       key(w_, field::kL7Encrypted);
       w_.Bool(l7.encrypted);
     } else if (l7.state == L7State::kUnknown) {
@@ -339,8 +329,8 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       const TlsMetadata& t = m.tls;
       if (t.ja4[0] == '\0' && t.client_alpns[0] == '\0' && t.supported_version_count == 0) break;
       begin(w_, field::kSwTls);
-      if (t.ja4[0] != '\0') str_field(w_, field::kSwTlsJa4, text(t.ja4));
-      if (t.client_alpns[0] != '\0') comma_list(w_, field::kSwTlsClientAlpns, text(t.client_alpns));
+      if (t.ja4[0] != '\0') str_field(w_, field::kSwTlsJa4, get_text(t.ja4));
+      if (t.client_alpns[0] != '\0') comma_list(w_, field::kSwTlsClientAlpns, get_text(t.client_alpns));
       if (t.supported_version_count > 0) {
         key(w_, field::kSwTlsSupportedVersions);
         w_.StartArray();
@@ -361,8 +351,8 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       const SshMetadata& s = m.ssh;
       begin(w_, field::kSwSsh);
       for (const bool client : {true, false}) {
-        const std::string_view sw = text(client ? s.client_software : s.server_software);
-        const std::string_view hassh = text(client ? s.hassh : s.hassh_server);
+        const std::string_view sw = get_text(client ? s.client_software : s.server_software);
+        const std::string_view hassh = get_text(client ? s.hassh : s.hassh_server);
         if (sw.empty() && hassh.empty()) continue;
         begin(w_, client ? field::kSwSshClient : field::kSwSshServer);
         if (!sw.empty())
@@ -377,7 +367,7 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
     case AppKind::kHttp:
       if (m.http.server[0] != '\0') {
         begin(w_, field::kSwHttp);
-        safe_field(w_, field::kSwHttpServer, text(m.http.server));
+        safe_field(w_, field::kSwHttpServer, get_text(m.http.server));
         end(w_);
       }
       break;
@@ -385,12 +375,12 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       const DhcpMetadata& d = m.dhcp;
       begin(w_, field::kSwDhcp);
       if (d.message_type != 0)
-        name_or_number(w_, field::kSwDhcpMessageType,
-                       d.message_type < kDhcpMessageTypes.size() ? kDhcpMessageTypes[d.message_type] : "",
-                       "TYPE", d.message_type);
-      if (d.hostname[0] != '\0') safe_field(w_, field::kSwDhcpHostname, text(d.hostname));
-      if (d.vendor_class[0] != '\0') safe_field(w_, field::kSwDhcpVendorClass, text(d.vendor_class));
-      if (d.parameter_list[0] != '\0') safe_field(w_, field::kSwDhcpParameterList, text(d.parameter_list));
+        name_or_number(w_, field::kSwDhcpMessageType, dhcp_message_type_name(d.message_type), "TYPE",
+                       d.message_type);
+      if (d.hostname[0] != '\0') safe_field(w_, field::kSwDhcpHostname, get_text(d.hostname));
+      if (d.vendor_class[0] != '\0') safe_field(w_, field::kSwDhcpVendorClass, get_text(d.vendor_class));
+      if (d.parameter_list[0] != '\0')
+        safe_field(w_, field::kSwDhcpParameterList, get_text(d.parameter_list));
       if (d.has_client_mac) {
         std::array<char, kMacTextLen> mac;
         format_mac(d.client_mac, mac.data());

@@ -50,11 +50,6 @@ off_t complete_size(int fd, off_t size) {
 
 }  // namespace
 
-void UniqueFd::reset(int fd) noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 NdjsonFile::NdjsonFile(NdjsonFileOptions opts) : opts_(std::move(opts)) {
   path_ = opts_.dir.empty() ? opts_.file : opts_.dir + "/" + opts_.file;
   const size_t slash = path_.rfind('/');

@@ -12,11 +12,6 @@
 
 namespace spanwatch::lib::shm_detail {
 
-void Fd::reset(int fd) noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 void MunmapDeleter::operator()(std::byte* p) const noexcept {
   if (p != nullptr) ::munmap(p, bytes);
 }

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "lib/core/unique_fd.hpp"
+
 namespace spanwatch::lib {
 
 // Why opening or creating a ring failed, so a caller can tell "retry later" from "fix the config".
@@ -39,33 +41,7 @@ class ShmRingError : public std::runtime_error {
 
 namespace shm_detail {
 
-// Move-only owner of a file descriptor (spanwatch::lib::UniqueFd lives in lib/export; this copy keeps
-// lib/ring free of that dependency).
-class Fd {
- public:
-  Fd() noexcept = default;
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) reset(o.release());
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  int release() noexcept {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) noexcept;
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 // munmap with the length it was mapped with (Seastar's mmap_deleter).
 struct MunmapDeleter {
