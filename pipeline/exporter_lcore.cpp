@@ -45,13 +45,14 @@ unsigned ExporterLcore::drain_once() noexcept {
     line_end[0] = 0;
     for (unsigned i = 0; i < n; ++i) {
       const lib::FlowRecord& r = recs[i];
+      const lib::FlowEnrichment* e = p_.enricher ? &p_.enricher->enrich(r) : nullptr;
       if (r.reason == lib::EndReason::kLiveUpdate) {
         live_buf_.Clear();
-        publish(live_buf_.GetString(), writer_.write(r, live_buf_));
+        publish(live_buf_.GetString(), writer_.write(r, live_buf_, e));
         ctr_.live_records.add(1);
         continue;
       }
-      writer_.write(r, buf_);
+      writer_.write(r, buf_, e);
       line_end[++lines] = static_cast<uint32_t>(buf_.GetSize());
       if (r.final) {
         ctr_.final_records.add(1);
@@ -73,13 +74,23 @@ unsigned ExporterLcore::drain_once() noexcept {
 
 void ExporterLcore::housekeeping() noexcept {
   // Say it once when writing starts failing and once when it recovers; the counters say how much.
-  const bool failing = file_.flush() == lib::NdjsonStatus::kRetry;
+  // tick(): flush, plus rotation by age and the fsync policy.
+  const bool failing = file_.tick() == lib::NdjsonStatus::kRetry;
   if (failing && !write_failing_)
     std::fprintf(stderr, "spanwatch: writing %s: %s (records kept in memory and retried; see stats.json)\n",
                  file_.path().c_str(), std::strerror(file_.last_errno()));
   else if (!failing && write_failing_)
     std::fprintf(stderr, "spanwatch: writing %s works again\n", file_.path().c_str());
   write_failing_ = failing;
+
+  // fsync, rotation and retention failures: one line when they start, none while they go on.
+  const lib::NdjsonFileCounters& c = file_.counters();
+  const uint64_t errs = c.fsync_errors.get() + c.rotate_errors.get() + c.delete_errors.get();
+  if (errs > file_errors_seen_ && !file_errors_failing_)
+    std::fprintf(stderr, "spanwatch: %s: fsync, rotation or retention failed: %s (counted in stats.json)\n",
+                 file_.path().c_str(), std::strerror(file_.last_errno()));
+  file_errors_failing_ = errs > file_errors_seen_;
+  file_errors_seen_ = errs;
 }
 
 }  // namespace spanwatch::pipeline

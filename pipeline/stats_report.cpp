@@ -112,6 +112,7 @@ std::string stats_json(const StatsSources& s, bool final) {
     kv(w, "fragments_matched", c.fragments_matched.get());
     kv(w, "fragments_unmatched", c.fragments_unmatched.get());
     kv(w, "records_dropped", wk->records_dropped());
+    kv(w, "payload_prefix_exhausted", wk->payload_prefix_exhausted());
     const workers::DpiCounters& d = wk->dpi_counters();
     w.Key("dpi");
     w.StartObject();
@@ -162,8 +163,31 @@ std::string stats_json(const StatsSources& s, bool final) {
   kv(w, "file_records_dropped", f.records_dropped.get());
   kv(w, "file_write_errors", f.write_errors.get());
   kv(w, "file_rotations", f.rotations.get());
+  kv(w, "file_rotate_errors", f.rotate_errors.get());
+  kv(w, "file_deleted", f.files_deleted.get());
+  kv(w, "file_delete_errors", f.delete_errors.get());
+  kv(w, "file_fsyncs", f.fsyncs.get());
+  kv(w, "file_fsync_errors", f.fsync_errors.get());
   kv(w, "live_records", e.live_records.get());
   w.EndObject();
+
+  if (const lib::FlowEnricher* en = s.exporter->enricher()) {
+    const lib::EnricherCounters& c = en->counters();
+    const lib::HostNameCacheStats& h = en->host_names().stats();
+    w.Key("enrichment");
+    w.StartObject();
+    kv(w, "records", c.records.get());
+    kv(w, "rule_matches", c.rule_matches.get());
+    kv(w, "rule_matches_dropped", c.rules_dropped.get());
+    kv(w, "geo_cache_hits", en->geo_cache_hits());
+    kv(w, "geo_cache_misses", en->geo_cache_misses());
+    kv(w, "host_names", en->host_names().size());
+    kv(w, "host_names_from_dhcp", h.dhcp_learned);
+    kv(w, "host_names_from_dns", h.dns_learned);
+    kv(w, "host_names_evicted", h.evicted);
+    kv(w, "reloads", c.reloads.get());
+    w.EndObject();
+  }
 
   w.Key("ring");  // the shared-memory ring for live consumers
   w.StartObject();

@@ -7,9 +7,12 @@ set -euo pipefail
 BUILD_PKGS=(g++ meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev libndpi-dev libndpi-bin
             libhyperscan-dev libmaxminddb-dev mmdb-bin libyaml-cpp-dev libgtest-dev libgmock-dev
             rapidjson-dev libpcap-dev libfmt-dev libcli11-dev libssl-dev libcpp-httplib-dev)
-TOOL_PKGS=(tcpdump tshark tcpreplay python3 python3-jsonschema netbase ieee-data iproute2 chromium)
+# Registries enrichment reads at start-up: IANA protocols/services, IEEE MAC blocks, ISO country names.
+DATA_PKGS=(netbase nmap-common ieee-data iso-codes)
+# libmaxmind-db-writer-perl builds the test GeoIP databases and the ASN database of fetch-geoip.sh.
+TOOL_PKGS=(tcpdump tshark tcpreplay python3 python3-jsonschema libmaxmind-db-writer-perl iproute2 chromium)
 RECORD_PKGS=(openssl openssh-server openssh-client dnsmasq-base bind9-dnsutils curl)
-ALL_PKGS=("${BUILD_PKGS[@]}" "${TOOL_PKGS[@]}" "${RECORD_PKGS[@]}")
+ALL_PKGS=("${BUILD_PKGS[@]}" "${DATA_PKGS[@]}" "${TOOL_PKGS[@]}" "${RECORD_PKGS[@]}")
 
 log() { echo "install-deps: $*"; }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <utility>
 
 #include "lib/app/dhcp_message.hpp"
@@ -120,7 +121,10 @@ bool looks_like_dns(const uint8_t* p, uint32_t n) noexcept {
 }  // namespace
 
 AppDissector::AppDissector(uint32_t max_parsing_flows, uint32_t max_metadata_flows)
-    : states_(max_parsing_flows), meta_(max_metadata_flows) {}
+    : states_(max_parsing_flows), meta_(max_metadata_flows), packed_(max_metadata_flows) {
+  if (max_metadata_flows >= 1u << PackedMetadataStore::kClassShift)
+    throw std::runtime_error("AppDissector: too many metadata flows");
+}
 
 lib::AppMetadata* AppDissector::metadata(FlowEntry& e, lib::AppKind kind) noexcept {
   if (e.app_meta == kNoSlot) {
@@ -140,7 +144,7 @@ lib::AppMetadata* AppDissector::metadata(FlowEntry& e, lib::AppKind kind) noexce
   return &m;
 }
 
-void AppDissector::stop_parsing(FlowEntry& e) noexcept {
+void AppDissector::release_state(FlowEntry& e) noexcept {
   e.app_done = true;
   if (e.app_state != kNoSlot) {
     states_.release(e.app_state);
@@ -148,19 +152,34 @@ void AppDissector::stop_parsing(FlowEntry& e) noexcept {
   }
 }
 
-void AppDissector::release(FlowEntry& e) noexcept {
-  stop_parsing(e);
-  if (e.app_meta != kNoSlot) {
+// The metadata is final now (no parser runs again): keep only its packed bytes.
+void AppDissector::stop_parsing(FlowEntry& e) noexcept {
+  release_state(e);
+  if (e.app_meta == kNoSlot || PackedMetadataStore::is_packed(e.app_meta)) return;
+  e.app_info = lib::has_info_line(meta_[e.app_meta]);
+  if (const uint32_t h = packed_.put(meta_[e.app_meta]); h != PackedMetadataStore::kNoSlot) {
     meta_.release(e.app_meta);
-    e.app_meta = kNoSlot;
+    e.app_meta = h;
   }
 }
 
-void AppDissector::copy_metadata(const FlowEntry& e, lib::AppMetadata& out) const noexcept {
-  if (e.app_meta != kNoSlot)
-    out = meta_[e.app_meta];
+void AppDissector::release(FlowEntry& e) noexcept {
+  release_state(e);
+  if (e.app_meta == kNoSlot) return;
+  if (PackedMetadataStore::is_packed(e.app_meta))
+    packed_.release(e.app_meta);
   else
+    meta_.release(e.app_meta);
+  e.app_meta = kNoSlot;
+}
+
+void AppDissector::copy_metadata(const FlowEntry& e, lib::AppMetadata& out) const noexcept {
+  if (e.app_meta == kNoSlot)
     out.kind = lib::AppKind::kNone;
+  else if (PackedMetadataStore::is_packed(e.app_meta))
+    packed_.get(e.app_meta, out);
+  else
+    out = meta_[e.app_meta];
 }
 
 void AppDissector::on_flip(FlowEntry& e) noexcept {

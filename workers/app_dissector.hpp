@@ -4,8 +4,9 @@
 //
 // Work is deferred and bounded, as Retina does it: a flow holds parse state (stream buffers, from a
 // per-worker pool) only while a parser still waits for bytes, and only for its first packets; then the
-// state goes back to the pool and the flow keeps just its metadata (a second pool). Both pools are sized
-// at start-up; when one is empty the flow goes without, and that is counted. Not thread-safe.
+// state goes back to the pool and the flow keeps just its metadata (a second pool), packed into a slot
+// of its size once the parsers are done (PackedMetadataStore). The pools are sized at start-up; when one
+// is empty the flow goes without, and that is counted. Not thread-safe.
 #pragma once
 #include <cstdint>
 
@@ -15,6 +16,7 @@
 #include "lib/quic/quic_initial.hpp"
 #include "workers/app_parse_state.hpp"
 #include "workers/flow_entry.hpp"
+#include "workers/packed_metadata_store.hpp"
 #include "workers/slot_pool.hpp"
 
 namespace spanwatch::workers {
@@ -52,15 +54,22 @@ class AppDissector {
   // The flow's metadata (kind kNone if nothing was read).
   void copy_metadata(const FlowEntry& e, lib::AppMetadata& out) const noexcept;
 
+  // Once the parsers are done (e.app_done): whether the flow's metadata gives the info line.
+  bool has_info_line(const FlowEntry& e) const noexcept { return e.app_info; }
+
   // The flow ends: both slots go back to their pools.
   void release(FlowEntry& e) noexcept;
 
   const AppCounters& counters() const noexcept { return ctr_; }
+  uint32_t parse_states_in_use() const noexcept { return states_.in_use(); }
+  uint32_t metadata_in_use() const noexcept { return meta_.in_use(); }
+  const PackedMetadataStore& packed() const noexcept { return packed_; }
 
  private:
   bool start(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
   lib::AppMetadata* metadata(FlowEntry& e, lib::AppKind kind) noexcept;
   void stop_parsing(FlowEntry& e) noexcept;
+  void release_state(FlowEntry& e) noexcept;
 
   // Per protocol: each returns true when that flow needs no more packets.
   bool tls(FlowEntry& e, AppParseState& s, lib::Dir d, const uint8_t* data, uint32_t len) noexcept;
@@ -73,6 +82,7 @@ class AppDissector {
   lib::QuicInitialDecryptor quic_;
   SlotPool<AppParseState> states_;
   SlotPool<lib::AppMetadata> meta_;
+  PackedMetadataStore packed_;
   AppCounters ctr_;
 };
 

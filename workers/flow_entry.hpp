@@ -1,6 +1,6 @@
 // One flow as a worker's shard keeps it. Originator/responder follow Zeek's decision (which may flip);
-// per-direction counters are indexed by Dir. Issue 7 splits this into a one-cache-line hot part and a
-// cold part; until then it is one struct.
+// per-direction counters are indexed by Dir. The hash is not kept: it is recomputed from the key when
+// the flow is removed.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -8,7 +8,6 @@
 #include "lib/flow/flow_key.hpp"
 #include "lib/flow/flow_record.hpp"
 #include "lib/flow/index_list.hpp"
-#include "lib/tcp/tcp_state_machine.hpp"
 
 namespace spanwatch::workers {
 
@@ -28,9 +27,16 @@ enum class TimeoutClass : uint8_t {
   kCount
 };
 
+// The outermost tunnel endpoints of a flow carried inside a tunnel: pooled (FlowShard), as few flows have
+// them.
+struct FlowTunnel {
+  lib::IpAddress src, dst;
+};
+
+// Fields ordered by size so that there is no padding; a classified flow keeps nothing else but the pooled
+// slots named here (issue 3: workers/flow_memory_bench measures it).
 struct FlowEntry {
   lib::FlowKey key;
-  uint64_t hash = 0;
   lib::ListLink idle_link;    // in the list of its timeout class, by last activity
   lib::ListLink active_link;  // in the active-timeout FIFO, by next interim record time
   lib::ListLink live_link;    // in the list of flows changed since the last live snapshot
@@ -38,19 +44,18 @@ struct FlowEntry {
   uint64_t flow_id = 0;
   uint64_t first_ns = 0, last_ns = 0;
   uint64_t activity_ns = 0;  // timeouts count from here; Zeek stops updating it once both sides closed
+  uint64_t own_packets = 0;  // see FlowRecord::own_packets
   std::array<lib::DirStats, 2> dir{};
-  lib::TcpStateMachine tcp;
-  lib::IpAddress tunnel_src, tunnel_dst;
+  lib::L7Info l7;
   uint32_t sequence = 0;  // records emitted so far
   uint32_t fragments = 0;
-  uint64_t own_packets = 0;         // see FlowRecord::own_packets
-  uint32_t dpi_slot = UINT32_MAX;   // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
-  bool dpi_tried = false;           // a state was asked for once; detection ran or could not run
-  uint32_t app_state = UINT32_MAX;  // AppDissector parse state while a parser waits for bytes
-  uint32_t app_meta = UINT32_MAX;   // AppDissector metadata, once a parser read something
-  bool app_done = false;            // no parser needs more packets of this flow
-  uint8_t app_packets = 0;          // payload packets the parsers looked at (both directions)
-  lib::L7Info l7;
+  uint32_t dpi_slot = UINT32_MAX;     // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
+  uint32_t app_state = UINT32_MAX;    // AppDissector parse state while a parser waits for bytes
+  uint32_t app_meta = UINT32_MAX;     // AppDissector metadata (packed once the parsers are done)
+  uint32_t prefix_slot = UINT32_MAX;  // PayloadPrefixCapture slot while prefixes are kept
+  uint32_t host_slot = UINT32_MAX;    // nDPI's host name (NdpiDetector::host) while the info line needs it
+  uint32_t tunnel_slot = UINT32_MAX;  // FlowTunnel, for flows inside a tunnel
+  uint32_t tcp_slot = UINT32_MAX;     // TCP flows: their TcpStateMachine (FlowShard), UDP flows need none
   uint16_t orig_port = 0, resp_port = 0;  // as recorded (ICMP: type/code of the first packet)
   uint16_t port_id = 0;
   std::array<uint16_t, lib::kMaxVlans> vlan_ids{};
@@ -62,6 +67,11 @@ struct FlowEntry {
   bool is_tunnel_carrier = false;
   bool live_dirty = false;  // in the live list
   uint8_t ip_version = 0;
+  bool dpi_tried = false;    // a state was asked for once; detection ran or could not run
+  bool app_done = false;     // no parser needs more packets of this flow
+  bool app_info = false;     // once app_done: the metadata gives the info line (nDPI's host not needed)
+  uint8_t app_packets = 0;   // payload packets the parsers looked at (both directions)
+  bool prefix_done = false;  // both payload prefixes are complete, or none can be kept
 };
 
 }  // namespace spanwatch::workers

@@ -62,14 +62,17 @@ lib::TcpSegment segment_of(const lib::DecodedPacket& p) noexcept {
 }  // namespace
 
 FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink, NdpiDetector* dpi,
-                     AppDissector* apps)
+                     AppDissector* apps, PayloadPrefixCapture* prefixes)
     : active_timeout_ns_(uint64_t{cfg.active_timeout_s} * kNsPerSec),
       worker_id_(worker_id),
       next_flow_id_(uint64_t{worker_id} << kWorkerIdShift),
       sink_(sink),
       dpi_(dpi),
       apps_(apps),
+      prefixes_(prefixes),
       table_(cfg.max_flows_per_worker),
+      tunnels_(cfg.max_flows_per_worker),
+      tcp_states_(cfg.max_flows_per_worker),
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
   timeout_ns_[size_t(TimeoutClass::kTcpAttempt)] = uint64_t{cfg.tcp_attempt_timeout_s} * kNsPerSec;
@@ -99,7 +102,6 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   if (table_.full()) evict_oldest(ts_ns);
   const uint32_t idx = table_.insert(key, hash);
   FlowEntry& e = table_.at(idx);
-  e.hash = hash;
   e.flow_id = next_flow_id_++;
   e.first_ns = e.last_ns = e.activity_ns = ts_ns;
   e.port_id = port_id;
@@ -107,11 +109,12 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   e.vlan_count = pkt.vlan_count;
   e.vlan_ids = pkt.vlan_ids;
   e.is_tunnel_carrier = carrier;
+  if (key.proto == kProtoTcp) e.tcp_slot = tcp_states_.acquire();  // a zeroed slot is a new machine
   if (!carrier && pkt.tunnel_depth > 0) {
     e.tunnel = pkt.tunnel;
     e.tunnel_depth = pkt.tunnel_depth;
-    e.tunnel_src = pkt.outer.src;
-    e.tunnel_dst = pkt.outer.dst;
+    e.tunnel_slot = tunnels_.acquire();  // as many slots as flows: never short
+    if (e.tunnel_slot != kNoPoolSlot) tunnels_[e.tunnel_slot] = FlowTunnel{pkt.outer.src, pkt.outer.dst};
   }
 
   // Zeek decides who the originator is from the first packet (likely-server-port heuristics).
@@ -180,14 +183,14 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
   lib::Dir d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
 
   if (ep.l4_proto == kProtoTcp) {
-    lib::TcpVerdict v = e->tcp.on_packet(d, segment_of(pkt));
+    lib::TcpVerdict v = tcp_states_[e->tcp_slot].on_packet(d, segment_of(pkt));
     if (v == lib::TcpVerdict::kNewConnection) {
       ctr_.tcp_reuse.add(1);
       finish(idx, lib::EndReason::kTcpReuse, ts_ns);
       idx = find_or_create(ep, pkt, false, ts_ns, port_id, src_is_lo);
       e = &table_.at(idx);
       d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
-      v = e->tcp.on_packet(d, segment_of(pkt));
+      v = tcp_states_[e->tcp_slot].on_packet(d, segment_of(pkt));
     }
     if (v == lib::TcpVerdict::kFlipRoles) {
       std::swap(e->dir[0], e->dir[1]);
@@ -195,6 +198,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
       e->orig_is_lo = !e->orig_is_lo;
       d = lib::other(d);
       if (apps_) apps_->on_flip(*e);
+      if (prefixes_) prefixes_->on_flip(*e);
     }
   }
 
@@ -203,11 +207,14 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
   mark_changed(idx, *e);
   if (dpi_ && !e->l7.state_final()) inspect(*e, pkt, ts_ns);
   if (apps_ && !e->app_done) apps_->on_packet(*e, d, pkt);
+  if (e->host_slot != NdpiDetector::kNoSlot && apps_) drop_unneeded_host(*e);
+  if (prefixes_) prefixes_->on_packet(*e, d, pkt);
   // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
   // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
   // neither cancel nor postpone it. The other classes are inactivity timeouts.
   TimeoutClass c = e->timeout_class;
-  if (ep.l4_proto == kProtoTcp && c != TimeoutClass::kTcpClosed) c = tcp_timeout_class(e->tcp);
+  if (ep.l4_proto == kProtoTcp && c != TimeoutClass::kTcpClosed)
+    c = tcp_timeout_class(tcp_states_[e->tcp_slot]);
   if (c != e->timeout_class) {
     e->activity_ns = std::max(e->activity_ns, ts_ns);
     set_timeout_class(idx, c);  // moves it to the tail of the new list
@@ -231,8 +238,15 @@ void FlowShard::inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts
   }
   const auto packets = static_cast<uint32_t>(e.dir[0].packets + e.dir[1].packets);
   if (dpi_->feed(e.dpi_slot, pkt.l3, pkt.l3_captured, ts_ns / 1'000'000, e.key.proto == kProtoTcp, packets,
-                 e.l7))
+                 e.l7, e.host_slot))
     e.dpi_slot = NdpiDetector::kNoSlot;
+}
+
+// nDPI's host name is only the fallback of the info line: once detection and parsing are both over and
+// our metadata names the flow, the flow stops holding it.
+void FlowShard::drop_unneeded_host(FlowEntry& e) noexcept {
+  if (!e.app_done || !e.l7.state_final() || !apps_->has_info_line(e)) return;
+  dpi_->release_host(e.host_slot);
 }
 
 void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
@@ -294,9 +308,10 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.vlan_count = e.vlan_count;
   r.vlan_ids = e.vlan_ids;
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) {
-    r.conn_state = e.tcp.conn_state();
-    r.history_len = static_cast<uint8_t>(std::min<unsigned>(e.tcp.history_len(), r.history.size()));
-    std::copy_n(e.tcp.history(), r.history_len, r.history.begin());
+    const lib::TcpStateMachine& tcp = tcp_states_[e.tcp_slot];
+    r.conn_state = tcp.conn_state();
+    r.history_len = static_cast<uint8_t>(std::min<unsigned>(tcp.history_len(), r.history.size()));
+    std::copy_n(tcp.history(), r.history_len, r.history.begin());
   } else if (e.key.proto == kProtoUdp) {
     r.conn_state = lib::udp_conn_state(e.dir[0].packets > 0, e.dir[1].packets > 0);
   } else {
@@ -309,28 +324,36 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.sequence = e.sequence;
   r.tunnel = e.tunnel;
   r.tunnel_depth = e.tunnel_depth;
-  r.tunnel_src = e.tunnel_src;
-  r.tunnel_dst = e.tunnel_dst;
+  if (e.tunnel_slot != kNoPoolSlot) {
+    r.tunnel_src = tunnels_[e.tunnel_slot].src;
+    r.tunnel_dst = tunnels_[e.tunnel_slot].dst;
+  }
   r.is_tunnel_carrier = e.is_tunnel_carrier;
   r.fragments = e.fragments;
   r.own_packets = e.own_packets;
   r.l7 = e.l7;
+  if (e.host_slot != NdpiDetector::kNoSlot) lib::set_text(r.l7_host, dpi_->host(e.host_slot));
   if (apps_) apps_->copy_metadata(e, r.app);
+  if (prefixes_) prefixes_->copy(e, r);
   sink_.emit(r);
 }
 
 void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept {
   FlowEntry& e = table_.at(idx);
   if (e.dpi_slot != NdpiDetector::kNoSlot) {  // ends before detection did: nDPI's best answer
-    dpi_->finish(e.dpi_slot, e.l7);
+    dpi_->finish(e.dpi_slot, e.l7, e.host_slot);
     e.dpi_slot = NdpiDetector::kNoSlot;
   }
   emit(e, reason, true, now_ns);
+  if (dpi_) dpi_->release_host(e.host_slot);
   if (apps_) apps_->release(e);
+  if (prefixes_) prefixes_->release(e);
   if (e.live_dirty) live_.remove(table_.data(), idx);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
   active_.remove(table_.data(), idx);
-  table_.erase(idx, e.hash);
+  if (e.tunnel_slot != kNoPoolSlot) tunnels_.release(e.tunnel_slot);
+  if (e.tcp_slot != kNoPoolSlot) tcp_states_.release(e.tcp_slot);
+  table_.erase(idx, lib::flow_hash(e.key));
   ctr_.flows_active.set(table_.size());
 }
 

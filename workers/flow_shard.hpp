@@ -11,11 +11,14 @@
 #include "lib/config/spanwatch_config.hpp"
 #include "lib/decode/decoded_packet.hpp"
 #include "lib/flow/flow_table.hpp"
+#include "lib/tcp/tcp_state_machine.hpp"
 #include "workers/app_dissector.hpp"
 #include "workers/flow_entry.hpp"
 #include "workers/fragment_table.hpp"
 #include "workers/ndpi_detector.hpp"
+#include "workers/payload_prefix_capture.hpp"
 #include "workers/shard_counters.hpp"
+#include "workers/slot_pool.hpp"
 
 namespace spanwatch::workers {
 
@@ -39,7 +42,7 @@ class FlowShard {
  public:
   // `dpi` and `apps` may be null (no application detection / no application parsing).
   FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink, NdpiDetector* dpi = nullptr,
-            AppDissector* apps = nullptr);
+            AppDissector* apps = nullptr, PayloadPrefixCapture* prefixes = nullptr);
 
   void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers) noexcept;
 
@@ -51,6 +54,15 @@ class FlowShard {
 
   const ShardCounters& counters() const noexcept { return ctr_; }
   uint32_t active_flows() const noexcept { return table_.size(); }
+
+  // Calls f(const FlowEntry&) for every live flow (each is in one timeout list). For benchmarks and
+  // tests, not the packet path.
+  template <typename F>
+  void for_each_flow(F&& f) {
+    for (const List& l : lists_)
+      for (uint32_t i = l.front(); i != lib::kNilIndex; i = table_.at(i).idle_link.next) f(table_.at(i));
+  }
+  const SlotPool<FlowTunnel>& tunnels() const noexcept { return tunnels_; }
 
  private:
   using List = lib::IndexList<FlowEntry, &FlowEntry::idle_link>;
@@ -73,6 +85,7 @@ class FlowShard {
   void finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept;
   void evict_oldest(uint64_t now_ns) noexcept;
   void inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
+  void drop_unneeded_host(FlowEntry& e) noexcept;
   void note_deadline(uint64_t ns) noexcept { next_deadline_ns_ = std::min(next_deadline_ns_, ns); }
   void mark_changed(uint32_t idx, FlowEntry& e) noexcept {
     if (live_update_ns_ == 0 || e.live_dirty) return;
@@ -91,7 +104,12 @@ class FlowShard {
   RecordSink& sink_;
   NdpiDetector* dpi_;
   AppDissector* apps_;
+  PayloadPrefixCapture* prefixes_;  // only when rules look at payload prefixes
   lib::FlowTable<FlowEntry> table_;
+  static constexpr uint32_t kNoPoolSlot = SlotPool<FlowTunnel>::kNoSlot;  // of tunnels_ and tcp_states_
+  SlotPool<FlowTunnel> tunnels_;                                          // FlowEntry::tunnel_slot
+  // FlowEntry::tcp_slot: as many as table entries, so a TCP flow always gets one.
+  SlotPool<lib::TcpStateMachine> tcp_states_;
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};
   ActiveList active_;
   LiveList live_;

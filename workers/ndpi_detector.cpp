@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace spanwatch::workers {
 namespace {
@@ -35,12 +36,41 @@ void fill_ndpi_risk_table(lib::RiskTable& table) noexcept {
   }
 }
 
+void fill_ndpi_name_table(lib::L7NameTable& t) {
+  auto name = [](const char* s) { return std::string(s != nullptr ? s : ""); };
+  // Protocol names are those of a module set up as NdpiDetector's (every protocol, no custom ones).
+  ndpi_detection_module_struct* m = ndpi_init_detection_module(ndpi_no_prefs);
+  if (m == nullptr) throw std::runtime_error("ndpi_init_detection_module failed");
+  NDPI_PROTOCOL_BITMASK all;
+  NDPI_BITMASK_SET_ALL(all);
+  ndpi_set_protocol_detection_bitmask2(m, &all);
+  ndpi_finalize_initialization(m);
+  const unsigned n = ndpi_get_num_supported_protocols(m);
+  t.protocols.clear();
+  for (unsigned i = 0; i < n && i <= UINT16_MAX; ++i)
+    t.protocols.push_back(name(ndpi_get_proto_name(m, static_cast<uint16_t>(i))));
+  t.categories.clear();
+  for (unsigned i = 0; i < NDPI_PROTOCOL_NUM_CATEGORIES; ++i)
+    t.categories.push_back(name(ndpi_category_get_name(m, static_cast<ndpi_protocol_category_t>(i))));
+  t.breeds.clear();
+  for (unsigned i = 0; i < NUM_BREEDS; ++i)
+    t.breeds.push_back(name(ndpi_get_proto_breed_name(m, static_cast<ndpi_protocol_breed_t>(i))));
+  t.confidences.clear();
+  for (unsigned i = 0; i < NDPI_CONFIDENCE_MAX; ++i)
+    t.confidences.push_back(name(ndpi_confidence_get_name(static_cast<ndpi_confidence_t>(i))));
+  ndpi_exit_detection_module(m);
+}
+
+size_t NdpiDetector::state_bytes() noexcept {
+  return sizeof(ndpi_flow_struct);
+}
+
 void NdpiDetector::PoolFree::operator()(ndpi_flow_struct* p) const noexcept {
   std::free(p);
 }
 
-NdpiDetector::NdpiDetector(uint32_t max_concurrent_flows)
-    : capacity_(std::max<uint32_t>(max_concurrent_flows, 1)) {
+NdpiDetector::NdpiDetector(uint32_t max_concurrent_flows, uint32_t max_host_names)
+    : hosts_(max_host_names), capacity_(std::max<uint32_t>(max_concurrent_flows, 1)) {
   module_ = ndpi_init_detection_module(ndpi_no_prefs);
   if (module_ == nullptr) throw std::runtime_error("ndpi_init_detection_module failed");
   NDPI_PROTOCOL_BITMASK all;
@@ -81,47 +111,49 @@ void NdpiDetector::release(uint32_t slot) noexcept {
 }
 
 void NdpiDetector::extract(ndpi_flow_struct* f, uint16_t master, uint16_t app, uint16_t category,
-                           lib::L7State state, lib::L7Info& info) noexcept {
+                           lib::L7State state, lib::L7Info& info, uint32_t& host_slot) noexcept {
   info.state = state;
   info.master_id = master;
   info.app_id = app;
+  info.category_id = category;
   ndpi_protocol p{};
   p.master_protocol = master;
   p.app_protocol = app;
   p.category = static_cast<ndpi_protocol_category_t>(category);
-  ndpi_protocol2name(module_, p, info.proto, sizeof info.proto);
-  if (master != NDPI_PROTOCOL_UNKNOWN) copy_text(info.master, ndpi_get_proto_name(module_, master));
-  copy_text(info.app, ndpi_get_proto_name(module_, app));
-  copy_text(info.category, ndpi_category_get_name(module_, p.category));
   const uint16_t id = app != NDPI_PROTOCOL_UNKNOWN ? app : master;
-  copy_text(info.breed, ndpi_get_proto_breed_name(module_, ndpi_get_proto_breed(module_, id)));
-  copy_text(info.confidence, ndpi_confidence_get_name(f->confidence));
+  info.breed_id = static_cast<uint8_t>(ndpi_get_proto_breed(module_, id));
+  info.confidence_id = static_cast<uint8_t>(f->confidence);
   info.encrypted = ndpi_is_encrypted_proto(module_, p) != 0;
-  copy_text(info.host, f->host_server_name);
   info.risks = f->risk;
+  // The host name is kept (pooled) only when nDPI found one; FlowShard drops it once our parsers give
+  // the info line instead.
+  if (f->host_server_name[0] != '\0' && host_slot == kNoSlot) {
+    host_slot = hosts_.acquire();
+    if (host_slot != kNoSlot) copy_text(hosts_[host_slot].name, f->host_server_name);
+  }
 }
 
 bool NdpiDetector::feed(uint32_t slot, const uint8_t* l3, uint32_t l3_len, uint64_t ts_ms, bool tcp,
-                        uint32_t packets_seen, lib::L7Info& info) noexcept {
+                        uint32_t packets_seen, lib::L7Info& info, uint32_t& host_slot) noexcept {
   ndpi_flow_struct* f = &pool_[slot];
   const auto len = static_cast<unsigned short>(std::min<uint32_t>(l3_len, 0xffff));
   const ndpi_protocol p = ndpi_detection_process_packet(module_, f, l3, len, ts_ms);
   ctr_.packets.add(1);
   const bool known = p.app_protocol != NDPI_PROTOCOL_UNKNOWN || p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
   if (known && !ndpi_extra_dissection_possible(module_, f)) {
-    extract(f, p.master_protocol, p.app_protocol, p.category, lib::L7State::kDetected, info);
+    extract(f, p.master_protocol, p.app_protocol, p.category, lib::L7State::kDetected, info, host_slot);
     ctr_.detected.add(1);
     release(slot);
     return true;
   }
   if (packets_seen >= (tcp ? kMaxTcpPackets : kMaxUdpPackets)) {
-    finish(slot, info);
+    finish(slot, info, host_slot);
     return true;
   }
   return false;
 }
 
-void NdpiDetector::finish(uint32_t slot, lib::L7Info& info) noexcept {
+void NdpiDetector::finish(uint32_t slot, lib::L7Info& info, uint32_t& host_slot) noexcept {
   ndpi_flow_struct* f = &pool_[slot];
   uint8_t guessed = 0;
   const ndpi_protocol p = ndpi_detection_giveup(module_, f, 1, &guessed);
@@ -129,7 +161,7 @@ void NdpiDetector::finish(uint32_t slot, lib::L7Info& info) noexcept {
   const lib::L7State state = !known    ? lib::L7State::kUnknown
                              : guessed ? lib::L7State::kGuessed
                                        : lib::L7State::kDetected;
-  extract(f, p.master_protocol, p.app_protocol, p.category, state, info);
+  extract(f, p.master_protocol, p.app_protocol, p.category, state, info, host_slot);
   (state == lib::L7State::kDetected  ? ctr_.detected
    : state == lib::L7State::kGuessed ? ctr_.guessed
                                      : ctr_.unknown)

@@ -3,6 +3,7 @@
 // detection ends the results are copied into the flow's L7Info and the state goes back to the pool, so a
 // classified flow carries no nDPI memory. Not thread-safe: one per worker lcore.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -10,6 +11,8 @@
 #include "lib/core/counter.hpp"
 #include "lib/flow/flow_risk.hpp"
 #include "lib/flow/l7_info.hpp"
+#include "lib/flow/l7_name_table.hpp"
+#include "workers/slot_pool.hpp"
 
 struct ndpi_detection_module_struct;
 struct ndpi_flow_struct;
@@ -28,14 +31,24 @@ struct DpiCounters {
 // nDPI's risk names, severities and scores by risk id, for the exporter (lib/ does not link nDPI).
 void fill_ndpi_risk_table(lib::RiskTable& table) noexcept;
 
+// nDPI's protocol, category, breed and confidence names by id, for the exporter. Start-up only (it sets
+// up and frees an nDPI module); throws std::runtime_error when nDPI cannot be initialised.
+void fill_ndpi_name_table(lib::L7NameTable& table);
+
+// nDPI's host name of a flow (SNI, HTTP Host, DNS query, NetBIOS name, ...), as nDPI bounds it.
+struct L7HostName {
+  char name[80];
+};
+
 class NdpiDetector {
  public:
   static constexpr uint32_t kNoSlot = UINT32_MAX;
   static constexpr uint16_t kMaxTcpPackets = 80;  // as ndpiReader: enough for telnet-style banners
   static constexpr uint16_t kMaxUdpPackets = 24;
 
+  // `max_host_names`: flows that may keep nDPI's host name at once (a slot each, see host()).
   // Throws std::runtime_error when nDPI cannot be initialised. Call from one thread at a time.
-  explicit NdpiDetector(uint32_t max_concurrent_flows);
+  NdpiDetector(uint32_t max_concurrent_flows, uint32_t max_host_names);
   ~NdpiDetector();
   NdpiDetector(const NdpiDetector&) = delete;
   NdpiDetector& operator=(const NdpiDetector&) = delete;
@@ -43,19 +56,32 @@ class NdpiDetector {
   // A state for a new flow, or kNoSlot (counted) when the pool is empty.
   uint32_t acquire() noexcept;
 
-  // Feeds one packet (IP header onwards). Returns true when detection ended: `info` is filled and the
-  // slot released. `packets_seen` counts this flow's packets so far (both directions).
+  // Feeds one packet (IP header onwards). Returns true when detection ended: `info` is filled, the
+  // slot released, and `host_slot` (kNoSlot before) holds nDPI's host name if it found one.
+  // `packets_seen` counts this flow's packets so far (both directions).
   bool feed(uint32_t slot, const uint8_t* l3, uint32_t l3_len, uint64_t ts_ms, bool tcp,
-            uint32_t packets_seen, lib::L7Info& info) noexcept;
+            uint32_t packets_seen, lib::L7Info& info, uint32_t& host_slot) noexcept;
 
-  // The flow ends before detection did: give up (with nDPI's guess), fill `info`, release the slot.
-  void finish(uint32_t slot, lib::L7Info& info) noexcept;
+  // The flow ends before detection did: give up (with nDPI's guess), fill `info` and `host_slot`,
+  // release the slot.
+  void finish(uint32_t slot, lib::L7Info& info, uint32_t& host_slot) noexcept;
+
+  // A flow's host name (from feed/finish), and its release (when the flow ends or no longer needs it).
+  const char* host(uint32_t host_slot) const noexcept { return hosts_[host_slot].name; }
+  void release_host(uint32_t& host_slot) noexcept {
+    if (host_slot == kNoSlot) return;
+    hosts_.release(host_slot);
+    host_slot = kNoSlot;
+  }
+  uint32_t hosts_in_use() const noexcept { return hosts_.in_use(); }
+  uint32_t states_in_use() const noexcept { return capacity_ - n_free_; }
+  static size_t state_bytes() noexcept;  // sizeof(ndpi_flow_struct), without nDPI's own allocations
 
   const DpiCounters& counters() const noexcept { return ctr_; }
 
  private:
   void extract(ndpi_flow_struct* f, uint16_t master, uint16_t app, uint16_t category, lib::L7State state,
-               lib::L7Info& info) noexcept;
+               lib::L7Info& info, uint32_t& host_slot) noexcept;
   void release(uint32_t slot) noexcept;
 
   ndpi_detection_module_struct* module_ = nullptr;
@@ -63,6 +89,7 @@ class NdpiDetector {
     void operator()(ndpi_flow_struct* p) const noexcept;
   };
   std::unique_ptr<ndpi_flow_struct[], PoolFree> pool_;
+  SlotPool<L7HostName> hosts_;
   std::unique_ptr<uint32_t[]> free_;
   uint32_t n_free_ = 0;
   uint32_t capacity_ = 0;

@@ -49,10 +49,14 @@ void WorkerLcore::RingSink::emit(const lib::FlowRecord& rec) noexcept {
 WorkerLcore::WorkerLcore(WorkerParams p)
     : p_(std::move(p)),
       sink_(p_.export_ring, p_.lossless, p_.shared_cpus),
-      dpi_(std::min(p_.flows.max_flows_per_worker, p_.flows.max_dpi_flows_per_worker)),
+      dpi_(std::min(p_.flows.max_flows_per_worker, p_.flows.max_dpi_flows_per_worker),
+           p_.flows.max_flows_per_worker),
       apps_(std::min(p_.flows.max_flows_per_worker, p_.flows.max_parsing_flows_per_worker),
             p_.flows.max_flows_per_worker),
-      shard_(p_.flows, p_.worker_id, sink_, &dpi_, &apps_) {}
+      prefixes_(p_.flows.capture_payload_prefix
+                    ? std::make_unique<PayloadPrefixCapture>(p_.flows.max_flows_per_worker)
+                    : nullptr),
+      shard_(p_.flows, p_.worker_id, sink_, &dpi_, &apps_, prefixes_.get()) {}
 
 unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;

@@ -39,6 +39,7 @@ class WorkerLcore {
   const AppCounters& app_counters() const noexcept { return apps_.counters(); }
   uint64_t records_dropped() const noexcept { return sink_.dropped.get(); }
   uint64_t live_skipped() const noexcept { return sink_.live_skipped.get(); }
+  uint64_t payload_prefix_exhausted() const noexcept { return prefixes_ ? prefixes_->exhausted() : 0; }
   uint16_t worker_id() const noexcept { return p_.worker_id; }
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
 
@@ -62,6 +63,7 @@ class WorkerLcore {
   RingSink sink_;
   NdpiDetector dpi_;
   AppDissector apps_;
+  std::unique_ptr<PayloadPrefixCapture> prefixes_;  // only when flows.capture_payload_prefix
   FlowShard shard_;
   std::atomic<bool> finished_{false};
 };

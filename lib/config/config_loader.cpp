@@ -9,6 +9,7 @@
 #include <array>
 #include <bit>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -59,6 +60,7 @@ inline constexpr size_t kMaxShownValue = 40;    // bad values are quoted up to t
 
 inline constexpr std::array<std::string_view, 8> kLinkTypeNames{"ethernet",  "raw",        "null", "loop",
                                                                 "linux_sll", "linux_sll2", "ipv4", "ipv6"};
+inline constexpr std::array<std::string_view, 3> kFsyncNames{"none", "rotate", "interval"};  // output.fsync
 inline constexpr std::array<std::string_view, 8> kLogLevelNames{"emergency", "alert",  "critical", "error",
                                                                 "warning",   "notice", "info",     "debug"};
 
@@ -304,6 +306,59 @@ void read_port(const YAML::Node& n, const std::string& path, PortConfig& p, Pars
   m.finish();
 }
 
+// services: {"tcp/8443": admin-ui, "udp/4789": vxlan}
+void read_service_overrides(const YAML::Node& n, const std::string& key, std::vector<ServiceOverride>& out,
+                            ParseErrors& errs) {
+  if (!n.IsMap()) {
+    errs.add(key, fmt::format("expected a map of \"tcp/PORT\": name, got {}", shown(n)), n);
+    return;
+  }
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const std::string k = it->first.IsScalar() ? it->first.Scalar() : std::string();
+    const std::string item = join_key(key, k);
+    const size_t slash = k.find('/');
+    const std::string proto = k.substr(0, slash);
+    uint64_t port = 0;
+    ServiceOverride o;
+    o.l4_proto = proto == "tcp" ? 6 : proto == "udp" ? 17 : proto == "sctp" ? 132 : 0;
+    if (slash == std::string::npos || o.l4_proto == 0 || !parse_u64(k.substr(slash + 1), port) ||
+        port > 65535) {
+      errs.add(item, "expected tcp/PORT, udp/PORT or sctp/PORT with a port from 0 to 65535", it->first);
+      continue;
+    }
+    o.port = static_cast<uint16_t>(port);
+    if (!it->second.IsScalar() || it->second.Scalar().empty()) {
+      errs.add(item, fmt::format("expected a service name, got {}", shown(it->second)), it->second);
+      continue;
+    }
+    o.name = it->second.Scalar();
+    out.push_back(std::move(o));
+  }
+}
+
+void read_enrichment(const YAML::Node& n, EnrichmentConfig& e, ParseErrors& errs) {
+  MapReader m(n, "enrichment", errs);
+  m.read("enabled", e.enabled);
+  m.read("local_networks", e.local_networks);
+  m.read("service_files", e.service_files);
+  if (const YAML::Node s = m.take("services"); s.IsDefined())
+    read_service_overrides(s, m.key("services"), e.services, errs);
+  m.read("mac_vendor_dir", e.mac_vendor_dir);
+  for (const std::string_view k : {"geoip_city", "geoip_asn"}) {
+    if (m.take(k).IsDefined()) e.geoip_default = false;
+  }
+  m.read("geoip_city", e.geoip_city);
+  m.read("geoip_asn", e.geoip_asn);
+  m.read("as_classes", e.as_classes);
+  m.read("dhcp_fingerprints", e.dhcp_fingerprints);
+  m.read("inventory", e.inventory);
+  m.read("rules", e.rules);
+  m.read("host_names", e.host_names);
+  m.read("long_lived_s", e.long_lived_s);
+  m.read("elephant_bytes", e.elephant_bytes);
+  m.finish();
+}
+
 void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs) {
   MapReader top(root, "", errs);
 
@@ -358,6 +413,11 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
   out.read("file", cfg.output.file);
   out.read("stats_interval_s", cfg.output.stats_interval_s);
   out.read("rotate_mb", cfg.output.rotate_mb);
+  out.read("rotate_interval_s", cfg.output.rotate_interval_s);
+  out.read("max_files", cfg.output.max_files);
+  out.read("max_total_mb", cfg.output.max_total_mb);
+  out.read("fsync", cfg.output.fsync);
+  out.read("fsync_interval_s", cfg.output.fsync_interval_s);
   out.read("community_id_seed", cfg.output.community_id_seed);
   out.finish();
 
@@ -368,6 +428,8 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
   ring.read("slot_bytes", cfg.ring.slot_bytes);
   ring.read("update_interval_ms", cfg.ring.update_interval_ms);
   ring.finish();
+
+  read_enrichment(top.take("enrichment"), cfg.enrichment, errs);
 
   MapReader obs(top.take("observer"), "observer", errs);
   obs.read("name", cfg.observer.name);
@@ -442,7 +504,21 @@ SpanwatchConfig load_config_file(const std::string& path) {
   if (!in) throw ConfigException({{path, "cannot open the config file (check the path and permissions)"}});
   std::ostringstream text;
   text << in.rdbuf();
-  return load(text.str(), path);
+  SpanwatchConfig cfg = load(text.str(), path);
+  resolve_data_paths(cfg, std::filesystem::path(path).parent_path().string());
+  return cfg;
+}
+
+void resolve_data_paths(SpanwatchConfig& cfg, const std::string& base_dir) {
+  EnrichmentConfig& e = cfg.enrichment;
+  const auto resolve = [&](std::string& p) {
+    if (!p.empty() && p.front() != '/' && !base_dir.empty())
+      p = (std::filesystem::path(base_dir) / p).string();
+  };
+  for (std::string* p : {&e.mac_vendor_dir, &e.as_classes, &e.dhcp_fingerprints, &e.inventory, &e.rules})
+    resolve(*p);
+  for (auto* list : {&e.service_files, &e.geoip_city, &e.geoip_asn})
+    for (std::string& p : *list) resolve(p);
 }
 
 std::vector<ConfigError> validate(const SpanwatchConfig& cfg) {
@@ -611,6 +687,24 @@ std::vector<ConfigError> validate(const SpanwatchConfig& cfg) {
   }
   check_positive("output.stats_interval_s", cfg.output.stats_interval_s,
                  "use a number of seconds > 0, e.g. 10", errs);
+  const OutputConfig& o = cfg.output;
+  if (std::find(kFsyncNames.begin(), kFsyncNames.end(), o.fsync) == kFsyncNames.end()) {
+    errs.push_back({"output.fsync", fmt::format("\"{}\" is not an fsync policy; use one of {}", o.fsync,
+                                                one_of(kFsyncNames))});
+  } else if (o.fsync == "interval") {
+    check_positive("output.fsync_interval_s", o.fsync_interval_s, "use a number of seconds > 0, e.g. 1",
+                   errs);
+  }
+  if ((o.max_files != 0 || o.max_total_mb != 0) && o.rotate_mb == 0 && o.rotate_interval_s == 0) {
+    errs.push_back({o.max_files != 0 ? "output.max_files" : "output.max_total_mb",
+                    "has no effect without rotation; set output.rotate_mb or output.rotate_interval_s"});
+  }
+  if (o.max_total_mb != 0 && o.rotate_mb != 0 && o.max_total_mb < o.rotate_mb) {
+    errs.push_back({"output.max_total_mb",
+                    fmt::format("{} is below output.rotate_mb ({}): not even one rotated file fits; use at "
+                                "least {}",
+                                o.max_total_mb, o.rotate_mb, o.rotate_mb)});
+  }
   const bool level_name =
       std::find(kLogLevelNames.begin(), kLogLevelNames.end(), cfg.log_level) != kLogLevelNames.end();
   const bool level_number = cfg.log_level.size() == 1 && cfg.log_level[0] >= '1' && cfg.log_level[0] <= '8';

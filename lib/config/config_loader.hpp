@@ -30,6 +30,10 @@ class ConfigException : public std::runtime_error {
 SpanwatchConfig load_config_file(const std::string& path);
 SpanwatchConfig load_config_string(const std::string& yaml);
 
+// Makes the relative data-file paths of `enrichment` relative to base_dir (the config file's folder;
+// load_config_file does this).
+void resolve_data_paths(SpanwatchConfig& cfg, const std::string& base_dir);
+
 // Semantic checks (no device access): ports, lcore roles, ring and pool sizes, timeouts, names.
 std::vector<ConfigError> validate(const SpanwatchConfig& cfg);
 

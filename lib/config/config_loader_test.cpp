@@ -143,6 +143,11 @@ TEST(ConfigLoader, ShippedConfigParsesAndValidates) {
   EXPECT_EQ(c.output.file, d.output.file);
   EXPECT_EQ(c.output.stats_interval_s, d.output.stats_interval_s);
   EXPECT_EQ(c.output.rotate_mb, d.output.rotate_mb);
+  EXPECT_EQ(c.output.rotate_interval_s, d.output.rotate_interval_s);
+  EXPECT_EQ(c.output.max_files, d.output.max_files);
+  EXPECT_EQ(c.output.max_total_mb, d.output.max_total_mb);
+  EXPECT_EQ(c.output.fsync, d.output.fsync);
+  EXPECT_EQ(c.output.fsync_interval_s, d.output.fsync_interval_s);
   EXPECT_EQ(c.observer.name, d.observer.name);
   EXPECT_EQ(c.eal_args, d.eal_args);
   EXPECT_EQ(c.log_level, d.log_level);
@@ -417,6 +422,105 @@ TEST(ConfigValidate, MemoryFlowsOutputLogLevel) {
   expect_error(validate(c), "memory.mbuf_cache", {"512", "mbufs / 1.5"});
   c.log_level = "7";
   EXPECT_FALSE(find_key(validate(c), "log_level"));
+}
+
+TEST(ConfigLoader, OutputRotationRetentionFsync) {
+  SpanwatchConfig c = load_config_string(
+      "output: {rotate_mb: 100, rotate_interval_s: 3600, max_files: 48, max_total_mb: 4096, fsync: interval, "
+      "fsync_interval_s: 5}\n");
+  EXPECT_EQ(c.output.rotate_mb, 100u);
+  EXPECT_EQ(c.output.rotate_interval_s, 3600u);
+  EXPECT_EQ(c.output.max_files, 48u);
+  EXPECT_EQ(c.output.max_total_mb, 4096u);
+  EXPECT_EQ(c.output.fsync, "interval");
+  EXPECT_EQ(c.output.fsync_interval_s, 5u);
+  const SpanwatchConfig d;
+  EXPECT_EQ(d.output.rotate_interval_s, 0u);
+  EXPECT_EQ(d.output.max_files, 0u);
+  EXPECT_EQ(d.output.max_total_mb, 0u);
+  EXPECT_EQ(d.output.fsync, "rotate");
+  EXPECT_EQ(d.output.fsync_interval_s, 1u);
+  c = load_config_string("output: {fsync: true}\n");  // a string to YAML; validate() rejects it
+  expect_error(validate(c), "output.fsync", {"true", "none, rotate, interval"});
+  expect_error(load_errors("output: {max_files: -1}\n"), "output.max_files", {"-1"});
+  expect_error(load_errors("output: {rotate_interval: 60}\n"), "output.rotate_interval",
+               {"rotate_interval_s"});
+}
+
+TEST(ConfigValidate, OutputRotationRetentionFsync) {
+  SpanwatchConfig c = valid_config();
+  c.output.fsync = "always";
+  c.output.max_files = 10;  // no rotation configured
+  auto errs = validate(c);
+  expect_error(errs, "output.fsync", {"always", "none, rotate, interval"});
+  expect_error(errs, "output.max_files", {"no effect", "rotate_mb", "rotate_interval_s"});
+  EXPECT_EQ(errs.size(), 2u) << dump(errs);
+
+  c = valid_config();
+  c.output.fsync = "interval";
+  c.output.fsync_interval_s = 0;
+  c.output.rotate_mb = 100;
+  c.output.max_total_mb = 50;
+  errs = validate(c);
+  expect_error(errs, "output.fsync_interval_s", {"0 is not allowed"});
+  expect_error(errs, "output.max_total_mb", {"50", "rotate_mb (100)"});
+  EXPECT_EQ(errs.size(), 2u) << dump(errs);
+
+  c = valid_config();
+  c.output.rotate_interval_s = 3600;  // age rotation alone is enough for retention
+  c.output.max_total_mb = 10;
+  c.output.fsync = "none";
+  c.output.fsync_interval_s = 0;  // only read for fsync: interval
+  EXPECT_TRUE(validate(c).empty()) << dump(validate(c));
+}
+
+}  // namespace
+}  // namespace spanwatch::lib
+
+namespace spanwatch::lib {
+namespace {
+
+TEST(ConfigLoader, EnrichmentSection) {
+  const SpanwatchConfig c = load_config_string(R"(
+enrichment:
+  local_networks: [10.1.0.0/16]
+  services: {"tcp/8443": admin-ui, "udp/9999": telemetry}
+  geoip_city: /data/city.mmdb
+  inventory: assets.csv
+  rules: rules.yaml
+  long_lived_s: 60
+  elephant_bytes: 1000000
+)");
+  const EnrichmentConfig& e = c.enrichment;
+  EXPECT_EQ(e.local_networks, std::vector<std::string>{"10.1.0.0/16"});
+  ASSERT_EQ(e.services.size(), 2u);
+  EXPECT_EQ(e.services[0].l4_proto, 6);
+  EXPECT_EQ(e.services[0].port, 8443);
+  EXPECT_EQ(e.services[0].name, "admin-ui");
+  EXPECT_EQ(e.services[1].l4_proto, 17);
+  EXPECT_EQ(e.geoip_city, std::vector<std::string>{"/data/city.mmdb"});
+  EXPECT_FALSE(e.geoip_default);
+  EXPECT_EQ(e.long_lived_s, 60u);
+  EXPECT_EQ(e.elephant_bytes, 1000000u);
+  EXPECT_TRUE(load_config_string("enrichment: {enabled: false}").enrichment.geoip_default);
+
+  SpanwatchConfig r = c;  // data files are found beside the config file
+  resolve_data_paths(r, "/etc/spanwatch");
+  EXPECT_EQ(r.enrichment.inventory, "/etc/spanwatch/assets.csv");
+  EXPECT_EQ(r.enrichment.rules, "/etc/spanwatch/rules.yaml");
+  EXPECT_EQ(r.enrichment.geoip_city[0], "/data/city.mmdb");
+}
+
+TEST(ConfigLoader, EnrichmentErrorsNameTheKey) {
+  const auto errs = load_errors(R"(
+enrichment:
+  services: {"tcp/99999": x, "icmp/1": y, "udp/53": [a]}
+  long_lived: 5
+)");
+  expect_error(errs, "enrichment.services.tcp/99999", {"tcp/PORT", "65535"});
+  expect_error(errs, "enrichment.services.icmp/1", {"tcp/PORT"});
+  expect_error(errs, "enrichment.services.udp/53", {"service name"});
+  expect_error(errs, "enrichment.long_lived", {"unknown key", "long_lived_s"});
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ struct FlowConfig {
   uint32_t active_timeout_s = 300;  // interim record for long flows (spanwatch.flow.final=false)
   uint32_t fragment_timeout_s = 30;
   uint32_t live_update_ms = 0;  // snapshot records of changed active flows (set from ring.update_interval_ms)
+  bool capture_payload_prefix = false;  // keep each side's first payload bytes (set when rules need them)
 };
 
 struct OutputConfig {
@@ -58,6 +59,14 @@ struct OutputConfig {
   uint32_t stats_interval_s = 10;  // periodic stats line and stats.json
   uint16_t community_id_seed = 0;  // Community ID v1 seed (network.community_id); 0 is the usual default
   uint32_t rotate_mb = 0;          // rename `file` to flows-<UTC time>-<n>.json at this size; 0 = never
+  uint32_t rotate_interval_s = 0;  // ... and once it is this old (wall clock since opened); 0 = never
+  uint32_t max_files = 0;          // rotated files kept, oldest deleted first; 0 = all
+  uint32_t max_total_mb = 0;       // MB of rotated files kept (the newest is always kept); 0 = no limit
+  // none | rotate | interval. rotate: fdatasync a file before its rotation rename, so what shippers and
+  // archives treat as final is on disk, while the live file costs nothing extra (a spanwatch crash loses
+  // nothing either way; the page cache holds it). interval: also every fsync_interval_s.
+  std::string fsync = "rotate";
+  uint32_t fsync_interval_s = 1;  // fsync: interval only
 };
 
 // The shared-memory ring live consumers read (spanwatch-viewer, spanwatch-tail): every final and interim
@@ -68,6 +77,37 @@ struct RingConfig {
   uint32_t capacity = 16384;              // slots, power of two: how far a reader may lag
   uint32_t slot_bytes = 4096;          // largest record (its JSON text); longer ones skip the ring, counted
   uint32_t update_interval_ms = 1000;  // live snapshots of changed active flows; 0 = none
+};
+
+// What the exporter adds to each record (lib/enrich). Relative paths are relative to the config file's folder
+// (resolve_paths); "" switches a data source off. Missing optional data is one warning, never an error.
+struct ServiceOverride {
+  uint8_t l4_proto = 0;  // 6, 17 or 132
+  uint16_t port = 0;
+  std::string name;
+};
+
+struct EnrichmentConfig {
+  bool enabled = true;
+  // Networks of the monitored site: network.direction and spanwatch.{src,dst}.is_local.
+  std::vector<std::string> local_networks{"10.0.0.0/8",    "172.16.0.0/12",  "192.168.0.0/16",
+                                          "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8",
+                                          "fc00::/7",      "fe80::/10",      "::1/128"};
+  std::vector<std::string> service_files{"/etc/services", "/usr/share/nmap/nmap-services"};
+  std::vector<ServiceOverride> services;  // user names for ports ("tcp/8443: admin-ui")
+  std::string mac_vendor_dir = "/usr/share/ieee-data";
+  // MaxMind-format City and ASN databases (scripts/fetch-geoip.sh fetches free ones; commercial GeoIP2 files
+  // work the same). Several files of a kind are asked in order (DB-IP Lite ships IPv4 and IPv6 apart).
+  std::vector<std::string> geoip_city;  // default: set by the pipeline from what fetch-geoip.sh installs
+  std::vector<std::string> geoip_asn;
+  bool geoip_default = true;             // true until the config names geoip_city or geoip_asn
+  std::string as_classes;                // default: <data dir>/as-classes.tsv
+  std::string dhcp_fingerprints;         // default: <data dir>/dhcp-fingerprints.tsv
+  std::string inventory;                 // CSV cidr,hostname,owner,role,os; "" = none
+  std::string rules;                     // Hyperscan rules (conf/rules.yaml); "" = none
+  uint32_t host_names = 65536;           // host names learned from DHCP and DNS, kept at once
+  uint32_t long_lived_s = 1800;          // label long_lived from this duration
+  uint64_t elephant_bytes = 1ull << 30;  // label elephant from this many bytes (both ways)
 };
 
 struct ObserverConfig {
@@ -82,6 +122,7 @@ struct SpanwatchConfig {
   OutputConfig output;
   RingConfig ring;
   ObserverConfig observer;
+  EnrichmentConfig enrichment;
   std::vector<std::string> eal_args;  // extra EAL arguments, passed through verbatim
   std::string log_level = "warning";  // DPDK log level
 };

@@ -8,7 +8,8 @@
 namespace spanwatch::lib {
 
 // kObjectArray: an array of objects whose keys are the fields below it (dns.answers[].name).
-enum class JsonType : uint8_t { kObject, kString, kInteger, kBool, kStringArray, kObjectArray };
+// kNumber: a floating-point value (geo_point latitude/longitude).
+enum class JsonType : uint8_t { kObject, kString, kInteger, kNumber, kBool, kStringArray, kObjectArray };
 
 struct JsonField {
   std::string_view path;  // "source.ip"
@@ -206,6 +207,72 @@ inline constexpr JsonField kSwDhcpParameterList = json_field("spanwatch.dhcp.par
 inline constexpr JsonField kSwDhcpClientMac = json_field("spanwatch.dhcp.client_mac", kString);
 inline constexpr JsonField kSwDhcpRequestedIp = json_field("spanwatch.dhcp.requested_ip", kString);
 inline constexpr JsonField kSwDhcpAssignedIp = json_field("spanwatch.dhcp.assigned_ip", kString);
+
+// Enrichment (lib/enrich): names for numbers, places, owners and behaviour, added once per record.
+inline constexpr JsonField kNetworkDirection = json_field("network.direction", kString);
+inline constexpr JsonField kSourceDomain = json_field("source.domain", kString);
+inline constexpr JsonField kSourceGeo = json_field("source.geo", kObject);
+inline constexpr JsonField kSourceGeoCountryIsoCode = json_field("source.geo.country_iso_code", kString);
+inline constexpr JsonField kSourceGeoCountryName = json_field("source.geo.country_name", kString);
+inline constexpr JsonField kSourceGeoCityName = json_field("source.geo.city_name", kString);
+inline constexpr JsonField kSourceGeoLocation = json_field("source.geo.location", kObject);
+inline constexpr JsonField kSourceGeoLocationLat = json_field("source.geo.location.lat", kNumber);
+inline constexpr JsonField kSourceGeoLocationLon = json_field("source.geo.location.lon", kNumber);
+inline constexpr JsonField kSourceAs = json_field("source.as", kObject);
+inline constexpr JsonField kSourceAsNumber = json_field("source.as.number", kInteger);
+inline constexpr JsonField kSourceAsOrganization = json_field("source.as.organization", kObject);
+inline constexpr JsonField kSourceAsOrganizationName = json_field("source.as.organization.name", kString);
+inline constexpr JsonField kDestinationDomain = json_field("destination.domain", kString);
+inline constexpr JsonField kDestinationGeo = json_field("destination.geo", kObject);
+inline constexpr JsonField kDestinationGeoCountryIsoCode =
+    json_field("destination.geo.country_iso_code", kString);
+inline constexpr JsonField kDestinationGeoCountryName = json_field("destination.geo.country_name", kString);
+inline constexpr JsonField kDestinationGeoCityName = json_field("destination.geo.city_name", kString);
+inline constexpr JsonField kDestinationGeoLocation = json_field("destination.geo.location", kObject);
+inline constexpr JsonField kDestinationGeoLocationLat = json_field("destination.geo.location.lat", kNumber);
+inline constexpr JsonField kDestinationGeoLocationLon = json_field("destination.geo.location.lon", kNumber);
+inline constexpr JsonField kDestinationAs = json_field("destination.as", kObject);
+inline constexpr JsonField kDestinationAsNumber = json_field("destination.as.number", kInteger);
+inline constexpr JsonField kDestinationAsOrganization = json_field("destination.as.organization", kObject);
+inline constexpr JsonField kDestinationAsOrganizationName =
+    json_field("destination.as.organization.name", kString);
+
+inline constexpr JsonField kLabels = json_field("spanwatch.labels", kStringArray);
+inline constexpr JsonField kFlowThroughputBps = json_field("spanwatch.flow.throughput_bps", kInteger);
+inline constexpr JsonField kFlowCurrentBps = json_field("spanwatch.flow.current_bps", kInteger);
+inline constexpr JsonField kTcpFlagsLabels = json_field("spanwatch.tcp.flags_labels", kStringArray);
+inline constexpr JsonField kTcpFlagsTsLabels = json_field("spanwatch.tcp.flags_ts_labels", kStringArray);
+inline constexpr JsonField kTcpFlagsTcLabels = json_field("spanwatch.tcp.flags_tc_labels", kStringArray);
+// spanwatch.src.* and spanwatch.dst.* have the same members.
+inline constexpr JsonField kSrcService = json_field("spanwatch.src.service", kString);
+inline constexpr JsonField kSrcBps = json_field("spanwatch.src.bps", kInteger);
+inline constexpr JsonField kSrcIsLocal = json_field("spanwatch.src.is_local", kBool);
+inline constexpr JsonField kSrcMacVendor = json_field("spanwatch.src.mac_vendor", kString);
+inline constexpr JsonField kSrcMacClass = json_field("spanwatch.src.mac_class", kString);
+inline constexpr JsonField kSrcAsClass = json_field("spanwatch.src.as_class", kString);
+inline constexpr JsonField kSrcAsClassSource = json_field("spanwatch.src.as_class_source", kString);
+inline constexpr JsonField kSrcHostname = json_field("spanwatch.src.hostname", kString);
+inline constexpr JsonField kSrcHostnameSource = json_field("spanwatch.src.hostname_source", kString);
+inline constexpr JsonField kSrcOs = json_field("spanwatch.src.os", kString);
+inline constexpr JsonField kSrcOwner = json_field("spanwatch.src.owner", kString);
+inline constexpr JsonField kSrcRole = json_field("spanwatch.src.role", kString);
+inline constexpr JsonField kDstService = json_field("spanwatch.dst.service", kString);
+inline constexpr JsonField kDstBps = json_field("spanwatch.dst.bps", kInteger);
+inline constexpr JsonField kDstIsLocal = json_field("spanwatch.dst.is_local", kBool);
+inline constexpr JsonField kDstMacVendor = json_field("spanwatch.dst.mac_vendor", kString);
+inline constexpr JsonField kDstMacClass = json_field("spanwatch.dst.mac_class", kString);
+inline constexpr JsonField kDstAsClass = json_field("spanwatch.dst.as_class", kString);
+inline constexpr JsonField kDstAsClassSource = json_field("spanwatch.dst.as_class_source", kString);
+inline constexpr JsonField kDstHostname = json_field("spanwatch.dst.hostname", kString);
+inline constexpr JsonField kDstHostnameSource = json_field("spanwatch.dst.hostname_source", kString);
+inline constexpr JsonField kDstOs = json_field("spanwatch.dst.os", kString);
+inline constexpr JsonField kDstOwner = json_field("spanwatch.dst.owner", kString);
+inline constexpr JsonField kDstRole = json_field("spanwatch.dst.role", kString);
+inline constexpr JsonField kRules = json_field("spanwatch.rules", kObjectArray);
+inline constexpr JsonField kRulesId = json_field("spanwatch.rules.id", kInteger);
+inline constexpr JsonField kRulesName = json_field("spanwatch.rules.name", kString);
+inline constexpr JsonField kRulesSeverity = json_field("spanwatch.rules.severity", kString);
+inline constexpr JsonField kRulesField = json_field("spanwatch.rules.field", kString);
 }  // namespace field
 
 // All of the above, for tests and documentation (every key the writer may emit must be listed here).
@@ -375,6 +442,66 @@ inline constexpr std::array kAllJsonFields{
     field::kSwDhcpClientMac,
     field::kSwDhcpRequestedIp,
     field::kSwDhcpAssignedIp,
+    field::kNetworkDirection,
+    field::kSourceDomain,
+    field::kSourceGeo,
+    field::kSourceGeoCountryIsoCode,
+    field::kSourceGeoCountryName,
+    field::kSourceGeoCityName,
+    field::kSourceGeoLocation,
+    field::kSourceGeoLocationLat,
+    field::kSourceGeoLocationLon,
+    field::kSourceAs,
+    field::kSourceAsNumber,
+    field::kSourceAsOrganization,
+    field::kSourceAsOrganizationName,
+    field::kDestinationDomain,
+    field::kDestinationGeo,
+    field::kDestinationGeoCountryIsoCode,
+    field::kDestinationGeoCountryName,
+    field::kDestinationGeoCityName,
+    field::kDestinationGeoLocation,
+    field::kDestinationGeoLocationLat,
+    field::kDestinationGeoLocationLon,
+    field::kDestinationAs,
+    field::kDestinationAsNumber,
+    field::kDestinationAsOrganization,
+    field::kDestinationAsOrganizationName,
+    field::kLabels,
+    field::kFlowThroughputBps,
+    field::kFlowCurrentBps,
+    field::kTcpFlagsLabels,
+    field::kTcpFlagsTsLabels,
+    field::kTcpFlagsTcLabels,
+    field::kSrcService,
+    field::kSrcBps,
+    field::kSrcIsLocal,
+    field::kSrcMacVendor,
+    field::kSrcMacClass,
+    field::kSrcAsClass,
+    field::kSrcAsClassSource,
+    field::kSrcHostname,
+    field::kSrcHostnameSource,
+    field::kSrcOs,
+    field::kSrcOwner,
+    field::kSrcRole,
+    field::kDstService,
+    field::kDstBps,
+    field::kDstIsLocal,
+    field::kDstMacVendor,
+    field::kDstMacClass,
+    field::kDstAsClass,
+    field::kDstAsClassSource,
+    field::kDstHostname,
+    field::kDstHostnameSource,
+    field::kDstOs,
+    field::kDstOwner,
+    field::kDstRole,
+    field::kRules,
+    field::kRulesId,
+    field::kRulesName,
+    field::kRulesSeverity,
+    field::kRulesField,
 };
 
 // Fixed values of the record.

@@ -102,8 +102,41 @@ std::string_view info_line(const FlowRecord& rec, std::array<char, 384>& buf) no
     case AppKind::kNone:
       break;
   }
-  return get_text(rec.l7.host);
+  return get_text(rec.l7_host);
 }
+
+// nDPI's names of a record's ids, from the table the worker side filled at start-up.
+struct L7Names {
+  std::string_view master, app, category, breed, confidence;
+  std::array<char, 64> proto_buf;
+  std::string_view proto;
+
+  L7Names(const L7Info& l7, const L7NameTable& t) noexcept {
+    if (l7.master_id != 0) master = t.protocol(l7.master_id);
+    app = t.protocol(l7.app_id);
+    category = t.category(l7.category_id);
+    breed = t.breed(l7.breed_id);
+    confidence = t.confidence(l7.confidence_id);
+    // As nDPI's ndpi_protocol2name: "master.app", or the one of them that is known.
+    const std::string_view full_master = t.protocol(l7.master_id), full_app = t.protocol(l7.app_id);
+    size_t n = 0;
+    auto append = [&](std::string_view s) {
+      const size_t k = std::min(s.size(), proto_buf.size() - 1 - n);
+      std::memcpy(proto_buf.data() + n, s.data(), k);
+      n += k;
+    };
+    if (l7.master_id != 0 && l7.master_id != l7.app_id) {
+      append(full_master);
+      if (l7.app_id != 0) {
+        append(".");
+        append(full_app);
+      }
+    } else {
+      append(full_app);
+    }
+    proto = {proto_buf.data(), n};
+  }
+};
 
 }  // namespace
 
@@ -119,7 +152,8 @@ uint32_t JsonFlowWriter::risk_score(uint64_t risks) const noexcept {
 
 void JsonFlowWriter::write_network_application(const L7Info& l7) noexcept {
   if (!has_name(l7)) return;
-  const std::string_view master = get_text(l7.master), app = get_text(l7.app);
+  const L7Names names(l7, ctx_.l7_names);
+  const std::string_view master = names.master, app = names.app;
   safe_field(w_, field::kNetworkProtocol, Lower(master.empty() ? app : master).view());
   if (!master.empty() && !app.empty() && l7.app_id != l7.master_id)
     safe_field(w_, field::kNetworkApplication, Lower(app).view());
@@ -304,12 +338,13 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
   if (l7.state != L7State::kNone) {
     begin(w_, field::kL7);
     if (has_name(l7)) {
-      safe_field(w_, field::kL7Proto, Lower(get_text(l7.proto)).view());
-      if (l7.master[0] != '\0') safe_field(w_, field::kL7Master, Lower(get_text(l7.master)).view());
-      if (l7.app[0] != '\0') safe_field(w_, field::kL7App, Lower(get_text(l7.app)).view());
-      if (l7.category[0] != '\0') safe_field(w_, field::kL7Category, get_text(l7.category));
-      if (l7.breed[0] != '\0') safe_field(w_, field::kL7Breed, get_text(l7.breed));
-      if (l7.confidence[0] != '\0') safe_field(w_, field::kL7Confidence, get_text(l7.confidence));
+      const L7Names n(l7, ctx_.l7_names);
+      safe_field(w_, field::kL7Proto, Lower(n.proto).view());
+      if (!n.master.empty()) safe_field(w_, field::kL7Master, Lower(n.master).view());
+      if (!n.app.empty()) safe_field(w_, field::kL7App, Lower(n.app).view());
+      if (!n.category.empty()) safe_field(w_, field::kL7Category, n.category);
+      if (!n.breed.empty()) safe_field(w_, field::kL7Breed, n.breed);
+      if (!n.confidence.empty()) safe_field(w_, field::kL7Confidence, n.confidence);
       key(w_, field::kL7Encrypted);
       w_.Bool(l7.encrypted);
     } else if (l7.state == L7State::kUnknown) {

@@ -10,14 +10,14 @@
 #include <utility>
 
 #include "lib/core/ip_proto.hpp"
+#include "lib/enrich/ip_protocol_names.hpp"
+#include "lib/enrich/tcp_flag_labels.hpp"
 #include "lib/export/json_write_helpers.hpp"
 #include "lib/export/protocol_names.hpp"
 #include "lib/fingerprint/community_id.hpp"
 
 namespace spanwatch::lib {
 namespace {
-
-using rapidjson::SizeType;
 
 // ---- UTF-8 repair -----------------------------------------------------------------------------------------
 
@@ -87,34 +87,6 @@ constexpr bool has_ports(uint8_t proto) noexcept {
 inline constexpr uint64_t kFlowCounterMask = (uint64_t{1} << 56) - 1;
 inline constexpr unsigned kFlowIdMinHexDigits = 12;
 
-constexpr std::array<std::string_view, 256> kTransportNames = [] {
-  std::array<std::string_view, 256> t{};
-  t[0] = "hopopt";
-  t[1] = "icmp";
-  t[2] = "igmp";
-  t[4] = "ipv4";
-  t[6] = "tcp";
-  t[17] = "udp";
-  t[33] = "dccp";
-  t[41] = "ipv6";
-  t[43] = "ipv6-route";
-  t[44] = "ipv6-frag";
-  t[47] = "gre";
-  t[50] = "esp";
-  t[51] = "ah";
-  t[58] = "ipv6-icmp";
-  t[59] = "ipv6-nonxt";
-  t[60] = "ipv6-opts";
-  t[89] = "ospfigp";
-  t[103] = "pim";
-  t[112] = "vrrp";
-  t[115] = "l2tp";
-  t[132] = "sctp";
-  t[136] = "udplite";
-  t[137] = "mpls-in-ip";
-  return t;
-}();
-
 }  // namespace
 
 size_t sanitize_utf8(std::string_view in, char* out, size_t max_bytes, SafeStringStats* stats) noexcept {
@@ -165,7 +137,7 @@ SafeStringStats write_safe_string(JsonWriter& w, std::string_view s, size_t max_
   std::array<char, kMaxSafeStringBytes> buf;
   SafeStringStats st;
   const size_t len = sanitize_utf8(s, buf.data(), std::min(max_bytes, kMaxSafeStringBytes), &st);
-  w.String(buf.data(), static_cast<SizeType>(len));
+  w.EscapedString(buf.data(), len);
   return st;
 }
 
@@ -192,16 +164,14 @@ size_t format_rfc3339_us(uint64_t ns, char* out) noexcept {
   return kRfc3339Len;
 }
 
-std::string_view transport_name(uint8_t iana_number) noexcept {
-  return kTransportNames[iana_number];
-}
-
 // ---- JsonFlowWriter ---------------------------------------------------------------------------------------
 
 using namespace json_detail;
 
-size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out) noexcept {
+size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out,
+                             const FlowEnrichment* enrichment) noexcept {
   const size_t before = out.GetSize();
+  e_ = enrichment;
   w_.Reset(out);
   w_.StartObject();
   time_field(w_, field::kTimestamp, rec.emit_ns);
@@ -284,7 +254,7 @@ void JsonFlowWriter::write_observer(const FlowRecord& rec) noexcept {
 
 void JsonFlowWriter::write_network(const FlowRecord& rec) noexcept {
   begin(w_, field::kNetwork);
-  const std::string_view transport = transport_name(rec.l4_proto);
+  const std::string_view transport = ip_protocol_keyword(rec.l4_proto);
   if (!transport.empty()) {
     str_field(w_, field::kNetworkTransport, transport);
   } else {
@@ -293,6 +263,7 @@ void JsonFlowWriter::write_network(const FlowRecord& rec) noexcept {
   decimal_field(w_, field::kNetworkIanaNumber, rec.l4_proto);
   const bool v4 = rec.ip_version == 4 || (rec.ip_version == 0 && rec.src_ip.is_v4());
   str_field(w_, field::kNetworkType, v4 ? "ipv4" : "ipv6");
+  if (e_ && !e_->direction.empty()) str_field(w_, field::kNetworkDirection, e_->direction);
   const DirStats& o = rec.dir[size_t(Dir::kOrig)];
   const DirStats& r = rec.dir[size_t(Dir::kResp)];
   uint_field(w_, field::kNetworkBytes, o.frame_bytes + r.frame_bytes);
@@ -337,7 +308,96 @@ void JsonFlowWriter::write_endpoint(const FlowRecord& rec, Dir d) noexcept {
   }
   uint_field(w_, orig ? field::kSourceBytes : field::kDestinationBytes, s.frame_bytes);
   uint_field(w_, orig ? field::kSourcePackets : field::kDestinationPackets, s.packets);
+  if (e_) write_endpoint_enrichment(e_->ep[size_t(d)], orig);
   end(w_);
+}
+
+void JsonFlowWriter::write_endpoint_enrichment(const EndpointEnrichment& e, bool orig) noexcept {
+  if (!e.domain.empty()) safe_field(w_, orig ? field::kSourceDomain : field::kDestinationDomain, e.domain);
+  if (!e.country_iso_code.empty() || !e.city_name.empty() || e.location) {
+    begin(w_, orig ? field::kSourceGeo : field::kDestinationGeo);
+    if (!e.country_iso_code.empty())
+      safe_field(w_, orig ? field::kSourceGeoCountryIsoCode : field::kDestinationGeoCountryIsoCode,
+                 e.country_iso_code);
+    if (!e.country_name.empty())
+      safe_field(w_, orig ? field::kSourceGeoCountryName : field::kDestinationGeoCountryName, e.country_name);
+    if (!e.city_name.empty())
+      safe_field(w_, orig ? field::kSourceGeoCityName : field::kDestinationGeoCityName, e.city_name);
+    if (e.location) {
+      begin(w_, orig ? field::kSourceGeoLocation : field::kDestinationGeoLocation);
+      key(w_, orig ? field::kSourceGeoLocationLat : field::kDestinationGeoLocationLat);
+      w_.Double((*e.location)[0]);
+      key(w_, orig ? field::kSourceGeoLocationLon : field::kDestinationGeoLocationLon);
+      w_.Double((*e.location)[1]);
+      end(w_);
+    }
+    end(w_);
+  }
+  if (e.as_number != 0) {
+    begin(w_, orig ? field::kSourceAs : field::kDestinationAs);
+    uint_field(w_, orig ? field::kSourceAsNumber : field::kDestinationAsNumber, e.as_number);
+    if (!e.as_organization.empty()) {
+      begin(w_, orig ? field::kSourceAsOrganization : field::kDestinationAsOrganization);
+      safe_field(w_, orig ? field::kSourceAsOrganizationName : field::kDestinationAsOrganizationName,
+                 e.as_organization);
+      end(w_);
+    }
+    end(w_);
+  }
+}
+
+// spanwatch.src.* / spanwatch.dst.*: what ECS has no name for.
+void JsonFlowWriter::write_side_enrichment(const EndpointEnrichment& e, bool orig) noexcept {
+  const auto str = [&](const JsonField& src, const JsonField& dst, std::string_view v) {
+    if (!v.empty()) safe_field(w_, orig ? src : dst, v);
+  };
+  str(field::kSrcService, field::kDstService, e.service);
+  if (e.bps) uint_field(w_, orig ? field::kSrcBps : field::kDstBps, *e.bps);
+  if (e.is_local) {
+    key(w_, orig ? field::kSrcIsLocal : field::kDstIsLocal);
+    w_.Bool(*e.is_local);
+  }
+  str(field::kSrcMacVendor, field::kDstMacVendor, e.mac_vendor);
+  str(field::kSrcMacClass, field::kDstMacClass, e.mac_class);
+  str(field::kSrcAsClass, field::kDstAsClass, e.as_class);
+  str(field::kSrcAsClassSource, field::kDstAsClassSource, e.as_class_source);
+  str(field::kSrcHostname, field::kDstHostname, e.hostname);
+  str(field::kSrcHostnameSource, field::kDstHostnameSource, e.hostname_source);
+  str(field::kSrcOs, field::kDstOs, e.os);
+  str(field::kSrcOwner, field::kDstOwner, e.owner);
+  str(field::kSrcRole, field::kDstRole, e.role);
+}
+
+void JsonFlowWriter::write_flag_labels(const JsonField& f, uint8_t flags) noexcept {
+  std::array<std::string_view, 8> labels;
+  const size_t n = tcp_flag_labels(flags, labels);
+  key(w_, f);
+  w_.StartArray();
+  for (size_t i = 0; i < n; ++i) lit(w_, labels[i]);
+  w_.EndArray();
+}
+
+void JsonFlowWriter::write_enrichment_tail(const FlowEnrichment& e) noexcept {
+  if (e.labels != 0) {
+    key(w_, field::kLabels);
+    w_.StartArray();
+    for (size_t i = 0; i < kFlowLabelNames.size(); ++i)
+      if (has_label(e.labels, FlowLabel(i))) lit(w_, kFlowLabelNames[i]);
+    w_.EndArray();
+  }
+  if (e.rule_count == 0) return;
+  key(w_, field::kRules);
+  w_.StartArray();
+  for (size_t i = 0; i < std::min<size_t>(e.rule_count, e.rules.size()); ++i) {
+    const RuleHit& h = e.rules[i];
+    w_.StartObject();
+    uint_field(w_, field::kRulesId, h.id);
+    safe_field(w_, field::kRulesName, h.name);
+    str_field(w_, field::kRulesSeverity, h.severity);
+    str_field(w_, field::kRulesField, h.field);
+    w_.EndObject();
+  }
+  w_.EndArray();
 }
 
 void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
@@ -371,6 +431,8 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     if (!state.empty()) str_field(w_, field::kFlowConnState, state);
     if (!history.empty()) safe_field(w_, field::kFlowHistory, history);
   }
+  if (e_ && e_->throughput_bps) uint_field(w_, field::kFlowThroughputBps, *e_->throughput_bps);
+  if (e_ && e_->current_bps) uint_field(w_, field::kFlowCurrentBps, *e_->current_bps);
   end(w_);
 
   const DirStats& o = rec.dir[size_t(Dir::kOrig)];
@@ -378,10 +440,12 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
   begin(w_, field::kSrc);
   uint_field(w_, field::kSrcIpBytes, o.ip_bytes);
   uint_field(w_, field::kSrcPayloadBytes, o.payload_bytes);
+  if (e_) write_side_enrichment(e_->ep[size_t(Dir::kOrig)], true);
   end(w_);
   begin(w_, field::kDst);
   uint_field(w_, field::kDstIpBytes, r.ip_bytes);
   uint_field(w_, field::kDstPayloadBytes, r.payload_bytes);
+  if (e_) write_side_enrichment(e_->ep[size_t(Dir::kResp)], false);
   end(w_);
 
   if (tcp) {
@@ -395,6 +459,9 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     str_field(w_, field::kTcpFlags, {all.c.data(), 2});
     str_field(w_, field::kTcpFlagsTs, {ts.c.data(), 2});
     str_field(w_, field::kTcpFlagsTc, {tc.c.data(), 2});
+    write_flag_labels(field::kTcpFlagsLabels, o.tcp_flags | r.tcp_flags);
+    write_flag_labels(field::kTcpFlagsTsLabels, o.tcp_flags);
+    write_flag_labels(field::kTcpFlagsTcLabels, r.tcp_flags);
     end(w_);
   }
 
@@ -413,6 +480,7 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     end(w_);
   }
   write_spanwatch_application(rec);
+  if (e_) write_enrichment_tail(*e_);
   end(w_);
 }
 

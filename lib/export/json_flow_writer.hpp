@@ -3,7 +3,6 @@
 // once warm.
 #pragma once
 #include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -11,17 +10,19 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/enrich/flow_enrichment.hpp"
 #include "lib/export/field_names.hpp"
+#include "lib/export/json_text_writer.hpp"
 #include "lib/flow/flow_record.hpp"
 #include "lib/flow/flow_risk.hpp"
+#include "lib/flow/l7_name_table.hpp"
 
 namespace spanwatch::lib {
 
-// kWriteValidateEncodingFlag: RapidJSON refuses invalid UTF-8 instead of copying it into the output. Refusing
-// leaves a half-written string behind, so strings from outside go through write_safe_string, which repairs
-// them first; the flag is the second line of defence.
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
-                                     rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
+// Every string that comes from outside (packets, databases, config) goes through write_safe_string, which
+// repairs it to valid UTF-8 first; the rest are our own ASCII constants. So the writer need not validate
+// again; JsonTextWriter copies keys and clean strings in one piece.
+using JsonWriter = JsonTextWriter;
 
 // Upper bound for one untrusted string (SNI, user agent, banner ...); the repaired copy lives on the stack.
 inline constexpr size_t kMaxSafeStringBytes = 1024;
@@ -47,10 +48,6 @@ SafeStringStats write_safe_string(JsonWriter& w, std::string_view s,
 inline constexpr size_t kRfc3339Len = 27;
 size_t format_rfc3339_us(uint64_t ns, char* out) noexcept;
 
-// Lowercase IANA protocol keyword ("tcp", "ipv6-icmp"); empty when we have no name for it (the writer then
-// prints the number). A full IANA table replaces this later.
-std::string_view transport_name(uint8_t iana_number) noexcept;
-
 // What the writer needs besides the record: who observed it, and port names indexed by port_id.
 struct JsonFlowContext {
   std::string observer_hostname;        // observer.hostname (omitted when empty)
@@ -59,6 +56,7 @@ struct JsonFlowContext {
   std::string ecs_version = std::string(kDefaultEcsVersion);
   uint16_t community_id_seed = 0;  // network.community_id
   RiskTable risks{};               // names/scores of spanwatch.risk.list ids (nDPI's + add_own_risks)
+  L7NameTable l7_names;            // nDPI's names of L7Info's ids (fill_ndpi_name_table)
 };
 
 class JsonFlowWriter {
@@ -66,7 +64,9 @@ class JsonFlowWriter {
   explicit JsonFlowWriter(JsonFlowContext ctx);
 
   // Appends one JSON object and '\n' to `out` (which the caller clears/reuses). Returns the bytes appended.
-  size_t write(const FlowRecord& rec, rapidjson::StringBuffer& out) noexcept;
+  // `enrichment` (FlowEnricher's answer for this record) adds geo, AS, names, labels and rule matches.
+  size_t write(const FlowRecord& rec, rapidjson::StringBuffer& out,
+               const FlowEnrichment* enrichment = nullptr) noexcept;
 
   const JsonFlowContext& context() const noexcept { return ctx_; }
 
@@ -75,6 +75,11 @@ class JsonFlowWriter {
   void write_observer(const FlowRecord& rec) noexcept;
   void write_network(const FlowRecord& rec) noexcept;
   void write_endpoint(const FlowRecord& rec, Dir d) noexcept;
+  void write_endpoint_enrichment(const EndpointEnrichment& e,
+                                 bool orig) noexcept;                           // ECS source.*/destination.*
+  void write_side_enrichment(const EndpointEnrichment& e, bool orig) noexcept;  // spanwatch.src/dst
+  void write_flag_labels(const JsonField& f, uint8_t flags) noexcept;
+  void write_enrichment_tail(const FlowEnrichment& e) noexcept;  // spanwatch.labels, spanwatch.rules
   void write_spanwatch(const FlowRecord& rec) noexcept;
   void write_network_application(const L7Info& l7) noexcept;         // network.protocol / .application
   void write_application(const FlowRecord& rec) noexcept;            // tls.*, dns.*, http.*, url.*, ...
@@ -86,7 +91,8 @@ class JsonFlowWriter {
   uint32_t risk_score(uint64_t risks) const noexcept;
 
   JsonFlowContext ctx_;
-  JsonWriter w_;  // keeps its nesting stack across records (Reset() does not free it)
+  JsonWriter w_;                       // keeps its nesting stack across records (Reset() does not free it)
+  const FlowEnrichment* e_ = nullptr;  // of the record being written
 };
 
 }  // namespace spanwatch::lib

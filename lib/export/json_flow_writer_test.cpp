@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 
+#include "lib/enrich/ip_protocol_names.hpp"
 #include "lib/export/test_records.hpp"
 
 // ---- allocation counter: glibc lets the executable replace malloc; we forward to the real one -------------
@@ -58,9 +59,9 @@ struct Written {
   Document doc;
 };
 
-Written write_one(JsonFlowWriter& w, const FlowRecord& r) {
+Written write_one(JsonFlowWriter& w, const FlowRecord& r, const FlowEnrichment* e = nullptr) {
   rapidjson::StringBuffer buf;
-  const size_t n = w.write(r, buf);
+  const size_t n = w.write(r, buf, e);
   Written out;
   const std::string all(buf.GetString(), buf.GetSize());
   EXPECT_EQ(n, all.size());
@@ -666,6 +667,8 @@ bool json_type_matches(JsonType t, const Value& v) {
       return v.IsString();
     case JsonType::kInteger:
       return v.IsUint64();
+    case JsonType::kNumber:
+      return v.IsNumber();
     case JsonType::kBool:
       return v.IsBool();
     case JsonType::kStringArray:
@@ -731,6 +734,45 @@ TEST(JsonFlowWriter, ApplicationFieldsUseEcsNames) {
   EXPECT_EQ(at(u.doc, "network.protocol"), nullptr);
 }
 
+TEST(JsonFlowWriter, EnrichmentFields) {
+  JsonFlowWriter w(full_context());
+  const FlowEnrichment e = full_enrichment();
+  const Written out = write_one(w, tcp_record(), &e);
+  EXPECT_EQ(str(out.doc, "network.direction"), "outbound");
+  EXPECT_EQ(str(out.doc, "source.geo.country_iso_code"), "DE");
+  EXPECT_DOUBLE_EQ(out.doc["source"]["geo"]["location"]["lat"].GetDouble(), 52.52);
+  EXPECT_EQ(out.doc["destination"]["as"]["number"].GetUint64(), 3320u);
+  EXPECT_EQ(str(out.doc, "destination.as.organization.name"), "Deutsche Telekom AG");
+  EXPECT_EQ(str(out.doc, "spanwatch.dst.service"), "https");
+  EXPECT_EQ(str(out.doc, "spanwatch.src.mac_vendor"), "Intel Corporate");
+  EXPECT_EQ(str(out.doc, "spanwatch.dst.mac_class"), "locally_administered");
+  EXPECT_TRUE(out.doc["spanwatch"]["src"]["is_local"].GetBool());
+  EXPECT_FALSE(out.doc["spanwatch"]["dst"]["is_local"].GetBool());
+  EXPECT_EQ(out.doc["spanwatch"]["flow"]["throughput_bps"].GetUint64(), 24000u);
+  EXPECT_EQ(out.doc["spanwatch"]["labels"][0], "long_lived");
+  EXPECT_EQ(out.doc["spanwatch"]["rules"][0]["id"].GetUint64(), 9001u);
+  EXPECT_EQ(str(out.doc, "spanwatch.src.hostname_source"), "inventory");
+  // Without an enrichment none of it appears, but the IANA name and the flag labels do (no tables needed).
+  const Written plain = write_one(w, tcp_record());
+  EXPECT_FALSE(plain.doc.HasMember("source") && plain.doc["source"].HasMember("geo"));
+  EXPECT_FALSE(plain.doc["network"].HasMember("direction"));
+  EXPECT_EQ(str(plain.doc, "network.transport"), "tcp");
+  ASSERT_TRUE(plain.doc["spanwatch"]["tcp"].HasMember("flags_labels"));
+}
+
+TEST(JsonFlowWriter, TransportIsTheIanaKeywordForEveryNumber) {
+  JsonFlowWriter w(full_context());
+  FlowRecord r = tcp_record();
+  for (unsigned n : {1u, 47u, 50u, 58u, 132u, 89u, 253u}) {
+    r.l4_proto = static_cast<uint8_t>(n);
+    const Written out = write_one(w, r);
+    const std::string want = n == 253 ? "253" : std::string(ip_protocol_keyword(uint8_t(n)));
+    EXPECT_EQ(str(out.doc, "network.transport"), want) << n;
+    EXPECT_EQ(str(out.doc, "network.iana_number"), std::to_string(n));
+  }
+  EXPECT_EQ(std::string(ip_protocol_keyword(58)), "ipv6-icmp");
+}
+
 TEST(JsonFlowWriter, HostileServerNameStaysValidJson) {
   FlowRecord r = tls_record();
   set_text(r.app.tls.sni, "<script>\x01\"\xff\xfe.example");
@@ -756,17 +798,21 @@ TEST(JsonFlowWriter, EveryKeyIsInTheFieldTable) {
   }
   JsonFlowWriter w(full_context());
   std::set<std::string> seen;
-  for (const FlowRecord& r : sample_records()) {
-    const Written out = write_one(w, r);
-    std::map<std::string, const Value*> flat;
-    flatten(out.doc, "", flat);
-    for (const auto& [path, v] : flat) {
-      seen.insert(path);
-      const auto it = table.find(path);
-      ASSERT_NE(it, table.end()) << path << " is emitted but not in field_names.hpp";
-      EXPECT_TRUE(json_type_matches(it->second, *v)) << path;
+  FlowEnrichment swapped = full_enrichment();  // each side gets the other's MAC vendor / class
+  std::swap(swapped.ep[0], swapped.ep[1]);
+  const FlowEnrichment enriched = full_enrichment();
+  for (const FlowRecord& r : sample_records())
+    for (const FlowEnrichment* e : std::array<const FlowEnrichment*, 2>{&enriched, &swapped}) {
+      const Written out = write_one(w, r, e);
+      std::map<std::string, const Value*> flat;
+      flatten(out.doc, "", flat);
+      for (const auto& [path, v] : flat) {
+        seen.insert(path);
+        const auto it = table.find(path);
+        ASSERT_NE(it, table.end()) << path << " is emitted but not in field_names.hpp";
+        EXPECT_TRUE(json_type_matches(it->second, *v)) << path;
+      }
     }
-  }
   for (const auto& [path, type] : table) {
     if (type != JsonType::kObject) {
       EXPECT_TRUE(seen.count(path)) << path << " is never emitted by the samples";
@@ -782,12 +828,15 @@ TEST(JsonFlowWriter, NonSpanwatchKeysAreEcsFieldsOfACompatibleType) {
   ASSERT_EQ(ecs.at("source.ip"), "ip");
 
   JsonFlowWriter w(full_context());
+  const FlowEnrichment enriched = full_enrichment();
   for (const FlowRecord& r : sample_records()) {
-    const Written out = write_one(w, r);
+    const Written out = write_one(w, r, &enriched);
     std::map<std::string, const Value*> flat;
     flatten(out.doc, "", flat);
     for (const auto& [path, v] : flat) {
       if (path.rfind("spanwatch.", 0) == 0) continue;
+      const std::string parent = path.substr(0, path.rfind('.'));
+      if (ecs.count(parent) && ecs.at(parent) == "geo_point") continue;  // {lat, lon}
       const auto it = ecs.find(path);
       ASSERT_NE(it, ecs.end()) << path << " is not an ECS field";
       EXPECT_TRUE(ecs_compatible(it->second, *v)) << path << " has ECS type " << it->second;
@@ -796,6 +845,8 @@ TEST(JsonFlowWriter, NonSpanwatchKeysAreEcsFieldsOfACompatibleType) {
   // And the table: everything outside spanwatch.* is ECS (objects may be implicit in ECS).
   for (const JsonField& f : kAllJsonFields) {
     if (f.path.rfind("spanwatch", 0) == 0 || f.type == JsonType::kObject) continue;
+    const std::string parent(f.path.substr(0, f.path.rfind('.')));
+    if (ecs.count(parent) && ecs.at(parent) == "geo_point") continue;  // {lat, lon}
     EXPECT_TRUE(ecs.count(std::string(f.path))) << f.path;
   }
 }

@@ -156,6 +156,9 @@ class Builder {
         s.AddMember("type", "integer", a_);
         s.AddMember("minimum", 0, a_);
         break;
+      case JsonType::kNumber:
+        s.AddMember("type", "number", a_);
+        break;
       case JsonType::kBool:
         s.AddMember("type", "boolean", a_);
         break;

@@ -188,6 +188,9 @@ TEST(JsonSchema, FollowsTheFieldTable) {
         EXPECT_EQ(type, "integer") << f.path;
         EXPECT_EQ((*n)["minimum"].GetInt(), 0) << f.path;
         break;
+      case JsonType::kNumber:
+        EXPECT_EQ(type, "number") << f.path;
+        break;
       case JsonType::kBool:
         EXPECT_EQ(type, "boolean") << f.path;
         break;

@@ -11,8 +11,6 @@
 
 namespace spanwatch::lib::json_detail {
 
-using rapidjson::SizeType;
-
 inline constexpr char kHexUpper[] = "0123456789ABCDEF";
 
 // "AA-BB-CC-DD-EE-FF": ECS's required MAC form.
@@ -32,10 +30,10 @@ inline bool is_zero(const IpAddress& a) noexcept {
 // Thin helpers over the RapidJSON writer, all on the stack. Constant strings are ASCII we wrote ourselves;
 // anything else (config names, record text) goes through write_safe_string.
 inline void key(JsonWriter& w, const JsonField& f) noexcept {
-  w.Key(f.key.data(), static_cast<SizeType>(f.key.size()));
+  w.Key(f.key.data(), f.key.size());
 }
 inline void lit(JsonWriter& w, std::string_view s) noexcept {
-  w.String(s.data(), static_cast<SizeType>(s.size()));
+  w.String(s.data(), s.size());
 }
 inline void str_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
   key(w, f);

@@ -1,7 +1,8 @@
 // NdjsonFile: buffered whole-line appends, short-write repair (ftruncate back to the last complete line),
-// bounded retry buffer and size-based rotation.
+// bounded retry buffer, rotation by size and age, retention of rotated files, fsync policy.
 #include "lib/export/ndjson_file.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <system_error>
 #include <utility>
 
@@ -22,6 +24,28 @@ namespace {
 inline constexpr mode_t kFileMode = 0644;
 inline constexpr size_t kTailScanChunk = 64 * 1024;   // start-up repair reads the tail in chunks of this
 inline constexpr unsigned kMaxRotateSuffix = 100000;  // rotations per second before we give up on a name
+inline constexpr size_t kStampLen = 15;               // YYYYmmddTHHMMSS
+
+bool all_digits(std::string_view s) noexcept {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// If `name` is PREFIX YYYYmmddTHHMMSS-N EXT (a name rotate() makes), its stamp and N; only such files are
+// ever deleted by retention.
+bool parse_rotated(std::string_view name, std::string_view prefix, std::string_view ext,
+                   std::string_view& stamp, unsigned long& n) noexcept {
+  if (name.size() <= prefix.size() + ext.size() || !name.starts_with(prefix) || !name.ends_with(ext))
+    return false;
+  std::string_view mid = name.substr(prefix.size(), name.size() - prefix.size() - ext.size());
+  if (mid.size() < kStampLen + 2 || mid.size() > kStampLen + 7 || mid[8] != 'T' || mid[kStampLen] != '-')
+    return false;
+  stamp = mid.substr(0, kStampLen);
+  const std::string_view num = mid.substr(kStampLen + 1);
+  if (!all_digits(stamp.substr(0, 8)) || !all_digits(stamp.substr(9)) || !all_digits(num)) return false;
+  n = 0;
+  for (char c : num) n = n * 10 + static_cast<unsigned long>(c - '0');
+  return true;
+}
 
 uint64_t count_lines(const char* p, size_t n) noexcept {
   return static_cast<uint64_t>(std::count(p, p + n, '\n'));
@@ -50,6 +74,13 @@ off_t complete_size(int fd, off_t size) {
 
 }  // namespace
 
+std::optional<NdjsonFsync> parse_ndjson_fsync(std::string_view name) noexcept {
+  if (name == "none") return NdjsonFsync::kNone;
+  if (name == "rotate") return NdjsonFsync::kRotate;
+  if (name == "interval") return NdjsonFsync::kInterval;
+  return std::nullopt;
+}
+
 NdjsonFile::NdjsonFile(NdjsonFileOptions opts) : opts_(std::move(opts)) {
   path_ = opts_.dir.empty() ? opts_.file : opts_.dir + "/" + opts_.file;
   const size_t slash = path_.rfind('/');
@@ -57,6 +88,8 @@ NdjsonFile::NdjsonFile(NdjsonFileOptions opts) : opts_(std::move(opts)) {
   const bool has_ext = dot != std::string::npos && (slash == std::string::npos || dot > slash + 1);
   rotate_stem_ = has_ext ? path_.substr(0, dot) : path_;
   rotate_ext_ = has_ext ? path_.substr(dot) : std::string();
+  dir_ = slash == std::string::npos ? std::string(".") : path_.substr(0, slash == 0 ? 1 : slash);
+  rotate_prefix_ = (slash == std::string::npos ? rotate_stem_ : rotate_stem_.substr(slash + 1)) + "-";
   pending_.reserve(opts_.max_pending_bytes);  // the only allocation: write() stays within this capacity
   opts_.flush_bytes = std::min(opts_.flush_bytes, opts_.max_pending_bytes);
 
@@ -76,6 +109,11 @@ NdjsonFile::NdjsonFile(NdjsonFileOptions opts) : opts_(std::move(opts)) {
 
 NdjsonFile::~NdjsonFile() {
   if (flush() != NdjsonStatus::kOk) ctr_.records_dropped.add(count_lines(pending_.data(), pending_.size()));
+  if (opts_.fsync != NdjsonFsync::kNone) sync_data();  // shutdown is rare: leave a durable file behind
+}
+
+int64_t NdjsonFile::now() const noexcept {
+  return opts_.clock ? opts_.clock() : int64_t(std::time(nullptr));
 }
 
 bool NdjsonFile::open_file() noexcept {
@@ -89,6 +127,10 @@ bool NdjsonFile::open_file() noexcept {
   struct stat st {};
   file_size_ = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0;
   need_truncate_ = false;
+  opened_at_ = now();  // age rotation counts from here (wall clock, also when replaying a capture)
+  last_sync_at_ = opened_at_;
+  unsynced_ = false;
+  kicked_to_ = file_size_;
   return true;
 }
 
@@ -165,6 +207,7 @@ NdjsonStatus NdjsonFile::flush() noexcept {
   const size_t keep = done == len ? len : complete_prefix(p, done);
   if (keep != done && ::ftruncate(fd_.get(), off_t(file_size_ + keep)) != 0) need_truncate_ = true;
   file_size_ += keep;
+  if (keep) unsynced_ = true;
   ctr_.bytes_written.add(keep);
   ctr_.records_written.add(count_lines(p, keep));
   consume_pending(keep);
@@ -178,9 +221,112 @@ NdjsonStatus NdjsonFile::flush() noexcept {
   return NdjsonStatus::kOk;
 }
 
-void NdjsonFile::rotate() noexcept {
+NdjsonStatus NdjsonFile::tick() noexcept {
+  const NdjsonStatus st = flush();
+  const int64_t t = now();
+  if (opts_.rotate_interval_s != 0 && t - opened_at_ >= int64_t{opts_.rotate_interval_s}) {
+    // Only a clean, open file is renamed: after a failed flush it may end in a partial line.
+    if (st == NdjsonStatus::kOk && fd_ && !need_truncate_) {
+      if (file_size_ == 0)
+        opened_at_ = t;  // nothing to hand over: an empty file is never rotated; its age restarts
+      else if (!rotate())
+        opened_at_ = t;  // rename failed (counted): try again one interval later, not every tick
+    }
+  }
+  if (opts_.fsync == NdjsonFsync::kInterval && t - last_sync_at_ >= int64_t{opts_.fsync_interval_s}) {
+    sync_data();
+  } else if (opts_.fsync != NdjsonFsync::kNone && fd_ && file_size_ > kicked_to_) {
+    // Start writeback of the last tick's lines without waiting for it, so the fdatasync before a rotation
+    // finds little left to write and does not stall the exporter for seconds. Only a hint: errors ignored.
+    (void)::sync_file_range(fd_.get(), off_t(kicked_to_), off_t(file_size_ - kicked_to_),
+                            SYNC_FILE_RANGE_WRITE);
+    kicked_to_ = file_size_;
+  }
+  return st;
+}
+
+void NdjsonFile::sync_data() noexcept {
+  if (!fd_ || !unsynced_) return;
+  last_sync_at_ = now();
+  if (::fdatasync(fd_.get()) == 0) {
+    unsynced_ = false;
+    kicked_to_ = file_size_;
+    ctr_.fsyncs.add(1);
+  } else {
+    last_errno_ = errno;
+    ctr_.fsync_errors.add(1);  // lines stay unsynced: tried again on the next interval or rotation
+  }
+}
+
+void NdjsonFile::sync_dir() noexcept {
+  const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    last_errno_ = errno;
+    ctr_.fsync_errors.add(1);
+  } else {
+    ctr_.fsyncs.add(1);
+  }
+  if (fd >= 0) ::close(fd);
+}
+
+void NdjsonFile::apply_retention(std::string_view just_rotated) noexcept {
+  if (opts_.max_files == 0 && opts_.max_total_bytes == 0) return;
+  struct Rotated {
+    std::string name;
+    std::string stamp;
+    unsigned long n;
+    uint64_t bytes;
+  };
+  try {  // the vector allocates: rare (once per rotation), but bad_alloc must not end the exporter
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(dir_.c_str()), &::closedir);
+    if (!dir) {
+      last_errno_ = errno;
+      ctr_.delete_errors.add(1);
+      return;
+    }
+    std::vector<Rotated> files;
+    uint64_t total = 0;
+    while (const dirent* e = ::readdir(dir.get())) {
+      std::string_view stamp;
+      unsigned long n = 0;
+      if (!parse_rotated(e->d_name, rotate_prefix_, rotate_ext_, stamp, n)) continue;
+      struct stat st {};
+      // Regular files only, never followed through a symlink: retention must not delete anything else.
+      if (::fstatat(::dirfd(dir.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+        continue;
+      files.push_back({e->d_name, std::string(stamp), n, uint64_t(st.st_size)});
+      total += uint64_t(st.st_size);
+    }
+    // Oldest first: the stamp is fixed-width UTC, N orders rotations within one second. The file just
+    // rotated goes last whatever its name says (a restart may reuse a lower N, the clock may step back).
+    std::sort(files.begin(), files.end(), [just_rotated](const Rotated& a, const Rotated& b) {
+      const bool a_just = a.name == just_rotated, b_just = b.name == just_rotated;
+      if (a_just != b_just) return b_just;
+      return a.stamp != b.stamp ? a.stamp < b.stamp : a.n < b.n;
+    });
+    // The newest (last) file is always kept: a shipper may not have finished reading it.
+    for (size_t i = 0; i + 1 < files.size(); ++i) {
+      const bool over_count = opts_.max_files != 0 && files.size() - i > opts_.max_files;
+      const bool over_bytes = opts_.max_total_bytes != 0 && total > opts_.max_total_bytes;
+      if (!over_count && !over_bytes) break;
+      if (::unlinkat(::dirfd(dir.get()), files[i].name.c_str(), 0) == 0) {
+        ctr_.files_deleted.add(1);
+      } else if (errno != ENOENT) {  // gone already (an operator or another cleaner): fine
+        last_errno_ = errno;
+        ctr_.delete_errors.add(1);
+      }
+      total -= files[i].bytes;  // never delete a newer file instead of an older one we could not remove
+    }
+  } catch (...) {
+    ctr_.delete_errors.add(1);
+  }
+}
+
+bool NdjsonFile::rotate() noexcept {
+  // The name a shipper or archive treats as final only ever holds data already on disk.
+  if (opts_.fsync != NdjsonFsync::kNone) sync_data();
   // Target: DIR/flows-YYYYmmddTHHMMSS-N.json (UTC). RENAME_NOREPLACE never clobbers an older rotation.
-  const std::time_t now = std::time(nullptr);
+  const std::time_t now = std::time_t(this->now());
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::array<char, 16> stamp;
@@ -210,8 +356,9 @@ void NdjsonFile::rotate() noexcept {
   }
   if (!renamed) {
     ctr_.rotate_errors.add(1);
-    next_rotate_at_ = file_size_ + opts_.rotate_bytes;  // try again one rotation later, not on every flush
-    return;
+    // Try again one rotation later, not on every flush.
+    if (opts_.rotate_bytes != 0) next_rotate_at_ = file_size_ + opts_.rotate_bytes;
+    return false;
   }
   last_rotate_sec_ = now;
   last_rotate_n_ = n;
@@ -220,6 +367,10 @@ void NdjsonFile::rotate() noexcept {
   file_size_ = 0;
   next_rotate_at_ = opts_.rotate_bytes;
   if (!open_file()) ctr_.write_errors.add(1);  // flush() retries the open; lines wait in pending_
+  if (opts_.fsync != NdjsonFsync::kNone) sync_dir();
+  const size_t slash = std::string_view(target.data()).rfind('/');
+  apply_retention(std::string_view(target.data()).substr(slash == std::string_view::npos ? 0 : slash + 1));
+  return true;
 }
 
 }  // namespace spanwatch::lib

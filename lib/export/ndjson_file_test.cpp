@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <string>
 #include <system_error>
@@ -271,6 +273,240 @@ TEST(NdjsonFile, ShortWriteIsCutBackAndRetried) {
   EXPECT_EQ(read_file(f.path()), all);
   EXPECT_EQ(f.counters().records_written.get(), 10u);
   EXPECT_EQ(f.counters().bytes_written.get(), all.size());
+}
+
+// --- Rotation by age, retention, fsync policy. A fake clock replaces sleeping. ---
+
+constexpr int64_t kT0 = 1'700'000'000;  // 2023-11-14T22:13:20Z
+
+// Rotated files (PREFIX-STAMP-N.json) in the directory, sorted by name, with their contents.
+std::map<std::string, std::string> rotated_files(const TempDir& d) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(d.path())) {
+    const std::string name = e.path().filename().string();
+    static const std::regex kRotated(R"(flows-\d{8}T\d{6}-\d+\.json)");
+    if (e.is_regular_file() && !e.is_symlink() && std::regex_match(name, kRotated))
+      out[name] = read_file(e.path());
+  }
+  return out;
+}
+
+TEST(NdjsonFile, ParsesFsyncModeNames) {
+  EXPECT_EQ(parse_ndjson_fsync("none"), NdjsonFsync::kNone);
+  EXPECT_EQ(parse_ndjson_fsync("rotate"), NdjsonFsync::kRotate);
+  EXPECT_EQ(parse_ndjson_fsync("interval"), NdjsonFsync::kInterval);
+  EXPECT_FALSE(parse_ndjson_fsync("always"));
+  EXPECT_FALSE(parse_ndjson_fsync(""));
+}
+
+TEST(NdjsonFile, RotatesByAgeOfTheFileNotOnEmptyFiles) {
+  TempDir d;
+  int64_t t = kT0;
+  NdjsonFileOptions o = opts(d);
+  o.rotate_interval_s = 60;
+  o.clock = [&t] { return t; };
+  NdjsonFile f(o);
+  ASSERT_EQ(f.write(line(0)), NdjsonStatus::kOk);
+  t += 59;
+  ASSERT_EQ(f.tick(), NdjsonStatus::kOk);  // flushes, but the file is 59 s old
+  EXPECT_EQ(f.counters().rotations.get(), 0u);
+  EXPECT_EQ(read_file(f.path()), line(0));
+  ASSERT_EQ(f.write(line(1)), NdjsonStatus::kOk);
+  t += 1;
+  ASSERT_EQ(f.tick(), NdjsonStatus::kOk);  // 60 s: pending line written first, then the whole file renamed
+  EXPECT_EQ(f.counters().rotations.get(), 1u);
+  const auto rotated = rotated_files(d);
+  ASSERT_EQ(rotated.size(), 1u);
+  EXPECT_EQ(rotated.begin()->first, "flows-20231114T221420-0.json");  // named by the injected clock
+  EXPECT_EQ(rotated.begin()->second, line(0) + line(1));
+  ASSERT_TRUE(fs::exists(f.path())) << "the new file exists before any further write";
+  EXPECT_EQ(fs::file_size(f.path()), 0u);
+
+  // An empty file is never rotated; its age restarts at the missed deadline.
+  t += 60;
+  ASSERT_EQ(f.tick(), NdjsonStatus::kOk);
+  EXPECT_EQ(f.counters().rotations.get(), 1u);
+  ASSERT_EQ(f.write(line(2)), NdjsonStatus::kOk);
+  t += 59;
+  ASSERT_EQ(f.tick(), NdjsonStatus::kOk);
+  EXPECT_EQ(f.counters().rotations.get(), 1u);
+  t += 1;
+  ASSERT_EQ(f.tick(), NdjsonStatus::kOk);
+  EXPECT_EQ(f.counters().rotations.get(), 2u);
+  EXPECT_EQ(rotated_files(d).size(), 2u);
+  EXPECT_EQ(f.counters().rotate_errors.get(), 0u);
+}
+
+TEST(NdjsonFile, AgeAndSizeRotationTogetherKeepEveryLineExactlyOnce) {
+  TempDir d;
+  int64_t t = kT0;
+  NdjsonFileOptions o = opts(d);
+  o.rotate_bytes = 2000;
+  o.rotate_interval_s = 3;
+  o.flush_bytes = 300;
+  o.clock = [&t] { return t; };
+  constexpr int kLines = 3000;
+  {
+    NdjsonFile f(o);
+    for (int i = 0; i < kLines; ++i) {
+      ASSERT_EQ(f.write(line(i)), NdjsonStatus::kOk);
+      if (i % 7 == 0) {  // a tick every 7 lines, a second every 14: age rotates before size mostly
+        t += (i % 14 == 0);
+        ASSERT_EQ(f.tick(), NdjsonStatus::kOk);
+      }
+    }
+    ASSERT_EQ(f.flush(), NdjsonStatus::kOk);
+    EXPECT_GT(f.counters().rotations.get(), 50u);
+    EXPECT_EQ(f.counters().rotate_errors.get(), 0u);
+  }
+  std::map<int, int> seen;
+  int last = -1;
+  auto files = rotated_files(d);
+  files["~live"] = read_file(d.path() / "flows.json");  // sorts after the rotated names
+  for (const auto& [name, text] : files) {
+    EXPECT_FALSE(name != "~live" && text.empty()) << name << ": an empty file was rotated";
+    for (const std::string& l : split_lines(text)) {
+      const int n = std::stoi(l.substr(5));
+      EXPECT_EQ(n, last + 1) << name << ": lines out of order";
+      last = n;
+      ++seen[n];
+    }
+  }
+  ASSERT_EQ(seen.size(), size_t(kLines));
+  for (const auto& [n, count] : seen) EXPECT_EQ(count, 1) << "line " << n;
+}
+
+TEST(NdjsonFile, RetentionByCountDeletesOldestRotatedFilesOnly) {
+  TempDir d;
+  // Unrelated files, and look-alikes that are not ours to delete: all must survive.
+  const std::vector<std::string> unrelated{"stats.json",
+                                           "other.json",
+                                           "flows-old.json",
+                                           "flows-20000101T000000-0.json.gz",
+                                           "flows-20000101T000000-x.json",
+                                           "flows-2000010T000000-0.json",
+                                           "xflows-20000101T000000-0.json"};
+  for (const std::string& n : unrelated) std::ofstream(d.path() / n) << "keep\n";
+  fs::create_directory(d.path() / "flows-20000101T000000-1.json");  // a directory with our pattern
+  fs::create_symlink(d.path() / "stats.json", d.path() / "flows-20000101T000000-2.json");  // never followed
+  std::ofstream(d.path() / "flows-20000101T000000-3.json") << line(-1);  // a previous run's: oldest
+
+  int64_t t = kT0;
+  NdjsonFileOptions o = opts(d);
+  o.rotate_bytes = 1;  // every flush rotates
+  o.max_files = 3;
+  o.clock = [&t] { return t; };
+  NdjsonFile f(o);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(f.write(line(i)), NdjsonStatus::kOk);
+    ASSERT_EQ(f.flush(), NdjsonStatus::kOk);
+    ++t;
+    // After each rotation the newest min(i + 2, 3) rotated files are there, oldest gone first.
+    auto rot = rotated_files(d);
+    ASSERT_EQ(rot.size(), std::min<size_t>(size_t(i) + 2, 3)) << "after rotation " << i;
+    EXPECT_EQ(rot.rbegin()->second, line(i));
+    if (i >= 2) {  // 4 files > 3: the previous run's goes first
+      EXPECT_FALSE(rot.contains("flows-20000101T000000-3.json"));
+    }
+  }
+  const auto rot = rotated_files(d);
+  EXPECT_EQ(rot.at("flows-20231114T221323-0.json"), line(3));
+  EXPECT_EQ(rot.at("flows-20231114T221324-0.json"), line(4));
+  EXPECT_EQ(rot.at("flows-20231114T221325-0.json"), line(5));
+  EXPECT_EQ(f.counters().rotations.get(), 6u);
+  EXPECT_EQ(f.counters().files_deleted.get(), 4u);  // the old one and lines 0-2
+  EXPECT_EQ(f.counters().delete_errors.get(), 0u);
+  for (const std::string& n : unrelated) EXPECT_EQ(read_file(d.path() / n), "keep\n") << n;
+  EXPECT_TRUE(fs::is_directory(d.path() / "flows-20000101T000000-1.json"));
+  EXPECT_TRUE(fs::is_symlink(d.path() / "flows-20000101T000000-2.json"));
+  EXPECT_TRUE(fs::exists(f.path()));
+}
+
+TEST(NdjsonFile, RetentionByTotalSizeKeepsTheNewestFile) {
+  TempDir d;
+  int64_t t = kT0;
+  NdjsonFileOptions o = opts(d);
+  o.rotate_bytes = 1;
+  o.max_total_bytes = line(0).size() * 5 / 2;  // room for two one-line files
+  // All rotations in one second: N orders them.
+  o.clock = [&t] { return t; };
+  {
+    NdjsonFile f(o);
+    for (int i = 0; i < 5; ++i) {
+      f.write(line(i));
+      ASSERT_EQ(f.flush(), NdjsonStatus::kOk);
+    }
+    EXPECT_EQ(f.counters().files_deleted.get(), 3u);
+  }
+  auto rot = rotated_files(d);
+  ASSERT_EQ(rot.size(), 2u);
+  EXPECT_EQ(rot.at("flows-20231114T221320-3.json"), line(3));
+  EXPECT_EQ(rot.at("flows-20231114T221320-4.json"), line(4));
+
+  // A limit below one file still keeps the file just rotated: a shipper may be reading it.
+  o.max_total_bytes = 1;
+  NdjsonFile f(o);
+  f.write(line(5) + line(6));
+  ASSERT_EQ(f.flush(), NdjsonStatus::kOk);
+  rot = rotated_files(d);
+  ASSERT_EQ(rot.size(), 1u);
+  EXPECT_EQ(rot.begin()->second, line(5) + line(6));
+  EXPECT_EQ(f.counters().files_deleted.get(), 2u);
+}
+
+TEST(NdjsonFile, FsyncPolicies) {
+  for (const NdjsonFsync mode : {NdjsonFsync::kNone, NdjsonFsync::kRotate, NdjsonFsync::kInterval}) {
+    SCOPED_TRACE(int(mode));
+    TempDir d;
+    int64_t t = kT0;
+    NdjsonFileOptions o = opts(d);
+    o.fsync = mode;
+    o.fsync_interval_s = 2;
+    o.rotate_interval_s = 10;
+    o.clock = [&t] { return t; };
+    NdjsonFile f(o);
+    f.write(line(0));
+    ++t;
+    ASSERT_EQ(f.tick(), NdjsonStatus::kOk);  // 1 s: not yet an interval
+    EXPECT_EQ(f.counters().fsyncs.get(), 0u);
+    ++t;
+    ASSERT_EQ(f.tick(), NdjsonStatus::kOk);  // 2 s: interval mode syncs the file
+    EXPECT_EQ(f.counters().fsyncs.get(), mode == NdjsonFsync::kInterval ? 1u : 0u);
+    t += 2;
+    ASSERT_EQ(f.tick(), NdjsonStatus::kOk);  // nothing new written: no sync
+    EXPECT_EQ(f.counters().fsyncs.get(), mode == NdjsonFsync::kInterval ? 1u : 0u);
+    f.write(line(1));
+    t += 6;
+    ASSERT_EQ(f.tick(), NdjsonStatus::kOk);  // 10 s: rotation (file data + directory unless kNone)
+    EXPECT_EQ(f.counters().rotations.get(), 1u);
+    const uint64_t expect = mode == NdjsonFsync::kNone ? 0u : mode == NdjsonFsync::kRotate ? 2u : 3u;
+    EXPECT_EQ(f.counters().fsyncs.get(), expect);
+    EXPECT_EQ(f.counters().fsync_errors.get(), 0u);
+  }
+}
+
+// fdatasync on a FIFO fails (EINVAL): the error is counted, writing goes on, and it is retried.
+TEST(NdjsonFile, FsyncErrorsAreCountedNotFatal) {
+  TempDir d;
+  ASSERT_EQ(mkfifo((d.path() / "flows.json").c_str(), 0600), 0);
+  int64_t t = kT0;
+  NdjsonFileOptions o = opts(d);
+  o.fsync = NdjsonFsync::kInterval;
+  o.clock = [&t] { return t; };
+  NdjsonFile f(o);  // O_RDWR: opening a FIFO does not wait for a reader
+  ASSERT_EQ(f.write(line(0)), NdjsonStatus::kOk);
+  ++t;
+  EXPECT_EQ(f.tick(), NdjsonStatus::kOk);
+  EXPECT_EQ(f.counters().records_written.get(), 1u);
+  EXPECT_EQ(f.counters().fsync_errors.get(), 1u);
+  EXPECT_EQ(f.last_errno(), EINVAL);
+  ++t;
+  EXPECT_EQ(f.tick(), NdjsonStatus::kOk);  // still unsynced: tried again
+  EXPECT_EQ(f.counters().fsync_errors.get(), 2u);
+  EXPECT_EQ(f.counters().fsyncs.get(), 0u);
+  ASSERT_EQ(f.write(line(1)), NdjsonStatus::kOk);
+  EXPECT_EQ(f.flush(), NdjsonStatus::kOk);
+  EXPECT_EQ(f.counters().records_written.get(), 2u);
 }
 
 }  // namespace

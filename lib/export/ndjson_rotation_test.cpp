@@ -1,8 +1,8 @@
-// Rotation under load: a writer thread appends numbered lines through NdjsonFile with a small rotation size
-// (hundreds of rotations) while a reader thread tails the directory the way Filebeat does. Every number must
-// arrive exactly once, in order, and every line whole. A unit test rather than an end-to-end run: the
-// exporter drives NdjsonFile exactly like this (bursts of lines, a flush per housekeeping tick), and here the
-// load is far higher and the result exact.
+// Rotation under load: a writer thread appends numbered lines through NdjsonFile with a small rotation size,
+// or a short rotation age on a fake clock (hundreds of rotations), while a reader thread tails the directory
+// the way Filebeat does. Every number must arrive exactly once, in order, and every line whole. A unit test
+// rather than an end-to-end run: the exporter drives NdjsonFile exactly like this (bursts of lines, a flush
+// per housekeeping tick), and here the load is far higher and the result exact.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -30,8 +30,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint64_t kLines = 1'000'000;
+constexpr uint64_t kAllLines = 1'000'000;
+constexpr uint64_t kAgeLines = 300'000;      // by age: fewer, so both runs stay well inside the test timeout
 constexpr uint64_t kRotateBytes = 64 << 10;  // ~65 MB of lines: about 1000 rotations
+constexpr uint32_t kAgeTicks = 1;            // by age: a file lasts one tick (~30 KB of lines)
 constexpr size_t kFlushBytes = 4 << 10;      // small writes: the reader often sees a file mid-line
 constexpr size_t kReadChunk = 64 << 10;
 constexpr auto kWriterBreather = std::chrono::microseconds(100);  // lets the reader catch up now and then
@@ -251,7 +253,10 @@ class DirTailer {
   std::string error_;
 };
 
-TEST(NdjsonRotation, TailingReaderSeesEveryLineOnceInOrderAndWhole) {
+// by_age: rotation by age only (rotate_interval_s with a fake clock that advances one second per housekeeping
+// tick) instead of by size; the reader must see the same guarantees.
+void run_tailing(bool by_age) {
+  const uint64_t total = by_age ? kAgeLines : kAllLines;
   TempDir d;
   std::atomic<bool> writer_done{false};
   uint64_t rotations = 0, written = 0, dropped = 0, errors = 0, rotate_errors = 0;
@@ -259,18 +264,26 @@ TEST(NdjsonRotation, TailingReaderSeesEveryLineOnceInOrderAndWhole) {
   std::thread writer([&] {
     NdjsonFileOptions o;
     o.dir = d.str();
-    o.rotate_bytes = kRotateBytes;
+    int64_t fake_now = 1'700'000'000;  // only this thread reads it
+    if (by_age) {
+      o.rotate_interval_s = kAgeTicks;
+      o.clock = [&fake_now] { return fake_now; };
+    } else {
+      o.rotate_bytes = kRotateBytes;
+    }
     o.flush_bytes = kFlushBytes;
     {
       NdjsonFile f(o);
+      // The housekeeping tick: by age it is tick() with a second gone by, as the exporter calls it.
+      auto housekeeping = [&] { return by_age ? (++fake_now, f.tick()) : f.flush(); };
       std::mt19937_64 rng(42);
       std::string batch;
-      for (uint64_t n = 0; n < kLines;) {
+      for (uint64_t n = 0; n < total;) {
         batch.clear();
-        const uint64_t lines = std::min<uint64_t>(1 + rng() % 64, kLines - n);  // an exporter ring burst
+        const uint64_t lines = std::min<uint64_t>(1 + rng() % 64, total - n);  // an exporter ring burst
         for (uint64_t i = 0; i < lines; ++i) append_line(batch, n++);
         if (f.write(batch) != NdjsonStatus::kOk) ++errors;
-        if (rng() % 16 == 0 && f.flush() != NdjsonStatus::kOk) ++errors;   // the housekeeping tick
+        if (rng() % 16 == 0 && housekeeping() != NdjsonStatus::kOk) ++errors;
         if (rng() % 8 == 0) std::this_thread::sleep_for(kWriterBreather);  // rings empty for a moment
       }
       if (f.flush() != NdjsonStatus::kOk) ++errors;
@@ -302,9 +315,9 @@ TEST(NdjsonRotation, TailingReaderSeesEveryLineOnceInOrderAndWhole) {
   writer.join();
 
   EXPECT_EQ(tail.error(), "");
-  EXPECT_EQ(tail.next_seq(), kLines) << "lines read";
+  EXPECT_EQ(tail.next_seq(), total) << "lines read";
   EXPECT_EQ(tail.partial(), "") << "flows.json ends in a partial line";
-  EXPECT_EQ(written, kLines);
+  EXPECT_EQ(written, total);
   EXPECT_EQ(dropped, 0u);
   EXPECT_EQ(errors, 0u);
   EXPECT_EQ(rotate_errors, 0u);
@@ -317,8 +330,16 @@ TEST(NdjsonRotation, TailingReaderSeesEveryLineOnceInOrderAndWhole) {
   std::printf(
       "%llu lines, %llu rotations: the reader followed %llu of them in the open file and found %llu "
       "rotated files it had never opened\n",
-      (unsigned long long)kLines, (unsigned long long)rotations,
-      (unsigned long long)tail.followed_rotations(), (unsigned long long)tail.missed_files_read());
+      (unsigned long long)total, (unsigned long long)rotations, (unsigned long long)tail.followed_rotations(),
+      (unsigned long long)tail.missed_files_read());
+}
+
+TEST(NdjsonRotation, TailingReaderSeesEveryLineOnceInOrderAndWhole) {
+  run_tailing(false);
+}
+
+TEST(NdjsonRotation, RotationByAgeKeepsTheSameGuaranteesForATailingReader) {
+  run_tailing(true);
 }
 
 }  // namespace

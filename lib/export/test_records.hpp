@@ -73,6 +73,20 @@ inline JsonFlowContext full_context() {
   c.observer_name = "dc1-span";
   c.port_names = {"port0", "0000:3b:00.0"};
   c.risks[9] = {"TLS Certificate Expired", "High", 100};  // as nDPI 4.2 names NDPI_TLS_CERTIFICATE_EXPIRED
+  // nDPI 4.2's names of the ids the records below use (index 0 left empty: the records set no category,
+  // breed or confidence but the TLS one).
+  L7NameTable& n = c.l7_names;
+  n.protocols.resize(127);
+  n.protocols[0] = "Unknown";
+  n.protocols[5] = "DNS";
+  n.protocols[7] = "HTTP";
+  n.protocols[18] = "DHCP";
+  n.protocols[91] = "TLS";
+  n.protocols[92] = "SSH";
+  n.protocols[126] = "Google";
+  n.categories = {"", "", "", "", "", "Web"};
+  n.breeds = {"", "Acceptable"};
+  n.confidences = {"", "", "", "", "DPI"};
   return c;
 }
 
@@ -83,12 +97,9 @@ inline FlowRecord tls_record() {
   r.l7.master_id = 91;
   r.l7.app_id = 126;
   r.l7.encrypted = true;
-  set_text(r.l7.proto, "TLS.Google");
-  set_text(r.l7.master, "TLS");
-  set_text(r.l7.app, "Google");
-  set_text(r.l7.category, "Web");
-  set_text(r.l7.breed, "Acceptable");
-  set_text(r.l7.confidence, "DPI");
+  r.l7.category_id = 5;           // Web
+  r.l7.breed_id = 1;              // Acceptable
+  r.l7.confidence_id = 4;         // DPI
   r.l7.risks = uint64_t{1} << 9;  // NDPI_TLS_CERTIFICATE_EXPIRED
   r.app.reset(AppKind::kTls);
   TlsMetadata& t = r.app.tls;
@@ -117,9 +128,7 @@ inline FlowRecord dns_record() {
   FlowRecord r = tcp_record();
   r.l4_proto = 17;
   r.l7.state = L7State::kDetected;
-  r.l7.master_id = r.l7.app_id = 5;
-  set_text(r.l7.proto, "DNS");
-  set_text(r.l7.app, "DNS");
+  r.l7.app_id = 5;
   r.app.reset(AppKind::kDns);
   DnsMetadata& d = r.app.dns;
   d.has_query = d.has_response = true;
@@ -142,9 +151,7 @@ inline FlowRecord dns_record() {
 inline FlowRecord ssh_record() {
   FlowRecord r = tcp_record();
   r.l7.state = L7State::kDetected;
-  r.l7.master_id = r.l7.app_id = 92;
-  set_text(r.l7.proto, "SSH");
-  set_text(r.l7.app, "SSH");
+  r.l7.app_id = 92;
   r.app.reset(AppKind::kSsh);
   set_text(r.app.ssh.client_software, "SSH-2.0-OpenSSH_9.2p1");
   set_text(r.app.ssh.server_software, "SSH-2.0-OpenSSH_8.9");
@@ -156,9 +163,7 @@ inline FlowRecord ssh_record() {
 inline FlowRecord http_record() {
   FlowRecord r = tcp_record();
   r.l7.state = L7State::kGuessed;
-  r.l7.master_id = r.l7.app_id = 7;
-  set_text(r.l7.proto, "HTTP");
-  set_text(r.l7.app, "HTTP");
+  r.l7.app_id = 7;
   r.app.reset(AppKind::kHttp);
   HttpMetadata& h = r.app.http;
   h.has_request = h.has_response = true;
@@ -180,9 +185,7 @@ inline FlowRecord dhcp_record() {
   FlowRecord r = tcp_record();
   r.l4_proto = 17;
   r.l7.state = L7State::kDetected;
-  r.l7.master_id = r.l7.app_id = 18;
-  set_text(r.l7.proto, "DHCP");
-  set_text(r.l7.app, "DHCP");
+  r.l7.app_id = 18;
   r.app.reset(AppKind::kDhcp);
   DhcpMetadata& d = r.app.dhcp;
   d.message_type = 3;
@@ -194,6 +197,40 @@ inline FlowRecord dhcp_record() {
   set_text(d.vendor_class, "MSFT 5.0");
   set_text(d.parameter_list, "1,3,6,15,31,33");
   return r;
+}
+
+// Every enrichment member set: what FlowEnricher gives a record with GeoIP, an inventory and rules.
+inline FlowEnrichment full_enrichment() {
+  FlowEnrichment e;
+  e.direction = "outbound";
+  for (size_t i = 0; i < 2; ++i) {
+    EndpointEnrichment& p = e.ep[i];
+    p.service = i ? "https" : "ntp";
+    p.mac_vendor = i ? "" : "Intel Corporate";
+    p.mac_class = i ? "locally_administered" : "";
+    p.country_iso_code = "DE";
+    p.country_name = "Germany";
+    p.city_name = "Berlin";
+    p.location = {{52.52, 13.405}};
+    p.as_number = 3320;
+    p.as_organization = "Deutsche Telekom AG";
+    p.as_class = "isp";
+    p.as_class_source = "as-classes.tsv: operator's description";
+    p.is_local = i == 0;
+    p.domain = i ? "www.example.com" : "laptop-7.corp.example";
+    p.hostname = "laptop-7";
+    p.hostname_source = "inventory";
+    p.os = "Debian 12";
+    p.owner = "Alice";
+    p.role = "workstation";
+    p.bps = 8000 * (i + 1);
+  }
+  e.labels = FlowLabelSet(1u << unsigned(FlowLabel::kLongLived));
+  e.throughput_bps = 24000;
+  e.current_bps = 12000;
+  e.rule_count = 1;
+  e.rules[0] = {9001, "Suspicious user agent", "high", "user_agent"};
+  return e;
 }
 
 inline std::vector<FlowRecord> sample_records() {

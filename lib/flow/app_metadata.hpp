@@ -118,4 +118,24 @@ struct AppMetadata {
   }
 };
 
+// Whether the metadata gives spanwatch.l7.info (lib/export info_line: SNI, DNS name, HTTP host/url, SSH
+// client banner, DHCP host name), so that nDPI's host name would not be used.
+inline bool has_info_line(const AppMetadata& m) noexcept {
+  switch (m.kind) {
+    case AppKind::kTls:
+      return m.tls.sni[0] != '\0';
+    case AppKind::kDns:
+      return m.dns.qname[0] != '\0';
+    case AppKind::kHttp:
+      return true;  // host/url, even when both are empty
+    case AppKind::kSsh:
+      return m.ssh.client_software[0] != '\0';
+    case AppKind::kDhcp:
+      return m.dhcp.hostname[0] != '\0';
+    case AppKind::kNone:
+      break;
+  }
+  return false;
+}
+
 }  // namespace spanwatch::lib

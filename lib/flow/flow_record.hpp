@@ -41,6 +41,13 @@ struct DirStats {
   bool has_mac = false;
 };
 
+// The first payload bytes a side sent (its first payload packets, joined), for rules on payload prefixes.
+inline constexpr size_t kPayloadPrefixBytes = 64;
+struct PayloadPrefix {
+  uint8_t len = 0;
+  std::array<uint8_t, kPayloadPrefixBytes> bytes{};
+};
+
 struct FlowRecord {
   uint64_t flow_id = 0;                // sensor-unique: worker id in the top 8 bits, then a counter
   uint64_t emit_ns = 0;                // time the record was made (packet time in replay)
@@ -68,14 +75,16 @@ struct FlowRecord {
 
   TunnelType tunnel = TunnelType::kNone;  // set on flows carried inside a tunnel
   uint8_t tunnel_depth = 0;
-  IpAddress tunnel_src, tunnel_dst;  // outermost tunnel endpoints
-  bool is_tunnel_carrier = false;    // this flow is the outer UDP flow of a tunnel (VXLAN, GTP-U, ...)
-  uint32_t fragments = 0;            // non-first IP fragments accounted to this flow
-  L7Info l7;                         // application (nDPI)
-  AppMetadata app;                   // what the application revealed (own parsers)
-  uint64_t own_packets = 0;          // packets for which this is the innermost flow: summed over final
-                                     // records they count every flow packet once (a tunnel's UDP flow
-                                     // also carries packets that belong to inner flows)
+  IpAddress tunnel_src, tunnel_dst;        // outermost tunnel endpoints
+  bool is_tunnel_carrier = false;          // this flow is the outer UDP flow of a tunnel (VXLAN, GTP-U, ...)
+  uint32_t fragments = 0;                  // non-first IP fragments accounted to this flow
+  L7Info l7;                               // application (nDPI ids; JsonFlowContext::l7_names names them)
+  char l7_host[80] = {};                   // nDPI's host name: the info line when our parsers read none
+  AppMetadata app;                         // what the application revealed (own parsers)
+  std::array<PayloadPrefix, 2> payload{};  // per direction; only captured when rules look at payloads
+  uint64_t own_packets = 0;                // packets for which this is the innermost flow: summed over final
+                                           // records they count every flow packet once (a tunnel's UDP flow
+                                           // also carries packets that belong to inner flows)
 };
 
 static_assert(std::is_trivially_copyable_v<FlowRecord>, "FlowRecord crosses lcores by memcpy");

@@ -13,25 +13,23 @@ could not decode: fuzzed captures, QUIC read as DNS by its heuristics) is not a 
 Our record is the first one of the 5-tuple in the output (as spancheck.py takes it).
 Exit 0 when every gate holds, 1 otherwise, 77 when the corpus is absent.
 """
-import collections, glob, ipaddress, json, os, shutil, subprocess, sys, tempfile
+import collections, glob, ipaddress, json, os, sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import replay_cache  # noqa: E402
 
 SKIP = 77
 MIN_PCT = 99.0
 
 
 def run(binary, pcap):
-    out = tempfile.mkdtemp(prefix="swapp-")
-    env = dict(os.environ)
-    env.setdefault("RUNTIME_DIRECTORY", out)
-    p = subprocess.run([binary, "--pcap", pcap, "--out", out], capture_output=True, text=True, timeout=300,
-                       env=env)
+    r = replay_cache.replay(binary, pcap)  # shared with the other corpus tests: one replay per build
     recs = []
-    path = os.path.join(out, "flows.json")
+    path = os.path.join(r.dir, "flows.json")
     if os.path.exists(path):
         recs = [json.loads(line) for line in open(path, encoding="utf-8")]
-    shutil.rmtree(out, ignore_errors=True)
-    if p.returncode != 0:
-        print(f"FAIL: {pcap}: exit {p.returncode}: {p.stderr.strip()[-300:]}")
+    if r.returncode != 0:
+        print(f"FAIL: {pcap}: exit {r.returncode}: {r.stderr.strip()[-300:]}")
     return recs
 
 

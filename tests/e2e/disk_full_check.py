@@ -14,7 +14,10 @@ flows.json must be a whole JSON record, and written + dropped must equal the rec
 
 Needs root (mount, network namespaces), iproute2 and tcpreplay. Exit 0 pass, 1 fail, 77 skipped.
 """
-import errno, glob, json, os, re, shutil, signal, struct, subprocess, sys, tempfile, time, uuid
+import errno, glob, json, os, re, shutil, signal, struct, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import veth_link  # noqa: E402
 
 SKIP = 77
 # The pending buffer holds 8 MiB of lines while the disk refuses them, so the file system must take that
@@ -63,10 +66,6 @@ def write_pcap(path, phase, flows):
             frame = bytes.fromhex("020000000002020000000001") + b"\x08\x00" + ip + udp
             f.write(struct.pack("<IIII", 1700000000 + i // 1000, (i % 1000) * 1000, len(frame), len(frame)))
             f.write(frame)
-
-
-def sh(*a):
-    return subprocess.run(list(a), check=True, capture_output=True)
 
 
 def fill(path):
@@ -183,26 +182,17 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
         print(f"SKIPPED: cannot mount a tmpfs here ({' '.join(m.stderr.split())}); needs CAP_SYS_ADMIN")
         return SKIP
-    tag = uuid.uuid4().hex[:6]
-    ns_cap, ns_send, v_cap, v_send = f"swdfc{tag}", f"swdfs{tag}", f"swdc{tag}", f"swds{tag}"
     run = None
+    link = veth_link.VethLink("swdf")
     try:
         pcaps = {}
         for phase, flows in PHASES.items():
             pcaps[phase] = os.path.join(work, f"phase{phase}.pcap")
             write_pcap(pcaps[phase], phase, flows)
-        sh("ip", "netns", "add", ns_cap)
-        sh("ip", "netns", "add", ns_send)
-        sh("ip", "link", "add", v_cap, "type", "veth", "peer", "name", v_send)
-        sh("ip", "link", "set", v_cap, "netns", ns_cap)
-        sh("ip", "link", "set", v_send, "netns", ns_send)
-        for ns, v in ((ns_cap, v_cap), (ns_send, v_send)):
-            sh("ip", "-n", ns, "link", "set", v, "up")
-            sh("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{v}.disable_ipv6=1")
-        replay = lambda phase: sh("ip", "netns", "exec", ns_send, "tcpreplay", "-q", "-i", v_send, f"--pps={PPS}",
-                                  pcaps[phase])
+        link.__enter__()
+        replay = lambda phase: link.send(pcaps[phase], pps=PPS)
 
-        run = Run(binary, ns_cap, v_cap, out, work)
+        run = Run(binary, link.cap_ns, link.cap_if, out, work)
         if not run.wait("flows.json and stats.json", lambda: run.stats() is not None, 60):
             return finish(run)
 
@@ -243,8 +233,7 @@ def main():
         if run and run.proc.poll() is None:
             run.proc.kill()
             run.proc.wait()
-        subprocess.run(["ip", "netns", "del", ns_cap], capture_output=True)
-        subprocess.run(["ip", "netns", "del", ns_send], capture_output=True)
+        link.__exit__(None, None, None)
         subprocess.run(["umount", out], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 

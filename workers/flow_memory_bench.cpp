@@ -1,0 +1,208 @@
+// What a flow costs in memory once it is classified (issue 3): replays captures (default: every
+// corpus pcaps/ndpi/*.pcap) through one FlowShard with nDPI and our parsers, without DPDK, with timeouts
+// so long that every flow stays alive, then counts what the live flows hold: their FlowEntry, the flow
+// table's slots at load factor 0.5 and free list, and the pooled slots still in use (nDPI states of flows
+// whose detection has not ended, parse states, AppMetadata, nDPI host names, payload prefixes). The
+// process's RSS and heap growth per flow are printed as a cross-check (the heap includes nDPI's own
+// allocations of flows still in detection, which the pool figures do not).
+// Usage: flow_memory_bench [--prefixes] [PCAP...]
+#include <malloc.h>
+#include <pcap/pcap.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/app/app_test_pcap.hpp"
+#include "lib/decode/packet_decoder.hpp"
+#include "workers/app_dissector.hpp"
+#include "workers/flow_shard.hpp"
+#include "workers/ndpi_detector.hpp"
+#include "workers/payload_prefix_capture.hpp"
+
+namespace sw = spanwatch;
+
+namespace {
+
+struct CountingSink : sw::workers::RecordSink {
+  uint64_t records = 0;
+  void emit(const sw::lib::FlowRecord&) noexcept override { ++records; }
+};
+
+uint64_t rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+uint64_t heap_bytes() {
+  return mallinfo2().uordblks;
+}
+
+// Feeds one capture to the shard as one RX lcore and one worker would (every layer to this worker).
+uint64_t replay(const std::string& path, sw::workers::FlowShard& shard, uint16_t port_id) {
+  char errbuf[PCAP_ERRBUF_SIZE];
+  std::unique_ptr<pcap_t, void (*)(pcap_t*)> pc(pcap_open_offline(path.c_str(), errbuf), pcap_close);
+  if (!pc) {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), errbuf);
+    return 0;
+  }
+  const auto link = static_cast<sw::lib::LinkType>(pcap_datalink(pc.get()));
+  pcap_pkthdr* hdr = nullptr;
+  const u_char* data = nullptr;
+  uint64_t packets = 0;
+  while (pcap_next_ex(pc.get(), &hdr, &data) == 1) {
+    sw::lib::DecodedPacket pkt;
+    pkt.frame_len = hdr->len;
+    if (sw::lib::decode_packet(data, hdr->caplen, link, pkt) != sw::lib::PacketClass::kFlow) continue;
+    // pcap_open_offline gives microseconds whatever the file's precision.
+    const uint64_t ts_ns = uint64_t(hdr->ts.tv_sec) * 1'000'000'000ull + uint64_t(hdr->ts.tv_usec) * 1000ull;
+    uint8_t layers = sw::workers::kLayerInner;
+    for (unsigned c = 0; c < pkt.carrier_count; ++c) layers |= sw::workers::carrier_layer(c);
+    shard.process(pkt, ts_ns, port_id, layers);
+    ++packets;
+  }
+  return packets;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool prefixes = false;
+  std::vector<std::string> pcaps;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--prefixes") == 0)
+      prefixes = true;
+    else
+      pcaps.emplace_back(argv[i]);
+  }
+  if (pcaps.empty()) {
+    const auto dir = sw::lib::apptest::corpus_root() / "pcaps" / "ndpi";
+    if (std::filesystem::is_directory(dir))
+      for (const auto& f : std::filesystem::directory_iterator(dir))
+        if (f.path().extension() == ".pcap" || f.path().extension() == ".pcapng") pcaps.push_back(f.path());
+    std::sort(pcaps.begin(), pcaps.end());
+  }
+  if (pcaps.empty()) {
+    std::fprintf(stderr, "no captures (give PCAP files or set SPANWATCH_CORPUS)\n");
+    return 1;
+  }
+
+  // Every flow stays: no timeout passes between the oldest and the newest capture (~130 years).
+  sw::lib::FlowConfig cfg;
+  cfg.max_flows_per_worker = 1u << 20;
+  cfg.max_dpi_flows_per_worker = 1u << 20;
+  cfg.max_parsing_flows_per_worker = 1u << 20;
+  constexpr uint32_t kForever = 4'000'000'000u;
+  cfg.tcp_idle_timeout_s = cfg.tcp_linger_s = cfg.tcp_attempt_timeout_s = cfg.tcp_handshake_timeout_s =
+      kForever;
+  cfg.udp_idle_timeout_s = cfg.dns_idle_timeout_s = cfg.icmp_idle_timeout_s = kForever;
+  cfg.other_idle_timeout_s = cfg.active_timeout_s = cfg.fragment_timeout_s = kForever;
+  cfg.capture_payload_prefix = prefixes;
+
+  CountingSink sink;
+  sw::workers::NdpiDetector dpi(cfg.max_dpi_flows_per_worker, cfg.max_flows_per_worker);
+  sw::workers::AppDissector apps(cfg.max_parsing_flows_per_worker, cfg.max_flows_per_worker);
+  std::unique_ptr<sw::workers::PayloadPrefixCapture> pfx;
+  if (prefixes) pfx = std::make_unique<sw::workers::PayloadPrefixCapture>(cfg.max_flows_per_worker);
+  sw::workers::FlowShard shard(cfg, 0, sink, &dpi, &apps, pfx.get());
+
+  const uint64_t rss0 = rss_bytes(), heap0 = heap_bytes();
+  uint64_t packets = 0;
+  for (size_t i = 0; i < pcaps.size(); ++i) packets += replay(pcaps[i], shard, static_cast<uint16_t>(i));
+  const uint64_t rss1 = rss_bytes(), heap1 = heap_bytes();
+
+  const uint64_t flows = shard.active_flows();
+  if (flows == 0) {
+    std::fprintf(stderr, "no flows\n");
+    return 1;
+  }
+  // The table sized for exactly these flows: 2 slots of 8 bytes per entry (load factor <= 0.5, rounded
+  // to a power of two) and a 4-byte free-list index per entry.
+  const double table = double(std::bit_ceil(flows * 2) * 8 + flows * 4) / double(flows);
+
+  // Bytes per component, summed over all live flows and over classified ones (nDPI has answered and no
+  // parser waits for bytes: what a flow keeps for the rest of its life). "before" models the same flows
+  // with the previous layout: a 680-byte FlowEntry (nDPI names and host, tunnel endpoints and TCP state
+  // inline) and the 1304-byte AppMetadata kept unpacked.
+  enum Part { kEntry, kTable, kDpi, kParse, kMeta, kHost, kTunnel, kTcp, kPrefix, kParts };
+  static constexpr const char* kNames[kParts] = {"FlowEntry",
+                                                 "table slots (load 0.5) + free list",
+                                                 "nDPI state (detection not ended)",
+                                                 "parse state (parser waiting)",
+                                                 "AppMetadata (packed when parsed)",
+                                                 "nDPI host name (info line fallback)",
+                                                 "tunnel endpoints",
+                                                 "TCP state machine (TCP flows)",
+                                                 "payload prefixes"};
+  constexpr double kOldEntry = 680, kOldMeta = sizeof(sw::lib::AppMetadata);
+  struct Sum {
+    uint64_t flows = 0;
+    double now[kParts] = {}, before[kParts] = {};
+  } all, classified;
+  const auto prefix_bytes = double(sizeof(std::array<sw::lib::PayloadPrefix, 2>));
+  shard.for_each_flow([&](const sw::workers::FlowEntry& e) {
+    double now[kParts] = {}, before[kParts] = {};
+    now[kEntry] = sizeof(sw::workers::FlowEntry);
+    before[kEntry] = kOldEntry;
+    now[kTable] = before[kTable] = table;
+    if (e.dpi_slot != sw::workers::NdpiDetector::kNoSlot)
+      now[kDpi] = before[kDpi] = double(sw::workers::NdpiDetector::state_bytes());
+    if (e.app_state != sw::workers::AppDissector::kNoSlot)
+      now[kParse] = before[kParse] = sizeof(sw::workers::AppParseState);
+    if (e.app_meta != sw::workers::AppDissector::kNoSlot) {
+      now[kMeta] = sw::workers::PackedMetadataStore::is_packed(e.app_meta)
+                       ? double(sw::workers::PackedMetadataStore::slot_bytes(e.app_meta))
+                       : kOldMeta;
+      before[kMeta] = kOldMeta;
+    }
+    if (e.host_slot != sw::workers::NdpiDetector::kNoSlot) now[kHost] = sizeof(sw::workers::L7HostName);
+    if (e.tunnel_slot != sw::workers::SlotPool<sw::workers::FlowTunnel>::kNoSlot)
+      now[kTunnel] = sizeof(sw::workers::FlowTunnel);
+    if (e.tcp_slot != sw::workers::SlotPool<int>::kNoSlot) now[kTcp] = sizeof(sw::lib::TcpStateMachine);
+    if (e.prefix_slot != sw::workers::SlotPool<int>::kNoSlot) now[kPrefix] = before[kPrefix] = prefix_bytes;
+    const bool done = e.l7.state_final() && e.dpi_slot == sw::workers::NdpiDetector::kNoSlot &&
+                      e.app_state == sw::workers::AppDissector::kNoSlot;
+    for (Sum* sum : {&all, done ? &classified : nullptr}) {
+      if (sum == nullptr) continue;
+      ++sum->flows;
+      for (int p = 0; p < kParts; ++p) {
+        sum->now[p] += now[p];
+        sum->before[p] += before[p];
+      }
+    }
+  });
+
+  std::printf(
+      "captures %zu, packets %llu, live flows %llu (classified %llu), records emitted before the end %llu\n",
+      pcaps.size(), static_cast<unsigned long long>(packets), static_cast<unsigned long long>(flows),
+      static_cast<unsigned long long>(classified.flows), static_cast<unsigned long long>(sink.records));
+  std::printf("bytes per flow                        classified  classified    all flows   all flows\n");
+  std::printf("                                           now      before         now      before\n");
+  auto per = [](const Sum& s, double v) { return s.flows > 0 ? v / double(s.flows) : 0.0; };
+  double tot[4] = {};
+  for (int p = 0; p < kParts; ++p) {
+    const double v[4] = {per(classified, classified.now[p]), per(classified, classified.before[p]),
+                         per(all, all.now[p]), per(all, all.before[p])};
+    for (int i = 0; i < 4; ++i) tot[i] += v[i];
+    std::printf("%-36s %10.1f %11.1f %11.1f %11.1f\n", kNames[p], v[0], v[1], v[2], v[3]);
+  }
+  std::printf("%-36s %10.1f %11.1f %11.1f %11.1f\n", "total", tot[0], tot[1], tot[2], tot[3]);
+  std::printf("AppMetadata slots in use: unpacked (1304 B) %u, packed", apps.metadata_in_use());
+  for (size_t c = 0; c < sw::workers::PackedMetadataStore::kClasses; ++c)
+    std::printf(" %zu B: %u%s", sw::workers::PackedMetadataStore::kSlotBytes[c], apps.packed().in_use(c),
+                c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");
+  std::printf(
+      "cross-check, all flows: RSS growth %.1f, heap growth (nDPI's own allocations) %.1f bytes/flow\n",
+      double(rss1 - rss0) / double(flows), double(heap1 - heap0) / double(flows));
+  shard.flush_all(sw::lib::EndReason::kShutdown);
+  return 0;
+}
