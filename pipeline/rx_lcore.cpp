@@ -5,7 +5,6 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
-#include <rte_pause.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <sched.h>
@@ -13,6 +12,7 @@
 #include "lib/decode/packet_decoder.hpp"
 #include "lib/flow/flow_key.hpp"
 #include "workers/flow_shard.hpp"
+#include "workers/idle_backoff.hpp"
 #include "workers/work_item.hpp"
 
 namespace spanwatch::pipeline {
@@ -23,13 +23,6 @@ constexpr unsigned kBurst = 32;
 // only poll when that many bursts' worth is free, so a replay never loses a frame to rx_nombuf.
 constexpr unsigned kReplayFreeMbufs = kBurst * 33;
 
-inline void idle(bool shared_cpus) noexcept {
-  if (shared_cpus)
-    sched_yield();
-  else
-    rte_pause();
-}
-
 }  // namespace
 
 void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexcept {
@@ -39,8 +32,9 @@ void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexce
   if (done == n) return;
   if (p_.replay) {
     ctr_.ring_full_waits.add(1);
+    workers::IdleBackoff backoff(p_.shared_cpus);
     while (done < n) {
-      idle(p_.shared_cpus);
+      backoff.idle();
       done += rte_ring_sp_enqueue_burst_elem(r, it + done, sizeof(workers::WorkItem), n - done, nullptr);
     }
     return;
@@ -131,21 +125,28 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
 }
 
 int RxLcore::run() noexcept {
+  workers::IdleBackoff backoff(p_.shared_cpus);
   if (p_.replay) {
     // Files are read one after another, each to its end, so packet time runs forward.
     for (size_t qi = 0; qi < p_.queues.size(); ++qi) {
       bool eof = false;
-      while (!eof && !p_.stop->load(std::memory_order_relaxed))
-        if (poll_queue(qi, eof) == 0 && !eof) idle(p_.shared_cpus);
+      while (!eof && !p_.stop->load(std::memory_order_relaxed)) {
+        if (poll_queue(qi, eof) != 0 || eof)
+          backoff.busy();
+        else
+          backoff.idle();
+      }
     }
   } else {
     while (!p_.stop->load(std::memory_order_relaxed)) {
       unsigned got = 0;
       bool eof = false;
       for (size_t qi = 0; qi < p_.queues.size(); ++qi) got += poll_queue(qi, eof);
-      if (got == 0) {
+      if (got != 0) {
+        backoff.busy();
+      } else {
         ctr_.idle_polls.add(1);
-        idle(p_.shared_cpus);
+        backoff.idle();
       }
     }
   }

@@ -36,15 +36,9 @@ void fill_ndpi_risk_table(lib::RiskTable& table) noexcept {
   }
 }
 
-void fill_ndpi_name_table(lib::L7NameTable& t) {
+void NdpiDetector::fill_name_table(lib::L7NameTable& t) const {
   auto name = [](const char* s) { return std::string(s != nullptr ? s : ""); };
-  // Protocol names are those of a module set up as NdpiDetector's (every protocol, no custom ones).
-  ndpi_detection_module_struct* m = ndpi_init_detection_module(ndpi_no_prefs);
-  if (m == nullptr) throw std::runtime_error("ndpi_init_detection_module failed");
-  NDPI_PROTOCOL_BITMASK all;
-  NDPI_BITMASK_SET_ALL(all);
-  ndpi_set_protocol_detection_bitmask2(m, &all);
-  ndpi_finalize_initialization(m);
+  ndpi_detection_module_struct* m = module_;
   const unsigned n = ndpi_get_num_supported_protocols(m);
   t.protocols.clear();
   for (unsigned i = 0; i < n && i <= UINT16_MAX; ++i)
@@ -58,7 +52,6 @@ void fill_ndpi_name_table(lib::L7NameTable& t) {
   t.confidences.clear();
   for (unsigned i = 0; i < NDPI_CONFIDENCE_MAX; ++i)
     t.confidences.push_back(name(ndpi_confidence_get_name(static_cast<ndpi_confidence_t>(i))));
-  ndpi_exit_detection_module(m);
 }
 
 size_t NdpiDetector::state_bytes() noexcept {

@@ -31,10 +31,6 @@ struct DpiCounters {
 // nDPI's risk names, severities and scores by risk id, for the exporter (lib/ does not link nDPI).
 void fill_ndpi_risk_table(lib::RiskTable& table) noexcept;
 
-// nDPI's protocol, category, breed and confidence names by id, for the exporter. Start-up only (it sets
-// up and frees an nDPI module); throws std::runtime_error when nDPI cannot be initialised.
-void fill_ndpi_name_table(lib::L7NameTable& table);
-
 // nDPI's host name of a flow (SNI, HTTP Host, DNS query, NetBIOS name, ...), as nDPI bounds it.
 struct L7HostName {
   char name[80];
@@ -52,6 +48,10 @@ class NdpiDetector {
   ~NdpiDetector();
   NdpiDetector(const NdpiDetector&) = delete;
   NdpiDetector& operator=(const NdpiDetector&) = delete;
+
+  // nDPI's protocol, category, breed and confidence names by id, for the exporter (lib/ does not link
+  // nDPI). Start-up only, before the worker runs: it reads this detector's module.
+  void fill_name_table(lib::L7NameTable& table) const;
 
   // A state for a new flow, or kNoSlot (counted) when the pool is empty.
   uint32_t acquire() noexcept;

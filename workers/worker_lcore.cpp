@@ -3,7 +3,6 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
-#include <rte_pause.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <sched.h>
@@ -11,6 +10,7 @@
 #include <array>
 
 #include "lib/decode/packet_decoder.hpp"
+#include "workers/idle_backoff.hpp"
 #include "workers/work_item.hpp"
 
 namespace spanwatch::workers {
@@ -18,13 +18,6 @@ namespace {
 
 constexpr unsigned kBurst = 32;
 constexpr uint64_t kLiveExpireEveryNs = 100'000'000;  // live mode: time passes without packets
-
-inline void idle(bool shared_cpus) noexcept {
-  if (shared_cpus)
-    sched_yield();  // CPUs are shared with other lcores: let them run
-  else
-    rte_pause();
-}
 
 }  // namespace
 
@@ -37,12 +30,13 @@ void WorkerLcore::RingSink::emit(const lib::FlowRecord& rec) noexcept {
     return;
   }
   // DPDK 22.11 takes a non-const pointer but only reads it.
+  IdleBackoff backoff(shared_cpus_);
   while (rte_ring_sp_enqueue_elem(ring_, const_cast<lib::FlowRecord*>(&rec), sizeof rec) != 0) {
     if (!lossless_) {
       dropped.add(1);
       return;
     }
-    idle(shared_cpus_);
+    backoff.idle();
   }
 }
 
@@ -94,9 +88,13 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
 int WorkerLcore::run() noexcept {
   uint64_t now_ns = 0;
   uint64_t next_live_expire_ns = 0;
+  IdleBackoff backoff(p_.shared_cpus);
   for (;;) {
     const unsigned n = poll_once(now_ns);
-    if (n != 0) continue;
+    if (n != 0) {
+      backoff.busy();
+      continue;
+    }
     if (p_.stop->load(std::memory_order_relaxed)) break;
     if (p_.drain->load(std::memory_order_acquire)) {
       // RX lcores have stopped; one more pass catches what they enqueued last.
@@ -110,7 +108,7 @@ int WorkerLcore::run() noexcept {
         next_live_expire_ns = t + kLiveExpireEveryNs;
       }
     }
-    idle(p_.shared_cpus);
+    backoff.idle();
   }
   shard_.flush_all(lib::EndReason::kShutdown);
   finished_.store(true, std::memory_order_release);

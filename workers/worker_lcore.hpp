@@ -37,6 +37,7 @@ class WorkerLcore {
   const ShardCounters& counters() const noexcept { return shard_.counters(); }
   const DpiCounters& dpi_counters() const noexcept { return dpi_.counters(); }
   const AppCounters& app_counters() const noexcept { return apps_.counters(); }
+  void fill_l7_names(lib::L7NameTable& t) const { dpi_.fill_name_table(t); }  // start-up, before run()
   uint64_t records_dropped() const noexcept { return sink_.dropped.get(); }
   uint64_t live_skipped() const noexcept { return sink_.live_skipped.get(); }
   uint64_t payload_prefix_exhausted() const noexcept { return prefixes_ ? prefixes_->exhausted() : 0; }

@@ -56,7 +56,7 @@ struct JsonFlowContext {
   std::string ecs_version = std::string(kDefaultEcsVersion);
   uint16_t community_id_seed = 0;  // network.community_id
   RiskTable risks{};               // names/scores of spanwatch.risk.list ids (nDPI's + add_own_risks)
-  L7NameTable l7_names;            // nDPI's names of L7Info's ids (fill_ndpi_name_table)
+  L7NameTable l7_names;            // nDPI's names of L7Info's ids (NdpiDetector::fill_name_table)
 };
 
 class JsonFlowWriter {

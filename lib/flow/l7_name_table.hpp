@@ -1,6 +1,6 @@
 // nDPI's names by id (protocols, categories, breeds, confidences), for the exporter: a flow keeps only
 // the ids (L7Info), and lib/ does not link nDPI, so the worker side fills this table once at start-up
-// (fill_ndpi_name_table) and the JSON writer resolves the names.
+// (NdpiDetector::fill_name_table) and the JSON writer resolves the names.
 #pragma once
 #include <cstdint>
 #include <string>
