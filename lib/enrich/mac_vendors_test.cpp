@@ -1,5 +1,5 @@
-// Checks MacVendorTable against Debian's ieee-data CSVs, read here independently (one regex per line:
-// every record starts on its own line there), for every assigned block of every size, plus flags,
+// Checks MacVendorTable against Debian's ieee-data CSVs, read here independently (a simple split per
+// line: every record starts on its own line there), for every assigned block of every size, plus flags,
 // missing files and malformed CSV.
 #include "lib/enrich/mac_vendors.hpp"
 
@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <string>
 
 namespace spanwatch::lib {
@@ -40,27 +39,51 @@ struct Registries {
   }
 };
 
+// "REGISTRY,ASSIGNMENT,NAME,..." where NAME may be quoted with "" for a quote. Hand-split rather than
+// std::regex, which GCC 12 cannot compile warning-free under -fsanitize=address -O2.
+bool split_record(const std::string& line, std::string& registry, std::string& assignment,
+                  std::string& name) {
+  const size_t c1 = line.find(',');
+  if (c1 == std::string::npos) return false;
+  const size_t c2 = line.find(',', c1 + 1);
+  if (c2 == std::string::npos) return false;
+  registry = line.substr(0, c1);
+  assignment = line.substr(c1 + 1, c2 - c1 - 1);
+  if (assignment.empty() || assignment.find_first_not_of("0123456789ABCDEF") != std::string::npos)
+    return false;
+  name.clear();
+  size_t i = c2 + 1;
+  if (i < line.size() && line[i] == '"') {
+    for (++i; i < line.size(); ++i) {
+      if (line[i] != '"') {
+        name += line[i];
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        name += '"';
+        ++i;
+      } else {
+        break;
+      }
+    }
+  } else {
+    name = line.substr(i, line.find(',', i) - i);
+  }
+  return true;
+}
+
 Registries read_registries() {
   Registries r;
   r.blocks[24], r.blocks[28], r.blocks[36];
-  const std::regex record(R"re(^(MA-L|MA-M|MA-S|IAB),([0-9A-F]+),("(?:[^"]|"")*"|[^,]*))re");
   const std::map<std::string, unsigned> kBits = {{"MA-L", 24}, {"MA-M", 28}, {"MA-S", 36}, {"IAB", 36}};
   const IeeeRegistryFiles files;
   for (const std::string& path : {files.ma_l, files.ma_m, files.ma_s, files.iab}) {
     std::ifstream in(path);
     EXPECT_TRUE(in) << path << " is missing: install ieee-data (scripts/install-deps.sh)";
-    std::string line;
-    std::smatch m;
+    std::string line, registry, assignment, name;
     while (std::getline(in, line)) {
-      if (!std::regex_search(line, m, record)) continue;
-      std::string name = m[3];
-      if (name.size() >= 2 && name.front() == '"') {
-        name = name.substr(1, name.size() - 2);
-        for (size_t p = 0; (p = name.find("\"\"", p)) != std::string::npos; ++p) name.erase(p, 1);
-      }
+      if (!split_record(line, registry, assignment, name) || !kBits.count(registry)) continue;
       name.erase(0, name.find_first_not_of(" \t"));
       name.erase(name.find_last_not_of(" \t") + 1);
-      r.blocks[kBits.at(m[1])].emplace(std::stoull(m[2].str(), nullptr, 16), name);
+      r.blocks[kBits.at(registry)].emplace(std::stoull(assignment, nullptr, 16), name);
       ++r.records;
     }
   }
