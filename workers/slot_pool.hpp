@@ -1,6 +1,7 @@
 // A fixed pool of T addressed by 32-bit slot numbers (VPP's pool indices, not pointers): sized once at
-// start-up, calloc'd so pages are touched only when that many slots are in use at once, no allocation
-// afterwards. T must be trivially copyable: a slot is zeroed on acquire. Not thread-safe (one per worker).
+// start-up, zero pages (ZeroedArray) so pages are touched only when that many slots are in use at once, no
+// allocation afterwards. T must be trivially copyable: a slot is zeroed on acquire. Not thread-safe (one per
+// worker).
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <type_traits>
 
 #include "lib/core/counter.hpp"
+#include "lib/core/zeroed_array.hpp"
 
 namespace spanwatch::workers {
 
@@ -20,10 +22,8 @@ class SlotPool {
  public:
   static constexpr uint32_t kNoSlot = UINT32_MAX;
 
-  explicit SlotPool(uint32_t capacity) : capacity_(capacity > 0 ? capacity : 1) {
-    slots_.reset(static_cast<T*>(std::calloc(capacity_, sizeof(T))));
+  explicit SlotPool(uint32_t capacity) : capacity_(capacity > 0 ? capacity : 1), slots_(capacity_) {
     free_ = std::make_unique<uint32_t[]>(capacity_);
-    if (!slots_) throw std::runtime_error("slot pool: out of memory");
     for (uint32_t i = 0; i < capacity_; ++i) free_[i] = capacity_ - 1 - i;
     n_free_ = capacity_;
   }
@@ -48,11 +48,8 @@ class SlotPool {
   lib::Counter exhausted;
 
  private:
-  struct Free {
-    void operator()(T* p) const noexcept { std::free(p); }
-  };
   uint32_t capacity_;
-  std::unique_ptr<T[], Free> slots_;
+  lib::ZeroedArray<T> slots_;
   std::unique_ptr<uint32_t[]> free_;
   uint32_t n_free_ = 0;
 };

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "lib/core/temp_file.hpp"
 #include "lib/enrich/geo_lookup.hpp"
 
 namespace spanwatch::lib {
@@ -34,21 +35,6 @@ fs::path shipped_table() {
   }
   return {};
 }
-
-class TempFile {
- public:
-  explicit TempFile(const std::string& content)
-      : path_(fs::temp_directory_path() /
-              ("as_classes_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++) + ".tsv")) {
-    std::ofstream(path_, std::ios::binary) << content;
-  }
-  ~TempFile() { fs::remove(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
 
 TEST(AsClassName, RoundTrips) {
   for (AsClass c : {AsClass::kUnknown, AsClass::kHosting, AsClass::kIsp, AsClass::kEducation,

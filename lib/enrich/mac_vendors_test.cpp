@@ -11,6 +11,8 @@
 #include <map>
 #include <string>
 
+#include "lib/core/temp_file.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -195,23 +197,6 @@ TEST(MacVendors, MissingFilesWarnAndAnswerUnknown) {
   EXPECT_TRUE(none.warnings().empty());
   EXPECT_EQ(none.lookup({0x00, 0x00, 0x0C, 1, 2, 3}).kind, MacKind::kUnknown);
 }
-
-class TempFile {
- public:
-  explicit TempFile(const std::string& text) {
-    char tmpl[] = "/tmp/mac_vendors_test_XXXXXX";
-    const int fd = ::mkstemp(tmpl);
-    EXPECT_GE(fd, 0);
-    ::close(fd);
-    path_ = tmpl;
-    std::ofstream(path_, std::ios::binary) << text;
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TEST(MacVendors, MalformedRecordsSkippedAndCounted) {
   const TempFile f(

@@ -13,6 +13,8 @@
 #include <string>
 #include <utility>
 
+#include "lib/core/temp_file.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -42,24 +44,6 @@ std::map<Key, std::string> first_names(const std::string& path, bool skip_unknow
   }
   return out;
 }
-
-// A file in the test's temporary directory, removed at the end of the test.
-class TempFile {
- public:
-  explicit TempFile(const std::string& text) {
-    char tmpl[] = "/tmp/service_names_test_XXXXXX";
-    const int fd = ::mkstemp(tmpl);
-    EXPECT_GE(fd, 0);
-    ::close(fd);
-    path_ = tmpl;
-    std::ofstream(path_, std::ios::binary) << text;
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TEST(ServiceNames, IanaSampleAsEtcServicesSaysIt) {
   const ServiceNameTable t;

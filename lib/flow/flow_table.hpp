@@ -5,13 +5,12 @@
 #pragma once
 #include <bit>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 #include <new>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
 
+#include "lib/core/zeroed_array.hpp"
 #include "lib/flow/flow_key.hpp"
 #include "lib/flow/index_list.hpp"
 
@@ -20,16 +19,13 @@ namespace spanwatch::lib {
 template <class Entry>  // Entry has `FlowKey key;`
 class FlowTable {
   static_assert(std::is_trivially_copyable_v<Entry> && std::is_trivially_destructible_v<Entry>,
-                "entries live in calloc'ed memory and are constructed on insert");
+                "entries live in a ZeroedArray and are constructed on insert");
 
  public:
-  // calloc: a large table is mapped lazily, so pages are only touched when flows arrive (a replay of a
+  // Zero pages: a large table is mapped lazily, so pages are only touched when flows arrive (a replay of a
   // small capture does not fault in the whole pre-sized table).
-  explicit FlowTable(uint32_t capacity)
-      : entries_(static_cast<Entry*>(std::calloc(capacity ? capacity : 1, sizeof(Entry)))),
-        capacity_(capacity) {
+  explicit FlowTable(uint32_t capacity) : entries_(capacity), capacity_(capacity) {
     if (capacity == 0) throw std::invalid_argument("FlowTable: capacity must be > 0");
-    if (!entries_) throw std::bad_alloc();
     // Load factor <= 0.5 keeps linear-probe chains short.
     const uint64_t slots = std::bit_ceil(uint64_t{capacity} * 2);
     slots_.assign(slots, Slot{});
@@ -43,7 +39,7 @@ class FlowTable {
   bool full() const noexcept { return free_.empty(); }
   Entry& at(uint32_t idx) noexcept { return entries_[idx]; }
   const Entry& at(uint32_t idx) const noexcept { return entries_[idx]; }
-  Entry* data() noexcept { return entries_.get(); }
+  Entry* data() noexcept { return entries_.begin(); }
 
   void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
 
@@ -91,10 +87,7 @@ class FlowTable {
     uint32_t idx = kNilIndex;
     uint32_t tag = 0;  // low 32 bits of the hash: home slot and a cheap pre-compare
   };
-  struct FreeDeleter {
-    void operator()(Entry* p) const noexcept { std::free(p); }
-  };
-  std::unique_ptr<Entry[], FreeDeleter> entries_;
+  ZeroedArray<Entry> entries_;
   uint32_t capacity_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
