@@ -58,10 +58,6 @@ size_t NdpiDetector::state_bytes() noexcept {
   return sizeof(ndpi_flow_struct);
 }
 
-void NdpiDetector::PoolFree::operator()(ndpi_flow_struct* p) const noexcept {
-  std::free(p);
-}
-
 NdpiDetector::NdpiDetector(uint32_t max_concurrent_flows, uint32_t max_host_names)
     : hosts_(max_host_names), capacity_(std::max<uint32_t>(max_concurrent_flows, 1)) {
   module_ = ndpi_init_detection_module(ndpi_no_prefs);
@@ -70,10 +66,9 @@ NdpiDetector::NdpiDetector(uint32_t max_concurrent_flows, uint32_t max_host_name
   NDPI_BITMASK_SET_ALL(all);
   ndpi_set_protocol_detection_bitmask2(module_, &all);
   ndpi_finalize_initialization(module_);
-  // calloc: pages of the pool are touched only when that many flows are in detection at once.
-  pool_.reset(static_cast<ndpi_flow_struct*>(std::calloc(capacity_, sizeof(ndpi_flow_struct))));
+  // Zero pages: the pool is touched only as far as that many flows are in detection at once.
+  pool_ = lib::ZeroedArray<ndpi_flow_struct>(capacity_);
   free_ = std::make_unique<uint32_t[]>(capacity_);
-  if (!pool_) throw std::runtime_error("nDPI flow pool: out of memory");
   for (uint32_t i = 0; i < capacity_; ++i) free_[i] = capacity_ - 1 - i;
   n_free_ = capacity_;
 }

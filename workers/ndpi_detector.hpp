@@ -9,6 +9,7 @@
 
 #include "lib/core/c_handle.hpp"
 #include "lib/core/counter.hpp"
+#include "lib/core/zeroed_array.hpp"
 #include "lib/flow/flow_risk.hpp"
 #include "lib/flow/l7_info.hpp"
 #include "lib/flow/l7_name_table.hpp"
@@ -85,10 +86,7 @@ class NdpiDetector {
   void release(uint32_t slot) noexcept;
 
   ndpi_detection_module_struct* module_ = nullptr;
-  struct PoolFree {
-    void operator()(ndpi_flow_struct* p) const noexcept;
-  };
-  std::unique_ptr<ndpi_flow_struct[], PoolFree> pool_;
+  lib::ZeroedArray<ndpi_flow_struct> pool_;
   SlotPool<L7HostName> hosts_;
   std::unique_ptr<uint32_t[]> free_;
   uint32_t n_free_ = 0;

@@ -1,6 +1,6 @@
 // Where a flow's AppMetadata goes once its parsers are done: packed (zero_run_codec) into the smallest
 // slot size class that holds it, so that a classified flow keeps only the bytes its application revealed
-// instead of the 1.3 kB fixed-size struct. Each class is a pool as SlotPool (sized at start-up, calloc'd
+// instead of the 1.3 kB fixed-size struct. Each class is a pool as SlotPool (sized at start-up, zero pages
 // so only used pages are touched, no allocation afterwards). A handle carries its class in the top bits.
 // Not thread-safe (one per worker).
 #pragma once
@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "lib/core/zeroed_array.hpp"
 #include "lib/flow/app_metadata.hpp"
 #include "workers/zero_run_codec.hpp"
 
@@ -64,27 +65,23 @@ class PackedMetadataStore {
 
   // One size class: `bytes`-sized slots and their free list.
   struct Pool {
-    struct Free {
-      void operator()(uint8_t* p) const noexcept { std::free(p); }
-    };
     size_t bytes = 0;
     uint32_t capacity = 0, n_free = 0;
-    std::unique_ptr<uint8_t[], Free> mem;
+    lib::ZeroedArray<uint8_t> mem;
     std::unique_ptr<uint32_t[]> free;
 
     void init(size_t slot_bytes, uint32_t n) {
       bytes = slot_bytes;
       capacity = n > 0 ? n : 1;
-      mem.reset(static_cast<uint8_t*>(std::calloc(capacity, bytes)));
+      mem = lib::ZeroedArray<uint8_t>(capacity * bytes);
       free = std::make_unique<uint32_t[]>(capacity);
-      if (!mem) throw std::runtime_error("packed metadata pool: out of memory");
       for (uint32_t i = 0; i < capacity; ++i) free[i] = capacity - 1 - i;
       n_free = capacity;
     }
     uint32_t acquire() noexcept { return n_free == 0 ? kNoSlot : free[--n_free]; }
     void release(uint32_t s) noexcept { free[n_free++] = s; }
-    uint8_t* at(uint32_t s) noexcept { return mem.get() + size_t(s) * bytes; }
-    const uint8_t* at(uint32_t s) const noexcept { return mem.get() + size_t(s) * bytes; }
+    uint8_t* at(uint32_t s) noexcept { return mem.data() + size_t(s) * bytes; }
+    const uint8_t* at(uint32_t s) const noexcept { return mem.data() + size_t(s) * bytes; }
   };
   std::array<Pool, kClasses> pools_;
 };
