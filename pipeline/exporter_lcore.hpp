@@ -23,6 +23,7 @@ namespace spanwatch::pipeline {
 
 struct ExporterCounters {
   lib::Counter records;  // records written to the JSON writer
+  lib::Counter busy_cycles;  // cycle_clock() cycles of drains that carried records
   lib::Counter final_records;
   lib::Counter interim_records;
   lib::Counter json_bytes;

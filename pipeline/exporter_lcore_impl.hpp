@@ -12,8 +12,10 @@ void ExporterLcore::run(Done done, Tick tick) noexcept {
   uint64_t next_tick = rte_rdtsc() + hz;
   workers::IdleBackoff backoff(p_.shared_cpus);
   for (;;) {
+    const uint64_t t0 = rte_rdtsc();
     const unsigned n = drain_once();
     const uint64_t now = rte_rdtsc();
+    if (n != 0) ctr_.busy_cycles.add(now - t0);
     if (now >= next_tick) {
       housekeeping();
       tick(now);

@@ -131,18 +131,23 @@ int RxLcore::run() noexcept {
     for (size_t qi = 0; qi < p_.queues.size(); ++qi) {
       bool eof = false;
       while (!eof && !p_.stop->load(std::memory_order_relaxed)) {
-        if (poll_queue(qi, eof) != 0 || eof)
+        const uint64_t t0 = rte_rdtsc();
+        if (poll_queue(qi, eof) != 0 || eof) {
+          ctr_.busy_cycles.add(rte_rdtsc() - t0);
           backoff.busy();
-        else
+        } else {
           backoff.idle();
+        }
       }
     }
   } else {
     while (!p_.stop->load(std::memory_order_relaxed)) {
       unsigned got = 0;
       bool eof = false;
+      const uint64_t t0 = rte_rdtsc();
       for (size_t qi = 0; qi < p_.queues.size(); ++qi) got += poll_queue(qi, eof);
       if (got != 0) {
+        ctr_.busy_cycles.add(rte_rdtsc() - t0);
         backoff.busy();
       } else {
         ctr_.idle_polls.add(1);

@@ -37,6 +37,7 @@ struct alignas(64) RxCounters {
   std::array<lib::Counter, kMaxWorkers> ring_drops;  // live mode: worker ring full
   lib::Counter ring_full_waits;                      // replay mode: bursts that had to wait for a worker
   lib::Counter idle_polls;
+  lib::Counter busy_cycles;  // cycle_clock() cycles of bursts that carried packets
   lib::Counter replay_desync;  // a cut frame was not where the pre-scan saw it: frame bytes fall back
                                // to the captured length from there on
 };

@@ -1,6 +1,7 @@
 #include "pipeline/stats_report.hpp"
 
 #include <fmt/format.h>
+#include <rte_cycles.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -52,6 +53,7 @@ std::string stats_json(const StatsSources& s, bool final) {
   w.StartObject();
   w.Key("final");
   w.Bool(final);
+  kv(w, "tsc_hz", rte_get_tsc_hz());  // unit of every busy_cycles and cycles figure
 
   w.Key("ports");
   w.StartArray();
@@ -88,6 +90,7 @@ std::string stats_json(const StatsSources& s, bool final) {
     w.EndArray();
     kv(w, "ring_full_waits", c.ring_full_waits.get());
     kv(w, "replay_desync", c.replay_desync.get());
+    kv(w, "busy_cycles", c.busy_cycles.get());
     w.EndObject();
   }
   w.EndArray();
@@ -113,6 +116,14 @@ std::string stats_json(const StatsSources& s, bool final) {
     kv(w, "fragments_unmatched", c.fragments_unmatched.get());
     kv(w, "records_dropped", wk->records_dropped());
     kv(w, "payload_prefix_exhausted", wk->payload_prefix_exhausted());
+    kv(w, "busy_cycles", wk->busy_cycles());
+    if (wk->profile().enabled()) {
+      w.Key("cycles");  // flows.profile_stages: the busy cycles split by stage
+      w.StartObject();
+      for (size_t st = 0; st < size_t(workers::Stage::kCount); ++st)
+        kv(w, workers::kStageNames[st], wk->profile().cycles(workers::Stage(st)));
+      w.EndObject();
+    }
     const workers::DpiCounters& d = wk->dpi_counters();
     w.Key("dpi");
     w.StartObject();
@@ -169,6 +180,7 @@ std::string stats_json(const StatsSources& s, bool final) {
   kv(w, "file_fsyncs", f.fsyncs.get());
   kv(w, "file_fsync_errors", f.fsync_errors.get());
   kv(w, "live_records", e.live_records.get());
+  kv(w, "busy_cycles", e.busy_cycles.get());
   w.EndObject();
 
   if (const lib::FlowEnricher* en = s.exporter->enricher()) {

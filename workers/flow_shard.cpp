@@ -75,6 +75,7 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       tcp_states_(cfg.max_flows_per_worker),
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
+  profile_.enable(cfg.profile_stages);
   timeout_ns_[size_t(TimeoutClass::kTcpAttempt)] = uint64_t{cfg.tcp_attempt_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kTcpHandshake)] = uint64_t{cfg.tcp_handshake_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kTcp)] = uint64_t{cfg.tcp_idle_timeout_s} * kNsPerSec;
@@ -150,9 +151,11 @@ uint32_t FlowShard::find_or_create(const lib::IpEndpoints& ep, const lib::Decode
                                    uint64_t ts_ns, uint16_t port_id, bool& src_is_lo) noexcept {
   const lib::FlowKey key = lib::make_flow_key(ep.src, ep.dst, lib::flow_ports(ep), ep.l4_proto, src_is_lo);
   const uint64_t hash = lib::flow_hash(key);
-  const uint32_t idx = table_.find(key, hash);
-  if (idx != lib::kNilIndex) return idx;
-  return create(key, hash, ep, pkt, carrier, ts_ns, port_id, src_is_lo);
+  profile_.lap(Stage::kHash);
+  uint32_t idx = table_.find(key, hash);
+  if (idx == lib::kNilIndex) idx = create(key, hash, ep, pkt, carrier, ts_ns, port_id, src_is_lo);
+  profile_.lap(Stage::kLookup);
+  return idx;
 }
 
 void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
@@ -178,6 +181,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
 
   const lib::IpEndpoints& ep = pkt.inner;
   bool src_is_lo = false;
+  profile_.lap(Stage::kOther);  // timers that ran before this packet, tunnel carriers
   uint32_t idx = find_or_create(ep, pkt, false, ts_ns, port_id, src_is_lo);
   FlowEntry* e = &table_.at(idx);
   lib::Dir d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
@@ -200,15 +204,21 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
       if (apps_) apps_->on_flip(*e);
       if (prefixes_) prefixes_->on_flip(*e);
     }
+    profile_.lap(Stage::kTcp);
   }
 
   account(*e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
   ++e->own_packets;
   mark_changed(idx, *e);
-  if (dpi_ && !e->l7.state_final()) inspect(*e, pkt, ts_ns);
+  profile_.lap(Stage::kOther);
+  if (dpi_ && !e->l7.state_final()) {
+    inspect(*e, pkt, ts_ns);
+    profile_.lap(Stage::kDpi);
+  }
   if (apps_ && !e->app_done) apps_->on_packet(*e, d, pkt);
   if (e->host_slot != NdpiDetector::kNoSlot && apps_) drop_unneeded_host(*e);
   if (prefixes_) prefixes_->on_packet(*e, d, pkt);
+  profile_.lap(Stage::kApp);
   // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
   // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
   // neither cancel nor postpone it. The other classes are inactivity timeouts.
@@ -226,6 +236,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
 
   if (pkt.fragment == lib::Fragment::kFirst)
     frags_.remember(ep.src, ep.dst, ep.l4_proto, pkt.frag_id, idx, e->flow_id, ts_ns);
+  profile_.lap(Stage::kOther);
 }
 
 // nDPI sees a flow's packets until it has answered (Retina's deferred work: no DPI cost afterwards).

@@ -19,6 +19,7 @@
 #include "workers/payload_prefix_capture.hpp"
 #include "workers/shard_counters.hpp"
 #include "workers/slot_pool.hpp"
+#include "workers/stage_profile.hpp"
 
 namespace spanwatch::workers {
 
@@ -53,6 +54,9 @@ class FlowShard {
   void flush_all(lib::EndReason reason) noexcept;
 
   const ShardCounters& counters() const noexcept { return ctr_; }
+  // The worker lcore starts each packet's clock and laps its decode; the shard laps the rest.
+  StageProfile& profile() noexcept { return profile_; }
+  const StageProfile& profile() const noexcept { return profile_; }
   uint32_t active_flows() const noexcept { return table_.size(); }
 
   // Calls f(const FlowEntry&) for every live flow (each is in one timeout list). For benchmarks and
@@ -117,6 +121,7 @@ class FlowShard {
   uint64_t next_live_ns_ = 0;
   FragmentTable frags_;
   ShardCounters ctr_;
+  StageProfile profile_;
 };
 
 }  // namespace spanwatch::workers

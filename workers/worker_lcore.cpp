@@ -61,6 +61,7 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     for (unsigned i = 0; i < n; ++i) {
       if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(items[i + 1].mbuf, void*));
       rte_mbuf* m = items[i].mbuf;
+      shard_.profile().start();
       const lib::LinkType link = (*p_.link_types)[m->port];
       const uint32_t len = rte_pktmbuf_data_len(m);
       uint64_t ts_ns;
@@ -68,8 +69,9 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
         ts_ns = *RTE_MBUF_DYNFIELD(m, p_.clock.ts_offset, uint64_t*) * p_.clock.ts_unit_ns;
       else
         ts_ns = p_.clock.tsc_to_ns(rte_rdtsc());
-      if (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), len, link, pkt) ==
-          lib::PacketClass::kFlow) {
+      const lib::PacketClass cls = lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), len, link, pkt);
+      shard_.profile().lap(Stage::kDecode);
+      if (cls == lib::PacketClass::kFlow) {
         // All segments (a jumbo frame spans several mbufs), or the original length of a frame the
         // capture cut short, which the RX lcore restored.
         pkt.frame_len = p_.clock.wire_len_offset >= 0
@@ -90,8 +92,10 @@ int WorkerLcore::run() noexcept {
   uint64_t next_live_expire_ns = 0;
   IdleBackoff backoff(p_.shared_cpus);
   for (;;) {
+    const uint64_t t0 = lib::cycle_clock();
     const unsigned n = poll_once(now_ns);
     if (n != 0) {
+      busy_cycles_.add(lib::cycle_clock() - t0);
       backoff.busy();
       continue;
     }

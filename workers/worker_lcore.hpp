@@ -35,6 +35,9 @@ class WorkerLcore {
   explicit WorkerLcore(WorkerParams p);
   int run() noexcept;  // the lcore entry point
   const ShardCounters& counters() const noexcept { return shard_.counters(); }
+  // Cycles spent on bursts that carried packets (empty polls excluded), and the stage split.
+  uint64_t busy_cycles() const noexcept { return busy_cycles_.get(); }
+  const StageProfile& profile() const noexcept { return shard_.profile(); }
   const DpiCounters& dpi_counters() const noexcept { return dpi_.counters(); }
   const AppCounters& app_counters() const noexcept { return apps_.counters(); }
   void fill_l7_names(lib::L7NameTable& t) const { dpi_.fill_name_table(t); }  // start-up, before run()
@@ -66,6 +69,7 @@ class WorkerLcore {
   AppDissector apps_;
   std::unique_ptr<PayloadPrefixCapture> prefixes_;  // only when flows.capture_payload_prefix
   FlowShard shard_;
+  lib::Counter busy_cycles_;
   std::atomic<bool> finished_{false};
 };
 

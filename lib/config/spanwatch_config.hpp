@@ -51,6 +51,7 @@ struct FlowConfig {
   uint32_t fragment_timeout_s = 30;
   uint32_t live_update_ms = 0;  // snapshot records of changed active flows (set from ring.update_interval_ms)
   bool capture_payload_prefix = false;  // keep each side's first payload bytes (set when rules need them)
+  bool profile_stages = false;  // count each worker stage's cycles (workers/stage_profile.hpp; bench.sh)
 };
 
 struct OutputConfig {
