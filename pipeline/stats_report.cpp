@@ -117,6 +117,7 @@ std::string stats_json(const StatsSources& s, bool final) {
     kv(w, "records_dropped", wk->records_dropped());
     kv(w, "payload_prefix_exhausted", wk->payload_prefix_exhausted());
     kv(w, "busy_cycles", wk->busy_cycles());
+    kv(w, "export_wait_cycles", wk->export_wait_cycles());
     if (wk->profile().enabled()) {
       w.Key("cycles");  // flows.profile_stages: the busy cycles split by stage
       w.StartObject();

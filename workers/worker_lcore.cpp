@@ -30,14 +30,17 @@ void WorkerLcore::RingSink::emit(const lib::FlowRecord& rec) noexcept {
     return;
   }
   // DPDK 22.11 takes a non-const pointer but only reads it.
-  IdleBackoff backoff(shared_cpus_);
-  while (rte_ring_sp_enqueue_elem(ring_, const_cast<lib::FlowRecord*>(&rec), sizeof rec) != 0) {
-    if (!lossless_) {
-      dropped.add(1);
-      return;
-    }
-    backoff.idle();
+  if (rte_ring_sp_enqueue_elem(ring_, const_cast<lib::FlowRecord*>(&rec), sizeof rec) == 0) [[likely]]
+    return;
+  if (!lossless_) {
+    dropped.add(1);
+    return;
   }
+  IdleBackoff backoff(shared_cpus_);
+  const uint64_t t0 = rte_rdtsc();
+  do backoff.idle();
+  while (rte_ring_sp_enqueue_elem(ring_, const_cast<lib::FlowRecord*>(&rec), sizeof rec) != 0);
+  wait_cycles.add(rte_rdtsc() - t0);
 }
 
 WorkerLcore::WorkerLcore(WorkerParams p)

@@ -35,8 +35,10 @@ class WorkerLcore {
   explicit WorkerLcore(WorkerParams p);
   int run() noexcept;  // the lcore entry point
   const ShardCounters& counters() const noexcept { return shard_.counters(); }
-  // Cycles spent on bursts that carried packets (empty polls excluded), and the stage split.
+  // Cycles spent on bursts that carried packets (empty polls excluded), of which waiting for the exporter
+  // (replay only), and the stage split.
   uint64_t busy_cycles() const noexcept { return busy_cycles_.get(); }
+  uint64_t export_wait_cycles() const noexcept { return sink_.wait_cycles.get(); }
   const StageProfile& profile() const noexcept { return shard_.profile(); }
   const DpiCounters& dpi_counters() const noexcept { return dpi_.counters(); }
   const AppCounters& app_counters() const noexcept { return apps_.counters(); }
@@ -55,6 +57,7 @@ class WorkerLcore {
     void emit(const lib::FlowRecord& rec) noexcept override;
     lib::Counter dropped;       // records lost because the export ring stayed full (live mode only)
     lib::Counter live_skipped;  // live snapshots not sent: the export ring was half full
+    lib::Counter wait_cycles;   // replay: cycles spent waiting for room in the export ring
    private:
     rte_ring* ring_;
     bool lossless_;

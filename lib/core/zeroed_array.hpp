@@ -4,6 +4,9 @@
 //
 // mmap, not calloc: glibc's calloc writes every byte of a large block when MALLOC_PERTURB_ is set (meson
 // test sets it), which touched all 900 MB of a replay's tables and made each replay five times slower.
+// Arrays of 2 MiB or more ask for transparent huge pages: a flow table is read at random, and with 4 KiB
+// pages nearly every lookup in a large table also missed the TLB (flow_table_bench: 266 -> see
+// docs/performance.md at 1M flows).
 #pragma once
 #include <sys/mman.h>
 
@@ -22,6 +25,7 @@ class ZeroedArray {
     static_assert(std::is_trivially_destructible_v<T>, "elements are unmapped, never destroyed");
     void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
+    if (bytes_ >= kHugePage) ::madvise(p, bytes_, MADV_HUGEPAGE);  // a hint: fine if THP is off
     p_ = static_cast<T*>(p);
   }
   ZeroedArray(ZeroedArray&& o) noexcept
@@ -51,6 +55,7 @@ class ZeroedArray {
   const T* end() const noexcept { return p_ + n_; }
 
  private:
+  static constexpr size_t kHugePage = size_t{2} << 20;
   void release() noexcept {
     if (p_) ::munmap(p_, bytes_);
   }

@@ -28,7 +28,7 @@ class FlowTable {
     if (capacity == 0) throw std::invalid_argument("FlowTable: capacity must be > 0");
     // Load factor <= 0.5 keeps linear-probe chains short.
     const uint64_t slots = std::bit_ceil(uint64_t{capacity} * 2);
-    slots_.assign(slots, Slot{});
+    slots_ = ZeroedArray<Slot>(slots);
     mask_ = slots - 1;
     free_.reserve(capacity);
     for (uint32_t i = capacity; i-- > 0;) free_.push_back(i);
@@ -41,14 +41,20 @@ class FlowTable {
   const Entry& at(uint32_t idx) const noexcept { return entries_[idx]; }
   Entry* data() noexcept { return entries_.begin(); }
 
+  // A burst looks up in stages, as DPDK's bulk lookups do: prefetch every key's home slot, then (once those
+  // lines are in) the entry its slot points to, then find(); the misses of a burst overlap.
   void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
+  void prefetch_entry(uint64_t hash) const noexcept {
+    const Slot& s = slots_[hash & mask_];
+    if (!s.empty()) __builtin_prefetch(&entries_[s.index()].key);
+  }
 
   uint32_t find(const FlowKey& key, uint64_t hash) const noexcept {
     const uint32_t tag = static_cast<uint32_t>(hash);
     for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
-      if (s.idx == kNilIndex) return kNilIndex;
-      if (s.tag == tag && entries_[s.idx].key == key) return s.idx;
+      if (s.empty()) return kNilIndex;
+      if (s.tag == tag && entries_[s.index()].key == key) return s.index();
     }
   }
 
@@ -58,8 +64,8 @@ class FlowTable {
     const uint32_t idx = free_.back();
     free_.pop_back();
     uint64_t i = hash & mask_;
-    while (slots_[i].idx != kNilIndex) i = (i + 1) & mask_;
-    slots_[i] = Slot{idx, static_cast<uint32_t>(hash)};
+    while (!slots_[i].empty()) i = (i + 1) & mask_;
+    slots_[i] = Slot{idx + 1, static_cast<uint32_t>(hash)};
     new (&entries_[idx]) Entry{};
     entries_[idx].key = key;
     return idx;
@@ -67,11 +73,11 @@ class FlowTable {
 
   void erase(uint32_t idx, uint64_t hash) noexcept {
     uint64_t i = hash & mask_;
-    while (slots_[i].idx != idx) i = (i + 1) & mask_;
+    while (slots_[i].index() != idx) i = (i + 1) & mask_;
     // Backward-shift: pull later members of the probe chain into the hole.
     for (uint64_t j = i;;) {
       j = (j + 1) & mask_;
-      if (slots_[j].idx == kNilIndex) break;
+      if (slots_[j].empty()) break;
       const uint64_t home = slots_[j].tag & mask_;
       const bool home_between = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
       if (home_between) continue;
@@ -83,13 +89,16 @@ class FlowTable {
   }
 
  private:
+  // All zero is an empty slot, so the slot array is zero pages until flows arrive.
   struct Slot {
-    uint32_t idx = kNilIndex;
+    uint32_t idx_plus_1 = 0;
     uint32_t tag = 0;  // low 32 bits of the hash: home slot and a cheap pre-compare
+    bool empty() const noexcept { return idx_plus_1 == 0; }
+    uint32_t index() const noexcept { return idx_plus_1 - 1; }
   };
   ZeroedArray<Entry> entries_;
   uint32_t capacity_;
-  std::vector<Slot> slots_;
+  ZeroedArray<Slot> slots_;
   std::vector<uint32_t> free_;
   uint64_t mask_ = 0;
 };
