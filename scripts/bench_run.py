@@ -136,7 +136,7 @@ def spanwatch_run(build, trace, flows, profile, work):
 def ndpireader_run(trace):
     if not shutil.which("ndpiReader"):
         return None
-    p = run(["ndpiReader", "-i", trace, "-q"])
+    p = run(["ndpiReader", "-i", trace])  # -q would drop the summary we read
     m = re.search(r"Packet Processing Time:\s+([\d.]+)\s+msec", p.stdout)
     n = re.search(r"IP packets:\s+(\d+)", p.stdout)
     if p.returncode != 0 or not m or not n:

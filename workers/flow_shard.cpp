@@ -86,15 +86,24 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
   timeout_ns_[size_t(TimeoutClass::kOther)] = uint64_t{cfg.other_idle_timeout_s} * kNsPerSec;
 }
 
-void FlowShard::process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
-                        uint8_t layers) noexcept {
+void FlowShard::start_lookup(const lib::DecodedPacket& pkt, uint8_t layers, FlowLookup& l) const noexcept {
+  l.valid = (layers & kLayerInner) && pkt.fragment != lib::Fragment::kLater;
+  if (!l.valid) return;
+  const lib::IpEndpoints& ep = pkt.inner;
+  l.key = lib::make_flow_key(ep.src, ep.dst, lib::flow_ports(ep), ep.l4_proto, l.src_is_lo);
+  l.hash = lib::flow_hash(l.key);
+  table_.prefetch(l.hash);
+}
+
+void FlowShard::process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers,
+                        const FlowLookup* lookup) noexcept {
   clock_ns_ = std::max(clock_ns_, ts_ns);
   // Timeouts run on packet time before the packet is applied, so a flow idle past its timeout ends
   // and the packet starts a new one, as Zeek does when reading a file.
   if (ts_ns >= next_deadline_ns_) expire(ts_ns);
   for (unsigned i = 0; i < pkt.carrier_count; ++i)
     if (layers & carrier_layer(i)) process_carrier(pkt, pkt.carriers[i], ts_ns, port_id);
-  if (layers & kLayerInner) process_inner(pkt, ts_ns, port_id);
+  if (layers & kLayerInner) process_inner(pkt, ts_ns, port_id, lookup);
 }
 
 uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::IpEndpoints& ep,
@@ -176,13 +185,23 @@ void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt,
   e.last_ns = std::max(e.last_ns, ts_ns);
 }
 
-void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept {
+void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
+                              const FlowLookup* lookup) noexcept {
   if (pkt.fragment == lib::Fragment::kLater) return process_later_fragment(pkt, ts_ns);
 
   const lib::IpEndpoints& ep = pkt.inner;
   bool src_is_lo = false;
   profile_.lap(Stage::kOther);  // timers that ran before this packet, tunnel carriers
-  uint32_t idx = find_or_create(ep, pkt, false, ts_ns, port_id, src_is_lo);
+  uint32_t idx;
+  if (lookup && lookup->valid) {
+    src_is_lo = lookup->src_is_lo;
+    idx = table_.find(lookup->key, lookup->hash);
+    if (idx == lib::kNilIndex)
+      idx = create(lookup->key, lookup->hash, ep, pkt, false, ts_ns, port_id, src_is_lo);
+    profile_.lap(Stage::kLookup);
+  } else {
+    idx = find_or_create(ep, pkt, false, ts_ns, port_id, src_is_lo);
+  }
   FlowEntry* e = &table_.at(idx);
   lib::Dir d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
 

@@ -45,7 +45,23 @@ class FlowShard {
   FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink& sink, NdpiDetector* dpi = nullptr,
             AppDissector* apps = nullptr, PayloadPrefixCapture* prefixes = nullptr);
 
-  void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers) noexcept;
+  // A burst is looked up in stages, as DPDK's bulk lookups do, so the cache misses of its packets overlap:
+  // start_lookup() hashes each packet's own flow and prefetches its table slot, prefetch_entry() then the
+  // entry that slot points to, and process() finds the flow in cache. A FlowLookup holds the key and hash
+  // only (no slot), so flows created or removed in between cannot make it stale.
+  struct FlowLookup {
+    lib::FlowKey key;
+    uint64_t hash = 0;
+    bool src_is_lo = false;
+    bool valid = false;  // the packet has an inner flow with ports to look up
+  };
+  void start_lookup(const lib::DecodedPacket& pkt, uint8_t layers, FlowLookup& l) const noexcept;
+  void prefetch_entry(const FlowLookup& l) const noexcept {
+    if (l.valid) table_.prefetch_entry(l.hash);
+  }
+
+  void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers,
+               const FlowLookup* lookup = nullptr) noexcept;
 
   // Emits and removes every flow whose timeout passed at `now_ns`; emits due interim records.
   void expire(uint64_t now_ns) noexcept;
@@ -80,7 +96,8 @@ class FlowShard {
                   bool src_is_lo) noexcept;
   void account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
                uint32_t payload_bytes, uint64_t ts_ns) noexcept;
-  void process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id) noexcept;
+  void process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
+                     const FlowLookup* lookup) noexcept;
   void process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
                        uint16_t port_id) noexcept;
   void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;

@@ -16,7 +16,6 @@
 namespace spanwatch::workers {
 namespace {
 
-constexpr unsigned kBurst = 32;
 constexpr uint64_t kLiveExpireEveryNs = 100'000'000;  // live mode: time passes without packets
 
 }  // namespace
@@ -53,36 +52,51 @@ WorkerLcore::WorkerLcore(WorkerParams p)
       prefixes_(p_.flows.capture_payload_prefix
                     ? std::make_unique<PayloadPrefixCapture>(p_.flows.max_flows_per_worker)
                     : nullptr),
-      shard_(p_.flows, p_.worker_id, sink_, &dpi_, &apps_, prefixes_.get()) {}
+      shard_(p_.flows, p_.worker_id, sink_, &dpi_, &apps_, prefixes_.get()),
+      burst_(std::make_unique<Burst>()) {}
 
+// A burst goes through in stages (l3fwd's shape): decode every packet, then hash each flow and prefetch its
+// table slot, then prefetch the entries, then process the packets one by one with their flows in cache.
 unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;
-  std::array<WorkItem, kBurst> items;
-  lib::DecodedPacket pkt;
+  Burst& b = *burst_;
+  StageProfile& prof = shard_.profile();
   for (rte_ring* ring : p_.in_rings) {
-    const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, items.data(), sizeof(WorkItem), kBurst, nullptr);
+    const unsigned n =
+        rte_ring_sc_dequeue_burst_elem(ring, b.items.data(), sizeof(WorkItem), kBurst, nullptr);
+    if (n == 0) continue;
+    for (unsigned i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(b.items[i].mbuf, void*));
+    prof.start();
     for (unsigned i = 0; i < n; ++i) {
-      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(items[i + 1].mbuf, void*));
-      rte_mbuf* m = items[i].mbuf;
-      shard_.profile().start();
-      const lib::LinkType link = (*p_.link_types)[m->port];
-      const uint32_t len = rte_pktmbuf_data_len(m);
-      uint64_t ts_ns;
+      rte_mbuf* m = b.items[i].mbuf;
       if (p_.clock.ts_offset >= 0 && (m->ol_flags & p_.clock.ts_flag))
-        ts_ns = *RTE_MBUF_DYNFIELD(m, p_.clock.ts_offset, uint64_t*) * p_.clock.ts_unit_ns;
+        b.ts_ns[i] = *RTE_MBUF_DYNFIELD(m, p_.clock.ts_offset, uint64_t*) * p_.clock.ts_unit_ns;
       else
-        ts_ns = p_.clock.tsc_to_ns(rte_rdtsc());
-      const lib::PacketClass cls = lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), len, link, pkt);
-      shard_.profile().lap(Stage::kDecode);
-      if (cls == lib::PacketClass::kFlow) {
-        // All segments (a jumbo frame spans several mbufs), or the original length of a frame the
-        // capture cut short, which the RX lcore restored.
-        pkt.frame_len = p_.clock.wire_len_offset >= 0
-                            ? *RTE_MBUF_DYNFIELD(m, p_.clock.wire_len_offset, uint32_t*)
-                            : rte_pktmbuf_pkt_len(m);
-        shard_.process(pkt, ts_ns, m->port, items[i].layers);
+        b.ts_ns[i] = p_.clock.tsc_to_ns(rte_rdtsc());
+      lib::DecodedPacket& pkt = b.pkts[i];
+      b.is_flow[i] = lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+                                        (*p_.link_types)[m->port], pkt) == lib::PacketClass::kFlow;
+      // All segments (a jumbo frame spans several mbufs), or the original length of a frame the capture
+      // cut short, which the RX lcore restored.
+      pkt.frame_len = p_.clock.wire_len_offset >= 0
+                          ? *RTE_MBUF_DYNFIELD(m, p_.clock.wire_len_offset, uint32_t*)
+                          : rte_pktmbuf_pkt_len(m);
+    }
+    prof.lap(Stage::kDecode);
+    for (unsigned i = 0; i < n; ++i) {
+      b.lookups[i].valid = false;
+      if (b.is_flow[i]) shard_.start_lookup(b.pkts[i], b.items[i].layers, b.lookups[i]);
+    }
+    prof.lap(Stage::kHash);
+    for (unsigned i = 0; i < n; ++i) shard_.prefetch_entry(b.lookups[i]);
+    prof.lap(Stage::kLookup);
+    for (unsigned i = 0; i < n; ++i) {
+      rte_mbuf* m = b.items[i].mbuf;
+      if (b.is_flow[i]) {
+        prof.start();
+        shard_.process(b.pkts[i], b.ts_ns[i], m->port, b.items[i].layers, &b.lookups[i]);
       }
-      now_ns = std::max(now_ns, ts_ns);
+      now_ns = std::max(now_ns, b.ts_ns[i]);
       rte_pktmbuf_free(m);
     }
     total += n;

@@ -1,6 +1,7 @@
 // The worker lcore: drains its input rings (one per RX lcore), decodes each packet, updates its flow
 // shard and pushes records to its export ring. Owns its shard; nothing is shared with other workers.
 #pragma once
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "workers/flow_shard.hpp"
 #include "workers/ndpi_detector.hpp"
 #include "workers/packet_clock.hpp"
+#include "workers/work_item.hpp"
 
 struct rte_ring;
 
@@ -72,6 +74,16 @@ class WorkerLcore {
   AppDissector apps_;
   std::unique_ptr<PayloadPrefixCapture> prefixes_;  // only when flows.capture_payload_prefix
   FlowShard shard_;
+  // One burst in its stages (poll_once); allocated once, reused.
+  static constexpr unsigned kBurst = 32;
+  struct Burst {
+    std::array<WorkItem, kBurst> items;
+    std::array<lib::DecodedPacket, kBurst> pkts;
+    std::array<FlowShard::FlowLookup, kBurst> lookups;
+    std::array<uint64_t, kBurst> ts_ns;
+    std::array<bool, kBurst> is_flow;
+  };
+  std::unique_ptr<Burst> burst_;
   lib::Counter busy_cycles_;
   std::atomic<bool> finished_{false};
 };
