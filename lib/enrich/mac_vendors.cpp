@@ -91,6 +91,16 @@ bool next_csv_record(std::string_view data, size_t& pos, size_t& line, std::vect
   if (pos >= data.size()) return false;
   bool quoted = false, field_start = true;
   while (pos < data.size()) {
+    // Runs of ordinary bytes go in one append (start-up parses 3 MB of registry on every run).
+    const size_t run =
+        data.find_first_of(quoted ? std::string_view("\"\n") : std::string_view(",\"\n\r"), pos);
+    const size_t end = run == std::string_view::npos ? data.size() : run;
+    if (end > pos) {
+      fields.back().append(data.substr(pos, end - pos));
+      if (!quoted) field_start = false;
+      pos = end;
+      continue;
+    }
     const char c = data[pos++];
     if (quoted) {
       if (c == '"') {
