@@ -68,26 +68,21 @@ NdpiDetector::NdpiDetector(uint32_t max_concurrent_flows, uint32_t max_host_name
   ndpi_finalize_initialization(module_);
   // Zero pages: the pool is touched only as far as that many flows are in detection at once.
   pool_ = lib::ZeroedArray<ndpi_flow_struct>(capacity_);
-  free_ = std::make_unique<uint32_t[]>(capacity_);
-  for (uint32_t i = 0; i < capacity_; ++i) free_[i] = capacity_ - 1 - i;
-  n_free_ = capacity_;
+  free_ = lib::IndexFreeList(capacity_);
 }
 
 NdpiDetector::~NdpiDetector() {
   // States still in use hold nDPI's own allocations.
-  std::unique_ptr<bool[]> is_free = std::make_unique<bool[]>(capacity_);
-  for (uint32_t i = 0; i < n_free_; ++i) is_free[free_[i]] = true;
-  for (uint32_t i = 0; i < capacity_; ++i)
-    if (!is_free[i]) ndpi_free_flow_data(&pool_[i]);
+  free_.for_each_in_use([this](uint32_t i) { ndpi_free_flow_data(&pool_[i]); });
   if (module_) ndpi_exit_detection_module(module_);
 }
 
 uint32_t NdpiDetector::acquire() noexcept {
-  if (n_free_ == 0) {
+  const uint32_t slot = free_.acquire();
+  if (slot == lib::IndexFreeList::kNone) {
     ctr_.pool_exhausted.add(1);
     return kNoSlot;
   }
-  const uint32_t slot = free_[--n_free_];
   std::memset(&pool_[slot], 0, sizeof(ndpi_flow_struct));  // nDPI requires a zeroed state
   ctr_.flows.add(1);
   return slot;
@@ -95,7 +90,7 @@ uint32_t NdpiDetector::acquire() noexcept {
 
 void NdpiDetector::release(uint32_t slot) noexcept {
   ndpi_free_flow_data(&pool_[slot]);
-  free_[n_free_++] = slot;
+  free_.release(slot);
 }
 
 void NdpiDetector::extract(ndpi_flow_struct* f, uint16_t master, uint16_t app, uint16_t category,

@@ -9,6 +9,7 @@
 
 #include "lib/core/c_handle.hpp"
 #include "lib/core/counter.hpp"
+#include "lib/core/index_free_list.hpp"
 #include "lib/core/zeroed_array.hpp"
 #include "lib/flow/flow_risk.hpp"
 #include "lib/flow/l7_info.hpp"
@@ -75,7 +76,7 @@ class NdpiDetector {
     host_slot = kNoSlot;
   }
   uint32_t hosts_in_use() const noexcept { return hosts_.in_use(); }
-  uint32_t states_in_use() const noexcept { return capacity_ - n_free_; }
+  uint32_t states_in_use() const noexcept { return free_.in_use(); }
   static size_t state_bytes() noexcept;  // sizeof(ndpi_flow_struct), without nDPI's own allocations
 
   const DpiCounters& counters() const noexcept { return ctr_; }
@@ -88,8 +89,7 @@ class NdpiDetector {
   ndpi_detection_module_struct* module_ = nullptr;
   lib::ZeroedArray<ndpi_flow_struct> pool_;
   SlotPool<L7HostName> hosts_;
-  std::unique_ptr<uint32_t[]> free_;
-  uint32_t n_free_ = 0;
+  lib::IndexFreeList free_{0};
   uint32_t capacity_ = 0;
   DpiCounters ctr_;
 };

@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "lib/core/index_free_list.hpp"
 #include "lib/core/zeroed_array.hpp"
 #include "lib/flow/app_metadata.hpp"
 #include "workers/zero_run_codec.hpp"
@@ -57,7 +58,7 @@ class PackedMetadataStore {
   void release(uint32_t h) noexcept { pools_[cls(h)].release(slot(h)); }
 
   // Slots in use of class c (kSlotBytes[c] bytes each).
-  uint32_t in_use(size_t c) const noexcept { return pools_[c].capacity - pools_[c].n_free; }
+  uint32_t in_use(size_t c) const noexcept { return pools_[c].free.in_use(); }
 
  private:
   static size_t cls(uint32_t h) noexcept { return (h >> kClassShift) - 1; }
@@ -66,20 +67,20 @@ class PackedMetadataStore {
   // One size class: `bytes`-sized slots and their free list.
   struct Pool {
     size_t bytes = 0;
-    uint32_t capacity = 0, n_free = 0;
     lib::ZeroedArray<uint8_t> mem;
-    std::unique_ptr<uint32_t[]> free;
+    lib::IndexFreeList free{0};
 
     void init(size_t slot_bytes, uint32_t n) {
       bytes = slot_bytes;
-      capacity = n > 0 ? n : 1;
+      const uint32_t capacity = n > 0 ? n : 1;
       mem = lib::ZeroedArray<uint8_t>(capacity * bytes);
-      free = std::make_unique<uint32_t[]>(capacity);
-      for (uint32_t i = 0; i < capacity; ++i) free[i] = capacity - 1 - i;
-      n_free = capacity;
+      free = lib::IndexFreeList(capacity);
     }
-    uint32_t acquire() noexcept { return n_free == 0 ? kNoSlot : free[--n_free]; }
-    void release(uint32_t s) noexcept { free[n_free++] = s; }
+    uint32_t acquire() noexcept {
+      const uint32_t s = free.acquire();
+      return s == lib::IndexFreeList::kNone ? kNoSlot : s;
+    }
+    void release(uint32_t s) noexcept { free.release(s); }
     uint8_t* at(uint32_t s) noexcept { return mem.data() + size_t(s) * bytes; }
     const uint8_t* at(uint32_t s) const noexcept { return mem.data() + size_t(s) * bytes; }
   };

@@ -8,8 +8,8 @@
 #include <new>
 #include <stdexcept>
 #include <type_traits>
-#include <vector>
 
+#include "lib/core/index_free_list.hpp"
 #include "lib/core/zeroed_array.hpp"
 #include "lib/flow/flow_key.hpp"
 #include "lib/flow/index_list.hpp"
@@ -24,18 +24,16 @@ class FlowTable {
  public:
   // Zero pages: a large table is mapped lazily, so pages are only touched when flows arrive (a replay of a
   // small capture does not fault in the whole pre-sized table).
-  explicit FlowTable(uint32_t capacity) : entries_(capacity), capacity_(capacity) {
+  explicit FlowTable(uint32_t capacity) : entries_(capacity), free_(capacity) {
     if (capacity == 0) throw std::invalid_argument("FlowTable: capacity must be > 0");
     // Load factor <= 0.5 keeps linear-probe chains short.
     const uint64_t slots = std::bit_ceil(uint64_t{capacity} * 2);
     slots_ = ZeroedArray<Slot>(slots);
     mask_ = slots - 1;
-    free_.reserve(capacity);
-    for (uint32_t i = capacity; i-- > 0;) free_.push_back(i);
   }
 
-  uint32_t capacity() const noexcept { return capacity_; }
-  uint32_t size() const noexcept { return capacity() - static_cast<uint32_t>(free_.size()); }
+  uint32_t capacity() const noexcept { return free_.capacity(); }
+  uint32_t size() const noexcept { return free_.in_use(); }
   bool full() const noexcept { return free_.empty(); }
   Entry& at(uint32_t idx) noexcept { return entries_[idx]; }
   const Entry& at(uint32_t idx) const noexcept { return entries_[idx]; }
@@ -60,9 +58,8 @@ class FlowTable {
 
   // Inserts a new key (the caller has checked it is absent). Returns kNilIndex when full.
   uint32_t insert(const FlowKey& key, uint64_t hash) noexcept {
-    if (free_.empty()) return kNilIndex;
-    const uint32_t idx = free_.back();
-    free_.pop_back();
+    const uint32_t idx = free_.acquire();
+    if (idx == IndexFreeList::kNone) return kNilIndex;
     uint64_t i = hash & mask_;
     while (!slots_[i].empty()) i = (i + 1) & mask_;
     slots_[i] = Slot{idx + 1, static_cast<uint32_t>(hash)};
@@ -85,7 +82,7 @@ class FlowTable {
       i = j;
     }
     slots_[i] = Slot{};
-    free_.push_back(idx);
+    free_.release(idx);
   }
 
  private:
@@ -97,9 +94,8 @@ class FlowTable {
     uint32_t index() const noexcept { return idx_plus_1 - 1; }
   };
   ZeroedArray<Entry> entries_;
-  uint32_t capacity_;
   ZeroedArray<Slot> slots_;
-  std::vector<uint32_t> free_;
+  IndexFreeList free_;
   uint64_t mask_ = 0;
 };
 
