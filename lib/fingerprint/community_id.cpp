@@ -1,87 +1,20 @@
-// Community ID v1 computation (corelight community-id-spec) and the FIPS 180-4 SHA-1 it hashes with.
-// Written in-house so the seed is configurable (nDPI's helper fixes seed 0) and nothing allocates.
+// Community ID v1 computation (corelight community-id-spec). Written in-house so the seed is configurable
+// (nDPI's helper fixes seed 0) and nothing allocates; the SHA-1 is libcrypto's (lib/fingerprint/digest.hpp).
 #include "lib/fingerprint/community_id.hpp"
 
 #include <cstring>
 
 #include "lib/core/icmp_types.hpp"
 #include "lib/core/ip_proto.hpp"
+#include "lib/fingerprint/digest.hpp"
 
 namespace spanwatch::lib {
 namespace {
-
-constexpr uint32_t rotl(uint32_t x, int n) noexcept {
-  return (x << n) | (x >> (32 - n));
-}
-
-constexpr uint32_t load_be32(const uint8_t* p) noexcept {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-
-void sha1_block(uint32_t h[5], const uint8_t* block) noexcept {
-  uint32_t w[80];
-  for (int i = 0; i < 16; ++i) w[i] = load_be32(block + 4 * i);
-  for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-  for (int i = 0; i < 80; ++i) {
-    uint32_t f, k;
-    if (i < 20) {
-      f = (b & c) | (~b & d);
-      k = 0x5A827999u;
-    } else if (i < 40) {
-      f = b ^ c ^ d;
-      k = 0x6ED9EBA1u;
-    } else if (i < 60) {
-      f = (b & c) | (b & d) | (c & d);
-      k = 0x8F1BBCDCu;
-    } else {
-      f = b ^ c ^ d;
-      k = 0xCA62C1D6u;
-    }
-    const uint32_t t = rotl(a, 5) + f + e + k + w[i];
-    e = d;
-    d = c;
-    c = rotl(b, 30);
-    b = a;
-    a = t;
-  }
-  h[0] += a;
-  h[1] += b;
-  h[2] += c;
-  h[3] += d;
-  h[4] += e;
-}
 
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char kHex[] = "0123456789abcdef";
 
 }  // namespace
-
-Sha1Digest sha1(const uint8_t* data, size_t len) noexcept {
-  uint32_t h[5] = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
-  size_t off = 0;
-  for (; len - off >= 64; off += 64) sha1_block(h, data + off);
-
-  // Final one or two blocks: remaining bytes, 0x80, zero pad, 64-bit big-endian bit length.
-  uint8_t tail[128] = {};
-  const size_t rest = len - off;
-  if (rest != 0) std::memcpy(tail, data + off, rest);
-  tail[rest] = 0x80;
-  const size_t tail_len = rest < 56 ? 64 : 128;
-  const uint64_t bits = static_cast<uint64_t>(len) * 8;
-  for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
-  sha1_block(h, tail);
-  if (tail_len == 128) sha1_block(h, tail + 64);
-
-  Sha1Digest out{};
-  for (int i = 0; i < 5; ++i) {
-    out[4 * i] = static_cast<uint8_t>(h[i] >> 24);
-    out[4 * i + 1] = static_cast<uint8_t>(h[i] >> 16);
-    out[4 * i + 2] = static_cast<uint8_t>(h[i] >> 8);
-    out[4 * i + 3] = static_cast<uint8_t>(h[i]);
-  }
-  return out;
-}
 
 size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, char* out) noexcept {
   out[0] = '\0';

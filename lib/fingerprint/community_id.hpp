@@ -1,7 +1,5 @@
-// Community ID v1 (network.community_id): flow hash shared with Zeek/Suricata/ECS, with a configurable seed,
-// plus the small SHA-1 it needs (no crypto library in the packet path).
+// Community ID v1 (network.community_id): flow hash shared with Zeek/Suricata/ECS, with a configurable seed.
 #pragma once
-#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -26,11 +24,5 @@ inline constexpr size_t kCommunityIdMaxLen = 64;
 // gives lowercase hex (the reference `--no-base64` form). Endpoints of different address families cannot be
 // hashed: out becomes "" and 0 is returned (the spec allows an empty id when it cannot be computed).
 size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, char* out) noexcept;
-
-inline constexpr size_t kSha1DigestLen = 20;
-using Sha1Digest = std::array<uint8_t, kSha1DigestLen>;
-
-// FIPS 180-4 SHA-1 of a whole message; exposed so the tests can check it against the standard vectors.
-Sha1Digest sha1(const uint8_t* data, size_t len) noexcept;
 
 }  // namespace spanwatch::lib

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 
+#include "lib/fingerprint/digest.hpp"
+
 namespace spanwatch::lib {
 namespace {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "lib/fingerprint/md5.hpp"
+#include "lib/fingerprint/digest.hpp"
 
 namespace spanwatch::lib {
 

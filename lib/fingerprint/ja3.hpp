@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "lib/fingerprint/md5.hpp"
+#include "lib/fingerprint/digest.hpp"
 #include "lib/fingerprint/tls_client_hello.hpp"
 
 namespace spanwatch::lib {

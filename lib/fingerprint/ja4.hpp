@@ -1,30 +1,12 @@
-// JA4 TLS client fingerprint (FoxIO JA4, BSD-3-Clause part only; JA4S/JA4H/JA4X/... are not implemented)
-// and the small SHA-256 it needs. No allocation; outputs go into caller-provided char buffers.
+// JA4 TLS client fingerprint (FoxIO JA4, BSD-3-Clause part only; JA4S/JA4H/JA4X/... are not implemented).
+// No allocation; outputs go into caller-provided char buffers.
 #pragma once
-#include <array>
 #include <cstddef>
 #include <cstdint>
 
 #include "lib/fingerprint/tls_client_hello.hpp"
 
 namespace spanwatch::lib {
-
-// SHA-256 (FIPS 180-4), incremental.
-class Sha256 {
- public:
-  static constexpr size_t kDigestLen = 32;
-  Sha256() noexcept { reset(); }
-  void reset() noexcept;
-  void update(const void* data, size_t len) noexcept;
-  void finish(uint8_t digest[kDigestLen]) noexcept;  // object must be reset() before reuse
-
- private:
-  void block(const uint8_t* p) noexcept;
-  std::array<uint32_t, 8> h_{};
-  std::array<uint8_t, 64> buf_{};
-  uint64_t total_ = 0;
-  size_t buf_len_ = 0;
-};
 
 inline constexpr size_t kJa4Len = 36;              // t13d1516h2_8daaf6152771_e5627efa2ab1
 inline constexpr size_t kJa4MaxLen = kJa4Len + 1;  // with the terminating NUL

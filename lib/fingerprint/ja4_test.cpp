@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/fingerprint/digest.hpp"
 #include "lib/fingerprint/tls_client_hello.hpp"
 
 namespace spanwatch::lib {

@@ -1,8 +1,8 @@
-#include "lib/fingerprint/md5.hpp"
-
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "lib/fingerprint/digest.hpp"
 
 namespace spanwatch::lib {
 namespace {

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "lib/decode/packet_decoder.hpp"
+#include "lib/fingerprint/digest.hpp"
 #include "lib/fingerprint/ja4.hpp"
-#include "lib/fingerprint/md5.hpp"
 #include "lib/fingerprint/tls_client_hello.hpp"
 #include "lib/quic/quic_initial.hpp"
 

@@ -5,8 +5,7 @@
 
 #include <cstring>
 
-#include "lib/fingerprint/community_id.hpp"
-#include "lib/fingerprint/ja4.hpp"
+#include "lib/fingerprint/digest.hpp"
 #include "lib/tls/der_reader.hpp"
 #include "lib/tls/x509_text.hpp"
 
