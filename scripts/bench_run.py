@@ -252,6 +252,43 @@ exporter), so they hold on a machine where the three lcores share two CPUs. ndpi
 nDPI) reads the same file in one thread; its rate includes reading the file, ours does not (the RX lcore
 reads it: `rx ns/pkt`).
 """)
+    L.append("## Issue 7 targets\n")
+    L.append("| target | measured | met |")
+    L.append("|---|---|---|")
+
+    def target(what, value, ok):
+        L.append(f"| {what} | {value} | {'yes' if ok else 'no'} |")
+
+    def res(name):
+        return results.get(name)
+    if res("mix-10k"):
+        m = res("mix-10k")["worker_mpps"][0]
+        target("full pipeline >= 4 Mpps per worker core, mixed trace, 10K flows", f"{m:.2f} Mpps", m >= 4)
+        if res("mix-10k")["ndpi_mpps"]:
+            r = m / res("mix-10k")["ndpi_mpps"][0]
+            target(">= 2x ndpiReader at 10K flows", f"{r:.1f}x", r >= 2)
+    if res("mix-1m") and res("mix-1m")["ndpi_mpps"]:
+        r = res("mix-1m")["worker_mpps"][0] / res("mix-1m")["ndpi_mpps"][0]
+        target(">= 5x ndpiReader at 1M flows", f"{r:.1f}x", r >= 5)
+    if res("classified"):
+        m = res("classified")["worker_mpps"][0]
+        target("packets of classified flows >= 15 Mpps per core", f"{m:.2f} Mpps (trace `classified`)", m >= 15)
+    for t in table:
+        if t["flows"] == 1_000_000:
+            target("flow lookup <= 40 ns at 1M flows",
+                   f"{t['lookup_ns']:.0f} ns one at a time, {t['lookup_prefetch_ns']:.0f} ns in prefetched bursts",
+                   min(t["lookup_ns"], t["lookup_prefetch_ns"]) <= 40)
+    if table:
+        best = max(t["new_flows_per_s"] for t in table)
+        target(">= 3 M new flows per second per core", f"{best / 1e6:.2f} M/s (table + TCP state, no DPI)",
+               best >= 3e6)
+    m = re.search(r"^total\s+([\d.]+)", mem, re.M)
+    if m:
+        per_flow = float(m.group(1))
+        target("<= 256 bytes per classified flow", f"{per_flow:.0f} B", per_flow <= 256)
+        gib = per_flow * 10e6 / 2**30
+        target("10 million flows in 4 GiB", f"{gib:.1f} GiB at {per_flow:.0f} B per classified flow", gib <= 4)
+    L.append("")
     L.append("## Full pipeline, one worker lcore\n")
     L.append("| trace | packets | flows | worker Mpps | worker Gbps | ns/pkt | ndpiReader Mpps | ratio | "
              "rx ns/pkt | export ns/record | peak RSS MB |")
