@@ -81,11 +81,14 @@ bool write_file_atomically(const std::string& path, const std::string& text) {
 // Where scripts/fetch-geoip.sh installs the free DB-IP databases (enrichment.geoip_* when not set).
 const std::string kGeoipDir = "/var/lib/spanwatch/geoip";
 
-unsigned auto_mbufs(const sw::lib::SpanwatchConfig& cfg, size_t rx_queues_total) {
+unsigned auto_mbufs(const sw::lib::SpanwatchConfig& cfg, size_t rx_queues_total, bool replay) {
   const auto& m = cfg.memory;
   if (m.mbufs) return m.mbufs;
-  // Every ring slot and RX descriptor can hold an mbuf, plus per-lcore caches and bursts in flight.
   const size_t lcores = 1 + cfg.lcores.rx.size() + cfg.lcores.workers.size();
+  // A replay waits for free mbufs instead of dropping, so it needs no room for a NIC's bursts: 4096 in
+  // flight is plenty, and filling the pool was a quarter of a short replay's start-up.
+  if (replay) return static_cast<unsigned>(4096 + lcores * (m.mbuf_cache * 3 / 2 + 64));
+  // Every ring slot and RX descriptor can hold an mbuf, plus per-lcore caches and bursts in flight.
   const size_t n = cfg.lcores.rx.size() * cfg.lcores.workers.size() * m.rx_ring_size +
                    rx_queues_total * cfg.ports.front().rx_desc + lcores * (m.mbuf_cache * 3 / 2 + 64) + 4096;
   return static_cast<unsigned>(n);
@@ -150,7 +153,7 @@ int run(int argc, char** argv) {
   const int socket = static_cast<int>(rte_socket_id());
   size_t rx_queues_total = 0;
   for (const auto& p : cfg.ports) rx_queues_total += p.rx_queues;
-  auto pool = sw::pipeline::make_packet_pool("spanwatch_mbufs", auto_mbufs(cfg, rx_queues_total),
+  auto pool = sw::pipeline::make_packet_pool("spanwatch_mbufs", auto_mbufs(cfg, rx_queues_total, plan.replay),
                                              cfg.memory.mbuf_cache, socket);
 
   std::vector<std::unique_ptr<sw::pipeline::Port>> ports;
