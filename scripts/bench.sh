@@ -4,8 +4,9 @@
 # across stages), Debian's ndpiReader on the same traces, flow-table lookups and new flows per second,
 # memory per flow and peak memory, JSON records and ring records per second. Prints a table (medians of
 # several runs, with min and max) and writes it to docs/performance.md with the machine description.
-# Usage: scripts/bench.sh [--quick] [--runs N] [--flows 10000,100000,1000000] [--no-write]
+# Usage: scripts/bench.sh [--quick] [--resume] [--native] [--runs N] [--traces mix-10k,...] [--table-sizes 10000,...] [--no-write]
 #   --quick     small traces and 3 runs (a few minutes; for trying the harness, not for figures)
+#   --resume    keep the figures of traces this same binary already measured (after an interrupted run)
 #   --native    build with -march=native into build-native/ (default: the release build in build/)
 # Environment: SPANWATCH_SKIP_DEPS=1 (no apt), BENCH_TRACE_DIR (default /dev/shm/spanwatch-bench: traces are
 # replayed from memory), SPANWATCH_CORPUS (QUIC/TLS handshake templates; default ../shared/corpus).
