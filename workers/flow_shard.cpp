@@ -89,10 +89,16 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
 void FlowShard::start_lookup(const lib::DecodedPacket& pkt, uint8_t layers, FlowLookup& l) const noexcept {
   l.valid = (layers & kLayerInner) && pkt.fragment != lib::Fragment::kLater;
   if (!l.valid) return;
-  const lib::IpEndpoints& ep = pkt.inner;
+  l = lookup_of(pkt.inner);
+  table_.prefetch(l.hash);
+}
+
+FlowShard::FlowLookup FlowShard::lookup_of(const lib::IpEndpoints& ep) noexcept {
+  FlowLookup l;
   l.key = lib::make_flow_key(ep.src, ep.dst, lib::flow_ports(ep), ep.l4_proto, l.src_is_lo);
   l.hash = lib::flow_hash(l.key);
-  table_.prefetch(l.hash);
+  l.valid = true;
+  return l;
 }
 
 void FlowShard::process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers,
@@ -156,13 +162,11 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   return idx;
 }
 
-uint32_t FlowShard::find_or_create(const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt, bool carrier,
-                                   uint64_t ts_ns, uint16_t port_id, bool& src_is_lo) noexcept {
-  const lib::FlowKey key = lib::make_flow_key(ep.src, ep.dst, lib::flow_ports(ep), ep.l4_proto, src_is_lo);
-  const uint64_t hash = lib::flow_hash(key);
-  profile_.lap(Stage::kHash);
-  uint32_t idx = table_.find(key, hash);
-  if (idx == lib::kNilIndex) idx = create(key, hash, ep, pkt, carrier, ts_ns, port_id, src_is_lo);
+uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndpoints& ep,
+                                   const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns,
+                                   uint16_t port_id) noexcept {
+  uint32_t idx = table_.find(l.key, l.hash);
+  if (idx == lib::kNilIndex) idx = create(l.key, l.hash, ep, pkt, carrier, ts_ns, port_id, l.src_is_lo);
   profile_.lap(Stage::kLookup);
   return idx;
 }
@@ -190,18 +194,11 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
   if (pkt.fragment == lib::Fragment::kLater) return process_later_fragment(pkt, ts_ns);
 
   const lib::IpEndpoints& ep = pkt.inner;
-  bool src_is_lo = false;
   profile_.lap(Stage::kOther);  // timers that ran before this packet, tunnel carriers
-  uint32_t idx;
-  if (lookup && lookup->valid) {
-    src_is_lo = lookup->src_is_lo;
-    idx = table_.find(lookup->key, lookup->hash);
-    if (idx == lib::kNilIndex)
-      idx = create(lookup->key, lookup->hash, ep, pkt, false, ts_ns, port_id, src_is_lo);
-    profile_.lap(Stage::kLookup);
-  } else {
-    idx = find_or_create(ep, pkt, false, ts_ns, port_id, src_is_lo);
-  }
+  const FlowLookup l = lookup && lookup->valid ? *lookup : lookup_of(ep);
+  const bool src_is_lo = l.src_is_lo;
+  profile_.lap(Stage::kHash);
+  uint32_t idx = find_or_create(l, ep, pkt, false, ts_ns, port_id);
   FlowEntry* e = &table_.at(idx);
   lib::Dir d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
 
@@ -210,7 +207,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
     if (v == lib::TcpVerdict::kNewConnection) {
       ctr_.tcp_reuse.add(1);
       finish(idx, lib::EndReason::kTcpReuse, ts_ns);
-      idx = find_or_create(ep, pkt, false, ts_ns, port_id, src_is_lo);
+      idx = find_or_create(l, ep, pkt, false, ts_ns, port_id);  // same key: no second hash
       e = &table_.at(idx);
       d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
       v = tcp_states_[e->tcp_slot].on_packet(d, segment_of(pkt));
@@ -281,10 +278,11 @@ void FlowShard::drop_unneeded_host(FlowEntry& e) noexcept {
 
 void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
                                 uint16_t port_id) noexcept {
-  bool src_is_lo = false;
-  const uint32_t idx = find_or_create(ep, pkt, true, ts_ns, port_id, src_is_lo);
+  const FlowLookup l = lookup_of(ep);
+  profile_.lap(Stage::kHash);
+  const uint32_t idx = find_or_create(l, ep, pkt, true, ts_ns, port_id);
   FlowEntry& e = table_.at(idx);
-  const lib::Dir d = (src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
+  const lib::Dir d = (l.src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
   const uint32_t headers = (ep.ip_version == 4 ? kIpv4HeaderBytes : kIpv6HeaderBytes) + kUdpHeaderBytes;
   account(e, d, pkt, ep.ip_bytes, ep.ip_bytes > headers ? ep.ip_bytes - headers : 0, ts_ns);
   mark_changed(idx, e);

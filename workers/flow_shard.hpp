@@ -89,8 +89,9 @@ class FlowShard {
   using ActiveList = lib::IndexList<FlowEntry, &FlowEntry::active_link>;
   using LiveList = lib::IndexList<FlowEntry, &FlowEntry::live_link>;
 
-  uint32_t find_or_create(const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt, bool carrier,
-                          uint64_t ts_ns, uint16_t port_id, bool& src_is_lo) noexcept;
+  static FlowLookup lookup_of(const lib::IpEndpoints& ep) noexcept;
+  uint32_t find_or_create(const FlowLookup& l, const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt,
+                          bool carrier, uint64_t ts_ns, uint16_t port_id) noexcept;
   uint32_t create(const lib::FlowKey& key, uint64_t hash, const lib::IpEndpoints& ep,
                   const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns, uint16_t port_id,
                   bool src_is_lo) noexcept;
