@@ -20,16 +20,19 @@
 #include "lib/export/test_records.hpp"
 
 // ---- allocation counter: glibc lets the executable replace malloc; we forward to the real one -------------
+// Not under ASan: its runtime owns malloc, and a replacement runs before the runtime is initialised.
+namespace {
+bool g_count_allocs = false;
+size_t g_allocs = 0;
+}  // namespace
+#ifndef __SANITIZE_ADDRESS__
+#define SPANWATCH_COUNT_ALLOCS 1
 extern "C" {
 void* __libc_malloc(size_t);
 void* __libc_calloc(size_t, size_t);
 void* __libc_realloc(void*, size_t);
 void __libc_free(void*);
 }
-namespace {
-bool g_count_allocs = false;
-size_t g_allocs = 0;
-}  // namespace
 extern "C" {
 void* malloc(size_t n) noexcept {
   if (g_count_allocs) ++g_allocs;
@@ -47,6 +50,7 @@ void free(void* p) noexcept {
   __libc_free(p);
 }
 }
+#endif
 
 namespace spanwatch::lib {
 namespace {
@@ -413,6 +417,9 @@ TEST(JsonFlowWriter, AppendsLinesToTheCallersBuffer) {
 }
 
 TEST(JsonFlowWriter, NoHeapAllocationOnceWarm) {
+#ifndef SPANWATCH_COUNT_ALLOCS
+  GTEST_SKIP() << "allocations are counted only without ASan (the release build runs this test)";
+#endif
   JsonFlowWriter w(full_context());
   rapidjson::StringBuffer buf;
   FlowRecord r = tcp_record();
