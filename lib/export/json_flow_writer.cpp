@@ -133,7 +133,31 @@ size_t sanitize_utf8(std::string_view in, char* out, size_t max_bytes, SafeStrin
   return o;
 }
 
+namespace {
+// True when no byte of s needs a look: no control character, quote, backslash or non-ASCII byte. Eight bytes
+// at a time (the usual SWAR tests; a borrow can only flag a byte after a byte that was flagged already).
+bool plain_ascii(const char* s, size_t n) noexcept {
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s + i, 8);
+    if (((x - k01 * 0x20) | ((x ^ (k01 * '"')) - k01) | ((x ^ (k01 * '\\')) - k01) | x) & k80) return false;
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+}  // namespace
+
 SafeStringStats write_safe_string(JsonWriter& w, std::string_view s, size_t max_bytes) noexcept {
+  // Most text (host names, versions, cipher lists) is plain ASCII: copied as it is, in one piece.
+  if (s.size() <= std::min(max_bytes, kMaxSafeStringBytes) && plain_ascii(s.data(), s.size())) {
+    w.String(s.data(), s.size());
+    return {};
+  }
   std::array<char, kMaxSafeStringBytes> buf;
   SafeStringStats st;
   const size_t len = sanitize_utf8(s, buf.data(), std::min(max_bytes, kMaxSafeStringBytes), &st);
@@ -142,24 +166,38 @@ SafeStringStats write_safe_string(JsonWriter& w, std::string_view s, size_t max_
 }
 
 size_t format_rfc3339_us(uint64_t ns, char* out) noexcept {
+  // A record's timestamps (start, end, emitted) and the next records' fall in a few seconds: the text of
+  // the last seconds seen is kept, one entry per second modulo kSeconds.
+  constexpr size_t kSecondsLen = 20;  // "2026-01-05T10:00:41."
+  constexpr size_t kSeconds = 8;
+  struct SecondText {
+    uint64_t secs = UINT64_MAX;
+    std::array<char, kSecondsLen> text;
+  };
+  [[gnu::tls_model("initial-exec")]] static thread_local std::array<SecondText, kSeconds> seen;
   const uint64_t secs = ns / 1'000'000'000;
-  const uint64_t us = ns % 1'000'000'000 / 1'000;
-  const CivilDate cd = civil_from_days(static_cast<int64_t>(secs / 86400));
-  const uint64_t sod = secs % 86400;
-  // uint64 ns ends in year 2554: the year always has 4 digits.
-  put_digits(out, static_cast<uint64_t>(cd.y), 4);
-  out[4] = '-';
-  put_digits(out + 5, cd.m, 2);
-  out[7] = '-';
-  put_digits(out + 8, cd.d, 2);
-  out[10] = 'T';
-  put_digits(out + 11, sod / 3600, 2);
-  out[13] = ':';
-  put_digits(out + 14, sod / 60 % 60, 2);
-  out[16] = ':';
-  put_digits(out + 17, sod % 60, 2);
-  out[19] = '.';
-  put_digits(out + 20, us, 6);
+  SecondText& last = seen[secs % kSeconds];
+  if (secs != last.secs) {
+    char* t = last.text.data();
+    const CivilDate cd = civil_from_days(static_cast<int64_t>(secs / 86400));
+    const uint64_t sod = secs % 86400;
+    // uint64 ns ends in year 2554: the year always has 4 digits.
+    put_digits(t, static_cast<uint64_t>(cd.y), 4);
+    t[4] = '-';
+    put_digits(t + 5, cd.m, 2);
+    t[7] = '-';
+    put_digits(t + 8, cd.d, 2);
+    t[10] = 'T';
+    put_digits(t + 11, sod / 3600, 2);
+    t[13] = ':';
+    put_digits(t + 14, sod / 60 % 60, 2);
+    t[16] = ':';
+    put_digits(t + 17, sod % 60, 2);
+    t[19] = '.';
+    last.secs = secs;
+  }
+  std::memcpy(out, last.text.data(), kSecondsLen);
+  put_digits(out + kSecondsLen, ns % 1'000'000'000 / 1'000, 6);
   out[26] = 'Z';
   return kRfc3339Len;
 }
@@ -196,6 +234,7 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
   write_application(rec);
   write_spanwatch(rec);
   w_.EndObject();
+  w_.Finish();
   out.Put('\n');
   return out.GetSize() - before;
 }
@@ -368,13 +407,39 @@ void JsonFlowWriter::write_side_enrichment(const EndpointEnrichment& e, bool ori
   str(field::kSrcRole, field::kDstRole, e.role);
 }
 
+namespace {
+// The JSON array of tcp_flag_labels() for each flag byte, built once: ["SYN","ACK"].
+struct FlagLabelsJson {
+  std::array<char, 56> text{};  // 8 labels: 2 + 8 x 5 + 7 commas
+  uint8_t len = 0;
+};
+const std::array<FlagLabelsJson, 256>& flag_labels_json() noexcept {
+  static const std::array<FlagLabelsJson, 256> table = [] {
+    std::array<FlagLabelsJson, 256> t{};
+    for (unsigned f = 0; f < 256; ++f) {
+      std::array<std::string_view, 8> labels;
+      const size_t n = tcp_flag_labels(static_cast<uint8_t>(f), labels);
+      char* p = t[f].text.data();
+      *p++ = '[';
+      for (size_t i = 0; i < n; ++i) {
+        if (i) *p++ = ',';
+        *p++ = '"';
+        p = std::copy(labels[i].begin(), labels[i].end(), p);
+        *p++ = '"';
+      }
+      *p++ = ']';
+      t[f].len = static_cast<uint8_t>(p - t[f].text.data());
+    }
+    return t;
+  }();
+  return table;
+}
+}  // namespace
+
 void JsonFlowWriter::write_flag_labels(const JsonField& f, uint8_t flags) noexcept {
-  std::array<std::string_view, 8> labels;
-  const size_t n = tcp_flag_labels(flags, labels);
+  const FlagLabelsJson& j = flag_labels_json()[flags];
   key(w_, f);
-  w_.StartArray();
-  for (size_t i = 0; i < n; ++i) lit(w_, labels[i]);
-  w_.EndArray();
+  w_.RawValue(j.text.data(), j.len);
 }
 
 void JsonFlowWriter::write_enrichment_tail(const FlowEnrichment& e) noexcept {

@@ -502,6 +502,7 @@ std::string round_trip(std::string_view s, size_t max_bytes = kMaxSafeStringByte
   w.StartArray();
   const SafeStringStats r = write_safe_string(w, s, max_bytes);
   w.EndArray();
+  w.Finish();
   if (st) *st = r;
   if (json) json->assign(buf.GetString(), buf.GetSize());
   Document d;

@@ -29,34 +29,34 @@ inline bool is_zero(const IpAddress& a) noexcept {
 
 // Thin helpers over the RapidJSON writer, all on the stack. Constant strings are ASCII we wrote ourselves;
 // anything else (config names, record text) goes through write_safe_string.
-inline void key(JsonWriter& w, const JsonField& f) noexcept {
+[[gnu::always_inline]] inline void key(JsonWriter& w, const JsonField& f) noexcept {
   w.Key(f.key.data(), f.key.size());
 }
-inline void lit(JsonWriter& w, std::string_view s) noexcept {
+[[gnu::always_inline]] inline void lit(JsonWriter& w, std::string_view s) noexcept {
   w.String(s.data(), s.size());
 }
-inline void str_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
+[[gnu::always_inline]] inline void str_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
   key(w, f);
   lit(w, s);
 }
-inline void safe_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
+[[gnu::always_inline]] inline void safe_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
   key(w, f);
   write_safe_string(w, s);
 }
-inline void uint_field(JsonWriter& w, const JsonField& f, uint64_t v) noexcept {
+[[gnu::always_inline]] inline void uint_field(JsonWriter& w, const JsonField& f, uint64_t v) noexcept {
   key(w, f);
   w.Uint64(v);
 }
-inline void time_field(JsonWriter& w, const JsonField& f, uint64_t ns) noexcept {
+[[gnu::always_inline]] inline void time_field(JsonWriter& w, const JsonField& f, uint64_t ns) noexcept {
   std::array<char, kRfc3339Len> buf;
   key(w, f);
   lit(w, {buf.data(), format_rfc3339_us(ns, buf.data())});
 }
-inline void ip_value(JsonWriter& w, const IpAddress& a) noexcept {
+[[gnu::always_inline]] inline void ip_value(JsonWriter& w, const IpAddress& a) noexcept {
   std::array<char, kIpTextMax> buf;
   lit(w, {buf.data(), a.format(buf.data(), buf.size())});
 }
-inline void ip_field(JsonWriter& w, const JsonField& f, const IpAddress& a) noexcept {
+[[gnu::always_inline]] inline void ip_field(JsonWriter& w, const JsonField& f, const IpAddress& a) noexcept {
   key(w, f);
   ip_value(w, a);
 }
@@ -66,11 +66,11 @@ inline void decimal_field(JsonWriter& w, const JsonField& f,
   const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   str_field(w, f, {buf.data(), static_cast<size_t>(r.ptr - buf.data())});
 }
-inline void begin(JsonWriter& w, const JsonField& f) noexcept {
+[[gnu::always_inline]] inline void begin(JsonWriter& w, const JsonField& f) noexcept {
   key(w, f);
   w.StartObject();
 }
-inline void end(JsonWriter& w) noexcept {
+[[gnu::always_inline]] inline void end(JsonWriter& w) noexcept {
   w.EndObject();
 }
 
