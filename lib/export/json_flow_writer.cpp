@@ -166,38 +166,50 @@ SafeStringStats write_safe_string(JsonWriter& w, std::string_view s, size_t max_
 }
 
 size_t format_rfc3339_us(uint64_t ns, char* out) noexcept {
-  // A record's timestamps (start, end, emitted) and the next records' fall in a few seconds: the text of
-  // the last seconds seen is kept, one entry per second modulo kSeconds.
-  constexpr size_t kSecondsLen = 20;  // "2026-01-05T10:00:41."
-  constexpr size_t kSeconds = 8;
-  struct SecondText {
-    uint64_t secs = UINT64_MAX;
-    std::array<char, kSecondsLen> text;
+  // The date changes rarely: its text is kept per day (a record's start, end and emit times, and a
+  // certificate's validity, fall on a few days); the time of day is written from a two-digit table.
+  constexpr size_t kDateLen = 11;  // "2026-01-05T"
+  constexpr size_t kDays = 4;
+  struct DayText {
+    uint64_t day = UINT64_MAX;
+    std::array<char, kDateLen> text;
   };
-  [[gnu::tls_model("initial-exec")]] static thread_local std::array<SecondText, kSeconds> seen;
+  [[gnu::tls_model("initial-exec")]] static thread_local std::array<DayText, kDays> seen;
   const uint64_t secs = ns / 1'000'000'000;
-  SecondText& last = seen[secs % kSeconds];
-  if (secs != last.secs) {
-    char* t = last.text.data();
-    const CivilDate cd = civil_from_days(static_cast<int64_t>(secs / 86400));
-    const uint64_t sod = secs % 86400;
+  const uint64_t day = secs / 86400;
+  DayText& d = seen[day % kDays];
+  if (d.day != day) {
+    const CivilDate cd = civil_from_days(static_cast<int64_t>(day));
     // uint64 ns ends in year 2554: the year always has 4 digits.
-    put_digits(t, static_cast<uint64_t>(cd.y), 4);
-    t[4] = '-';
-    put_digits(t + 5, cd.m, 2);
-    t[7] = '-';
-    put_digits(t + 8, cd.d, 2);
-    t[10] = 'T';
-    put_digits(t + 11, sod / 3600, 2);
-    t[13] = ':';
-    put_digits(t + 14, sod / 60 % 60, 2);
-    t[16] = ':';
-    put_digits(t + 17, sod % 60, 2);
-    t[19] = '.';
-    last.secs = secs;
+    put_digits(d.text.data(), static_cast<uint64_t>(cd.y), 4);
+    d.text[4] = '-';
+    put_digits(d.text.data() + 5, cd.m, 2);
+    d.text[7] = '-';
+    put_digits(d.text.data() + 8, cd.d, 2);
+    d.text[10] = 'T';
+    d.day = day;
   }
-  std::memcpy(out, last.text.data(), kSecondsLen);
-  put_digits(out + kSecondsLen, ns % 1'000'000'000 / 1'000, 6);
+  static constexpr auto kPairs = [] {
+    std::array<char, 200> t{};
+    for (unsigned i = 0; i < 100; ++i) {
+      t[2 * i] = static_cast<char>('0' + i / 10);
+      t[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return t;
+  }();
+  const auto pair = [&](char* o, uint64_t v) { std::memcpy(o, &kPairs[2 * v], 2); };
+  std::memcpy(out, d.text.data(), kDateLen);
+  const uint64_t sod = secs % 86400;
+  const uint64_t us = ns % 1'000'000'000 / 1'000;
+  pair(out + 11, sod / 3600);
+  out[13] = ':';
+  pair(out + 14, sod / 60 % 60);
+  out[16] = ':';
+  pair(out + 17, sod % 60);
+  out[19] = '.';
+  pair(out + 20, us / 10000);
+  pair(out + 22, us / 100 % 100);
+  pair(out + 24, us % 100);
   out[26] = 'Z';
   return kRfc3339Len;
 }
