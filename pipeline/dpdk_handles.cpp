@@ -5,6 +5,8 @@
 #include <rte_mbuf.h>
 #include <rte_ring_elem.h>
 
+#include <algorithm>
+
 #include "pipeline/startup_error.hpp"
 
 namespace spanwatch::pipeline {
@@ -17,13 +19,19 @@ RingPtr make_spsc_ring(const std::string& name, unsigned elem_size, unsigned cou
   return RingPtr(r);
 }
 
-MempoolPtr make_packet_pool(const std::string& name, unsigned mbufs, unsigned cache, int socket) {
-  rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-  if (mp == nullptr)
+MempoolPtr make_packet_pool(const std::string& name, unsigned mbufs, unsigned cache, int socket,
+                            uint32_t frame_bytes) {
+  const uint32_t room = std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, frame_bytes + RTE_PKTMBUF_HEADROOM);
+  if (room > UINT16_MAX)
     throw StartupError(
-        fmt::format("rte_pktmbuf_pool_create({}, {} mbufs, cache {}): {}; lower memory.mbufs or "
-                    "raise memory.memory_mb",
-                    name, mbufs, cache, rte_strerror(rte_errno)));
+        fmt::format("rte_pktmbuf_pool_create({}): {}-byte frames do not fit an mbuf", name, frame_bytes));
+  rte_mempool* mp =
+      rte_pktmbuf_pool_create(name.c_str(), mbufs, cache, 0, static_cast<uint16_t>(room), socket);
+  if (mp == nullptr)
+    throw StartupError(fmt::format(
+        "rte_pktmbuf_pool_create({}, {} mbufs of {} B, cache {}, socket {}): {}; lower memory.mbufs "
+        "or raise memory.memory_mb",
+        name, mbufs, room, cache, socket, rte_strerror(rte_errno)));
   return MempoolPtr(mp);
 }
 

@@ -15,7 +15,9 @@ using MempoolPtr = std::unique_ptr<rte_mempool, lib::CFree<rte_mempool_free>>;
 // A single-producer single-consumer ring of fixed-size elements; throws StartupError naming the ring.
 RingPtr make_spsc_ring(const std::string& name, unsigned elem_size, unsigned count, int socket);
 
-// The packet mempool; throws StartupError with the sizes asked for.
-MempoolPtr make_packet_pool(const std::string& name, unsigned mbufs, unsigned cache, int socket);
+// The packet mempool; throws StartupError with the sizes asked for. `frame_bytes`: the largest frame one
+// mbuf must hold (jumbo MTUs); the default buffer (2048 B after the headroom) is the floor.
+MempoolPtr make_packet_pool(const std::string& name, unsigned mbufs, unsigned cache, int socket,
+                            uint32_t frame_bytes = 0);
 
 }  // namespace spanwatch::pipeline

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "pipeline/startup_error.hpp"
@@ -28,6 +29,28 @@ bool is_pci_address(const std::string& dev) {
   if (d && (!hex(0, 4) || dev[4] != ':')) return false;
   return hex(d, 2) && dev[d + 2] == ':' && hex(d + 3, 2) && dev[d + 5] == '.' && dev[d + 6] >= '0' &&
          dev[d + 6] <= '7';
+}
+
+// The NUMA node of a PCI device from sysfs; -1 when unknown (single-socket host, or the device is absent).
+int pci_numa_node(const std::string& addr) {
+  std::ifstream f("/sys/bus/pci/devices/" + (addr.size() == 7 ? "0000:" + addr : addr) + "/numa_node");
+  int node = -1;
+  f >> node;
+  return f ? node : -1;
+}
+
+// --socket-mem with memory_mb on every socket that has a port ("0,4096" for a NIC on socket 1): the
+// packet pool and rings are placed on their port's socket, and a bare "--socket-mem N" would reserve on
+// socket 0 only.
+std::string socket_mem(const lib::SpanwatchConfig& cfg) {
+  std::set<int> nodes;
+  for (const auto& p : cfg.ports)
+    if (is_pci_address(p.device))
+      if (const int n = pci_numa_node(p.device); n >= 0) nodes.insert(n);
+  if (nodes.empty() || *nodes.rbegin() == 0) return std::to_string(cfg.memory.memory_mb);
+  std::vector<unsigned> mb(static_cast<size_t>(*nodes.rbegin()) + 1, 0);
+  for (int n : nodes) mb[static_cast<size_t>(n)] = cfg.memory.memory_mb;
+  return fmt::format("{}", fmt::join(mb, ","));
 }
 
 }  // namespace
@@ -51,7 +74,7 @@ std::vector<std::string> Eal::build_args(const lib::SpanwatchConfig& cfg) {
     a.insert(a.end(), {"--no-huge", "-m", std::to_string(cfg.memory.memory_mb), "--no-shconf",
                        "--no-telemetry", "--file-prefix", fmt::format("spanwatch-{}", getpid())});
   } else {
-    a.insert(a.end(), {"--socket-mem", std::to_string(cfg.memory.memory_mb)});
+    a.insert(a.end(), {"--socket-mem", socket_mem(cfg)});
   }
   a.push_back("--log-level=" + cfg.log_level);
   bool any_pci = false;

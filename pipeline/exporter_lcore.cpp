@@ -4,15 +4,32 @@
 #include <rte_ring_elem.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+
+#include "pipeline/startup_error.hpp"
 
 namespace spanwatch::pipeline {
 namespace {
 constexpr unsigned kBurst = 32;
+constexpr uint32_t kIpfixFlushBudgetMs = 2000;  // at exit, how long a TCP collector gets to take the rest
+
+uint64_t steady_ms() noexcept {
+  return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
 }
+}  // namespace
 
 ExporterLcore::ExporterLcore(ExporterParams p) : p_(std::move(p)), writer_(p_.json), file_(p_.file) {
+  if (p_.ipfix) {
+    try {
+      ipfix_ = std::make_unique<lib::ipfix::Exporter>(*p_.ipfix, &p_.json.l7_names);
+    } catch (const std::exception& e) {
+      throw StartupError(e.what());  // an unresolvable collector is a configuration error
+    }
+  }
   if (!p_.ring) return;
   // The ring is for live views: when it cannot be had (another spanwatch owns the name, /dev/shm is
   // full), say so and keep writing files rather than refuse to run.
@@ -53,6 +70,7 @@ unsigned ExporterLcore::drain_once() noexcept {
         continue;
       }
       writer_.write(r, buf_, e);
+      if (ipfix_) ipfix_->add(r, e);
       line_end[++lines] = static_cast<uint32_t>(buf_.GetSize());
       if (r.final) {
         ctr_.final_records.add(1);
@@ -72,7 +90,12 @@ unsigned ExporterLcore::drain_once() noexcept {
   return total;
 }
 
+void ExporterLcore::finish_ipfix() noexcept {
+  if (ipfix_) ipfix_->flush(steady_ms(), kIpfixFlushBudgetMs);
+}
+
 void ExporterLcore::housekeeping() noexcept {
+  if (ipfix_) ipfix_->tick(steady_ms());
   // Say it once when writing starts failing and once when it recovers; the counters say how much.
   // tick(): flush, plus rotation by age and the fsync policy.
   const bool failing = file_.tick() == lib::NdjsonStatus::kRetry;

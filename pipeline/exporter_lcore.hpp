@@ -12,6 +12,7 @@
 
 #include "lib/core/counter.hpp"
 #include "lib/enrich/flow_enricher.hpp"
+#include "lib/export/ipfix/ipfix_exporter.hpp"
 #include "lib/export/json_flow_writer.hpp"
 #include "lib/export/ndjson_file.hpp"
 #include "lib/ring/flow_ring.hpp"
@@ -41,6 +42,7 @@ struct ExporterParams {
   lib::NdjsonFileOptions file;
   std::optional<lib::ShmRingWriterOptions> ring;  // none: files only
   std::unique_ptr<lib::FlowEnricher> enricher;    // none: enrichment off
+  std::optional<lib::ipfix::ExporterOptions> ipfix;  // none: no IPFIX export
   bool shared_cpus = false;
 };
 
@@ -59,10 +61,12 @@ class ExporterLcore {
   const lib::ShmRingWriter* ring() const noexcept { return ring_.get(); }
   lib::FlowEnricher* enricher() noexcept { return p_.enricher.get(); }
   const lib::FlowEnricher* enricher() const noexcept { return p_.enricher.get(); }
+  const lib::ipfix::Exporter* ipfix() const noexcept { return ipfix_.get(); }
 
  private:
   unsigned drain_once() noexcept;
   void housekeeping() noexcept;
+  void finish_ipfix() noexcept;  // at exit: the last message out, TCP given a moment to take it
 
   ExporterParams p_;
   lib::JsonFlowWriter writer_;
@@ -70,6 +74,7 @@ class ExporterLcore {
   void publish(const char* line, size_t len_with_newline) noexcept;
 
   std::unique_ptr<lib::ShmRingWriter> ring_;
+  std::unique_ptr<lib::ipfix::Exporter> ipfix_;  // off the hot path: batched, non-blocking sockets
   rapidjson::StringBuffer buf_;       // file records of one burst
   rapidjson::StringBuffer live_buf_;  // one live snapshot
   ExporterCounters ctr_;

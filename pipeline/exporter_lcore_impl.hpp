@@ -29,6 +29,7 @@ void ExporterLcore::run(Done done, Tick tick) noexcept {
     backoff.idle();
   }
   housekeeping();
+  finish_ipfix();
 }
 
 }  // namespace spanwatch::pipeline

@@ -26,6 +26,8 @@
 #include "pipeline/eal.hpp"
 #include "pipeline/enrichment_reloader.hpp"
 #include "pipeline/exporter_lcore.hpp"
+#include "pipeline/metrics_server.hpp"
+#include "pipeline/metrics_text.hpp"
 #include "pipeline/options.hpp"
 #include "pipeline/port.hpp"
 #include "pipeline/rx_lcore.hpp"
@@ -89,8 +91,11 @@ unsigned auto_mbufs(const sw::lib::SpanwatchConfig& cfg, size_t rx_queues_total,
   // flight is plenty, and filling the pool was a quarter of a short replay's start-up.
   if (replay) return static_cast<unsigned>(4096 + lcores * (m.mbuf_cache * 3 / 2 + 64));
   // Every ring slot and RX descriptor can hold an mbuf, plus per-lcore caches and bursts in flight.
-  const size_t n = cfg.lcores.rx.size() * cfg.lcores.workers.size() * m.rx_ring_size +
-                   rx_queues_total * cfg.ports.front().rx_desc + lcores * (m.mbuf_cache * 3 / 2 + 64) + 4096;
+  size_t descriptors = 0;
+  for (const auto& p : cfg.ports) descriptors += size_t{p.rx_queues} * p.rx_desc;
+  (void)rx_queues_total;
+  const size_t n = cfg.lcores.rx.size() * cfg.lcores.workers.size() * m.rx_ring_size + descriptors +
+                   lcores * (m.mbuf_cache * 3 / 2 + 64) + 4096;
   return static_cast<unsigned>(n);
 }
 
@@ -124,6 +129,15 @@ int run(int argc, char** argv) {
     return e.enabled ? sw::lib::load_enrichment_tables(e, SPANWATCH_DATA_DIR) : nullptr;
   });
 
+  // The metrics endpoint binds before the EAL: a taken port stops start-up at once, and its threads are not
+  // pinned to the main lcore's CPU.
+  std::unique_ptr<sw::pipeline::MetricsServer> metrics;
+  if (cfg.metrics.enabled) {
+    metrics = std::make_unique<sw::pipeline::MetricsServer>(cfg.metrics.listen);
+    std::fprintf(stderr, "spanwatch: metrics on http://%s:%u/metrics\n",
+                 cfg.metrics.listen.substr(0, cfg.metrics.listen.rfind(':')).c_str(), metrics->port());
+  }
+
   sw::pipeline::Eal eal(cfg);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -150,11 +164,17 @@ int run(int argc, char** argv) {
     clock.wall0_ns = uint64_t(now.tv_sec) * 1'000'000'000ULL + uint64_t(now.tv_nsec);
   }
 
-  const int socket = static_cast<int>(rte_socket_id());
+  // The packet pool and the rings on the NUMA socket of the first port: the NIC writes packets there, and
+  // its RX lcores and workers belong there (Port and the queue dealing below warn when they are not).
+  int socket = cfg.ports.empty() ? -1 : sw::pipeline::Port::device_socket(cfg.ports.front().device);
+  if (socket < 0) socket = static_cast<int>(rte_socket_id());
   size_t rx_queues_total = 0;
   for (const auto& p : cfg.ports) rx_queues_total += p.rx_queues;
+  // Buffers hold the largest frame of any port whole (jumbo MTUs), so no frame is chained over mbufs.
+  uint32_t frame_bytes = 0;
+  for (const auto& p : cfg.ports) frame_bytes = std::max(frame_bytes, sw::pipeline::Port::buffer_bytes(p));
   auto pool = sw::pipeline::make_packet_pool("spanwatch_mbufs", auto_mbufs(cfg, rx_queues_total, plan.replay),
-                                             cfg.memory.mbuf_cache, socket);
+                                             cfg.memory.mbuf_cache, socket, frame_bytes);
 
   std::vector<std::unique_ptr<sw::pipeline::Port>> ports;
   std::vector<sw::lib::LinkType> link_by_port_id(RTE_MAX_ETHPORTS, sw::lib::LinkType::kEthernet);
@@ -219,10 +239,21 @@ int run(int argc, char** argv) {
   // Queues are dealt to RX lcores in order (replay: files in command-line order per RX lcore).
   std::vector<sw::pipeline::RxParams> rxp(n_rx);
   size_t next_rx = 0;
-  for (size_t i = 0; i < ports.size(); ++i)
-    for (uint16_t q = 0; q < ports[i]->rx_queues(); ++q)
-      rxp[next_rx++ % n_rx].queues.push_back(
+  for (size_t i = 0; i < ports.size(); ++i) {
+    for (uint16_t q = 0; q < ports[i]->rx_queues(); ++q) {
+      const size_t r = next_rx++ % n_rx;
+      rxp[r].queues.push_back(
           {ports[i]->id(), q, ports[i]->link_type(), plan.replay ? &plan.pcaps[i].cut_frames : nullptr});
+      const int lcore_socket = static_cast<int>(rte_lcore_to_socket_id(cfg.lcores.rx[r]));
+      if (ports[i]->socket() >= 0 && lcore_socket != ports[i]->socket())
+        std::fprintf(
+            stderr,
+            "spanwatch: port %s queue %u is on NUMA socket %d but RX lcore %u is on socket %d: every "
+            "packet crosses sockets; pick RX lcores on socket %d (lcores.rx)\n",
+            ports[i]->name().c_str(), q, ports[i]->socket(), cfg.lcores.rx[r], lcore_socket,
+            ports[i]->socket());
+    }
+  }
   std::vector<std::unique_ptr<sw::pipeline::RxLcore>> rx;
   for (size_t r = 0; r < n_rx; ++r) {
     rxp[r].rx_id = static_cast<unsigned>(r);
@@ -264,6 +295,18 @@ int run(int argc, char** argv) {
   }
   if (tables)
     ep.enricher = std::make_unique<sw::lib::FlowEnricher>(std::move(tables), cfg.enrichment.host_names);
+  if (cfg.ipfix.enabled) {
+    sw::lib::ipfix::ExporterOptions xo;
+    xo.transport.host = cfg.ipfix.collector;
+    xo.transport.port = cfg.ipfix.port;
+    xo.transport.protocol =
+        cfg.ipfix.transport == "tcp" ? sw::lib::ipfix::Protocol::kTcp : sw::lib::ipfix::Protocol::kUdp;
+    xo.observation_domain = cfg.ipfix.observation_domain;
+    xo.mtu = cfg.ipfix.mtu;
+    xo.template_refresh_s = cfg.ipfix.template_refresh_s;
+    xo.template_refresh_messages = cfg.ipfix.template_refresh_messages;
+    ep.ipfix = xo;
+  }
   sw::pipeline::EnrichmentReloader reloader(cfg.enrichment, SPANWATCH_DATA_DIR,
                                             cfg.flows.capture_payload_prefix);
   sw::pipeline::ExporterLcore exporter(std::move(ep));
@@ -279,6 +322,9 @@ int run(int argc, char** argv) {
           fmt::format("rte_eal_remote_launch(rx {} on lcore {}): {}", r, cfg.lcores.rx[r], rc));
 
   sw::pipeline::StatsSources sources{&ports, &rx, &workers, &exporter, &plan.pcaps};
+  sw::pipeline::MetricsContext metrics_ctx{&rx_to_worker, &export_rings, clock.wall0_ns / 1'000'000'000ULL,
+                                           false};
+  if (metrics) metrics->publish(sw::pipeline::prometheus_text(sources, metrics_ctx));
   const uint64_t stats_every = cfg.output.stats_interval_s;
   uint64_t ticks = 0;
   bool stats_written = true;
@@ -299,6 +345,7 @@ int run(int argc, char** argv) {
       [&](uint64_t) {
         if (exporter.enricher())
           reloader.poll(g_reloads.load(std::memory_order_relaxed), *exporter.enricher());
+        if (metrics) metrics->publish(sw::pipeline::prometheus_text(sources, metrics_ctx));
         if (stats_every && ++ticks % stats_every == 0) {
           std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
           const bool ok = write_file_atomically(stats_path, sw::pipeline::stats_json(sources, false));
@@ -314,6 +361,10 @@ int run(int argc, char** argv) {
 
   if (!write_file_atomically(stats_path, sw::pipeline::stats_json(sources, true)))
     std::fprintf(stderr, "spanwatch: cannot write the final %s\n", stats_path.c_str());
+  if (metrics) {
+    metrics_ctx.final = true;
+    metrics->publish(sw::pipeline::prometheus_text(sources, metrics_ctx));
+  }
   const auto acc = sw::pipeline::account(sources);
   std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
   std::fprintf(
@@ -324,9 +375,11 @@ int run(int argc, char** argv) {
       (unsigned long long)acc.non_flow, (unsigned long long)acc.decode_errors,
       (unsigned long long)acc.unmatched_fragments, (unsigned long long)acc.lost(),
       exporter.file_path().c_str(), stats_path.c_str());
-  if (plan.hold_ring_s > 0 && exporter.ring() != nullptr) {
-    std::fprintf(stderr, "spanwatch: keeping ring %s open for %u s (Ctrl-C ends it)\n",
-                 exporter.ring()->name().c_str(), plan.hold_ring_s);
+  if (plan.hold_ring_s > 0 && (exporter.ring() != nullptr || metrics)) {
+    const std::string ring_name = exporter.ring() ? "ring " + exporter.ring()->name() : "";
+    std::fprintf(stderr, "spanwatch: keeping %s%s%s open for %u s (Ctrl-C ends it)\n", ring_name.c_str(),
+                 exporter.ring() && metrics ? " and " : "", metrics ? "the metrics endpoint" : "",
+                 plan.hold_ring_s);
     const uint64_t until = rte_get_tsc_cycles() + uint64_t{plan.hold_ring_s} * rte_get_tsc_hz();
     const int sig0 = g_signals.load(std::memory_order_relaxed);
     while (rte_get_tsc_cycles() < until && g_signals.load(std::memory_order_relaxed) == sig0) usleep(50'000);

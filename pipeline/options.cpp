@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <sched.h>
 
+#include <algorithm>
+#include <string_view>
+
 #include <CLI/CLI.hpp>
 
 #include "lib/config/config_loader.hpp"
@@ -49,18 +52,49 @@ void plan_lcores(lib::SpanwatchConfig& cfg, unsigned rx, unsigned workers) {
   }
 }
 
+// --ipfix [udp://|tcp://]HOST:PORT, HOST an address, a name or [IPv6].
+void set_ipfix_collector(lib::IpfixConfig& ix, std::string_view v) {
+  const std::string given(v);
+  for (std::string_view scheme : {"udp", "tcp"})
+    if (v.substr(0, scheme.size() + 3) == std::string(scheme) + "://") {
+      ix.transport = std::string(scheme);
+      v.remove_prefix(scheme.size() + 3);
+    }
+  const size_t colon = v.rfind(':');
+  std::string_view host = colon == std::string_view::npos ? std::string_view{} : v.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  const std::string port_text =
+      colon == std::string_view::npos ? std::string() : std::string(v.substr(colon + 1));
+  if (!port_text.empty() && port_text.find_first_not_of("0123456789") == std::string::npos &&
+      port_text.size() <= 5)
+    port = std::stoul(port_text);
+  if (host.empty() || port == 0 || port > 65535)
+    throw StartupError(
+        fmt::format("--ipfix {}: expected [udp://|tcp://]HOST:PORT, e.g. 127.0.0.1:4739", given));
+  ix.enabled = true;
+  ix.collector = std::string(host);
+  ix.port = static_cast<uint16_t>(port);
+}
+
 }  // namespace
 
 std::optional<RunPlan> parse_command_line(int argc, char** argv) {
   CLI::App app{"spanwatch: DPDK flow monitor for span ports. Writes one NDJSON record per flow."};
-  std::string config_path, out_dir, iface;
-  std::vector<std::string> pcaps;
+  std::string config_path, out_dir, metrics_listen, ipfix_collector;
+  std::vector<std::string> pcaps, ifaces;
   unsigned workers = 0, rx_lcores = 0;
   RunPlan plan;
   app.add_option("-c,--config", config_path, "YAML config file (see conf/spanwatch.yaml)")
       ->check(CLI::ExistingFile);
   app.add_option("--pcap", pcaps, "replay capture file(s) through the net_pcap vdev, then flush and exit");
-  app.add_option("--iface", iface, "capture a live interface through the net_af_packet vdev");
+  app.add_option("--iface", ifaces,
+                 "capture a live interface through the net_af_packet vdev; repeat it for the two sides of a "
+                 "TAP (flows merge across them); with --rx-lcores N each interface gets N/interfaces queues");
+  app.add_option("--metrics", metrics_listen,
+                 "serve Prometheus metrics at http://HOST:PORT/metrics (metrics.listen; port 0 picks one)");
+  app.add_option("--ipfix", ipfix_collector,
+                 "also export flows as IPFIX to [udp://|tcp://]HOST:PORT (ipfix.*; IPv6 as [::1]:4739)");
   app.add_option("-o,--out", out_dir, "output directory for flows.json and stats.json");
   app.add_option("--workers", workers, "worker lcores (flow shards) for --pcap/--iface")
       ->check(CLI::Range(1u, 64u));
@@ -82,12 +116,12 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
     throw StartupError(fmt::format("{} (see --help)", e.what()));
   }
   if (plan.print_schema) return plan;  // independent of any capture or config
-  if (!pcaps.empty() && !iface.empty()) throw StartupError("--pcap and --iface cannot be combined");
+  if (!pcaps.empty() && !ifaces.empty()) throw StartupError("--pcap and --iface cannot be combined");
 
   lib::SpanwatchConfig& cfg = plan.config;
   if (!config_path.empty()) cfg = lib::load_config_file(config_path);
 
-  if (!pcaps.empty() || !iface.empty()) {
+  if (!pcaps.empty() || !ifaces.empty()) {
     cfg.ports.clear();
     cfg.memory.hugepages = false;
     cfg.memory.memory_mb = std::min(cfg.memory.memory_mb, kReplayMemoryMb);
@@ -107,18 +141,30 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
       plan.port_link_types.push_back(info.link);
       plan.pcaps.push_back(std::move(info));
     }
-  } else if (!iface.empty()) {
-    lib::PortConfig port;
-    port.device = fmt::format("net_af_packet0,iface={}", iface);
-    port.name = iface;
-    cfg.ports.push_back(port);
-    plan.port_link_types.push_back(lib::LinkType::kEthernet);
+  } else if (!ifaces.empty()) {
+    // Several RX lcores share out the interfaces' queues; af_packet's queues are a kernel fanout group
+    // whose hash is symmetric, so both directions of a flow stay on one queue.
+    const unsigned per_iface = std::max(1u, unsigned(cfg.lcores.rx.size() / ifaces.size()));
+    for (size_t i = 0; i < ifaces.size(); ++i) {
+      lib::PortConfig port;
+      port.device = fmt::format("net_af_packet{},iface={}{}", i, ifaces[i],
+                                per_iface > 1 ? fmt::format(",qpairs={}", per_iface) : "");
+      port.name = ifaces[i];
+      port.rx_queues = static_cast<uint16_t>(per_iface);
+      cfg.ports.push_back(port);
+      plan.port_link_types.push_back(lib::LinkType::kEthernet);
+    }
   } else {
     if (config_path.empty())
       throw StartupError("nothing to do: give --config FILE, --pcap FILE or --iface NAME");
     for (const auto& p : cfg.ports) plan.port_link_types.push_back(link_type_from_name(p.link_type));
   }
   if (!out_dir.empty()) cfg.output.dir = out_dir;
+  if (!metrics_listen.empty()) {
+    cfg.metrics.enabled = true;
+    cfg.metrics.listen = metrics_listen;
+  }
+  if (!ipfix_collector.empty()) set_ipfix_collector(cfg.ipfix, ipfix_collector);
 
   if (auto errors = lib::validate(cfg); !errors.empty()) throw lib::ConfigException(std::move(errors));
   return plan;

@@ -1,5 +1,6 @@
-// One ethdev port: looked up by device name, configured with N RX queues (offloads and RSS masked by
-// what the device reports), started, and stopped on destruction after a final stats read.
+// One ethdev port: looked up by device name, configured with N RX queues (offloads, MTU and RSS masked by
+// what the device reports, asked vs granted logged), started in promiscuous mode, given a bounded wait for
+// link up, and stopped on destruction after a final stats read.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -28,15 +29,30 @@ class Port {
   lib::LinkType link_type() const noexcept { return link_; }
   PortStats stats() const noexcept;
 
+  int socket() const noexcept { return socket_; }  // NUMA socket of the device; SOCKET_ID_ANY if unknown
+
   // The ethdev name of a device argument: "net_pcap0,rx_pcap=x" -> "net_pcap0".
   static std::string ethdev_name(const std::string& device);
+
+  // Largest frame a port with this L3 MTU delivers: Ethernet header, two VLAN tags (QinQ), CRC.
+  static uint32_t max_frame_bytes(uint16_t mtu) noexcept;
+
+  // Bytes one mbuf must hold for this port (0: the default buffer will do): the largest frame of its MTU,
+  // or what the driver insists on (af_packet: its framesz= argument).
+  static uint32_t buffer_bytes(const lib::PortConfig& cfg);
+
+  // The NUMA socket a device sits on, once EAL has probed it (before the Port exists, to place its pool).
+  static int device_socket(const std::string& device) noexcept;
 
  private:
   uint16_t id_ = 0;
   uint16_t rx_queues_ = 1;
   std::string name_;
   lib::LinkType link_;
+  int socket_ = -1;
   bool started_ = false;
+
+  void wait_for_link(uint32_t wait_s) const;
 };
 
 }  // namespace spanwatch::pipeline

@@ -217,6 +217,28 @@ std::string stats_json(const StatsSources& s, bool final) {
   kv(w, "oversize", e.ring_oversize.get());
   w.EndObject();
 
+  w.Key("ipfix");  // IPFIX export (docs/ipfix.md)
+  w.StartObject();
+  const lib::ipfix::Exporter* ix = s.exporter->ipfix();
+  w.Key("enabled");
+  w.Bool(ix != nullptr);
+  if (ix != nullptr) {
+    const lib::ipfix::TransportCounters& t = ix->transport_counters();
+    w.Key("collector");
+    w.String(ix->peer().c_str());
+    kv(w, "observation_domain", ix->options().observation_domain);
+    kv(w, "records", ix->counters().records.get());
+    kv(w, "messages", t.messages.get());
+    kv(w, "bytes", t.bytes.get());
+    kv(w, "template_sends", ix->counters().template_sends.get());
+    kv(w, "send_errors", t.send_errors.get());
+    kv(w, "dropped_messages", t.dropped_messages.get());
+    kv(w, "dropped_records", t.dropped_records.get());
+    kv(w, "connects", t.connects.get());
+    kv(w, "connect_errors", t.connect_errors.get());
+  }
+  w.EndObject();
+
   const Accounting a = account(s);
   w.Key("accounting");
   w.StartObject();

@@ -10,7 +10,8 @@ BUILD_PKGS=(g++ meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev libndpi-d
 # Registries enrichment reads at start-up: IANA protocols/services, IEEE MAC blocks, ISO country names.
 DATA_PKGS=(netbase nmap-common ieee-data iso-codes)
 # libmaxmind-db-writer-perl builds the test GeoIP databases and the ASN database of fetch-geoip.sh.
-TOOL_PKGS=(tcpdump tshark tcpreplay python3 python3-jsonschema libmaxmind-db-writer-perl iproute2 chromium)
+TOOL_PKGS=(tcpdump tshark tcpreplay python3 python3-jsonschema libmaxmind-db-writer-perl iproute2 chromium
+    nfdump)  # nfcapd + nfdump: the collector of the IPFIX export test (tests/e2e/ipfix_check.py)
 RECORD_PKGS=(openssl openssh-server openssh-client dnsmasq-base bind9-dnsutils curl)
 ALL_PKGS=("${BUILD_PKGS[@]}" "${DATA_PKGS[@]}" "${TOOL_PKGS[@]}" "${RECORD_PKGS[@]}")
 

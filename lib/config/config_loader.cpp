@@ -49,12 +49,16 @@ class ParseErrors {
 // Limits checked by validate(); each is what DPDK or the design allows, so messages can quote it.
 inline constexpr unsigned kMinRingSize = 64;
 inline constexpr unsigned kMaxRingSize = 1u << 20;
+inline constexpr uint32_t kMinIpfixMtu = 1024;   // the templates and the longest record fit (ipfix builder)
+inline constexpr uint32_t kMaxIpfixMtu = 65507;  // largest UDP payload
 inline constexpr unsigned kMaxRxQueues = 64;
 inline constexpr unsigned kMinRxDesc = 64;
 inline constexpr unsigned kMaxRxDesc = 16384;
 inline constexpr uint32_t kMinFlowsPerWorker = 1024;
 inline constexpr uint32_t kMaxFlowsPerWorker = 1u << 28;
 inline constexpr unsigned kMinMemoryMb = 64;
+inline constexpr unsigned kMinMtu = 68;    // the IPv4 minimum
+inline constexpr unsigned kMaxMtu = 9600;  // the largest jumbo MTU the supported NICs take (9000 is usual)
 inline constexpr unsigned kMaxMbufCache = 512;  // RTE_MEMPOOL_CACHE_MAX_SIZE
 inline constexpr size_t kMaxShownValue = 40;    // bad values are quoted up to this many characters
 
@@ -303,6 +307,8 @@ void read_port(const YAML::Node& n, const std::string& path, PortConfig& p, Pars
   m.read("rx_queues", p.rx_queues);
   m.read("rx_desc", p.rx_desc);
   m.read("link_type", p.link_type);
+  m.read("mtu", p.mtu);
+  m.read("link_wait_s", p.link_wait_s);
   m.finish();
 }
 
@@ -430,7 +436,23 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
   ring.read("update_interval_ms", cfg.ring.update_interval_ms);
   ring.finish();
 
+  MapReader ipfix(top.take("ipfix"), "ipfix", errs);
+  ipfix.read("enabled", cfg.ipfix.enabled);
+  ipfix.read("collector", cfg.ipfix.collector);
+  ipfix.read("port", cfg.ipfix.port);
+  ipfix.read("transport", cfg.ipfix.transport);
+  ipfix.read("observation_domain", cfg.ipfix.observation_domain);
+  ipfix.read("template_refresh_s", cfg.ipfix.template_refresh_s);
+  ipfix.read("template_refresh_messages", cfg.ipfix.template_refresh_messages);
+  ipfix.read("mtu", cfg.ipfix.mtu);
+  ipfix.finish();
+
   read_enrichment(top.take("enrichment"), cfg.enrichment, errs);
+
+  MapReader met(top.take("metrics"), "metrics", errs);
+  met.read("enabled", cfg.metrics.enabled);
+  met.read("listen", cfg.metrics.listen);
+  met.finish();
 
   MapReader obs(top.take("observer"), "observer", errs);
   obs.read("name", cfg.observer.name);
@@ -551,6 +573,11 @@ std::vector<ConfigError> validate(const SpanwatchConfig& cfg) {
       errs.push_back({k + ".rx_desc", fmt::format("{} is outside [{}, {}]; 1024-4096 suits 10G ports",
                                                   p.rx_desc, kMinRxDesc, kMaxRxDesc)});
     }
+    if (p.mtu != 0 && (p.mtu < kMinMtu || p.mtu > kMaxMtu)) {
+      errs.push_back({k + ".mtu", fmt::format("{} is outside [{}, {}]; use 1500, 9000 for jumbo frames, or 0 "
+                                              "to keep the device's",
+                                              p.mtu, kMinMtu, kMaxMtu)});
+    }
     if (std::find(kLinkTypeNames.begin(), kLinkTypeNames.end(), p.link_type) == kLinkTypeNames.end()) {
       errs.push_back({k + ".link_type", fmt::format("\"{}\" is not a link type; use one of {}", p.link_type,
                                                     one_of(kLinkTypeNames))});
@@ -633,6 +660,19 @@ std::vector<ConfigError> validate(const SpanwatchConfig& cfg) {
       errs.push_back({"ring.slot_bytes",
                       fmt::format("{} is outside [1024, 16384]; 4096 holds a full record", r.slot_bytes)});
   }
+  const IpfixConfig& ix = cfg.ipfix;
+  if (ix.enabled) {
+    if (ix.collector.empty())
+      errs.push_back({"ipfix.collector", "empty; set the collector's host name or address, e.g. 127.0.0.1"});
+    if (ix.port == 0) errs.push_back({"ipfix.port", "0 is not a port; IPFIX collectors listen on 4739"});
+    if (ix.transport != "udp" && ix.transport != "tcp")
+      errs.push_back(
+          {"ipfix.transport", fmt::format("\"{}\" is not a transport; use udp or tcp", ix.transport)});
+    if (ix.mtu < kMinIpfixMtu || ix.mtu > kMaxIpfixMtu)
+      errs.push_back({"ipfix.mtu", fmt::format("{} is outside [{}, {}]; 1400 fits an Ethernet path with room "
+                                               "for tunnels",
+                                               ix.mtu, kMinIpfixMtu, kMaxIpfixMtu)});
+  }
   if (m.mbuf_cache > kMaxMbufCache) {
     errs.push_back({"memory.mbuf_cache", fmt::format("{} > {} (RTE_MEMPOOL_CACHE_MAX_SIZE); use 256",
                                                      m.mbuf_cache, kMaxMbufCache)});
@@ -705,6 +745,17 @@ std::vector<ConfigError> validate(const SpanwatchConfig& cfg) {
                     fmt::format("{} is below output.rotate_mb ({}): not even one rotated file fits; use at "
                                 "least {}",
                                 o.max_total_mb, o.rotate_mb, o.rotate_mb)});
+  }
+  if (cfg.metrics.enabled) {
+    const std::string& l = cfg.metrics.listen;
+    const size_t colon = l.rfind(':');
+    uint64_t port = 0;
+    const std::string host = colon == std::string::npos ? "" : l.substr(0, colon);
+    if (colon == std::string::npos || host.empty() || !parse_u64(l.substr(colon + 1), port) || port > 65535)
+      errs.push_back(
+          {"metrics.listen", fmt::format("\"{}\" is not HOST:PORT; use e.g. 127.0.0.1:9273 (port 0 "
+                                         "picks a free one)",
+                                         l)});
   }
   const bool level_name =
       std::find(kLogLevelNames.begin(), kLogLevelNames.end(), cfg.log_level) != kLogLevelNames.end();

@@ -523,5 +523,104 @@ enrichment:
   expect_error(errs, "enrichment.long_lived", {"unknown key", "long_lived_s"});
 }
 
+TEST(ConfigLoader, IpfixSection) {
+  EXPECT_FALSE(load_config_string("").ipfix.enabled);  // off unless asked for
+  const SpanwatchConfig c = load_config_string(R"(
+ipfix:
+  enabled: true
+  collector: collector.example.net
+  port: 2055
+  transport: tcp
+  observation_domain: 7
+  template_refresh_s: 30
+  template_refresh_messages: 0
+  mtu: 9000
+)");
+  const IpfixConfig& x = c.ipfix;
+  EXPECT_TRUE(x.enabled);
+  EXPECT_EQ(x.collector, "collector.example.net");
+  EXPECT_EQ(x.port, 2055);
+  EXPECT_EQ(x.transport, "tcp");
+  EXPECT_EQ(x.observation_domain, 7u);
+  EXPECT_EQ(x.template_refresh_s, 30u);
+  EXPECT_EQ(x.template_refresh_messages, 0u);
+  EXPECT_EQ(x.mtu, 9000u);
+  SpanwatchConfig v = valid_config();
+  v.ipfix = x;
+  EXPECT_TRUE(validate(v).empty()) << dump(validate(v));
+
+  expect_error(load_errors("ipfix: {port: 70000}"), "ipfix.port", {"70000"});
+  expect_error(load_errors("ipfix: {colector: x}"), "ipfix.colector", {"did you mean collector?"});
+  v.ipfix.transport = "sctp";
+  v.ipfix.mtu = 512;
+  v.ipfix.collector = "";
+  const auto errs = validate(v);
+  expect_error(errs, "ipfix.transport", {"sctp", "udp or tcp"});
+  expect_error(errs, "ipfix.mtu", {"512", "1024"});
+  expect_error(errs, "ipfix.collector", {"empty"});
+  v.ipfix.enabled = false;  // a disabled section is not checked
+  EXPECT_TRUE(validate(v).empty()) << dump(validate(v));
+}
+
+TEST(ConfigLoader, PortMtuLinkWaitAndMetrics) {
+  const SpanwatchConfig d = load_config_string("");
+  EXPECT_FALSE(d.metrics.enabled);  // off unless asked for, and loopback when on
+  EXPECT_EQ(d.metrics.listen, "127.0.0.1:9273");
+  const SpanwatchConfig c = load_config_string(R"(
+ports: [{device: "0000:3b:00.0", mtu: 9000, link_wait_s: 3}]
+metrics: {enabled: true, listen: "127.0.0.1:0"}
+)");
+  EXPECT_EQ(c.ports[0].mtu, 9000u);
+  EXPECT_EQ(c.ports[0].link_wait_s, 3u);
+  EXPECT_TRUE(c.metrics.enabled);
+  EXPECT_EQ(c.metrics.listen, "127.0.0.1:0");
+  SpanwatchConfig v = valid_config();
+  v.ports[0].mtu = 9000;
+  v.metrics = c.metrics;
+  EXPECT_TRUE(validate(v).empty()) << dump(validate(v));
+
+  expect_error(load_errors("metrics: {listn: x}"), "metrics.listn", {"did you mean listen?"});
+  v.ports[0].mtu = 20000;
+  v.metrics.listen = "9273";
+  const auto errs = validate(v);
+  expect_error(errs, "ports[0].mtu", {"20000", "[68, 9600]", "9000"});
+  expect_error(errs, "metrics.listen", {"9273", "HOST:PORT"});
+  v.metrics.listen = "127.0.0.1:99999";
+  expect_error(validate(v), "metrics.listen", {"99999"});
+  v.metrics.enabled = false;  // a disabled endpoint is not checked
+  v.ports[0].mtu = 0;
+  EXPECT_TRUE(validate(v).empty()) << dump(validate(v));
+}
+
+// conf/examples/*.yaml: what docs/deploy.md points operators at must load and validate as shipped.
+TEST(ConfigLoader, DeploymentExamplesParseAndValidate) {
+  const fs::path conf = find_default_config().parent_path();
+  ASSERT_FALSE(conf.empty()) << "conf/ not found; set SPANWATCH_SOURCE_ROOT";
+  struct Want {
+    const char* file;
+    size_t ports, rx, workers;
+    uint16_t queues_per_port;
+  };
+  for (const Want& w : {Want{"10g-span.yaml", 1, 1, 2, 1}, Want{"two-port-tap.yaml", 2, 2, 3, 1},
+                        Want{"40g.yaml", 1, 4, 8, 4}}) {
+    SCOPED_TRACE(w.file);
+    const SpanwatchConfig c = load_config_file((conf / "examples" / w.file).string());
+    EXPECT_TRUE(validate(c).empty()) << dump(validate(c));
+    ASSERT_EQ(c.ports.size(), w.ports);
+    EXPECT_EQ(c.lcores.rx.size(), w.rx);
+    EXPECT_EQ(c.lcores.workers.size(), w.workers);
+    unsigned queues = 0;
+    for (const PortConfig& p : c.ports) {
+      EXPECT_EQ(p.rx_queues, w.queues_per_port);
+      queues += p.rx_queues;
+    }
+    EXPECT_EQ(queues, c.lcores.rx.size()) << "one queue per RX lcore";
+    EXPECT_TRUE(c.memory.hugepages);
+    EXPECT_FALSE(c.lcores.shared_cpus) << "a production layout gives every lcore its own CPU";
+    EXPECT_TRUE(c.metrics.enabled);
+    EXPECT_EQ(c.metrics.listen.rfind("127.0.0.1:", 0), 0u) << "metrics stay on loopback";
+  }
+}
+
 }  // namespace
 }  // namespace spanwatch::lib

@@ -13,6 +13,8 @@ struct PortConfig {
   uint16_t rx_queues = 1;
   uint16_t rx_desc = 1024;
   std::string link_type = "ethernet";  // ethernet | raw | null | loop | linux_sll | linux_sll2 | ipv4 | ipv6
+  uint16_t mtu = 0;           // L3 MTU to set (jumbo: up to 9000); 0 = leave the device's own (usually 1500)
+  uint32_t link_wait_s = 10;  // wait this long for link up at start; a link still down is a warning
 };
 
 struct LcoreConfig {
@@ -80,6 +82,19 @@ struct RingConfig {
   uint32_t update_interval_ms = 1000;  // live snapshots of changed active flows; 0 = none
 };
 
+// IPFIX export (docs/ipfix.md): every final and interim record as an RFC 5103 biflow to one collector,
+// batched into messages of at most `mtu` bytes and sent at least once a second.
+struct IpfixConfig {
+  bool enabled = false;
+  std::string collector = "127.0.0.1";  // host name or address
+  uint16_t port = 4739;                 // IANA's IPFIX port
+  std::string transport = "udp";        // udp | tcp
+  uint32_t observation_domain = 0;      // the message header's Observation Domain ID
+  uint32_t template_refresh_s = 60;     // UDP: send the templates again this often; 0 = not by time
+  uint32_t template_refresh_messages = 1000;  // UDP: ... and every this many messages; 0 = not by count
+  uint32_t mtu = 1400;                        // largest IPFIX message (UDP payload), bytes
+};
+
 // What the exporter adds to each record (lib/enrich). Relative paths are relative to the config file's folder
 // (resolve_paths); "" switches a data source off. Missing optional data is one warning, never an error.
 struct ServiceOverride {
@@ -111,6 +126,13 @@ struct EnrichmentConfig {
   uint64_t elephant_bytes = 1ull << 30;  // label elephant from this many bytes (both ways)
 };
 
+// Prometheus text metrics over HTTP, served by a plain thread (never an lcore) from the counters stats.json
+// shows. Off by default; meant for 127.0.0.1 with a local Prometheus agent or node_exporter-style scraping.
+struct MetricsConfig {
+  bool enabled = false;
+  std::string listen = "127.0.0.1:9273";  // HOST:PORT; port 0 picks a free port (printed at start-up)
+};
+
 struct ObserverConfig {
   std::string name;  // observer.name; default: host name
 };
@@ -122,6 +144,8 @@ struct SpanwatchConfig {
   FlowConfig flows;
   OutputConfig output;
   RingConfig ring;
+  MetricsConfig metrics;
+  IpfixConfig ipfix;
   ObserverConfig observer;
   EnrichmentConfig enrichment;
   std::vector<std::string> eal_args;  // extra EAL arguments, passed through verbatim

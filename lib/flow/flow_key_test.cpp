@@ -4,6 +4,9 @@
 
 #include <random>
 #include <set>
+#include <vector>
+
+#include "lib/decode/packet_decoder.hpp"
 
 namespace spanwatch::lib {
 namespace {
@@ -99,6 +102,55 @@ TEST(FlowKey, WorkerHashSpreadsEvenly) {
   }
   for (int c : count) EXPECT_NEAR(c, kN / kWorkers, kN / kWorkers * 0.05);
   EXPECT_GT(distinct.size(), size_t{kN - 5});
+}
+
+// Ethernet + IPv4 fragment of a UDP datagram: the first one carries the UDP header (ports), later ones
+// only payload. `offset8` is the fragment offset in 8-byte units.
+std::vector<uint8_t> ipv4_fragment(uint16_t offset8, bool more, uint16_t sport, uint16_t dport) {
+  std::vector<uint8_t> f(14 + 20 + 64, 0);
+  f[12] = 0x08;  // IPv4
+  uint8_t* ip = f.data() + 14;
+  ip[0] = 0x45;
+  ip[2] = 0;
+  ip[3] = 20 + 64;
+  ip[4] = 0x12;  // identification
+  ip[5] = 0x34;
+  ip[6] = uint8_t((more ? 0x20 : 0) | (offset8 >> 8));
+  ip[7] = uint8_t(offset8);
+  ip[8] = 64;
+  ip[9] = 17;
+  const uint8_t src[4] = {192, 0, 2, 10}, dst[4] = {198, 51, 100, 20};
+  std::copy(src, src + 4, ip + 12);
+  std::copy(dst, dst + 4, ip + 16);
+  if (offset8 == 0) {
+    ip[20] = uint8_t(sport >> 8), ip[21] = uint8_t(sport), ip[22] = uint8_t(dport >> 8),
+    ip[23] = uint8_t(dport);
+    ip[24] = 0x05, ip[25] = 0xdc;  // UDP length of the whole datagram (1500)
+  }
+  return f;
+}
+
+TEST(FlowKey, FragmentsOfOneDatagramPickTheSameWorker) {
+  // The RX lcore picks the worker from worker_hash(inner.src, inner.dst): addresses only, as Suricata does
+  // for fragments, because a later fragment has no ports. Hashing ports too would send the first fragment
+  // and the rest of the same datagram to different workers, and none could reassemble it.
+  DecodedPacket first, later, last;
+  const auto f0 = ipv4_fragment(0, true, 5353, 40000), f1 = ipv4_fragment(8, true, 0, 0),
+             f2 = ipv4_fragment(16, false, 0, 0);
+  ASSERT_EQ(decode_packet(f0.data(), uint32_t(f0.size()), LinkType::kEthernet, first), PacketClass::kFlow);
+  ASSERT_EQ(decode_packet(f1.data(), uint32_t(f1.size()), LinkType::kEthernet, later), PacketClass::kFlow);
+  ASSERT_EQ(decode_packet(f2.data(), uint32_t(f2.size()), LinkType::kEthernet, last), PacketClass::kFlow);
+  EXPECT_EQ(first.inner.src_port, 5353);
+  EXPECT_EQ(later.inner.src_port, 0);  // no L4 header in a later fragment
+  EXPECT_NE(later.fragment, Fragment::kNone);
+  const uint32_t h = worker_hash(first.inner.src, first.inner.dst);
+  EXPECT_EQ(worker_hash(later.inner.src, later.inner.dst), h);
+  EXPECT_EQ(worker_hash(last.inner.src, last.inner.dst), h);
+  for (unsigned workers = 2; workers <= 16; ++workers) {
+    EXPECT_EQ(worker_hash(later.inner.src, later.inner.dst) % workers, h % workers);
+    // ... and the reply direction too (a fragmented answer from the server).
+    EXPECT_EQ(worker_hash(last.inner.dst, last.inner.src) % workers, h % workers);
+  }
 }
 
 }  // namespace
