@@ -25,7 +25,7 @@ uint8_t* put64(uint8_t* p, uint64_t v) noexcept {
   return p;
 }
 uint8_t* put_bytes(uint8_t* p, const uint8_t* src, size_t n) noexcept {
-  std::memcpy(p, src, n);
+  if (n != 0) std::memcpy(p, src, n);  // an empty string_view may have a null data()
   return p + n;
 }
 // RFC 7011 7: one length byte below 255, else 255 and a 2-byte length.
