@@ -69,13 +69,14 @@ std::vector<std::string> Eal::build_args(const lib::SpanwatchConfig& cfg) {
   }
   a.insert(a.end(), {"--main-lcore", std::to_string(lc.main)});
   if (!cfg.memory.hugepages) {
-    // Without hugepages: memory from memfd, no shared config files, no telemetry socket, and a
+    // Without hugepages: memory from memfd, no shared config files, and a
     // per-process prefix so parallel runs (tests) never collide (platform.md §1).
-    a.insert(a.end(), {"--no-huge", "-m", std::to_string(cfg.memory.memory_mb), "--no-shconf",
-                       "--no-telemetry", "--file-prefix", fmt::format("spanwatch-{}", getpid())});
+    a.insert(a.end(), {"--no-huge", "-m", std::to_string(cfg.memory.memory_mb), "--no-shconf", "--file-prefix",
+                       fmt::format("spanwatch-{}", getpid())});
   } else {
     a.insert(a.end(), {"--socket-mem", socket_mem(cfg)});
   }
+  if (!cfg.metrics.telemetry_on(cfg.memory.hugepages)) a.push_back("--no-telemetry");
   a.push_back("--log-level=" + cfg.log_level);
   bool any_pci = false;
   for (const auto& p : cfg.ports) {

@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "lib/config/spanwatch_config.hpp"
 #include "lib/enrich/enrichment_tables.hpp"
@@ -18,6 +20,9 @@ class EnrichmentReloader {
  public:
   EnrichmentReloader(lib::EnrichmentConfig cfg, std::string data_dir, bool payload_captured)
       : cfg_(std::move(cfg)), data_dir_(std::move(data_dir)), payload_captured_(payload_captured) {}
+
+  // New settings (a configuration reload) for the next load; a load already running keeps the old ones.
+  void set_config(lib::EnrichmentConfig cfg) { next_cfg_ = std::move(cfg); }
 
   // Called about once a second on the exporter's lcore. `requests` counts SIGHUPs so far.
   void poll(int requests, lib::FlowEnricher& enricher) {
@@ -33,12 +38,14 @@ class EnrichmentReloader {
         enricher.replace_tables(std::move(tables));
         std::fprintf(stderr, "spanwatch: enrichment data reloaded\n");
       } catch (const std::exception& e) {
+        enricher.reload_failed();
         std::fprintf(stderr, "spanwatch: reload failed, keeping the previous enrichment data: %s\n",
                      e.what());
       }
     }
     if (requests != seen_ && !pending_.valid()) {
       seen_ = requests;
+      if (next_cfg_) cfg_ = *std::exchange(next_cfg_, std::nullopt);  // the loader thread reads cfg_
       pending_ =
           std::async(std::launch::async, [this] { return lib::load_enrichment_tables(cfg_, data_dir_); });
     }
@@ -46,6 +53,7 @@ class EnrichmentReloader {
 
  private:
   lib::EnrichmentConfig cfg_;
+  std::optional<lib::EnrichmentConfig> next_cfg_;
   std::string data_dir_;
   bool payload_captured_;
   int seen_ = 0;

@@ -57,6 +57,9 @@ unsigned ExporterLcore::drain_once() noexcept {
     const unsigned n =
         rte_ring_sc_dequeue_burst_elem(ring, recs.data(), sizeof(lib::FlowRecord), kBurst, nullptr);
     if (n == 0) continue;
+    // The ring is FIFO: its oldest record is the first of the burst.
+    const uint64_t lag = rte_rdtsc() - recs[0].made_tsc;
+    if (lag > lag_max_cycles_ && lag < (uint64_t{1} << 62)) lag_max_cycles_ = lag;
     buf_.Clear();
     unsigned lines = 0;
     line_end[0] = 0;
@@ -83,8 +86,12 @@ unsigned ExporterLcore::drain_once() noexcept {
     ctr_.records.add(lines);
     ctr_.json_bytes.add(buf_.GetSize());
     if (lines > 0) file_.write(std::string_view(buf_.GetString(), buf_.GetSize()));
-    for (unsigned l = 0; l < lines; ++l)
-      publish(buf_.GetString() + line_end[l], line_end[l + 1] - line_end[l]);
+    for (unsigned l = 0; l < lines; ++l) {
+      const char* line = buf_.GetString() + line_end[l];
+      const uint32_t len = line_end[l + 1] - line_end[l];
+      if (p_.nats) p_.nats->offer(std::string_view(line, len));  // final and interim records, not snapshots
+      publish(line, len);
+    }
     total += n;
   }
   return total;
@@ -95,6 +102,8 @@ void ExporterLcore::finish_ipfix() noexcept {
 }
 
 void ExporterLcore::housekeeping() noexcept {
+  ctr_.lag_cycles.set(lag_max_cycles_);
+  lag_max_cycles_ = 0;
   if (ipfix_) ipfix_->tick(steady_ms());
   // Say it once when writing starts failing and once when it recovers; the counters say how much.
   // tick(): flush, plus rotation by age and the fsync policy.

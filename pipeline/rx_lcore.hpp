@@ -38,6 +38,9 @@ struct alignas(64) RxCounters {
   lib::Counter ring_full_waits;                      // replay mode: bursts that had to wait for a worker
   lib::Counter idle_polls;
   lib::Counter busy_cycles;  // cycle_clock() cycles of bursts that carried packets
+  // Packets among the ring drops (items that carried the packet's inner flow; a carrier-only copy is not
+  // a packet of its own): accounting.ring_drops.
+  lib::Counter ring_dropped_packets;
   lib::Counter replay_desync;  // a cut frame was not where the pre-scan saw it: frame bytes fall back
                                // to the captured length from there on
 };
@@ -60,6 +63,8 @@ class RxLcore {
   int run() noexcept;
   const RxCounters& counters() const noexcept { return ctr_; }
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+  // Replay stopped by a signal before the end of a file: the files' packet counts are not what was read.
+  bool replay_interrupted() const noexcept { return interrupted_.load(std::memory_order_acquire); }
 
  private:
   // Returns the number of frames received; sets `eof` in replay mode at the end of the file.
@@ -78,6 +83,7 @@ class RxLcore {
   };
   std::vector<ReplayCursor> cursors_;  // one per queue
   std::atomic<bool> finished_{false};
+  std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace spanwatch::pipeline

@@ -33,16 +33,26 @@ void counter_map(Writer& w, const char* key, const std::array<lib::Counter, N>& 
 
 Accounting account(const StatsSources& s) {
   Accounting a;
-  if (!s.pcaps->empty()) {
+  bool interrupted = false;
+  for (const auto& r : *s.rx) interrupted = interrupted || r->replay_interrupted();
+  if (!s.pcaps->empty() && !interrupted) {
     for (const auto& p : *s.pcaps) a.packets_read += p.packets;
   } else {
+    // Live, or a replay that a signal stopped part-way: what the ports delivered is what was read.
     for (const auto& p : *s.ports) a.packets_read += p->stats().rx_packets;
+    uint64_t in_files = 0;
+    for (const auto& p : *s.pcaps) in_files += p.packets;
+    a.not_replayed = in_files > a.packets_read ? in_files - a.packets_read : 0;
   }
   for (const auto& r : *s.rx) {
     for (const auto& c : r->counters().non_flow) a.non_flow += c.get();
     for (const auto& c : r->counters().decode_errors) a.decode_errors += c.get();
+    a.ring_drops += r->counters().ring_dropped_packets.get();
   }
-  for (const auto& w : *s.workers) a.unmatched_fragments += w->counters().fragments_unmatched.get();
+  for (const auto& w : *s.workers) {
+    a.unmatched_fragments += w->counters().fragments_unmatched.get();
+    a.in_dropped_records += w->packets_in_dropped_records();
+  }
   a.in_records = s.exporter->counters().packets_in_records.get();
   return a;
 }
@@ -115,6 +125,7 @@ std::string stats_json(const StatsSources& s, bool final) {
     kv(w, "fragments_matched", c.fragments_matched.get());
     kv(w, "fragments_unmatched", c.fragments_unmatched.get());
     kv(w, "records_dropped", wk->records_dropped());
+    kv(w, "packets_in_dropped_records", wk->packets_in_dropped_records());
     kv(w, "payload_prefix_exhausted", wk->payload_prefix_exhausted());
     kv(w, "busy_cycles", wk->busy_cycles());
     kv(w, "export_wait_cycles", wk->export_wait_cycles());
@@ -181,8 +192,17 @@ std::string stats_json(const StatsSources& s, bool final) {
   kv(w, "file_fsyncs", f.fsyncs.get());
   kv(w, "file_fsync_errors", f.fsync_errors.get());
   kv(w, "live_records", e.live_records.get());
+  kv(w, "lag_us", e.lag_cycles.get() * 1'000'000 / rte_get_tsc_hz());
   kv(w, "busy_cycles", e.busy_cycles.get());
   w.EndObject();
+
+  if (s.reload != nullptr) {
+    w.Key("config_reloads");  // SIGHUP: the configuration re-read (enrichment data: enrichment.reloads)
+    w.StartObject();
+    kv(w, "applied", s.reload->counters().reloads.get());
+    kv(w, "failed", s.reload->counters().failures.get());
+    w.EndObject();
+  }
 
   if (const lib::FlowEnricher* en = s.exporter->enricher()) {
     const lib::EnricherCounters& c = en->counters();
@@ -194,11 +214,13 @@ std::string stats_json(const StatsSources& s, bool final) {
     kv(w, "rule_matches_dropped", c.rules_dropped.get());
     kv(w, "geo_cache_hits", en->geo_cache_hits());
     kv(w, "geo_cache_misses", en->geo_cache_misses());
+    kv(w, "geo_lookup_errors", en->geo_lookup_errors());  // corrupt database data met (fields left out)
     kv(w, "host_names", en->host_names().size());
     kv(w, "host_names_from_dhcp", h.dhcp_learned);
     kv(w, "host_names_from_dns", h.dns_learned);
     kv(w, "host_names_evicted", h.evicted);
     kv(w, "reloads", c.reloads.get());
+    kv(w, "reload_failures", c.reload_failures.get());
     w.EndObject();
   }
 
@@ -239,15 +261,48 @@ std::string stats_json(const StatsSources& s, bool final) {
   }
   w.EndObject();
 
+  w.Key("nats");  // NATS JetStream publishing (docs/fleet.md)
+  w.StartObject();
+  const lib::jetstream::Publisher* js = s.exporter->nats();
+  w.Key("enabled");
+  w.Bool(js != nullptr);
+  if (js != nullptr) {
+    const lib::jetstream::PublisherCounters& c = js->counters();
+    w.Key("stream");
+    w.String(js->options().stream.c_str());
+    w.Key("subject");
+    w.String(js->subject().c_str());
+    w.Key("connected");
+    w.Bool(js->connected());
+    kv(w, "offered", c.offered.get());
+    kv(w, "published", c.published.get());
+    kv(w, "acked", c.acked.get());
+    kv(w, "retried", c.retried.get());
+    kv(w, "publish_errors", c.publish_errors.get());
+    kv(w, "dropped_queue_full", c.dropped_queue_full.get());
+    kv(w, "dropped_buffer_full", c.dropped_buffer_full.get());
+    kv(w, "dropped_at_exit", c.dropped_at_exit.get());
+    kv(w, "spilled", c.spilled.get());
+    kv(w, "unspilled", c.unspilled.get());
+    kv(w, "spill_records", c.spill_records.get());
+    kv(w, "buffered", c.buffered.get());
+    kv(w, "in_flight", c.in_flight.get());
+    kv(w, "disconnects", c.disconnects.get());
+  }
+  w.EndObject();
+
   const Accounting a = account(s);
   w.Key("accounting");
   w.StartObject();
   kv(w, "packets_read", a.packets_read);
   kv(w, "in_records", a.in_records);
+  kv(w, "in_dropped_records", a.in_dropped_records);
+  kv(w, "ring_drops", a.ring_drops);
   kv(w, "non_flow", a.non_flow);
   kv(w, "decode_errors", a.decode_errors);
   kv(w, "unmatched_fragments", a.unmatched_fragments);
   kv(w, "unaccounted", a.lost());
+  kv(w, "not_replayed", a.not_replayed);
   w.EndObject();
 
   if (!s.pcaps->empty()) {

@@ -6,12 +6,16 @@ set -euo pipefail
 
 BUILD_PKGS=(g++ meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev libndpi-dev libndpi-bin
             libhyperscan-dev libmaxminddb-dev mmdb-bin libyaml-cpp-dev libgtest-dev libgmock-dev
-            rapidjson-dev libpcap-dev libfmt-dev libcli11-dev libssl-dev libcpp-httplib-dev)
+            rapidjson-dev libpcap-dev libfmt-dev libcli11-dev libssl-dev libcpp-httplib-dev
+            libnats-dev)  # NATS JetStream: the sensors' publisher and spanwatch-loader (issue 10)
+# clang + compiler-rt (libFuzzer, ASan/UBSan runtimes; only recommended by clang): scripts/fuzz.sh (issue 8).
+BUILD_PKGS+=(clang libclang-rt-dev)
 # Registries enrichment reads at start-up: IANA protocols/services, IEEE MAC blocks, ISO country names.
 DATA_PKGS=(netbase nmap-common ieee-data iso-codes)
 # libmaxmind-db-writer-perl builds the test GeoIP databases and the ASN database of fetch-geoip.sh.
 TOOL_PKGS=(tcpdump tshark tcpreplay python3 python3-jsonschema libmaxmind-db-writer-perl iproute2 chromium
-    nfdump)  # nfcapd + nfdump: the collector of the IPFIX export test (tests/e2e/ipfix_check.py)
+    nfdump   # nfcapd + nfdump: the collector of the IPFIX export test (tests/e2e/ipfix_check.py)
+    nats-server clickhouse-server clickhouse-client)  # the fleet test (tests/e2e/fleet_check.py, docs/fleet.md)
 RECORD_PKGS=(openssl openssh-server openssh-client dnsmasq-base bind9-dnsutils curl)
 ALL_PKGS=("${BUILD_PKGS[@]}" "${DATA_PKGS[@]}" "${TOOL_PKGS[@]}" "${RECORD_PKGS[@]}")
 

@@ -5,6 +5,7 @@
 #   SPANWATCH_TEST_ASAN=1   build and test in build-asan/ (address+undefined sanitizers) instead of build/
 #   SPANWATCH_SKIP_DEPS=1   do not run install-deps (passed on to build.sh)
 #   SPANWATCH_TEST_ARGS     extra `meson test` args (word-split), e.g. "--suite unit --timeout-multiplier 3"
+#   SPANWATCH_SKIP_FUZZ=1   skip the bounded libFuzzer run (scripts/fuzz.sh, build-fuzz/; SPANWATCH_FUZZ_SECONDS)
 # Exit status: meson test's exit status (non-zero if the build fails).
 set -euo pipefail
 
@@ -64,6 +65,16 @@ if [ "$MODE" = release ] && [ "${SPANWATCH_SKIP_ASAN:-0}" != "1" ]; then
         echo "test.sh: ASan BUILD FAILED" >&2
         rc=1
     fi
+fi
+# libFuzzer (issue 8): a bounded run of every tests/fuzz target in build-fuzz/ (clang, lib/ + targets only),
+# one JUnit testcase per target; a crash fails it and its input is kept in tests/fuzz/regressions/.
+# SPANWATCH_SKIP_FUZZ=1 skips it; SPANWATCH_FUZZ_SECONDS sets the time per target (2 targets at a time).
+if [ "${SPANWATCH_SKIP_FUZZ:-0}" != "1" ]; then
+    fuzz_junit="$ROOT/build-fuzz/fuzz-junit.xml"
+    rm -f "$fuzz_junit"
+    echo "test.sh: scripts/fuzz.sh --seconds ${SPANWATCH_FUZZ_SECONDS:-8} --jobs 2 (bounded libFuzzer run)"
+    "$ROOT/scripts/fuzz.sh" --seconds "${SPANWATCH_FUZZ_SECONDS:-8}" --jobs 2 --junit "$fuzz_junit" </dev/null || rc=1
+    JUNITS+=("$fuzz_junit")
 fi
 # --------------------------------------------------------------------------------------------------
 

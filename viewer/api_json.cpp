@@ -64,7 +64,7 @@ void endpoint(Writer& w, const char* k, const Endpoint& e) {
   w.EndObject();
 }
 
-void summary(Writer& w, const FlowStore& store, const FlowEntry& e) {
+void summary(Writer& w, const FlowEntry& e, double cur_bps) {
   const FlowSummary& s = e.s;
   w.StartObject();
   kv(w, "key", e.key);
@@ -90,7 +90,7 @@ void summary(Writer& w, const FlowStore& store, const FlowEntry& e) {
   kv(w, "bytes", s.bytes());
   kv(w, "packets", s.packets());
   kv(w, "avg_bps", dur_us > 0 ? static_cast<double>(s.bytes()) * 8e6 / static_cast<double>(dur_us) : 0.0);
-  kv(w, "cur_bps", store.current_bps(e));
+  kv(w, "cur_bps", cur_bps);
   kv_opt(w, "info", s.info);
   kv_opt(w, "conn_state", s.conn_state);
   kv_opt(w, "conn_state_major", s.conn_state_major);
@@ -104,6 +104,7 @@ void summary(Writer& w, const FlowStore& store, const FlowEntry& e) {
   strings(w, "labels", s.labels);
   kv(w, "labels_derived", s.labels_derived);
   kv_opt(w, "vlan", s.vlan);
+  kv_opt(w, "sensor", s.sensor);
   kv(w, "records", uint64_t{e.records});
   kv(w, "received_ms", e.received_ms);
   w.EndObject();
@@ -127,7 +128,7 @@ std::string flows_json(const FlowStore& store, const FlowList& list, const Page&
   kv(w, "packet_now_us", store.packet_now_us());
   w.Key("flows");
   w.StartArray();
-  for (const FlowEntry* e : list.flows) summary(w, store, *e);
+  for (const FlowEntry* e : list.flows) summary(w, *e, store.current_bps(*e));
   w.EndArray();
   w.EndObject();
   return done(b);
@@ -138,9 +139,37 @@ std::string flow_detail_json(const FlowStore& store, const FlowEntry& e) {
   Writer w(b);
   w.StartObject();
   w.Key("summary");
-  summary(w, store, e);
+  summary(w, e, store.current_bps(e));
   // The record was validated (UTF-8, complete JSON) when it was parsed on arrival.
   w.Key("record");
+  w.RawValue(e.raw.data(), e.raw.size(), rapidjson::kObjectType);
+  w.EndObject();
+  return done(b);
+}
+
+std::string history_json(const std::vector<FlowEntry>& rows, uint32_t limit) {
+  rapidjson::StringBuffer b;
+  Writer w(b);
+  w.StartObject();
+  kv(w, "total", uint64_t{rows.size()});
+  kv(w, "offset", uint64_t{0});
+  kv(w, "limit", uint64_t{limit});
+  kv(w, "truncated", rows.size() >= limit);  // there may be more: narrow the search or raise the limit
+  w.Key("flows");
+  w.StartArray();
+  for (const FlowEntry& e : rows) summary(w, e, 0.0);
+  w.EndArray();
+  w.EndObject();
+  return done(b);
+}
+
+std::string history_detail_json(const FlowEntry& e) {
+  rapidjson::StringBuffer b;
+  Writer w(b);
+  w.StartObject();
+  w.Key("summary");
+  summary(w, e, 0.0);
+  w.Key("record");  // validated by RecordParser before it got here
   w.RawValue(e.raw.data(), e.raw.size(), rapidjson::kObjectType);
   w.EndObject();
   return done(b);
@@ -275,6 +304,15 @@ std::string stats_json(const FlowStore& store, const IngestSnapshot& r, const Se
   kv(w, "forbidden_host", sc.forbidden_host);
   kv(w, "streams", sc.streams);
   kv(w, "streams_refused", sc.streams_refused);
+  w.EndObject();
+  w.Key("history");
+  w.StartObject();
+  kv(w, "enabled", sc.history_enabled);
+  kv(w, "queries", sc.history_queries);
+  kv(w, "records", sc.history_records);
+  kv(w, "bad_requests", sc.history_bad_requests);
+  kv(w, "errors", sc.history_errors);
+  kv(w, "bad_records", sc.history_bad_records);
   w.EndObject();
   w.EndObject();
   return done(b);

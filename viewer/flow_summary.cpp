@@ -150,7 +150,7 @@ size_t string_heap(const std::string& s) noexcept {
 size_t FlowSummary::heap_bytes() const noexcept {
   size_t n = 0;
   for (const std::string* s : {&id, &reason, &transport, &protocol, &application, &l7_proto, &category, &breed,
-                               &app, &info, &conn_state, &conn_state_major, &history, &risk_severity, &vlan})
+                               &app, &info, &conn_state, &conn_state_major, &history, &risk_severity, &vlan, &sensor})
     n += string_heap(*s);
   for (const Endpoint* e : {&client, &server})
     for (const std::string* s : {&e->ip_text, &e->mac, &e->mac_vendor, &e->service, &e->hostname, &e->country,
@@ -265,6 +265,7 @@ ParseStatus RecordParser::parse(std::string_view text, FlowSummary& out) {
   out.sequence = u64(member(flow, "sequence"));
   const Value* event = member(&r, "event");
   out.reason = str(member(event, "reason"));
+  out.sensor = str(at(r, {"observer", "name"}));
   out.start_us = parse_rfc3339_us(view(member(event, "start")));
   out.end_us = parse_rfc3339_us(view(member(event, "end")));
   out.duration_ns = i64(member(event, "duration"));

@@ -65,6 +65,7 @@ struct FlowSummary {
   std::vector<std::string> labels;   // spanwatch.labels[], else derived (connection_attempt, ...)
   bool labels_derived = false;       // true when the viewer derived the labels itself
   std::string vlan;                  // network.vlan.id
+  std::string sensor;                // observer.name (the History page's sensor column)
 
   uint64_t bytes() const noexcept { return client.bytes + server.bytes; }
   uint64_t packets() const noexcept { return client.packets + server.packets; }

@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "viewer/flow_query.hpp"
+#include "viewer/history_query.hpp"
 
 namespace spanwatch::viewer {
 namespace {
@@ -49,7 +50,8 @@ ViewerServer::ViewerServer(const ViewerConfig& cfg, SharedFlowStore& store, Ring
       ingest_(ingest),
       assets_(std::move(assets)),
       access_(cfg.listen.access_token, cfg.listen.allowed_hosts),
-      svr_(std::make_unique<httplib::Server>()) {
+      svr_(std::make_unique<httplib::Server>()),
+      history_(cfg.history) {
   const size_t threads = cfg_.http.threads;
   svr_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr_->set_payload_max_length(kMaxRequestBodyBytes);
@@ -94,8 +96,15 @@ void ViewerServer::stop() {
 }
 
 ServerCounters ViewerServer::counters() const {
-  return {requests_.load(), bad_requests_.load(), unauthorized_.load(), forbidden_host_.load(), streams_.load(),
-          streams_refused_.load()};
+  ServerCounters c{requests_.load(), bad_requests_.load(), unauthorized_.load(), forbidden_host_.load(),
+                   streams_.load(), streams_refused_.load()};
+  c.history_enabled = cfg_.history.enabled();
+  c.history_queries = history_queries_.load();
+  c.history_records = history_records_.load();
+  c.history_bad_requests = history_bad_requests_.load();
+  c.history_errors = history_errors_.load();
+  c.history_bad_records = history_bad_records_.load();
+  return c;
 }
 
 void ViewerServer::routes() {
@@ -297,6 +306,8 @@ void ViewerServer::routes() {
         [this](bool) { streams_.fetch_sub(1); });
   });
 
+  history_routes();
+
   svr_->Get(R"(/api/.*)", [](const Request&, Response& res) { json(res, 404, error_json("no such API")); });
 
   svr_->Get(R"(/.*)", [this](const Request& req, Response& res) {
@@ -308,6 +319,65 @@ void ViewerServer::routes() {
     }
     res.set_header("Cache-Control", "no-cache");
     res.set_content(a->body, a->mime.c_str());
+  });
+}
+
+// /api/history (a search) and /api/history/flow?key=<msg_id> (one record): records of every sensor from
+// ClickHouse, answered in the shapes of /api/flows and /api/flow. Access control is the pre-routing
+// handler's, as for every /api route.
+void ViewerServer::history_routes() {
+  using httplib::Request;
+  using httplib::Response;
+  auto off = [this](Response& res) {
+    if (cfg_.history.enabled()) return false;
+    json(res, 404, error_json("history is not configured: set history.clickhouse_url in the viewer's config "
+                              "(or --history http://host:8123)"));
+    return true;
+  };
+  svr_->Get("/api/history", [this, off](const Request& req, Response& res) {
+    if (off(res)) return;
+    std::vector<QueryError> errors;
+    const HistorySearch search = parse_history_search(req.params, cfg_.history.max_rows, errors);
+    if (!errors.empty()) {
+      ++bad_requests_;
+      ++history_bad_requests_;
+      json(res, 400, error_json(errors));
+      return;
+    }
+    const HistoryResult r = history_.run(history_sql(search, cfg_.history.table));
+    history_bad_records_ += r.bad_records;
+    if (!r.ok) {
+      ++history_errors_;
+      json(res, 502, error_json(r.error));
+      return;
+    }
+    ++history_queries_;
+    history_records_ += r.rows.size();
+    json(res, 200, history_json(r.rows, search.limit));
+  });
+  svr_->Get("/api/history/flow", [this, off](const Request& req, Response& res) {
+    if (off(res)) return;
+    const std::string key = req.get_param_value("key");
+    if (key.empty() || key.size() > kMaxHistoryValueBytes) {
+      ++bad_requests_;
+      ++history_bad_requests_;
+      json(res, 400, error_json(std::vector<QueryError>{{"key", "the record's msg_id, 1-256 bytes"}}));
+      return;
+    }
+    const HistoryResult r = history_.run(history_record_sql(key, cfg_.history.table));
+    history_bad_records_ += r.bad_records;
+    if (!r.ok) {
+      ++history_errors_;
+      json(res, 502, error_json(r.error));
+      return;
+    }
+    ++history_queries_;
+    if (r.rows.empty()) {
+      json(res, 404, error_json("no such record in the history"));
+      return;
+    }
+    history_records_ += 1;
+    json(res, 200, history_detail_json(r.rows.front()));
   });
 }
 

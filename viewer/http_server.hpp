@@ -10,6 +10,7 @@
 #include "viewer/access_control.hpp"
 #include "viewer/api_json.hpp"
 #include "viewer/flow_store.hpp"
+#include "viewer/history_client.hpp"
 #include "viewer/ring_ingest.hpp"
 #include "viewer/static_assets.hpp"
 #include "viewer/viewer_config.hpp"
@@ -43,6 +44,7 @@ class ViewerServer {
 
  private:
   void routes();
+  void history_routes();
   ServerCounters counters() const;
 
   ViewerConfig cfg_;
@@ -54,6 +56,9 @@ class ViewerServer {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> requests_{0}, bad_requests_{0}, unauthorized_{0}, forbidden_host_{0}, streams_refused_{0};
   std::atomic<uint32_t> streams_{0};
+  HistoryClient history_;
+  std::atomic<uint64_t> history_queries_{0}, history_records_{0}, history_bad_requests_{0}, history_errors_{0},
+      history_bad_records_{0};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -37,7 +37,7 @@ std::string default_www() {
 }
 
 struct Cli {
-  std::string config, listen, ring, www, token_file, start;
+  std::string config, listen, ring, www, token_file, start, history;
   std::optional<uint16_t> port;
   std::optional<uint32_t> max_flows, retention_s, memory_mb;
   bool print_config = false;
@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--memory-mb", cli.memory_mb, "memory bound of the whole process, MB");
   app.add_option("--start", cli.start, "oldest: begin with the records still in the ring; newest: only new ones")
       ->check(CLI::IsMember({"oldest", "newest"}));
+  app.add_option("--history", cli.history, "ClickHouse HTTP URL for the History page (history.clickhouse_url)");
   app.add_flag("--print-config", cli.print_config, "print the effective configuration and exit");
   app.set_version_flag("--version", "spanwatch-viewer 0.1.0");
   try {
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
     if (cli.retention_s) cfg.store.retention_s = *cli.retention_s;
     if (cli.memory_mb) cfg.store.memory_mb = *cli.memory_mb;
     if (!cli.start.empty()) cfg.ring.from_oldest = cli.start == "oldest";
+    if (!cli.history.empty()) cfg.history.clickhouse_url = cli.history;
     if (const char* t = std::getenv("SPANWATCH_VIEWER_TOKEN"); t != nullptr && cfg.listen.access_token_file.empty())
       cfg.listen.access_token = t;
     sw::resolve_token(cfg);

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "viewer/history_query.hpp"
 #include "viewer/ip_match.hpp"
 
 namespace spanwatch::viewer {
@@ -146,6 +147,15 @@ ViewerConfig from_yaml(const YAML::Node& root) {
       m.uint("max_page", c.http.max_page, 10, 100000);
       m.str("www_dir", c.http.www_dir);
     }
+    {
+      MapReader m(top.child("history"), "history", errors);
+      m.str("clickhouse_url", c.history.clickhouse_url);
+      m.str("table", c.history.table);
+      m.str("user", c.history.user);
+      m.str("password", c.history.password);
+      m.uint("max_rows", c.history.max_rows, 1, 100000);
+      m.uint("timeout_ms", c.history.timeout_ms, 100, 600000);
+    }
   }
   if (!errors.empty()) throw lib::ConfigException(std::move(errors));
   return c;
@@ -223,17 +233,29 @@ std::vector<lib::ConfigError> validate(const ViewerConfig& c) {
     e.push_back({"http.max_streams", fmt::format("{} streams need at least {} http.threads (each stream holds "
                                                  "one; two stay free for API calls)",
                                                  c.http.max_streams, c.http.max_streams + 2)});
+  if (c.history.enabled()) {
+    const std::string& u = c.history.clickhouse_url;
+    if (!u.starts_with("http://") || u.size() <= 7 || u.find_first_of("/?#@ ", 7) != std::string::npos)
+      e.push_back({"history.clickhouse_url", fmt::format("\"{}\" must be http://host:port (ClickHouse's HTTP "
+                                                         "interface, e.g. http://127.0.0.1:8123)", u.substr(0, 60))});
+    if (!valid_table_name(c.history.table))
+      e.push_back({"history.table", fmt::format("\"{}\" must be a table name or database.table (letters, digits, _)",
+                                                c.history.table.substr(0, 40))});
+    if (!c.history.password.empty() && c.history.user.empty())
+      e.push_back({"history.password", "set history.user too"});
+  }
   return e;
 }
 
 std::string describe(const ViewerConfig& c) {
   return fmt::format(
       "listen {}:{} (token: {}), ring {} from {}, store: max {} flows, {} MB (store {} MB), retention {} s, "
-      "http: {} threads, {} streams, www {}",
+      "http: {} threads, {} streams, www {}, history {}",
       c.listen.address, c.listen.port, c.listen.access_token.empty() ? "none" : "set", c.ring.name,
       c.ring.from_oldest ? "oldest" : "newest", c.store.max_flows, c.store.memory_mb,
       c.store.memory_mb > kProcessReserveMb ? c.store.memory_mb - kProcessReserveMb : 0, c.store.retention_s,
-      c.http.threads, c.http.max_streams, c.http.www_dir.empty() ? "(default)" : c.http.www_dir);
+      c.http.threads, c.http.max_streams, c.http.www_dir.empty() ? "(default)" : c.http.www_dir,
+      c.history.enabled() ? c.history.clickhouse_url + " table " + c.history.table : std::string("off"));
 }
 
 }  // namespace spanwatch::viewer

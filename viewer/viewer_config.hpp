@@ -40,11 +40,22 @@ struct HttpConfig {
   std::string www_dir;           // static assets; empty = installed path, else the source tree's viewer/www
 };
 
+// History across sensors from ClickHouse (docs/fleet.md, "Fleet view"); off while clickhouse_url is empty.
+struct HistoryConfig {
+  std::string clickhouse_url;    // http://127.0.0.1:8123 (the HTTP interface)
+  std::string table = "flows";   // or "db.flows", "flows_all" (the loader's table)
+  std::string user, password;    // HTTP basic auth; empty = ClickHouse's default user
+  uint32_t max_rows = 1000;      // most records one search returns
+  uint32_t timeout_ms = 10000;   // connect + query time limit
+  bool enabled() const noexcept { return !clickhouse_url.empty(); }
+};
+
 struct ViewerConfig {
   ListenConfig listen;
   RingReadConfig ring;
   StoreConfig store;
   HttpConfig http;
+  HistoryConfig history;
 };
 
 // The memory the process needs besides the flow store (code, libraries, thread stacks, HTTP buffers,

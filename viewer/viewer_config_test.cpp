@@ -87,3 +87,32 @@ TEST(ViewerConfig, ShippedConfigFileLoadsAndValidates) {
 
 }  // namespace
 }  // namespace spanwatch::viewer
+
+namespace spanwatch::viewer {
+namespace {
+
+TEST(ViewerConfig, HistoryIsOffUnlessConfiguredAndValidated) {
+  EXPECT_FALSE(ViewerConfig{}.history.enabled());
+  const ViewerConfig c = load_viewer_config_string(R"(
+history: {clickhouse_url: "http://127.0.0.1:8123", table: spanwatch.flows_all, user: viewer, password: pw,
+          max_rows: 500, timeout_ms: 2000}
+)");
+  EXPECT_TRUE(c.history.enabled());
+  EXPECT_EQ(c.history.table, "spanwatch.flows_all");
+  EXPECT_EQ(c.history.user, "viewer");
+  EXPECT_EQ(c.history.max_rows, 500u);
+  EXPECT_EQ(c.history.timeout_ms, 2000u);
+  EXPECT_TRUE(validate(c).empty());
+  EXPECT_EQ(keys("history: {clickhouse_url: \"ftp://x\"}"), std::vector<std::string>{"history.clickhouse_url"});
+  EXPECT_EQ(keys("history: {clickhouse_url: \"http://h:8123/?x=1\"}"),
+            std::vector<std::string>{"history.clickhouse_url"});
+  EXPECT_EQ(keys("history: {clickhouse_url: \"http://h:8123\", table: \"flows; DROP\"}"),
+            std::vector<std::string>{"history.table"});
+  EXPECT_EQ(keys("history: {clickhouse_url: \"http://h:8123\", password: x}"),
+            std::vector<std::string>{"history.password"});
+  EXPECT_EQ(keys("history: {max_rows: 0}"), std::vector<std::string>{"history.max_rows"});
+  EXPECT_EQ(keys("history: {url: x}"), std::vector<std::string>{"history.url"});
+}
+
+}  // namespace
+}  // namespace spanwatch::viewer

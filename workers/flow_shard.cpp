@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "lib/core/cycle_clock.hpp"
 #include "lib/core/ip_proto.hpp"
 
 namespace spanwatch::workers {
@@ -324,6 +325,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   lib::FlowRecord r;
   r.flow_id = e.flow_id;
   r.emit_ns = now_ns;
+  r.made_tsc = lib::cycle_clock();
   r.first_ns = e.first_ns;
   r.last_ns = e.last_ns;
   r.src_ip = e.orig_is_lo ? e.key.addr_lo : e.key.addr_hi;

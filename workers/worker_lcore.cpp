@@ -33,6 +33,8 @@ void WorkerLcore::RingSink::emit(const lib::FlowRecord& rec) noexcept {
     return;
   if (!lossless_) {
     dropped.add(1);
+    // The packets of a dropped final record are in no record: counted, so the accounting still adds up.
+    if (rec.final) dropped_packets.add(rec.own_packets);
     return;
   }
   IdleBackoff backoff(shared_cpus_);

@@ -46,6 +46,7 @@ class WorkerLcore {
   const AppCounters& app_counters() const noexcept { return apps_.counters(); }
   void fill_l7_names(lib::L7NameTable& t) const { dpi_.fill_name_table(t); }  // start-up, before run()
   uint64_t records_dropped() const noexcept { return sink_.dropped.get(); }
+  uint64_t packets_in_dropped_records() const noexcept { return sink_.dropped_packets.get(); }
   uint64_t live_skipped() const noexcept { return sink_.live_skipped.get(); }
   uint64_t payload_prefix_exhausted() const noexcept { return prefixes_ ? prefixes_->exhausted() : 0; }
   uint16_t worker_id() const noexcept { return p_.worker_id; }
@@ -60,6 +61,9 @@ class WorkerLcore {
     lib::Counter dropped;       // records lost because the export ring stayed full (live mode only)
     lib::Counter live_skipped;  // live snapshots not sent: the export ring was half full
     lib::Counter wait_cycles;   // replay: cycles spent waiting for room in the export ring
+    // own_packets of the final records among the dropped ones (accounting.in_dropped_records).
+    lib::Counter dropped_packets;
+
    private:
     rte_ring* ring_;
     bool lossless_;

@@ -68,6 +68,17 @@ inline constexpr std::array<std::string_view, 3> kFsyncNames{"none", "rotate", "
 inline constexpr std::array<std::string_view, 8> kLogLevelNames{"emergency", "alert",  "critical", "error",
                                                                 "warning",   "notice", "info",     "debug"};
 
+}  // namespace
+
+unsigned log_level_number(std::string_view level) noexcept {
+  for (size_t i = 0; i < kLogLevelNames.size(); ++i)
+    if (kLogLevelNames[i] == level) return static_cast<unsigned>(i + 1);
+  if (level.size() == 1 && level[0] >= '1' && level[0] <= '8') return static_cast<unsigned>(level[0] - '0');
+  return 0;
+}
+
+namespace {
+
 std::string join_key(std::string_view path, std::string_view key) {
   return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
 }
@@ -447,11 +458,36 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
   ipfix.read("mtu", cfg.ipfix.mtu);
   ipfix.finish();
 
+  MapReader nats(top.take("nats"), "nats", errs);
+  nats.read("enabled", cfg.nats.enabled);
+  nats.read("servers", cfg.nats.servers);
+  nats.read("token", cfg.nats.token);
+  nats.read("user", cfg.nats.user);
+  nats.read("password", cfg.nats.password);
+  nats.read("creds_file", cfg.nats.creds_file);
+  nats.read("tls_ca", cfg.nats.tls_ca);
+  nats.read("tls_cert", cfg.nats.tls_cert);
+  nats.read("tls_key", cfg.nats.tls_key);
+  nats.read("stream", cfg.nats.stream);
+  nats.read("subject_prefix", cfg.nats.subject_prefix);
+  nats.read("create_stream", cfg.nats.create_stream);
+  nats.read("replicas", cfg.nats.replicas);
+  nats.read("max_age_hours", cfg.nats.max_age_hours);
+  nats.read("queue_mb", cfg.nats.queue_mb);
+  nats.read("buffer_records", cfg.nats.buffer_records);
+  nats.read("max_in_flight", cfg.nats.max_in_flight);
+  nats.read("ack_timeout_ms", cfg.nats.ack_timeout_ms);
+  nats.read("flush_timeout_s", cfg.nats.flush_timeout_s);
+  nats.read("spill_file", cfg.nats.spill_file);
+  nats.read("spill_max_mb", cfg.nats.spill_max_mb);
+  nats.finish();
+
   read_enrichment(top.take("enrichment"), cfg.enrichment, errs);
 
   MapReader met(top.take("metrics"), "metrics", errs);
   met.read("enabled", cfg.metrics.enabled);
   met.read("listen", cfg.metrics.listen);
+  met.read("telemetry", cfg.metrics.telemetry);
   met.finish();
 
   MapReader obs(top.take("observer"), "observer", errs);
@@ -504,6 +540,62 @@ std::string one_of(const std::array<std::string_view, N>& names) {
   std::string s;
   for (size_t i = 0; i < N; ++i) s += fmt::format("{}{}", i ? ", " : "", names[i]);
   return s;
+}
+
+// NATS names: a stream name has no '.', '*', '>' or whitespace; a subject prefix is non-empty tokens joined
+// by '.', without wildcards.
+bool nats_name_ok(const std::string& s, bool dots_allowed) {
+  if (s.empty() || s.front() == '.' || s.back() == '.' || s.find("..") != std::string::npos) return false;
+  for (char c : s)
+    if (c == '*' || c == '>' || c == ' ' || c == '\t' || c == '/' || (c == '.' && !dots_allowed))
+      return false;
+  return true;
+}
+
+void validate_nats(const NatsConfig& n, Errors& errs) {
+  if (!n.enabled) return;
+  if (n.servers.empty())
+    errs.push_back({"nats.servers", "empty; list at least one server, e.g. [nats://127.0.0.1:4222]"});
+  for (size_t i = 0; i < n.servers.size(); ++i) {
+    const std::string& u = n.servers[i];
+    if (u.rfind("nats://", 0) != 0 && u.rfind("tls://", 0) != 0)
+      errs.push_back({index_key("nats.servers", i),
+                      fmt::format("\"{}\" is not a NATS URL; use nats://HOST:PORT or tls://HOST:PORT", u)});
+  }
+  if (!n.password.empty() && n.user.empty())
+    errs.push_back({"nats.password", "set without nats.user; give both or neither"});
+  if (!n.token.empty() && (!n.user.empty() || !n.creds_file.empty()))
+    errs.push_back({"nats.token", "combined with nats.user or nats.creds_file; use one way to authenticate"});
+  if (n.tls_cert.empty() != n.tls_key.empty())
+    errs.push_back({n.tls_cert.empty() ? "nats.tls_cert" : "nats.tls_key",
+                    "a client certificate needs both nats.tls_cert and nats.tls_key"});
+  if (!nats_name_ok(n.stream, false))
+    errs.push_back(
+        {"nats.stream", fmt::format("\"{}\" is not a stream name; use letters, digits, - and _, e.g. "
+                                    "SPANWATCH_FLOWS",
+                                    n.stream)});
+  if (!nats_name_ok(n.subject_prefix, true))
+    errs.push_back(
+        {"nats.subject_prefix",
+         fmt::format("\"{}\" is not a subject prefix; use dot-separated tokens without wildcards, e.g. "
+                     "spanwatch.flows",
+                     n.subject_prefix)});
+  if (n.replicas < 1 || n.replicas > 5)
+    errs.push_back(
+        {"nats.replicas", fmt::format("{} is outside [1, 5]; use 3 on a 3-node cluster", n.replicas)});
+  if (n.queue_mb < 1 || n.queue_mb > 1024)
+    errs.push_back(
+        {"nats.queue_mb", fmt::format("{} is outside [1, 1024]; 32 absorbs seconds of bursts", n.queue_mb)});
+  if (n.buffer_records < 1000)
+    errs.push_back({"nats.buffer_records",
+                    fmt::format("{} is below 1000; 200000 rides out minutes of outage", n.buffer_records)});
+  if (n.max_in_flight < 1 || n.max_in_flight > 65536)
+    errs.push_back(
+        {"nats.max_in_flight", fmt::format("{} is outside [1, 65536]; use 4096", n.max_in_flight)});
+  if (!n.spill_file.empty() && n.spill_max_mb == 0)
+    errs.push_back({"nats.spill_max_mb", "0 leaves no room in nats.spill_file; use e.g. 1024"});
+  if (n.ack_timeout_ms < 100)
+    errs.push_back({"nats.ack_timeout_ms", fmt::format("{} is below 100; use 5000", n.ack_timeout_ms)});
 }
 
 }  // namespace
@@ -673,6 +765,7 @@ std::vector<ConfigError> validate(const SpanwatchConfig& cfg) {
                                                "for tunnels",
                                                ix.mtu, kMinIpfixMtu, kMaxIpfixMtu)});
   }
+  validate_nats(cfg.nats, errs);
   if (m.mbuf_cache > kMaxMbufCache) {
     errs.push_back({"memory.mbuf_cache", fmt::format("{} > {} (RTE_MEMPOOL_CACHE_MAX_SIZE); use 256",
                                                      m.mbuf_cache, kMaxMbufCache)});
@@ -757,10 +850,9 @@ std::vector<ConfigError> validate(const SpanwatchConfig& cfg) {
                                          "picks a free one)",
                                          l)});
   }
-  const bool level_name =
-      std::find(kLogLevelNames.begin(), kLogLevelNames.end(), cfg.log_level) != kLogLevelNames.end();
-  const bool level_number = cfg.log_level.size() == 1 && cfg.log_level[0] >= '1' && cfg.log_level[0] <= '8';
-  if (!level_name && !level_number) {
+  if (const std::string& t = cfg.metrics.telemetry; t != "auto" && t != "true" && t != "false")
+    errs.push_back({"metrics.telemetry", fmt::format("\"{}\" is not one of auto, true, false", t)});
+  if (log_level_number(cfg.log_level) == 0) {
     errs.push_back({"log_level", fmt::format("\"{}\" is not a DPDK log level; use one of {} (or 1-8)",
                                              cfg.log_level, one_of(kLogLevelNames))});
   }

@@ -3,6 +3,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/config/spanwatch_config.hpp"
@@ -33,6 +34,9 @@ SpanwatchConfig load_config_string(const std::string& yaml);
 // Makes the relative data-file paths of `enrichment` relative to base_dir (the config file's folder;
 // load_config_file does this).
 void resolve_data_paths(SpanwatchConfig& cfg, const std::string& base_dir);
+
+// DPDK's number for a log_level that validate() accepts (emergency 1 .. debug 8, or the digit); 0 otherwise.
+unsigned log_level_number(std::string_view level) noexcept;
 
 // Semantic checks (no device access): ports, lcore roles, ring and pool sizes, timeouts, names.
 std::vector<ConfigError> validate(const SpanwatchConfig& cfg);

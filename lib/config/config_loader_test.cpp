@@ -562,6 +562,60 @@ ipfix:
   EXPECT_TRUE(validate(v).empty()) << dump(validate(v));
 }
 
+TEST(ConfigLoader, NatsSection) {
+  EXPECT_FALSE(load_config_string("").nats.enabled);  // off unless asked for
+  const SpanwatchConfig c = load_config_string(R"(
+nats:
+  enabled: true
+  servers: ["nats://10.0.0.1:4222", "tls://10.0.0.2:4222"]
+  user: sensor
+  password: pw
+  tls_ca: ca.pem
+  stream: FLOWS_EU
+  subject_prefix: corp.flows
+  replicas: 3
+  max_age_hours: 48
+  buffer_records: 5000
+  ack_timeout_ms: 1500
+  spill_file: /var/lib/spanwatch/spill.bin
+  spill_max_mb: 64
+)");
+  const NatsConfig& n = c.nats;
+  EXPECT_TRUE(n.enabled);
+  EXPECT_EQ(n.servers, (std::vector<std::string>{"nats://10.0.0.1:4222", "tls://10.0.0.2:4222"}));
+  EXPECT_EQ(n.user, "sensor");
+  EXPECT_EQ(n.stream, "FLOWS_EU");
+  EXPECT_EQ(n.subject_prefix, "corp.flows");
+  EXPECT_EQ(n.replicas, 3u);
+  EXPECT_EQ(n.max_age_hours, 48u);
+  EXPECT_EQ(n.buffer_records, 5000u);
+  EXPECT_EQ(n.ack_timeout_ms, 1500u);
+  EXPECT_EQ(n.spill_file, "/var/lib/spanwatch/spill.bin");
+  EXPECT_EQ(n.spill_max_mb, 64u);
+  SpanwatchConfig v = valid_config();
+  v.nats = n;
+  EXPECT_TRUE(validate(v).empty()) << dump(validate(v));
+
+  expect_error(load_errors("nats: {replica: 3}"), "nats.replica", {"did you mean replicas?"});
+  v.nats.servers = {"10.0.0.1:4222"};
+  v.nats.stream = "flows.eu";
+  v.nats.subject_prefix = "corp.>";
+  v.nats.replicas = 7;
+  v.nats.user = "";
+  v.nats.tls_key = "k.pem";
+  v.nats.spill_max_mb = 0;
+  const auto errs = validate(v);
+  expect_error(errs, "nats.servers[0]", {"10.0.0.1:4222", "nats://"});
+  expect_error(errs, "nats.stream", {"flows.eu"});
+  expect_error(errs, "nats.subject_prefix", {"corp.>"});
+  expect_error(errs, "nats.replicas", {"7"});
+  expect_error(errs, "nats.password", {"nats.user"});
+  expect_error(errs, "nats.tls_cert", {"tls_key"});
+  expect_error(errs, "nats.spill_max_mb", {"spill_file"});
+  v.nats.enabled = false;  // a disabled section is not checked
+  EXPECT_TRUE(validate(v).empty()) << dump(validate(v));
+}
+
 TEST(ConfigLoader, PortMtuLinkWaitAndMetrics) {
   const SpanwatchConfig d = load_config_string("");
   EXPECT_FALSE(d.metrics.enabled);  // off unless asked for, and loopback when on

@@ -15,6 +15,8 @@ struct PortConfig {
   std::string link_type = "ethernet";  // ethernet | raw | null | loop | linux_sll | linux_sll2 | ipv4 | ipv6
   uint16_t mtu = 0;           // L3 MTU to set (jumbo: up to 9000); 0 = leave the device's own (usually 1500)
   uint32_t link_wait_s = 10;  // wait this long for link up at start; a link still down is a warning
+
+  bool operator==(const PortConfig&) const = default;
 };
 
 struct LcoreConfig {
@@ -25,6 +27,8 @@ struct LcoreConfig {
   int exporter = -1;                 // -1: the exporter runs on the main lcore
   bool shared_cpus = false;          // true: idle lcores yield the CPU (machines with fewer CPUs than lcores)
   std::string cpu_map;               // optional EAL --lcores map, e.g. "0@(0-1),1@1"; empty: -l from the ids
+
+  bool operator==(const LcoreConfig&) const = default;
 };
 
 struct MemoryConfig {
@@ -34,6 +38,8 @@ struct MemoryConfig {
   unsigned mbuf_cache = 256;
   unsigned rx_ring_size = 4096;      // RX lcore -> worker, one SPSC ring per pair, power of two
   unsigned export_ring_size = 4096;  // worker -> exporter records, power of two
+
+  bool operator==(const MemoryConfig&) const = default;
 };
 
 struct FlowConfig {
@@ -54,6 +60,8 @@ struct FlowConfig {
   uint32_t live_update_ms = 0;  // snapshot records of changed active flows (set from ring.update_interval_ms)
   bool capture_payload_prefix = false;  // keep each side's first payload bytes (set when rules need them)
   bool profile_stages = false;  // count each worker stage's cycles (workers/stage_profile.hpp; bench.sh)
+
+  bool operator==(const FlowConfig&) const = default;
 };
 
 struct OutputConfig {
@@ -70,6 +78,8 @@ struct OutputConfig {
   // nothing either way; the page cache holds it). interval: also every fsync_interval_s.
   std::string fsync = "rotate";
   uint32_t fsync_interval_s = 1;  // fsync: interval only
+
+  bool operator==(const OutputConfig&) const = default;
 };
 
 // The shared-memory ring live consumers read (spanwatch-viewer, spanwatch-tail): every final and interim
@@ -80,6 +90,8 @@ struct RingConfig {
   uint32_t capacity = 16384;              // slots, power of two: how far a reader may lag
   uint32_t slot_bytes = 4096;          // largest record (its JSON text); longer ones skip the ring, counted
   uint32_t update_interval_ms = 1000;  // live snapshots of changed active flows; 0 = none
+
+  bool operator==(const RingConfig&) const = default;
 };
 
 // IPFIX export (docs/ipfix.md): every final and interim record as an RFC 5103 biflow to one collector,
@@ -93,6 +105,38 @@ struct IpfixConfig {
   uint32_t template_refresh_s = 60;     // UDP: send the templates again this often; 0 = not by time
   uint32_t template_refresh_messages = 1000;  // UDP: ... and every this many messages; 0 = not by count
   uint32_t mtu = 1400;                        // largest IPFIX message (UDP payload), bytes
+
+  bool operator==(const IpfixConfig&) const = default;
+};
+
+// NATS JetStream publishing (docs/fleet.md): every final and interim record as one message on the subject
+// "<subject_prefix>.<observer.name>", published asynchronously by a plain thread; records wait in a bounded
+// buffer while no server answers and are counted when dropped.
+struct NatsConfig {
+  bool enabled = false;
+  std::vector<std::string> servers{"nats://127.0.0.1:4222"};  // several: one cluster, tried in turn
+  std::string token;       // auth: a token, or user + password, or a creds file (JWT + NKey seed)
+  std::string user;
+  std::string password;
+  std::string creds_file;
+  std::string tls_ca;      // TLS when any of the three is set (tls:// server URLs need it)
+  std::string tls_cert;
+  std::string tls_key;
+  std::string stream = "SPANWATCH_FLOWS";
+  std::string subject_prefix = "spanwatch.flows";
+  bool create_stream = true;    // create the stream (subjects "<subject_prefix>.>") when missing
+  uint32_t replicas = 1;        // ... with this many replicas (3 on a 3-node cluster)
+  uint32_t max_age_hours = 0;   // ... keeping messages this long; 0 = no age limit
+  uint32_t queue_mb = 32;                // exporter -> publisher thread, lock-free; full = counted drop
+                                         // (a replay waits instead)
+  uint32_t buffer_records = 200000;      // records waiting or unacknowledged; full = counted drop
+  uint32_t max_in_flight = 4096;         // asynchronous publishes awaiting an ack
+  uint32_t ack_timeout_ms = 5000;        // unacknowledged by then: published again (same message id)
+  uint32_t flush_timeout_s = 15;         // at exit, how long the buffer gets to empty
+  std::string spill_file;                // beyond buffer_records, records go to this file; "" = dropped
+  uint32_t spill_max_mb = 1024;          // ... up to this size
+
+  bool operator==(const NatsConfig&) const = default;
 };
 
 // What the exporter adds to each record (lib/enrich). Relative paths are relative to the config file's folder
@@ -101,6 +145,8 @@ struct ServiceOverride {
   uint8_t l4_proto = 0;  // 6, 17 or 132
   uint16_t port = 0;
   std::string name;
+
+  bool operator==(const ServiceOverride&) const = default;
 };
 
 struct EnrichmentConfig {
@@ -124,6 +170,8 @@ struct EnrichmentConfig {
   uint32_t host_names = 65536;           // host names learned from DHCP and DNS, kept at once
   uint32_t long_lived_s = 1800;          // label long_lived from this duration
   uint64_t elephant_bytes = 1ull << 30;  // label elephant from this many bytes (both ways)
+
+  bool operator==(const EnrichmentConfig&) const = default;
 };
 
 // Prometheus text metrics over HTTP, served by a plain thread (never an lcore) from the counters stats.json
@@ -131,10 +179,20 @@ struct EnrichmentConfig {
 struct MetricsConfig {
   bool enabled = false;
   std::string listen = "127.0.0.1:9273";  // HOST:PORT; port 0 picks a free port (printed at start-up)
+  // DPDK's telemetry socket, with spanwatch's /spanwatch/stats beside DPDK's own commands: "auto" (on with
+  // hugepages, i.e. in production; off for --no-huge runs and tests), "true" or "false".
+  std::string telemetry = "auto";
+  bool telemetry_on(bool hugepages) const noexcept {
+    return telemetry == "true" || (telemetry == "auto" && hugepages);
+  }
+
+  bool operator==(const MetricsConfig&) const = default;
 };
 
 struct ObserverConfig {
   std::string name;  // observer.name; default: host name
+
+  bool operator==(const ObserverConfig&) const = default;
 };
 
 struct SpanwatchConfig {
@@ -146,10 +204,13 @@ struct SpanwatchConfig {
   RingConfig ring;
   MetricsConfig metrics;
   IpfixConfig ipfix;
+  NatsConfig nats;
   ObserverConfig observer;
   EnrichmentConfig enrichment;
   std::vector<std::string> eal_args;  // extra EAL arguments, passed through verbatim
   std::string log_level = "warning";  // DPDK log level
+
+  bool operator==(const SpanwatchConfig&) const = default;
 };
 
 }  // namespace spanwatch::lib

@@ -151,7 +151,10 @@ PacketClass decode_gtpu(const Span& u, DecodedPacket& out, bool& taken) noexcept
       hl += ext_len;
     }
   }
-  if (hl >= end) return out.cls;  // a G-PDU without a packet
+  if (hl >= end) {  // a G-PDU without a packet: a UDP flow (the optional fields above may have set taken)
+    taken = false;
+    return out.cls;
+  }
   taken = true;
   if (hl >= u.cap) return fail(out, DecodeError::kBadTunnel);
   const unsigned version = u.p[hl] >> 4;

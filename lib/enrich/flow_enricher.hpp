@@ -20,6 +20,8 @@ struct EnricherCounters {
   Counter rule_matches;   // rules that matched (a record lists at most FlowEnrichment::kMaxRules)
   Counter rules_dropped;  // matches beyond that
   Counter reloads;        // tables replaced (SIGHUP)
+  // Reloads that failed: the previous tables stay.
+  Counter reload_failures;
 };
 
 class FlowEnricher {
@@ -32,12 +34,15 @@ class FlowEnricher {
 
   // Takes new tables (a reload); learned host names and rates stay.
   void replace_tables(std::unique_ptr<EnrichmentTables> tables) noexcept;
+  // A reload whose files did not load: counted, the current tables stay.
+  void reload_failed() noexcept { ctr_.reload_failures.add(1); }
 
   const EnrichmentTables& tables() const noexcept { return *tables_; }
   const HostNameCache& host_names() const noexcept { return hosts_; }
   const EnricherCounters& counters() const noexcept { return ctr_; }
   uint64_t geo_cache_hits() const noexcept { return tables_->geo ? tables_->geo->cache_stats().hits : 0; }
   uint64_t geo_cache_misses() const noexcept { return tables_->geo ? tables_->geo->cache_stats().misses : 0; }
+  uint64_t geo_lookup_errors() const noexcept { return tables_->geo ? tables_->geo->lookup_errors() : 0; }
 
  private:
   void learn(const FlowRecord& r) noexcept;

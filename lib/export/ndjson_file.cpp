@@ -107,6 +107,16 @@ NdjsonFile::NdjsonFile(NdjsonFileOptions opts) : opts_(std::move(opts)) {
   next_rotate_at_ = opts_.rotate_bytes;
 }
 
+void NdjsonFile::set_policy(const NdjsonFileOptions& o) noexcept {
+  opts_.rotate_bytes = o.rotate_bytes;
+  opts_.rotate_interval_s = o.rotate_interval_s;
+  opts_.max_files = o.max_files;
+  opts_.max_total_bytes = o.max_total_bytes;
+  opts_.fsync = o.fsync;
+  opts_.fsync_interval_s = o.fsync_interval_s;
+  next_rotate_at_ = opts_.rotate_bytes;
+}
+
 NdjsonFile::~NdjsonFile() {
   if (flush() != NdjsonStatus::kOk) ctr_.records_dropped.add(count_lines(pending_.data(), pending_.size()));
   if (opts_.fsync != NdjsonFsync::kNone) sync_data();  // shutdown is rare: leave a durable file behind

@@ -76,6 +76,10 @@ class NdjsonFile {
   // Writes everything pending (call at shutdown; tick() does it periodically).
   NdjsonStatus flush() noexcept;
 
+  // Takes new rotation, retention and fsync settings from `o` (a configuration reload); the directory,
+  // the file name and the buffer sizes stay. A smaller rotation size rotates at the next write.
+  void set_policy(const NdjsonFileOptions& o) noexcept;
+
   // Periodic work on the exporter's housekeeping tick (about once a second): flush(), rotation by age,
   // fdatasync for NdjsonFsync::kInterval. Returns flush()'s status.
   NdjsonStatus tick() noexcept;

@@ -189,6 +189,28 @@ TEST(NdjsonFile, RotationKeepsEveryLineExactlyOnce) {
   for (const auto& [n, count] : seen) EXPECT_EQ(count, 1) << "line " << n;
 }
 
+TEST(NdjsonFile, NewPolicyTakesEffectWithoutReopening) {
+  TempDir d;
+  NdjsonFileOptions o = opts(d);
+  o.flush_bytes = 1;
+  NdjsonFile f(o);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(f.write(line(i)), NdjsonStatus::kOk);
+  EXPECT_EQ(f.counters().rotations.get(), 0u);
+  NdjsonFileOptions reloaded = o;
+  reloaded.rotate_bytes = 500;  // the live file is already larger: the next write rotates it
+  reloaded.max_files = 2;
+  reloaded.dir = "/nonexistent";  // not taken: the file stays where it is
+  f.set_policy(reloaded);
+  for (int i = 50; i < 200; ++i) ASSERT_EQ(f.write(line(i)), NdjsonStatus::kOk);
+  ASSERT_EQ(f.flush(), NdjsonStatus::kOk);
+  EXPECT_GT(f.counters().rotations.get(), 5u);
+  EXPECT_EQ(f.path(), d.str() + "/flows.json");
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(d.path())) ++files;
+  EXPECT_EQ(files, 3u);  // flows.json and the two newest rotated files (max_files)
+  EXPECT_GT(f.counters().files_deleted.get(), 0u);
+}
+
 TEST(NdjsonFile, RotationNeverOverwritesAnExistingFile) {
   TempDir d;
   NdjsonFileOptions o = opts(d);

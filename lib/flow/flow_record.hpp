@@ -51,6 +51,7 @@ struct PayloadPrefix {
 struct FlowRecord {
   uint64_t flow_id = 0;                // sensor-unique: worker id in the top 8 bits, then a counter
   uint64_t emit_ns = 0;                // time the record was made (packet time in replay)
+  uint64_t made_tsc = 0;               // cycle_clock() when the worker made it: the exporter's lag
   uint64_t first_ns = 0, last_ns = 0;  // first / last packet, ns since the epoch
 
   IpAddress src_ip, dst_ip;             // originator, responder

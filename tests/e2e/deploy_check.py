@@ -11,6 +11,9 @@
                                      same flows as 1 queue on 1 RX lcore, and both RX lcores get packets
   deploy_check.py setup SCRIPT       scripts/setup-host.sh --dry-run on a fake sysfs: hugepages per NUMA node, vfio-pci
                                      binding of Intel ports, mlx5 left on its kernel driver
+  deploy_check.py reload BIN         SIGHUP on a live pipeline (lo of our own namespace): a changed file applies its
+                                     live settings and names the sections that need a restart; a broken file
+                                     changes nothing, says why, and is counted (stats.json, /metrics)
   deploy_check.py jumbo BIN          9000-byte MTU: af_packet port with ports[].mtu 9000 on a 9000-MTU veth, and
                                      the same frames replayed from a pcap: packets and frame bytes exact
 
@@ -279,6 +282,24 @@ class Spanwatch:
         return recs, stats
 
 
+def telemetry(runtime_dir, commands):
+    """Asks DPDK's telemetry socket (under RUNTIME_DIRECTORY) each command; returns the parsed answers."""
+    import glob
+    import socket
+    paths = glob.glob(os.path.join(runtime_dir, "dpdk", "*", "dpdk_telemetry.v2"))
+    if not paths:
+        fail(f"telemetry: no dpdk_telemetry.v2 socket under {runtime_dir}")
+        return [{} for _ in commands]
+    answers = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.connect(paths[0])
+        s.recv(1024)  # the greeting: version, pid, max_output_len
+        for c in commands:
+            s.send(c.encode())
+            answers.append(json.loads(s.recv(65536).decode()))
+    return answers
+
+
 def config(out, extra=""):
     path = os.path.join(out, "test.yaml")
     with open(path, "w") as f:
@@ -304,15 +325,16 @@ def check_flows(name, frames, recs):
 
 def cmd_metrics(binary, pcap):
     out = tempfile.mkdtemp(prefix="swmetrics-")
-    sw = Spanwatch([binary, "--config", config(out), "--pcap", pcap, "--metrics", "127.0.0.1:0", "--hold-ring", "60"],
-                   out)
+    sw = Spanwatch([binary, "--config", config(out, "metrics: {telemetry: true}\n"), "--pcap", pcap, "--metrics",
+                    "127.0.0.1:0", "--hold-ring", "60"], out)
     m = sw.wait_for(r"metrics on (http://\S+/metrics)")
-    held = sw.wait_for(r"keeping.* the metrics endpoint open", timeout=60)
+    held = sw.wait_for(r"keeping .*the metrics endpoint.* open for", timeout=60)
     if not m or not held:
         fail(f"metrics: no endpoint or no hold: {sw.text()[-500:]}")
         sw.stop()
         return
     text = sw.scrape(m.group(1))
+    tel = telemetry(out, ["/spanwatch/stats", "/spanwatch/stats,rx_dropped_total", "/help,/spanwatch/stats"])
     rc = sw.stop()
     if rc != 0:
         fail(f"metrics: exit {rc}: {sw.text()[-300:]}")
@@ -334,10 +356,69 @@ def cmd_metrics(binary, pcap):
         "flows created = records": (total(met, "spanwatch_flows_created_total"), len(recs)),
         "port bytes = stats.json": (total(met, "spanwatch_port_rx_bytes_total"), stats["ports"][0]["rx_bytes"]),
     }
+    # DPDK telemetry answers the same families (one sum each) and, per family, the labelled samples.
+    sums, drops = tel[0].get("/spanwatch/stats") or {}, tel[1].get("/spanwatch/stats") or {}
+    checks["telemetry families = /metrics families"] = (
+        sorted(sums), sorted(n[len("spanwatch_"):] for n in met))
+    for name in ("packets_read_total", "packets_accounted_total", "records_total", "flows_created_total"):
+        checks[f"telemetry {name}"] = (sums.get(name), total(met, "spanwatch_" + name))
+    checks["telemetry rx_dropped_total by port and reason"] = (
+        sorted(drops), sorted(f"port/{p}/reason/{r}" for p in ("pcap0",) for r in ("imissed", "rx_nombuf", "ierrors")))
+    checks["telemetry help"] = ("/spanwatch/stats" in (tel[2].get("/help") or {}), True)
+    lag = total(met, "spanwatch_export_lag_microseconds")
+    if not 0 <= lag < 60_000_000:
+        fail(f"metrics: export lag {lag} us is not a plausible lag")
     for what, (g, w) in checks.items():
         if g != w:
             fail(f"metrics: {what}: {g}, want {w}")
-    print(f"metrics: {len(text.splitlines())} lines, {len(met)} metrics; {packets} packets replayed and accounted")
+    print(f"metrics: {len(text.splitlines())} lines, {len(met)} metrics; {packets} packets replayed and accounted; "
+          f"telemetry /spanwatch/stats has {len(sums)} families; export lag {lag} us")
+    shutil.rmtree(out, ignore_errors=True)
+
+
+RELOAD_BASE = "ring: {enabled: false}\noutput: {stats_interval_s: 1}\nlog_level: warning\n"
+
+
+def cmd_reload(binary):
+    out = tempfile.mkdtemp(prefix="swreloadcfg-")
+    ns = "swrc" + uuid.uuid4().hex[:6]
+    sh("ip", "netns", "add", ns)
+    try:
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        path = os.path.join(out, "test.yaml")
+        open(path, "w").write(RELOAD_BASE)
+        sw = Spanwatch([binary, "--config", path, "--iface", "lo", "--metrics", "127.0.0.1:0"], out, ns)
+        if not sw.wait_for(r"metrics on (http://\S+/metrics)") or not sw.wait_for(r"rx \d+ pkts", timeout=30):
+            fail(f"reload: spanwatch did not start: {sw.text()[-500:]}")
+            sw.stop()
+            return
+        # Live settings (rotation, stats interval, log level) plus two that need a restart.
+        open(path, "w").write("ring: {enabled: false}\noutput: {stats_interval_s: 2, rotate_mb: 5, max_files: 3}\n"
+                              "log_level: info\nflows: {tcp_idle_timeout_s: 60}\nobserver: {name: other}\n")
+        sw.proc.send_signal(signal.SIGHUP)
+        applied = sw.wait_for(r"reload: configuration re-read; applied: (.*)")
+        # A broken file: nothing changes, and the log says which key is wrong.
+        open(path, "w").write(RELOAD_BASE + "flows: {tcp_idle_timeout_s: -1}\n")
+        sw.proc.send_signal(signal.SIGHUP)
+        refused = sw.wait_for(r"reload: configuration not changed: (.*)")
+        url = sw.wait_for(r"metrics on (http://\S+/metrics)").group(1)
+        time.sleep(1.5)  # metrics and stats.json refresh about once a second
+        met = parse_metrics(sw.scrape(url))
+        rc = sw.stop()
+        stats = json.load(open(os.path.join(out, "stats.json")))
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    want = "output rotation, retention and fsync, output.stats_interval_s, log_level; changed but waiting for a " \
+           "restart: flows, observer"
+    if not applied or applied.group(1).strip() != want:
+        fail(f"reload: applied line {applied.group(1) if applied else None!r}, want {want!r}")
+    if not refused or "flows.tcp_idle_timeout_s" not in refused.group(1):
+        fail(f"reload: the broken file's message does not name its keys: {refused.group(1) if refused else None!r}")
+    got = (stats.get("config_reloads"), total(met, "spanwatch_config_reloads_total", 'result="applied"'),
+           total(met, "spanwatch_config_reloads_total", 'result="failed"'), rc)
+    if got != ({"applied": 1, "failed": 1}, 1, 1, 0):
+        fail(f"reload: stats config_reloads, /metrics applied and failed, exit code: {got}")
+    print(f"reload: applied {want!r}; broken file refused: {refused.group(1)[:120] if refused else None}")
     shutil.rmtree(out, ignore_errors=True)
 
 
@@ -529,11 +610,11 @@ def main():
         cmd_setup(binary)
     elif cmd == "metrics":
         cmd_metrics(binary, os.path.abspath(sys.argv[3]))
-    elif cmd in ("tap", "queues", "jumbo"):
+    elif cmd in ("tap", "queues", "jumbo", "reload"):
         if not can_use_netns():
             print("SKIPPED: needs root, iproute2 and network namespaces (ip netns add) for veth pairs")
             return SKIP
-        {"tap": cmd_tap, "queues": cmd_queues, "jumbo": cmd_jumbo}[cmd](binary)
+        {"tap": cmd_tap, "queues": cmd_queues, "jumbo": cmd_jumbo, "reload": cmd_reload}[cmd](binary)
     else:
         print(__doc__)
         return 2

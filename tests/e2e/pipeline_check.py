@@ -148,6 +148,18 @@ def cmd_synthetic(binary, pcapdir):
         fail(f"malformed: read {stats['accounting']['packets_read']} packets, file has {exp['total_packets']}")
     if stats and stats["accounting"]["decode_errors"] == 0:
         fail("malformed: no decode errors counted")
+    # Every value of the TCP flags byte is a flow of its own with its one packet; the jumbo frame is whole.
+    tf = exp["tcp_flag_flows"]
+    ports = collections.Counter()
+    for r in recs:
+        ends = {r["source"]["ip"]: r["source"].get("port"), r["destination"]["ip"]: r["destination"].get("port")}
+        if tf["src"] in ends and tf["dst"] in ends and r["source"]["packets"] + r["destination"]["packets"] == 1:
+            ports[ends[tf["src"]]] += 1
+    if sorted(ports) != list(range(20000, 20256)) or set(ports.values()) != {1}:
+        fail(f"malformed: {len(ports)} of 256 TCP flag combinations give one single-packet record each")
+    j = exp["jumbo"]
+    if not any(r["source"].get("port") == j["src_port"] and r["source"]["bytes"] == j["frame_len"] for r in recs):
+        fail(f"malformed: no record of the {j['frame_len']}-byte jumbo frame")
 
 
 def corpus_pcaps(corpus):
@@ -333,6 +345,22 @@ def cmd_badinput(binary):
         ("not a pcap", [binary, "--pcap", not_pcap, "--out", tmp], ["x.pcap"]),
         ("unknown flag", [binary, "--bogus"], ["bogus"]),
     ]
+    # One config error of each kind, each alone: exit 2 and a message naming the key (or file, or line).
+    kinds = {
+        "unknown top-level key": ("flowz:\n  x: 1\n", ["flowz"]),
+        "wrong type (text for a number)": ("flows:\n  udp_idle_timeout_s: soon\n", ["udp_idle_timeout_s", "soon"]),
+        "wrong type (list for a section)": ("memory: [1, 2]\n", ["memory"]),
+        "out of range": ("flows:\n  max_flows_per_worker: 10\n", ["max_flows_per_worker", "10"]),
+        "invalid YAML": ("flows:\n  udp_idle_timeout_s: [1\n", ["kind4.yaml:3", "syntax"]),
+    }
+    for i, (name, (text, words)) in enumerate(kinds.items()):
+        path = os.path.join(tmp, f"kind{i}.yaml")
+        open(path, "w").write(text)
+        cases.append((f"config {name}", [binary, "--config", path, "--pcap", demo, "--out", tmp], words))
+    cases.append(("missing config file", [binary, "--config", os.path.join(tmp, "nope.yaml"), "--pcap", demo,
+                                          "--out", tmp], ["nope.yaml"]))
+    cases.append(("unreadable config file (a folder)", [binary, "--config", tmp, "--pcap", demo, "--out", tmp],
+                  [os.path.basename(tmp)]))
     for name, args, words in cases:
         p = subprocess.run(args, capture_output=True, text=True, timeout=60)
         if p.returncode != 2:
@@ -340,6 +368,7 @@ def cmd_badinput(binary):
         for w in words:
             if w not in p.stderr:
                 fail(f"badinput {name}: message does not name '{w}': {p.stderr.strip()[-300:]}")
+        print(f"badinput {name}: exit {p.returncode}: {p.stderr.strip().splitlines()[-1][:160] if p.stderr.strip() else ''}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

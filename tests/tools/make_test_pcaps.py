@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write small deterministic synthetic pcaps for the decoder/flow end-to-end tests.
 
-Usage: make_test_pcaps.py OUTDIR [NAME ...]     (NAME: vlan_qinq_mpls tunnels fragments tcp_states malformed)
+Usage: make_test_pcaps.py OUTDIR [NAME ...]     (NAME: vlan_qinq_mpls tunnels fragments tcp_states malformed
+                                                 hostile)
 
 Pure python (struct only, no scapy). Fixed timestamps (1700000000.000000 + 1 ms per packet), fixed
 addresses, ports and sequence numbers, so every run writes byte-identical files. Link type EN10MB.
@@ -20,6 +21,10 @@ Files (each with a sidecar describing what a correct decoder/flow table sees):
   malformed.pcap       (+ .expected.json) truncated frames at every layer (capture-truncated and runt),
                        lying IPv4/IPv6/TCP/UDP lengths, a zero-length record, a 9000-byte jumbo frame, and
                        one single-packet TCP flow for each of the 256 values of the TCP flags byte.
+  hostile.pcap         (+ .expected.json) what `malformed` lacks, each case with the decode error counter it
+                       must raise: lengths that contradict each other, IPv6 extension header chains at, past
+                       and looping beyond the limit, overlapping/duplicated fragments, a fragment flood larger
+                       than the fragment table, tunnels nested past the depth limit, 16000/65535-byte frames.
 
 Flow counting conventions in the sidecars: `orig`/`resp` packet counts are per direction of the 5-tuple
 (client = originator = first SYN sender); for fragmented datagrams both the frame count and the datagram
@@ -724,12 +729,162 @@ def make_malformed(outdir):
     return path, p.count
 
 
+# ---------------------------------------------------------------------------------------------
+# (f) hostile: what `malformed` lacks, each case with the counter it must land in
+# ---------------------------------------------------------------------------------------------
+FLOOD_DATAGRAMS = 12000  # more than a worker's fragment table holds (8192 slots, direct-mapped)
+FRAGMENT_SLOTS = 8192
+MAX_TUNNEL_DEPTH = 4  # lib/decode/decoded_packet.hpp kMaxTunnelDepth
+MAX_IPV6_EXT_HEADERS = 8  # lib/decode/ip_decoder.cpp kMaxIpv6ExtHeaders
+
+
+def make_hostile(outdir):
+    """Each case is ('error', <decode error name>) or ('flow', n): n frames end up in flow records.
+    The sidecar sums them, so the test compares every decode error counter exactly."""
+    path = os.path.join(outdir, "hostile.pcap")
+    p = Pcap(path)
+    cases = []  # (name, frames, outcome, decode error or None)
+    A, B = "10.40.0.1", "10.40.0.2"
+    A6, B6 = "2001:db8:40::1", "2001:db8:40::2"
+
+    def add(name, frames, error=None):
+        frames = frames if isinstance(frames, list) else [frames]
+        for f in frames:
+            p.add(f)
+        cases.append({"case": name, "frames": len(frames), "decode_error": error})
+
+    def dstopts(nh, pad_units=0):  # one destination options header, 8 * (pad_units + 1) bytes
+        return struct.pack("!BB", nh, pad_units) + b"\x01" + bytes([4 + 8 * pad_units]) + b"\0" * (4 + 8 * pad_units)
+
+    def udp6(sport, payload=b"h" * 16):
+        return udp(A6, B6, sport, 53, payload)
+
+    # 1. lengths that lie against each other (malformed has each field alone)
+    body = tcp(A, B, 4000, 80, 1, 1, PSH | ACK, b"x" * 60)
+    add("ipv4_ihl_15_past_total_length_40", eth(ETH_IPV4, ipv4(A, B, IPPROTO_TCP, body, ihl=15, total_length=40)),
+        "bad_ipv4_length")
+    add("ipv4_total_length_cuts_tcp_options",  # TCP says 40-byte header, IP leaves it 20
+        eth(ETH_IPV4, ipv4(A, B, IPPROTO_TCP, tcp(A, B, 4001, 80, 1, 1, ACK, b"x" * 40, doff=10), total_length=40)),
+        "bad_tcp_header")
+    add("tcp_options_cut_by_snaplen_only",  # data offset 15, the capture keeps 4 option bytes: still a flow
+        eth(ETH_IPV4, ipv4(A, B, IPPROTO_TCP, tcp(A, B, 4002, 80, 1, 1, ACK, b"\x01" * 80, doff=15)))[:14 + 20 + 24])
+    add("ipv4_total_length_1_beyond_frame_udp",  # a snaplen cut: counted as a flow packet, payload short
+        eth(ETH_IPV4, ipv4(A, B, IPPROTO_UDP, udp(A, B, 4003, 53, b"u" * 20), total_length=20 + 8 + 21)))
+    add("ipv6_payload_length_inside_ext_header",
+        eth(ETH_IPV6, ipv6(A6, B6, 60, dstopts(IPPROTO_UDP, 1) + udp6(4004), plen=8)), "bad_ipv6_ext_header")
+    add("ipv6_payload_length_cuts_udp_after_ext",
+        eth(ETH_IPV6, ipv6(A6, B6, 60, dstopts(IPPROTO_UDP) + udp6(4005), plen=8 + 4)), "truncated_udp")
+    add("ipv6_routing_header_length_2048", eth(ETH_IPV6, ipv6(A6, B6, 43, struct.pack("!BBBB", IPPROTO_UDP, 255, 0, 0)
+                                                               + b"\0" * 60)), "bad_ipv6_ext_header")
+    add("ipv6_ah_length_past_end", eth(ETH_IPV6, ipv6(A6, B6, 51, struct.pack("!BB", IPPROTO_UDP, 200) + b"\0" * 30)),
+        "bad_ipv6_ext_header")
+
+    # 2. IPv6 extension header chains: at the limit, one past it, and a chain that only points at itself
+    def chain(n, sport):
+        hdrs = b"".join(dstopts(60 if i < n - 1 else IPPROTO_UDP) for i in range(n))
+        return eth(ETH_IPV6, ipv6(A6, B6, 60, hdrs + udp6(sport)))
+
+    add(f"ipv6_ext_chain_{MAX_IPV6_EXT_HEADERS}_headers", chain(MAX_IPV6_EXT_HEADERS, 4010))
+    add(f"ipv6_ext_chain_{MAX_IPV6_EXT_HEADERS + 1}_headers", chain(MAX_IPV6_EXT_HEADERS + 1, 4011),
+        "bad_ipv6_ext_header")
+    add("ipv6_ext_chain_looping_to_frame_end",  # every header names another: 150 of them fill the frame
+        eth(ETH_IPV6, ipv6(A6, B6, 60, dstopts(60) * 150)), "bad_ipv6_ext_header")
+    add("ipv6_ext_chain_looping_hop_by_hop", eth(ETH_IPV6, ipv6(A6, B6, IPPROTO_HOPOPTS,
+                                                                (struct.pack("!BB", 0, 0) + b"\x01\x04\0\0\0\0") * 40)),
+        "bad_ipv6_ext_header")
+    atomic = struct.pack("!BBHI", IPPROTO_FRAG, 0, 0, 7) + struct.pack("!BBHI", IPPROTO_UDP, 0, 0, 8)
+    add("ipv6_two_atomic_fragment_headers", eth(ETH_IPV6, ipv6(A6, B6, IPPROTO_FRAG, atomic + udp6(4012))))
+    jumbo_udp = udp(A6, B6, 4013, 53, b"j" * (9000 - 14 - 40 - 8 - 8), length=0)
+    hbh_jumbo = struct.pack("!BBBBI", IPPROTO_UDP, 0, 0xC2, 4, 8 + len(jumbo_udp))
+    add("ipv6_jumbogram_option_9000", eth(ETH_IPV6, ipv6(A6, B6, IPPROTO_HOPOPTS, hbh_jumbo + jumbo_udp, plen=0)))
+
+    # 3. overlapping and duplicated fragments: no reassembly, each frame is accounted to its datagram's flow
+    l4 = udp(A, B, 4020, 53, bytes(range(256)) * 2)
+    first = ipv4(A, B, IPPROTO_UDP, l4[:64], ident=0x4000, df=False, mf=True)
+    frames = [eth(ETH_IPV4, first),
+              eth(ETH_IPV4, ipv4(A, B, IPPROTO_UDP, l4[32:160], ident=0x4000, df=False, mf=True, frag_off=4)),
+              eth(ETH_IPV4, ipv4(A, B, IPPROTO_UDP, l4[32:160], ident=0x4000, df=False, mf=True, frag_off=4)),
+              eth(ETH_IPV4, ipv4(A, B, IPPROTO_UDP, b"\xee" * 64, ident=0x4000, df=False, mf=True, frag_off=1)),
+              eth(ETH_IPV4, ipv4(A, B, IPPROTO_UDP, l4[64:], ident=0x4000, df=False, mf=False, frag_off=8)),
+              eth(ETH_IPV4, first)]  # the first fragment again
+    add("ipv4_fragments_overlapping_and_duplicated", frames)
+    l6 = udp(A6, B6, 4021, 53, bytes(range(256)) * 2)
+    f6 = [eth(ETH_IPV6, ipv6(A6, B6, IPPROTO_FRAG, struct.pack("!BBHI", IPPROTO_UDP, 0, (off << 3) | mf, 0x6000) + d))
+          for off, mf, d in ((0, 1, l6[:64]), (4, 1, l6[32:160]), (4, 1, l6[32:160]), (8, 0, l6[64:]))]
+    add("ipv6_fragments_overlapping_and_duplicated", f6)
+
+    # 4. fragment flood: first fragments of FLOOD_DATAGRAMS datagrams, then their last fragments. The table
+    # keeps at most FRAGMENT_SLOTS of them: the rest are counted as unmatched, never lost.
+    fa, fb = "10.41.0.1", "10.41.0.2"
+    flood = udp(fa, fb, 4030, 53, b"f" * 40)
+    for i in range(FLOOD_DATAGRAMS):
+        p.add(eth(ETH_IPV4, ipv4(fa, fb, IPPROTO_UDP, flood[:24], ident=i, df=False, mf=True)))
+    for i in range(FLOOD_DATAGRAMS):
+        p.add(eth(ETH_IPV4, ipv4(fa, fb, IPPROTO_UDP, flood[24:], ident=i, df=False, mf=False, frag_off=3)))
+    cases.append({"case": "fragment_flood", "frames": 2 * FLOOD_DATAGRAMS, "decode_error": None})
+
+    # 5. tunnels nested to the decoder's depth limit and past it (GRE, IP-in-IP, VXLAN, and mixed)
+    ia, ib = "192.168.40.1", "192.168.40.2"
+
+    def inner_udp(sport):
+        return ipv4(ia, ib, IPPROTO_UDP, udp(ia, ib, sport, 53, b"n" * 16))
+
+    def gre(l3):
+        return ipv4(A, B, IPPROTO_GRE, struct.pack("!HH", 0, ETH_IPV4) + l3)
+
+    def ipip(l3):
+        return ipv4(A, B, IPPROTO_IPIP, l3)
+
+    def vxlan(l3):
+        return ipv4(A, B, IPPROTO_UDP, udp(A, B, 4789, 4789, struct.pack("!BxxxI", 8, 77 << 8) + eth(ETH_IPV4, l3)))
+
+    for kind, wrap in (("gre", gre), ("ipip", ipip), ("vxlan", vxlan)):
+        for depth in (MAX_TUNNEL_DEPTH, MAX_TUNNEL_DEPTH + 1, 32):
+            l3 = inner_udp(4100 + depth)
+            for _ in range(depth):
+                l3 = wrap(l3)
+            add(f"tunnel_{kind}_nested_{depth}", eth(ETH_IPV4, l3),
+                "tunnel_too_deep" if depth > MAX_TUNNEL_DEPTH else None)
+    l3 = inner_udp(4199)
+    for w in (gre, vxlan, ipip, gre, vxlan, ipip):
+        l3 = w(l3)
+    add("tunnel_mixed_nested_6", eth(ETH_IPV4, l3), "tunnel_too_deep")
+
+    # 6. frames far beyond the MTU, and empty ones
+    big = eth(ETH_IPV4, ipv4(A, B, IPPROTO_UDP, udp(A, B, 4200, 53, b"B" * (16000 - 14 - 28))))
+    add("frame_16000_bytes", big)
+    huge = eth(ETH_IPV4, ipv4(A, B, IPPROTO_UDP, udp(A, B, 4201, 53, b"H" * (65535 - 14 - 28)), total_length=0))
+    add("frame_65535_bytes", huge)
+    add("zero_length_frames", [b""] * 3, "truncated_link")
+    add("one_byte_frame", b"\x02", "truncated_link")
+    p.close()
+
+    errors = {}
+    for c in cases:
+        if c["decode_error"]:
+            errors[c["decode_error"]] = errors.get(c["decode_error"], 0) + c["frames"]
+    write_json(path[:-5] + ".expected.json", {
+        "pcap": os.path.basename(path),
+        "total_packets": p.count,
+        "decode_errors": errors,
+        "fragment_flood": {"datagrams": FLOOD_DATAGRAMS, "fragment_slots": FRAGMENT_SLOTS, "src": fa, "dst": fb,
+                           "min_unmatched": FLOOD_DATAGRAMS - FRAGMENT_SLOTS},
+        "overlapping_fragments": [{"src": A, "dst": B, "src_port": 4020, "frames": 6},
+                                  {"src": A6, "dst": B6, "src_port": 4021, "frames": 4}],
+        "cases": cases,
+        "assert": "exit 0, every decode error counter equals decode_errors (others 0), no packet unaccounted, "
+                  "the flood's later fragments are matched or counted unmatched",
+    })
+    return path, p.count
+
+
 GENERATORS = {
     "vlan_qinq_mpls": make_vlan_qinq_mpls,
     "tunnels": make_tunnels,
     "fragments": make_fragments,
     "tcp_states": make_tcp_states,
     "malformed": make_malformed,
+    "hostile": make_hostile,
 }
 
 

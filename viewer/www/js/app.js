@@ -1,4 +1,5 @@
-// The single-page app: hash routing (#/flows?…, #/flow/<key>, #/analysis/<by>?…, #/charts, #/status),
+// The single-page app: hash routing (#/flows?…, #/flow/<key>, #/analysis/<by>?…, #/charts, #/status,
+// #/history?…, #/hflow/<msg_id>),
 // the live-update feed with pause/resume, and the token login when the server asks for one.
 import { h, replace } from './dom.js';
 import * as api from './api.js';
@@ -8,6 +9,7 @@ import { DetailsView } from './details.js';
 import { AnalysisView } from './analysis.js';
 import { ChartsView } from './charts.js';
 import { StatusView } from './status.js';
+import { HistoryView, HistoryDetailsView } from './history.js';
 
 class App {
   constructor() {
@@ -43,12 +45,14 @@ class App {
     const params = new URLSearchParams(qs || '');
     const [name, ...rest] = path.split('/');
     const arg = rest.length ? decodeURIComponent(rest.join('/')) : '';
-    const views = { flows: FlowsView, flow: DetailsView, analysis: AnalysisView, charts: ChartsView, status: StatusView };
+    const views = { flows: FlowsView, flow: DetailsView, analysis: AnalysisView, charts: ChartsView, status: StatusView,
+                    history: HistoryView, hflow: HistoryDetailsView };
     const View = views[name] || FlowsView;
     const viewName = views[name] ? name : 'flows';
     for (const a of document.querySelectorAll('#nav a'))
-      a.classList.toggle('active', a.dataset.view === viewName || (viewName === 'flow' && a.dataset.view === 'flows'));
-    if (this.view && this.viewName === viewName && viewName !== 'flow' && this.view.update) {
+      a.classList.toggle('active', a.dataset.view === viewName || (viewName === 'flow' && a.dataset.view === 'flows') ||
+                                   (viewName === 'hflow' && a.dataset.view === 'history'));
+    if (this.view && this.viewName === viewName && viewName !== 'flow' && viewName !== 'hflow' && this.view.update) {
       this.view.update(params, arg);
     } else {
       this.view = new View(this);

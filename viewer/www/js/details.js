@@ -181,6 +181,9 @@ function tunnelSection(rec) {
 
 export class DetailsView {
   constructor(app) { this.app = app; }
+  // Where the record comes from and where "back" goes (HistoryDetailsView overrides both).
+  endpoint() { return '/api/flow'; }
+  back() { return ['#/flows', '← Live flows']; }
   mount(root, params, arg) {
     this.root = root;
     this.key = arg;
@@ -191,12 +194,13 @@ export class DetailsView {
   refresh() { if (this.active) this.load(); }
   async load() {
     try {
-      const data = await api.get('/api/flow', { key: this.key });
+      const data = await api.get(this.endpoint(), { key: this.key });
       this.active = data.summary.active;
       this.render(data);
     } catch (err) {
       this.active = false;
-      replace(this.root, h('section', { class: 'view details' }, h('a', { href: '#/flows', class: 'back' }, '← Live flows'),
+      const [href, label] = this.back();
+      replace(this.root, h('section', { class: 'view details' }, h('a', { href, class: 'back' }, label),
                            message('Cannot show flow ' + this.key + ': ' + problems(err), 'error')));
     }
   }
@@ -234,8 +238,9 @@ export class DetailsView {
     ]));
     const raw = h('section', { class: 'card raw', id: 'sec-raw', dataset: { section: 'raw' } },
                   h('h2', {}, 'Record (JSON)'), h('pre', { class: 'json' }, JSON.stringify(rec, null, 2)));
+    const [backHref, backLabel] = this.back();
     replace(this.root, h('section', { class: 'view details', dataset: { key: f.key } },
-      h('a', { href: '#/flows', class: 'back' }, '← Live flows'), title,
+      h('a', { href: backHref, class: 'back' }, backLabel), title,
       h('div', { class: 'cards' }, overview, traffic,
         endpointSection('Client', 'client', f.client, rec, 'source', 'src'),
         endpointSection('Server', 'server', f.server, rec, 'destination', 'dst'),
