@@ -30,15 +30,14 @@ void copy_live_settings(const lib::SpanwatchConfig& from, lib::SpanwatchConfig& 
 
 ConfigChange ConfigReload::compare(const lib::SpanwatchConfig& before, const lib::SpanwatchConfig& after) {
   ConfigChange c;
-  const lib::OutputConfig& a = before.output;
-  const lib::OutputConfig& b = after.output;
-  c.output_policy = a.rotate_mb != b.rotate_mb || a.rotate_interval_s != b.rotate_interval_s ||
-                    a.max_files != b.max_files || a.max_total_mb != b.max_total_mb || a.fsync != b.fsync ||
-                    a.fsync_interval_s != b.fsync_interval_s;
-  c.stats_interval = a.stats_interval_s != b.stats_interval_s;
+  c.config = before;  // what runs from now on: sections waiting for a restart keep their running values
+  copy_live_settings(after, c.config);
+  c.stats_interval = before.output.stats_interval_s != after.output.stats_interval_s;
+  lib::OutputConfig policy = c.config.output;  // differs from the running output in live settings only
+  policy.stats_interval_s = before.output.stats_interval_s;
+  c.output_policy = !(policy == before.output);
   c.log_level = before.log_level != after.log_level;
-  c.enrichment =
-      !(before.enrichment == after.enrichment) && before.enrichment.enabled && after.enrichment.enabled;
+  c.enrichment = !(before.enrichment == c.config.enrichment) && before.enrichment.enabled;
 
   lib::SpanwatchConfig frozen = after;  // the new file without what applies live
   copy_live_settings(before, frozen);
@@ -57,9 +56,6 @@ ConfigChange ConfigReload::compare(const lib::SpanwatchConfig& before, const lib
   check(before.observer == frozen.observer, "observer");
   check(before.eal_args == frozen.eal_args, "eal_args");
   check(before.enrichment.enabled == after.enrichment.enabled, "enrichment.enabled");
-
-  c.config = before;  // what runs from now on: sections waiting for a restart keep their running values
-  copy_live_settings(after, c.config);
   return c;
 }
 

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -334,7 +335,19 @@ void ViewerServer::history_routes() {
                               "(or --history http://host:8123)"));
     return true;
   };
-  svr_->Get("/api/history", [this, off](const Request& req, Response& res) {
+  // Runs `sql`; a ClickHouse failure is counted and answered with 502 (then nullopt).
+  auto query = [this](const std::string& sql, Response& res) -> std::optional<HistoryResult> {
+    HistoryResult r = history_.run(sql);
+    history_bad_records_ += r.bad_records;
+    if (!r.ok) {
+      ++history_errors_;
+      json(res, 502, error_json(r.error));
+      return std::nullopt;
+    }
+    ++history_queries_;
+    return r;
+  };
+  svr_->Get("/api/history", [this, off, query](const Request& req, Response& res) {
     if (off(res)) return;
     std::vector<QueryError> errors;
     const HistorySearch search = parse_history_search(req.params, cfg_.history.max_rows, errors);
@@ -344,18 +357,12 @@ void ViewerServer::history_routes() {
       json(res, 400, error_json(errors));
       return;
     }
-    const HistoryResult r = history_.run(history_sql(search, cfg_.history.table));
-    history_bad_records_ += r.bad_records;
-    if (!r.ok) {
-      ++history_errors_;
-      json(res, 502, error_json(r.error));
-      return;
-    }
-    ++history_queries_;
-    history_records_ += r.rows.size();
-    json(res, 200, history_json(r.rows, search.limit));
+    const auto r = query(history_sql(search, cfg_.history.table), res);
+    if (!r) return;
+    history_records_ += r->rows.size();
+    json(res, 200, history_json(r->rows, search.limit));
   });
-  svr_->Get("/api/history/flow", [this, off](const Request& req, Response& res) {
+  svr_->Get("/api/history/flow", [this, off, query](const Request& req, Response& res) {
     if (off(res)) return;
     const std::string key = req.get_param_value("key");
     if (key.empty() || key.size() > kMaxHistoryValueBytes) {
@@ -364,20 +371,14 @@ void ViewerServer::history_routes() {
       json(res, 400, error_json(std::vector<QueryError>{{"key", "the record's msg_id, 1-256 bytes"}}));
       return;
     }
-    const HistoryResult r = history_.run(history_record_sql(key, cfg_.history.table));
-    history_bad_records_ += r.bad_records;
-    if (!r.ok) {
-      ++history_errors_;
-      json(res, 502, error_json(r.error));
-      return;
-    }
-    ++history_queries_;
-    if (r.rows.empty()) {
+    const auto r = query(history_record_sql(key, cfg_.history.table), res);
+    if (!r) return;
+    if (r->rows.empty()) {
       json(res, 404, error_json("no such record in the history"));
       return;
     }
     history_records_ += 1;
-    json(res, 200, history_detail_json(r.rows.front()));
+    json(res, 200, history_detail_json(r->rows.front()));
   });
 }
 

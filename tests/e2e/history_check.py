@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "viewer", "tests"))
 import fleet_check as fc  # noqa: E402  ClickHouse in a temp dir, free_port, wait_for
-from viewer_check import Viewer  # noqa: E402  starts spanwatch-viewer on a free port
+from viewer_check import Viewer, g  # noqa: E402  spanwatch-viewer on a free port; dotted-path getter
 
 SKIP = 77
 SENSORS = {
@@ -38,15 +38,6 @@ def check(cond, msg):
     if not cond:
         fail(msg)
     return cond
-
-
-def g(rec, path, default=None):
-    v = rec
-    for k in path.split("."):
-        if not isinstance(v, dict) or k not in v:
-            return default
-        v = v[k]
-    return v
 
 
 def utc_seconds(iso):
