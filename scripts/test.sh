@@ -72,8 +72,8 @@ fi
 if [ "${SPANWATCH_SKIP_FUZZ:-0}" != "1" ]; then
     fuzz_junit="$ROOT/build-fuzz/fuzz-junit.xml"
     rm -f "$fuzz_junit"
-    echo "test.sh: scripts/fuzz.sh --seconds ${SPANWATCH_FUZZ_SECONDS:-8} --jobs 2 (bounded libFuzzer run)"
-    "$ROOT/scripts/fuzz.sh" --seconds "${SPANWATCH_FUZZ_SECONDS:-8}" --jobs 2 --junit "$fuzz_junit" </dev/null || rc=1
+    echo "test.sh: scripts/fuzz.sh --seconds ${SPANWATCH_FUZZ_SECONDS:-5} --jobs 2 (bounded libFuzzer run)"
+    "$ROOT/scripts/fuzz.sh" --seconds "${SPANWATCH_FUZZ_SECONDS:-5}" --jobs 2 --junit "$fuzz_junit" </dev/null || rc=1
     JUNITS+=("$fuzz_junit")
 fi
 # --------------------------------------------------------------------------------------------------
