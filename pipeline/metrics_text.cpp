@@ -83,6 +83,11 @@ MetricSet collect_metrics(const StatsSources& s, const MetricsContext& m) {
   for (size_t i = 0; i < s.rx->size(); ++i)
     for (size_t w = 0; w < s.workers->size(); ++w)
       t.sample({{"rx_lcore", num(i)}, {"worker", num(w)}}, (*s.rx)[i]->counters().ring_drops[w].get());
+  t.family("rx_pool_empty_total", "counter",
+           "Times a busy RX queue stalled because the packet pool was (nearly) empty (memory.mbufs too small "
+           "or workers holding packets); net_af_packet then loses frames in the kernel, counted as imissed.");
+  for (size_t i = 0; i < s.rx->size(); ++i)
+    t.sample({{"rx_lcore", num(i)}}, (*s.rx)[i]->counters().pool_empty.get());
   std::array<uint64_t, size_t(lib::NonFlowKind::kCount)> non_flow{};
   std::array<uint64_t, size_t(lib::DecodeError::kCount)> errors{};
   for (const auto& r : *s.rx) {

@@ -163,6 +163,8 @@ Port::Port(const lib::PortConfig& cfg, rte_mempool* pool, lib::LinkType link)
   if (int rc = rte_eth_dev_start(id_); rc != 0)
     throw StartupError(fmt::format("rte_eth_dev_start({}): {}", dev, rte_strerror(-rc)));
   started_ = true;
+  if (info.driver_name && std::string_view(info.driver_name) == "net_af_packet")
+    kernel_drops_.attach(info.if_index);  // its sockets exist from probe on; see af_packet_drops.hpp
   // A span port sees other hosts' traffic only in promiscuous mode; vdevs may not support it. Read the
   // state back, as a driver may refuse without an error.
   if (int rc = rte_eth_promiscuous_enable(id_); rc != 0 && rc != -ENOTSUP)
@@ -214,7 +216,7 @@ PortStats Port::stats() const noexcept {
   if (rte_eth_stats_get(id_, &s) == 0) {
     r.rx_packets = s.ipackets;
     r.rx_bytes = s.ibytes;
-    r.imissed = s.imissed;
+    r.imissed = s.imissed + kernel_drops_.drops();  // net_af_packet: the kernel's ring drops
     r.ierrors = s.ierrors;
     r.rx_nombuf = s.rx_nombuf;
   }

@@ -7,6 +7,7 @@
 
 #include "lib/config/spanwatch_config.hpp"
 #include "lib/decode/decoded_packet.hpp"
+#include "pipeline/af_packet_drops.hpp"
 
 struct rte_mempool;
 
@@ -51,6 +52,7 @@ class Port {
   lib::LinkType link_;
   int socket_ = -1;
   bool started_ = false;
+  mutable AfPacketDrops kernel_drops_;  // imissed of net_af_packet, which the PMD does not count
 
   void wait_for_link(uint32_t wait_s) const;
 };

@@ -72,6 +72,14 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
   std::array<rte_mbuf*, kBurst> pkts;
   const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts.data(), kBurst);
   if (p_.replay && n < kBurst) eof = true;
+  // avail_count walks every lcore's cache: only asked when a queue that delivered on the last poll comes up
+  // empty (a stall, counted once; a PMD without mbufs returns nothing, or a short burst and then nothing),
+  // so idle polls and busy ones cost nothing. Other lcores' caches may hold mbufs this lcore cannot take:
+  // "nearly" empty.
+  if (!p_.replay && n == 0 && last_poll_busy_[qi] &&
+      rte_mempool_avail_count(p_.pool) < kBurst + p_.mbufs_in_other_caches)
+    ctr_.pool_empty.add(1);
+  last_poll_busy_[qi] = n > 0;
   if (n == 0) return 0;
 
   const unsigned n_workers = static_cast<unsigned>(p_.worker_rings.size());

@@ -36,6 +36,10 @@ struct alignas(64) RxCounters {
   std::array<lib::Counter, size_t(lib::DecodeError::kCount)> decode_errors;
   std::array<lib::Counter, kMaxWorkers> ring_drops;  // live mode: worker ring full
   lib::Counter ring_full_waits;                      // replay mode: bursts that had to wait for a worker
+  // Live mode: a queue that delivered packets on its last poll came up empty with the pool (nearly) empty.
+  // net_af_packet then leaves frames in the kernel's ring and counts no rx_nombuf; what the kernel drops
+  // meanwhile is the port's imissed (pipeline/af_packet_drops.hpp).
+  lib::Counter pool_empty;
   lib::Counter idle_polls;
   lib::Counter busy_cycles;  // cycle_clock() cycles of bursts that carried packets
   // Packets among the ring drops (items that carried the packet's inner flow; a carrier-only copy is not
@@ -59,7 +63,8 @@ struct RxParams {
 
 class RxLcore {
  public:
-  explicit RxLcore(RxParams p) : p_(std::move(p)), cursors_(p_.queues.size()) {}
+  explicit RxLcore(RxParams p)
+      : p_(std::move(p)), cursors_(p_.queues.size()), last_poll_busy_(p_.queues.size(), 0) {}
   int run() noexcept;
   const RxCounters& counters() const noexcept { return ctr_; }
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
@@ -82,6 +87,7 @@ class RxLcore {
     bool desync = false;
   };
   std::vector<ReplayCursor> cursors_;  // one per queue
+  std::vector<char> last_poll_busy_;   // one per queue: the pool is only checked when a busy queue stalls
   std::atomic<bool> finished_{false};
   std::atomic<bool> interrupted_{false};
 };

@@ -99,6 +99,7 @@ std::string stats_json(const StatsSources& s, bool final) {
     for (size_t k = 0; k < s.workers->size(); ++k) w.Uint64(c.ring_drops[k].get());
     w.EndArray();
     kv(w, "ring_full_waits", c.ring_full_waits.get());
+    kv(w, "pool_empty", c.pool_empty.get());
     kv(w, "replay_desync", c.replay_desync.get());
     kv(w, "busy_cycles", c.busy_cycles.get());
     w.EndObject();

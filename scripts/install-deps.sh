@@ -15,7 +15,8 @@ DATA_PKGS=(netbase nmap-common ieee-data iso-codes)
 # libmaxmind-db-writer-perl builds the test GeoIP databases and the ASN database of fetch-geoip.sh.
 TOOL_PKGS=(tcpdump tshark tcpreplay python3 python3-jsonschema libmaxmind-db-writer-perl iproute2 chromium
     nfdump   # nfcapd + nfdump: the collector of the IPFIX export test (tests/e2e/ipfix_check.py)
-    nats-server clickhouse-server clickhouse-client)  # the fleet test (tests/e2e/fleet_check.py, docs/fleet.md)
+    nats-server clickhouse-server clickhouse-client  # the fleet test (tests/e2e/fleet_check.py, docs/fleet.md)
+    python3-fusepy)  # tests/tools/fault_fs.py: EROFS/EIO on the output folder (e2e_write_faults)
 RECORD_PKGS=(openssl openssh-server openssh-client dnsmasq-base bind9-dnsutils curl)
 ALL_PKGS=("${BUILD_PKGS[@]}" "${DATA_PKGS[@]}" "${TOOL_PKGS[@]}" "${RECORD_PKGS[@]}")
 

@@ -241,7 +241,7 @@ void AppDissector::on_packet(FlowEntry& e, lib::Dir d, const lib::DecodedPacket&
   if (e.app_done || pkt.payload_captured == 0) return;
   const uint8_t proto = e.key.proto;
   if (proto == kProtoUdp) {
-    const uint16_t sp = e.orig_port, dp = e.resp_port;
+    const uint16_t sp = e.orig_port(), dp = e.resp_port();
     bool done = true;
     const bool dns_flow = e.app_meta != kNoSlot && meta_[e.app_meta].kind == lib::AppKind::kDns;
     if (is_dns_port(sp) || is_dns_port(dp) || dns_flow) {
@@ -274,7 +274,7 @@ void AppDissector::on_packet(FlowEntry& e, lib::Dir d, const lib::DecodedPacket&
     stop_parsing(e);
     return;
   }
-  if (e.orig_port == 53 || e.resp_port == 53) {
+  if (e.orig_port() == 53 || e.resp_port() == 53) {
     if (dns(e, d, pkt.payload, pkt.payload_captured, true) || ++e.app_packets >= kMaxPayloadPackets)
       stop_parsing(e);
     return;

@@ -8,6 +8,7 @@
 #include "lib/flow/flow_key.hpp"
 #include "lib/flow/flow_record.hpp"
 #include "lib/flow/index_list.hpp"
+#include "lib/flow/l7_info.hpp"
 
 namespace spanwatch::workers {
 
@@ -33,20 +34,25 @@ struct FlowTunnel {
   lib::IpAddress src, dst;
 };
 
-// Fields ordered by size so that there is no padding; a classified flow keeps nothing else but the pooled
-// slots named here (issue 3: workers/flow_memory_bench measures it).
-struct FlowEntry {
+// Exactly four cache lines, aligned (the table's entries start on a page): a lookup compares the key in
+// the first line only, and no entry shares a line with its neighbours. What a flow keeps only while
+// detection runs, or rarely has (tunnel endpoints, the TCP machine of TCP flows, the nDPI host name),
+// lives in pooled slots named by the 32-bit indices below (issue 3: workers/flow_memory_bench measures
+// it). Derivable values are not stored: the ports are the key's (orig_port()), the L7Info is kept
+// flat so its padding holds other fields (l7()).
+struct alignas(64) FlowEntry {
   lib::FlowKey key;
+  uint64_t last_ns = 0;
+  uint64_t activity_ns = 0;  // timeouts count from here; Zeek stops updating it once both sides closed
+  uint64_t own_packets = 0;  // see FlowRecord::own_packets
+  std::array<lib::DirStats, 2> dir{};
   lib::ListLink idle_link;    // in the list of its timeout class, by last activity
   lib::ListLink active_link;  // in the active-timeout FIFO, by next interim record time
   lib::ListLink live_link;    // in the list of flows changed since the last live snapshot
   uint64_t next_active_ns = 0;
   uint64_t flow_id = 0;
-  uint64_t first_ns = 0, last_ns = 0;
-  uint64_t activity_ns = 0;  // timeouts count from here; Zeek stops updating it once both sides closed
-  uint64_t own_packets = 0;  // see FlowRecord::own_packets
-  std::array<lib::DirStats, 2> dir{};
-  lib::L7Info l7;
+  uint64_t first_ns = 0;
+  uint64_t l7_risks = 0;  // lib::L7Info, flat (l7())
   uint32_t sequence = 0;  // records emitted so far
   uint32_t fragments = 0;
   uint32_t dpi_slot = UINT32_MAX;     // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
@@ -56,22 +62,57 @@ struct FlowEntry {
   uint32_t host_slot = UINT32_MAX;    // nDPI's host name (NdpiDetector::host) while the info line needs it
   uint32_t tunnel_slot = UINT32_MAX;  // FlowTunnel, for flows inside a tunnel
   uint32_t tcp_slot = UINT32_MAX;     // TCP flows: their TcpStateMachine (FlowShard), UDP flows need none
-  uint16_t orig_port = 0, resp_port = 0;  // as recorded (ICMP: type/code of the first packet)
   uint16_t port_id = 0;
   std::array<uint16_t, lib::kMaxVlans> vlan_ids{};
-  uint8_t vlan_count = 0;
-  bool orig_is_lo = true;  // originator is the key's low endpoint
+  uint16_t l7_master_id = 0, l7_app_id = 0, l7_category_id = 0;
+  lib::L7State l7_state = lib::L7State::kNone;
+  uint8_t l7_breed_id = 0, l7_confidence_id = 0;
   TimeoutClass timeout_class = TimeoutClass::kOther;
   lib::TunnelType tunnel = lib::TunnelType::kNone;
-  uint8_t tunnel_depth = 0;
-  bool is_tunnel_carrier = false;
-  bool live_dirty = false;  // in the live list
-  uint8_t ip_version = 0;
-  bool dpi_tried = false;    // a state was asked for once; detection ran or could not run
-  bool app_done = false;     // no parser needs more packets of this flow
-  bool app_info = false;     // once app_done: the metadata gives the info line (nDPI's host not needed)
-  uint8_t app_packets = 0;   // payload packets the parsers looked at (both directions)
-  bool prefix_done = false;  // both payload prefixes are complete, or none can be kept
+  uint8_t app_packets = 0;     // payload packets the parsers looked at (both directions)
+  bool orig_is_lo : 1 = true;  // originator is the key's low endpoint
+  bool is_tunnel_carrier : 1 = false;
+  bool live_dirty : 1 = false;   // in the live list
+  bool dpi_tried : 1 = false;    // a state was asked for once; detection ran or could not run
+  bool app_done : 1 = false;     // no parser needs more packets of this flow
+  bool app_info : 1 = false;     // once app_done: the metadata gives the info line (nDPI's host not needed)
+  bool prefix_done : 1 = false;  // both payload prefixes are complete, or none can be kept
+  bool l7_encrypted : 1 = false;
+  uint8_t ip_version : 3 = 0;  // 4 or 6
+  uint8_t vlan_count : 2 = 0;
+  uint8_t tunnel_depth : 3 = 0;
+
+  // As recorded (ICMP: type/code of the first packet): the key holds the first packet's ports, and
+  // orig_is_lo (which flips with the roles) says whose they are.
+  uint16_t orig_port() const noexcept { return orig_is_lo ? key.port_lo : key.port_hi; }
+  uint16_t resp_port() const noexcept { return orig_is_lo ? key.port_hi : key.port_lo; }
+
+  bool l7_final() const noexcept { return l7_state != lib::L7State::kNone; }
+  lib::L7Info l7() const noexcept {
+    lib::L7Info i;
+    i.risks = l7_risks;
+    i.state = l7_state;
+    i.encrypted = l7_encrypted;
+    i.breed_id = l7_breed_id;
+    i.confidence_id = l7_confidence_id;
+    i.master_id = l7_master_id;
+    i.app_id = l7_app_id;
+    i.category_id = l7_category_id;
+    return i;
+  }
+  void set_l7(const lib::L7Info& i) noexcept {
+    l7_risks = i.risks;
+    l7_state = i.state;
+    l7_encrypted = i.encrypted;
+    l7_breed_id = i.breed_id;
+    l7_confidence_id = i.confidence_id;
+    l7_master_id = i.master_id;
+    l7_app_id = i.app_id;
+    l7_category_id = i.category_id;
+  }
 };
+static_assert(sizeof(FlowEntry) == 256, "four cache lines (issue 3: bytes per flow)");
+static_assert(sizeof(lib::L7Info) == 24, "a new L7Info field needs a place in FlowEntry (l7(), set_l7())");
+static_assert(lib::kMaxVlans <= 3 && lib::kMaxTunnelDepth <= 7, "FlowEntry's vlan_count / tunnel_depth bits");
 
 }  // namespace spanwatch::workers

@@ -148,6 +148,7 @@ int main(int argc, char** argv) {
     uint64_t flows = 0;
     double now[kParts] = {}, before[kParts] = {};
   } all, classified;
+  double meta_used = 0, meta_slots = 0;  // classified flows' packed metadata: bytes with data, slot bytes
   const auto prefix_bytes = double(sizeof(std::array<sw::lib::PayloadPrefix, 2>));
   shard.for_each_flow([&](const sw::workers::FlowEntry& e) {
     double now[kParts] = {}, before[kParts] = {};
@@ -169,8 +170,12 @@ int main(int argc, char** argv) {
       now[kTunnel] = sizeof(sw::workers::FlowTunnel);
     if (e.tcp_slot != sw::workers::SlotPool<int>::kNoSlot) now[kTcp] = sizeof(sw::lib::TcpStateMachine);
     if (e.prefix_slot != sw::workers::SlotPool<int>::kNoSlot) now[kPrefix] = before[kPrefix] = prefix_bytes;
-    const bool done = e.l7.state_final() && e.dpi_slot == sw::workers::NdpiDetector::kNoSlot &&
+    const bool done = e.l7_final() && e.dpi_slot == sw::workers::NdpiDetector::kNoSlot &&
                       e.app_state == sw::workers::AppDissector::kNoSlot;
+    if (done && sw::workers::PackedMetadataStore::is_packed(e.app_meta)) {
+      meta_used += double(apps.packed().used_bytes(e.app_meta));
+      meta_slots += double(sw::workers::PackedMetadataStore::slot_bytes(e.app_meta));
+    }
     for (Sum* sum : {&all, done ? &classified : nullptr}) {
       if (sum == nullptr) continue;
       ++sum->flows;
@@ -200,6 +205,9 @@ int main(int argc, char** argv) {
   for (size_t c = 0; c < sw::workers::PackedMetadataStore::kClasses; ++c)
     std::printf(" %zu B: %u%s", sw::workers::PackedMetadataStore::kSlotBytes[c], apps.packed().in_use(c),
                 c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");
+  if (meta_slots > 0)
+    std::printf("classified flows' packed AppMetadata: %.1f bytes of data per flow, %.0f%% of its slots\n",
+                meta_used / double(classified.flows), 100.0 * meta_used / meta_slots);
   std::printf(
       "cross-check, all flows: RSS growth %.1f, heap growth (nDPI's own allocations) %.1f bytes/flow\n",
       double(rss1 - rss0) / double(flows), double(heap1 - heap0) / double(flows));

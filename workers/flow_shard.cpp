@@ -146,11 +146,9 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
         lib::TcpStateMachine::first_packet_from_responder(segment_of(pkt), ep.src_port, ep.dst_port);
   else if (ep.l4_proto == kProtoUdp)
     from_responder = lib::udp_first_packet_from_responder(ep.src_port, ep.dst_port);
+  // The key holds the packet's ports (ICMP: Zeek's, the type and the counterpart type (echo 8 -> 0) or
+  // else the code), so this also decides FlowEntry::orig_port().
   e.orig_is_lo = from_responder ? !src_is_lo : src_is_lo;
-  // ICMP records carry Zeek's ports: the type, and the counterpart type (echo 8 -> 0) or else the code.
-  const lib::FlowPorts ports = lib::flow_ports(ep);
-  e.orig_port = from_responder ? ports.dst : ports.src;
-  e.resp_port = from_responder ? ports.src : ports.dst;
 
   e.timeout_class = initial_class(ep);
   lists_[size_t(e.timeout_class)].push_back(table_.data(), idx);
@@ -180,8 +178,6 @@ void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt,
   s.ip_bytes += ip_bytes;
   s.payload_bytes += payload_bytes;
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) s.tcp_flags |= pkt.tcp_flags;
-  if (s.first_ns == 0) s.first_ns = ts_ns;
-  s.last_ns = ts_ns;
   if (!s.has_mac && pkt.has_mac) {
     s.mac = pkt.src_mac;
     s.has_mac = true;
@@ -215,8 +211,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
     }
     if (v == lib::TcpVerdict::kFlipRoles) {
       std::swap(e->dir[0], e->dir[1]);
-      std::swap(e->orig_port, e->resp_port);
-      e->orig_is_lo = !e->orig_is_lo;
+      e->orig_is_lo = !e->orig_is_lo;  // swaps orig_port() and resp_port() too
       d = lib::other(d);
       if (apps_) apps_->on_flip(*e);
       if (prefixes_) prefixes_->on_flip(*e);
@@ -228,7 +223,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
   ++e->own_packets;
   mark_changed(idx, *e);
   profile_.lap(Stage::kOther);
-  if (dpi_ && !e->l7.state_final()) {
+  if (dpi_ && !e->l7_final()) {
     inspect(*e, pkt, ts_ns);
     profile_.lap(Stage::kDpi);
   }
@@ -265,15 +260,17 @@ void FlowShard::inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts
     if (e.dpi_slot == NdpiDetector::kNoSlot) return;
   }
   const auto packets = static_cast<uint32_t>(e.dir[0].packets + e.dir[1].packets);
-  if (dpi_->feed(e.dpi_slot, pkt.l3, pkt.l3_captured, ts_ns / 1'000'000, e.key.proto == kProtoTcp, packets,
-                 e.l7, e.host_slot))
-    e.dpi_slot = NdpiDetector::kNoSlot;
+  lib::L7Info l7 = e.l7();
+  const bool done = dpi_->feed(e.dpi_slot, pkt.l3, pkt.l3_captured, ts_ns / 1'000'000,
+                               e.key.proto == kProtoTcp, packets, l7, e.host_slot);
+  e.set_l7(l7);
+  if (done) e.dpi_slot = NdpiDetector::kNoSlot;
 }
 
 // nDPI's host name is only the fallback of the info line: once detection and parsing are both over and
 // our metadata names the flow, the flow stops holding it.
 void FlowShard::drop_unneeded_host(FlowEntry& e) noexcept {
-  if (!e.app_done || !e.l7.state_final() || !apps_->has_info_line(e)) return;
+  if (!e.app_done || !e.l7_final() || !apps_->has_info_line(e)) return;
   dpi_->release_host(e.host_slot);
 }
 
@@ -330,8 +327,8 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.last_ns = e.last_ns;
   r.src_ip = e.orig_is_lo ? e.key.addr_lo : e.key.addr_hi;
   r.dst_ip = e.orig_is_lo ? e.key.addr_hi : e.key.addr_lo;
-  r.src_port = e.orig_port;
-  r.dst_port = e.resp_port;
+  r.src_port = e.orig_port();
+  r.dst_port = e.resp_port();
   r.l4_proto = e.key.proto;
   r.ip_version = e.ip_version;
   r.dir = e.dir;
@@ -361,7 +358,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.is_tunnel_carrier = e.is_tunnel_carrier;
   r.fragments = e.fragments;
   r.own_packets = e.own_packets;
-  r.l7 = e.l7;
+  r.l7 = e.l7();
   if (e.host_slot != NdpiDetector::kNoSlot) lib::set_text(r.l7_host, dpi_->host(e.host_slot));
   if (apps_) apps_->copy_metadata(e, r.app);
   if (prefixes_) prefixes_->copy(e, r);
@@ -371,7 +368,9 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
 void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept {
   FlowEntry& e = table_.at(idx);
   if (e.dpi_slot != NdpiDetector::kNoSlot) {  // ends before detection did: nDPI's best answer
-    dpi_->finish(e.dpi_slot, e.l7, e.host_slot);
+    lib::L7Info l7 = e.l7();
+    dpi_->finish(e.dpi_slot, l7, e.host_slot);
+    e.set_l7(l7);
     e.dpi_slot = NdpiDetector::kNoSlot;
   }
   emit(e, reason, true, now_ns);

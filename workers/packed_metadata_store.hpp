@@ -22,9 +22,13 @@ class PackedMetadataStore {
  public:
   static constexpr uint32_t kNoSlot = UINT32_MAX;
   static constexpr unsigned kClassShift = 28;  // handle = (class + 1) << 28 | slot; 0 there: not packed
-  // Steps of about 1.4x: a slot wastes about a sixth of its bytes on average.
-  static constexpr std::array<size_t, 8> kSlotBytes{48, 64, 96, 128, 192, 256, 384, 512};
+  // Steps of 1.2x to 1.5x, so a slot wastes less than a sixth of its bytes on average; up to 1 kB, which
+  // holds a TLS handshake with a certificate (only larger ones stay in the 1.3 kB unpacked form). At most
+  // 14 classes: (class + 1) << 28 | slot must never be kNoSlot.
+  static constexpr std::array<size_t, 14> kSlotBytes{32,  48,  64,  96,  128, 160, 192,
+                                                     256, 320, 384, 512, 640, 768, 1024};
   static constexpr size_t kClasses = kSlotBytes.size();
+  static_assert(kClasses <= 14 && kSlotBytes.back() <= 0xffff, "handle bits, 2-byte length");
 
   explicit PackedMetadataStore(uint32_t max_flows) {
     for (size_t c = 0; c < kClasses; ++c) pools_[c].init(kSlotBytes[c], max_flows);
@@ -33,6 +37,11 @@ class PackedMetadataStore {
   // A handle of this store (as opposed to an AppDissector metadata slot number, which is below 2^28).
   static bool is_packed(uint32_t h) noexcept { return h != kNoSlot && (h >> kClassShift) != 0; }
   static size_t slot_bytes(uint32_t h) noexcept { return kSlotBytes[cls(h)]; }
+  // Bytes of the slot that hold data (length header included); the rest is the size class's rounding.
+  size_t used_bytes(uint32_t h) const noexcept {
+    const uint8_t* b = pools_[cls(h)].at(slot(h));
+    return 2 + (size_t(b[0]) | size_t(b[1]) << 8);
+  }
 
   // Packs `m`; kNoSlot when it needs more than the largest class (the caller keeps it unpacked).
   uint32_t put(const lib::AppMetadata& m) noexcept {

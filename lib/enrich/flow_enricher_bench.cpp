@@ -55,8 +55,8 @@ std::vector<sw::FlowRecord> make_records(size_t n) {
     r.first_ns = 1'700'000'000'000'000'000ull + i * 1000;
     r.last_ns = r.first_ns + 2'000'000'000;
     r.emit_ns = r.last_ns;
-    r.dir[0] = {12, 1500, 1300, 600, r.first_ns, r.last_ns, {0x3c, 0xa6, 0xf6, 1, 2, uint8_t(i)}, 0x1b, true};
-    r.dir[1] = {10, 9000, 8800, 8000, r.first_ns, r.last_ns, {0x00, 0x1b, 0x21, 3, 4, 5}, 0x1b, true};
+    r.dir[0] = {12, 1500, 1300, 600, {0x3c, 0xa6, 0xf6, 1, 2, uint8_t(i)}, 0x1b, true};
+    r.dir[1] = {10, 9000, 8800, 8000, {0x00, 0x1b, 0x21, 3, 4, 5}, 0x1b, true};
     if (i % 5 == 0) {
       r.app.reset(sw::AppKind::kTls);
       sw::set_text(r.app.tls.sni, "api" + std::to_string(rng() % 300) + ".example-cdn.com");

@@ -58,8 +58,8 @@ class FlowEnricherTest : public ::testing::Test {
     r.first_ns = 1'000'000'000;
     r.last_ns = 3'000'000'000;
     r.emit_ns = r.last_ns;
-    r.dir[0] = {10, 1000, 800, 100, r.first_ns, r.last_ns, {0x3c, 0xa6, 0xf6, 1, 2, 3}, 0x1b, true};
-    r.dir[1] = {10, 3000, 2800, 2000, r.first_ns, r.last_ns, {0x02, 0, 0, 0, 0, 1}, 0x1b, true};
+    r.dir[0] = {10, 1000, 800, 100, {0x3c, 0xa6, 0xf6, 1, 2, 3}, 0x1b, true};
+    r.dir[1] = {10, 3000, 2800, 2000, {0x02, 0, 0, 0, 0, 1}, 0x1b, true};
     return r;
   }
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unordered_map>
+#include <algorithm>
 #include <utility>
 
 namespace spanwatch::lib {
@@ -52,19 +52,18 @@ bool valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
-// Controls (a quoted field may hold a line break) become spaces; surrounding blanks go. Into `out`, whose
-// capacity is reused from record to record.
-void clean_name(std::string_view raw, std::string& out) {
-  out.assign(raw);
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  const size_t b = out.find_first_not_of(' ');
-  if (b == std::string::npos) {
-    out.clear();
-    return;
+// Controls (a quoted field may hold a line break) become spaces; surrounding blanks go. A view of `raw` when
+// it has no controls (nearly always), else of `scratch`.
+std::string_view clean_name(std::string_view raw, std::string& scratch) {
+  const auto is_control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+  if (std::any_of(raw.begin(), raw.end(), is_control)) {
+    scratch.assign(raw);
+    std::replace_if(scratch.begin(), scratch.end(), is_control, ' ');
+    raw = scratch;
   }
-  out.erase(out.find_last_not_of(' ') + 1);
-  out.erase(0, b);
+  const size_t b = raw.find_first_not_of(' ');
+  if (b == std::string_view::npos) return {};
+  return raw.substr(b, raw.find_last_not_of(' ') + 1 - b);
 }
 
 bool parse_hex(std::string_view s, uint64_t& out) noexcept {
@@ -87,24 +86,60 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-// A registry record: the fields spanwatch reads (Registry, Assignment, Organization Name) kept in strings
-// reused from record to record (start-up parses 50,000 records on every run), the rest only counted.
+// A registry record: the fields spanwatch reads (Registry, Assignment, Organization Name) as views of the file
+// (start-up parses 50,000 records on every run); a field that is not one run of the file (an escaped quote)
+// is copied into its scratch string. The other fields are only counted.
 struct CsvRecord {
   static constexpr size_t kKept = 3;
-  std::array<std::string, kKept> field;
+  std::array<std::string_view, kKept> field;
+  std::array<std::string, kKept> scratch;
+  std::array<bool, kKept> copied{};
   size_t count = 0;  // fields in the record, kept or not
 
   void start() noexcept {
-    for (std::string& f : field) f.clear();
+    field = {};
+    copied = {};
     count = 1;
   }
+  // `s` is a part of the file; parts that follow each other there stay one view.
   void append(std::string_view s) {
-    if (count <= kKept) field[count - 1].append(s);
-  }
-  void append(char c) {
-    if (count <= kKept) field[count - 1] += c;
+    if (count > kKept || s.empty()) return;
+    const size_t i = count - 1;
+    std::string_view& f = field[i];
+    if (!copied[i]) {
+      if (f.empty()) {
+        f = s;
+        return;
+      }
+      if (f.data() + f.size() == s.data()) {
+        f = {f.data(), f.size() + s.size()};
+        return;
+      }
+      scratch[i].assign(f);
+      copied[i] = true;
+    }
+    scratch[i].append(s);
+    f = scratch[i];
   }
 };
+
+// Which bytes end a run of ordinary bytes, inside and outside quotes.
+constexpr uint8_t kStopQuoted = 1, kStopUnquoted = 2;
+constexpr std::array<uint8_t, 256> kCsvClass = [] {
+  std::array<uint8_t, 256> c{};
+  c['"'] = c['\n'] = kStopQuoted | kStopUnquoted;
+  c[','] = c['\r'] = kStopUnquoted;
+  return c;
+}();
+
+size_t skip_to_quote_or_line_end(std::string_view data, size_t pos) noexcept {
+  const char* begin = data.data() + pos;
+  const size_t n = data.size() - pos;
+  const auto* nl = static_cast<const char*>(std::memchr(begin, '\n', n));
+  const size_t limit = nl != nullptr ? static_cast<size_t>(nl - begin) : n;
+  const auto* quote = static_cast<const char*>(std::memchr(begin, '"', limit));
+  return pos + (quote != nullptr ? static_cast<size_t>(quote - begin) : limit);
+}
 
 // One RFC 4180 record from `data` at `pos`: fields split at commas outside quotes, "" inside quotes is a
 // quote, and quoted fields may span lines. Returns false at the end of data; flags the data that
@@ -115,15 +150,21 @@ bool next_csv_record(std::string_view data, size_t& pos, size_t& line, CsvRecord
   if (pos >= data.size()) return false;
   bool quoted = false, field_start = true;
   while (pos < data.size()) {
-    // Runs of ordinary bytes go in one append (start-up parses 3 MB of registry on every run).
-    // A plain loop: find_first_of with a set calls memchr on the set for every byte.
+    // Runs of ordinary bytes go in one append (start-up parses 4 MB of registry on every run), found with a
+    // table: find_first_of with a set calls memchr on the set for every byte.
     size_t end = pos;
-    if (quoted)
-      while (end < data.size() && data[end] != '"' && data[end] != '\n') ++end;
-    else
-      while (end < data.size() && data[end] != ',' && data[end] != '"' && data[end] != '\n' &&
-             data[end] != '\r')
-        ++end;
+    if (rec.count > CsvRecord::kKept) {
+      // The fields after the kept ones (the address: most of the bytes) are skipped: only quotes and line
+      // ends matter there, found with memchr.
+      end = skip_to_quote_or_line_end(data, pos);
+      if (end > pos) {
+        if (!quoted) field_start = data[end - 1] == ',';
+        pos = end;
+        continue;
+      }
+    }
+    const uint8_t stop = quoted ? kStopQuoted : kStopUnquoted;
+    while (end < data.size() && (kCsvClass[static_cast<unsigned char>(data[end])] & stop) == 0) ++end;
     if (end > pos) {
       rec.append(data.substr(pos, end - pos));
       if (!quoted) field_start = false;
@@ -134,14 +175,14 @@ bool next_csv_record(std::string_view data, size_t& pos, size_t& line, CsvRecord
     if (quoted) {
       if (c == '"') {
         if (pos < data.size() && data[pos] == '"') {
-          rec.append('"');
+          rec.append(data.substr(pos, 1));
           ++pos;
         } else {
           quoted = false;
         }
       } else {
         if (c == '\n') ++line;
-        rec.append(c);
+        rec.append(data.substr(pos - 1, 1));
       }
       continue;
     }
@@ -157,7 +198,7 @@ bool next_csv_record(std::string_view data, size_t& pos, size_t& line, CsvRecord
     if (c == '"' && field_start) {
       quoted = true;
     } else if (c != '\r' || pos >= data.size() || data[pos] != '\n') {
-      rec.append(c);  // a stray quote inside an unquoted field is kept, as most readers do
+      rec.append(data.substr(pos - 1, 1));  // a stray quote inside an unquoted field is kept, as most readers do
     }
     field_start = false;
   }
@@ -228,7 +269,7 @@ class MacVendorTable::Loader {
     };
     CsvRecord rec;
     const auto& f = rec.field;
-    std::string name;
+    std::string scratch;
     bool unterminated = false, first = true;
     if (data.starts_with("\xEF\xBB\xBF")) pos = 3;  // UTF-8 byte order mark
     for (;;) {
@@ -245,7 +286,7 @@ class MacVendorTable::Loader {
         bad("expected Registry,Assignment,Organization Name,..., got '" + printable(f[0]) + "'");
         continue;
       }
-      const std::string& reg = f[0];
+      const std::string_view reg = f[0];
       const unsigned bits = reg == "MA-L"                     ? 24
                             : reg == "MA-M"                   ? 28
                             : (reg == "MA-S" || reg == "IAB") ? 36
@@ -256,10 +297,10 @@ class MacVendorTable::Loader {
       }
       uint64_t block = 0;
       if (f[1].size() != bits / 4 || !parse_hex(f[1], block)) {
-        bad(reg + " assignment '" + printable(f[1]) + "' is not " + std::to_string(bits / 4) + " hex digits");
+        bad(std::string(reg) + " assignment '" + printable(f[1]) + "' is not " + std::to_string(bits / 4) + " hex digits");
         continue;
       }
-      clean_name(f[2], name);
+      const std::string_view name = clean_name(f[2], scratch);
       if (name.empty() || name.size() > kMaxNameBytes || !valid_utf8(name)) {
         bad("organization name '" + printable(f[2]) + "' is empty, too long or not UTF-8");
         continue;
@@ -274,55 +315,93 @@ class MacVendorTable::Loader {
   }
 
   void finish() {
-    for (const auto& [block, id] : b28_)
-      b24_.try_emplace(static_cast<uint32_t>(block >> 4), kNoName).first->second |= kHas28;
-    for (const auto& [block, id] : b36_)
-      b24_.try_emplace(static_cast<uint32_t>(block >> 12), kNoName).first->second |= kHas36;
-    t_.blocks24_.build({b24_.begin(), b24_.end()});
-    t_.blocks28_.build({b28_.begin(), b28_.end()});
-    t_.blocks36_.build({b36_.begin(), b36_.end()});
+    // Sorted by block, stable: of several records for one block the first read stays first and wins.
+    const auto dedupe = [this](auto& v) {
+      std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      const auto last = std::unique(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first == b.first; });
+      t_.stats_.duplicate_blocks += static_cast<size_t>(v.end() - last);
+      v.erase(last, v.end());
+    };
+    dedupe(b24_);
+    dedupe(b28_);
+    dedupe(b36_);
+    t_.stats_.blocks24 = b24_.size();
+    t_.stats_.blocks28 = b28_.size();
+    t_.stats_.blocks36 = b36_.size();
+    // A 24-bit block holding longer blocks says so, and is present without a name if unassigned itself.
+    const size_t named24 = b24_.size();
+    const auto mark_parent = [&](uint32_t parent, uint32_t flag) {
+      const auto end = b24_.begin() + static_cast<std::ptrdiff_t>(named24);
+      const auto it = std::lower_bound(b24_.begin(), end, parent, [](const auto& e, uint32_t k) { return e.first < k; });
+      if (it != end && it->first == parent)
+        it->second |= flag;
+      else
+        b24_.emplace_back(parent, kNoName | flag);
+    };
+    for (const auto& [block, id] : b28_) mark_parent(static_cast<uint32_t>(block >> 4), kHas28);
+    for (const auto& [block, id] : b36_) mark_parent(static_cast<uint32_t>(block >> 12), kHas36);
+    // Parents added above for several longer blocks appear once, with every flag.
+    std::sort(b24_.begin() + static_cast<std::ptrdiff_t>(named24), b24_.end());
+    size_t out = named24;
+    for (size_t i = named24; i < b24_.size(); ++i) {
+      if (out > named24 && b24_[out - 1].first == b24_[i].first)
+        b24_[out - 1].second |= b24_[i].second;
+      else
+        b24_[out++] = b24_[i];
+    }
+    b24_.resize(out);
+    t_.blocks24_.build(b24_);
+    t_.blocks28_.build(b28_);
+    t_.blocks36_.build(b36_);
     t_.stats_.distinct_names = t_.names_.size();
     t_.names_.shrink_to_fit();
     t_.pool_.shrink_to_fit();
   }
 
  private:
-  void add(unsigned bits, uint64_t block, const std::string& name) {
-    bool fresh;
-    if (bits == 24) {
-      // A parent entry may exist only if a longer block came first; it has no name yet.
-      const auto [it, inserted] = b24_.try_emplace(static_cast<uint32_t>(block), kNoName);
-      fresh = (it->second & kIdMask) == kNoName;
-      if (fresh) it->second = (it->second & ~kIdMask) | intern(name);
-      t_.stats_.blocks24 += fresh;
-    } else if (bits == 28) {
-      const auto [it, inserted] = b28_.try_emplace(static_cast<uint32_t>(block), 0);
-      fresh = inserted;
-      if (fresh) it->second = intern(name);
-      t_.stats_.blocks28 += fresh;
-    } else {
-      const auto [it, inserted] = b36_.try_emplace(block, 0);
-      fresh = inserted;
-      if (fresh) it->second = intern(name);
-      t_.stats_.blocks36 += fresh;
-    }
-    t_.stats_.duplicate_blocks += !fresh;
+  void add(unsigned bits, uint64_t block, std::string_view name) {
+    const uint32_t id = intern(name);
+    if (bits == 24)
+      b24_.emplace_back(static_cast<uint32_t>(block), id);
+    else if (bits == 28)
+      b28_.emplace_back(static_cast<uint32_t>(block), id);
+    else
+      b36_.emplace_back(block, id);
   }
 
-  uint32_t intern(const std::string& name) {
-    const auto [it, inserted] = ids_.try_emplace(name, static_cast<uint32_t>(t_.names_.size()));
-    if (inserted) {
-      t_.names_.push_back(
-          NameRef{static_cast<uint32_t>(t_.pool_.size()), static_cast<uint32_t>(name.size())});
-      t_.pool_ += name;
+  // Open addressing over name ids (+1; 0 is empty), compared against the pool: no allocation per name.
+  uint32_t intern(std::string_view name) {
+    if (2 * (t_.names_.size() + 1) > slots_.size()) grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = std::hash<std::string_view>{}(name) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == 0) {
+        const auto id = static_cast<uint32_t>(t_.names_.size());
+        t_.names_.push_back(
+            NameRef{static_cast<uint32_t>(t_.pool_.size()), static_cast<uint32_t>(name.size())});
+        t_.pool_ += name;
+        slots_[i] = id + 1;
+        return id;
+      }
+      if (t_.name_of(slots_[i] - 1) == name) return slots_[i] - 1;
     }
-    return it->second;
+  }
+
+  void grow() {
+    std::vector<uint32_t> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(1024, 2 * old.size()), 0);
+    const size_t mask = slots_.size() - 1;
+    for (const uint32_t s : old) {
+      if (s == 0) continue;
+      size_t i = std::hash<std::string_view>{}(t_.name_of(s - 1)) & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
   }
 
   MacVendorTable& t_;
-  std::unordered_map<uint32_t, uint32_t> b24_, b28_;
-  std::unordered_map<uint64_t, uint32_t> b36_;
-  std::unordered_map<std::string, uint32_t> ids_;
+  std::vector<std::pair<uint32_t, uint32_t>> b24_, b28_;  // in file order until finish()
+  std::vector<std::pair<uint64_t, uint32_t>> b36_;
+  std::vector<uint32_t> slots_;  // the intern table
 };
 
 MacVendorTable::MacVendorTable(const IeeeRegistryFiles& files) {

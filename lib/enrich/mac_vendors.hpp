@@ -39,7 +39,8 @@ class MacVendorTable {
   // Reads the four CSV files (Registry,Assignment,Organization Name,Organization Address; RFC 4180 quoting,
   // fields may span lines). The Registry column decides the block size, whatever the file. A missing,
   // unreadable or partly malformed file adds a line to warnings() for the caller to log; it never throws.
-  explicit MacVendorTable(const IeeeRegistryFiles& files = IeeeRegistryFiles{});
+  explicit MacVendorTable(const IeeeRegistryFiles& files);
+  MacVendorTable() = default;  // names nothing (reads no file)
 
   // The longest assigned block holding `mac` (36 > 28 > 24 bits) wins. Broadcast, then the I/G (multicast)
   // bit, then the U/L (locally administered) bit are checked first: such addresses name no vendor, even the

@@ -98,7 +98,7 @@ const Registries& registries() {
 }
 
 const MacVendorTable& table() {
-  static const MacVendorTable t;
+  static const MacVendorTable t{IeeeRegistryFiles{}};
   return t;
 }
 

@@ -27,8 +27,8 @@ class ServiceNameTable {
   // Reads `services_path` (IANA's registry as netbase ships it), then fills the pairs it lacks from
   // `nmap_path` (its "unknown" entries are skipped). An empty path skips that file. A missing, unreadable
   // or partly malformed file adds a line to warnings() for the caller to log; it never throws.
-  explicit ServiceNameTable(std::string_view services_path = kDefaultServicesPath,
-                            std::string_view nmap_path = kDefaultNmapServicesPath);
+  ServiceNameTable(std::string_view services_path, std::string_view nmap_path);
+  ServiceNameTable() : ServiceNameTable({}, {}) {}  // names nothing (reads no file)
 
   // A user's name for one port, winning over both files. Throws std::invalid_argument naming the entry
   // when l4_proto is not tcp/udp/sctp (6/17/132) or `name` is not 1..kMaxNameBytes printable ASCII

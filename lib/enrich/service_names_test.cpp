@@ -46,7 +46,7 @@ std::map<Key, std::string> first_names(const std::string& path, bool skip_unknow
 }
 
 TEST(ServiceNames, IanaSampleAsEtcServicesSaysIt) {
-  const ServiceNameTable t;
+  const ServiceNameTable t(ServiceNameTable::kDefaultServicesPath, ServiceNameTable::kDefaultNmapServicesPath);
   EXPECT_TRUE(t.warnings().empty()) << t.warnings().front();
   const std::map<Key, std::string> etc = first_names(kServices, false);
   const std::map<Key, std::string> nmap = first_names(kNmap, true);
@@ -81,7 +81,7 @@ TEST(ServiceNames, EveryEtcServicesLineResolvesToItsFirstName) {
 }
 
 TEST(ServiceNames, NmapFillsOnlyWhatEtcServicesLacks) {
-  const ServiceNameTable t;
+  const ServiceNameTable t(ServiceNameTable::kDefaultServicesPath, ServiceNameTable::kDefaultNmapServicesPath);
   const std::map<Key, std::string> etc = first_names(kServices, false);
   const std::map<Key, std::string> nmap = first_names(kNmap, true);
   size_t from_nmap = 0;
@@ -101,7 +101,7 @@ TEST(ServiceNames, NmapFillsOnlyWhatEtcServicesLacks) {
 }
 
 TEST(ServiceNames, OverridesWin) {
-  ServiceNameTable t;
+  ServiceNameTable t(ServiceNameTable::kDefaultServicesPath, ServiceNameTable::kDefaultNmapServicesPath);
   t.add_override(kTcp, 443, "web");
   t.add_override(kUdp, 40000, "game-server");
   t.add_override(kSctp, 9, "mine");

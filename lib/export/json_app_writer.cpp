@@ -61,8 +61,21 @@ bool has_name(const L7Info& l7) noexcept {
 void comma_list(JsonWriter& w, const JsonField& f, std::string_view list) noexcept {
   key(w, f);
   w.StartArray();
-  for (size_t start = 0; start <= list.size();) {
-    const size_t comma = std::min(list.find(',', start), list.size());
+  // Commas looked for eight bytes at a time (lists are short: a memchr call per item cost more).
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const auto next_comma = [&](size_t i) {
+    for (; i + 8 <= list.size(); i += 8) {
+      uint64_t x;
+      std::memcpy(&x, list.data() + i, 8);
+      x ^= kOnes * ',';  // a comma becomes a zero byte; the lowest flagged byte is the first comma
+      if (const uint64_t z = (x - kOnes) & ~x & kHigh; z != 0)
+        return i + static_cast<size_t>(std::countr_zero(z)) / 8;
+    }
+    while (i < list.size() && list[i] != ',') ++i;
+    return i;
+  };
+  for (size_t start = 0; start < list.size();) {
+    const size_t comma = next_comma(start);
     if (comma > start) write_safe_string(w, list.substr(start, comma - start));
     start = comma + 1;
   }
@@ -79,13 +92,13 @@ std::string_view info_line(const FlowRecord& rec, std::array<char, 384>& buf) no
   const AppMetadata& m = rec.app;
   switch (m.kind) {
     case AppKind::kTls:
-      if (m.tls.sni[0] != '\0') return get_text(m.tls.sni);
+      if (m.tls.sni[0] != '\0') return wire_text(m.tls.sni);
       break;
     case AppKind::kDns:
-      if (m.dns.qname[0] != '\0') return get_text(m.dns.qname);
+      if (m.dns.qname[0] != '\0') return wire_text(m.dns.qname);
       break;
     case AppKind::kHttp: {  // ntopng's "host/url"
-      const std::string_view host = get_text(m.http.host), url = get_text(m.http.url);
+      const std::string_view host = wire_text(m.http.host), url = wire_text(m.http.url);
       if (host.empty()) return url;
       const size_t nh = std::min(host.size(), buf.size());
       std::memcpy(buf.data(), host.data(), nh);
@@ -94,15 +107,15 @@ std::string_view info_line(const FlowRecord& rec, std::array<char, 384>& buf) no
       return {buf.data(), nh + nu};
     }
     case AppKind::kSsh:
-      if (m.ssh.client_software[0] != '\0') return get_text(m.ssh.client_software);
+      if (m.ssh.client_software[0] != '\0') return wire_text(m.ssh.client_software);
       break;
     case AppKind::kDhcp:
-      if (m.dhcp.hostname[0] != '\0') return get_text(m.dhcp.hostname);
+      if (m.dhcp.hostname[0] != '\0') return wire_text(m.dhcp.hostname);
       break;
     case AppKind::kNone:
       break;
   }
-  return get_text(rec.l7_host);
+  return wire_text(rec.l7_host);
 }
 
 // nDPI's names of a record's ids, from the table the worker side filled at start-up.
@@ -142,7 +155,78 @@ struct L7Names {
 
 JsonFlowWriter::JsonFlowWriter(JsonFlowContext ctx) : ctx_(std::move(ctx)) {
   add_own_risks(ctx_.risks);
+  render_context();
 }
+
+template <class F>
+std::string JsonFlowWriter::render(F&& members) {
+  rapidjson::StringBuffer b;
+  w_.Reset(b);
+  w_.StartObject();
+  members();
+  w_.EndObject();
+  w_.Finish();
+  const std::string_view text(b.GetString(), b.GetSize());
+  return std::string(text.substr(1, text.size() - 2));
+}
+
+// What depends only on the context is written here once, by the code that used to write it per record, and
+// copied into each record as text: the observer, ecs.version, nDPI's names (lowercased, repaired, escaped)
+// and the risk objects. Start-up only.
+void JsonFlowWriter::render_context() {
+  ecs_json_ = render([&] {
+    begin(w_, field::kEcs);
+    safe_field(w_, field::kEcsVersion, ctx_.ecs_version);
+    end(w_);
+  });
+  observer_json_.clear();
+  for (size_t i = 0; i < std::min<size_t>(ctx_.port_names.size(), size_t{UINT16_MAX} + 1); ++i)
+    observer_json_.push_back(render([&] { write_observer_members(ctx_.port_names[i]); }));
+  observer_json_.push_back(render([&] { write_observer_members({}); }));  // ports without a name
+
+  // A value alone: rendered as {"":value}, less the braces and the "": prefix.
+  constexpr size_t kEmptyKey = 3;
+  const auto name_json = [&](std::string_view name, bool lower) {
+    NameJson n;
+    n.empty = name.empty();
+    n.json = render([&] {
+               w_.Key("", 0);
+               write_safe_string(w_, lower ? Lower(name).view() : name);
+             }).substr(kEmptyKey);
+    n.short_plain = name.size() <= 63 && std::all_of(name.begin(), name.end(), [](char ch) {
+                      const auto c = static_cast<unsigned char>(ch);
+                      return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+                    });
+    return n;
+  };
+  const auto names = [&](const std::vector<std::string>& in, bool lower) {
+    std::vector<NameJson> out;
+    for (const std::string& name : in) out.push_back(name_json(name, lower));
+    return out;
+  };
+  protocol_lower_ = names(ctx_.l7_names.protocols, true);
+  categories_ = names(ctx_.l7_names.categories, false);
+  breeds_ = names(ctx_.l7_names.breeds, false);
+  confidences_ = names(ctx_.l7_names.confidences, false);
+
+  for (unsigned id = 0; id < risk_json_.size(); ++id) {
+    const RiskInfo& info = ctx_.risks[id];
+    risk_json_[id] = render([&] {
+                       w_.Key("", 0);
+                       w_.StartObject();
+                       uint_field(w_, field::kRiskListId, id);
+                       if (!info.name.empty())
+                         str_field(w_, field::kRiskListName, info.name);
+                       else
+                         str_field(w_, field::kRiskListName, NumberName("risk_", id).view());
+                       if (!info.severity.empty()) str_field(w_, field::kRiskListSeverity, info.severity);
+                       uint_field(w_, field::kRiskListScore, info.score);
+                       w_.EndObject();
+                     }).substr(kEmptyKey);
+  }
+}
+
+const JsonFlowWriter::NameJson JsonFlowWriter::kNoName{"\"\"", true, true};
 
 uint32_t JsonFlowWriter::risk_score(uint64_t risks) const noexcept {
   uint32_t score = 0;
@@ -152,11 +236,48 @@ uint32_t JsonFlowWriter::risk_score(uint64_t risks) const noexcept {
 
 void JsonFlowWriter::write_network_application(const L7Info& l7) noexcept {
   if (!has_name(l7)) return;
-  const L7Names names(l7, ctx_.l7_names);
-  const std::string_view master = names.master, app = names.app;
-  safe_field(w_, field::kNetworkProtocol, Lower(master.empty() ? app : master).view());
-  if (!master.empty() && !app.empty() && l7.app_id != l7.master_id)
-    safe_field(w_, field::kNetworkApplication, Lower(app).view());
+  // As L7Names: master only for a master id; names lowercased, repaired and escaped once (render_context).
+  const NameJson& master = l7.master_id != 0 ? protocol_name(l7.master_id) : kNoName;
+  const NameJson& app = protocol_name(l7.app_id);
+  const NameJson& proto = master.empty ? app : master;
+  key(w_, field::kNetworkProtocol);
+  w_.RawValue(proto.json.data(), proto.json.size());
+  if (!master.empty && !app.empty && l7.app_id != l7.master_id) {
+    key(w_, field::kNetworkApplication);
+    w_.RawValue(app.json.data(), app.json.size());
+  }
+}
+
+void JsonFlowWriter::write_l7_proto(const L7Info& l7) noexcept {
+  // ndpi_protocol2name's "master.app" (L7Names::proto), lowercased: joined from the rendered names when
+  // both are short plain ASCII (then lowercasing, repair and escaping change nothing but the case), else
+  // built and repaired here as L7Names does.
+  const NameJson& m = protocol_name(l7.master_id);
+  const NameJson& a = protocol_name(l7.app_id);
+  const bool join = l7.master_id != 0 && l7.master_id != l7.app_id;
+  if (!join && a.short_plain) {
+    key(w_, field::kL7Proto);
+    w_.RawValue(a.json.data(), a.json.size());
+    return;
+  }
+  if (join && m.short_plain &&
+      (l7.app_id == 0 || (a.short_plain && m.json.size() + a.json.size() <= 63 + 3))) {
+    key(w_, field::kL7Proto);
+    if (l7.app_id == 0) {
+      w_.RawValue(m.json.data(), m.json.size());
+      return;
+    }
+    // m.json and a.json are "name": join as "master.app" (the lengths less the quotes plus the dot <= 63).
+    std::array<char, 72> buf;
+    const size_t nm = m.json.size() - 1, na = a.json.size() - 1;
+    std::memcpy(buf.data(), m.json.data(), nm);
+    buf[nm] = '.';
+    std::memcpy(buf.data() + nm + 1, a.json.data() + 1, na);
+    w_.RawValue(buf.data(), nm + 1 + na);
+    return;
+  }
+  const L7Names n(l7, ctx_.l7_names);
+  safe_field(w_, field::kL7Proto, Lower(n.proto).view());
 }
 
 void JsonFlowWriter::write_application(const FlowRecord& rec) noexcept {
@@ -184,32 +305,37 @@ void JsonFlowWriter::write_tls(const TlsMetadata& t) noexcept {
     str_field(w_, field::kTlsVersionProtocol, v.protocol);
   }
   if (t.has_server_hello) {
-    name_or_number(w_, field::kTlsCipher, tls_cipher_name(t.cipher), "0x", t.cipher, 16);
-    if (t.alpn[0] != '\0') safe_field(w_, field::kTlsNextProtocol, get_text(t.alpn));
+    if (!cipher_known_ || cipher_id_ != t.cipher) {
+      cipher_name_ = tls_cipher_name(t.cipher);
+      cipher_id_ = t.cipher;
+      cipher_known_ = true;
+    }
+    name_or_number(w_, field::kTlsCipher, cipher_name_, "0x", t.cipher, 16);
+    if (t.alpn[0] != '\0') safe_field(w_, field::kTlsNextProtocol, wire_text(t.alpn));
   }
   if (t.has_client_hello) {
     begin(w_, field::kTlsClient);
-    if (t.sni[0] != '\0') safe_field(w_, field::kTlsClientServerName, get_text(t.sni));
-    if (t.ja3[0] != '\0') str_field(w_, field::kTlsClientJa3, get_text(t.ja3));
+    if (t.sni[0] != '\0') safe_field(w_, field::kTlsClientServerName, wire_text(t.sni));
+    if (t.ja3[0] != '\0') str_field(w_, field::kTlsClientJa3, wire_text(t.ja3));
     end(w_);
   }
   if (t.has_server_hello || t.has_certificate) {
     begin(w_, field::kTlsServer);
-    if (t.ja3s[0] != '\0') str_field(w_, field::kTlsServerJa3s, get_text(t.ja3s));
+    if (t.ja3s[0] != '\0') str_field(w_, field::kTlsServerJa3s, wire_text(t.ja3s));
     if (t.has_certificate) {
-      if (t.subject[0] != '\0') safe_field(w_, field::kTlsServerSubject, get_text(t.subject));
-      if (t.issuer[0] != '\0') safe_field(w_, field::kTlsServerIssuer, get_text(t.issuer));
+      if (t.subject[0] != '\0') safe_field(w_, field::kTlsServerSubject, wire_text(t.subject));
+      if (t.issuer[0] != '\0') safe_field(w_, field::kTlsServerIssuer, wire_text(t.issuer));
       unix_time_field(w_, field::kTlsServerNotBefore, t.not_before);
       unix_time_field(w_, field::kTlsServerNotAfter, t.not_after);
       if (t.cert_sha1[0] != '\0') {
         begin(w_, field::kTlsServerHash);
-        str_field(w_, field::kTlsServerHashSha1, get_text(t.cert_sha1));
+        str_field(w_, field::kTlsServerHashSha1, wire_text(t.cert_sha1));
         end(w_);
       }
       if (t.serial[0] != '\0' || t.san[0] != '\0') {
         begin(w_, field::kTlsServerX509);
-        if (t.serial[0] != '\0') str_field(w_, field::kTlsServerX509SerialNumber, get_text(t.serial));
-        if (t.san[0] != '\0') comma_list(w_, field::kTlsServerX509AlternativeNames, get_text(t.san));
+        if (t.serial[0] != '\0') str_field(w_, field::kTlsServerX509SerialNumber, wire_text(t.serial));
+        if (t.san[0] != '\0') comma_list(w_, field::kTlsServerX509AlternativeNames, wire_text(t.san));
         end(w_);
       }
     }
@@ -235,7 +361,7 @@ void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
   }
   if (d.qname[0] != '\0' || d.qtype != 0) {
     begin(w_, field::kDnsQuestion);
-    if (d.qname[0] != '\0') safe_field(w_, field::kDnsQuestionName, get_text(d.qname));
+    if (d.qname[0] != '\0') safe_field(w_, field::kDnsQuestionName, wire_text(d.qname));
     if (d.qtype != 0) name_or_number(w_, field::kDnsQuestionType, dns_type_name(d.qtype), "TYPE", d.qtype);
     if (d.qclass != 0)
       name_or_number(w_, field::kDnsQuestionClass, dns_class_name(d.qclass), "CLASS", d.qclass);
@@ -249,11 +375,11 @@ void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
       for (size_t i = 0; i < std::min<size_t>(d.answer_count, d.answers.size()); ++i) {
         const DnsAnswerRecord& a = d.answers[i];
         w_.StartObject();
-        if (a.name[0] != '\0') safe_field(w_, field::kDnsAnswersName, get_text(a.name));
+        if (a.name[0] != '\0') safe_field(w_, field::kDnsAnswersName, wire_text(a.name));
         name_or_number(w_, field::kDnsAnswersType, dns_type_name(a.type), "TYPE", a.type);
         str_field(w_, field::kDnsAnswersClass, "IN");
         uint_field(w_, field::kDnsAnswersTtl, a.ttl);
-        if (a.data[0] != '\0') safe_field(w_, field::kDnsAnswersData, get_text(a.data));
+        if (a.data[0] != '\0') safe_field(w_, field::kDnsAnswersData, wire_text(a.data));
         w_.EndObject();
       }
       w_.EndArray();
@@ -272,12 +398,12 @@ void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
 void JsonFlowWriter::write_http(const HttpMetadata& h) noexcept {
   if (!h.has_request && !h.has_response) return;
   begin(w_, field::kHttp);
-  if (h.version[0] != '\0') safe_field(w_, field::kHttpVersion, get_text(h.version));
+  if (h.version[0] != '\0') safe_field(w_, field::kHttpVersion, wire_text(h.version));
   if (h.has_request) {
     begin(w_, field::kHttpRequest);
-    if (h.method[0] != '\0') safe_field(w_, field::kHttpRequestMethod, get_text(h.method));
+    if (h.method[0] != '\0') safe_field(w_, field::kHttpRequestMethod, wire_text(h.method));
     if (h.request_content_type[0] != '\0')
-      safe_field(w_, field::kHttpRequestMimeType, get_text(h.request_content_type));
+      safe_field(w_, field::kHttpRequestMimeType, wire_text(h.request_content_type));
     if (h.request_body_bytes != 0) {
       begin(w_, field::kHttpRequestBody);
       uint_field(w_, field::kHttpRequestBodyBytes, h.request_body_bytes);
@@ -289,7 +415,7 @@ void JsonFlowWriter::write_http(const HttpMetadata& h) noexcept {
     begin(w_, field::kHttpResponse);
     if (h.status != 0) uint_field(w_, field::kHttpResponseStatusCode, h.status);
     if (h.response_content_type[0] != '\0')
-      safe_field(w_, field::kHttpResponseMimeType, get_text(h.response_content_type));
+      safe_field(w_, field::kHttpResponseMimeType, wire_text(h.response_content_type));
     if (h.response_body_bytes != 0) {
       begin(w_, field::kHttpResponseBody);
       uint_field(w_, field::kHttpResponseBodyBytes, h.response_body_bytes);
@@ -300,13 +426,13 @@ void JsonFlowWriter::write_http(const HttpMetadata& h) noexcept {
   end(w_);
   if (h.url[0] != '\0' || h.host[0] != '\0') {
     begin(w_, field::kUrl);
-    if (h.url[0] != '\0') safe_field(w_, field::kUrlOriginal, get_text(h.url));
-    if (h.host[0] != '\0') safe_field(w_, field::kUrlDomain, get_text(h.host));
+    if (h.url[0] != '\0') safe_field(w_, field::kUrlOriginal, wire_text(h.url));
+    if (h.host[0] != '\0') safe_field(w_, field::kUrlDomain, wire_text(h.host));
     end(w_);
   }
   if (h.user_agent[0] != '\0') {
     begin(w_, field::kUserAgent);
-    safe_field(w_, field::kUserAgentOriginal, get_text(h.user_agent));
+    safe_field(w_, field::kUserAgentOriginal, wire_text(h.user_agent));
     end(w_);
   }
 }
@@ -318,16 +444,7 @@ void JsonFlowWriter::write_risks(uint64_t risks) noexcept {
   w_.StartArray();
   for (uint64_t r = risks; r != 0; r &= r - 1) {
     const auto id = static_cast<unsigned>(std::countr_zero(r));
-    const RiskInfo& info = ctx_.risks[id];
-    w_.StartObject();
-    uint_field(w_, field::kRiskListId, id);
-    if (!info.name.empty())
-      str_field(w_, field::kRiskListName, info.name);
-    else
-      str_field(w_, field::kRiskListName, NumberName("risk_", id).view());
-    if (!info.severity.empty()) str_field(w_, field::kRiskListSeverity, info.severity);
-    uint_field(w_, field::kRiskListScore, info.score);
-    w_.EndObject();
+    w_.RawValue(risk_json_[id].data(), risk_json_[id].size());  // rendered once (render_context)
   }
   w_.EndArray();
   end(w_);
@@ -338,13 +455,18 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
   if (l7.state != L7State::kNone) {
     begin(w_, field::kL7);
     if (has_name(l7)) {
-      const L7Names n(l7, ctx_.l7_names);
-      safe_field(w_, field::kL7Proto, Lower(n.proto).view());
-      if (!n.master.empty()) safe_field(w_, field::kL7Master, Lower(n.master).view());
-      if (!n.app.empty()) safe_field(w_, field::kL7App, Lower(n.app).view());
-      if (!n.category.empty()) safe_field(w_, field::kL7Category, n.category);
-      if (!n.breed.empty()) safe_field(w_, field::kL7Breed, n.breed);
-      if (!n.confidence.empty()) safe_field(w_, field::kL7Confidence, n.confidence);
+      // As L7Names, from the names rendered once (render_context).
+      write_l7_proto(l7);
+      const auto name = [&](const JsonField& f, const NameJson& n) {
+        if (n.empty) return;
+        key(w_, f);
+        w_.RawValue(n.json.data(), n.json.size());
+      };
+      if (l7.master_id != 0) name(field::kL7Master, protocol_name(l7.master_id));
+      name(field::kL7App, protocol_name(l7.app_id));
+      name(field::kL7Category, name_at(categories_, l7.category_id));
+      name(field::kL7Breed, name_at(breeds_, l7.breed_id));
+      name(field::kL7Confidence, name_at(confidences_, l7.confidence_id));
       key(w_, field::kL7Encrypted);
       w_.Bool(l7.encrypted);
     } else if (l7.state == L7State::kUnknown) {
@@ -364,8 +486,8 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       const TlsMetadata& t = m.tls;
       if (t.ja4[0] == '\0' && t.client_alpns[0] == '\0' && t.supported_version_count == 0) break;
       begin(w_, field::kSwTls);
-      if (t.ja4[0] != '\0') str_field(w_, field::kSwTlsJa4, get_text(t.ja4));
-      if (t.client_alpns[0] != '\0') comma_list(w_, field::kSwTlsClientAlpns, get_text(t.client_alpns));
+      if (t.ja4[0] != '\0') str_field(w_, field::kSwTlsJa4, wire_text(t.ja4));
+      if (t.client_alpns[0] != '\0') comma_list(w_, field::kSwTlsClientAlpns, wire_text(t.client_alpns));
       if (t.supported_version_count > 0) {
         key(w_, field::kSwTlsSupportedVersions);
         w_.StartArray();
@@ -386,8 +508,8 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       const SshMetadata& s = m.ssh;
       begin(w_, field::kSwSsh);
       for (const bool client : {true, false}) {
-        const std::string_view sw = get_text(client ? s.client_software : s.server_software);
-        const std::string_view hassh = get_text(client ? s.hassh : s.hassh_server);
+        const std::string_view sw = wire_text(client ? s.client_software : s.server_software);
+        const std::string_view hassh = wire_text(client ? s.hassh : s.hassh_server);
         if (sw.empty() && hassh.empty()) continue;
         begin(w_, client ? field::kSwSshClient : field::kSwSshServer);
         if (!sw.empty())
@@ -402,7 +524,7 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
     case AppKind::kHttp:
       if (m.http.server[0] != '\0') {
         begin(w_, field::kSwHttp);
-        safe_field(w_, field::kSwHttpServer, get_text(m.http.server));
+        safe_field(w_, field::kSwHttpServer, wire_text(m.http.server));
         end(w_);
       }
       break;
@@ -412,10 +534,10 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       if (d.message_type != 0)
         name_or_number(w_, field::kSwDhcpMessageType, dhcp_message_type_name(d.message_type), "TYPE",
                        d.message_type);
-      if (d.hostname[0] != '\0') safe_field(w_, field::kSwDhcpHostname, get_text(d.hostname));
-      if (d.vendor_class[0] != '\0') safe_field(w_, field::kSwDhcpVendorClass, get_text(d.vendor_class));
+      if (d.hostname[0] != '\0') safe_field(w_, field::kSwDhcpHostname, wire_text(d.hostname));
+      if (d.vendor_class[0] != '\0') safe_field(w_, field::kSwDhcpVendorClass, wire_text(d.vendor_class));
       if (d.parameter_list[0] != '\0')
-        safe_field(w_, field::kSwDhcpParameterList, get_text(d.parameter_list));
+        safe_field(w_, field::kSwDhcpParameterList, wire_text(d.parameter_list));
       if (d.has_client_mac) {
         std::array<char, kMacTextLen> mac;
         format_mac(d.client_mac, mac.data());

@@ -133,83 +133,66 @@ size_t sanitize_utf8(std::string_view in, char* out, size_t max_bytes, SafeStrin
   return o;
 }
 
-namespace {
-// True when no byte of s needs a look: no control character, quote, backslash or non-ASCII byte. Eight bytes
-// at a time (the usual SWAR tests; a borrow can only flag a byte after a byte that was flagged already).
-bool plain_ascii(const char* s, size_t n) noexcept {
-  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    std::memcpy(&x, s + i, 8);
-    if (((x - k01 * 0x20) | ((x ^ (k01 * '"')) - k01) | ((x ^ (k01 * '\\')) - k01) | x) & k80) return false;
-  }
-  for (; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
-  }
-  return true;
-}
-}  // namespace
-
-SafeStringStats write_safe_string(JsonWriter& w, std::string_view s, size_t max_bytes) noexcept {
-  // Most text (host names, versions, cipher lists) is plain ASCII: copied as it is, in one piece.
-  if (s.size() <= std::min(max_bytes, kMaxSafeStringBytes) && plain_ascii(s.data(), s.size())) {
-    w.String(s.data(), s.size());
-    return {};
-  }
+SafeStringStats write_repaired_string(JsonWriter& w, std::string_view s, size_t cap) noexcept {
   std::array<char, kMaxSafeStringBytes> buf;
   SafeStringStats st;
-  const size_t len = sanitize_utf8(s, buf.data(), std::min(max_bytes, kMaxSafeStringBytes), &st);
+  const size_t len = sanitize_utf8(s, buf.data(), cap, &st);
   w.EscapedString(buf.data(), len);
   return st;
 }
 
-size_t format_rfc3339_us(uint64_t ns, char* out) noexcept {
-  // The date changes rarely: its text is kept per day (a record's start, end and emit times, and a
-  // certificate's validity, fall on a few days); the time of day is written from a two-digit table.
-  constexpr size_t kDateLen = 11;  // "2026-01-05T"
-  constexpr size_t kDays = 4;
-  struct DayText {
-    uint64_t day = UINT64_MAX;
-    std::array<char, kDateLen> text;
-  };
-  [[gnu::tls_model("initial-exec")]] static thread_local std::array<DayText, kDays> seen;
-  const uint64_t secs = ns / 1'000'000'000;
+namespace {
+inline void put_pair(char* o, uint64_t v) noexcept {
+  std::memcpy(o, &kDigitPairs[2 * v], 2);
+}
+
+// "2026-01-05T10:00:41." for a second since the epoch.
+constexpr size_t kSecondTextLen = 20;
+void format_second(uint64_t secs, char* out) noexcept {
   const uint64_t day = secs / 86400;
-  DayText& d = seen[day % kDays];
-  if (d.day != day) {
-    const CivilDate cd = civil_from_days(static_cast<int64_t>(day));
-    // uint64 ns ends in year 2554: the year always has 4 digits.
-    put_digits(d.text.data(), static_cast<uint64_t>(cd.y), 4);
-    d.text[4] = '-';
-    put_digits(d.text.data() + 5, cd.m, 2);
-    d.text[7] = '-';
-    put_digits(d.text.data() + 8, cd.d, 2);
-    d.text[10] = 'T';
-    d.day = day;
-  }
-  static constexpr auto kPairs = [] {
-    std::array<char, 200> t{};
-    for (unsigned i = 0; i < 100; ++i) {
-      t[2 * i] = static_cast<char>('0' + i / 10);
-      t[2 * i + 1] = static_cast<char>('0' + i % 10);
-    }
-    return t;
-  }();
-  const auto pair = [&](char* o, uint64_t v) { std::memcpy(o, &kPairs[2 * v], 2); };
-  std::memcpy(out, d.text.data(), kDateLen);
+  const CivilDate cd = civil_from_days(static_cast<int64_t>(day));
+  // uint64 ns ends in year 2554: the year always has 4 digits.
+  put_digits(out, static_cast<uint64_t>(cd.y), 4);
+  out[4] = '-';
+  put_pair(out + 5, cd.m);
+  out[7] = '-';
+  put_pair(out + 8, cd.d);
+  out[10] = 'T';
   const uint64_t sod = secs % 86400;
-  const uint64_t us = ns % 1'000'000'000 / 1'000;
-  pair(out + 11, sod / 3600);
+  put_pair(out + 11, sod / 3600);
   out[13] = ':';
-  pair(out + 14, sod / 60 % 60);
+  put_pair(out + 14, sod / 60 % 60);
   out[16] = ':';
-  pair(out + 17, sod % 60);
+  put_pair(out + 17, sod % 60);
   out[19] = '.';
-  pair(out + 20, us / 10000);
-  pair(out + 22, us / 100 % 100);
-  pair(out + 24, us % 100);
+}
+}  // namespace
+
+size_t format_rfc3339_us(uint64_t ns, char* out) noexcept {
+  // The text up to the second repeats: a record's start, end and emit times, and a certificate's validity,
+  // fall on a few seconds, and the next record on the same ones. It is kept per second in a small
+  // direct-mapped cache (per thread); only the microseconds are written each time, from a two-digit table.
+  // Slots by Fibonacci hashing: midnight-aligned certificate times and nearby record times spread out.
+  struct SecondText {
+    uint64_t secs_plus_1;       // 0 = empty, so the table is zero-initialised (no guard on each call)
+    std::array<char, 24> text;  // kSecondTextLen used
+  };
+  constexpr unsigned kSlotBits = 5;
+  [[gnu::tls_model("initial-exec")]] static thread_local std::array<SecondText, 1u << kSlotBits> seen{};
+  const uint64_t secs = ns / 1'000'000'000;
+  SecondText& e = seen[(secs * 0x9E3779B97F4A7C15ULL) >> (64 - kSlotBits)];
+  if (e.secs_plus_1 != secs + 1) [[unlikely]] {
+    format_second(secs, e.text.data());
+    e.secs_plus_1 = secs + 1;
+  }
+  std::memcpy(out, e.text.data(), 16);
+  std::memcpy(out + 16, e.text.data() + 16, kSecondTextLen - 16);
+  // 32-bit arithmetic from here: the fraction of a second fits.
+  const auto us = static_cast<uint32_t>(ns - secs * 1'000'000'000) / 1'000;
+  const uint32_t hi = us / 10000, lo = us - hi * 10000, mid = lo / 100;
+  put_pair(out + 20, hi);
+  put_pair(out + 22, mid);
+  put_pair(out + 24, lo - mid * 100);
   out[26] = 'Z';
   return kRfc3339Len;
 }
@@ -225,9 +208,7 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
   w_.Reset(out);
   w_.StartObject();
   time_field(w_, field::kTimestamp, rec.emit_ns);
-  begin(w_, field::kEcs);
-  safe_field(w_, field::kEcsVersion, ctx_.ecs_version);
-  end(w_);
+  w_.RawValue(ecs_json_.data(), ecs_json_.size());  // rendered once (render_context)
   write_event(rec);
   write_observer(rec);
   write_network(rec);
@@ -238,8 +219,10 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
   w_.StartObject();
   key(w_, field::kRelatedIp);
   w_.StartArray();
-  ip_value(w_, rec.src_ip);
-  if (rec.dst_ip != rec.src_ip) ip_value(w_, rec.dst_ip);  // ECS related.* holds unique values
+  // The texts write_endpoint made for source.ip and destination.ip.
+  w_.String(ip_text_[0].data(), ip_len_[0]);
+  if (rec.dst_ip != rec.src_ip)
+    w_.String(ip_text_[1].data(), ip_len_[1]);  // ECS related.* holds unique values
   w_.EndArray();
   w_.EndObject();
 
@@ -288,7 +271,13 @@ void JsonFlowWriter::write_event(const FlowRecord& rec) noexcept {
 }
 
 void JsonFlowWriter::write_observer(const FlowRecord& rec) noexcept {
-  const bool has_port = rec.port_id < ctx_.port_names.size() && !ctx_.port_names[rec.port_id].empty();
+  // Rendered once per port by write_observer_members (render_context); the last entry for other ports.
+  const std::string& text = observer_json_[std::min<size_t>(rec.port_id, observer_json_.size() - 1)];
+  if (!text.empty()) w_.RawValue(text.data(), text.size());
+}
+
+void JsonFlowWriter::write_observer_members(std::string_view port_name) noexcept {
+  const bool has_port = !port_name.empty();
   if (ctx_.observer_hostname.empty() && ctx_.observer_name.empty() && !has_port) return;
   begin(w_, field::kObserver);
   if (!ctx_.observer_hostname.empty()) safe_field(w_, field::kObserverHostname, ctx_.observer_hostname);
@@ -296,7 +285,7 @@ void JsonFlowWriter::write_observer(const FlowRecord& rec) noexcept {
   if (has_port) {
     begin(w_, field::kObserverIngress);
     begin(w_, field::kObserverIngressInterface);
-    safe_field(w_, field::kObserverIngressInterfaceName, ctx_.port_names[rec.port_id]);
+    safe_field(w_, field::kObserverIngressInterfaceName, port_name);
     end(w_);
     end(w_);
   }
@@ -348,7 +337,12 @@ void JsonFlowWriter::write_endpoint(const FlowRecord& rec, Dir d) noexcept {
   const DirStats& s = rec.dir[size_t(d)];
   // DirStats::mac is the sender's MAC in that direction, so a responder that never answered has none.
   begin(w_, orig ? field::kSource : field::kDestination);
-  ip_field(w_, orig ? field::kSourceIp : field::kDestinationIp, orig ? rec.src_ip : rec.dst_ip);
+  {
+    std::array<char, kIpTextMax>& text = ip_text_[orig ? 0 : 1];  // kept for related.ip
+    const size_t len = (orig ? rec.src_ip : rec.dst_ip).format(text.data(), text.size());
+    ip_len_[orig ? 0 : 1] = len;
+    str_field(w_, orig ? field::kSourceIp : field::kDestinationIp, {text.data(), len});
+  }
   if (has_ports(rec.l4_proto)) {
     uint_field(w_, orig ? field::kSourcePort : field::kDestinationPort, orig ? rec.src_port : rec.dst_port);
   }

@@ -4,6 +4,7 @@
 #pragma once
 #include <rapidjson/stringbuffer.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -38,10 +39,19 @@ struct SafeStringStats {
 size_t sanitize_utf8(std::string_view in, char* out, size_t max_bytes,
                      SafeStringStats* stats = nullptr) noexcept;
 
-// Writes `s` as a JSON string value (or key) after sanitize_utf8 (max_bytes capped at kMaxSafeStringBytes);
-// RapidJSON escapes quotes, backslashes and control characters.
-SafeStringStats write_safe_string(JsonWriter& w, std::string_view s,
-                                  size_t max_bytes = kMaxSafeStringBytes) noexcept;
+// write_safe_string's way for text that is not plain ASCII or too long: sanitize_utf8, then escaping.
+SafeStringStats write_repaired_string(JsonWriter& w, std::string_view s, size_t cap) noexcept;
+
+// Writes `s` as a JSON string value after sanitize_utf8 (max_bytes capped at kMaxSafeStringBytes); the
+// writer escapes quotes, backslashes and control characters. Most text (host names, versions, cipher
+// lists) is plain ASCII, checked while it is copied, in one piece (inline); the rest is repaired first.
+[[gnu::always_inline]] inline SafeStringStats write_safe_string(
+    JsonWriter& w, std::string_view s, size_t max_bytes = kMaxSafeStringBytes) noexcept {
+  const size_t cap = max_bytes < kMaxSafeStringBytes ? max_bytes : kMaxSafeStringBytes;
+  if (s.size() <= cap && w.PlainString(s.data(), s.size())) [[likely]]
+    return {};
+  return write_repaired_string(w, s, cap);
+}
 
 // Formats ns since the epoch as RFC 3339 UTC with microseconds ("2026-01-05T10:00:41.123456Z"); returns the
 // length (kRfc3339Len). `out` must hold kRfc3339Len bytes. Truncates (does not round) to the microsecond.
@@ -90,9 +100,41 @@ class JsonFlowWriter {
   void write_risks(uint64_t risks) noexcept;
   uint32_t risk_score(uint64_t risks) const noexcept;
 
+  // An nDPI name rendered once as a JSON string value.
+  struct NameJson {
+    std::string json;          // the value as write_safe_string writes it, quotes included
+    bool empty = true;         // no name
+    bool short_plain = false;  // printable ASCII without '"' or '\\', at most 63 bytes: joins as it is
+  };
+  template <class F>
+  std::string render(F&& members);  // what `members` writes into an object, without the braces
+  void render_context();            // the constructor's part: fills the members below
+  void write_observer_members(std::string_view port_name) noexcept;  // "" = no interface name
+  static const NameJson& name_at(const std::vector<NameJson>& v, size_t i) noexcept {
+    return i < v.size() ? v[i] : kNoName;
+  }
+  const NameJson& protocol_name(uint16_t id) const noexcept {  // as L7NameTable::protocol
+    return name_at(protocol_lower_, id < protocol_lower_.size() ? id : 0);
+  }
+  static const NameJson kNoName;
+  void write_l7_proto(const L7Info& l7) noexcept;  // spanwatch.l7.proto: "master.app" as ndpi_protocol2name
+
   JsonFlowContext ctx_;
-  JsonWriter w_;                       // keeps its nesting stack across records (Reset() does not free it)
+  JsonWriter w_;                       // the emitter; nothing of a record stays in it after Finish()
   const FlowEnrichment* e_ = nullptr;  // of the record being written
+
+  // Per-context text, rendered once by the same code that wrote it per record before: the same bytes.
+  std::string ecs_json_;                    // "ecs":{"version":...}
+  std::vector<std::string> observer_json_;  // "observer":{...} by port_id; the last for any other port
+  std::vector<NameJson> protocol_lower_;    // Lower(protocol name), by nDPI protocol id
+  std::vector<NameJson> categories_, breeds_, confidences_;
+  std::array<std::string, 64> risk_json_;                  // spanwatch.risk.list objects by risk id
+  std::array<std::array<char, kIpTextMax>, 2> ip_text_{};  // source.ip and destination.ip of the record
+  std::array<size_t, 2> ip_len_{};
+  // The last cipher looked up (tls_cipher_name is a binary search; a sensor sees few ciphers in a row).
+  uint16_t cipher_id_ = 0;
+  std::string_view cipher_name_;
+  bool cipher_known_ = false;
 };
 
 }  // namespace spanwatch::lib

@@ -590,6 +590,154 @@ TEST(SafeString, RandomBytesAlwaysGiveValidJson) {
   }
 }
 
+// The plain-ASCII fast path checks eight bytes at a time while it copies, the tail word overlapping: one
+// byte that needs a look, at every position of strings of every length up to 40, must take the slow path
+// and come out escaped (or repaired) exactly as the slow path alone writes it.
+TEST(SafeString, OneByteNeedingALookAtEveryPositionAndLength) {
+  struct Bad {
+    char byte;
+    std::string want;  // what the parsed string holds in its place
+    std::string json;  // how the JSON text writes it
+  };
+  const std::vector<Bad> bads{
+      {'"', "\"", "\\\""},         {'\\', "\\", "\\\\"},   {'\n', "\n", "\\n"},   {'\x01', "\x01", "\\u0001"},
+      {'\x1f', "\x1f", "\\u001F"}, {'\x80', kFffd, kFffd}, {'\xff', kFffd, kFffd}};
+  for (size_t n = 1; n <= 40; ++n) {
+    for (size_t pos = 0; pos < n; ++pos) {
+      for (const Bad& b : bads) {
+        std::string in(n, 'a');
+        for (size_t i = 0; i < n; ++i) in[i] = static_cast<char>('a' + i % 26);
+        std::string want = in, json_want = in;
+        in[pos] = b.byte;
+        want.replace(pos, 1, b.want);
+        json_want.replace(pos, 1, b.json);
+        std::string json;
+        ASSERT_EQ(round_trip(in, kMaxSafeStringBytes, nullptr, &json), want) << n << " " << pos;
+        ASSERT_EQ(json, "[\"" + json_want + "\"]") << n << " " << pos;
+      }
+    }
+    const std::string plain(n, 'x');  // and with none: written as it is
+    std::string json;
+    ASSERT_EQ(round_trip(plain, kMaxSafeStringBytes, nullptr, &json), plain);
+    ASSERT_EQ(json, "[\"" + plain + "\"]");
+  }
+}
+
+// Many values in one writer: the room claimed a chunk at a time runs out in the middle of values, plain
+// and repaired, and nothing is lost or doubled across the boundaries.
+TEST(SafeString, ManyValuesAcrossChunkBoundaries) {
+  std::mt19937 rng(11);
+  std::vector<std::string> in, want;
+  for (int i = 0; i < 2000; ++i) {
+    std::string s(rng() % 70, 'q');
+    for (auto& c : s) c = static_cast<char>('a' + rng() % 26);
+    std::string w = s;
+    if (!s.empty() && rng() % 3 == 0) {
+      const size_t pos = rng() % s.size();
+      s[pos] = '"';
+      w[pos] = '"';
+    }
+    in.push_back(s);
+    want.push_back(w);
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (const auto& s : in) {
+    w.StartObject();
+    w.Key("k", 1);
+    write_safe_string(w, s);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Finish();
+  Document d;
+  d.Parse<rapidjson::kParseValidateEncodingFlag>(buf.GetString(), buf.GetSize());
+  ASSERT_FALSE(d.HasParseError()) << rapidjson::GetParseError_En(d.GetParseError());
+  ASSERT_EQ(d.Size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) ASSERT_EQ(std::string(d[i]["k"].GetString()), want[i]) << i;
+}
+
+// What the writer renders once from the context (observer per port, ecs.version, nDPI's names, risks) is
+// what the record shows, for hostile and long names too.
+TEST(JsonFlowWriter, ContextTextRenderedOnce) {
+  JsonFlowContext c;
+  c.observer_hostname = "host\xff";
+  c.ecs_version = "8.\"x\"";
+  c.port_names = {"eth\"0", "", "port\xC3"};
+  L7NameTable& n = c.l7_names;
+  n.protocols = {"Unknown", "Mixed\"Case", std::string(40, 'A'), std::string(40, 'B'), "Bad\xff",
+                 "TLS",     "Google"};
+  n.categories = {"", "Caf\xC3\xA9"};
+  c.risks[5] = {"", "Low", 10};  // an id without a name
+  JsonFlowWriter w(std::move(c));
+  FlowRecord r = tcp_record();
+  r.l7.state = L7State::kDetected;
+  r.l7.category_id = 1;
+  r.l7.risks = uint64_t{1} << 5;
+
+  const auto l7 = [&](uint16_t master, uint16_t app, uint16_t port) {
+    r.l7.master_id = master;
+    r.l7.app_id = app;
+    r.port_id = port;
+    return write_one(w, r);
+  };
+  const Written a = l7(2, 3, 0);  // long names: "master.app" cut at 63 bytes, as nDPI's name buffer
+  EXPECT_EQ(str(a.doc, "spanwatch.l7.proto"), std::string(40, 'a') + "." + std::string(22, 'b'));
+  EXPECT_EQ(str(a.doc, "spanwatch.l7.master"), std::string(40, 'a'));
+  EXPECT_EQ(str(a.doc, "network.protocol"), std::string(40, 'a'));
+  EXPECT_EQ(str(a.doc, "network.application"), std::string(40, 'b'));
+  EXPECT_EQ(str(a.doc, "spanwatch.l7.category"), "Caf\xC3\xA9");
+  EXPECT_EQ(str(a.doc, "observer.hostname"), "host" + kFffd);
+  EXPECT_EQ(str(a.doc, "observer.ingress.interface.name"), "eth\"0");
+  EXPECT_EQ(str(a.doc, "ecs.version"), "8.\"x\"");
+  const Value* list = at(a.doc, "spanwatch.risk.list");
+  ASSERT_TRUE(list && list->IsArray() && list->Size() == 1);
+  EXPECT_EQ(std::string((*list)[0]["name"].GetString()), "risk_5");
+  EXPECT_EQ(std::string((*list)[0]["severity"].GetString()), "Low");
+  EXPECT_EQ((*list)[0]["score"].GetUint64(), 10u);
+
+  const Written b = l7(1, 4, 1);  // quote and invalid byte: lowercased, repaired, escaped
+  EXPECT_EQ(str(b.doc, "spanwatch.l7.proto"), "mixed\"case.bad" + kFffd);
+  EXPECT_EQ(str(b.doc, "spanwatch.l7.app"), "bad" + kFffd);
+  EXPECT_FALSE(has(b.doc, "observer.ingress"));  // port 1 has no name
+  const Written t = l7(5, 6, 2);
+  EXPECT_EQ(str(t.doc, "spanwatch.l7.proto"), "tls.google");
+  EXPECT_EQ(str(t.doc, "observer.ingress.interface.name"), "port" + kFffd);
+  const Written u = l7(0, 200, 9);  // an id nDPI does not know is named like id 0; port 9 has no name
+  EXPECT_EQ(str(u.doc, "spanwatch.l7.proto"), "unknown");
+  EXPECT_EQ(str(u.doc, "network.protocol"), "unknown");
+  EXPECT_FALSE(has(u.doc, "spanwatch.l7.master"));
+  EXPECT_FALSE(has(u.doc, "observer.ingress"));
+  const Written s = l7(5, 5, 0);  // master == app: the name once
+  EXPECT_EQ(str(s.doc, "spanwatch.l7.proto"), "tls");
+  EXPECT_FALSE(has(s.doc, "network.application"));
+}
+
+// Comma-separated wire lists (SANs, offered ALPNs): empty items are skipped, items of any length around the
+// eight-byte steps of the comma search, hostile items repaired.
+TEST(JsonFlowWriter, CommaListsSplitOnEveryComma) {
+  JsonFlowWriter w(full_context());
+  FlowRecord r = tls_record();
+  set_text(r.app.tls.san, ",a,,exactly8,0123456789abcdef,bad\xff\",\"q\",z,");
+  set_text(r.app.tls.client_alpns, "h2");
+  const Written out = write_one(w, r);
+  EXPECT_EQ(strs(out.doc, "tls.server.x509.alternative_names"),
+            Strings({"a", "exactly8", "0123456789abcdef", "bad" + kFffd + "\"", "\"q\"", "z"}));
+  EXPECT_EQ(strs(out.doc, "spanwatch.tls.client_alpns"), Strings({"h2"}));
+  for (size_t n = 0; n <= 20; ++n) {  // one comma at every position of lists up to 20 bytes
+    for (size_t pos = 0; pos < n; ++pos) {
+      std::string list(n, 'x');
+      list[pos] = ',';
+      set_text(r.app.tls.san, list);
+      Strings want;
+      if (pos > 0) want.push_back(list.substr(0, pos));
+      if (pos + 1 < n) want.push_back(list.substr(pos + 1));
+      ASSERT_EQ(strs(write_one(w, r).doc, "tls.server.x509.alternative_names"), want) << n << " " << pos;
+    }
+  }
+}
+
 // ---- ECS conformance --------------------------------------------------------------------------------------
 
 // The reference CSV lives in shared/reference beside the checkout (or SPANWATCH_ECS_FIELDS_CSV points at it).

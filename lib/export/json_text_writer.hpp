@@ -1,15 +1,19 @@
 // The JSON emitter under JsonFlowWriter: the calls of rapidjson::Writer the flow writer uses, writing into a
 // rapidjson::StringBuffer, without what a record does not need. Keys and our own constants are copied as
-// they are; text from outside (already repaired to valid UTF-8 by write_safe_string) is copied in pieces
-// between the characters JSON must escape. RapidJSON's general writer looked at every character of every
-// key and value one by one and was most of the exporter's time.
+// they are; text from outside is checked for plain ASCII while it is copied (PlainString), and otherwise
+// repaired to valid UTF-8 by write_safe_string and copied in pieces between the characters JSON must escape.
+// RapidJSON's general writer looked at every character of every key and value one by one and was most of
+// the exporter's time.
 // The writer claims room in the buffer a chunk at a time and writes through its own cursor, so a piece costs
 // one bounds compare and, for the short keys and values that make up a record, a copy the compiler inlines
-// (a libc memcpy call per piece was the largest cost after RapidJSON). Finish() hands the unused room back.
+// (a libc memcpy call per piece was the largest cost after RapidJSON). Every value is followed by ',' and a
+// closing bracket takes the last one back, so no separator state is kept per level. Output stores do not go
+// through char (see put()), so the cursor stays in a register. Finish() hands the unused room back.
 #pragma once
 #include <rapidjson/stringbuffer.h>
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -18,10 +22,19 @@
 
 namespace spanwatch::lib {
 
+// "00" "01" ... "99": numbers are written two digits at a time.
+inline constexpr std::array<char, 200> kDigitPairs = [] {
+  std::array<char, 200> t{};
+  for (unsigned i = 0; i < 100; ++i) {
+    t[2 * i] = static_cast<char>('0' + i / 10);
+    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return t;
+}();
+
 class JsonTextWriter {
  public:
-  static constexpr size_t kMaxDepth = 32;  // records nest 5 levels
-  static constexpr size_t kChunk = 4096;   // room claimed at a time: a whole record, most of the time
+  static constexpr size_t kChunk = 4096;  // room claimed at a time: a whole record, most of the time
 
   JsonTextWriter() = default;
   explicit JsonTextWriter(rapidjson::StringBuffer& out) noexcept { Reset(out); }
@@ -32,60 +45,127 @@ class JsonTextWriter {
   void Reset(rapidjson::StringBuffer& out) noexcept {
     out_ = &out;
     p_ = end_ = nullptr;
-    depth_ = 0;
-    first_[0] = true;
-    after_key_ = false;
+    start_ = out.GetSize();
   }
-  // Gives back the room not written, so out.GetSize() is the text's end again.
+  // Gives back the room not written and the separator after the last value, so out.GetSize() is the
+  // text's end again.
   void Finish() noexcept {
-    if (out_ && end_ != p_) out_->Pop(static_cast<size_t>(end_ - p_));
-    p_ = end_ = nullptr;
+    if (p_ && out_->GetSize() - static_cast<size_t>(end_ - p_) > start_ && p_[-1] == ',') --p_;
+    release();
   }
 
-  void StartObject() noexcept { open('{'); }
-  void EndObject() noexcept { close('}'); }
-  void StartArray() noexcept { open('['); }
-  void EndArray() noexcept { close(']'); }
+  // Separators: every value (and so every member) is written with a ',' after it, and closing an object or
+  // array takes back the one before it. No state per nesting level, no branch per value.
+  [[gnu::always_inline]] void StartObject() noexcept { open('{'); }
+  [[gnu::always_inline]] void EndObject() noexcept { close('}'); }
+  [[gnu::always_inline]] void StartArray() noexcept { open('['); }
+  [[gnu::always_inline]] void EndArray() noexcept { close(']'); }
 
   // Our own constants (keys, names from our tables, formatted numbers and addresses): nothing to escape.
   [[gnu::always_inline]] void Key(const char* s, size_t n) noexcept {
-    char* p = room(n + 4);
-    p = separate(p);
-    *p++ = '"';
-    copy(p, s, n);
-    p += n;
-    *p++ = '"';
-    *p++ = ':';
-    p_ = p;
-    after_key_ = true;
+    char* p = room(n + 3);
+    put(p, '"');
+    copy(p + 1, s, n);
+    p += n + 1;
+    put(p, '"');
+    put(p + 1, ':');
+    p_ = p + 2;
   }
   [[gnu::always_inline]] void String(const char* s, size_t n) noexcept {
-    char* p = separate(room(n + 3));
-    *p++ = '"';
-    copy(p, s, n);
-    p += n;
-    *p++ = '"';
-    p_ = p;
+    char* p = room(n + 3);
+    put(p, '"');
+    copy(p + 1, s, n);
+    p += n + 1;
+    put(p, '"');
+    put(p + 1, ',');
+    p_ = p + 2;
   }
-  // Pre-formatted JSON (an array or object text we built ourselves), written as a value.
-  void RawValue(const char* s, size_t n) noexcept {
-    char* p = separate(room(n + 1));
+  // Pre-formatted JSON (a value, or members of the object being written, that we built ourselves).
+  [[gnu::always_inline]] void RawValue(const char* s, size_t n) noexcept {
+    char* p = room(n + 1);
     copy(p, s, n);
-    p_ = p + n;
+    put(p + n, ',');
+    p_ = p + n + 1;
   }
   // Text from outside, already valid UTF-8: quotes, backslashes and control characters are escaped.
   void EscapedString(const char* s, size_t n) noexcept {
-    p_ = separate(room(1));
     put_string(s, n);
+    put(room(1), ',');
+    ++p_;
+  }
+  // Text from outside, not yet looked at: written as it is when every byte is printable ASCII other than
+  // '"' and '\\' (checked eight bytes at a time while copying), which is most text. Otherwise nothing is
+  // written and false is returned: the caller then repairs the text and writes it with EscapedString.
+  bool PlainString(const char* s, size_t n) noexcept {
+    char* p = room(n + 3);
+    put(p++, '"');
+    uint64_t flag = 0;
+    if (n >= 8) {
+      size_t i = 0;
+      for (; i + 8 <= n; i += 8) flag |= copy_word(p + i, s + i);
+      flag |= copy_word(p + n - 8, s + n - 8);  // the tail, overlapping bytes already checked
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        flag |= (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') ? kHigh : 0;
+        put(p + i, static_cast<char>(c));
+      }
+    }
+    if (flag & kHigh) [[unlikely]]
+      return false;  // p_ not moved: what was copied is overwritten later
+    p += n;
+    put(p, '"');
+    put(p + 1, ',');
+    p_ = p + 2;
+    return true;
+  }
+  // Room for a value of at most n bytes the caller formats in place; Commit(end) then takes what was
+  // written up to `end`.
+  [[gnu::always_inline]] char* ValueRoom(size_t n) noexcept { return room(n + 1); }
+  [[gnu::always_inline]] void Commit(char* end) noexcept {
+    put(end, ',');
+    p_ = end + 1;
   }
   void Bool(bool b) noexcept {
-    char* p = separate(room(6));
-    b ? copy(p, "true", 4) : copy(p, "false", 5);
-    p_ = p + (b ? 4 : 5);
+    char* p = room(6);
+    b ? copy(p, "true,", 5) : copy(p, "false,", 6);
+    p_ = p + (b ? 5 : 6);
   }
-  void Uint64(uint64_t v) noexcept {
-    char* p = separate(room(21));
-    p_ = std::to_chars(p, p + 20, v).ptr;
+  [[gnu::always_inline]] void Uint64(uint64_t v) noexcept {
+    char* p = room(21);
+    Commit(put_uint(p, v));
+  }
+  // A number written as a JSON string ("6"): ECS types some numbers as keyword.
+  [[gnu::always_inline]] void QuotedUint64(uint64_t v) noexcept {
+    char* p = room(23);
+    put(p, '"');
+    p = put_uint(p + 1, v);
+    put(p, '"');
+    put(p + 1, ',');
+    p_ = p + 2;
+  }
+  // Decimal digits of v at p (at most 20), two at a time from a table; returns the end.
+  static char* put_uint(char* p, uint64_t v) noexcept {
+    if (v < 10) {
+      put(p, static_cast<char>('0' + v));
+      return p + 1;
+    }
+    // Digits: from the bit length (log10(2) ~ 1233/4096), less one below that power of ten.
+    const unsigned guess = static_cast<unsigned>((64 - std::countl_zero(v)) * 1233) >> 12;
+    const unsigned n = guess + (v >= kPow10[guess] ? 1 : 0);
+    char* const end = p + n;
+    char* q = end;
+    while (v >= 100) {
+      q -= 2;
+      put_pair(q, v % 100);
+      v /= 100;
+    }
+    if (v >= 10) {
+      put_pair(q - 2, v);
+    } else {
+      put(q - 1, static_cast<char>('0' + v));
+    }
+    return end;
   }
   // Fixed notation with at most `decimals` places, trailing zeros dropped (52.52, 4.95713); not-finite
   // values are written as 0, which JSON can carry.
@@ -106,66 +186,135 @@ class JsonTextWriter {
   }
 
  private:
-  // A pointer with room for n more bytes (and one separator byte).
+  static constexpr std::array<uint64_t, 20> kPow10 = [] {
+    std::array<uint64_t, 20> t{};
+    uint64_t x = 1;
+    for (auto& e : t) {
+      e = x;
+      x *= 10;
+    }
+    return t;
+  }();
+
+  // A pointer with room for n more bytes.
   [[gnu::always_inline]] char* room(size_t n) noexcept {
-    if (static_cast<size_t>(end_ - p_) < n + 1) [[unlikely]]
-      grow(n + 1);
+    if (static_cast<size_t>(end_ - p_) < n) [[unlikely]]
+      grow(n);
     return p_;
   }
+  // Hands back the room claimed and not written.
+  void release() noexcept {
+    if (out_ && end_ != p_) out_->Pop(static_cast<size_t>(end_ - p_));
+    p_ = end_ = nullptr;
+  }
   void grow(size_t n) noexcept {
-    Finish();
+    release();
     const size_t claim = n > kChunk ? n : kChunk;
-    p_ = out_->Push(claim);  // may move the buffer: the text written so far moves with it
+    p_ = out_->Push(claim);  // may move the buffer: the text written so far moves with it, contiguous
     end_ = p_ + claim;
   }
-  // Copies of a few bytes as overlapping word moves instead of a call.
+  // Stores into the output go through char8_t and through words of integer types with alignment 1, never
+  // through char (or memcpy): a char store may change any object as far as the compiler knows, p_ and end_
+  // included, so it would reload and store them around every byte, and each piece would wait on the last.
+  // Loads still use memcpy. A location is written twice within a record only where the writer reads it
+  // back first (close, Finish) or after a call (the repair path), so stores of different types never need
+  // an order the compiler could change.
+  using Vec16 [[gnu::vector_size(16), gnu::aligned(1)]] = long long;
+  [[gnu::always_inline]] static void put(char* d, char c) noexcept {
+    *reinterpret_cast<char8_t*>(d) = static_cast<char8_t>(c);
+  }
+  template <class Word>
+  [[gnu::always_inline]] static void put_word(char* d, Word w) noexcept {
+    using Unaligned [[gnu::aligned(1)]] = Word;
+    *reinterpret_cast<Unaligned*>(d) = w;
+  }
+  [[gnu::always_inline]] static void put_pair(char* d, uint64_t v) noexcept {
+    uint16_t two;
+    std::memcpy(&two, &kDigitPairs[2 * v], 2);
+    put_word(d, two);
+  }
+
+  // Copies of a few bytes as overlapping word moves instead of a call. GCC 12 checks the branches for
+  // lengths a small stack buffer never has against that buffer (-Warray-bounds): they are not reached.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
   [[gnu::always_inline]] static void copy(char* d, const char* s, size_t n) noexcept {
     if (n >= 8) {
       if (n > 16) {
-        std::memcpy(d, s, n);
+        if (n > 64) {
+          if (n > 256) {
+            copy_long(d, s, n);
+            return;
+          }
+          // 65..256 bytes (pre-rendered members, long names): 16-byte moves, the last one overlapping.
+          for (size_t i = 0; i + 16 < n; i += 16) copy16(d + i, s + i);
+          copy16(d + n - 16, s + n - 16);
+          return;
+        }
+        // 17..64 bytes (timestamps, hashes, fingerprints, pre-rendered members): 16-byte moves, the last
+        // one overlapping.
+        copy16(d, s);
+        if (n > 32) {
+          copy16(d + 16, s + 16);
+          copy16(d + n - 32, s + n - 32);
+        }
+        copy16(d + n - 16, s + n - 16);
         return;
       }
       uint64_t a, b;
       std::memcpy(&a, s, 8);
       std::memcpy(&b, s + n - 8, 8);
-      std::memcpy(d, &a, 8);
-      std::memcpy(d + n - 8, &b, 8);
+      put_word(d, a);
+      put_word(d + n - 8, b);
     } else if (n >= 4) {
       uint32_t a, b;
       std::memcpy(&a, s, 4);
       std::memcpy(&b, s + n - 4, 4);
-      std::memcpy(d, &a, 4);
-      std::memcpy(d + n - 4, &b, 4);
+      put_word(d, a);
+      put_word(d + n - 4, b);
     } else if (n > 0) {
-      d[0] = s[0];
-      d[n / 2] = s[n / 2];
-      d[n - 1] = s[n - 1];
+      put(d, s[0]);
+      put(d + n / 2, s[n / 2]);
+      put(d + n - 1, s[n - 1]);
     }
   }
 
-  [[gnu::always_inline]] char* separate(char* p) noexcept {
-    if (after_key_) {
-      after_key_ = false;
-    } else if (!first_[depth_]) {
-      *p++ = ',';
-    }
-    first_[depth_] = false;
-    return p;
+  // Out of line: callers' small stack buffers would otherwise draw -Warray-bounds for a size they never pass.
+  [[gnu::noinline]] static void copy_long(char* d, const char* s, size_t n) noexcept {
+    std::memcpy(d, s, n);
   }
-  void open(char c) noexcept {
-    char* p = separate(room(1));
-    *p++ = c;
-    p_ = p;
-    if (depth_ + 1 < kMaxDepth) ++depth_;
-    first_[depth_] = true;
+  [[gnu::always_inline]] static void copy16(char* d, const char* s) noexcept {
+    Vec16 t;
+    std::memcpy(&t, s, 16);
+    *reinterpret_cast<Vec16*>(d) = t;
   }
-  void close(char c) noexcept {
-    if (depth_ > 0) --depth_;
-    *room(1) = c;
+#pragma GCC diagnostic pop
+  // Copies 8 bytes and returns a word whose kHigh bits are set if one of them needs a look (a control
+  // character, '"', '\\' or a non-ASCII byte). The usual SWAR tests: a borrow can only flag a byte after
+  // a byte that was flagged already, so a false alarm only sends plain text down the slow, equal path.
+  static constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  [[gnu::always_inline]] static uint64_t copy_word(char* d, const char* s) noexcept {
+    uint64_t x;
+    std::memcpy(&x, s, 8);
+    put_word(d, x);
+    return (x - kOnes * 0x20) | ((x ^ (kOnes * '"')) - kOnes) | ((x ^ (kOnes * '\\')) - kOnes) | x;
+  }
+
+  [[gnu::always_inline]] void open(char c) noexcept {
+    put(room(1), c);
     ++p_;
   }
+  [[gnu::always_inline]] void close(char c) noexcept {
+    char* p = room(2);
+    if (p[-1] == ',') --p;  // the separator after the last member; after '{' or '[' there is none
+    put(p, c);
+    put(p + 1, ',');
+    p_ = p + 2;
+  }
 
-  static bool needs_escape(unsigned char c) noexcept { return c < 0x20 || c == '"' || c == '\\'; }
+  static bool needs_escape(unsigned char c) noexcept {
+    return c < 0x20 || c == '"' || c == '\\';
+  }
 
   void append(const char* s, size_t n) noexcept {
     copy(room(n), s, n);
@@ -218,9 +367,7 @@ class JsonTextWriter {
   rapidjson::StringBuffer* out_ = nullptr;
   char* p_ = nullptr;    // next byte to write
   char* end_ = nullptr;  // end of the room claimed in out_
-  std::array<bool, kMaxDepth> first_{};  // no member written yet at this depth
-  size_t depth_ = 0;
-  bool after_key_ = false;  // the next value follows a key: no comma
+  size_t start_ = 0;     // out_'s size at Reset()
 };
 
 }  // namespace spanwatch::lib

@@ -3,7 +3,10 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "lib/export/field_names.hpp"
@@ -23,6 +26,23 @@ inline void format_mac(const std::array<uint8_t, 6>& mac, char* out) noexcept {
   }
 }
 
+// get_text (strnlen) without a libc call per field: the NUL is looked for eight bytes at a time (the lowest
+// byte the usual zero-byte test flags is the first NUL: a borrow only flags bytes above a zero byte).
+template <size_t N>
+[[gnu::always_inline]] inline std::string_view wire_text(const char (&s)[N]) noexcept {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + 8 <= N; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s + i, 8);
+    if (const uint64_t z = (x - kOnes) & ~x & kHigh; z != 0)
+      return {s, i + static_cast<size_t>(std::countr_zero(z)) / 8};
+  }
+  for (; i < N; ++i)
+    if (s[i] == '\0') return {s, i};
+  return {s, N};
+}
+
 inline bool is_zero(const IpAddress& a) noexcept {
   return std::all_of(a.bytes.begin(), a.bytes.end(), [](uint8_t b) { return b == 0; });
 }
@@ -39,7 +59,8 @@ inline bool is_zero(const IpAddress& a) noexcept {
   key(w, f);
   lit(w, s);
 }
-[[gnu::always_inline]] inline void safe_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
+[[gnu::always_inline]] inline void safe_field(JsonWriter& w, const JsonField& f,
+                                              std::string_view s) noexcept {
   key(w, f);
   write_safe_string(w, s);
 }
@@ -48,9 +69,12 @@ inline bool is_zero(const IpAddress& a) noexcept {
   w.Uint64(v);
 }
 [[gnu::always_inline]] inline void time_field(JsonWriter& w, const JsonField& f, uint64_t ns) noexcept {
-  std::array<char, kRfc3339Len> buf;
   key(w, f);
-  lit(w, {buf.data(), format_rfc3339_us(ns, buf.data())});
+  char* p = w.ValueRoom(kRfc3339Len + 2);  // formatted in place
+  *p++ = '"';
+  p += format_rfc3339_us(ns, p);
+  *p++ = '"';
+  w.Commit(p);
 }
 [[gnu::always_inline]] inline void ip_value(JsonWriter& w, const IpAddress& a) noexcept {
   std::array<char, kIpTextMax> buf;
@@ -60,11 +84,10 @@ inline bool is_zero(const IpAddress& a) noexcept {
   key(w, f);
   ip_value(w, a);
 }
-inline void decimal_field(JsonWriter& w, const JsonField& f,
-                          uint64_t v) noexcept {  // numbers ECS types as keyword
-  std::array<char, 20> buf;
-  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  str_field(w, f, {buf.data(), static_cast<size_t>(r.ptr - buf.data())});
+[[gnu::always_inline]] inline void decimal_field(JsonWriter& w, const JsonField& f,
+                                                 uint64_t v) noexcept {  // numbers ECS types as keyword
+  key(w, f);
+  w.QuotedUint64(v);
 }
 [[gnu::always_inline]] inline void begin(JsonWriter& w, const JsonField& f) noexcept {
   key(w, f);

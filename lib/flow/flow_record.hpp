@@ -35,7 +35,6 @@ struct DirStats {
   uint64_t frame_bytes = 0;
   uint64_t ip_bytes = 0;
   uint64_t payload_bytes = 0;
-  uint64_t first_ns = 0, last_ns = 0;  // 0 = no packet in this direction
   std::array<uint8_t, 6> mac{};
   uint8_t tcp_flags = 0;  // union of flags sent
   bool has_mac = false;

@@ -12,7 +12,20 @@ UDP idle timeouts, so records come out while tcpreplay sends generated UDP flows
 Then SIGINT. The process must survive, stats.json must count the write errors and drops, every line in
 flows.json must be a whole JSON record, and written + dropped must equal the records the exporter got.
 
-Needs root (mount, network namespaces), iproute2 and tcpreplay. Exit 0 pass, 1 fail, 77 skipped.
+  disk_full_check.py BIN faults
+
+Write errors other than a full disk: the output directory is a FUSE pass-through (tests/tools/fault_fs.py)
+that fails changes on demand, as a file system gone read-only or a failing disk does (the kernel refuses
+`mount -o remount,ro` while spanwatch holds flows.json open for writing: EBUSY). Phases, 300 flows each:
+  1. healthy;  2. EROFS on everything (write, ftruncate, fsync, open, rename: stats.json too);
+  3. healed, except that renames still fail (EROFS): the age rotation fails, then works;
+  4. EIO on everything;  5. healed, except that creating a file fails (EROFS): the new flows.json after a
+     rotation cannot be opened, then can.
+Each failure must be logged once with its errno text, counted, and survived; every record kept in memory
+(none dropped: 300 flows are far below the 8 MiB buffer) and written once the file system heals.
+
+Needs root (mount, network namespaces), iproute2 and tcpreplay; the faults mode also python3-fusepy and
+/dev/fuse. Exit 0 pass, 1 fail, 77 skipped.
 """
 import errno, glob, json, os, re, shutil, signal, struct, subprocess, sys, tempfile, time
 
@@ -88,10 +101,10 @@ def fill(path):
 
 
 class Run:
-    def __init__(self, binary, ns, iface, out, work):
+    def __init__(self, binary, ns, iface, out, work, config=CONFIG):
         self.out, self.log_path = out, os.path.join(work, "spanwatch.log")
         cfg = os.path.join(work, "disk_full.yaml")
-        open(cfg, "w").write(CONFIG)
+        open(cfg, "w").write(config)
         env = dict(os.environ, RUNTIME_DIRECTORY=os.path.join(work, "runtime"))  # DPDK's files: not on the tmpfs
         os.makedirs(env["RUNTIME_DIRECTORY"], exist_ok=True)
         self.log = open(self.log_path, "w")
@@ -166,6 +179,8 @@ def flushed(stats):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[2] == "faults":
+        return write_faults(os.path.abspath(sys.argv[1]))
     if len(sys.argv) != 2:
         print(__doc__)
         return 2
@@ -238,7 +253,164 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
-def finish(run):
+FAULT_FLOWS = 300
+FAULT_CONFIG = CONFIG + "  rotate_interval_s: 1\n"  # rotations (rename + a new file) happen during the faults
+
+
+def write_faults(binary):
+    fault_fs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "fault_fs.py")
+    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("tcpreplay"):
+        print("SKIPPED: needs root, iproute2 and tcpreplay (FUSE mount, network namespaces)")
+        return SKIP
+    if not os.path.exists("/dev/fuse"):
+        print("SKIPPED: no /dev/fuse")
+        return SKIP
+    probe = subprocess.run([sys.executable, "-c", "import sys; sys.path.append('/usr/lib/python3/dist-packages');"
+                            " import fusepy"], capture_output=True)
+    if probe.returncode != 0:
+        print("SKIPPED: python3-fusepy is not installed (apt-get install python3-fusepy)")
+        return SKIP
+    work = tempfile.mkdtemp(prefix="swfaults-")
+    backing, out, control = (os.path.join(work, n) for n in ("backing", "out", "fault"))
+    os.makedirs(backing)
+    os.makedirs(out)
+    set_fault = lambda text: open(control, "w").write(text)
+    set_fault("")
+    fs = subprocess.Popen([sys.executable, fault_fs, backing, out, control], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 10
+    while not os.path.ismount(out) and fs.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    if not os.path.ismount(out):
+        fs.kill()
+        msg = " ".join((fs.communicate()[0] or "").split())[-200:]
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"SKIPPED: cannot mount the FUSE file system here ({msg})")
+        return SKIP
+    run = None
+    link = veth_link.VethLink("swwf")
+    started = time.time()
+    try:
+        pcaps = {}
+        for phase in range(1, 6):
+            pcaps[phase] = os.path.join(work, f"phase{phase}.pcap")
+            write_pcap(pcaps[phase], phase, FAULT_FLOWS)
+        link.__enter__()
+        run = Run(binary, link.cap_ns, link.cap_if, out, work, FAULT_CONFIG)
+        if not run.wait("flows.json and stats.json", lambda: run.stats() is not None, 60):
+            return finish_faults(run)
+
+        def records_written():
+            run.stats()
+            return flushed(run.last_stats) and exporter(run.last_stats)["records"] >= run.records_logged()
+
+        def phase(n, fault, expect_log=None):
+            """Sets the fault, sends phase n's flows, waits for their records; heals when fault is ''."""
+            set_fault(fault)
+            before = run.records_logged()
+            link.send(pcaps[n], pps=8000)
+            # One record per flow (1 s idle timeout), counted on the stderr stats line: readable while failing.
+            run.wait(f"phase {n}'s {FAULT_FLOWS} records", lambda: run.records_logged() >= before + FAULT_FLOWS, 20)
+            got = run.records_logged() - before
+            if expect_log:
+                run.wait(f"the log line '{expect_log}'", lambda: expect_log in run.log_text(), 10)
+            print(f"{time.time() - started:5.1f} s: phase {n} ({fault or 'healthy'}): {got} records; stats.json "
+                  f"(stale while failing): {exporter(run.last_stats)}", flush=True)
+
+        phase(1, "")
+        run.wait("phase 1 records written", records_written, 15)
+        phase(2, "EROFS", "flows.json: Read-only file system")
+        stale = exporter(run.stats())["records"]
+        if stale >= run.records_logged():
+            fail(f"stats.json was updated on a read-only file system ({stale} records)")
+        # Healed but renames still fail: the kept records are written, the age rotation fails and is logged.
+        # (stats.json is replaced by a rename too: it stays stale until renames work again.)
+        set_fault("EROFS rename")
+        run.wait("the kept records to be written (renames failing)",
+                 lambda: re.search(r"writing \S*flows\.json works again", run.log_text()), 20)
+        run.wait("a failed rotation to be logged", lambda: "rotation or retention failed: Read-only file system"
+                 in run.log_text(), 10)
+        phase(3, "")
+        run.wait("phase 3 records written", records_written, 15)
+        phase(4, "EIO", "flows.json: Input/output error")
+        # Healed but file creation fails: the kept records are written, the age rotation renames flows.json
+        # and cannot create a new one; phase 5's records wait in memory until it can.
+        set_fault("EROFS create")
+        time.sleep(2.2)  # the kept records written, then the rotation one age interval (1 s) later
+        ro = lambda: run.log_text().count("flows.json: Read-only file system")
+        phase(5, "EROFS create")
+        run.wait("the failed open of the new flows.json to be logged", lambda: ro() >= 2, 10)
+        set_fault("")
+        run.wait("phase 5 records written", records_written, 15)
+        return finish_faults(run)
+    finally:
+        if run and run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait()
+        link.__exit__(None, None, None)
+        subprocess.run(["umount", out], capture_output=True)
+        try:
+            fs.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            fs.kill()
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"faults: {time.time() - started:.1f} s", flush=True)
+
+
+def finish_faults(run):
+    log = stop(run)
+    for line in log.splitlines():
+        if ("writ" in line or "failed" in line) and "spanwatch: rx " not in line:
+            print("  log:", line, flush=True)
+    for pattern in (r"writing \S*flows\.json: Read-only file system", r"writing \S*flows\.json: Input/output error",
+                    r"cannot write \S*stats\.json; the previous one stays \(Read-only file system\)",
+                    r"cannot write \S*stats\.json; the previous one stays \(Input/output error\)",
+                    r"flows\.json: fsync, rotation or retention failed: Read-only file system",
+                    r"writing \S*flows\.json works again", r"writing \S*stats\.json works again"):
+        if not re.search(pattern, log):
+            fail(f"no log line matching {pattern!r}")
+    stats = run.stats()
+    if stats is None or not stats.get("final"):
+        fail(f"no final stats.json: {stats}")
+        return report()
+    e = stats["exporter"]
+    written, dropped, records = e["file_records_written"], e["file_records_dropped"], e["records"]
+    print(f"final: {records} records, {written} written, {dropped} dropped; exporter {e}", flush=True)
+    if written + dropped != records:
+        fail(f"written {written} + dropped {dropped} != records {records}: {records - written - dropped} lost")
+    if dropped != 0:
+        fail(f"{dropped} records dropped although the pending buffer had room for all of them")
+    if e["file_write_errors"] < 3:
+        fail(f"file_write_errors {e['file_write_errors']}: expected the EROFS, EIO and create failures")
+    if e["file_rotate_errors"] == 0 or e["file_rotations"] == 0:
+        fail("expected failed rotations (renames failing) and successful ones")
+    lines, phases = 0, {n: 0 for n in range(1, 6)}
+    for path in sorted(glob.glob(os.path.join(run.out, "flows*.json"))):
+        data = open(path, "rb").read()
+        if data and not data.endswith(b"\n"):
+            fail(f"{path} ends in a partial line")
+        for i, line in enumerate(data.splitlines()):
+            lines += 1
+            try:
+                r = json.loads(line)
+            except ValueError as err:
+                fail(f"{os.path.basename(path)} line {i + 1} is not a whole JSON record ({err}): {line[:160]!r}")
+                return report()
+            src = r["source"]["ip"].split(".")
+            if src[0] == "10" and int(src[1]) in phases:
+                phases[int(src[1])] += 1
+    files = len(glob.glob(os.path.join(run.out, "flows*.json")))
+    print(f"output: {lines} lines in {files} files, records by phase {phases}", flush=True)
+    if lines != written:
+        fail(f"{lines} lines in the output, stats.json says {written} written")
+    for n, c in phases.items():
+        if c < FAULT_FLOWS * 9 // 10:
+            fail(f"phase {n}: only {c} of {FAULT_FLOWS} flows written")
+    return report()
+
+
+def stop(run):
+    """SIGINT, then the exit status must be 0; returns spanwatch's log."""
     if run.proc.poll() is None:
         run.proc.send_signal(signal.SIGINT)
         try:
@@ -250,6 +422,11 @@ def finish(run):
     if run.proc.returncode != 0:
         fail(f"spanwatch exit {run.proc.returncode}: {run.log_text()[-600:]}")
     log = run.log_text()
+    return log
+
+
+def finish(run):
+    log = stop(run)
     for line in log.splitlines():
         if "writ" in line and "spanwatch: rx " not in line:
             print("  log:", line, flush=True)

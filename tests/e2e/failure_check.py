@@ -13,6 +13,10 @@
   failure_check.py viewer VIEWER                  loopback-only default, oversized header, unfinished request,
                                                   token needed on :: as on 0.0.0.0
   failure_check.py geoip BIN MMDB_DIR             missing, garbage, truncated and corrupt GeoIP databases
+  failure_check.py pool BIN                       live capture (veth, net_af_packet; root, tcpreplay) with a
+                                                  packet pool of 160 mbufs and a burst at full speed: the
+                                                  shortage and the kernel's drops counted, nothing
+                                                  unaccounted, later traffic captured whole
 
 TRACEGEN is tests/tools/trace_generator: each command writes its own small trace to a temporary folder.
 Exit status 0 when every check holds, 1 otherwise, 77 (skipped) when a needed file is absent.
@@ -474,13 +478,142 @@ def cmd_viewer(viewer):
               f"{p.returncode}: {p.stderr[-200:]}")
 
 
+def udp_pcap(path, tag, flows, per_flow):
+    """per_flow rounds of one 60-byte UDP packet per flow, 10.<tag>.<i/256>.<i%256>:<20000+i> -> 192.0.2.1:7777."""
+    import struct
+
+    def checksum(b):
+        t = sum(struct.unpack(f"!{len(b) // 2}H", b))
+        t = (t >> 16) + (t & 0xFFFF)
+        return ~(t + (t >> 16)) & 0xFFFF
+
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        k = 0
+        for _ in range(per_flow):
+            for i in range(flows):
+                udp = struct.pack("!HHHH", 20000 + i, 7777, 26, 0) + b"spanwatch-pool-exhaust"[:18]
+                ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), k & 0xFFFF, 0, 64, 17, 0,
+                                 bytes([10, tag, i >> 8, i & 0xFF]), bytes([192, 0, 2, 1]))
+                ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+                frame = bytes.fromhex("020000000002020000000001") + b"\x08\x00" + ip + udp
+                f.write(struct.pack("<IIII", 1700000000, k % 1000000, len(frame), len(frame)) + frame)
+                k += 1
+    return k
+
+
+def cmd_pool(binary):
+    """Packet-pool exhaustion on a live port. net_af_packet (DPDK 22.11) copies each frame from the kernel's
+    ring into an mbuf; with the pool empty it stops and leaves the frame there, counting nothing. The ring
+    fills and the kernel drops; spanwatch reads those drops from the PMD's sockets (imissed) and counts the
+    stalls itself (rx[].pool_empty). 160 mbufs (64 on the "descriptors" the config must cover), no caches,
+    a worker ring of 4096 (the kernel's ring: 512 frames). The worker lcore (thread rte-worker-2, CPU 0) is
+    made SCHED_IDLE while a busy loop runs on CPU 0: it stops taking packets, its ring holds every mbuf,
+    and the RX lcore (CPU 1) runs out. Then the worker runs again, and later traffic must come through whole."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    import veth_link
+    if not veth_link.available():
+        print("SKIPPED: needs root, iproute2 and tcpreplay to create network namespaces")
+        return SKIP
+    if not {0, 1} <= os.sched_getaffinity(0) or not shutil.which("taskset"):
+        print("SKIPPED: needs CPUs 0 and 1 (the RX lcore on one, the starved worker on the other) and taskset")
+        return SKIP
+    tmp = tempfile.mkdtemp(prefix="swpool-")
+    burst, after = os.path.join(tmp, "burst.pcap"), os.path.join(tmp, "after.pcap")
+    n_burst, n_after = udp_pcap(burst, 1, 100, 200), udp_pcap(after, 2, 100, 10)
+    hog = None
+    with veth_link.VethLink("swpl") as link:
+        subprocess.run(["ip", "-n", link.cap_ns, "link", "set", "lo", "up"], check=True)  # for /metrics
+        cfg = (f"ports:\n  - {{device: 'net_af_packet0,iface={link.cap_if}', name: cap, rx_desc: 64}}\n"
+               "lcores: {main: 0, rx: [1], workers: [2], exporter: -1, shared_cpus: true, cpu_map: '0@0,1@1,2@0'}\n"
+               "memory: {hugepages: false, memory_mb: 256, mbufs: 160, mbuf_cache: 0, rx_ring_size: 4096}\n"
+               "output: {stats_interval_s: 1}\nring: {enabled: false}\n"
+               "metrics: {enabled: true, listen: '127.0.0.1:9273'}\n")
+        run = Run("ip", ["netns", "exec", link.cap_ns, binary], cfg, tmp=tmp)
+        run.start()  # `ip netns exec` execs spanwatch: same pid
+        ok = run.wait_for(lambda: os.path.exists(os.path.join(run.out, "stats.json")), "stats.json", 30)
+        worker = None
+        for tid in os.listdir(f"/proc/{run.proc.pid}/task") if ok else []:
+            if open(f"/proc/{run.proc.pid}/task/{tid}/comm").read().strip() == "rte-worker-2":
+                worker = int(tid)
+        ok = ok and check(worker is not None, "pool: no thread rte-worker-2 (the worker lcore)")
+        if ok:
+            os.sched_setscheduler(worker, os.SCHED_IDLE, os.sched_param(0))
+            hog = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c",
+                                    "import time\nt = time.time() + 30\nwhile time.time() < t: pass"])
+            time.sleep(0.3)
+            t0 = time.time()
+            link.send(burst, pps=20000)
+            burst_s = time.time() - t0
+            time.sleep(0.3)
+            hog.kill()
+            hog.wait()
+            os.sched_setscheduler(worker, os.SCHED_OTHER, os.sched_param(0))
+            # The worker catches up; the port's counters stop moving; then a slow, small stream.
+            last, still = None, 0
+            while still < 3 and run.proc.poll() is None:
+                time.sleep(0.4)
+                p = (run.stats() or {}).get("ports", [{}])[0]
+                cur = (p.get("rx_packets"), p.get("imissed"))
+                still, last = (still + 1 if cur == last else 0), cur
+            before = run.stats()["ports"][0]
+            link.send(after, pps=1000)
+            ok = run.wait_for(lambda: run.stats()["ports"][0]["rx_packets"] >= before["rx_packets"] + n_after,
+                              "the traffic after the burst", 15)
+            time.sleep(1.2)  # one more stats interval: a late frame would show
+            metrics = subprocess.run(
+                ["ip", "netns", "exec", link.cap_ns, sys.executable, "-c",
+                 "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9273/metrics', "
+                 "timeout=5).read().decode())"], capture_output=True, text=True).stdout
+        if hog and hog.poll() is None:
+            hog.kill()
+            hog.wait()
+        run.proc.send_signal(signal.SIGINT)
+        run.wait(60)
+    if not ok or not check(run.proc.returncode == 0, f"pool: exit {run.proc.returncode}: {run.text()[-400:]}"):
+        print(f"pool: stats.json {json.dumps(run.stats())[:3000]}")
+        return
+    stats = run.stats()
+    port, rx, acc = stats["ports"][0], stats["rx"][0], stats["accounting"]
+    sent = n_burst + n_after
+    print(f"pool: sent {sent} ({n_burst} at 20,000 pps in {burst_s:.2f} s, the worker starved; then {n_after} at "
+          f"1,000 pps); port "
+          f"rx_packets {port['rx_packets']}, imissed {port['imissed']}, rx_nombuf {port['rx_nombuf']}; "
+          f"rx.pool_empty {rx['pool_empty']}; accounting {acc}")
+    check(rx["pool_empty"] > 0, f"pool: the RX lcore never found the pool empty: {rx}")
+    check(port["imissed"] > 0, f"pool: no kernel drops counted as imissed: {port}")
+    check(port["rx_packets"] + port["imissed"] == sent,
+          f"pool: rx_packets {port['rx_packets']} + imissed {port['imissed']} != {sent} sent: "
+          f"{sent - port['rx_packets'] - port['imissed']} lost without a count")
+    check(acc["unaccounted"] == 0 and acc["packets_read"] == port["rx_packets"], f"pool: accounting {acc}")
+    after_pkts = collections.Counter()
+    for r in run.records():
+        for end in ("source", "destination"):  # 10.2.0.0 is taken for the server (a network address)
+            if r[end]["ip"].startswith("10.2."):
+                after_pkts[r[end]["ip"]] += packets_of(r)
+    check(len(after_pkts) == 100 and set(after_pkts.values()) == {10},
+          f"pool: the traffic after the burst is not whole: {len(after_pkts)} flows, "
+          f"packets per flow {collections.Counter(after_pkts.values())}")
+    prom = {}
+    for line in metrics.splitlines():
+        if line.startswith(("spanwatch_rx_dropped_total", "spanwatch_rx_pool_empty_total")):
+            name, value = line.rsplit(" ", 1)
+            prom[name] = float(value)
+    imissed_prom = prom.get('spanwatch_rx_dropped_total{port="cap",reason="imissed"}')
+    check(imissed_prom == port["imissed"], f"pool: Prometheus imissed {imissed_prom} != stats.json "
+          f"{port['imissed']}: {prom}")
+    check(prom.get('spanwatch_rx_pool_empty_total{rx_lcore="0"}', 0) > 0, f"pool: Prometheus {prom}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
         return 2
     cmd, args = sys.argv[1], [os.path.abspath(a) for a in sys.argv[2:]]
     cmds = {"hostile": (cmd_hostile, 2), "signals": (cmd_signals, 2), "tables": (cmd_tables, 2),
-            "ring": (cmd_ring, 3), "reload": (cmd_reload, 2), "geoip": (cmd_geoip, 2), "viewer": (cmd_viewer, 1)}
+            "ring": (cmd_ring, 3), "reload": (cmd_reload, 2), "geoip": (cmd_geoip, 2), "viewer": (cmd_viewer, 1),
+            "pool": (cmd_pool, 1)}
     if cmd not in cmds or len(args) != cmds[cmd][1]:
         print(__doc__)
         return 2
