@@ -384,21 +384,11 @@ def finish_faults(run):
         fail(f"file_write_errors {e['file_write_errors']}: expected the EROFS, EIO and create failures")
     if e["file_rotate_errors"] == 0 or e["file_rotations"] == 0:
         fail("expected failed rotations (renames failing) and successful ones")
-    lines, phases = 0, {n: 0 for n in range(1, 6)}
-    for path in sorted(glob.glob(os.path.join(run.out, "flows*.json"))):
-        data = open(path, "rb").read()
-        if data and not data.endswith(b"\n"):
-            fail(f"{path} ends in a partial line")
-        for i, line in enumerate(data.splitlines()):
-            lines += 1
-            try:
-                r = json.loads(line)
-            except ValueError as err:
-                fail(f"{os.path.basename(path)} line {i + 1} is not a whole JSON record ({err}): {line[:160]!r}")
-                return report()
-            src = r["source"]["ip"].split(".")
-            if src[0] == "10" and int(src[1]) in phases:
-                phases[int(src[1])] += 1
+    lines, phases, partial = read_output(run.out, range(1, 6))
+    if lines is None:
+        return report()
+    for path in partial:
+        fail(f"{path} ends in a partial line")
     files = len(glob.glob(os.path.join(run.out, "flows*.json")))
     print(f"output: {lines} lines in {files} files, records by phase {phases}", flush=True)
     if lines != written:
@@ -407,6 +397,27 @@ def finish_faults(run):
         if c < FAULT_FLOWS * 9 // 10:
             fail(f"phase {n}: only {c} of {FAULT_FLOWS} flows written")
     return report()
+
+
+def read_output(out, phase_numbers):
+    """Lines of every flows*.json, records per phase (source 10.<phase>.x.y) and files ending in a partial
+    line; lines is None (and the test failed) when a line is not whole JSON."""
+    lines, phases, partial = 0, {n: 0 for n in phase_numbers}, []
+    for path in sorted(glob.glob(os.path.join(out, "flows*.json"))):
+        data = open(path, "rb").read()
+        if data and not data.endswith(b"\n"):
+            partial.append(path)
+        for i, line in enumerate(data.splitlines()):
+            lines += 1
+            try:
+                r = json.loads(line)
+            except ValueError as err:
+                fail(f"{os.path.basename(path)} line {i + 1} is not a whole JSON record ({err}): {line[:160]!r}")
+                return None, phases, partial
+            src = r["source"]["ip"].split(".")
+            if src[0] == "10" and int(src[1]) in phases:
+                phases[int(src[1])] += 1
+    return lines, phases, partial
 
 
 def stop(run):
@@ -452,21 +463,9 @@ def finish(run):
         fail(f"{dropped - run.dropped_when_full} records dropped after space had returned")
 
     # Every line in the output files is a whole record; their number is what stats.json says was written.
-    lines, phases, partial = 0, {1: 0, 2: 0, 3: 0}, []
-    for path in sorted(glob.glob(os.path.join(run.out, "flows*.json"))):
-        data = open(path, "rb").read()
-        if data and not data.endswith(b"\n"):
-            partial.append(path)
-        for i, line in enumerate(data.splitlines()):
-            lines += 1
-            try:
-                r = json.loads(line)
-            except ValueError as err:
-                fail(f"{os.path.basename(path)} line {i + 1} is not a whole JSON record ({err}): {line[:160]!r}")
-                return report()
-            src = r["source"]["ip"].split(".")
-            if src[0] == "10" and int(src[1]) in phases:
-                phases[int(src[1])] += 1
+    lines, phases, partial = read_output(run.out, range(1, 4))
+    if lines is None:
+        return report()
     if partial:
         fail(f"files end in a partial line: {partial}")
     if lines != written:
