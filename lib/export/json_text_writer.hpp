@@ -62,24 +62,8 @@ class JsonTextWriter {
   [[gnu::always_inline]] void EndArray() noexcept { close(']'); }
 
   // Our own constants (keys, names from our tables, formatted numbers and addresses): nothing to escape.
-  [[gnu::always_inline]] void Key(const char* s, size_t n) noexcept {
-    char* p = room(n + 3);
-    put(p, '"');
-    copy(p + 1, s, n);
-    p += n + 1;
-    put(p, '"');
-    put(p + 1, ':');
-    p_ = p + 2;
-  }
-  [[gnu::always_inline]] void String(const char* s, size_t n) noexcept {
-    char* p = room(n + 3);
-    put(p, '"');
-    copy(p + 1, s, n);
-    p += n + 1;
-    put(p, '"');
-    put(p + 1, ',');
-    p_ = p + 2;
-  }
+  [[gnu::always_inline]] void Key(const char* s, size_t n) noexcept { quoted(s, n, ':'); }
+  [[gnu::always_inline]] void String(const char* s, size_t n) noexcept { quoted(s, n, ','); }
   // Pre-formatted JSON (a value, or members of the object being written, that we built ourselves).
   [[gnu::always_inline]] void RawValue(const char* s, size_t n) noexcept {
     char* p = room(n + 1);
@@ -362,6 +346,17 @@ class JsonTextWriter {
         append(u, sizeof u);
       }
     }
+  }
+
+  // A constant in quotes, then the separator that follows it (':' after a key, ',' after a value).
+  [[gnu::always_inline]] void quoted(const char* s, size_t n, char sep) noexcept {
+    char* p = room(n + 3);
+    put(p, '"');
+    copy(p + 1, s, n);
+    p += n + 1;
+    put(p, '"');
+    put(p + 1, sep);
+    p_ = p + 2;
   }
 
   rapidjson::StringBuffer* out_ = nullptr;
