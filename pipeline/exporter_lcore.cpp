@@ -12,7 +12,6 @@
 
 namespace spanwatch::pipeline {
 namespace {
-constexpr unsigned kBurst = 32;
 constexpr uint32_t kIpfixFlushBudgetMs = 2000;  // at exit, how long a TCP collector gets to take the rest
 
 uint64_t steady_ms() noexcept {
@@ -51,7 +50,7 @@ void ExporterLcore::publish(const char* line, size_t len_with_newline) noexcept 
 
 unsigned ExporterLcore::drain_once() noexcept {
   unsigned total = 0;
-  std::array<lib::FlowRecord, kBurst> recs;
+  std::vector<lib::FlowRecord>& recs = recs_;
   std::array<uint32_t, kBurst + 1> line_end;  // offsets of the file lines in buf_
   for (rte_ring* ring : p_.record_rings) {
     const unsigned n =
