@@ -18,6 +18,17 @@ namespace {
 const std::string kGeoipDir = "/var/lib/spanwatch/geoip";
 constexpr unsigned kReplayMemoryMb = 512;  // EAL init time grows with -m (platform.md §1)
 
+// A replay publishes at most a final record per flow, an interim record per active timeout and a live
+// snapshot per update interval of each flow that had packets: fewer than 4 records per packet. Its ring
+// needs no more slots than that to keep everything for a consumer that attaches late (--hold-ring),
+// and the ring's memory is reserved and zeroed at start (64 MB with the defaults: a quarter of the CPU
+// time of a small replay).
+uint32_t replay_ring_capacity(uint32_t configured, uint64_t packets) {
+  uint32_t cap = 1024;
+  while (cap < packets * 4 && cap < configured) cap *= 2;
+  return std::min(cap, configured);
+}
+
 lib::LinkType link_type_from_name(const std::string& name) {
   static const std::pair<const char*, lib::LinkType> kNames[] = {
       {"ethernet", lib::LinkType::kEthernet},  {"raw", lib::LinkType::kRaw},
@@ -145,6 +156,9 @@ std::optional<RunPlan> parse_command_line(int argc, char** argv) {
       plan.port_link_types.push_back(info.link);
       plan.pcaps.push_back(std::move(info));
     }
+    uint64_t packets = 0;
+    for (const PcapInfo& p : plan.pcaps) packets += p.packets;
+    cfg.ring.capacity = replay_ring_capacity(cfg.ring.capacity, packets);
   } else if (!ifaces.empty()) {
     // Several RX lcores share out the interfaces' queues; af_packet's queues are a kernel fanout group
     // whose hash is symmetric, so both directions of a flow stay on one queue.
