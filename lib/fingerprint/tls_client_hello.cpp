@@ -1,8 +1,10 @@
-// TLS ClientHello parsing: record defragmentation and the body walk. Every read goes through Reader, which
+// TLS ClientHello parsing: record defragmentation and the body walk. Every read goes through TlsReader, which
 // checks bounds, so malformed or truncated input ends in a status value, never an out-of-bounds access.
 #include "lib/fingerprint/tls_client_hello.hpp"
 
 #include <cstring>
+
+#include "lib/fingerprint/tls_reader.hpp"
 
 namespace spanwatch::lib {
 namespace {
@@ -18,61 +20,20 @@ constexpr uint16_t kExtSignatureAlgorithms = 0x000d;
 constexpr uint16_t kExtAlpn = 0x0010;
 constexpr uint16_t kExtSupportedVersions = 0x002b;
 
-class Reader {
- public:
-  Reader(const uint8_t* p, size_t n) noexcept : p_(p), n_(n) {}
-  size_t left() const noexcept { return n_ - pos_; }
-  bool u8(uint8_t& v) noexcept {
-    if (left() < 1) return false;
-    v = p_[pos_++];
-    return true;
-  }
-  bool u16(uint16_t& v) noexcept {
-    if (left() < 2) return false;
-    v = static_cast<uint16_t>(p_[pos_] << 8 | p_[pos_ + 1]);
-    pos_ += 2;
-    return true;
-  }
-  bool u24(uint32_t& v) noexcept {
-    if (left() < 3) return false;
-    v = static_cast<uint32_t>(p_[pos_]) << 16 | static_cast<uint32_t>(p_[pos_ + 1]) << 8 | p_[pos_ + 2];
-    pos_ += 3;
-    return true;
-  }
-  bool skip(size_t k) noexcept {
-    if (left() < k) return false;
-    pos_ += k;
-    return true;
-  }
-  // A sub-reader over the next k bytes, which are consumed.
-  bool sub(size_t k, Reader& r) noexcept {
-    if (left() < k) return false;
-    r = Reader(p_ + pos_, k);
-    pos_ += k;
-    return true;
-  }
-  const uint8_t* cur() const noexcept { return p_ + pos_; }
-
- private:
-  const uint8_t* p_;
-  size_t n_;
-  size_t pos_ = 0;
-};
-
 // A u16-length-prefixed list of u16 values.
 template <size_t N>
-bool read_u16_list16(Reader r, FixedList<uint16_t, N>& out) noexcept {
+bool read_u16_list16(TlsReader r, FixedList<uint16_t, N>& out) noexcept {
   uint16_t n = 0;
-  Reader l(nullptr, 0);
+  TlsReader l(nullptr, 0);
   if (!r.u16(n) || (n & 1) || !r.sub(n, l)) return false;
   uint16_t v = 0;
   while (l.u16(v)) out.push(v);
   return true;
 }
 
-bool parse_sni(Reader r, ClientHello& out) noexcept {
+bool parse_sni(TlsReader r, ClientHello& out) noexcept {
   uint16_t list_len = 0;
-  Reader l(nullptr, 0);
+  TlsReader l(nullptr, 0);
   if (!r.u16(list_len) || !r.sub(list_len, l)) return false;
   while (l.left() > 0) {
     uint8_t type = 0;
@@ -89,9 +50,9 @@ bool parse_sni(Reader r, ClientHello& out) noexcept {
   return true;
 }
 
-bool parse_alpn(Reader r, ClientHello& out) noexcept {
+bool parse_alpn(TlsReader r, ClientHello& out) noexcept {
   uint16_t list_len = 0;
-  Reader l(nullptr, 0);
+  TlsReader l(nullptr, 0);
   if (!r.u16(list_len) || !r.sub(list_len, l)) return false;
   size_t pool_used = 0;
   while (l.left() > 0) {
@@ -110,7 +71,7 @@ bool parse_alpn(Reader r, ClientHello& out) noexcept {
   return true;
 }
 
-bool parse_extension(uint16_t type, Reader body, ClientHello& out) noexcept {
+bool parse_extension(uint16_t type, TlsReader body, ClientHello& out) noexcept {
   switch (type) {
     case kExtServerName:
       out.has_sni_ext = true;
@@ -122,7 +83,7 @@ bool parse_extension(uint16_t type, Reader body, ClientHello& out) noexcept {
     case kExtSupportedVersions: {
       out.has_supported_versions_ext = true;
       uint8_t n = 0;
-      Reader l(nullptr, 0);
+      TlsReader l(nullptr, 0);
       if (!body.u8(n) || (n & 1) || !body.sub(n, l)) return false;
       uint16_t v = 0;
       while (l.u16(v)) out.supported_versions.push(v);
@@ -134,7 +95,7 @@ bool parse_extension(uint16_t type, Reader body, ClientHello& out) noexcept {
       return read_u16_list16(body, out.supported_groups);
     case kExtEcPointFormats: {
       uint8_t n = 0;
-      Reader l(nullptr, 0);
+      TlsReader l(nullptr, 0);
       if (!body.u8(n) || !body.sub(n, l)) return false;
       uint8_t v = 0;
       while (l.u8(v)) out.ec_point_formats.push(v);
@@ -146,11 +107,11 @@ bool parse_extension(uint16_t type, Reader body, ClientHello& out) noexcept {
 }
 
 // `body` is the ClientHello body (after the 4-byte handshake header), exactly handshake_len bytes.
-TlsParseStatus parse_body(Reader body, ClientHello& out) noexcept {
+TlsParseStatus parse_body(TlsReader body, ClientHello& out) noexcept {
   uint8_t sid_len = 0;
   uint16_t cs_len = 0;
   uint8_t comp_len = 0;
-  Reader cs(nullptr, 0);
+  TlsReader cs(nullptr, 0);
   if (!body.u16(out.legacy_version) || !body.skip(32) || !body.u8(sid_len) || sid_len > 32 ||
       !body.skip(sid_len) || !body.u16(cs_len) || (cs_len & 1) || !body.sub(cs_len, cs) ||
       !body.u8(comp_len) || !body.skip(comp_len)) {
@@ -161,17 +122,7 @@ TlsParseStatus parse_body(Reader body, ClientHello& out) noexcept {
   while (cs.u16(c)) out.ciphers.push(c);
   if (body.left() == 0) return TlsParseStatus::kOk;  // no extensions block (SSL 3.0 style)
 
-  uint16_t ext_len = 0;
-  Reader exts(nullptr, 0);
-  if (!body.u16(ext_len) || !body.sub(ext_len, exts)) return TlsParseStatus::kMalformed;
-  while (exts.left() > 0) {
-    uint16_t type = 0;
-    uint16_t len = 0;
-    Reader eb(nullptr, 0);
-    if (!exts.u16(type) || !exts.u16(len) || !exts.sub(len, eb)) return TlsParseStatus::kMalformed;
-    out.extensions.push(type);
-    if (!parse_extension(type, eb, out)) out.bad_extension_body = true;
-  }
+  if (!read_hello_extensions(body, out, parse_extension)) return TlsParseStatus::kMalformed;
   return TlsParseStatus::kOk;
 }
 
@@ -197,12 +148,12 @@ TlsParseStatus parse_client_hello_message(const uint8_t* msg, size_t len, Client
   out = ClientHello{};
   if (msg == nullptr || len == 0) return TlsParseStatus::kNeedMore;
   if (msg[0] != kHandshakeClientHello) return TlsParseStatus::kNotClientHello;
-  Reader r(msg, len);
+  TlsReader r(msg, len);
   uint8_t type = 0;
   uint32_t hs_len = 0;
   if (!r.u8(type) || !r.u24(hs_len)) return TlsParseStatus::kNeedMore;
   if (hs_len > kMaxClientHelloLen) return TlsParseStatus::kMalformed;
-  Reader body(nullptr, 0);
+  TlsReader body(nullptr, 0);
   if (!r.sub(hs_len, body)) return TlsParseStatus::kNeedMore;
   out.handshake_len = hs_len;
   out.stream_bytes_used = static_cast<uint32_t>(kTlsHandshakeHeaderLen + hs_len);

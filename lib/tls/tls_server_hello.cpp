@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "lib/fingerprint/tls_reader.hpp"
 #include "lib/tls/tls_handshake_reader.hpp"
 
 namespace spanwatch::lib {
@@ -18,41 +19,7 @@ constexpr uint8_t kHrrRandom[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x
                                     0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
                                     0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
 
-class Reader {
- public:
-  Reader(const uint8_t* p, size_t n) noexcept : p_(p), n_(n) {}
-  size_t left() const noexcept { return n_ - pos_; }
-  const uint8_t* cur() const noexcept { return p_ + pos_; }
-  bool u8(uint8_t& v) noexcept {
-    if (left() < 1) return false;
-    v = p_[pos_++];
-    return true;
-  }
-  bool u16(uint16_t& v) noexcept {
-    if (left() < 2) return false;
-    v = static_cast<uint16_t>(p_[pos_] << 8 | p_[pos_ + 1]);
-    pos_ += 2;
-    return true;
-  }
-  bool skip(size_t k) noexcept {
-    if (left() < k) return false;
-    pos_ += k;
-    return true;
-  }
-  bool sub(size_t k, Reader& r) noexcept {
-    if (left() < k) return false;
-    r = Reader(p_ + pos_, k);
-    pos_ += k;
-    return true;
-  }
-
- private:
-  const uint8_t* p_;
-  size_t n_;
-  size_t pos_ = 0;
-};
-
-bool parse_extension(uint16_t type, Reader body, ServerHello& out) noexcept {
+bool parse_extension(uint16_t type, TlsReader body, ServerHello& out) noexcept {
   switch (type) {
     case kExtSupportedVersions:  // the server selects exactly one version
       out.has_supported_versions_ext = true;
@@ -61,7 +28,7 @@ bool parse_extension(uint16_t type, Reader body, ServerHello& out) noexcept {
       out.has_alpn_ext = true;
       uint16_t list_len = 0;
       uint8_t n = 0;
-      Reader l(nullptr, 0);
+      TlsReader l(nullptr, 0);
       if (!body.u16(list_len) || !body.sub(list_len, l) || !l.u8(n) || n == 0 || l.left() < n) return false;
       std::memcpy(out.alpn_name.data(), l.cur(), n);
       out.alpn_name[n] = '\0';
@@ -75,7 +42,7 @@ bool parse_extension(uint16_t type, Reader body, ServerHello& out) noexcept {
   }
 }
 
-ServerHelloStatus parse_body(Reader body, ServerHello& out) noexcept {
+ServerHelloStatus parse_body(TlsReader body, ServerHello& out) noexcept {
   if (!body.u16(out.legacy_version) || body.left() < 32) return ServerHelloStatus::kMalformed;
   out.hello_retry_request = std::memcmp(body.cur(), kHrrRandom, sizeof(kHrrRandom)) == 0;
   body.skip(32);
@@ -94,17 +61,7 @@ ServerHelloStatus parse_body(Reader body, ServerHello& out) noexcept {
   out.selected_version = out.legacy_version;
   if (body.left() == 0) return ServerHelloStatus::kOk;  // no extensions block (SSL 3.0 style)
 
-  uint16_t ext_len = 0;
-  Reader exts(nullptr, 0);
-  if (!body.u16(ext_len) || !body.sub(ext_len, exts)) return ServerHelloStatus::kMalformed;
-  while (exts.left() > 0) {
-    uint16_t type = 0;
-    uint16_t len = 0;
-    Reader eb(nullptr, 0);
-    if (!exts.u16(type) || !exts.u16(len) || !exts.sub(len, eb)) return ServerHelloStatus::kMalformed;
-    out.extensions.push(type);
-    if (!parse_extension(type, eb, out)) out.bad_extension_body = true;
-  }
+  if (!read_hello_extensions(body, out, parse_extension)) return ServerHelloStatus::kMalformed;
   return ServerHelloStatus::kOk;
 }
 
@@ -134,7 +91,7 @@ ServerHelloStatus parse_server_hello_message(const uint8_t* msg, size_t len, Ser
   const uint32_t hs_len = uint32_t{msg[1]} << 16 | uint32_t{msg[2]} << 8 | msg[3];
   if (len - kTlsHandshakeHeaderLen < hs_len) return ServerHelloStatus::kNeedMore;
   out.handshake_len = hs_len;
-  return parse_body(Reader(msg + kTlsHandshakeHeaderLen, hs_len), out);
+  return parse_body(TlsReader(msg + kTlsHandshakeHeaderLen, hs_len), out);
 }
 
 ServerHelloStatus parse_server_hello(const uint8_t* stream, size_t len, ServerHello& out) noexcept {
