@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "lib/core/big_endian.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -22,13 +24,6 @@ enum : uint8_t {
   kOptFqdn = 81,
   kOptEnd = 255,
 };
-
-uint16_t be16(const uint8_t* p) noexcept {
-  return uint16_t(p[0] << 8 | p[1]);
-}
-uint32_t be32(const uint8_t* p) noexcept {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | uint32_t(p[3]);
-}
 
 // Appends the codes as decimal text, comma-separated, continuing an existing list.
 void append_codes(DhcpMessage& m, const uint8_t* p, size_t n) noexcept {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "lib/app/text_escape.hpp"
+#include "lib/core/big_endian.hpp"
 
 namespace spanwatch::lib {
 namespace {
@@ -11,13 +12,6 @@ namespace {
 constexpr size_t kRrFixedLen = 10;  // type, class, ttl, rdlength after the owner name
 constexpr char kRootText[] = "<Root>";
 constexpr char kTooLongText[] = "<Name too long>";  // tshark's text for a name over 255 bytes
-
-uint16_t be16(const uint8_t* p) noexcept {
-  return uint16_t(p[0] << 8 | p[1]);
-}
-uint32_t be32(const uint8_t* p) noexcept {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | uint32_t(p[3]);
-}
 
 // tshark's display form of a name read by dns_read_name.
 EscapeResult render_name(DnsNameError err, const uint8_t* raw, size_t raw_len, char* out,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "lib/core/big_endian.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -10,10 +12,6 @@ constexpr char kSshPrefix[] = "SSH-";
 constexpr size_t kSshPrefixLen = 4;
 constexpr size_t kPacketHeaderLen = 5;  // uint32 packet_length, byte padding_length
 constexpr size_t kListLenBytes = 4;
-
-uint32_t be32(const uint8_t* p) noexcept {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | uint32_t(p[3]);
-}
 
 }  // namespace
 

@@ -10,6 +10,14 @@
 
 namespace spanwatch::lib {
 
+// A line quoted in a message: its first 40 bytes, anything but printable ASCII shown as '?'.
+inline std::string printable_excerpt(std::string_view s) {
+  std::string out;
+  for (const char c : s.substr(0, 40)) out += (c >= ' ' && c <= '~') ? c : '?';
+  if (s.size() > 40) out += "...";
+  return out;
+}
+
 class LineProblems {
  public:
   static constexpr size_t kMaxShown = 20;

@@ -1,13 +1,15 @@
 // Loads the IEEE registry CSVs into three prefix hashes (24, 28, 36 bits) and one pool of names.
 #include "lib/enrich/mac_vendors.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <utility>
+
+#include "lib/enrich/line_problems.hpp"
 
 namespace spanwatch::lib {
 namespace {
@@ -79,16 +81,9 @@ bool parse_hex(std::string_view s, uint64_t& out) noexcept {
   return true;
 }
 
-std::string printable(std::string_view s) {
-  std::string out;
-  for (const char c : s.substr(0, 40)) out += (c >= ' ' && c <= '~') ? c : '?';
-  if (s.size() > 40) out += "...";
-  return out;
-}
-
-// A registry record: the fields spanwatch reads (Registry, Assignment, Organization Name) as views of the file
-// (start-up parses 50,000 records on every run); a field that is not one run of the file (an escaped quote)
-// is copied into its scratch string. The other fields are only counted.
+// A registry record: the fields spanwatch reads (Registry, Assignment, Organization Name) as views of the
+// file (start-up parses 50,000 records on every run); a field that is not one run of the file (an escaped
+// quote) is copied into its scratch string. The other fields are only counted.
 struct CsvRecord {
   static constexpr size_t kKept = 3;
   std::array<std::string_view, kKept> field;
@@ -198,7 +193,8 @@ bool next_csv_record(std::string_view data, size_t& pos, size_t& line, CsvRecord
     if (c == '"' && field_start) {
       quoted = true;
     } else if (c != '\r' || pos >= data.size() || data[pos] != '\n') {
-      rec.append(data.substr(pos - 1, 1));  // a stray quote inside an unquoted field is kept, as most readers do
+      // A stray quote inside an unquoted field is kept, as most readers do.
+      rec.append(data.substr(pos - 1, 1));
     }
     field_start = false;
   }
@@ -283,7 +279,7 @@ class MacVendorTable::Loader {
         break;
       }
       if (rec.count < 3) {
-        bad("expected Registry,Assignment,Organization Name,..., got '" + printable(f[0]) + "'");
+        bad("expected Registry,Assignment,Organization Name,..., got '" + printable_excerpt(f[0]) + "'");
         continue;
       }
       const std::string_view reg = f[0];
@@ -292,17 +288,18 @@ class MacVendorTable::Loader {
                             : (reg == "MA-S" || reg == "IAB") ? 36
                                                               : 0;
       if (bits == 0) {
-        bad("unknown registry '" + printable(reg) + "'");
+        bad("unknown registry '" + printable_excerpt(reg) + "'");
         continue;
       }
       uint64_t block = 0;
       if (f[1].size() != bits / 4 || !parse_hex(f[1], block)) {
-        bad(std::string(reg) + " assignment '" + printable(f[1]) + "' is not " + std::to_string(bits / 4) + " hex digits");
+        bad(std::string(reg) + " assignment '" + printable_excerpt(f[1]) + "' is not " +
+            std::to_string(bits / 4) + " hex digits");
         continue;
       }
       const std::string_view name = clean_name(f[2], scratch);
       if (name.empty() || name.size() > kMaxNameBytes || !valid_utf8(name)) {
-        bad("organization name '" + printable(f[2]) + "' is empty, too long or not UTF-8");
+        bad("organization name '" + printable_excerpt(f[2]) + "' is empty, too long or not UTF-8");
         continue;
       }
       add(bits, block, name);
@@ -318,7 +315,8 @@ class MacVendorTable::Loader {
     // Sorted by block, stable: of several records for one block the first read stays first and wins.
     const auto dedupe = [this](auto& v) {
       std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      const auto last = std::unique(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first == b.first; });
+      const auto last =
+          std::unique(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first == b.first; });
       t_.stats_.duplicate_blocks += static_cast<size_t>(v.end() - last);
       v.erase(last, v.end());
     };
@@ -332,7 +330,8 @@ class MacVendorTable::Loader {
     const size_t named24 = b24_.size();
     const auto mark_parent = [&](uint32_t parent, uint32_t flag) {
       const auto end = b24_.begin() + static_cast<std::ptrdiff_t>(named24);
-      const auto it = std::lower_bound(b24_.begin(), end, parent, [](const auto& e, uint32_t k) { return e.first < k; });
+      const auto it =
+          std::lower_bound(b24_.begin(), end, parent, [](const auto& e, uint32_t k) { return e.first < k; });
       if (it != end && it->first == parent)
         it->second |= flag;
       else
@@ -373,7 +372,7 @@ class MacVendorTable::Loader {
   uint32_t intern(std::string_view name) {
     if (2 * (t_.names_.size() + 1) > slots_.size()) grow();
     const size_t mask = slots_.size() - 1;
-    for (size_t i = std::hash<std::string_view>{}(name) & mask;; i = (i + 1) & mask) {
+    for (size_t i = std::hash<std::string_view>{}(name)&mask;; i = (i + 1) & mask) {
       if (slots_[i] == 0) {
         const auto id = static_cast<uint32_t>(t_.names_.size());
         t_.names_.push_back(

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "lib/enrich/line_problems.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -31,13 +33,6 @@ std::string_view next_word(std::string_view& s) noexcept {
   const std::string_view w = s.substr(b, e - b);
   s.remove_prefix(e);
   return w;
-}
-
-std::string printable(std::string_view s) {
-  std::string out;
-  for (const char c : s.substr(0, 40)) out += (c >= ' ' && c <= '~') ? c : '?';
-  if (s.size() > 40) out += "...";
-  return out;
 }
 
 }  // namespace
@@ -70,7 +65,7 @@ class ServiceNameTable::Loader {
       const std::string_view port_proto = next_word(rest);
       const size_t slash = port_proto.find('/');
       if (slash == std::string_view::npos) {
-        bad("expected 'name port/protocol', got '" + printable(line) + "'");
+        bad("expected 'name port/protocol', got '" + printable_excerpt(line) + "'");
         continue;
       }
       const std::string_view port_text = port_proto.substr(0, slash), proto = port_proto.substr(slash + 1);
@@ -78,20 +73,20 @@ class ServiceNameTable::Loader {
       const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
       if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
           port > std::numeric_limits<uint16_t>::max()) {
-        bad("port '" + printable(port_text) + "' is not a number 0-65535");
+        bad("port '" + printable_excerpt(port_text) + "' is not a number 0-65535");
         continue;
       }
       const int slot = proto == "tcp" ? 0 : proto == "udp" ? 1 : proto == "sctp" ? 2 : -1;
       if (slot < 0) {
         if (proto.empty()) {
-          bad("missing protocol after '" + printable(port_text) + "/'");
+          bad("missing protocol after '" + printable_excerpt(port_text) + "/'");
         } else {
           ++t_.stats_.other_transport_lines;
         }
         continue;
       }
       if (!is_service_name(name)) {
-        bad("name '" + printable(name) + "' is not 1-64 printable characters");
+        bad("name '" + printable_excerpt(name) + "' is not 1-64 printable characters");
         continue;
       }
       if (skip_unknown && name == "unknown") continue;
@@ -155,7 +150,7 @@ void ServiceNameTable::add_override(uint8_t l4_proto, uint16_t port, std::string
   const int slot = transport_slot(l4_proto);
   if (slot < 0) throw std::invalid_argument(where + ": protocol must be tcp (6), udp (17) or sctp (132)");
   if (!is_service_name(name))
-    throw std::invalid_argument(where + ": name '" + printable(name) +
+    throw std::invalid_argument(where + ": name '" + printable_excerpt(name) +
                                 "' must be 1-64 printable ASCII characters without spaces");
   if (names_.size() > std::numeric_limits<uint16_t>::max())
     throw std::invalid_argument(where + ": more than 65535 distinct service names");
