@@ -12,8 +12,6 @@ namespace spanwatch::lib {
 namespace {
 
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr char kHex[] = "0123456789abcdef";
-
 }  // namespace
 
 size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, char* out) noexcept {
@@ -104,8 +102,8 @@ size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, c
     out[o++] = '=';
   } else {
     for (const uint8_t b : d) {
-      out[o++] = kHex[b >> 4];
-      out[o++] = kHex[b & 15];
+      out[o++] = kLowerHexDigits[b >> 4];
+      out[o++] = kLowerHexDigits[b & 15];
     }
   }
   out[o] = '\0';

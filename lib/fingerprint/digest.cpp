@@ -40,17 +40,20 @@ void Md5::finish(uint8_t digest[kDigestLen]) noexcept {
   MD5_Final(digest, &ctx_);
 }
 
+void Md5::finish_hex(char out[kHexLen + 1]) noexcept {
+  uint8_t d[kDigestLen];
+  finish(d);
+  for (size_t i = 0; i < kDigestLen; ++i) {
+    out[2 * i] = kLowerHexDigits[d[i] >> 4];
+    out[2 * i + 1] = kLowerHexDigits[d[i] & 15];
+  }
+  out[kHexLen] = '\0';
+}
+
 void md5_hex(const void* data, size_t len, char out[Md5::kHexLen + 1]) noexcept {
-  static constexpr char kHex[] = "0123456789abcdef";
   Md5 md5;
   md5.update(data, len);
-  uint8_t d[Md5::kDigestLen];
-  md5.finish(d);
-  for (size_t i = 0; i < Md5::kDigestLen; ++i) {
-    out[2 * i] = kHex[d[i] >> 4];
-    out[2 * i + 1] = kHex[d[i] & 15];
-  }
-  out[Md5::kHexLen] = '\0';
+  md5.finish_hex(out);
 }
 
 }  // namespace spanwatch::lib

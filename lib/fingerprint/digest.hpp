@@ -11,6 +11,8 @@
 
 namespace spanwatch::lib {
 
+inline constexpr char kLowerHexDigits[] = "0123456789abcdef";
+
 inline constexpr size_t kSha1DigestLen = 20;
 using Sha1Digest = std::array<uint8_t, kSha1DigestLen>;
 
@@ -39,6 +41,7 @@ class Md5 {
   void reset() noexcept;
   void update(const void* data, size_t len) noexcept;
   void finish(uint8_t digest[kDigestLen]) noexcept;  // object must be reset() before reuse
+  void finish_hex(char out[kHexLen + 1]) noexcept;   // lowercase hex, NUL-terminated; then reset()
 
  private:
   MD5_CTX ctx_;

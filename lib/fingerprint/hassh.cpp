@@ -31,14 +31,7 @@ void hassh(std::string_view kex, std::string_view enc, std::string_view mac, std
   out.raw[stored] = '\0';
   out.raw_len = static_cast<uint16_t>(stored);
 
-  uint8_t digest[Md5::kDigestLen];
-  md5.finish(digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (size_t i = 0; i < Md5::kDigestLen; ++i) {
-    out.md5[2 * i] = kHex[digest[i] >> 4];
-    out.md5[2 * i + 1] = kHex[digest[i] & 0xf];
-  }
-  out.md5[Md5::kHexLen] = '\0';
+  md5.finish_hex(out.md5);
 }
 
 }  // namespace spanwatch::lib

@@ -5,8 +5,6 @@
 namespace spanwatch::lib {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
 class Ja3Writer {
  public:
   Ja3Writer(char* str, size_t cap) noexcept : str_(str), cap_(str != nullptr ? cap : 0) {}
@@ -42,13 +40,8 @@ class Ja3Writer {
     }
   }
   size_t finish(char hash_out[kJa3HashLen + 1]) noexcept {
-    uint8_t d[Md5::kDigestLen];
-    md5_.finish(d);
-    for (size_t i = 0; i < Md5::kDigestLen; ++i) {
-      hash_out[2 * i] = kHex[d[i] >> 4];
-      hash_out[2 * i + 1] = kHex[d[i] & 0xf];
-    }
-    hash_out[kJa3HashLen] = '\0';
+    static_assert(kJa3HashLen == Md5::kHexLen);
+    md5_.finish_hex(hash_out);
     if (cap_ != 0) str_[len_ < cap_ ? len_ : cap_ - 1] = '\0';
     return len_;
   }

@@ -10,8 +10,6 @@
 namespace spanwatch::lib {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
 constexpr uint16_t kExtServerName = 0x0000;
 constexpr uint16_t kExtAlpn = 0x0010;
 
@@ -28,10 +26,10 @@ struct Out {
     if (n + 1 < cap) p[n++] = c;
   }
   void hex16(uint16_t v) noexcept {
-    ch(kHex[(v >> 12) & 0xf]);
-    ch(kHex[(v >> 8) & 0xf]);
-    ch(kHex[(v >> 4) & 0xf]);
-    ch(kHex[v & 0xf]);
+    ch(kLowerHexDigits[(v >> 12) & 0xf]);
+    ch(kLowerHexDigits[(v >> 8) & 0xf]);
+    ch(kLowerHexDigits[(v >> 4) & 0xf]);
+    ch(kLowerHexDigits[v & 0xf]);
   }
   void list(const uint16_t* v, size_t count) noexcept {
     for (size_t i = 0; i < count; ++i) {
@@ -113,8 +111,8 @@ void write_prefix(const ClientHello& ch, char transport, Out& o) noexcept {
       o.ch(static_cast<char>(first));
       o.ch(static_cast<char>(last));
     } else {  // first hex digit of the first byte, last hex digit of the last byte
-      o.ch(kHex[first >> 4]);
-      o.ch(kHex[last & 0xf]);
+      o.ch(kLowerHexDigits[first >> 4]);
+      o.ch(kLowerHexDigits[last & 0xf]);
     }
   }
 }
@@ -170,8 +168,8 @@ void write_hash12(const char* s, size_t n, bool empty, Out& o) noexcept {
   uint8_t d[Sha256::kDigestLen];
   h.finish(d);
   for (int i = 0; i < 6; ++i) {
-    o.ch(kHex[d[i] >> 4]);
-    o.ch(kHex[d[i] & 0xf]);
+    o.ch(kLowerHexDigits[d[i] >> 4]);
+    o.ch(kLowerHexDigits[d[i] & 0xf]);
   }
 }
 
