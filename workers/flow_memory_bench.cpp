@@ -1,10 +1,11 @@
 // What a flow costs in memory once it is classified (issue 3): replays captures (default: every
 // corpus pcaps/ndpi/*.pcap) through one FlowShard with nDPI and our parsers, without DPDK, with timeouts
-// so long that every flow stays alive, then counts what the live flows hold: their FlowEntry, the flow
-// table's slots at load factor 0.5 and free list, and the pooled slots still in use (nDPI states of flows
-// whose detection has not ended, parse states, AppMetadata, nDPI host names, payload prefixes). The
-// process's RSS and heap growth per flow are printed as a cross-check (the heap includes nDPI's own
-// allocations of flows still in detection, which the pool figures do not).
+// so long that every flow stays alive, then counts what the live flows hold: their FlowEntry and
+// FlowEntryCold, the flow table's slots at load factor 0.5 and free list, and the pooled slots still in
+// use (nDPI states of flows whose detection has not ended, parse states, AppMetadata, nDPI host names,
+// tunnel endpoints, TCP machines, wide counters, payload prefixes). The process's RSS and heap growth per
+// flow are printed as a cross-check (the heap includes nDPI's own allocations of flows still in
+// detection, which the pool figures do not).
 // Usage: flow_memory_bench [--prefixes] [PCAP...]
 #include <malloc.h>
 #include <pcap/pcap.h>
@@ -133,8 +134,9 @@ int main(int argc, char** argv) {
   // parser waits for bytes: what a flow keeps for the rest of its life). "before" models the same flows
   // with the previous layout: a 680-byte FlowEntry (nDPI names and host, tunnel endpoints and TCP state
   // inline) and the 1304-byte AppMetadata kept unpacked.
-  enum Part { kEntry, kTable, kDpi, kParse, kMeta, kHost, kTunnel, kTcp, kPrefix, kParts };
+  enum Part { kEntry, kCold, kTable, kDpi, kParse, kMeta, kHost, kTunnel, kTcp, kWide, kPrefix, kParts };
   static constexpr const char* kNames[kParts] = {"FlowEntry",
+                                                 "FlowEntryCold (MACs, VLANs, port)",
                                                  "table slots (load 0.5) + free list",
                                                  "nDPI state (detection not ended)",
                                                  "parse state (parser waiting)",
@@ -142,6 +144,7 @@ int main(int argc, char** argv) {
                                                  "nDPI host name (info line fallback)",
                                                  "tunnel endpoints",
                                                  "TCP state machine (TCP flows)",
+                                                 "counters past 2^32, carrier, frags",
                                                  "payload prefixes"};
   constexpr double kOldEntry = 680, kOldMeta = sizeof(sw::lib::AppMetadata);
   struct Sum {
@@ -154,6 +157,7 @@ int main(int argc, char** argv) {
     double now[kParts] = {}, before[kParts] = {};
     now[kEntry] = sizeof(sw::workers::FlowEntry);
     before[kEntry] = kOldEntry;
+    now[kCold] = sizeof(sw::workers::FlowEntryCold);
     now[kTable] = before[kTable] = table;
     if (e.dpi_slot != sw::workers::NdpiDetector::kNoSlot)
       now[kDpi] = before[kDpi] = double(sw::workers::NdpiDetector::state_bytes());
@@ -169,6 +173,8 @@ int main(int argc, char** argv) {
     if (e.tunnel_slot != sw::workers::SlotPool<sw::workers::FlowTunnel>::kNoSlot)
       now[kTunnel] = sizeof(sw::workers::FlowTunnel);
     if (e.tcp_slot != sw::workers::SlotPool<int>::kNoSlot) now[kTcp] = sizeof(sw::lib::TcpStateMachine);
+    if (e.wide_slot != sw::workers::SlotPool<int>::kNoSlot)
+      now[kWide] = sizeof(sw::workers::FlowWideCounters);
     if (e.prefix_slot != sw::workers::SlotPool<int>::kNoSlot) now[kPrefix] = before[kPrefix] = prefix_bytes;
     const bool done = e.l7_final() && e.dpi_slot == sw::workers::NdpiDetector::kNoSlot &&
                       e.app_state == sw::workers::AppDissector::kNoSlot;

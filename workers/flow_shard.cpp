@@ -74,6 +74,8 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       table_(cfg.max_flows_per_worker),
       tunnels_(cfg.max_flows_per_worker),
       tcp_states_(cfg.max_flows_per_worker),
+      wide_(cfg.max_flows_per_worker),
+      cold_(cfg.max_flows_per_worker),
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
   profile_.enable(cfg.profile_stages);
@@ -121,10 +123,12 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   FlowEntry& e = table_.at(idx);
   e.flow_id = next_flow_id_++;
   e.first_ns = e.last_ns = e.activity_ns = ts_ns;
-  e.port_id = port_id;
   e.ip_version = ep.ip_version;
-  e.vlan_count = pkt.vlan_count;
-  e.vlan_ids = pkt.vlan_ids;
+  FlowEntryCold& cold = cold_[idx];
+  cold = FlowEntryCold{};
+  cold.port_id = port_id;
+  cold.vlan_count = pkt.vlan_count;
+  cold.vlan_ids = pkt.vlan_ids;
   e.is_tunnel_carrier = carrier;
   if (key.proto == kProtoTcp) e.tcp_slot = tcp_states_.acquire();  // a zeroed slot is a new machine
   if (!carrier && pkt.tunnel_depth > 0) {
@@ -172,18 +176,24 @@ uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndpoints& 
 
 void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
                         uint32_t payload_bytes, uint64_t ts_ns) noexcept {
-  lib::DirStats& s = e.dir[size_t(d)];
-  ++s.packets;
-  s.frame_bytes += pkt.frame_len;
-  s.ip_bytes += ip_bytes;
-  s.payload_bytes += payload_bytes;
-  if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) s.tcp_flags |= pkt.tcp_flags;
-  if (!s.has_mac && pkt.has_mac) {
-    s.mac = pkt.src_mac;
-    s.has_mac = true;
-  }
+  const auto di = size_t(d);
+  const bool carried = e.dir[di].add(pkt.frame_len, ip_bytes, payload_bytes);
+  if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) e.tcp_flags[di] |= pkt.tcp_flags;
   e.first_ns = std::min(e.first_ns, ts_ns);
   e.last_ns = std::max(e.last_ns, ts_ns);
+  // Last, so that the rare work is a tail call and this function keeps no registers.
+  if (carried || (pkt.has_mac && !(e.has_mac & (1u << di)))) [[unlikely]]
+    account_rare(e, di, pkt, ip_bytes, payload_bytes, carried);
+}
+
+// A counter passed 2^32, or a side's first packet with a MAC address (at most twice per flow).
+void FlowShard::account_rare(FlowEntry& e, size_t di, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
+                             uint32_t payload_bytes, bool carried) noexcept {
+  if (carried) wide(e).add_carries(unsigned(di), e.dir[di].carries(pkt.frame_len, ip_bytes, payload_bytes));
+  if (pkt.has_mac && !(e.has_mac & (1u << di))) {
+    cold(e).mac[di] = pkt.src_mac;
+    e.has_mac |= 1u << di;
+  }
 }
 
 void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
@@ -210,7 +220,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
       v = tcp_states_[e->tcp_slot].on_packet(d, segment_of(pkt));
     }
     if (v == lib::TcpVerdict::kFlipRoles) {
-      std::swap(e->dir[0], e->dir[1]);
+      swap_directions(*e);
       e->orig_is_lo = !e->orig_is_lo;  // swaps orig_port() and resp_port() too
       d = lib::other(d);
       if (apps_) apps_->on_flip(*e);
@@ -219,8 +229,7 @@ void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uin
     profile_.lap(Stage::kTcp);
   }
 
-  account(*e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
-  ++e->own_packets;
+  account(*e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);  // own_packets: see FlowWideCounters
   mark_changed(idx, *e);
   profile_.lap(Stage::kOther);
   if (dpi_ && !e->l7_final()) {
@@ -283,6 +292,7 @@ void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndp
   const lib::Dir d = (l.src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
   const uint32_t headers = (ep.ip_version == 4 ? kIpv4HeaderBytes : kIpv6HeaderBytes) + kUdpHeaderBytes;
   account(e, d, pkt, ep.ip_bytes, ep.ip_bytes > headers ? ep.ip_bytes - headers : 0, ts_ns);
+  ++wide(e).carrier_packets;  // not one of its own packets
   mark_changed(idx, e);
   e.activity_ns = std::max(e.activity_ns, ts_ns);
   lists_[size_t(e.timeout_class)].touch(table_.data(), idx);
@@ -302,12 +312,21 @@ void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t t
   const lib::IpAddress& orig = e.orig_is_lo ? e.key.addr_lo : e.key.addr_hi;
   const lib::Dir d = (ep.src == orig) ? lib::Dir::kOrig : lib::Dir::kResp;
   account(e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
-  ++e.fragments;
-  ++e.own_packets;
+  ++wide(e).fragments;
   e.activity_ns = std::max(e.activity_ns, ts_ns);
   lists_[size_t(e.timeout_class)].touch(table_.data(), idx);
   ctr_.packets.add(1);
   ctr_.fragments_matched.add(1);
+}
+
+// Zeek swapped originator and responder: everything kept per direction follows.
+void FlowShard::swap_directions(FlowEntry& e) noexcept {
+  std::swap(e.dir[0], e.dir[1]);
+  std::swap(e.tcp_flags[0], e.tcp_flags[1]);
+  e.has_mac = uint8_t(((e.has_mac & 1u) << 1) | ((e.has_mac >> 1) & 1u));
+  FlowEntryCold& c = cold(e);
+  std::swap(c.mac[0], c.mac[1]);
+  if (e.wide_slot != kNoPoolSlot) std::swap(wide_[e.wide_slot].high[0], wide_[e.wide_slot].high[1]);
 }
 
 void FlowShard::set_timeout_class(uint32_t idx, TimeoutClass c) noexcept {
@@ -331,24 +350,39 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.dst_port = e.resp_port();
   r.l4_proto = e.key.proto;
   r.ip_version = e.ip_version;
-  r.dir = e.dir;
-  r.vlan_count = e.vlan_count;
-  r.vlan_ids = e.vlan_ids;
+  const FlowEntryCold& c = cold(e);
+  const FlowWideCounters* w = e.wide_slot != kNoPoolSlot ? &wide_[e.wide_slot] : nullptr;
+  uint64_t packets = 0;
+  for (size_t i = 0; i < 2; ++i) {
+    const DirCounters& lo = e.dir[i];
+    const std::array<uint32_t, kCounterCount> hi = w ? w->high[i] : std::array<uint32_t, kCounterCount>{};
+    lib::DirStats& s = r.dir[i];
+    s.packets = widen(lo.packets, hi[kPackets]);
+    s.frame_bytes = widen(lo.frame_bytes, hi[kFrameBytes]);
+    s.ip_bytes = widen(lo.ip_bytes, hi[kIpBytes]);
+    s.payload_bytes = widen(lo.payload_bytes, hi[kPayloadBytes]);
+    s.tcp_flags = e.tcp_flags[i];
+    s.has_mac = (e.has_mac >> i) & 1u;
+    if (s.has_mac) s.mac = c.mac[i];
+    packets += s.packets;
+  }
+  r.vlan_count = c.vlan_count;
+  r.vlan_ids = c.vlan_ids;
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) {
     const lib::TcpStateMachine& tcp = tcp_states_[e.tcp_slot];
     r.conn_state = tcp.conn_state();
     r.history_len = static_cast<uint8_t>(std::min<unsigned>(tcp.history_len(), r.history.size()));
     std::copy_n(tcp.history(), r.history_len, r.history.begin());
   } else if (e.key.proto == kProtoUdp) {
-    r.conn_state = lib::udp_conn_state(e.dir[0].packets > 0, e.dir[1].packets > 0);
+    r.conn_state = lib::udp_conn_state(r.dir[0].packets > 0, r.dir[1].packets > 0);
   } else {
     r.conn_state = lib::ConnState::kOTH;
   }
   r.reason = reason;
   r.final = final;
-  r.port_id = e.port_id;
+  r.port_id = c.port_id;
   r.worker_id = worker_id_;
-  r.sequence = e.sequence;
+  r.sequence = c.sequence;
   r.tunnel = e.tunnel;
   r.tunnel_depth = e.tunnel_depth;
   if (e.tunnel_slot != kNoPoolSlot) {
@@ -356,8 +390,8 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
     r.tunnel_dst = tunnels_[e.tunnel_slot].dst;
   }
   r.is_tunnel_carrier = e.is_tunnel_carrier;
-  r.fragments = e.fragments;
-  r.own_packets = e.own_packets;
+  r.fragments = w ? w->fragments : 0;
+  r.own_packets = packets - (w ? w->carrier_packets : 0);
   r.l7 = e.l7();
   if (e.host_slot != NdpiDetector::kNoSlot) lib::set_text(r.l7_host, dpi_->host(e.host_slot));
   if (apps_) apps_->copy_metadata(e, r.app);
@@ -382,6 +416,7 @@ void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noe
   active_.remove(table_.data(), idx);
   if (e.tunnel_slot != kNoPoolSlot) tunnels_.release(e.tunnel_slot);
   if (e.tcp_slot != kNoPoolSlot) tcp_states_.release(e.tcp_slot);
+  if (e.wide_slot != kNoPoolSlot) wide_.release(e.wide_slot);
   table_.erase(idx, lib::flow_hash(e.key));
   ctr_.flows_active.set(table_.size());
 }
@@ -415,7 +450,7 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
        idx = active_.front()) {
     FlowEntry& e = table_.at(idx);
     emit(e, lib::EndReason::kActiveTimeout, false, now_ns);
-    ++e.sequence;
+    ++cold(e).sequence;
     e.next_active_ns = now_ns + active_timeout_ns_;
     active_.touch(table_.data(), idx);
     ctr_.interim_records.add(1);

@@ -103,6 +103,17 @@ class FlowShard {
                        uint16_t port_id) noexcept;
   void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
   void set_timeout_class(uint32_t idx, TimeoutClass c) noexcept;
+  void swap_directions(FlowEntry& e) noexcept;
+  [[gnu::cold, gnu::noinline]] void account_rare(FlowEntry& e, size_t di, const lib::DecodedPacket& pkt,
+                                                 uint32_t ip_bytes, uint32_t payload_bytes,
+                                                 bool carried) noexcept;
+  FlowEntryCold& cold(const FlowEntry& e) noexcept { return cold_[uint32_t(&e - table_.data())]; }
+  // The flow's high words etc., taken on first use: one slot per table entry, so there is always one.
+  FlowWideCounters& wide(FlowEntry& e) noexcept {
+    if (e.wide_slot == kNoPoolSlot) [[unlikely]]
+      e.wide_slot = wide_.acquire();
+    return wide_[e.wide_slot];
+  }
   void emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns) noexcept;
   void finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept;
   void evict_oldest(uint64_t now_ns) noexcept;
@@ -132,6 +143,8 @@ class FlowShard {
   SlotPool<FlowTunnel> tunnels_;                                          // FlowEntry::tunnel_slot
   // FlowEntry::tcp_slot: as many as table entries, so a TCP flow always gets one.
   SlotPool<lib::TcpStateMachine> tcp_states_;
+  SlotPool<FlowWideCounters> wide_;       // FlowEntry::wide_slot: as many as table entries
+  lib::ZeroedArray<FlowEntryCold> cold_;  // beside the table's entries, same index
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};
   ActiveList active_;
   LiveList live_;

@@ -239,6 +239,87 @@ TEST(FlowShard, PlainPacketsOnACarrierFlowAreItsOwn) {
   EXPECT_EQ(own, 2u);
 }
 
+// Counters live in 32-bit words in the flow entry; what carries past 2^32 goes to a pooled high word. A
+// long flow's records stay exact (payloads this size stand in for many packets).
+TEST(FlowShard, ByteCountersPastTwoToThe32AreExact) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  constexpr uint32_t kPayload = 3'000'000'000u;
+  for (int i = 0; i < 3; ++i) {
+    shard.process(packet(17, 1, 40000, 2, 53, kPayload), kT0 + uint64_t(i), 0, kLayerInner);
+    shard.process(packet(17, 2, 53, 1, 40000, 10), kT0 + uint64_t(i), 0, kLayerInner);
+  }
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  const lib::FlowRecord& r = sink.recs[0];
+  EXPECT_EQ(r.dir[0].packets, 3u);
+  EXPECT_EQ(r.dir[0].payload_bytes, 3 * uint64_t{kPayload});
+  EXPECT_EQ(r.dir[0].ip_bytes, 3 * (uint64_t{kPayload} + 28));
+  EXPECT_EQ(r.dir[0].frame_bytes, 3 * (uint64_t{kPayload} + 42));
+  EXPECT_EQ(r.dir[1].payload_bytes, 30u);
+  EXPECT_EQ(r.dir[1].frame_bytes, 3u * 52);
+  EXPECT_EQ(r.own_packets, 6u);
+  EXPECT_EQ(r.fragments, 0u);
+}
+
+// When Zeek swaps the roles, everything kept per direction moves with them: the 32-bit words, the high
+// words they carried into, the TCP flags and the MAC addresses.
+TEST(FlowShard, RoleFlipMovesCarriedCountersFlagsAndMacs) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  constexpr uint32_t kPayload = 3'000'000'000u;
+  // Neither port is a likely server port: the SYN-ACK's sender (2) is the originator until 1's SYN.
+  lib::DecodedPacket synack = packet(6, 2, 41000, 1, 40000, kPayload, 0x12, 5000, 1001);
+  synack.has_mac = true;
+  synack.src_mac = {2, 2, 2, 2, 2, 2};
+  shard.process(synack, kT0, 0, kLayerInner);
+  shard.process(synack, kT0 + 1, 0, kLayerInner);  // a retransmission: the payload bytes carry
+  lib::DecodedPacket syn = packet(6, 1, 40000, 2, 41000, 0, 0x02, 1000, 0);
+  syn.has_mac = true;
+  syn.src_mac = {1, 1, 1, 1, 1, 1};
+  shard.process(syn, kT0 + 2, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  const lib::FlowRecord& r = sink.recs[0];
+  ASSERT_EQ(r.src_ip, v4(1));  // the roles flipped
+  EXPECT_EQ(r.dir[0].packets, 1u);
+  EXPECT_EQ(r.dir[0].payload_bytes, 0u);
+  EXPECT_EQ(r.dir[0].tcp_flags, 0x02);
+  EXPECT_TRUE(r.dir[0].has_mac);
+  EXPECT_EQ(r.dir[0].mac, syn.src_mac);
+  EXPECT_EQ(r.dir[1].packets, 2u);
+  EXPECT_EQ(r.dir[1].payload_bytes, 2 * uint64_t{kPayload});
+  EXPECT_EQ(r.dir[1].ip_bytes, 2 * (uint64_t{kPayload} + 40));
+  EXPECT_EQ(r.dir[1].tcp_flags, 0x12);
+  EXPECT_TRUE(r.dir[1].has_mac);
+  EXPECT_EQ(r.dir[1].mac, synack.src_mac);
+  EXPECT_EQ(r.own_packets, 3u);
+}
+
+// The first MAC address of each side is kept, and a side that sent none has none.
+TEST(FlowShard, FirstMacOfEachSideAndVlansAndPortAreRecorded) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  lib::DecodedPacket a = packet(17, 1, 40000, 2, 53, 10);
+  a.has_mac = true;
+  a.src_mac = {0xa, 0, 0, 0, 0, 1};
+  a.vlan_count = 2;
+  a.vlan_ids = {100, 200};
+  shard.process(a, kT0, 7, kLayerInner);
+  a.src_mac = {0xa, 0, 0, 0, 0, 2};  // a later MAC does not replace the first
+  shard.process(a, kT0 + 1, 8, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  const lib::FlowRecord& r = sink.recs[0];
+  EXPECT_TRUE(r.dir[0].has_mac);
+  EXPECT_EQ(r.dir[0].mac, (std::array<uint8_t, 6>{0xa, 0, 0, 0, 0, 1}));
+  EXPECT_FALSE(r.dir[1].has_mac);
+  EXPECT_EQ(r.dir[1].mac, (std::array<uint8_t, 6>{}));
+  EXPECT_EQ(r.port_id, 7);  // the first packet's
+  EXPECT_EQ(r.vlan_count, 2);
+  EXPECT_EQ(r.vlan_ids, (std::array<uint16_t, lib::kMaxVlans>{100, 200}));
+}
+
 TEST(FlowShard, IcmpEchoRequestAndReplyAreOneFlow) {
   CollectingSink sink;
   FlowShard shard(small_config(), 0, sink);
