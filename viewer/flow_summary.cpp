@@ -5,6 +5,9 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -132,7 +135,15 @@ bool is_valid_utf8(std::string_view text) noexcept {
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
-    if (i + 8 <= n) {  // records are mostly ASCII: eight bytes at a time
+#if defined(__SSE2__)
+    if (i + 16 <= n) {  // records are mostly ASCII: sixteen bytes at a time
+      if (_mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))) == 0) {
+        i += 16;
+        continue;
+      }
+    }
+#endif
+    if (i + 8 <= n) {
       uint64_t w;
       std::memcpy(&w, p + i, sizeof w);
       if ((w & 0x8080808080808080ull) == 0) {

@@ -91,7 +91,7 @@ class RecordParser {
 
   ParseStatus parse(std::string_view text, FlowSummary& out);
   // The same over text the parser may overwrite, without a copy: text[len] is set to NUL, and the kPadding
-  // bytes after it must be readable (the scanner reads the text in 8-byte words).
+  // bytes after it must be readable (the scanner reads the text in blocks of 16 bytes).
   // `out` may hold an earlier record: every field is rewritten, into the buffers it already has.
   static constexpr size_t kPadding = 16;
   ParseStatus parse_in_place(char* text, size_t len, FlowSummary& out);

@@ -95,7 +95,7 @@ class RecordFields {
   ~RecordFields();
   RecordFields(const RecordFields&) = delete;
   RecordFields& operator=(const RecordFields&) = delete;
-  // Parses `text` in place (NUL-terminated, valid UTF-8, 8 readable bytes after the NUL). False when it is
+  // Parses `text` in place (NUL-terminated, valid UTF-8, 16 readable bytes after the NUL). False when it is
   // not JSON or not a JSON object. The fields' strings point into `text`.
   bool parse(char* text);
 
