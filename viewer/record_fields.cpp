@@ -12,6 +12,7 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -71,6 +72,7 @@ struct Schema {
   }
   void add(int n, Entry e) {
     Node& node = nodes[static_cast<size_t>(n)];
+    if (node.entries.size() == 32) std::abort();  // a frame marks the members it met in 32 bits
     node.entries.push_back(e);
     uint8_t& at = node.by_hash[key_hash(e.key.data(), e.key.size())];
     at = at == kNone ? static_cast<uint8_t>(node.entries.size()) : kCollision;
