@@ -20,7 +20,7 @@ namespace spanwatch::viewer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr size_t kBatchRecords = 512;  // records parsed before one store update
+constexpr size_t kBatchRecords = 512;                   // records parsed before one store update
 constexpr auto kBatchTime = std::chrono::milliseconds(20);   // or this long, whichever comes first
 constexpr auto kPublishEvery = std::chrono::milliseconds(250);  // snapshot() refresh
 constexpr auto kExpireEvery = std::chrono::seconds(1);
