@@ -3,7 +3,9 @@
 #include "viewer/flow_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <functional>
 
 namespace spanwatch::viewer {
 namespace {
@@ -13,6 +15,18 @@ constexpr int64_t kUsPerSec = 1'000'000;
 size_t string_heap(const std::string& s) noexcept {
   constexpr size_t kSso = 15, kMallocOverhead = 16;
   return s.capacity() > kSso ? s.capacity() + 1 + kMallocOverhead : 0;
+}
+
+// Copies src into dst's buffer when it fits and is not far too big; otherwise into a buffer of src's size.
+// (A plain assign that needs more room doubles the buffer: records a few bytes longer than a reused buffer
+// would cost the budget a third of its flows.)
+void assign_exact(std::string& dst, std::string_view src) {
+  if (src.size() <= dst.capacity() && dst.capacity() <= 2 * src.size() + 64) {
+    dst.assign(src);
+  } else {
+    std::string exact(src);
+    dst.swap(exact);
+  }
 }
 
 int64_t floor_sec(int64_t us) noexcept {
@@ -68,11 +82,50 @@ std::vector<ThroughputSeries::Point> ThroughputSeries::points() const {
   return out;
 }
 
-FlowStore::FlowStore(StoreLimits limits) : limits_(limits), series_(limits.series_seconds) {}
+FlowStore::FlowStore(StoreLimits limits) : limits_(limits), index_(1024), series_(limits.series_seconds) {}
+
+uint64_t FlowStore::hash_of(std::string_view key) noexcept {
+  return std::hash<std::string_view>{}(key) | (uint64_t{1} << 63);
+}
+
+size_t FlowStore::find_slot(std::string_view key, uint64_t h) const noexcept {
+  const size_t mask = index_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& sl = index_[i];
+    if (sl.hash == 0 || (sl.hash == h && sl.node->key == key)) return i;
+  }
+}
+
+void FlowStore::index_grow() {
+  std::vector<Slot> old(index_.size() * 2);
+  old.swap(index_);
+  const size_t mask = index_.size() - 1;
+  for (const Slot& sl : old) {
+    if (sl.hash == 0) continue;
+    size_t i = sl.hash & mask;
+    while (index_[i].hash != 0) i = (i + 1) & mask;
+    index_[i] = sl;
+  }
+}
+
+void FlowStore::index_erase(size_t i) noexcept {
+  // Backward shift: move up every later entry of the probe run whose home slot does not lie between the hole
+  // and itself, so lookups never meet a hole before their key.
+  const size_t mask = index_.size() - 1;
+  for (size_t j = (i + 1) & mask; index_[j].hash != 0; j = (j + 1) & mask) {
+    const size_t home = index_[j].hash & mask;
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      index_[i] = index_[j];
+      i = j;
+    }
+  }
+  index_[i].hash = 0;
+  --index_used_;
+}
 
 const FlowEntry* FlowStore::find(std::string_view key) const {
-  const auto it = index_.find(key);
-  return it == index_.end() ? nullptr : &*it->second;
+  const Slot& sl = index_[find_slot(key, hash_of(key))];
+  return sl.hash == 0 ? nullptr : &*sl.node;
 }
 
 void FlowStore::charge(FlowEntry& e) {
@@ -81,17 +134,36 @@ void FlowStore::charge(FlowEntry& e) {
   bytes_ += e.accounted;
 }
 
-void FlowStore::apply(FlowSummary&& s, std::string&& raw, uint64_t now_ms) {
+void FlowStore::apply(FlowSummary&& s, std::string&& raw, uint64_t now_ms) { apply(s, raw, now_ms); }
+
+void FlowStore::apply(const FlowSummary& s, std::string_view raw, uint64_t now_ms) {
   ++counters_.records;
   ++version_;
-  std::string key = std::to_string(s.run) + ":" + s.id;
+  key_.clear();
+  char run[16];
+  key_.append(run, std::to_chars(run, run + sizeof run, s.run).ptr);
+  key_.push_back(':');
+  key_.append(s.id);
+  const uint64_t h = hash_of(key_);
   packet_now_us_ = std::max(packet_now_us_, s.end_us);
-  auto it = index_.find(key);
-  if (it == index_.end()) {
-    FlowEntry& e = lru_.emplace_back();
-    e.key = std::move(key);
+  size_t slot = find_slot(key_, h);
+  if (index_[slot].hash == 0) {
+    if (!spare_.empty()) {
+      lru_.splice(lru_.end(), spare_, spare_.begin());
+    } else {
+      lru_.emplace_back();
+    }
+    FlowEntry& e = lru_.back();
+    assign_exact(e.key, key_);
     e.first_seen_ms = now_ms;
-    index_.emplace(e.key, std::prev(lru_.end()));
+    e.records = 0;
+    e.accounted = 0;
+    if (2 * (index_used_ + 1) > index_.size()) {
+      index_grow();
+      slot = find_slot(key_, h);
+    }
+    index_[slot] = {h, std::prev(lru_.end())};
+    ++index_used_;
     ++counters_.flows_created;
     // First sight of the flow: its whole volume so far, spread over its life.
     series_.add(s.start_us, s.end_us, s.client.bytes, s.server.bytes);
@@ -99,9 +171,10 @@ void FlowStore::apply(FlowSummary&& s, std::string&& raw, uint64_t now_ms) {
     const double dur_s = static_cast<double>(std::max(s.record_us, s.end_us) - s.start_us) / 1e6;
     e.cur_bps = !s.final && dur_s > 0 ? static_cast<double>(s.bytes()) * 8 / dur_s : 0;
     if (!s.final) ++active_;
-    e.s = std::move(s);
+    e.s = s;
   } else {
-    FlowEntry& e = *it->second;
+    const Node node = index_[slot].node;
+    FlowEntry& e = *node;
     if (s.sequence < e.s.sequence && s.final == e.s.final) {  // an older state than the one kept
       ++counters_.stale_records;
       return;
@@ -115,11 +188,11 @@ void FlowStore::apply(FlowSummary&& s, std::string&& raw, uint64_t now_ms) {
     if (dt_us > 0) e.cur_bps = static_cast<double>(up + down) * 8 * 1e6 / static_cast<double>(dt_us);
     if (!e.s.final && s.final) --active_;
     if (e.s.final && !s.final) ++active_;
-    e.s = std::move(s);
-    lru_.splice(lru_.end(), lru_, it->second);  // most recently updated last
+    e.s = s;
+    lru_.splice(lru_.end(), lru_, node);  // most recently updated last
   }
   FlowEntry& e = lru_.back();
-  e.raw = std::move(raw);
+  assign_exact(e.raw, raw);
   e.received_ms = now_ms;
   ++e.records;
   charge(e);
@@ -136,8 +209,12 @@ void FlowStore::evict_front(Why why) {
   }
   if (!e.s.final) --active_;
   bytes_ -= e.accounted;
-  index_.erase(std::string_view(e.key));
-  lru_.pop_front();
+  index_erase(find_slot(e.key, hash_of(e.key)));
+  if (spare_.size() < kSpareEntries) {
+    spare_.splice(spare_.end(), lru_, lru_.begin());
+  } else {
+    lru_.pop_front();
+  }
   ++version_;
 }
 

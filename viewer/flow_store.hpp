@@ -9,7 +9,6 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "viewer/flow_summary.hpp"
@@ -71,6 +70,10 @@ class FlowStore {
 
   // Applies one parsed record (the newest state of its flow) received at now_ms, then evicts to the bounds.
   void apply(FlowSummary&& s, std::string&& raw, uint64_t now_ms);
+  // The same, copied into the entry's buffers (an updated flow's, or an evicted entry's that a new flow
+  // reuses): in the steady state storing a record allocates nothing, and each entry's buffers stay the
+  // size of its own records (the byte budget counts them).
+  void apply(const FlowSummary& s, std::string_view raw, uint64_t now_ms);
   // Drops flows without a record for retention_ms. Returns how many.
   size_t expire(uint64_t now_ms);
   // A new writer run begins (ring generation changed): flows of older runs that are still active will
@@ -95,16 +98,31 @@ class FlowStore {
   // Current throughput (bits/s): 0 once the flow ended, went silent for stale_us, or its run is over.
   double current_bps(const FlowEntry& e) const noexcept;
 
-  static constexpr size_t kEntryOverheadBytes = 160;  // list node, hash node and bucket, malloc headers
+  static constexpr size_t kEntryOverheadBytes = 160;  // list node, index slots, malloc headers
+  static constexpr size_t kSpareEntries = 16;          // evicted entries kept for reuse (uncharged)
 
  private:
+  using Node = std::list<FlowEntry>::iterator;
+  // Open-addressing index (linear probing, backward-shift deletion): the key's hash with the top bit set
+  // (0 = empty slot) and the entry. At most half full; grows with the flow count, which the budget bounds.
+  struct Slot {
+    uint64_t hash = 0;
+    Node node;
+  };
   enum class Why : uint8_t { kRetention, kMaxFlows, kMemory };
+  static uint64_t hash_of(std::string_view key) noexcept;
+  size_t find_slot(std::string_view key, uint64_t h) const noexcept;  // the key's slot, or an empty one
+  void index_grow();
+  void index_erase(size_t i) noexcept;
   void evict_front(Why why);
   void charge(FlowEntry& e);
 
   StoreLimits limits_;
-  std::list<FlowEntry> lru_;  // least recently updated first
-  std::unordered_map<std::string_view, std::list<FlowEntry>::iterator> index_;  // views into FlowEntry::key
+  std::list<FlowEntry> lru_;    // least recently updated first
+  std::list<FlowEntry> spare_;  // evicted entries whose nodes and buffers the next new flows reuse
+  std::vector<Slot> index_;
+  size_t index_used_ = 0;
+  std::string key_;             // scratch "<run>:<id>" for lookups
   size_t bytes_ = 0;
   size_t active_ = 0;
   uint64_t version_ = 0;

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <list>
+#include <random>
+#include <string>
+
 #include "viewer/viewer_test_util.hpp"
 
 namespace spanwatch::viewer {
@@ -94,6 +98,43 @@ TEST(FlowStore, EvictsOldestFirstByCountBytesAndRetention) {
   size_t sum = 0;
   mem.for_each([&](const FlowEntry& e) { sum += e.accounted; });
   EXPECT_EQ(sum, mem.bytes());
+}
+
+TEST(FlowStore, IndexFollowsInsertsUpdatesAndEvictionsUnderChurn) {
+  // The open-addressing index (with backward-shift deletion) and the recycled entries against a model: the
+  // last max_flows distinct flows touched, in LRU order, over several writer runs and index growths.
+  StoreLimits lim;
+  lim.max_flows = 1500;
+  FlowStore st(lim);
+  std::list<std::string> model;  // keys, least recently updated first
+  std::mt19937 rng(6);
+  RecordParser parser;
+  FlowSummary s;
+  for (int i = 0; i < 30000; ++i) {
+    const uint32_t run = 1 + static_cast<uint32_t>(i / 10000);
+    Rec r;
+    r.id = "w0-" + std::to_string(rng() % 2500);
+    r.sequence = static_cast<uint64_t>(i);
+    const std::string text = testing::record(r);
+    ASSERT_EQ(parser.parse(text, s), ParseStatus::kOk);
+    s.run = run;
+    st.apply(s, text, 1);
+    const std::string key = std::to_string(run) + ":" + r.id;
+    model.remove(key);
+    model.push_back(key);
+    if (model.size() > lim.max_flows) model.pop_front();
+    if (i % 997 == 0 || i == 29999) {
+      ASSERT_EQ(st.size(), model.size());
+      auto it = model.begin();
+      st.for_each([&](const FlowEntry& e) { ASSERT_EQ(e.key, *it++); });
+      for (const std::string& k : model) ASSERT_NE(st.find(k), nullptr) << k;
+      ASSERT_EQ(st.find("9:w0-1"), nullptr);
+    }
+  }
+  EXPECT_EQ(st.counters().evicted_max_flows, st.counters().flows_created - st.size());
+  size_t sum = 0;
+  st.for_each([&](const FlowEntry& e) { sum += e.accounted; });
+  EXPECT_EQ(sum, st.bytes());
 }
 
 TEST(FlowStore, IgnoresOlderStateOfAFlow) {

@@ -1,57 +1,42 @@
 // RecordParser: one ring record (JSON text) -> FlowSummary, with RapidJSON parsing in place into reused
-// memory pools (no allocation per record beyond the summary's own strings), and the derived fields.
+// memory pools, written into the summary's existing buffers (a reused summary allocates nothing), and the
+// derived fields.
 #include "viewer/flow_summary.hpp"
 
 #include <netdb.h>
 #include <netinet/in.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <initializer_list>
 #include <mutex>
 #include <unordered_map>
 
-#include <rapidjson/error/en.h>
-
 #include "viewer/ip_match.hpp"
+#include "viewer/record_fields.hpp"
 
 namespace spanwatch::viewer {
 namespace {
 
 using rapidjson::Value;
-using Pool = rapidjson::MemoryPoolAllocator<>;
-using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+using F = RecordField;
+using E = EndpointField;
 
-// Parse arena sizes: a full flow record (about 2-4 KB of JSON) fits without touching the heap.
-constexpr size_t kValuePoolBytes = 64 * 1024;
-constexpr size_t kStackPoolBytes = 16 * 1024;
-constexpr size_t kMaxLabels = 16;   // labels/risks kept per flow; the record bounds them too
-constexpr size_t kMaxRisks = 32;
-
-const Value* member(const Value* v, std::string_view key) {
-  if (v == nullptr || !v->IsObject()) return nullptr;
-  const Value name(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size())));
-  const auto it = v->FindMember(name);
-  return it == v->MemberEnd() ? nullptr : &it->value;
-}
-
-const Value* at(const Value& root, std::initializer_list<std::string_view> path) {
-  const Value* v = &root;
-  for (std::string_view k : path) {
-    v = member(v, k);
-    if (v == nullptr) return nullptr;
-  }
-  return v;
-}
-
-std::string str(const Value* v) {
-  return v != nullptr && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
-}
 std::string_view view(const Value* v) {
   return v != nullptr && v->IsString() ? std::string_view(v->GetString(), v->GetStringLength())
                                        : std::string_view();
+}
+// Strings are assigned into the summary's existing buffers: a reused summary allocates nothing.
+void set(std::string& dst, const Value* v) { dst.assign(view(v)); }
+// Keeps dst when it is set already (a field with a fallback).
+void set_if_empty(std::string& dst, const Value* v) {
+  if (dst.empty()) set(dst, v);
 }
 uint64_t u64(const Value* v) {
   if (v == nullptr) return 0;
@@ -75,42 +60,37 @@ int hex_byte(std::string_view s) {
   return static_cast<int>(v);
 }
 
-std::string country_code(const Value* v) {
-  std::string c = str(v);
-  if (c.size() != 2) return {};
-  for (char& ch : c) {
+void set_country_code(std::string& dst, const Value* v) {
+  dst.assign(view(v));
+  if (dst.size() != 2) return dst.clear();
+  for (char& ch : dst) {
     if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-    if (ch < 'A' || ch > 'Z') return {};
+    if (ch < 'A' || ch > 'Z') return dst.clear();
   }
-  return c;
 }
 
-void read_endpoint(const Value& root, std::string_view ecs, std::string_view sw, Endpoint& e) {
-  const Value* side = member(&root, ecs);
-  const Value* ext = at(root, {"spanwatch", sw});
-  e.ip_text = str(member(side, "ip"));
+void read_endpoint(const RecordFields& f, size_t base, Endpoint& e) {
+  auto get = [&](size_t field) { return f.get(base + field); };
+  set(e.ip_text, get(E::kIp));
   if (const auto ip = parse_ip(e.ip_text)) {
     e.ip = *ip;
     e.has_ip = true;
     e.is_public = is_public(*ip);
   }
-  if (const Value* p = member(side, "port"); p != nullptr && p->IsUint() && p->GetUint() <= 65535)
-    e.port = p->GetUint();
-  e.bytes = u64(member(side, "bytes"));
-  e.packets = u64(member(side, "packets"));
-  e.mac = str(member(side, "mac"));
-  e.mac_vendor = str(member(ext, "mac_vendor"));
-  e.service = str(member(ext, "service"));
-  e.hostname = str(member(ext, "hostname"));
-  if (e.hostname.empty()) e.hostname = str(member(side, "domain"));
-  const Value* geo = member(side, "geo");
-  e.country = country_code(member(geo, "country_iso_code"));
-  e.country_name = str(member(geo, "country_name"));
-  e.city = str(member(geo, "city_name"));
-  const Value* as = member(side, "as");
-  e.asn = static_cast<uint32_t>(std::min<uint64_t>(u64(member(as, "number")), UINT32_MAX));
-  e.as_org = as != nullptr ? str(at(*as, {"organization", "name"})) : std::string();
-  e.as_class = str(member(ext, "as_class"));
+  if (const Value* p = get(E::kPort); p != nullptr && p->IsUint() && p->GetUint() <= 65535) e.port = p->GetUint();
+  e.bytes = u64(get(E::kBytes));
+  e.packets = u64(get(E::kPackets));
+  set(e.mac, get(E::kMac));
+  set(e.mac_vendor, get(E::kMacVendor));
+  set(e.service, get(E::kService));
+  set(e.hostname, get(E::kHostname));
+  set_if_empty(e.hostname, get(E::kDomain));
+  set_country_code(e.country, get(E::kCountryIso));
+  set(e.country_name, get(E::kCountryName));
+  set(e.city, get(E::kCity));
+  e.asn = static_cast<uint32_t>(std::min<uint64_t>(u64(get(E::kAsNumber)), UINT32_MAX));
+  set(e.as_org, get(E::kAsOrg));
+  set(e.as_class, get(E::kAsClass));
 }
 
 constexpr std::array<std::string_view, 7> kSeverities{"", "low", "medium", "high", "severe", "critical",
@@ -121,23 +101,26 @@ size_t severity_rank(std::string_view s) {
   return 0;
 }
 
-std::string info_of(const Value& root) {
-  std::string info = str(at(root, {"spanwatch", "l7", "info"}));
-  if (!info.empty()) return info;
-  for (const auto& path : {std::initializer_list<std::string_view>{"tls", "client", "server_name"},
-                           std::initializer_list<std::string_view>{"dns", "question", "name"}}) {
-    info = str(at(root, path));
-    if (!info.empty()) return info;
+void set_info(std::string& info, const RecordFields& f) {
+  for (const size_t field : {F::kL7Info, F::kTlsServerName, F::kDnsQuestionName}) {
+    set(info, f.get(field));
+    if (!info.empty()) return;
   }
-  const std::string_view domain = view(at(root, {"url", "domain"})), url = view(at(root, {"url", "original"}));
+  const std::string_view domain = view(f.get(F::kUrlDomain)), url = view(f.get(F::kUrlOriginal));
   if (!domain.empty() || !url.empty()) {
     info.assign(domain);
     if (domain.empty() || url.starts_with('/')) info.append(url);
-    return info;
+    return;
   }
-  info = str(at(root, {"spanwatch", "ssh", "client", "software"}));
-  if (!info.empty()) return info;
-  return str(at(root, {"spanwatch", "dhcp", "hostname"}));
+  set(info, f.get(F::kSshClientSoftware));
+  if (!info.empty()) return;
+  set(info, f.get(F::kDhcpHostname));
+}
+
+// Sets the n-th element of a list reused across records, growing it when needed.
+std::string& list_slot(std::vector<std::string>& v, size_t n) {
+  if (n == v.size()) v.emplace_back();
+  return v[n];
 }
 
 size_t string_heap(const std::string& s) noexcept {
@@ -146,6 +129,56 @@ size_t string_heap(const std::string& s) noexcept {
 }
 
 }  // namespace
+
+bool is_valid_utf8(std::string_view text) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+#if defined(__SSE2__)
+    if (i + 16 <= n) {  // records are mostly ASCII: sixteen bytes at a time
+      if (_mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))) == 0) {
+        i += 16;
+        continue;
+      }
+    }
+#endif
+    if (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, sizeof w);
+      if ((w & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (size_t k = 2; k < len; ++k)
+      if (p[i + k] < 0x80 || p[i + k] > 0xbf) return false;
+    i += len;
+  }
+  return true;
+}
 
 size_t FlowSummary::heap_bytes() const noexcept {
   size_t n = 0;
@@ -161,6 +194,31 @@ size_t FlowSummary::heap_bytes() const noexcept {
     for (const std::string& s : *v) n += string_heap(s);
   }
   return n;
+}
+
+void FlowSummary::reset() noexcept {
+  for (std::string* s : {&id, &reason, &transport, &protocol, &application, &l7_proto, &category, &breed, &app, &info,
+                         &conn_state, &conn_state_major, &history, &risk_severity, &vlan, &sensor})
+    s->clear();
+  for (Endpoint* e : {&client, &server}) {
+    for (std::string* s : {&e->ip_text, &e->mac, &e->mac_vendor, &e->service, &e->hostname, &e->country,
+                           &e->country_name, &e->city, &e->as_org, &e->as_class})
+      s->clear();
+    e->ip = {};
+    e->port = kNoPort;
+    e->bytes = e->packets = 0;
+    e->asn = 0;
+    e->has_ip = e->is_public = false;
+  }
+  risks.clear();
+  labels.clear();
+  run = 0;
+  final = encrypted = labels_derived = false;
+  sequence = 0;
+  iana = -1;
+  start_us = end_us = record_us = duration_ns = 0;
+  flags = flags_ts = flags_tc = -1;
+  risk_score = 0;
 }
 
 int64_t parse_rfc3339_us(std::string_view t) noexcept {
@@ -197,21 +255,28 @@ int64_t parse_rfc3339_us(std::string_view t) noexcept {
 
 std::vector<std::string> derive_labels(const FlowSummary& s, uint64_t src_payload_bytes) {
   std::vector<std::string> out;
+  derive_labels(s, src_payload_bytes, out);
+  return out;
+}
+
+void derive_labels(const FlowSummary& s, uint64_t src_payload_bytes, std::vector<std::string>& out) {
+  size_t n = 0;
+  auto add = [&](std::string_view label) { list_slot(out, n++).assign(label); };
   const std::string_view st = s.conn_state;
   const bool tcp = s.transport == "tcp";
   const bool attempt = tcp && (st == "S0" || st == "REJ" || st == "RSTOS0" || (st == "SH" && s.server.bytes == 0));
-  if (attempt) out.emplace_back("connection_attempt");
+  if (attempt) add("connection_attempt");
   // NULL, FIN-only and XMAS probes, or a lone SYN (at most one retransmission) that carried no data.
   const bool odd_flags = tcp && s.server.packets == 0 && (s.flags_ts == 0x00 || s.flags_ts == 0x01 || s.flags_ts == 0x29);
   const bool lone_syn = attempt && src_payload_bytes == 0 && s.client.packets <= 2;
-  if (odd_flags || lone_syn) out.emplace_back("potential_scan");
+  if (odd_flags || lone_syn) add("potential_scan");
   const bool one_way = (s.client.packets == 0) != (s.server.packets == 0);
   // A one-way capture of a TCP session whose handshake went through (SYN then ACK from the same side):
   // the other side exists, only the capture missed it.
   const size_t syn = s.history.find('S');
   const bool handshake_seen = tcp && syn != std::string::npos && s.history.find_first_of("AD", syn) != std::string::npos;
-  if (one_way && !handshake_seen) out.emplace_back("unidirectional");
-  return out;
+  if (one_way && !handshake_seen) add("unidirectional");
+  out.resize(n);
 }
 
 std::string_view service_name(uint32_t port, std::string_view transport) {
@@ -237,11 +302,8 @@ std::string_view service_name(uint32_t port, std::string_view transport) {
 }
 
 struct RecordParser::Impl {
-  std::vector<char> text;  // NUL-terminated copy, parsed in place
-  std::unique_ptr<char[]> value_buf = std::make_unique<char[]>(kValuePoolBytes);
-  std::unique_ptr<char[]> stack_buf = std::make_unique<char[]>(kStackPoolBytes);
-  Pool value_pool{value_buf.get(), kValuePoolBytes};
-  Pool stack_pool{stack_buf.get(), kStackPoolBytes};
+  std::vector<char> text;  // NUL-terminated copy (and kPadding), parsed in place
+  RecordFields fields;
 };
 
 RecordParser::RecordParser() : impl_(std::make_unique<Impl>()) {}
@@ -249,89 +311,93 @@ RecordParser::~RecordParser() = default;
 
 ParseStatus RecordParser::parse(std::string_view text, FlowSummary& out) {
   Impl& m = *impl_;
-  m.text.assign(text.begin(), text.end());
-  m.text.push_back('\0');
-  m.value_pool.Clear();
-  m.stack_pool.Clear();
-  Document doc(&m.value_pool, kStackPoolBytes, &m.stack_pool);
-  doc.ParseInsitu<rapidjson::kParseValidateEncodingFlag>(m.text.data());
-  if (doc.HasParseError() || !doc.IsObject()) return ParseStatus::kInvalidJson;
-  const Value& r = doc;
-  const Value* flow = at(r, {"spanwatch", "flow"});
-  out.id = str(member(flow, "id"));
+  m.text.resize(text.size() + 1 + kPadding);
+  std::memcpy(m.text.data(), text.data(), text.size());
+  return parse_in_place(m.text.data(), text.size(), out);
+}
+
+ParseStatus RecordParser::parse_in_place(char* text, size_t len, FlowSummary& out) {
+  Impl& m = *impl_;
+  text[len] = '\0';
+  // The parser reads up to the first NUL; the text must be UTF-8 up to there. Checked here, a word at a time,
+  // rather than by RapidJSON's byte-by-byte validation (same rules: RFC 3629).
+  if (!is_valid_utf8(std::string_view(text, std::strlen(text)))) return ParseStatus::kInvalidJson;
+  if (!m.fields.parse(text)) return ParseStatus::kInvalidJson;
+  const RecordFields& f = m.fields;
+  out.reset();
+  set(out.id, f.get(F::kFlowId));
   if (out.id.empty()) return ParseStatus::kNotAFlow;
-  const Value* fin = member(flow, "final");
+  const Value* fin = f.get(F::kFlowFinal);
   out.final = fin != nullptr && fin->IsBool() && fin->GetBool();
-  out.sequence = u64(member(flow, "sequence"));
-  const Value* event = member(&r, "event");
-  out.reason = str(member(event, "reason"));
-  out.sensor = str(at(r, {"observer", "name"}));
-  out.start_us = parse_rfc3339_us(view(member(event, "start")));
-  out.end_us = parse_rfc3339_us(view(member(event, "end")));
-  out.duration_ns = i64(member(event, "duration"));
-  out.record_us = parse_rfc3339_us(view(member(&r, "@timestamp")));
-  const Value* net = member(&r, "network");
-  out.transport = str(member(net, "transport"));
-  const Value* iana = member(net, "iana_number");
+  out.sequence = u64(f.get(F::kFlowSequence));
+  set(out.reason, f.get(F::kEventReason));
+  set(out.sensor, f.get(F::kObserverName));
+  out.start_us = parse_rfc3339_us(view(f.get(F::kEventStart)));
+  out.end_us = parse_rfc3339_us(view(f.get(F::kEventEnd)));
+  out.duration_ns = i64(f.get(F::kEventDuration));
+  out.record_us = parse_rfc3339_us(view(f.get(F::kTimestamp)));
+  set(out.transport, f.get(F::kNetTransport));
+  const Value* iana = f.get(F::kNetIana);
   out.iana = iana != nullptr ? static_cast<int>(std::min<uint64_t>(u64(iana), 255)) : -1;
-  out.protocol = str(member(net, "protocol"));
-  out.application = str(member(net, "application"));
-  out.vlan = str(at(r, {"network", "vlan", "id"}));
-  const Value* l7 = at(r, {"spanwatch", "l7"});
-  out.l7_proto = str(member(l7, "proto"));
-  out.category = str(member(l7, "category"));
-  out.breed = str(member(l7, "breed"));
-  if (!out.l7_proto.empty() && out.l7_proto != "unknown")
-    out.app = out.l7_proto;
-  else if (!out.protocol.empty())
-    out.app = out.application.empty() || out.application == out.protocol ? out.protocol
-                                                                        : out.protocol + "." + out.application;
-  else
-    out.app = "unknown";
-  const Value* enc = member(l7, "encrypted");
+  set(out.protocol, f.get(F::kNetProtocol));
+  set(out.application, f.get(F::kNetApplication));
+  set(out.vlan, f.get(F::kNetVlanId));
+  set(out.l7_proto, f.get(F::kL7Proto));
+  set(out.category, f.get(F::kL7Category));
+  set(out.breed, f.get(F::kL7Breed));
+  if (!out.l7_proto.empty() && out.l7_proto != "unknown") {
+    out.app.assign(out.l7_proto);
+  } else if (!out.protocol.empty()) {
+    out.app.assign(out.protocol);
+    if (!out.application.empty() && out.application != out.protocol) out.app.append(".").append(out.application);
+  } else {
+    out.app.assign("unknown");
+  }
+  const Value* enc = f.get(F::kL7Encrypted);
   out.encrypted = enc != nullptr && enc->IsBool()
                       ? enc->GetBool()
-                      : (member(&r, "tls") != nullptr || out.protocol == "tls" || out.protocol == "ssh" ||
+                      : (f.get(F::kTls) != nullptr || out.protocol == "tls" || out.protocol == "ssh" ||
                          out.protocol == "quic" || out.protocol == "dtls");
-  read_endpoint(r, "source", "src", out.client);
-  read_endpoint(r, "destination", "dst", out.server);
-  if (out.server.service.empty()) out.server.service = service_name(out.server.port, out.transport);
+  read_endpoint(f, F::kSrc, out.client);
+  read_endpoint(f, kDstFields, out.server);
+  if (out.server.service.empty()) out.server.service.assign(service_name(out.server.port, out.transport));
   if (out.client.service.empty() && out.client.port < 1024)
-    out.client.service = service_name(out.client.port, out.transport);
-  out.info = info_of(r);
-  const Value* tcp = at(r, {"spanwatch", "tcp"});
-  out.conn_state = str(member(tcp, "conn_state"));
-  if (out.conn_state.empty()) out.conn_state = str(member(flow, "conn_state"));
-  out.conn_state_major = str(member(tcp, "conn_state_major"));
-  out.history = str(member(tcp, "history"));
-  if (out.history.empty()) out.history = str(member(flow, "history"));
-  out.flags = hex_byte(view(member(tcp, "flags")));
-  out.flags_ts = hex_byte(view(member(tcp, "flags_ts")));
-  out.flags_tc = hex_byte(view(member(tcp, "flags_tc")));
-  const Value* risk = at(r, {"spanwatch", "risk"});
-  out.risk_score = static_cast<uint32_t>(std::min<uint64_t>(u64(member(risk, "score")), UINT32_MAX));
+    out.client.service.assign(service_name(out.client.port, out.transport));
+  set_info(out.info, f);
+  set(out.conn_state, f.get(F::kTcpConnState));
+  set_if_empty(out.conn_state, f.get(F::kFlowConnState));
+  set(out.conn_state_major, f.get(F::kTcpConnStateMajor));
+  set(out.history, f.get(F::kTcpHistory));
+  set_if_empty(out.history, f.get(F::kFlowHistory));
+  out.flags = hex_byte(view(f.get(F::kTcpFlags)));
+  out.flags_ts = hex_byte(view(f.get(F::kTcpFlagsTs)));
+  out.flags_tc = hex_byte(view(f.get(F::kTcpFlagsTc)));
+  out.risk_score = static_cast<uint32_t>(std::min<uint64_t>(u64(f.get(F::kRiskScore)), UINT32_MAX));
   if (out.risk_score == 0)
-    out.risk_score = static_cast<uint32_t>(std::min<uint64_t>(u64(at(r, {"event", "risk_score"})), UINT32_MAX));
-  out.risks.clear();
-  out.risk_severity.clear();
-  if (const Value* list = member(risk, "list"); list != nullptr && list->IsArray()) {
-    for (const Value& item : list->GetArray()) {
-      if (out.risks.size() >= kMaxRisks) break;
-      std::string name = str(member(&item, "name"));
-      if (name.empty()) name = "risk " + std::to_string(u64(member(&item, "id")));
-      out.risks.push_back(std::move(name));
-      std::string sev(view(member(&item, "severity")));  // nDPI writes "Medium"; compare in lowercase
-      for (char& c : sev) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (severity_rank(sev) > severity_rank(out.risk_severity)) out.risk_severity = sev;
+    out.risk_score = static_cast<uint32_t>(std::min<uint64_t>(u64(f.get(F::kEventRiskScore)), UINT32_MAX));
+  if (const Value* list = f.get(F::kRiskList); list != nullptr && list->IsArray()) {
+    size_t n = 0;
+    for (const RecordFields::Risk& item : f.risks()) {
+      std::string& name = list_slot(out.risks, n++);
+      set(name, item.has_name ? &item.name : nullptr);
+      if (name.empty()) name.assign("risk ").append(std::to_string(u64(item.has_id ? &item.id : nullptr)));
+      const std::string_view sev = view(item.has_severity ? &item.severity : nullptr);  // nDPI writes "Medium"; compare in lowercase
+      char lower[16];
+      if (sev.size() > sizeof lower) continue;  // no known severity is that long
+      for (size_t i = 0; i < sev.size(); ++i)
+        lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(sev[i])));
+      const std::string_view sev_lower(lower, sev.size());
+      if (severity_rank(sev_lower) > severity_rank(out.risk_severity)) out.risk_severity.assign(sev_lower);
     }
+    out.risks.resize(n);
   }
-  out.labels.clear();
-  if (const Value* labels = at(r, {"spanwatch", "labels"}); labels != nullptr && labels->IsArray()) {
-    for (const Value& l : labels->GetArray())
-      if (l.IsString() && out.labels.size() < kMaxLabels) out.labels.push_back(str(&l));
+  if (const Value* labels = f.get(F::kLabels); labels != nullptr && labels->IsArray()) {
+    size_t n = 0;
+    for (const std::string_view l : f.labels()) list_slot(out.labels, n++).assign(l);
+    out.labels.resize(n);
     out.labels_derived = false;
   } else {
-    out.labels = derive_labels(out, u64(at(r, {"spanwatch", "src", "payload_bytes"})));
+    derive_labels(out, u64(f.get(F::kSrcPayloadBytes)), out.labels);
     out.labels_derived = true;
   }
   return ParseStatus::kOk;

@@ -33,6 +33,8 @@ struct Endpoint {
   uint32_t asn = 0;            // as.number; 0 = unknown
   bool has_ip = false;
   bool is_public = false;      // globally routable: reputation links make sense
+
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 struct FlowSummary {
@@ -71,6 +73,10 @@ struct FlowSummary {
   uint64_t packets() const noexcept { return client.packets + server.packets; }
   // Bytes the structure owns on the heap beyond sizeof(FlowSummary) (for the store's memory bound).
   size_t heap_bytes() const noexcept;
+  // Back to a default-constructed value, keeping the strings' buffers for the next record.
+  void reset() noexcept;
+
+  friend bool operator==(const FlowSummary&, const FlowSummary&) = default;
 };
 
 enum class ParseStatus : uint8_t { kOk, kInvalidJson, kNotAFlow };
@@ -84,6 +90,11 @@ class RecordParser {
   RecordParser& operator=(const RecordParser&) = delete;
 
   ParseStatus parse(std::string_view text, FlowSummary& out);
+  // The same over text the parser may overwrite, without a copy: text[len] is set to NUL, and the kPadding
+  // bytes after it must be readable (the scanner reads the text in blocks of 16 bytes).
+  // `out` may hold an earlier record: every field is rewritten, into the buffers it already has.
+  static constexpr size_t kPadding = 16;
+  ParseStatus parse_in_place(char* text, size_t len, FlowSummary& out);
 
  private:
   struct Impl;
@@ -91,8 +102,10 @@ class RecordParser {
 };
 
 // Helpers shared with the tests and the API.
+bool is_valid_utf8(std::string_view text) noexcept;  // RFC 3629 (what RapidJSON's validation accepts)
 int64_t parse_rfc3339_us(std::string_view text) noexcept;  // 0 when malformed
 std::vector<std::string> derive_labels(const FlowSummary& s, uint64_t src_payload_bytes);
+void derive_labels(const FlowSummary& s, uint64_t src_payload_bytes, std::vector<std::string>& out);
 std::string_view service_name(uint32_t port, std::string_view transport);  // /etc/services; "" if none
 
 }  // namespace spanwatch::viewer

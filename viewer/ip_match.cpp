@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -26,6 +27,13 @@ constexpr std::array kNonPublic{
     Block{"2001:db8::/32"},   Block{"2002::/16"},       Block{"3fff::/20"},       Block{"5f00::/16"},
     Block{"fc00::/7"},        Block{"fe80::/10"},       Block{"fec0::/10"},       Block{"ff00::/8"},
 };
+
+// Bytes 8w..8w+7 of the address as a big-endian number.
+uint64_t word(const IpAddress& a, unsigned w) noexcept {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < 8; ++i) v = v << 8 | a.bytes[8 * w + i];
+  return v;
+}
 
 }  // namespace
 
@@ -77,15 +85,27 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
 }
 
 bool is_public(const IpAddress& a) noexcept {
+  // The blocks as 128-bit masks (two big-endian words): one AND and compare each, per record and side.
+  struct Masked {
+    uint64_t mask[2], net[2];
+  };
   static const auto blocks = [] {
-    std::array<Cidr, kNonPublic.size()> out{};
-    for (size_t i = 0; i < kNonPublic.size(); ++i) out[i] = *parse_cidr(kNonPublic[i].cidr);
+    std::array<Masked, kNonPublic.size()> out{};
+    for (size_t i = 0; i < kNonPublic.size(); ++i) {
+      const Cidr c = *parse_cidr(kNonPublic[i].cidr);
+      for (unsigned w = 0; w < 2; ++w) {
+        const unsigned bits = c.prefix_bits > 64 * w ? std::min(c.prefix_bits - 64 * w, 64u) : 0;
+        out[i].mask[w] = bits == 0 ? 0 : ~uint64_t{0} << (64 - bits);
+        out[i].net[w] = word(c.net, w) & out[i].mask[w];
+      }
+    }
     return out;
   }();
   // IPv4-mapped addresses are judged by their IPv4 part (the blocks above are on the mapped scale);
   // the rest of ::ffff:0:0/96 does not exist.
-  for (const Cidr& c : blocks)
-    if (c.contains(a)) return false;
+  const uint64_t hi = word(a, 0), lo = word(a, 1);
+  for (const Masked& b : blocks)
+    if ((hi & b.mask[0]) == b.net[0] && (lo & b.mask[1]) == b.net[1]) return false;
   return true;
 }
 

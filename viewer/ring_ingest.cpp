@@ -14,6 +14,7 @@
 
 #include "lib/ring/flow_ring.hpp"
 #include "lib/ring/shm_ring_reader.hpp"
+#include "viewer/ingest_batch.hpp"
 
 namespace spanwatch::viewer {
 namespace {
@@ -23,16 +24,13 @@ constexpr size_t kBatchRecords = 512;                   // records parsed before
 constexpr auto kBatchTime = std::chrono::milliseconds(20);   // or this long, whichever comes first
 constexpr auto kPublishEvery = std::chrono::milliseconds(250);  // snapshot() refresh
 constexpr auto kExpireEvery = std::chrono::seconds(1);
+// Room after a record in the read buffer: its NUL and the parser's padding (records are parsed in place).
+constexpr size_t kParseSlack = 1 + RecordParser::kPadding;
 
 uint64_t wall_ms() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
-
-struct Parsed {
-  FlowSummary s;
-  std::string raw;
-};
 
 // Wakes the reader the moment the ring's shm object appears (/dev/shm is where glibc's shm_open puts
 // it). A replayed capture's ring may live only milliseconds; polling every reconnect interval would
@@ -101,9 +99,7 @@ void RingIngest::run() {
   uint64_t invalid = 0, not_flow = 0;
   std::string state = "waiting", last_error;
   std::vector<char> buf;
-  std::vector<Parsed> batch;
-  batch.reserve(kBatchRecords);
-  RecordParser parser;
+  IngestBatch batch(kBatchRecords);
   Clock::time_point next_publish{}, next_expire = Clock::now() + kExpireEvery;
   uint64_t rate_base = 0;
   Clock::time_point rate_at = Clock::now();
@@ -117,11 +113,7 @@ void RingIngest::run() {
   };
 
   auto flush = [&] {
-    if (batch.empty()) return;
-    const uint64_t now = wall_ms();
-    const std::unique_lock lock(store_.mu);
-    for (Parsed& p : batch) store_.store.apply(std::move(p.s), std::move(p.raw), now);
-    batch.clear();
+    if (!batch.empty()) batch.flush(store_, wall_ms());
   };
   auto publish = [&] {
     const Clock::time_point now = Clock::now();
@@ -184,7 +176,7 @@ void RingIngest::run() {
         }
         reader.emplace(std::move(r));
         last_generation = reader->generation();
-        buf.resize(reader->max_payload_bytes() + 1);
+        buf.resize(reader->max_payload_bytes() + kParseSlack);
         ++run;
         {
           const std::unique_lock lock(store_.mu);
@@ -213,21 +205,16 @@ void RingIngest::run() {
 
     const Clock::time_point batch_end = Clock::now() + kBatchTime;
     bool idle = false, gone = false;
-    while (batch.size() < kBatchRecords) {
-      const lib::ReadResult res = reader->read(buf.data(), static_cast<uint32_t>(buf.size()));
+    while (!batch.full()) {
+      const lib::ReadResult res = reader->read(buf.data(), static_cast<uint32_t>(buf.size() - kParseSlack));
       if (res.status == lib::ReadStatus::kRecord) {
-        Parsed& p = batch.emplace_back();
-        const std::string_view text(buf.data(), res.len);
-        const ParseStatus ps = parser.parse(text, p.s);
+        const ParseStatus ps = batch.add(buf.data(), res.len, run);
         if (ps != ParseStatus::kOk) {
           (ps == ParseStatus::kInvalidJson ? invalid : not_flow) += 1;
-          batch.pop_back();
           continue;
         }
-        p.s.run = run;
-        p.raw.assign(text);
       } else if (res.status == lib::ReadStatus::kBufferTooSmall) {
-        buf.resize(res.len + 1);
+        buf.resize(res.len + kParseSlack);
       } else if (res.status == lib::ReadStatus::kEmpty) {
         idle = true;
         break;
