@@ -8,7 +8,10 @@
 
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <bit>
+
+#include "lib/export/field_names.hpp"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -77,88 +80,104 @@ struct Schema {
     uint8_t& at = node.by_hash[key_hash(e.key.data(), e.key.size())];
     at = at == kNone ? static_cast<uint8_t>(node.entries.size()) : kCollision;
   }
-  void leaf(int n, std::string_view key, int field) { add(n, {key, field, -1}); }
-  int object(int n, std::string_view key, int field = kNoField) {
-    const int c = node();
-    add(n, {key, field, c});
-    return c;
+  // The node of the object at a dotted path, made on first use; the path's last component is returned
+  // in key. A member that is both a field and an object (tls) keeps both.
+  int parent_of(std::string_view path, std::string_view& key) {
+    int n = root;
+    for (size_t dot; (dot = path.find('.')) != std::string_view::npos; path.remove_prefix(dot + 1)) {
+      const std::string_view part = path.substr(0, dot);
+      const std::vector<Entry>& entries = nodes[static_cast<size_t>(n)].entries;
+      const size_t i = static_cast<size_t>(
+          std::find_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.key == part; }) -
+          entries.begin());
+      if (i == entries.size()) {
+        const int c = node();  // node() may move nodes: no reference into them is held across it
+        add(n, {part, kNoField, c});
+        n = c;
+        continue;
+      }
+      if (nodes[static_cast<size_t>(n)].entries[i].child < 0) {
+        const int c = node();
+        nodes[static_cast<size_t>(n)].entries[i].child = c;
+      }
+      n = nodes[static_cast<size_t>(n)].entries[i].child;
+    }
+    key = path;
+    return n;
   }
-  void endpoint(int side, int ext, int base) {
-    leaf(side, "ip", base + E::kIp);
-    leaf(side, "port", base + E::kPort);
-    leaf(side, "bytes", base + E::kBytes);
-    leaf(side, "packets", base + E::kPackets);
-    leaf(side, "mac", base + E::kMac);
-    leaf(side, "domain", base + E::kDomain);
-    const int geo = object(side, "geo");
-    leaf(geo, "country_iso_code", base + E::kCountryIso);
-    leaf(geo, "country_name", base + E::kCountryName);
-    leaf(geo, "city_name", base + E::kCity);
-    const int as = object(side, "as");
-    leaf(as, "number", base + E::kAsNumber);
-    leaf(object(as, "organization"), "name", base + E::kAsOrg);
-    leaf(ext, "mac_vendor", base + E::kMacVendor);
-    leaf(ext, "service", base + E::kService);
-    leaf(ext, "hostname", base + E::kHostname);
-    leaf(ext, "as_class", base + E::kAsClass);
+  // A record field by its name in lib/export/field_names.hpp, the one source of the record's names.
+  void field(const lib::JsonField& f, int index) {
+    std::string_view key;
+    const int n = parent_of(f.path, key);
+    Node& node = nodes[static_cast<size_t>(n)];
+    for (Entry& e : node.entries)
+      if (e.key == key) {
+        e.field = index;
+        return;
+      }
+    add(n, {key, index, -1});
+  }
+  void endpoint(int base, const std::array<lib::JsonField, E::kCount>& f) {
+    for (size_t i = 0; i < f.size(); ++i) field(f[i], base + static_cast<int>(i));
   }
 
   Schema() {
+    namespace fn = lib::field;
     root = node();
-    leaf(root, "@timestamp", F::kTimestamp);
-    const int event = object(root, "event");
-    leaf(event, "start", F::kEventStart);
-    leaf(event, "end", F::kEventEnd);
-    leaf(event, "duration", F::kEventDuration);
-    leaf(event, "reason", F::kEventReason);
-    leaf(event, "risk_score", F::kEventRiskScore);
-    leaf(object(root, "observer"), "name", F::kObserverName);
-    const int net = object(root, "network");
-    leaf(net, "transport", F::kNetTransport);
-    leaf(net, "iana_number", F::kNetIana);
-    leaf(net, "protocol", F::kNetProtocol);
-    leaf(net, "application", F::kNetApplication);
-    leaf(object(net, "vlan"), "id", F::kNetVlanId);
-    const int source = object(root, "source"), destination = object(root, "destination");
-    leaf(object(object(root, "tls", F::kTls), "client"), "server_name", F::kTlsServerName);
-    leaf(object(object(root, "dns"), "question"), "name", F::kDnsQuestionName);
-    const int url = object(root, "url");
-    leaf(url, "domain", F::kUrlDomain);
-    leaf(url, "original", F::kUrlOriginal);
-    const int sw = object(root, "spanwatch");
-    const int flow = object(sw, "flow");
-    leaf(flow, "id", F::kFlowId);
-    leaf(flow, "final", F::kFlowFinal);
-    leaf(flow, "sequence", F::kFlowSequence);
-    leaf(flow, "conn_state", F::kFlowConnState);
-    leaf(flow, "history", F::kFlowHistory);
-    const int l7 = object(sw, "l7");
-    leaf(l7, "proto", F::kL7Proto);
-    leaf(l7, "category", F::kL7Category);
-    leaf(l7, "breed", F::kL7Breed);
-    leaf(l7, "encrypted", F::kL7Encrypted);
-    leaf(l7, "info", F::kL7Info);
-    const int src = object(sw, "src"), dst = object(sw, "dst");
-    leaf(src, "payload_bytes", F::kSrcPayloadBytes);
-    const int tcp = object(sw, "tcp");
-    leaf(tcp, "conn_state", F::kTcpConnState);
-    leaf(tcp, "conn_state_major", F::kTcpConnStateMajor);
-    leaf(tcp, "history", F::kTcpHistory);
-    leaf(tcp, "flags", F::kTcpFlags);
-    leaf(tcp, "flags_ts", F::kTcpFlagsTs);
-    leaf(tcp, "flags_tc", F::kTcpFlagsTc);
-    const int risk = object(sw, "risk");
-    leaf(risk, "score", F::kRiskScore);
-    leaf(risk, "list", F::kRiskList);
-    leaf(sw, "labels", F::kLabels);
-    leaf(object(object(sw, "ssh"), "client"), "software", F::kSshClientSoftware);
-    leaf(object(sw, "dhcp"), "hostname", F::kDhcpHostname);
-    endpoint(source, src, F::kSrc);
-    endpoint(destination, dst, static_cast<int>(kDstFields));
-    risk_item = node();
-    leaf(risk_item, "name", kRiskName);
-    leaf(risk_item, "id", kRiskId);
-    leaf(risk_item, "severity", kRiskSeverity);
+    field(fn::kTimestamp, F::kTimestamp);
+    field(fn::kEventStart, F::kEventStart);
+    field(fn::kEventEnd, F::kEventEnd);
+    field(fn::kEventDuration, F::kEventDuration);
+    field(fn::kEventReason, F::kEventReason);
+    field(fn::kEventRiskScore, F::kEventRiskScore);
+    field(fn::kObserverName, F::kObserverName);
+    field(fn::kNetworkTransport, F::kNetTransport);
+    field(fn::kNetworkIanaNumber, F::kNetIana);
+    field(fn::kNetworkProtocol, F::kNetProtocol);
+    field(fn::kNetworkApplication, F::kNetApplication);
+    field(fn::kNetworkVlanId, F::kNetVlanId);
+    field(fn::kTls, F::kTls);
+    field(fn::kTlsClientServerName, F::kTlsServerName);
+    field(fn::kDnsQuestionName, F::kDnsQuestionName);
+    field(fn::kUrlDomain, F::kUrlDomain);
+    field(fn::kUrlOriginal, F::kUrlOriginal);
+    field(fn::kFlowId, F::kFlowId);
+    field(fn::kFlowFinal, F::kFlowFinal);
+    field(fn::kFlowSequence, F::kFlowSequence);
+    field(fn::kFlowConnState, F::kFlowConnState);
+    field(fn::kFlowHistory, F::kFlowHistory);
+    field(fn::kL7Proto, F::kL7Proto);
+    field(fn::kL7Category, F::kL7Category);
+    field(fn::kL7Breed, F::kL7Breed);
+    field(fn::kL7Encrypted, F::kL7Encrypted);
+    field(fn::kL7Info, F::kL7Info);
+    field(fn::kSrcPayloadBytes, F::kSrcPayloadBytes);
+    field(fn::kTcpConnState, F::kTcpConnState);
+    field(fn::kTcpConnStateMajor, F::kTcpConnStateMajor);
+    field(fn::kTcpHistory, F::kTcpHistory);
+    field(fn::kTcpFlags, F::kTcpFlags);
+    field(fn::kTcpFlagsTs, F::kTcpFlagsTs);
+    field(fn::kTcpFlagsTc, F::kTcpFlagsTc);
+    field(fn::kRiskScore, F::kRiskScore);
+    field(fn::kRiskList, F::kRiskList);
+    field(fn::kLabels, F::kLabels);
+    field(fn::kSwSshClientSoftware, F::kSshClientSoftware);
+    field(fn::kSwDhcpHostname, F::kDhcpHostname);
+    // In EndpointField's order.
+    endpoint(F::kSrc, {fn::kSourceIp, fn::kSourcePort, fn::kSourceBytes, fn::kSourcePackets, fn::kSourceMac,
+                       fn::kSourceDomain, fn::kSourceGeoCountryIsoCode, fn::kSourceGeoCountryName,
+                       fn::kSourceGeoCityName, fn::kSourceAsNumber, fn::kSourceAsOrganizationName,
+                       fn::kSrcMacVendor, fn::kSrcService, fn::kSrcHostname, fn::kSrcAsClass});
+    endpoint(static_cast<int>(kDstFields),
+             {fn::kDestinationIp, fn::kDestinationPort, fn::kDestinationBytes, fn::kDestinationPackets,
+              fn::kDestinationMac, fn::kDestinationDomain, fn::kDestinationGeoCountryIsoCode,
+              fn::kDestinationGeoCountryName, fn::kDestinationGeoCityName, fn::kDestinationAsNumber,
+              fn::kDestinationAsOrganizationName, fn::kDstMacVendor, fn::kDstService, fn::kDstHostname,
+              fn::kDstAsClass});
+    risk_item = node();  // the items of spanwatch.risk.list
+    add(risk_item, {fn::kRiskListName.key, kRiskName, -1});
+    add(risk_item, {fn::kRiskListId.key, kRiskId, -1});
+    add(risk_item, {fn::kRiskListSeverity.key, kRiskSeverity, -1});
   }
 };
 
