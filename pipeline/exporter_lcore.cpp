@@ -22,7 +22,8 @@ uint64_t steady_ms() noexcept {
 }
 }  // namespace
 
-ExporterLcore::ExporterLcore(ExporterParams p) : p_(std::move(p)), writer_(p_.json), file_(p_.file) {
+ExporterLcore::ExporterLcore(ExporterParams p)
+    : p_(std::move(p)), writer_(p_.json), file_(p_.file), recs_(std::make_unique<lib::FlowRecord[]>(kBurst)) {
   if (p_.ipfix) {
     try {
       ipfix_ = std::make_unique<lib::ipfix::Exporter>(*p_.ipfix, &p_.json.l7_names);
@@ -51,11 +52,11 @@ void ExporterLcore::publish(const char* line, size_t len_with_newline) noexcept 
 
 unsigned ExporterLcore::drain_once() noexcept {
   unsigned total = 0;
-  std::array<lib::FlowRecord, kBurst> recs;
+  lib::FlowRecord* recs = recs_.get();
   std::array<uint32_t, kBurst + 1> line_end;  // offsets of the file lines in buf_
   for (rte_ring* ring : p_.record_rings) {
     const unsigned n =
-        rte_ring_sc_dequeue_burst_elem(ring, recs.data(), sizeof(lib::FlowRecord), kBurst, nullptr);
+        rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(lib::FlowRecord), kBurst, nullptr);
     if (n == 0) continue;
     // The ring is FIFO: its oldest record is the first of the burst.
     const uint64_t lag = rte_rdtsc() - recs[0].made_tsc;

@@ -81,6 +81,9 @@ class ExporterLcore {
 
   std::unique_ptr<lib::ShmRingWriter> ring_;
   std::unique_ptr<lib::ipfix::Exporter> ipfix_;  // off the hot path: batched, non-blocking sockets
+  // One burst of records, allocated once: a local array was constructed (zeroed: kilobytes per record)
+  // on every poll, empty ones too.
+  std::unique_ptr<lib::FlowRecord[]> recs_;
   rapidjson::StringBuffer buf_;       // file records of one burst
   rapidjson::StringBuffer live_buf_;  // one live snapshot
   ExporterCounters ctr_;
