@@ -55,8 +55,7 @@ unsigned ExporterLcore::drain_once() noexcept {
   lib::FlowRecord* recs = recs_.get();
   std::array<uint32_t, kBurst + 1> line_end;  // offsets of the file lines in buf_
   for (rte_ring* ring : p_.record_rings) {
-    const unsigned n =
-        rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(lib::FlowRecord), kBurst, nullptr);
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(lib::FlowRecord), kBurst, nullptr);
     if (n == 0) continue;
     // The ring is FIFO: its oldest record is the first of the burst.
     const uint64_t lag = rte_rdtsc() - recs[0].made_tsc;

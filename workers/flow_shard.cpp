@@ -41,7 +41,8 @@ TimeoutClass tcp_timeout_class(const lib::TcpStateMachine& m) noexcept {
   using S = lib::TcpEndpointState;
   const S os = m.endpoint_state(lib::Dir::kOrig), rs = m.endpoint_state(lib::Dir::kResp);
   const bool od = m.did_close(lib::Dir::kOrig), rd = m.did_close(lib::Dir::kResp);
-  if (os == S::kEstablished && rs == S::kEstablished && !od && !rd) return TimeoutClass::kTcp;  // most packets
+  if (os == S::kEstablished && rs == S::kEstablished && !od && !rd)
+    return TimeoutClass::kTcp;  // most packets
   const bool reset = os == S::kReset || rs == S::kReset;
   const bool inactive = os == S::kInactive || rs == S::kInactive;
   if ((od || rd) && ((od && rd) || reset || inactive)) return TimeoutClass::kTcpClosed;
@@ -164,8 +165,8 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
 }
 
 inline uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndpoints& ep,
-                                   const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns,
-                                   uint16_t port_id) noexcept {
+                                          const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns,
+                                          uint16_t port_id) noexcept {
   uint32_t idx = table_.find(l.key, l.hash);
   if (idx == lib::kNilIndex) idx = create(l.key, l.hash, ep, pkt, carrier, ts_ns, port_id, l.src_is_lo);
   profile_.lap(Stage::kLookup);
@@ -173,7 +174,7 @@ inline uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndp
 }
 
 inline void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
-                        uint32_t payload_bytes, uint64_t ts_ns) noexcept {
+                               uint32_t payload_bytes, uint64_t ts_ns) noexcept {
   lib::DirStats& s = e.dir[size_t(d)];
   ++s.packets;
   s.frame_bytes += pkt.frame_len;
@@ -188,8 +189,9 @@ inline void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacke
   e.last_ns = std::max(e.last_ns, ts_ns);
 }
 
-[[gnu::always_inline]] inline void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
-                              const FlowLookup* lookup) noexcept {
+[[gnu::always_inline]] inline void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns,
+                                                            uint16_t port_id,
+                                                            const FlowLookup* lookup) noexcept {
   if (pkt.fragment == lib::Fragment::kLater) return process_later_fragment(pkt, ts_ns);
 
   const lib::IpEndpoints& ep = pkt.inner;
