@@ -12,6 +12,7 @@
 
 namespace spanwatch::pipeline {
 namespace {
+constexpr unsigned kBurst = 32;
 constexpr uint32_t kIpfixFlushBudgetMs = 2000;  // at exit, how long a TCP collector gets to take the rest
 
 uint64_t steady_ms() noexcept {
@@ -21,7 +22,8 @@ uint64_t steady_ms() noexcept {
 }
 }  // namespace
 
-ExporterLcore::ExporterLcore(ExporterParams p) : p_(std::move(p)), writer_(p_.json), file_(p_.file) {
+ExporterLcore::ExporterLcore(ExporterParams p)
+    : p_(std::move(p)), writer_(p_.json), file_(p_.file), recs_(std::make_unique<lib::FlowRecord[]>(kBurst)) {
   if (p_.ipfix) {
     try {
       ipfix_ = std::make_unique<lib::ipfix::Exporter>(*p_.ipfix, &p_.json.l7_names);
@@ -50,11 +52,10 @@ void ExporterLcore::publish(const char* line, size_t len_with_newline) noexcept 
 
 unsigned ExporterLcore::drain_once() noexcept {
   unsigned total = 0;
-  std::vector<lib::FlowRecord>& recs = recs_;
+  lib::FlowRecord* recs = recs_.get();
   std::array<uint32_t, kBurst + 1> line_end;  // offsets of the file lines in buf_
   for (rte_ring* ring : p_.record_rings) {
-    const unsigned n =
-        rte_ring_sc_dequeue_burst_elem(ring, recs.data(), sizeof(lib::FlowRecord), kBurst, nullptr);
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(lib::FlowRecord), kBurst, nullptr);
     if (n == 0) continue;
     // The ring is FIFO: its oldest record is the first of the burst.
     const uint64_t lag = rte_rdtsc() - recs[0].made_tsc;

@@ -70,8 +70,6 @@ class ExporterLcore {
   const lib::jetstream::Publisher* nats() const noexcept { return p_.nats; }
 
  private:
-  static constexpr unsigned kBurst = 32;
-
   unsigned drain_once() noexcept;
   void housekeeping() noexcept;
   void finish_ipfix() noexcept;  // at exit: the last message out, TCP given a moment to take it
@@ -83,8 +81,9 @@ class ExporterLcore {
 
   std::unique_ptr<lib::ShmRingWriter> ring_;
   std::unique_ptr<lib::ipfix::Exporter> ipfix_;  // off the hot path: batched, non-blocking sockets
-  // One burst of records, made once: a local array of them was zero-filled (58 kB) at every poll.
-  std::vector<lib::FlowRecord> recs_ = std::vector<lib::FlowRecord>(kBurst);
+  // One burst of records, allocated once: a local array was constructed (zeroed: kilobytes per record)
+  // on every poll, empty ones too.
+  std::unique_ptr<lib::FlowRecord[]> recs_;
   rapidjson::StringBuffer buf_;       // file records of one burst
   rapidjson::StringBuffer live_buf_;  // one live snapshot
   ExporterCounters ctr_;

@@ -41,6 +41,8 @@ TimeoutClass tcp_timeout_class(const lib::TcpStateMachine& m) noexcept {
   using S = lib::TcpEndpointState;
   const S os = m.endpoint_state(lib::Dir::kOrig), rs = m.endpoint_state(lib::Dir::kResp);
   const bool od = m.did_close(lib::Dir::kOrig), rd = m.did_close(lib::Dir::kResp);
+  if (os == S::kEstablished && rs == S::kEstablished && !od && !rd)
+    return TimeoutClass::kTcp;  // most packets
   const bool reset = os == S::kReset || rs == S::kReset;
   const bool inactive = os == S::kInactive || rs == S::kInactive;
   if ((od || rd) && ((od && rd) || reset || inactive)) return TimeoutClass::kTcpClosed;
@@ -96,7 +98,8 @@ void FlowShard::start_lookup(const lib::DecodedPacket& pkt, uint8_t layers, Flow
   table_.prefetch(l.hash);
 }
 
-FlowShard::FlowLookup FlowShard::lookup_of(const lib::IpEndpoints& ep) noexcept {
+// The per-packet helpers below are inline (used only in this file): each was a call on every packet.
+inline FlowShard::FlowLookup FlowShard::lookup_of(const lib::IpEndpoints& ep) noexcept {
   FlowLookup l;
   l.key = lib::make_flow_key(ep.src, ep.dst, lib::flow_ports(ep), ep.l4_proto, l.src_is_lo);
   l.hash = lib::flow_hash(l.key);
@@ -165,17 +168,17 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   return idx;
 }
 
-uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndpoints& ep,
-                                   const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns,
-                                   uint16_t port_id) noexcept {
+inline uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndpoints& ep,
+                                          const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns,
+                                          uint16_t port_id) noexcept {
   uint32_t idx = table_.find(l.key, l.hash);
   if (idx == lib::kNilIndex) idx = create(l.key, l.hash, ep, pkt, carrier, ts_ns, port_id, l.src_is_lo);
   profile_.lap(Stage::kLookup);
   return idx;
 }
 
-void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
-                        uint32_t payload_bytes, uint64_t ts_ns) noexcept {
+inline void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
+                               uint32_t payload_bytes, uint64_t ts_ns) noexcept {
   const auto di = size_t(d);
   const bool carried = e.dir[di].add(pkt.frame_len, ip_bytes, payload_bytes);
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) e.tcp_flags[di] |= pkt.tcp_flags;
@@ -196,8 +199,9 @@ void FlowShard::account_rare(FlowEntry& e, size_t di, const lib::DecodedPacket& 
   }
 }
 
-void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
-                              const FlowLookup* lookup) noexcept {
+[[gnu::always_inline]] inline void FlowShard::process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns,
+                                                            uint16_t port_id,
+                                                            const FlowLookup* lookup) noexcept {
   if (pkt.fragment == lib::Fragment::kLater) return process_later_fragment(pkt, ts_ns);
 
   const lib::IpEndpoints& ep = pkt.inner;

@@ -57,7 +57,23 @@ class FlowShard {
   };
   void start_lookup(const lib::DecodedPacket& pkt, uint8_t layers, FlowLookup& l) const noexcept;
   void prefetch_entry(const FlowLookup& l) const noexcept {
-    if (l.valid) table_.prefetch_entry(l.hash);
+    if (l.valid) table_.prefetch_entry(l.hash, true);  // process() touches every line
+  }
+
+  // A few packets ahead of process(), once prefetch_entry()'s lines have arrived: the lines process()
+  // touches outside the entry, its idle-list neighbours (touch() relinks them) and its TCP machine.
+  // Hints only: a guessed entry that is not the flow's prefetches harmless lines.
+  void prefetch_flow_state(const FlowLookup& l) const noexcept {
+    if (!l.valid) return;
+    const uint32_t idx = table_.peek(l.hash);
+    if (idx == lib::kNilIndex) return;
+    const FlowEntry& e = table_.at(idx);
+    if (e.idle_link.prev != lib::kNilIndex) __builtin_prefetch(&table_.at(e.idle_link.prev).idle_link, 1);
+    if (e.idle_link.next != lib::kNilIndex) __builtin_prefetch(&table_.at(e.idle_link.next).idle_link, 1);
+    if (e.tcp_slot != kNoPoolSlot) {
+      const auto* t = reinterpret_cast<const char*>(&tcp_states_[e.tcp_slot]);
+      for (size_t off = 0; off < sizeof(lib::TcpStateMachine); off += 64) __builtin_prefetch(t + off, 1);
+    }
   }
 
   void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers,

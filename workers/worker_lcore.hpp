@@ -15,6 +15,7 @@
 #include "workers/packet_clock.hpp"
 #include "workers/work_item.hpp"
 
+struct rte_mbuf;
 struct rte_ring;
 
 namespace spanwatch::workers {
@@ -82,6 +83,7 @@ class WorkerLcore {
   static constexpr unsigned kBurst = 32;
   struct Burst {
     std::array<WorkItem, kBurst> items;
+    std::array<rte_mbuf*, kBurst> mbufs;  // freed in one call at the end of the burst
     std::array<lib::DecodedPacket, kBurst> pkts;
     std::array<FlowShard::FlowLookup, kBurst> lookups;
     std::array<uint64_t, kBurst> ts_ns;

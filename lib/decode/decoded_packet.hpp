@@ -139,7 +139,8 @@ struct DecodedPacket {
   IpEndpoints outer;
   bool outer_is_udp = false;
   // Every UDP tunnel layer (VXLAN, Geneve, GTP-U, Teredo, AYIYA), outermost first: each is a UDP flow
-  // of its own, as Zeek and tshark report it, besides the inner flow.
+  // of its own, as Zeek and tshark report it, besides the inner flow. Entries past carrier_count are
+  // left as they were (decode_packet() does not clear them: a packet's fast path).
   uint8_t carrier_count = 0;
   std::array<IpEndpoints, kMaxTunnelDepth> carriers{};
 };

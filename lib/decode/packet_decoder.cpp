@@ -3,6 +3,9 @@
 // tunnel_decoder.cpp.
 #include "lib/decode/packet_decoder.hpp"
 
+#include <cstddef>
+#include <cstring>
+
 #include "lib/decode/decode_internal.hpp"
 
 namespace spanwatch::lib {
@@ -45,10 +48,8 @@ PacketClass decode_ethernet(const uint8_t* p, uint32_t n, DecodedPacket& out) no
   if (n < kEthHeaderLen) return fail(out, DecodeError::kTruncatedLink);
   if (out.tunnel_depth == 0 && !out.has_mac) {
     out.has_mac = true;
-    for (size_t i = 0; i < 6; ++i) {
-      out.dst_mac[i] = p[i];
-      out.src_mac[i] = p[6 + i];
-    }
+    std::memcpy(out.dst_mac.data(), p, 6);
+    std::memcpy(out.src_mac.data(), p + 6, 6);
   }
   return decode_ethertype(rd16(p + 12), p + kEthHeaderLen, n - kEthHeaderLen, out);
 }
@@ -196,7 +197,10 @@ PacketClass decode_ppp_link(const uint8_t* p, uint32_t n, DecodedPacket& out) no
 
 PacketClass decode_packet(const uint8_t* data, uint32_t len, LinkType link, DecodedPacket& out) noexcept {
   using namespace decode_detail;
-  out = DecodedPacket{};
+  // Reset all but the tunnel carriers, half the struct: only the first carrier_count of them mean
+  // anything, and enter_tunnel() writes each one whole.
+  static constexpr DecodedPacket kEmpty{};
+  std::memcpy(static_cast<void*>(&out), &kEmpty, offsetof(DecodedPacket, carriers));
   out.frame_len = len;
   if (data == nullptr) len = 0;
 

@@ -1160,6 +1160,27 @@ TEST(DecodeTunnel, IpInIp) {
   EXPECT_ERROR(dec(eth(0x0800, ipv4(41, inner_tcp4()))), kBadIpVersion);
 }
 
+// The worker reuses one DecodedPacket per burst slot and decode_packet() leaves the tunnel carriers past
+// carrier_count alone: a plain packet after a tunnelled one must not look tunnelled.
+TEST(DecodeTunnel, ReusedResultCarriesNothingOver) {
+  const Bytes tunnelled = outer_udp4(50123, 4789, vxlan(eth(0x0800, inner_tcp4())));
+  const Bytes plain = eth(0x0800, inner_tcp4());
+  DecodedPacket d;
+  ASSERT_EQ(decode_packet(tunnelled.data(), uint32_t(tunnelled.size()), LinkType::kEthernet, d),
+            PacketClass::kFlow);
+  ASSERT_EQ(d.carrier_count, 1);
+  ASSERT_EQ(decode_packet(plain.data(), uint32_t(plain.size()), LinkType::kEthernet, d), PacketClass::kFlow);
+  EXPECT_EQ(d.carrier_count, 0);
+  EXPECT_EQ(d.tunnel_depth, 0);
+  EXPECT_EQ(d.tunnel, TunnelType::kNone);
+  EXPECT_FALSE(d.outer_is_udp);
+  EXPECT_EQ(d.outer.ip_version, 0);
+  const Decoded fresh = dec(plain);
+  EXPECT_EQ(d.inner.src, fresh.inner.src);
+  EXPECT_EQ(d.inner.dst_port, fresh.inner.dst_port);
+  EXPECT_EQ(d.payload_len, fresh.payload_len);
+}
+
 TEST(DecodeTunnel, Vxlan) {
   const Bytes frame = outer_udp4(50123, 4789, vxlan(eth(0x0800, inner_tcp4())));
   const Decoded d = dec(frame);

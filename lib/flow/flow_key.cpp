@@ -47,45 +47,6 @@ FlowPorts flow_ports(const IpEndpoints& e) noexcept {
   }
 }
 
-FlowKey make_flow_key(const IpAddress& src, const IpAddress& dst, FlowPorts ports, uint8_t proto,
-                      bool& src_is_lo) noexcept {
-  FlowKey k;
-  k.proto = proto;
-  src_is_lo = src < dst || (src == dst && ports.src <= ports.dst);
-  if (src_is_lo) {
-    k.addr_lo = src;
-    k.addr_hi = dst;
-    k.port_lo = ports.src;
-    k.port_hi = ports.dst;
-  } else {
-    k.addr_lo = dst;
-    k.addr_hi = src;
-    k.port_lo = ports.dst;
-    k.port_hi = ports.src;
-  }
-  return k;
-}
-
-namespace {
-// wyhash's multiply-fold: the high and low halves of a 128-bit product, xored.
-inline uint64_t mum(uint64_t a, uint64_t b) noexcept {
-  const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
-  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
-}
-}  // namespace
-
-// The five words in three independent products, then one more: about a third of the latency of
-// folding them one after another (it sat on every packet's lookup).
-uint64_t flow_hash(const FlowKey& k) noexcept {
-  const auto* p = reinterpret_cast<const uint8_t*>(&k);
-  constexpr uint64_t s0 = 0xa0761d6478bd642fULL, s1 = 0xe7037ed1a0b428dbULL, s2 = 0x8ebc6af09c88c6e3ULL,
-                     s3 = 0x589965cc75374cc3ULL;
-  const uint64_t a = mum(load64(p) ^ s0, load64(p + 8) ^ s1);
-  const uint64_t b = mum(load64(p + 16) ^ s2, load64(p + 24) ^ s3);
-  const uint64_t c = mum(load64(p + 32) ^ s1, sizeof(FlowKey) ^ s0);
-  return mum(a ^ b ^ s2, c ^ s3);
-}
-
 uint32_t worker_hash(const IpAddress& a, const IpAddress& b) noexcept {
   const IpAddress& lo = a < b ? a : b;
   const IpAddress& hi = a < b ? b : a;

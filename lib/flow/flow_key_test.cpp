@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <set>
 #include <vector>
@@ -14,6 +15,25 @@ namespace {
 IpAddress v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
   const uint8_t x[4] = {a, b, c, d};
   return IpAddress::from_v4(x);
+}
+
+// IpAddress compares as two words: the order must stay the bytes' (lexicographic), as keys depend on it.
+TEST(IpAddressOrder, MatchesByteOrder) {
+  std::mt19937_64 rng(7);
+  std::vector<IpAddress> addrs;
+  for (int i = 0; i < 400; ++i) {
+    IpAddress a;
+    for (auto& b : a.bytes) b = uint8_t(rng() % 4 == 0 ? 0 : rng());  // shared prefixes, ties
+    if (i % 3 == 0) a = v4(uint8_t(rng()), uint8_t(rng() % 2), 0, uint8_t(rng() % 3));
+    addrs.push_back(a);
+  }
+  for (const IpAddress& a : addrs)
+    for (const IpAddress& b : addrs) {
+      const int c = std::memcmp(a.bytes.data(), b.bytes.data(), 16);
+      ASSERT_EQ(a < b, c < 0);
+      ASSERT_EQ(a == b, c == 0);
+      ASSERT_EQ(a > b, c > 0);
+    }
 }
 
 TEST(FlowKey, BothDirectionsGiveTheSameKeyAndHash) {

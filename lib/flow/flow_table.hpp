@@ -42,9 +42,22 @@ class FlowTable {
   // A burst looks up in stages, as DPDK's bulk lookups do: prefetch every key's home slot, then (once those
   // lines are in) the entry its slot points to, then find(); the misses of a burst overlap.
   void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
-  void prefetch_entry(uint64_t hash) const noexcept {
+  // `whole`: every cache line of the entry, for a caller that updates the flow next (not only compares).
+  void prefetch_entry(uint64_t hash, bool whole = false) const noexcept {
     const Slot& s = slots_[hash & mask_];
-    if (!s.empty()) __builtin_prefetch(&entries_[s.index()].key);
+    if (s.empty()) return;
+    const Entry& e = entries_[s.index()];
+    __builtin_prefetch(&e.key);
+    if (whole)
+      for (size_t off = 0; off < sizeof(Entry); off += 64)
+        __builtin_prefetch(reinterpret_cast<const char*>(&e) + off, 1);
+  }
+
+  // The entry in the key's home slot if its tag matches, else kNilIndex: a guess for prefetching (the
+  // flow may sit further along the probe chain, or another key may share the tag), never for lookups.
+  uint32_t peek(uint64_t hash) const noexcept {
+    const Slot& s = slots_[hash & mask_];
+    return !s.empty() && s.tag == static_cast<uint32_t>(hash) ? s.index() : kNilIndex;
   }
 
   uint32_t find(const FlowKey& key, uint64_t hash) const noexcept {

@@ -98,6 +98,7 @@ class TcpStateMachine {
   static constexpr uint8_t kFinSeen = 0x02;
 
   void process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict) noexcept;
+  void established_segment(Dir dir, const TcpSegment& seg) noexcept;  // process()'s common case
   bool is_reuse(const TcpSegment& seg) const noexcept;
   void flip_roles() noexcept;
   void add_history(char c) noexcept;

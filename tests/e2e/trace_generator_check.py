@@ -216,6 +216,19 @@ def main():
         print(f"zipf: top-10 flows carry {c0:.3f} of data packets at exponent 0, {c12:.3f} at 1.2")
         check(c12 > c0 * 1.5, f"zipf 1.2 does not concentrate traffic: {c12:.3f} vs {c0:.3f} uniform")
 
+        # --min-data-packets: the same trace with long flows (bench.sh's `classified`): no flow ends within
+        # the trace, and the busiest flow carries more data packets than the default's most (1023).
+        long_flows = os.path.join(tmp, "long.pcap")
+        sl = generate(gen, long_flows, base + ["--min-data-packets", str(PACKETS)])
+        if sl:
+            data_share = sl["packets_by_kind"]["data"] / sl["packets"]
+            busiest = max(analyse(long_flows)["data_per_flow"].values())
+            print(f"--min-data-packets: {sl['flows']} flows, {sl['flows_ended']} ended, data share {data_share:.3f}, "
+                  f"busiest flow {busiest} data packets")
+            check(sl["flows"] == FLOWS and sl["flows_ended"] == 0, f"long flows: {sl['flows']} flows, "
+                  f"{sl['flows_ended']} ended (expected {FLOWS}, none)")
+            check(busiest > 1023, f"long flows: the busiest has {busiest} data packets")
+
         check_tshark(trace, mix)
         check_pipeline(spanwatch, trace, s, want, tmp)
 

@@ -187,7 +187,9 @@ void TraceEngine::new_flow(Slot& s) {
   // Data packets: log-uniform-ish in 1..1023 (a power-of-two band, then uniform inside it), mean ~150,
   // so hot slots churn through many flows and cold ones keep theirs. DNS is its query and answer only.
   const uint32_t band = below(10);
-  s.data_left = c == size_t(AppClass::kDns) ? 0 : (1u << band) + below(1u << band);
+  // --min-data-packets lengthens every such flow by a fixed count (the same draws, so the same trace
+  // otherwise): long flows whose packets are nearly all past DPI and the parsers.
+  s.data_left = c == size_t(AppClass::kDns) ? 0 : opt_.min_data_packets + (1u << band) + below(1u << band);
   s.step = 0;
   s.phase = kScript;
 }

@@ -20,6 +20,7 @@ struct EngineOptions {
   double elephant_share = 0.10;           // of all packets, when elephants > 0
   double zipf = 1.0;                      // exponent of the rank popularity
   uint64_t pps = 1'000'000;               // trace-time packet rate
+  uint32_t min_data_packets = 0;          // added to every non-DNS flow's drawn data packets
   std::array<double, kAppClasses> mix{};  // flow shares (any scale; zero for classes without templates)
 };
 

@@ -4,14 +4,15 @@
 //   trace_generator --out FILE.pcap --flows N [--packets P] [--seed S] [--template PCAP]...
 //                   [--no-default-template] [--syn-flood K] [--elephants E] [--elephant-share 0.10]
 //                   [--mix tls=40,quic=15,http=15,dns=20,ssh=10] [--zipf 1.0] [--pps R]
-//                   [--handshake-packets H] [--nanosecond] [--summary FILE.json]
+//                   [--handshake-packets H] [--min-data-packets D] [--nanosecond] [--summary FILE.json]
 // Exit status 0; 2 for a bad command line or options that cannot work (a --mix class without template);
 // 1 for I/O errors.
 //
 // - N flow slots (10K..10M) are open at once. Which data-phase flow sends the next packet is drawn by
 //   Zipf rank (exponent --zipf, 0 = uniform; alias table). A flow replays a real handshake (template)
-//   re-addressed, then 1..1023 IMIX data packets (log-uniform, mean ~150), then FIN/FIN-ACK/ACK; its slot
-//   then opens a new flow with a protocol drawn from --mix. DNS flows are their query and answer; QUIC
+//   re-addressed, then 1..1023 IMIX data packets (log-uniform, mean ~150; D more with --min-data-packets,
+//   for traces of long flows whose packets are nearly all past DPI and parsing), then FIN/FIN-ACK/ACK; its
+//   slot then opens a new flow with a protocol drawn from --mix. DNS flows are their query and answer; QUIC
 //   flows end without a close. Flows still open at the end stay open. Handshakes and closes go through a
 //   round robin of 1024 flows served on every other packet, so a flow's handshake spans a few thousand
 //   packets (ms of trace time) whatever its rank.
@@ -185,6 +186,9 @@ int run(int argc, char** argv) {
   app.add_option("--handshake-packets", max_template_packets,
                  "at most this many template packets per flow (default 12 TCP, 16 TLS, 4 DNS, 8 QUIC)")
       ->check(CLI::Range(2u, 64u));
+  app.add_option("--min-data-packets", opt.min_data_packets,
+                 "data packets added to every TCP/QUIC flow's drawn 1..1023 (default 0)")
+      ->check(CLI::Range(0u, 100'000'000u));
   app.add_flag("--nanosecond", nanosecond, "nanosecond pcap timestamps (default microsecond)");
   app.add_option("--summary", summary_path, "write the summary as JSON to this file");
   try {
