@@ -3,7 +3,8 @@
 # the full pipeline with one worker lcore per trace (Mpps, Gbps and ns per packet per worker core, the split
 # across stages), Debian's ndpiReader on the same traces, flow-table lookups and new flows per second,
 # memory per flow and peak memory, JSON records and ring records per second. Prints a table (medians of
-# several runs, with min and max) and writes it to docs/performance.md with the machine description.
+# several runs, with min and max) and writes it to docs/performance.md with the machine description (the
+# hand-written notes below the marker line there are kept).
 # Usage: scripts/bench.sh [--quick] [--resume] [--native] [--runs N] [--traces mix-10k,...] [--table-sizes 10000,...] [--no-write]
 #   --quick     small traces and 3 runs (a few minutes; for trying the harness, not for figures)
 #   --resume    keep the figures of traces this same binary already measured (after an interrupted run)

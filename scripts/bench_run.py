@@ -11,6 +11,9 @@ import argparse, datetime, json, os, platform, re, shutil, statistics, subproces
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+NOTES_MARKER = "<!-- scripts/bench.sh rewrites the tables above and keeps everything below this line. -->"
+
+
 def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
@@ -255,8 +258,12 @@ def main():
     text = report(mach, results, table, mem, json_out, ring_out, runs, a.quick)
     print(text)
     if not a.no_write and not a.quick:
-        with open(os.path.join(ROOT, "docs", "performance.md"), "w") as f:
-            f.write(text)
+        path = os.path.join(ROOT, "docs", "performance.md")
+        # The hand-written notes below the marker (what a run showed, how it was checked) outlive a new run.
+        old = open(path).read() if os.path.exists(path) else ""
+        at = old.find(NOTES_MARKER)
+        with open(path, "w") as f:
+            f.write(text.rstrip("\n") + "\n\n" + (old[at:] if at >= 0 else NOTES_MARKER + "\n"))
         log("wrote docs/performance.md")
 
 
