@@ -22,7 +22,7 @@ ARGS=()
 for a in "$@"; do
     case "$a" in
         --native) BUILDDIR=build-native ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) ARGS+=("$a") ;;
     esac
 done
