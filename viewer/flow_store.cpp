@@ -5,15 +5,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "viewer/string_heap_bytes.hpp"
+
 namespace spanwatch::viewer {
 namespace {
 
 constexpr int64_t kUsPerSec = 1'000'000;
-
-size_t string_heap(const std::string& s) noexcept {
-  constexpr size_t kSso = 15, kMallocOverhead = 16;
-  return s.capacity() > kSso ? s.capacity() + 1 + kMallocOverhead : 0;
-}
 
 int64_t floor_sec(int64_t us) noexcept {
   return us >= 0 ? us / kUsPerSec : -((-us + kUsPerSec - 1) / kUsPerSec);

@@ -16,6 +16,7 @@
 #include <rapidjson/error/en.h>
 
 #include "viewer/ip_match.hpp"
+#include "viewer/string_heap_bytes.hpp"
 
 namespace spanwatch::viewer {
 namespace {
@@ -138,11 +139,6 @@ std::string info_of(const Value& root) {
   info = str(at(root, {"spanwatch", "ssh", "client", "software"}));
   if (!info.empty()) return info;
   return str(at(root, {"spanwatch", "dhcp", "hostname"}));
-}
-
-size_t string_heap(const std::string& s) noexcept {
-  constexpr size_t kSso = 15, kMallocOverhead = 16;
-  return s.capacity() > kSso ? s.capacity() + 1 + kMallocOverhead : 0;
 }
 
 }  // namespace
