@@ -5,17 +5,9 @@
 #include <unordered_map>
 
 #include "viewer/flow_query.hpp"
+#include "viewer/three_way_compare.hpp"
 
 namespace spanwatch::viewer {
-namespace {
-
-template <class T>
-int cmp(const T& a, const T& b) {
-  return a < b ? -1 : (b < a ? 1 : 0);
-}
-
-}  // namespace
-
 std::optional<GroupBy> parse_group_by(std::string_view s) {
   for (int i = 0; i <= static_cast<int>(GroupBy::kProto); ++i)
     if (name_of(static_cast<GroupBy>(i)) == s) return static_cast<GroupBy>(i);

@@ -9,6 +9,8 @@
 #include <functional>
 #include <unordered_map>
 
+#include "viewer/three_way_compare.hpp"
+
 namespace spanwatch::viewer {
 namespace {
 
@@ -308,10 +310,6 @@ int cmp_endpoint(const Endpoint& a, const Endpoint& b) {
   if (a.ip != b.ip) return a.ip < b.ip ? -1 : 1;
   if (a.port != b.port) return a.port < b.port ? -1 : 1;
   return 0;
-}
-template <class T>
-int cmp(const T& a, const T& b) {
-  return a < b ? -1 : (b < a ? 1 : 0);
 }
 double client_share(const FlowSummary& s) {
   const uint64_t b = s.bytes();

@@ -7,15 +7,12 @@
 #include <cmath>
 #include <functional>
 
+#include "viewer/string_heap_bytes.hpp"
+
 namespace spanwatch::viewer {
 namespace {
 
 constexpr int64_t kUsPerSec = 1'000'000;
-
-size_t string_heap(const std::string& s) noexcept {
-  constexpr size_t kSso = 15, kMallocOverhead = 16;
-  return s.capacity() > kSso ? s.capacity() + 1 + kMallocOverhead : 0;
-}
 
 // Copies src into dst's buffer when it fits and is not far too big; otherwise into a buffer of src's size.
 // (A plain assign that needs more room doubles the buffer: records a few bytes longer than a reused buffer

@@ -20,6 +20,7 @@
 
 #include "viewer/ip_match.hpp"
 #include "viewer/record_fields.hpp"
+#include "viewer/string_heap_bytes.hpp"
 
 namespace spanwatch::viewer {
 namespace {
@@ -121,11 +122,6 @@ void set_info(std::string& info, const RecordFields& f) {
 std::string& list_slot(std::vector<std::string>& v, size_t n) {
   if (n == v.size()) v.emplace_back();
   return v[n];
-}
-
-size_t string_heap(const std::string& s) noexcept {
-  constexpr size_t kSso = 15, kMallocOverhead = 16;
-  return s.capacity() > kSso ? s.capacity() + 1 + kMallocOverhead : 0;
 }
 
 }  // namespace

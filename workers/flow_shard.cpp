@@ -17,7 +17,7 @@ constexpr uint32_t kFragmentSlots = 8192;  // datagrams in flight per worker
 constexpr unsigned kUdpHeaderBytes = 8;
 constexpr unsigned kIpv4HeaderBytes = 20, kIpv6HeaderBytes = 40;
 
-bool is_dns_port(uint16_t p) noexcept {
+bool is_name_service_port(uint16_t p) noexcept {  // DNS, NetBIOS-NS, mDNS, LLMNR
   return p == 53 || p == 137 || p == 5353 || p == 5355;
 }
 
@@ -26,8 +26,8 @@ TimeoutClass initial_class(const lib::IpEndpoints& ep) noexcept {
     case kProtoTcp:
       return TimeoutClass::kTcpHandshake;
     case kProtoUdp:
-      return is_dns_port(ep.src_port) || is_dns_port(ep.dst_port) ? TimeoutClass::kUdpDns
-                                                                  : TimeoutClass::kUdp;
+      return is_name_service_port(ep.src_port) || is_name_service_port(ep.dst_port) ? TimeoutClass::kUdpDns
+                                                                                    : TimeoutClass::kUdp;
     case kProtoIcmp:
     case kProtoIcmpv6:
       return TimeoutClass::kIcmp;

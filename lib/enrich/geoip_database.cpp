@@ -16,8 +16,6 @@ namespace spanwatch::lib {
 
 namespace {
 
-enum class Layout : uint8_t { kGeoIp2, kFlat };
-
 // Paths into a record (MMDB_aget_value wants null-terminated arrays of keys).
 constexpr const char* kCountryIso[] = {"country", "iso_code", nullptr};
 constexpr const char* kCountryName[] = {"country", "names", "en", nullptr};
@@ -79,6 +77,9 @@ bool is_special_purpose_address(const IpAddress& address) noexcept {
 }
 
 struct GeoipDatabase::Handle {
+  // How a database lays out a location record: GeoIP2/GeoLite2 nested maps, or DB-IP Lite flat keys.
+  enum class Layout : uint8_t { kGeoIp2, kFlat };
+
   MMDB_s mmdb{};
   bool open = false;
   std::string path;
@@ -220,6 +221,7 @@ GeoipDatabase::~GeoipDatabase() = default;
 std::optional<GeoLocation> GeoipDatabase::find_location(const IpAddress& address) const noexcept {
   MMDB_entry_s entry;
   if (!handle_ || !handle_->find_entry(address, entry)) return std::nullopt;
+  using Layout = Handle::Layout;
   const Layout first = handle_->last_layout.load(std::memory_order_relaxed);
   const Layout second = first == Layout::kGeoIp2 ? Layout::kFlat : Layout::kGeoIp2;
   GeoLocation loc;

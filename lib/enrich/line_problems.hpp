@@ -18,6 +18,10 @@ inline std::string printable_excerpt(std::string_view s) {
   return out;
 }
 
+// A loader that skips malformed lines (with a warning, not an error) quotes this many per file and counts
+// the rest.
+inline constexpr size_t kQuotedSkippedLines = 3;
+
 class LineProblems {
  public:
   static constexpr size_t kMaxShown = 20;

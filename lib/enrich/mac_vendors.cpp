@@ -20,7 +20,6 @@ constexpr uint32_t kHas36 = 1u << 31;
 constexpr uint32_t kIdMask = kNoName;
 constexpr uintmax_t kMaxFileBytes = 64u << 20;  // ieee-data's largest CSV is 3 MB
 constexpr size_t kMaxNameBytes = 256;           // the longest IEEE name is about 110 bytes
-constexpr size_t kExampleProblems = 3;          // malformed records quoted per file; the rest are counted
 
 bool valid_utf8(std::string_view s) noexcept {
   size_t i = 0;
@@ -260,7 +259,7 @@ class MacVendorTable::Loader {
     size_t pos = 0, line = 1, malformed = 0, record_line = 1;
     std::string examples;
     const auto bad = [&](const std::string& why) {
-      if (++malformed <= kExampleProblems)
+      if (++malformed <= kQuotedSkippedLines)
         examples += (examples.empty() ? "" : "; ") + ("line " + std::to_string(record_line) + ": " + why);
     };
     CsvRecord rec;
@@ -307,7 +306,7 @@ class MacVendorTable::Loader {
     if (malformed > 0)
       t_.warnings_.push_back("MAC vendors: " + path + ": " + std::to_string(malformed) +
                              " malformed records skipped (" + examples +
-                             (malformed > kExampleProblems ? "; ..." : "") + ")");
+                             (malformed > kQuotedSkippedLines ? "; ..." : "") + ")");
     t_.stats_.malformed_records += malformed;
   }
 

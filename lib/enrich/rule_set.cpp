@@ -29,8 +29,6 @@ constexpr std::array<std::string_view, 8> kRuleKeys{"id",      "name",  "severit
 constexpr std::array<std::string_view, 7> kIndicatorKeys{"id",     "name", "severity",   "type",
                                                          "values", "file", "description"};
 constexpr size_t kMaxShownValue = 60;  // bad values are quoted up to this many characters
-constexpr size_t kMaxDomainLen = 253;
-constexpr size_t kMaxLabelLen = 63;
 
 template <size_t N>
 std::string join_names(const std::array<std::string_view, N>& names, size_t count = N) {
@@ -518,8 +516,9 @@ std::optional<std::string> normalize_indicator_domain(std::string_view text, std
     why = fmt::format("{} is not a domain name (it is empty)", quote_text(text));
     return std::nullopt;
   }
-  if (s.size() > kMaxDomainLen) {
-    why = fmt::format("{} is not a domain name (longer than {} characters)", quote_text(text), kMaxDomainLen);
+  if (s.size() > kMaxDomainNameLen) {
+    why = fmt::format("{} is not a domain name (longer than {} characters)", quote_text(text),
+                      kMaxDomainNameLen);
     return std::nullopt;
   }
   if (parse_ip_address(s)) {
@@ -553,9 +552,9 @@ std::optional<std::string> normalize_indicator_domain(std::string_view text, std
                         quote_text(text), quote_text(std::string_view(&ch, 1)));
       return std::nullopt;
     }
-    if (++label > kMaxLabelLen) {
+    if (++label > kMaxDomainLabelLen) {
       why = fmt::format("{} is not a domain name (a label is longer than {} characters)", quote_text(text),
-                        kMaxLabelLen);
+                        kMaxDomainLabelLen);
       return std::nullopt;
     }
     out += lower;

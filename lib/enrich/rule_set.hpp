@@ -91,6 +91,11 @@ RuleSet load_rule_set(const std::string& path);
 // The same from text already in memory; `path` names it in messages and anchors relative `file:` paths.
 RuleSet parse_rule_set(std::string_view yaml, const std::string& path);
 
+// DNS name limits (RFC 1035 2.3.4, as text without the trailing dot): a longer name cannot be listed, and a
+// longer name cannot equal a listed domain past its last kMaxDomainNameLen bytes.
+inline constexpr size_t kMaxDomainNameLen = 253;
+inline constexpr size_t kMaxDomainLabelLen = 63;
+
 // Turns one domain as written in a list into the form matched ("WWW.Example.COM." -> "www.example.com"; a
 // leading "*." or "." is dropped since subdomains match anyway). nullopt with `why` set when it is not a
 // host name (characters, empty or over-long labels, an IP address, non-ASCII).

@@ -16,7 +16,6 @@ namespace spanwatch::lib {
 namespace {
 
 constexpr size_t kPortsPerTransport = 65536;
-constexpr size_t kExampleProblems = 3;  // malformed lines quoted per file; the rest are only counted
 
 bool is_service_name(std::string_view s) noexcept {
   if (s.empty() || s.size() > ServiceNameTable::kMaxNameBytes) return false;
@@ -53,7 +52,7 @@ class ServiceNameTable::Loader {
     size_t named = 0, malformed = 0, line_no = 0;
     std::string examples, line;
     const auto bad = [&](const std::string& why) {
-      if (++malformed <= kExampleProblems)
+      if (++malformed <= kQuotedSkippedLines)
         examples += (examples.empty() ? "" : "; ") + ("line " + std::to_string(line_no) + ": " + why);
     };
     while (std::getline(in, line)) {
@@ -104,7 +103,7 @@ class ServiceNameTable::Loader {
     if (malformed > 0)
       t_.warnings_.push_back("service names: " + path + ": " + std::to_string(malformed) +
                              " malformed lines skipped (" + examples +
-                             (malformed > kExampleProblems ? "; ..." : "") + ")");
+                             (malformed > kQuotedSkippedLines ? "; ..." : "") + ")");
     t_.stats_.malformed_lines += malformed;
     return named;
   }

@@ -6,12 +6,10 @@
 #include <array>
 
 #include "lib/fingerprint/digest.hpp"
+#include "lib/fingerprint/tls_extension_types.hpp"
 
 namespace spanwatch::lib {
 namespace {
-
-constexpr uint16_t kExtServerName = 0x0000;
-constexpr uint16_t kExtAlpn = 0x0010;
 
 bool is_alnum(uint8_t c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -134,7 +132,7 @@ void build_lists(const ClientHello& ch, Ja4Order order, Lists& l) noexcept {
   }
   for (uint16_t e : ch.extensions) {
     if (is_grease(e)) continue;
-    const bool sni_or_alpn = e == kExtServerName || e == kExtAlpn;
+    const bool sni_or_alpn = e == kTlsExtServerName || e == kTlsExtAlpn;
     if (!sni_or_alpn) ++l.ne_hashed;
     if (order == Ja4Order::kSorted && sni_or_alpn) continue;
     l.e[l.ne++] = e;

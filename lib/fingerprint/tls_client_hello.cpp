@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "lib/fingerprint/tls_extension_types.hpp"
 #include "lib/fingerprint/tls_reader.hpp"
 
 namespace spanwatch::lib {
@@ -12,13 +13,6 @@ namespace {
 constexpr uint8_t kContentHandshake = 0x16;
 constexpr uint8_t kHandshakeClientHello = 0x01;
 constexpr size_t kMaxRecordLen = 16384 + 2048;  // TLSCiphertext limit (RFC 8446 5.2)
-
-constexpr uint16_t kExtServerName = 0x0000;
-constexpr uint16_t kExtSupportedGroups = 0x000a;
-constexpr uint16_t kExtEcPointFormats = 0x000b;
-constexpr uint16_t kExtSignatureAlgorithms = 0x000d;
-constexpr uint16_t kExtAlpn = 0x0010;
-constexpr uint16_t kExtSupportedVersions = 0x002b;
 
 // A u16-length-prefixed list of u16 values.
 template <size_t N>
@@ -73,14 +67,14 @@ bool parse_alpn(TlsReader r, ClientHello& out) noexcept {
 
 bool parse_extension(uint16_t type, TlsReader body, ClientHello& out) noexcept {
   switch (type) {
-    case kExtServerName:
+    case kTlsExtServerName:
       out.has_sni_ext = true;
       // An empty body is legal (server echo); a client sending it still counts as SNI present.
       return body.left() == 0 || parse_sni(body, out);
-    case kExtAlpn:
+    case kTlsExtAlpn:
       out.has_alpn_ext = true;
       return parse_alpn(body, out);
-    case kExtSupportedVersions: {
+    case kTlsExtSupportedVersions: {
       out.has_supported_versions_ext = true;
       uint8_t n = 0;
       TlsReader l(nullptr, 0);
@@ -89,11 +83,11 @@ bool parse_extension(uint16_t type, TlsReader body, ClientHello& out) noexcept {
       while (l.u16(v)) out.supported_versions.push(v);
       return true;
     }
-    case kExtSignatureAlgorithms:
+    case kTlsExtSignatureAlgorithms:
       return read_u16_list16(body, out.signature_algorithms);
-    case kExtSupportedGroups:
+    case kTlsExtSupportedGroups:
       return read_u16_list16(body, out.supported_groups);
-    case kExtEcPointFormats: {
+    case kTlsExtEcPointFormats: {
       uint8_t n = 0;
       TlsReader l(nullptr, 0);
       if (!body.u8(n) || !body.sub(n, l)) return false;

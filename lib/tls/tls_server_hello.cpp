@@ -4,15 +4,12 @@
 
 #include <cstring>
 
+#include "lib/fingerprint/tls_extension_types.hpp"
 #include "lib/fingerprint/tls_reader.hpp"
 #include "lib/tls/tls_handshake_reader.hpp"
 
 namespace spanwatch::lib {
 namespace {
-
-constexpr uint16_t kExtAlpn = 0x0010;
-constexpr uint16_t kExtSupportedVersions = 0x002b;
-constexpr uint16_t kExtKeyShare = 0x0033;
 
 // SHA-256("HelloRetryRequest"): the ServerHello.random of a HelloRetryRequest (RFC 8446 4.1.3).
 constexpr uint8_t kHrrRandom[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
@@ -21,10 +18,10 @@ constexpr uint8_t kHrrRandom[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x
 
 bool parse_extension(uint16_t type, TlsReader body, ServerHello& out) noexcept {
   switch (type) {
-    case kExtSupportedVersions:  // the server selects exactly one version
+    case kTlsExtSupportedVersions:  // the server selects exactly one version
       out.has_supported_versions_ext = true;
       return body.u16(out.selected_version) && body.left() == 0;
-    case kExtAlpn: {  // exactly one protocol name (RFC 7301 3.1)
+    case kTlsExtAlpn: {  // exactly one protocol name (RFC 7301 3.1)
       out.has_alpn_ext = true;
       uint16_t list_len = 0;
       uint8_t n = 0;
@@ -35,7 +32,7 @@ bool parse_extension(uint16_t type, TlsReader body, ServerHello& out) noexcept {
       out.alpn_len = n;
       return l.left() == n;
     }
-    case kExtKeyShare:  // KeyShareEntry {group, key}, or only the group in a HelloRetryRequest
+    case kTlsExtKeyShare:  // KeyShareEntry {group, key}, or only the group in a HelloRetryRequest
       return body.u16(out.key_share_group);
     default:
       return true;

@@ -42,12 +42,6 @@ uint64_t mix64(uint64_t x) {  // splitmix64 finaliser: per-flow values from a se
 uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
 }
-void wr16(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 8), p[1] = uint8_t(v);
-}
-void wr32(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 24), p[1] = uint8_t(v >> 16), p[2] = uint8_t(v >> 8), p[3] = uint8_t(v);
-}
 uint64_t words32(uint32_t v) {
   return (v >> 16) + (v & 0xffff);
 }

@@ -19,9 +19,6 @@ uint16_t rd16(const uint8_t* p) {
 uint32_t rd32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
-void wr32(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 24), p[1] = uint8_t(v >> 16), p[2] = uint8_t(v >> 8), p[3] = uint8_t(v);
-}
 
 constexpr size_t kCollect = 48;        // raw packets kept per flow while reading; enough for any cut below
 constexpr size_t kMaxTcpPackets = 12;  // HTTP/SSH: SYN..first exchanges

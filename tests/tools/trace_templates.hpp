@@ -82,6 +82,14 @@ class TemplateSet {
   static constexpr uint32_t kMaxL4 = kMaxFrame - 14 - 20;
 };
 
+// Big-endian stores into packet bytes, shared with the generator.
+inline void wr16(uint8_t* p, uint32_t v) noexcept {
+  p[0] = uint8_t(v >> 8), p[1] = uint8_t(v);
+}
+inline void wr32(uint8_t* p, uint32_t v) noexcept {
+  p[0] = uint8_t(v >> 24), p[1] = uint8_t(v >> 16), p[2] = uint8_t(v >> 8), p[3] = uint8_t(v);
+}
+
 // Checksum helpers shared with the generator (RFC 1071 one's complement sums over big-endian words).
 inline uint64_t sum_be16(const uint8_t* p, size_t n) noexcept {
   uint64_t s = 0;
