@@ -48,7 +48,8 @@ unsigned cpus_available() {
 }
 
 // Lcores for the convenience modes: main (exporter) 0, then RX lcores, then workers. When there are
-// more lcores than CPUs they all float over every CPU and yield when idle (platform.md §1).
+// more lcores than CPUs they all float over every CPU and yield when idle (platform.md §1), unless the
+// config's `lcores.cpu_map` says where each runs.
 void plan_lcores(lib::SpanwatchConfig& cfg, unsigned rx, unsigned workers) {
   auto& lc = cfg.lcores;
   lc.main = 0;
@@ -59,6 +60,7 @@ void plan_lcores(lib::SpanwatchConfig& cfg, unsigned rx, unsigned workers) {
   for (unsigned i = 0; i < workers; ++i) lc.workers.push_back(1 + rx + i);
   const unsigned lcores = 1 + rx + workers;
   const unsigned cpus = cpus_available();
+  if (!lc.cpu_map.empty()) return;  // the config placed the lcores itself (e.g. a worker alone on a CPU)
   if (lcores > cpus) {
     lc.shared_cpus = true;
     lc.cpu_map = fmt::format("(0-{})@(0-{})", lcores - 1, cpus - 1);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <rte_cycles.h>
+#include <rte_lcore.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -14,6 +15,23 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 void kv(Writer& w, const char* k, uint64_t v) {
   w.Key(k);
   w.Uint64(v);
+}
+
+// Where each EAL lcore may run ("2": [1] is a worker pinned alone to CPU 1): shows whether lcores share
+// CPUs, which decides how far their busy cycles can be trusted as per-core figures.
+void lcore_cpus(Writer& w) {
+  w.Key("lcore_cpus");
+  w.StartObject();
+  unsigned lcore = 0;
+  RTE_LCORE_FOREACH(lcore) {
+    const rte_cpuset_t set = rte_lcore_cpuset(lcore);
+    w.Key(std::to_string(lcore).c_str());
+    w.StartArray();
+    for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+      if (CPU_ISSET(cpu, &set)) w.Uint(cpu);
+    w.EndArray();
+  }
+  w.EndObject();
 }
 
 template <size_t N, class Names>
@@ -64,6 +82,7 @@ std::string stats_json(const StatsSources& s, bool final) {
   w.Key("final");
   w.Bool(final);
   kv(w, "tsc_hz", rte_get_tsc_hz());  // unit of every busy_cycles and cycles figure
+  lcore_cpus(w);
 
   w.Key("ports");
   w.StartArray();

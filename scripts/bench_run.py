@@ -4,7 +4,8 @@
 Every figure is a median of several runs with min and max, measured in this one run on this machine, so the
 ratios (spanwatch / ndpiReader) hold even when the machine is shared. Per-core rates come from the lcores'
 own busy cycles (stats.json: cycles spent on bursts that carried packets, minus a worker's waits for the
-exporter), not from wall time: on a 2-CPU machine the RX lcore, the worker and the exporter share the CPUs.
+exporter), not from wall time. The worker lcore runs alone on a CPU (lcore_placement), so nothing of ours
+preempts it inside a burst; the RX lcore and the exporter share the other CPU(s).
 """
 import argparse, datetime, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -91,6 +92,21 @@ def make_trace(build, name, flows, packets, extra, tdir, corpus):
 
 
 # ---------------------------------------------------------------------------------------------- spanwatch
+def lcore_placement():
+    """The worker lcore (EAL lcore 2) gets a CPU of its own, as in production; the main/exporter (0) and RX (1)
+    lcores share the other CPUs and yield when idle. Floating all three over two CPUs made the worker's busy
+    cycles include the time it sat preempted by the exporter: record-heavy traces (synflood, mix-1m) read
+    slower whenever the exporter got faster."""
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2:
+        return ""
+    others = "0" if cpus == 2 else f"(0,{','.join(str(c) for c in range(2, cpus))})"
+    return f"""lcores:
+  shared_cpus: true
+  cpu_map: "(0-1)@{others},2@1"
+"""
+
+
 def bench_config(path, flows, profile):
     cap = 1 << max(18, (2 * flows - 1).bit_length())  # load factor <= 0.5, nothing evicted
     with open(path, "w") as f:
@@ -100,7 +116,7 @@ flows:
   max_dpi_flows_per_worker: {cap}
   max_parsing_flows_per_worker: {min(cap, 65536)}
   profile_stages: {"true" if profile else "false"}
-""")
+""" + lcore_placement())
 
 
 def spanwatch_run(build, trace, flows, profile, work):
@@ -278,7 +294,8 @@ def report(mach, results, table, mem, json_out, ring_out, runs, quick):
 1 RX lcore, 1 worker lcore with nDPI and our parsers, the exporter enriching and writing NDJSON and the
 shared-memory ring) on traces kept in memory (tmpfs) by `tests/tools/trace_generator`. Per-core figures
 divide the packets by the worker lcore's busy cycles (bursts that carried packets, without waits for the
-exporter), so they hold on a machine where the three lcores share two CPUs. ndpiReader (Debian's, same
+exporter). The worker lcore has a CPU to itself; the RX lcore and the exporter share the other one and
+yield when idle (`lcores.cpu_map`), so other processes are all that can preempt the worker. ndpiReader (Debian's, same
 nDPI) reads the same file in one thread; its rate includes reading the file, ours does not (the RX lcore
 reads it: `rx ns/pkt`).
 """)

@@ -325,7 +325,13 @@ def check_flows(name, frames, recs):
 
 def cmd_metrics(binary, pcap):
     out = tempfile.mkdtemp(prefix="swmetrics-")
-    sw = Spanwatch([binary, "--config", config(out, "metrics: {telemetry: true}\n"), "--pcap", pcap, "--metrics",
+    # The config's lcore placement holds in --pcap mode too (scripts/bench_run.py gives the worker a CPU of its
+    # own this way); stats.json says where each lcore may run.
+    cpus = sorted(os.sched_getaffinity(0))
+    worker_cpu = cpus[1] if len(cpus) > 1 else cpus[0]
+    placement = f"lcores: {{shared_cpus: true, cpu_map: '(0-1)@{cpus[0]},2@{worker_cpu}'}}\n"
+    want_cpus = {"0": [cpus[0]], "1": [cpus[0]], "2": [worker_cpu]}
+    sw = Spanwatch([binary, "--config", config(out, "metrics: {telemetry: true}\n" + placement), "--pcap", pcap, "--metrics",
                     "127.0.0.1:0", "--hold-ring", "60"], out)
     m = sw.wait_for(r"metrics on (http://\S+/metrics)")
     held = sw.wait_for(r"keeping .*the metrics endpoint.* open for", timeout=60)
@@ -355,6 +361,7 @@ def cmd_metrics(binary, pcap):
                   + total(met, "spanwatch_records_dropped_total"), 0),
         "flows created = records": (total(met, "spanwatch_flows_created_total"), len(recs)),
         "port bytes = stats.json": (total(met, "spanwatch_port_rx_bytes_total"), stats["ports"][0]["rx_bytes"]),
+        "stats.json lcore_cpus = lcores.cpu_map": (stats.get("lcore_cpus"), want_cpus),
     }
     # DPDK telemetry answers the same families (one sum each) and, per family, the labelled samples.
     sums, drops = tel[0].get("/spanwatch/stats") or {}, tel[1].get("/spanwatch/stats") or {}
