@@ -11,8 +11,10 @@
 
 #include "lib/decode/packet_decoder.hpp"
 #include "lib/flow/flow_key.hpp"
+#include "lib/flow/packet_summary.hpp"
 #include "workers/flow_shard.hpp"
 #include "workers/idle_backoff.hpp"
+#include "workers/mbuf_summary.hpp"
 #include "workers/work_item.hpp"
 
 namespace spanwatch::pipeline {
@@ -24,6 +26,13 @@ constexpr unsigned kBurst = 32;
 constexpr unsigned kReplayFreeMbufs = kBurst * 33;
 
 }  // namespace
+
+RxLcore::RxLcore(RxParams p)
+    : p_(std::move(p)),
+      cursors_(p_.queues.size()),
+      last_poll_busy_(p_.queues.size(), 0),
+      // Every packet pool is make_packet_pool()'s; a pool without the room only costs the worker a decode.
+      summaries_(p_.pool != nullptr && rte_pktmbuf_priv_size(p_.pool) >= sizeof(lib::PacketSummary)) {}
 
 void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexcept {
   rte_ring* r = p_.worker_rings[worker];
@@ -89,7 +98,10 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
   lib::DecodedPacket pkt;
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    if (i + 1 < n) {
+      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+      if (summaries_) __builtin_prefetch(workers::mbuf_summary(pkts[i + 1]), 1);
+    }
     rte_mbuf* m = pkts[i];
     bytes += rte_pktmbuf_pkt_len(m);
     if (p_.wire_len_offset >= 0) restore_wire_len(qi, m);
@@ -107,7 +119,9 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
     }
     const unsigned w = lib::worker_hash(pkt.inner.src, pkt.inner.dst) % n_workers;
     if (pkt.carrier_count == 0) [[likely]] {
-      out[w][n_out[w]++] = workers::WorkItem{m, workers::kLayerInner, {}};
+      // The worker finds and accounts the flow from this, without decoding the frame again.
+      const bool summarised = summaries_ && lib::summarize(pkt, *workers::mbuf_summary(m));
+      out[w][n_out[w]++] = workers::WorkItem{m, workers::kLayerInner, summarised, {}};
     } else {
       // Each tunnel layer's UDP flow may belong to another worker: one item per worker involved, with
       // the layers that worker accounts, and one mbuf reference per item.
@@ -125,7 +139,7 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
         masks[k] |= workers::carrier_layer(c);
       }
       if (n_ws > 1) rte_mbuf_refcnt_update(m, int16_t(n_ws - 1));
-      for (unsigned k = 0; k < n_ws; ++k) out[ws[k]][n_out[ws[k]]++] = workers::WorkItem{m, masks[k], {}};
+      for (unsigned k = 0; k < n_ws; ++k) out[ws[k]][n_out[ws[k]]++] = workers::WorkItem{m, masks[k], 0, {}};
       ctr_.carrier_copies.add(n_ws - 1);
     }
     ctr_.flow_packets.add(1);

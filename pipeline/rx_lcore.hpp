@@ -63,8 +63,7 @@ struct RxParams {
 
 class RxLcore {
  public:
-  explicit RxLcore(RxParams p)
-      : p_(std::move(p)), cursors_(p_.queues.size()), last_poll_busy_(p_.queues.size(), 0) {}
+  explicit RxLcore(RxParams p);
   int run() noexcept;
   const RxCounters& counters() const noexcept { return ctr_; }
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
@@ -88,6 +87,7 @@ class RxLcore {
   };
   std::vector<ReplayCursor> cursors_;  // one per queue
   std::vector<char> last_poll_busy_;   // one per queue: the pool is only checked when a busy queue stalls
+  bool summaries_ = false;             // the pool's mbufs have room for a lib::PacketSummary
   std::atomic<bool> finished_{false};
   std::atomic<bool> interrupted_{false};
 };

@@ -5,6 +5,7 @@
 
 #include "lib/core/cycle_clock.hpp"
 #include "lib/core/ip_proto.hpp"
+#include "lib/decode/packet_decoder.hpp"
 
 namespace spanwatch::workers {
 namespace {
@@ -177,25 +178,52 @@ inline uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndp
   return idx;
 }
 
-inline void FlowShard::account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
+// `src_mac` is null when the frame has none.
+inline void FlowShard::account(FlowEntry& e, lib::Dir d, uint32_t frame_len, uint8_t tcp_flags,
+                               const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes,
                                uint32_t payload_bytes, uint64_t ts_ns) noexcept {
   const auto di = size_t(d);
-  const bool carried = e.dir[di].add(pkt.frame_len, ip_bytes, payload_bytes);
-  if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) e.tcp_flags[di] |= pkt.tcp_flags;
+  const bool carried = e.dir[di].add(frame_len, ip_bytes, payload_bytes);
+  if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) e.tcp_flags[di] |= tcp_flags;
   e.first_ns = std::min(e.first_ns, ts_ns);
   e.last_ns = std::max(e.last_ns, ts_ns);
   // Last, so that the rare work is a tail call and this function keeps no registers.
-  if (carried || (pkt.has_mac && !(e.has_mac & (1u << di)))) [[unlikely]]
-    account_rare(e, di, pkt, ip_bytes, payload_bytes, carried);
+  if (carried || (src_mac && !(e.has_mac & (1u << di)))) [[unlikely]]
+    account_rare(e, di, frame_len, src_mac, ip_bytes, payload_bytes, carried);
 }
 
 // A counter passed 2^32, or a side's first packet with a MAC address (at most twice per flow).
-void FlowShard::account_rare(FlowEntry& e, size_t di, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
-                             uint32_t payload_bytes, bool carried) noexcept {
-  if (carried) wide(e).add_carries(unsigned(di), e.dir[di].carries(pkt.frame_len, ip_bytes, payload_bytes));
-  if (pkt.has_mac && !(e.has_mac & (1u << di))) {
-    cold(e).mac[di] = pkt.src_mac;
+void FlowShard::account_rare(FlowEntry& e, size_t di, uint32_t frame_len,
+                             const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes, uint32_t payload_bytes,
+                             bool carried) noexcept {
+  if (carried) wide(e).add_carries(unsigned(di), e.dir[di].carries(frame_len, ip_bytes, payload_bytes));
+  if (src_mac && !(e.has_mac & (1u << di))) {
+    cold(e).mac[di] = *src_mac;
     e.has_mac |= 1u << di;
+  }
+}
+
+// Zeek swapped originator and responder (TcpVerdict::kFlipRoles).
+inline void FlowShard::flip_roles(FlowEntry& e) noexcept {
+  swap_directions(e);
+  e.orig_is_lo = !e.orig_is_lo;  // swaps orig_port() and resp_port() too
+  if (apps_) apps_->on_flip(e);
+  if (prefixes_) prefixes_->on_flip(e);
+}
+
+// After a packet of the flow: its timeout class and its place in that class's list.
+inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns) noexcept {
+  // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
+  // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
+  // neither cancel nor postpone it. The other classes are inactivity timeouts.
+  TimeoutClass c = e.timeout_class;
+  if (tcp && c != TimeoutClass::kTcpClosed) c = tcp_timeout_class(tcp_states_[e.tcp_slot]);
+  if (c != e.timeout_class) {
+    e.activity_ns = std::max(e.activity_ns, ts_ns);
+    set_timeout_class(idx, c);  // moves it to the tail of the new list
+  } else if (c != TimeoutClass::kTcpAttempt && c != TimeoutClass::kTcpClosed) {
+    e.activity_ns = std::max(e.activity_ns, ts_ns);
+    lists_[size_t(c)].touch(table_.data(), idx);
   }
 }
 
@@ -224,11 +252,8 @@ void FlowShard::account_rare(FlowEntry& e, size_t di, const lib::DecodedPacket& 
       v = tcp_states_[e->tcp_slot].on_packet(d, segment_of(pkt));
     }
     if (v == lib::TcpVerdict::kFlipRoles) {
-      swap_directions(*e);
-      e->orig_is_lo = !e->orig_is_lo;  // swaps orig_port() and resp_port() too
+      flip_roles(*e);
       d = lib::other(d);
-      if (apps_) apps_->on_flip(*e);
-      if (prefixes_) prefixes_->on_flip(*e);
     }
     profile_.lap(Stage::kTcp);
   }
@@ -244,24 +269,65 @@ void FlowShard::account_rare(FlowEntry& e, size_t di, const lib::DecodedPacket& 
   if (e->host_slot != NdpiDetector::kNoSlot && apps_) drop_unneeded_host(*e);
   if (prefixes_) prefixes_->on_packet(*e, d, pkt);
   profile_.lap(Stage::kApp);
-  // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
-  // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
-  // neither cancel nor postpone it. The other classes are inactivity timeouts.
-  TimeoutClass c = e->timeout_class;
-  if (ep.l4_proto == kProtoTcp && c != TimeoutClass::kTcpClosed)
-    c = tcp_timeout_class(tcp_states_[e->tcp_slot]);
-  if (c != e->timeout_class) {
-    e->activity_ns = std::max(e->activity_ns, ts_ns);
-    set_timeout_class(idx, c);  // moves it to the tail of the new list
-  } else if (c != TimeoutClass::kTcpAttempt && c != TimeoutClass::kTcpClosed) {
-    e->activity_ns = std::max(e->activity_ns, ts_ns);
-    lists_[size_t(c)].touch(table_.data(), idx);
-  }
+  refresh_timeout(idx, *e, ep.l4_proto == kProtoTcp, ts_ns);
   ctr_.packets.add(1);
 
   if (pkt.fragment == lib::Fragment::kFirst)
     frags_.remember(ep.src, ep.dst, ep.l4_proto, pkt.frag_id, idx, e->flow_id, ts_ns);
   profile_.lap(Stage::kOther);
+}
+
+void FlowShard::process_decoded(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
+                                const FlowLookup* lookup) noexcept {
+  process_inner(pkt, ts_ns, port_id, lookup);
+}
+
+// process_inner() for a packet of a flow that needs nothing but the summary: an existing flow past DPI and
+// parsing, without payload prefixes, whose side already has its MAC address (or the frame has none), and
+// no SYN (lib::summarize()), so no new connection on the tuple. Everything else decodes the frame and
+// takes process_inner(), which finds the same flow again (in cache) and does the same in the same order.
+void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
+                        uint16_t port_id) noexcept {
+  clock_ns_ = std::max(clock_ns_, ts_ns);
+  if (ts_ns >= next_deadline_ns_) expire(ts_ns);  // as process(): before the packet is applied
+  profile_.lap(Stage::kOther);
+  const uint32_t idx = table_.find(l.key, l.hash);
+  profile_.lap(Stage::kLookup);
+  if (idx != lib::kNilIndex) [[likely]] {
+    FlowEntry& e = table_.at(idx);
+    lib::Dir d = (l.src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
+    const bool mac_needed = (s.bits & lib::PacketSummary::kHasMac) && !(e.has_mac & (1u << size_t(d)));
+    if ((!dpi_ || e.l7_final()) && (!apps_ || e.app_done) && !prefixes_ && !mac_needed) [[likely]] {
+      const bool tcp = s.key.proto == kProtoTcp;
+      if (tcp) {
+        lib::TcpSegment seg;
+        seg.flags = s.tcp_flags;
+        seg.seq = s.tcp_seq;
+        seg.ack = s.tcp_ack;
+        seg.payload_len = s.payload_len;
+        seg.window = s.tcp_window;
+        // No SYN: never kNewConnection.
+        if (tcp_states_[e.tcp_slot].on_packet(d, seg) == lib::TcpVerdict::kFlipRoles) {
+          flip_roles(e);
+          d = lib::other(d);
+        }
+        profile_.lap(Stage::kTcp);
+      }
+      account(e, d, f.frame_len, s.tcp_flags, nullptr, s.ip_bytes, s.payload_len, ts_ns);
+      mark_changed(idx, e);
+      if (e.host_slot != NdpiDetector::kNoSlot && apps_) drop_unneeded_host(e);
+      refresh_timeout(idx, e, tcp, ts_ns);
+      ctr_.packets.add(1);
+      profile_.lap(Stage::kOther);
+      return;
+    }
+  }
+  // The RX lcore decoded these bytes to a flow packet: the same decoder gives the same packet.
+  if (lib::decode_packet(f.data, f.len, f.link, decoded_) != lib::PacketClass::kFlow) [[unlikely]]
+    return;
+  decoded_.frame_len = f.frame_len;
+  profile_.lap(Stage::kDecode);
+  process_decoded(decoded_, ts_ns, port_id, &l);
 }
 
 // nDPI sees a flow's packets until it has answered (Retina's deferred work: no DPI cost afterwards).

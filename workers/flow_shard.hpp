@@ -11,6 +11,7 @@
 #include "lib/config/spanwatch_config.hpp"
 #include "lib/decode/decoded_packet.hpp"
 #include "lib/flow/flow_table.hpp"
+#include "lib/flow/packet_summary.hpp"
 #include "lib/tcp/tcp_state_machine.hpp"
 #include "workers/app_dissector.hpp"
 #include "workers/flow_entry.hpp"
@@ -79,6 +80,25 @@ class FlowShard {
   void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers,
                const FlowLookup* lookup = nullptr) noexcept;
 
+  // A packet the RX lcore summarised (its inner flow only, see lib::summarize()). The frame is decoded
+  // here only when the flow needs more than the summary: a new flow, DPI or parsing still running,
+  // payload prefixes, a side's first MAC address. `frame_len` is DecodedPacket::frame_len's value.
+  struct Frame {
+    const uint8_t* data = nullptr;
+    uint32_t len = 0;  // captured bytes
+    lib::LinkType link = lib::LinkType::kEthernet;
+    uint32_t frame_len = 0;
+  };
+  void start_lookup(const lib::PacketSummary& s, FlowLookup& l) const noexcept {
+    l.key = s.key;
+    l.hash = s.hash;
+    l.src_is_lo = s.bits & lib::PacketSummary::kSrcIsLo;
+    l.valid = true;
+    table_.prefetch(l.hash);
+  }
+  void process(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
+               uint16_t port_id) noexcept;
+
   // Emits and removes every flow whose timeout passed at `now_ns`; emits due interim records.
   void expire(uint64_t now_ns) noexcept;
 
@@ -112,7 +132,17 @@ class FlowShard {
                   const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns, uint16_t port_id,
                   bool src_is_lo) noexcept;
   void account(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt, uint32_t ip_bytes,
-               uint32_t payload_bytes, uint64_t ts_ns) noexcept;
+               uint32_t payload_bytes, uint64_t ts_ns) noexcept {
+    account(e, d, pkt.frame_len, pkt.tcp_flags, pkt.has_mac ? &pkt.src_mac : nullptr, ip_bytes, payload_bytes,
+            ts_ns);
+  }
+  void account(FlowEntry& e, lib::Dir d, uint32_t frame_len, uint8_t tcp_flags,
+               const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes, uint32_t payload_bytes,
+               uint64_t ts_ns) noexcept;
+  void flip_roles(FlowEntry& e) noexcept;
+  void refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns) noexcept;
+  [[gnu::noinline]] void process_decoded(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
+                                         const FlowLookup* lookup) noexcept;
   void process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
                      const FlowLookup* lookup) noexcept;
   void process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
@@ -120,9 +150,9 @@ class FlowShard {
   void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
   void set_timeout_class(uint32_t idx, TimeoutClass c) noexcept;
   void swap_directions(FlowEntry& e) noexcept;
-  [[gnu::cold, gnu::noinline]] void account_rare(FlowEntry& e, size_t di, const lib::DecodedPacket& pkt,
-                                                 uint32_t ip_bytes, uint32_t payload_bytes,
-                                                 bool carried) noexcept;
+  [[gnu::cold, gnu::noinline]] void account_rare(FlowEntry& e, size_t di, uint32_t frame_len,
+                                                 const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes,
+                                                 uint32_t payload_bytes, bool carried) noexcept;
   FlowEntryCold& cold(const FlowEntry& e) noexcept { return cold_[uint32_t(&e - table_.data())]; }
   // The flow's high words etc., taken on first use: one slot per table entry, so there is always one.
   FlowWideCounters& wide(FlowEntry& e) noexcept {
@@ -167,6 +197,7 @@ class FlowShard {
   uint64_t live_update_ns_;  // 0 = no live snapshots
   uint64_t next_live_ns_ = 0;
   FragmentTable frags_;
+  lib::DecodedPacket decoded_;  // process(PacketSummary): the frame, when the flow needs all of it
   ShardCounters ctr_;
   StageProfile profile_;
 };

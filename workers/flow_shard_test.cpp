@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "lib/decode/packet_decoder.hpp"
+
 namespace spanwatch::workers {
 namespace {
 
@@ -362,6 +364,119 @@ TEST(FlowShard, LiveUpdatesSnapshotOnlyFlowsThatChanged) {
   shard.flush_all(lib::EndReason::kShutdown);
   ASSERT_EQ(sink.recs.size(), 5u);
   EXPECT_TRUE(sink.recs[3].final && sink.recs[4].final);
+}
+
+// An Ethernet + IPv4 + TCP (proto 6) or UDP frame with `payload` zero bytes.
+std::vector<uint8_t> frame(uint8_t proto, uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport,
+                           uint32_t payload, uint8_t tcp_flags = 0, uint32_t seq = 0, uint32_t ack = 0) {
+  const uint32_t l4 = proto == 6 ? 20 : 8, ip_len = 20 + l4 + payload;
+  std::vector<uint8_t> f(14 + ip_len, 0);
+  auto put16 = [&](size_t at, uint32_t v) {
+    f[at] = uint8_t(v >> 8);
+    f[at + 1] = uint8_t(v);
+  };
+  auto put32 = [&](size_t at, uint32_t v) {
+    put16(at, v >> 16);
+    put16(at + 2, v & 0xffff);
+  };
+  for (size_t i = 0; i < 6; ++i) f[i] = dst, f[6 + i] = src;  // MACs: one per host
+  put16(12, 0x0800);
+  f[14] = 0x45;
+  put16(16, ip_len);
+  f[22] = 64;
+  f[23] = proto;
+  const uint8_t s4[4] = {10, 0, 0, src}, d4[4] = {10, 0, 0, dst};
+  std::copy_n(s4, 4, &f[26]);
+  std::copy_n(d4, 4, &f[30]);
+  put16(34, sport);
+  put16(36, dport);
+  if (proto == 6) {
+    put32(38, seq);
+    put32(42, ack);
+    f[46] = 0x50;
+    f[47] = tcp_flags;
+    put16(48, 1000);
+  } else {
+    put16(38, l4 + payload);
+  }
+  return f;
+}
+
+// The RX lcore's summary and the worker's decode must account a packet the same way: a TCP session (role
+// flip on a SYN-ACK first, data both ways, close), a UDP flow whose responder's MAC comes later, and a
+// flow that starts again on the same tuple, through one shard fed DecodedPackets and one fed summaries
+// wherever lib::summarize() gives one.
+TEST(FlowShard, SummarisedPacketsAccountAsDecodedOnes) {
+  std::vector<std::vector<uint8_t>> frames = {
+      frame(6, 2, 41000, 1, 40000, 0, 0x12, 5000, 1001),  // SYN-ACK first: originator guessed
+      frame(6, 1, 40000, 2, 41000, 0, 0x10, 1001, 5001),  // its ACK flips the roles (no SYN)
+      frame(6, 2, 41000, 1, 40000, 100, 0x18, 5001, 1001),
+      frame(6, 1, 40000, 2, 41000, 1400, 0x18, 1001, 5101),
+      frame(6, 1, 40000, 2, 41000, 1400, 0x10, 1001, 5101),  // a retransmission
+      frame(17, 3, 5000, 4, 6000, 50),
+      frame(17, 3, 5000, 4, 6000, 60),
+      frame(17, 4, 6000, 3, 5000, 70),  // the responder's first packet: its MAC
+      frame(6, 2, 41000, 1, 40000, 0, 0x11, 5101, 2401),
+      frame(6, 1, 40000, 2, 41000, 0, 0x11, 2401, 5102),
+      frame(6, 2, 41000, 1, 40000, 0, 0x10, 5102, 2402),
+      frame(6, 1, 40000, 2, 41000, 0, 0x02, 90000, 0),  // a new connection on the tuple
+      frame(6, 2, 41000, 1, 40000, 0, 0x12, 7000, 90001),
+      frame(6, 1, 40000, 2, 41000, 10, 0x18, 90001, 7001),
+      frame(6, 2, 41000, 1, 40000, 0, 0x04, 7001, 0),
+  };
+  CollectingSink decoded_sink, summary_sink;
+  FlowShard decoded(small_config(), 0, decoded_sink), summarised(small_config(), 0, summary_sink);
+  unsigned summaries = 0;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const auto& f = frames[i];
+    const uint64_t ts = kT0 + i * kSec / 10;
+    lib::DecodedPacket pkt;
+    ASSERT_EQ(lib::decode_packet(f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt),
+              lib::PacketClass::kFlow);
+    pkt.frame_len = uint32_t(f.size());
+    decoded.process(pkt, ts, 0, kLayerInner);
+    lib::PacketSummary s;
+    if (lib::summarize(pkt, s)) {
+      ++summaries;
+      FlowShard::FlowLookup l;
+      summarised.start_lookup(s, l);
+      summarised.process(
+          s, l, FlowShard::Frame{f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt.frame_len}, ts,
+          0);
+    } else {
+      summarised.process(pkt, ts, 0, kLayerInner);
+    }
+  }
+  EXPECT_EQ(summaries, 12u);  // all but the three with a SYN
+  decoded.flush_all(lib::EndReason::kShutdown);
+  summarised.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(decoded_sink.recs.size(), 3u);
+  ASSERT_EQ(summary_sink.recs.size(), decoded_sink.recs.size());
+  for (size_t i = 0; i < decoded_sink.recs.size(); ++i) {
+    const lib::FlowRecord &a = decoded_sink.recs[i], &b = summary_sink.recs[i];
+    EXPECT_EQ(a.flow_id, b.flow_id);
+    EXPECT_EQ(a.src_ip, b.src_ip);
+    EXPECT_EQ(a.src_port, b.src_port);
+    EXPECT_EQ(a.dst_port, b.dst_port);
+    EXPECT_EQ(a.first_ns, b.first_ns);
+    EXPECT_EQ(a.last_ns, b.last_ns);
+    EXPECT_EQ(a.conn_state, b.conn_state);
+    EXPECT_EQ(std::string(a.history.data(), a.history_len), std::string(b.history.data(), b.history_len));
+    EXPECT_EQ(a.reason, b.reason);
+    for (size_t d = 0; d < 2; ++d) {
+      EXPECT_EQ(a.dir[d].packets, b.dir[d].packets);
+      EXPECT_EQ(a.dir[d].frame_bytes, b.dir[d].frame_bytes);
+      EXPECT_EQ(a.dir[d].ip_bytes, b.dir[d].ip_bytes);
+      EXPECT_EQ(a.dir[d].payload_bytes, b.dir[d].payload_bytes);
+      EXPECT_EQ(a.dir[d].tcp_flags, b.dir[d].tcp_flags);
+      EXPECT_EQ(a.dir[d].has_mac, b.dir[d].has_mac);
+      EXPECT_EQ(a.dir[d].mac, b.dir[d].mac);
+    }
+  }
+  EXPECT_TRUE(decoded_sink.recs[2].dir[1].has_mac);  // the UDP responder's MAC, from its decoded frame
+  EXPECT_EQ(decoded.counters().packets.get(), summarised.counters().packets.get());
+  EXPECT_EQ(decoded.counters().tcp_reuse.get(), 1u);
+  EXPECT_EQ(summarised.counters().tcp_reuse.get(), 1u);
 }
 
 }  // namespace

@@ -9,8 +9,9 @@ namespace spanwatch::workers {
 
 struct WorkItem {
   rte_mbuf* mbuf;
-  uint8_t layers;  // kLayerInner | carrier_layer(i): which of the packet's flows this worker accounts
-  uint8_t pad[7];
+  uint8_t layers;   // kLayerInner | carrier_layer(i): which of the packet's flows this worker accounts
+  uint8_t summary;  // 1: the mbuf holds the packet's lib::PacketSummary (workers/mbuf_summary.hpp)
+  uint8_t pad[6];
 };
 static_assert(sizeof(WorkItem) == 16, "ring element size is fixed at 16 bytes");
 

@@ -11,6 +11,7 @@
 
 #include "lib/decode/packet_decoder.hpp"
 #include "workers/idle_backoff.hpp"
+#include "workers/mbuf_summary.hpp"
 #include "workers/work_item.hpp"
 
 namespace spanwatch::workers {
@@ -62,6 +63,9 @@ WorkerLcore::WorkerLcore(WorkerParams p)
 
 // A burst goes through in stages (l3fwd's shape): decode every packet, then hash each flow and prefetch its
 // table slot, then prefetch the entries, then process the packets one by one with their flows in cache.
+// A packet the RX lcore summarised (WorkItem::summary) is not decoded: its summary gives the flow's key
+// and hash and what an established flow's packet needs, and the shard decodes the frame only for a flow
+// that needs more.
 unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;
   Burst& b = *burst_;
@@ -70,7 +74,12 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     const unsigned n =
         rte_ring_sc_dequeue_burst_elem(ring, b.items.data(), sizeof(WorkItem), kBurst, nullptr);
     if (n == 0) continue;
-    for (unsigned i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(b.items[i].mbuf, void*));
+    // The frame too for a summarised packet: its flow may still need it decoded (DPI, parsing).
+    for (unsigned i = 0; i < n; ++i) {
+      rte_mbuf* m = b.items[i].mbuf;
+      if (b.items[i].summary) rte_prefetch0(mbuf_summary(m));
+      rte_prefetch0(rte_pktmbuf_mtod(m, void*));
+    }
     prof.start();
     // Packets without a capture timestamp (a live port) take the burst's time: one TSC read and
     // conversion per burst, not per packet (the conversion divides).
@@ -83,19 +92,24 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
         if (burst_ns == 0) burst_ns = p_.clock.tsc_to_ns(rte_rdtsc());
         b.ts_ns[i] = burst_ns;
       }
+      // All segments (a jumbo frame spans several mbufs), or the original length of a frame the capture
+      // cut short, which the RX lcore restored.
+      b.frame_len[i] = p_.clock.wire_len_offset >= 0
+                           ? *RTE_MBUF_DYNFIELD(m, p_.clock.wire_len_offset, uint32_t*)
+                           : rte_pktmbuf_pkt_len(m);
+      if (b.items[i].summary) continue;
       lib::DecodedPacket& pkt = b.pkts[i];
       b.is_flow[i] = lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                                         (*p_.link_types)[m->port], pkt) == lib::PacketClass::kFlow;
-      // All segments (a jumbo frame spans several mbufs), or the original length of a frame the capture
-      // cut short, which the RX lcore restored.
-      pkt.frame_len = p_.clock.wire_len_offset >= 0
-                          ? *RTE_MBUF_DYNFIELD(m, p_.clock.wire_len_offset, uint32_t*)
-                          : rte_pktmbuf_pkt_len(m);
+      pkt.frame_len = b.frame_len[i];
     }
     prof.lap(Stage::kDecode);
     for (unsigned i = 0; i < n; ++i) {
       b.lookups[i].valid = false;
-      if (b.is_flow[i]) shard_.start_lookup(b.pkts[i], b.items[i].layers, b.lookups[i]);
+      if (b.items[i].summary)
+        shard_.start_lookup(*mbuf_summary(b.items[i].mbuf), b.lookups[i]);
+      else if (b.is_flow[i])
+        shard_.start_lookup(b.pkts[i], b.items[i].layers, b.lookups[i]);
     }
     prof.lap(Stage::kHash);
     for (unsigned i = 0; i < n; ++i) shard_.prefetch_entry(b.lookups[i]);
@@ -105,7 +119,12 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
       if (i + kStateAhead < n) shard_.prefetch_flow_state(b.lookups[i + kStateAhead]);
       rte_mbuf* m = b.items[i].mbuf;
       b.mbufs[i] = m;
-      if (b.is_flow[i]) {
+      if (b.items[i].summary) {
+        prof.start();
+        const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+                                 (*p_.link_types)[m->port], b.frame_len[i]};
+        shard_.process(*mbuf_summary(m), b.lookups[i], f, b.ts_ns[i], m->port);
+      } else if (b.is_flow[i]) {
         prof.start();
         shard_.process(b.pkts[i], b.ts_ns[i], m->port, b.items[i].layers, &b.lookups[i]);
       }
