@@ -382,8 +382,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) {
     const lib::TcpStateMachine& tcp = tcp_states_[e.tcp_slot];
     r.conn_state = tcp.conn_state();
-    r.history_len = static_cast<uint8_t>(std::min<unsigned>(tcp.history_len(), r.history.size()));
-    std::copy_n(tcp.history(), r.history_len, r.history.begin());
+    r.history_len = static_cast<uint8_t>(tcp.copy_history(r.history.data(), unsigned(r.history.size())));
   } else if (e.key.proto == kProtoUdp) {
     r.conn_state = lib::udp_conn_state(r.dir[0].packets > 0, r.dir[1].packets > 0);
   } else {
