@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -61,6 +62,33 @@ TEST(ZeroRunCodec, PacksLowercaseHexRunsTwoDigitsPerByte) {
   EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 3u * 2 + 64 + 64 + 23);
   unpack_zero_runs(packed, 3 * 2 + 64 + 64 + 23, out, sizeof out);
   EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
+}
+
+// Each packed metadata takes the smallest class that holds it (length header included), whatever its size.
+TEST(PackedMetadataStore, EverySizeTakesTheSmallestClassThatHoldsIt) {
+  PackedMetadataStore store(512);
+  size_t prev = 0;
+  for (size_t n = 1; n < sizeof lib::TlsMetadata::sni + sizeof lib::TlsMetadata::client_alpns; n += 3) {
+    lib::AppMetadata m;
+    m.reset(lib::AppKind::kTls);
+    std::memset(m.tls.sni, 's', std::min(n, sizeof m.tls.sni - 1));
+    if (n >= sizeof m.tls.sni) std::memset(m.tls.client_alpns, 'h', n - sizeof m.tls.sni + 1);
+    const uint32_t h = store.put(m);
+    ASSERT_TRUE(PackedMetadataStore::is_packed(h)) << n;
+    const size_t used = store.used_bytes(h), slot = PackedMetadataStore::slot_bytes(h);
+    EXPECT_LE(used, slot) << n;
+    const auto c = size_t(
+        std::find(PackedMetadataStore::kSlotBytes.begin(), PackedMetadataStore::kSlotBytes.end(), slot) -
+        PackedMetadataStore::kSlotBytes.begin());
+    EXPECT_GT(used, c > 0 ? PackedMetadataStore::kSlotBytes[c - 1] : 0) << n;
+    EXPECT_GE(slot, prev);
+    prev = slot;
+    lib::AppMetadata out;
+    store.get(h, out);
+    EXPECT_TRUE(same_bytes(m, out)) << n;
+    store.release(h);
+  }
+  EXPECT_EQ(prev, 416u);  // sni and alpns nearly full: ~390 bytes of text and headers
 }
 
 TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
