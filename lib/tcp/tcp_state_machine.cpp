@@ -109,10 +109,15 @@ constexpr std::array<char, 32> kHistoryLetters = [] {
   }
   return t;
 }();
-constexpr unsigned history_code(char c) noexcept {
+constexpr std::array<uint8_t, 128> kHistoryCodes = [] {  // letter -> code: one load per letter added
+  std::array<uint8_t, 128> t{};
+  t.fill(uint8_t(kUnknownCode));
   for (unsigned code = 0; code < kHistoryLetters.size(); ++code)
-    if (kHistoryLetters[code] == c && c != '?') return code;
-  return kUnknownCode;
+    if (kHistoryLetters[code] != '?') t[uint8_t(kHistoryLetters[code])] = uint8_t(code);
+  return t;
+}();
+constexpr unsigned history_code(char c) noexcept {
+  return uint8_t(c) < kHistoryCodes.size() ? kHistoryCodes[uint8_t(c)] : kUnknownCode;
 }
 constexpr unsigned swap_case_code(unsigned code) noexcept {
   return (code & (kLowerCase - 1)) != 0 ? code ^ kLowerCase : code;
