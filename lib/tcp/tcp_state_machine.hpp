@@ -103,6 +103,7 @@ class TcpStateMachine {
   bool is_reuse(const TcpSegment& seg) const noexcept;
   void flip_roles() noexcept;
   void add_history(char c) noexcept;
+  [[gnu::cold, gnu::noinline]] void history_after_synack_flip() noexcept;
   bool check_history(Dir dir, uint8_t mask, char code) noexcept;
   void scaled_history(Dir dir, uint32_t& counter, char code) noexcept;
 
@@ -114,8 +115,8 @@ class TcpStateMachine {
 
   std::array<Endpoint, 2> ep_{};  // [Dir::kOrig], [Dir::kResp]
   std::array<uint8_t, (kMaxHistory * kCodeBits + 7) / 8> history_{};
+  bool started_ : 1 = false;  // a packet has been seen (bit 0: on_packet tests it without a shift)
   uint8_t history_len_ : 5 = 0;
-  bool started_ : 1 = false;  // a packet has been seen
 };
 static_assert(TcpStateMachine::kMaxHistory < 32, "history_len_ bits");
 static_assert(sizeof(TcpStateMachine) == 96, "issue 3: bytes per TCP flow (was 108)");
