@@ -414,5 +414,33 @@ TEST(FlowShard, ParsedFlowGivesItsSideSlotBack) {
   EXPECT_EQ(std::string_view(r.history.data(), r.history_len), "ShADd");  // no pure ACK from the server
 }
 
+// Payload prefixes (for rules) live in the flow's FlowSide: kept from the first payload to the end of the
+// flow, following a role flip, and given back with it.
+TEST(FlowShard, PayloadPrefixesStayInTheSideUntilTheFlowEnds) {
+  CollectingSink sink;
+  PayloadPrefixCapture prefixes(64);
+  FlowShard shard(small_config(), 0, sink, nullptr, nullptr, &prefixes);
+  auto with_payload = [](lib::DecodedPacket p, std::string_view text) {
+    p.payload = reinterpret_cast<const uint8_t*>(text.data());
+    p.payload_captured = static_cast<uint32_t>(text.size());
+    return p;
+  };
+  shard.process(packet(17, 1, 40000, 2, 9999, 0), kT0, 0, kLayerInner);
+  EXPECT_EQ(shard.sides().in_use(), 0u);  // no payload yet
+  shard.process(with_payload(packet(17, 1, 40000, 2, 9999, 5), "hello"), kT0 + 1, 0, kLayerInner);
+  shard.process(with_payload(packet(17, 2, 9999, 1, 40000, 5), "world"), kT0 + 2, 0, kLayerInner);
+  EXPECT_EQ(shard.sides().in_use(), 1u);
+  EXPECT_EQ(prefixes.in_use(), 1u);
+  shard.flush_all(lib::EndReason::kShutdown);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
+  EXPECT_EQ(prefixes.in_use(), 0u);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  const lib::FlowRecord& r = sink.recs[0];
+  ASSERT_EQ(r.payload[0].len, 5u);
+  ASSERT_EQ(r.payload[1].len, 5u);
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(r.payload[0].bytes.data()), 5), "hello");
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(r.payload[1].bytes.data()), 5), "world");
+}
+
 }  // namespace
 }  // namespace spanwatch::workers
