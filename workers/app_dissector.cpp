@@ -144,17 +144,17 @@ lib::AppMetadata* AppDissector::metadata(FlowEntry& e, lib::AppKind kind) noexce
   return &m;
 }
 
-void AppDissector::release_state(FlowEntry& e) noexcept {
+void AppDissector::release_state(FlowEntry& e, FlowSide* side) noexcept {
   e.app_done = true;
-  if (e.app_state != kNoSlot) {
-    states_.release(e.app_state);
-    e.app_state = kNoSlot;
+  if (side && side->app_state != kNoSlot) {
+    states_.release(side->app_state);
+    side->app_state = kNoSlot;
   }
 }
 
 // The metadata is final now (no parser runs again): keep only its packed bytes.
-void AppDissector::stop_parsing(FlowEntry& e) noexcept {
-  release_state(e);
+void AppDissector::stop_parsing(FlowEntry& e, FlowSide& side) noexcept {
+  release_state(e, &side);
   if (e.app_meta == kNoSlot || PackedMetadataStore::is_packed(e.app_meta)) return;
   e.app_info = lib::has_info_line(meta_[e.app_meta]);
   if (const uint32_t h = packed_.put(meta_[e.app_meta]); h != PackedMetadataStore::kNoSlot) {
@@ -163,8 +163,8 @@ void AppDissector::stop_parsing(FlowEntry& e) noexcept {
   }
 }
 
-void AppDissector::release(FlowEntry& e) noexcept {
-  release_state(e);
+void AppDissector::release(FlowEntry& e, FlowSide* side) noexcept {
+  release_state(e, side);
   if (e.app_meta == kNoSlot) return;
   if (PackedMetadataStore::is_packed(e.app_meta))
     packed_.release(e.app_meta);
@@ -182,9 +182,9 @@ void AppDissector::copy_metadata(const FlowEntry& e, lib::AppMetadata& out) cons
     out = meta_[e.app_meta];
 }
 
-void AppDissector::on_flip(FlowEntry& e) noexcept {
-  if (e.app_state == kNoSlot) return;
-  AppParseState& s = states_[e.app_state];
+void AppDissector::on_flip(FlowEntry& e, FlowSide& side) noexcept {
+  if (side.app_state == kNoSlot) return;
+  AppParseState& s = states_[side.app_state];
   std::swap(s.cursor[0], s.cursor[1]);
   switch (s.proto) {
     case ParseProto::kTls: {  // each reader keeps its own buffer: swapping the readers is enough
@@ -194,14 +194,14 @@ void AppDissector::on_flip(FlowEntry& e) noexcept {
       break;
     }
     default:
-      stop_parsing(e);  // rare (Zeek flips on the first packets); not worth more state
+      stop_parsing(e, side);  // rare (Zeek flips on the first packets); not worth more state
       break;
   }
 }
 
 // Picks the parser from the first payload of a flow (or a later one, for TLS after a preamble) and
 // gives the flow a parse state when the protocol needs one.
-bool AppDissector::start(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt) noexcept {
+bool AppDissector::start(FlowEntry& e, FlowSide& side, lib::Dir d, const lib::DecodedPacket& pkt) noexcept {
   const uint8_t* p = pkt.payload;
   const uint32_t n = pkt.payload_captured;
   ParseProto proto = ParseProto::kUndecided;
@@ -212,14 +212,14 @@ bool AppDissector::start(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt
   else if (looks_like_http(p, n, d))
     proto = ParseProto::kHttp;
   if (proto == ParseProto::kUndecided) return false;
-  e.app_state = states_.acquire();
-  if (e.app_state == kNoSlot) {
+  side.app_state = states_.acquire();
+  if (side.app_state == kNoSlot) {
     ctr_.state_exhausted.add(1);
-    stop_parsing(e);
+    stop_parsing(e, side);
     return false;
   }
   ctr_.flows.add(1);
-  AppParseState& s = states_[e.app_state];
+  AppParseState& s = states_[side.app_state];
   s.proto = proto;
   switch (proto) {
     case ParseProto::kTls:
@@ -237,7 +237,8 @@ bool AppDissector::start(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt
   return true;
 }
 
-void AppDissector::on_packet(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt) noexcept {
+void AppDissector::on_packet(FlowEntry& e, FlowSide& side, lib::Dir d,
+                             const lib::DecodedPacket& pkt) noexcept {
   if (e.app_done || pkt.payload_captured == 0) return;
   const uint8_t proto = e.key.proto;
   if (proto == kProtoUdp) {
@@ -248,45 +249,45 @@ void AppDissector::on_packet(FlowEntry& e, lib::Dir d, const lib::DecodedPacket&
       done = dns(e, d, pkt.payload, pkt.payload_captured, false);
     } else if (is_dhcp_port(sp) || is_dhcp_port(dp)) {
       done = dhcp(e, pkt.payload, pkt.payload_captured);
-    } else if (e.app_state != kNoSlot || looks_like_quic(pkt.payload, pkt.payload_captured)) {
-      if (e.app_state == kNoSlot) {
-        e.app_state = states_.acquire();
-        if (e.app_state == kNoSlot) {
+    } else if (side.app_state != kNoSlot || looks_like_quic(pkt.payload, pkt.payload_captured)) {
+      if (side.app_state == kNoSlot) {
+        side.app_state = states_.acquire();
+        if (side.app_state == kNoSlot) {
           ctr_.state_exhausted.add(1);
-          stop_parsing(e);
+          stop_parsing(e, side);
           return;
         }
         ctr_.flows.add(1);
-        states_[e.app_state].proto = ParseProto::kQuic;
-        states_[e.app_state].emplace<QuicParseState>();
+        states_[side.app_state].proto = ParseProto::kQuic;
+        states_[side.app_state].emplace<QuicParseState>();
       }
-      done = quic(e, states_[e.app_state], d, pkt);
+      done = quic(e, states_[side.app_state], d, pkt);
     } else if (e.app_packets == 0 && looks_like_dns(pkt.payload, pkt.payload_captured)) {
       done = dns(e, d, pkt.payload, pkt.payload_captured, false);  // DNS on another port
     }
     if (done || ++e.app_packets >= kMaxPayloadPackets) {
       if (!done) ctr_.gave_up.add(1);
-      stop_parsing(e);
+      stop_parsing(e, side);
     }
     return;
   }
   if (proto != kProtoTcp) {
-    stop_parsing(e);
+    stop_parsing(e, side);
     return;
   }
   if (e.orig_port() == 53 || e.resp_port() == 53) {
     if (dns(e, d, pkt.payload, pkt.payload_captured, true) || ++e.app_packets >= kMaxPayloadPackets)
-      stop_parsing(e);
+      stop_parsing(e, side);
     return;
   }
   if (++e.app_packets > kMaxPayloadPackets) {
-    if (e.app_state != kNoSlot) ctr_.gave_up.add(1);
-    stop_parsing(e);
+    if (side.app_state != kNoSlot) ctr_.gave_up.add(1);
+    stop_parsing(e, side);
     return;
   }
-  if (e.app_state == kNoSlot && !start(e, d, pkt)) return;
-  if (e.app_state == kNoSlot) return;
-  AppParseState& s = states_[e.app_state];
+  if (side.app_state == kNoSlot && !start(e, side, d, pkt)) return;
+  if (side.app_state == kNoSlot) return;
+  AppParseState& s = states_[side.app_state];
   const size_t di = size_t(d);
   const TcpStreamCursor::Slice in = s.cursor[di].take(pkt.tcp_seq, (pkt.tcp_flags & 0x02) != 0, pkt.payload,
                                                       pkt.payload_captured, pkt.payload_len);
@@ -308,7 +309,7 @@ void AppDissector::on_packet(FlowEntry& e, lib::Dir d, const lib::DecodedPacket&
         break;
     }
   }
-  if (done || (s.cursor[0].broken && s.cursor[1].broken)) stop_parsing(e);
+  if (done || (s.cursor[0].broken && s.cursor[1].broken)) stop_parsing(e, side);
 }
 
 bool AppDissector::tls(FlowEntry& e, AppParseState& s, lib::Dir d, const uint8_t* data,

@@ -45,11 +45,12 @@ class AppDissector {
   // Throws std::runtime_error when the pools cannot be allocated.
   AppDissector(uint32_t max_parsing_flows, uint32_t max_metadata_flows);
 
-  // One packet of the flow `e`, in direction `d` (kOrig = client). Cheap once the flow is done.
-  void on_packet(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
+  // One packet of the flow `e`, in direction `d` (kOrig = client); `side` holds its parse state. Cheap once
+  // the flow is done.
+  void on_packet(FlowEntry& e, FlowSide& side, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
 
   // Zeek flipped the flow's roles: per-direction parse state follows.
-  void on_flip(FlowEntry& e) noexcept;
+  void on_flip(FlowEntry& e, FlowSide& side) noexcept;
 
   // The flow's metadata (kind kNone if nothing was read).
   void copy_metadata(const FlowEntry& e, lib::AppMetadata& out) const noexcept;
@@ -57,8 +58,8 @@ class AppDissector {
   // Once the parsers are done (e.app_done): whether the flow's metadata gives the info line.
   bool has_info_line(const FlowEntry& e) const noexcept { return e.app_info; }
 
-  // The flow ends: both slots go back to their pools.
-  void release(FlowEntry& e) noexcept;
+  // The flow ends: both slots go back to their pools (`side` null: the flow has no FlowSide).
+  void release(FlowEntry& e, FlowSide* side) noexcept;
 
   const AppCounters& counters() const noexcept { return ctr_; }
   uint32_t parse_states_in_use() const noexcept { return states_.in_use(); }
@@ -66,10 +67,10 @@ class AppDissector {
   const PackedMetadataStore& packed() const noexcept { return packed_; }
 
  private:
-  bool start(FlowEntry& e, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
+  bool start(FlowEntry& e, FlowSide& side, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
   lib::AppMetadata* metadata(FlowEntry& e, lib::AppKind kind) noexcept;
-  void stop_parsing(FlowEntry& e) noexcept;
-  void release_state(FlowEntry& e) noexcept;
+  void stop_parsing(FlowEntry& e, FlowSide& side) noexcept;
+  void release_state(FlowEntry& e, FlowSide* side) noexcept;
 
   // Per protocol: each returns true when that flow needs no more packets.
   bool tls(FlowEntry& e, AppParseState& s, lib::Dir d, const uint8_t* data, uint32_t len) noexcept;

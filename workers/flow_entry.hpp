@@ -36,51 +36,53 @@ struct FlowTunnel {
   lib::IpAddress src, dst;
 };
 
-// What a flow's packets rarely touch, in an array beside the table's entries (same index): the first MAC
-// address of each side (set by a side's first packet that has one), where the flow came in (port, VLANs)
-// and the count of interim records. FlowEntry has the room for the rest.
-struct FlowEntryCold {
-  std::array<std::array<uint8_t, 6>, 2> mac{};  // [Dir]; valid where FlowEntry::has_mac has the Dir's bit
-  std::array<uint16_t, lib::kMaxVlans> vlan_ids{};
-  uint16_t port_id = 0;
-  uint8_t vlan_count : 2 = 0;
-  uint32_t sequence = 0;  // records emitted so far
+// What a flow keeps only while detection or parsing runs, or rarely has (tunnel endpoints, the nDPI host
+// name, counters past 2^32, interim records): one pooled slot (FlowShard) named by FlowEntry::side, taken
+// on first need and given back once nothing in it is in use, so a classified flow usually has none
+// (issue 3: workers/flow_memory_bench measures it).
+struct FlowSide {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t dpi_slot = kNone;     // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
+  uint32_t app_state = kNone;    // AppDissector parse state while a parser waits for bytes
+  uint32_t prefix_slot = kNone;  // PayloadPrefixCapture slot while prefixes are kept
+  uint32_t host_slot = kNone;    // nDPI's host name (NdpiDetector::host) while the info line needs it
+  uint32_t tunnel_slot = kNone;  // FlowTunnel, for flows inside a tunnel
+  uint32_t wide_slot = kNone;    // FlowWideCounters, once a counter carried, a carrier packet or fragment
+  uint32_t sequence = 0;         // interim records emitted so far
+
+  // Nothing here that a flow would miss if the slot went back.
+  bool unused() const noexcept {
+    return (dpi_slot & app_state & prefix_slot & host_slot & tunnel_slot & wide_slot) == kNone &&
+           sequence == 0;
+  }
 };
-static_assert(sizeof(FlowEntryCold) == 24);
+static_assert(sizeof(FlowSide) == 28);
 
 // Exactly three cache lines, aligned (the table's entries start on a page): a lookup compares the key in
-// the first line only, and no entry shares a line with its neighbours. What a flow keeps only while
-// detection runs, or rarely has (tunnel endpoints, the TCP machine of TCP flows, the nDPI host name,
-// counters past 2^32), lives in pooled slots named by the 32-bit indices below, and what few packets touch
-// in FlowEntryCold (issue 3: workers/flow_memory_bench measures it). Derivable values are not stored: the
-// ports are the key's (orig_port()), the L7Info is kept flat so its padding holds other fields (l7()), the
-// packets a flow owns are its packets less those it carried for inner flows (FlowWideCounters).
+// the first line only, and no entry shares a line with its neighbours. A packet of a classified flow
+// touches the first two lines only (the third: timers of interim and live records, id, risks, metadata,
+// MACs, VLANs). What a flow keeps only while detection runs, or rarely has, is in its FlowSide slot;
+// the TCP machine of TCP flows and the AppMetadata in pools named by 32-bit indices (issue 3:
+// workers/flow_memory_bench measures it). Derivable values are not stored: the ports are the key's
+// (orig_port()), the L7Info is kept flat so its padding holds other fields (l7()), the packets a flow owns
+// are its packets less those it carried for inner flows (FlowWideCounters).
 struct alignas(64) FlowEntry {
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  // First line: the key and the times.
   lib::FlowKey key;
   uint64_t last_ns = 0;
   uint64_t activity_ns = 0;  // timeouts count from here; Zeek stops updating it once both sides closed
   uint64_t first_ns = 0;
-  std::array<DirCounters, 2> dir{};  // low 32 bits; the high words are in wide_slot's FlowWideCounters
+  // Second line: what every packet updates or tests.
+  std::array<DirCounters, 2> dir{};  // low 32 bits; the high words are in FlowWideCounters (side)
   lib::ListLink idle_link;           // in the list of its timeout class, by last activity
-  lib::ListLink active_link;         // in the active-timeout FIFO, by next interim record time
-  lib::ListLink live_link;           // in the list of flows changed since the last live snapshot
-  uint64_t next_active_ns = 0;
-  uint64_t flow_id = 0;
-  uint64_t l7_risks = 0;              // lib::L7Info, flat (l7())
-  uint32_t dpi_slot = UINT32_MAX;     // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
-  uint32_t app_state = UINT32_MAX;    // AppDissector parse state while a parser waits for bytes
-  uint32_t app_meta = UINT32_MAX;     // AppDissector metadata (packed once the parsers are done)
-  uint32_t prefix_slot = UINT32_MAX;  // PayloadPrefixCapture slot while prefixes are kept
-  uint32_t host_slot = UINT32_MAX;    // nDPI's host name (NdpiDetector::host) while the info line needs it
-  uint32_t tunnel_slot = UINT32_MAX;  // FlowTunnel, for flows inside a tunnel
-  uint32_t tcp_slot = UINT32_MAX;     // TCP flows: their TcpStateMachine (FlowShard), UDP flows need none
-  uint32_t wide_slot = UINT32_MAX;  // FlowWideCounters, once a counter carried, a carrier packet or fragment
+  uint32_t tcp_slot = kNoSlot;       // TCP flows: their TcpStateMachine (FlowShard), UDP flows need none
+  uint32_t side = kNoSlot;           // FlowSide (FlowShard), while the flow has one
   uint16_t l7_master_id = 0, l7_app_id = 0, l7_category_id = 0;
   lib::L7State l7_state = lib::L7State::kNone;
   uint8_t l7_breed_id = 0, l7_confidence_id = 0;
   TimeoutClass timeout_class = TimeoutClass::kOther;
   lib::TunnelType tunnel = lib::TunnelType::kNone;
-  uint8_t app_packets = 0;             // payload packets the parsers looked at (both directions)
   std::array<uint8_t, 2> tcp_flags{};  // [Dir]: union of flags sent
   bool orig_is_lo : 1 = true;          // originator is the key's low endpoint
   bool is_tunnel_carrier : 1 = false;
@@ -90,9 +92,23 @@ struct alignas(64) FlowEntry {
   bool app_info : 1 = false;     // once app_done: the metadata gives the info line (nDPI's host not needed)
   bool prefix_done : 1 = false;  // both payload prefixes are complete, or none can be kept
   bool l7_encrypted : 1 = false;
-  uint8_t has_mac : 2 = 0;     // bit Dir: FlowEntryCold::mac[Dir] is set
-  uint8_t ip_version : 3 = 0;  // 4 or 6
+  uint8_t has_mac : 2 = 0;  // bit Dir: mac[Dir] is set
+  bool is_ipv6 : 1 = false;
   uint8_t tunnel_depth : 3 = 0;
+  uint8_t vlan_count : 2 = 0;
+  // Third line: what records, timers and detection read.
+  lib::ListLink active_link;  // in the active-timeout FIFO, by next interim record time
+  lib::ListLink live_link;    // in the list of flows changed since the last live snapshot
+  uint64_t next_active_ns = 0;
+  uint64_t flow_id = 0;
+  uint64_t l7_risks = 0;                        // lib::L7Info, flat (l7())
+  uint32_t app_meta = kNoSlot;                  // AppDissector metadata (packed once the parsers are done)
+  std::array<std::array<uint8_t, 6>, 2> mac{};  // [Dir]: the first MAC address of each side (has_mac)
+  std::array<uint16_t, lib::kMaxVlans> vlan_ids{};
+  uint16_t port_id = 0;     // where the flow came in
+  uint8_t app_packets = 0;  // payload packets the parsers looked at (both directions)
+
+  uint8_t ip_version() const noexcept { return is_ipv6 ? 6 : 4; }
 
   // As recorded (ICMP: type/code of the first packet): the key holds the first packet's ports, and
   // orig_is_lo (which flips with the roles) says whose they are.
@@ -126,7 +142,9 @@ struct alignas(64) FlowEntry {
 static_assert(sizeof(FlowEntry) == 192, "three cache lines (issue 3: bytes per flow)");
 static_assert(offsetof(FlowEntry, key) + sizeof(lib::FlowKey) <= 64, "a lookup compares in the first line");
 static_assert(sizeof(lib::L7Info) == 24, "a new L7Info field needs a place in FlowEntry (l7(), set_l7())");
+static_assert(offsetof(FlowEntry, dir) == 64 && offsetof(FlowEntry, active_link) == 128,
+              "a classified flow's packet touches the first two lines");
 static_assert(lib::kMaxVlans <= 3 && lib::kMaxTunnelDepth <= 7,
-              "FlowEntryCold::vlan_count / FlowEntry::tunnel_depth bits");
+              "FlowEntry::vlan_count / FlowEntry::tunnel_depth bits");
 
 }  // namespace spanwatch::workers

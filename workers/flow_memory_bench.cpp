@@ -1,11 +1,11 @@
 // What a flow costs in memory once it is classified (issue 3): replays captures (default: every
 // corpus pcaps/ndpi/*.pcap) through one FlowShard with nDPI and our parsers, without DPDK, with timeouts
 // so long that every flow stays alive, then counts what the live flows hold: their FlowEntry and
-// FlowEntryCold, the flow table's slots at load factor 0.5 and free list, and the pooled slots still in
-// use (nDPI states of flows whose detection has not ended, parse states, AppMetadata, nDPI host names,
-// tunnel endpoints, TCP machines, wide counters, payload prefixes). The process's RSS and heap growth per
-// flow are printed as a cross-check (the heap includes nDPI's own allocations of flows still in
-// detection, which the pool figures do not).
+// FlowSide (while they have one), the flow table's slots at load factor 0.5 and free list, and the pooled
+// slots still in use (nDPI states of flows whose detection has not ended, parse states, AppMetadata and
+// the certificate blobs flows share, nDPI host names, tunnel endpoints, TCP machines, wide counters,
+// payload prefixes). The process's RSS and heap growth per flow are printed as a cross-check (the heap
+// includes nDPI's own allocations of flows still in detection, which the pool figures do not).
 // Usage: flow_memory_bench [--prefixes] [PCAP...]
 #include <malloc.h>
 #include <pcap/pcap.h>
@@ -134,13 +134,28 @@ int main(int argc, char** argv) {
   // parser waits for bytes: what a flow keeps for the rest of its life). "before" models the same flows
   // with the previous layout: a 680-byte FlowEntry (nDPI names and host, tunnel endpoints and TCP state
   // inline) and the 1304-byte AppMetadata kept unpacked.
-  enum Part { kEntry, kCold, kTable, kDpi, kParse, kMeta, kHost, kTunnel, kTcp, kWide, kPrefix, kParts };
+  enum Part {
+    kEntry,
+    kCold,
+    kTable,
+    kDpi,
+    kParse,
+    kMeta,
+    kShared,
+    kHost,
+    kTunnel,
+    kTcp,
+    kWide,
+    kPrefix,
+    kParts
+  };
   static constexpr const char* kNames[kParts] = {"FlowEntry",
-                                                 "FlowEntryCold (MACs, VLANs, port)",
+                                                 "FlowSide (detection, rare data)",
                                                  "table slots (load 0.5) + free list",
                                                  "nDPI state (detection not ended)",
                                                  "parse state (parser waiting)",
                                                  "AppMetadata (packed when parsed)",
+                                                 "TLS certificates (shared by flows)",
                                                  "nDPI host name (info line fallback)",
                                                  "tunnel endpoints",
                                                  "TCP state machine (TCP flows)",
@@ -157,11 +172,16 @@ int main(int argc, char** argv) {
     double now[kParts] = {}, before[kParts] = {};
     now[kEntry] = sizeof(sw::workers::FlowEntry);
     before[kEntry] = kOldEntry;
-    now[kCold] = sizeof(sw::workers::FlowEntryCold);
+    const sw::workers::FlowSide* side = shard.side_if_any(e);
+    constexpr uint32_t kNo = sw::workers::FlowSide::kNone;
+    if (side) now[kCold] = sizeof(sw::workers::FlowSide);
+    const uint32_t dpi_slot = side ? side->dpi_slot : kNo, app_state = side ? side->app_state : kNo;
+    const uint32_t host_slot = side ? side->host_slot : kNo, tunnel_slot = side ? side->tunnel_slot : kNo;
+    const uint32_t wide_slot = side ? side->wide_slot : kNo, prefix_slot = side ? side->prefix_slot : kNo;
     now[kTable] = before[kTable] = table;
-    if (e.dpi_slot != sw::workers::NdpiDetector::kNoSlot)
+    if (dpi_slot != sw::workers::NdpiDetector::kNoSlot)
       now[kDpi] = before[kDpi] = double(sw::workers::NdpiDetector::state_bytes());
-    if (e.app_state != sw::workers::AppDissector::kNoSlot)
+    if (app_state != sw::workers::AppDissector::kNoSlot)
       now[kParse] = before[kParse] = sizeof(sw::workers::AppParseState);
     if (e.app_meta != sw::workers::AppDissector::kNoSlot) {
       now[kMeta] = sw::workers::PackedMetadataStore::is_packed(e.app_meta)
@@ -169,15 +189,14 @@ int main(int argc, char** argv) {
                        : kOldMeta;
       before[kMeta] = kOldMeta;
     }
-    if (e.host_slot != sw::workers::NdpiDetector::kNoSlot) now[kHost] = sizeof(sw::workers::L7HostName);
-    if (e.tunnel_slot != sw::workers::SlotPool<sw::workers::FlowTunnel>::kNoSlot)
+    if (host_slot != sw::workers::NdpiDetector::kNoSlot) now[kHost] = sizeof(sw::workers::L7HostName);
+    if (tunnel_slot != sw::workers::SlotPool<sw::workers::FlowTunnel>::kNoSlot)
       now[kTunnel] = sizeof(sw::workers::FlowTunnel);
     if (e.tcp_slot != sw::workers::SlotPool<int>::kNoSlot) now[kTcp] = sizeof(sw::lib::TcpStateMachine);
-    if (e.wide_slot != sw::workers::SlotPool<int>::kNoSlot)
-      now[kWide] = sizeof(sw::workers::FlowWideCounters);
-    if (e.prefix_slot != sw::workers::SlotPool<int>::kNoSlot) now[kPrefix] = before[kPrefix] = prefix_bytes;
-    const bool done = e.l7_final() && e.dpi_slot == sw::workers::NdpiDetector::kNoSlot &&
-                      e.app_state == sw::workers::AppDissector::kNoSlot;
+    if (wide_slot != sw::workers::SlotPool<int>::kNoSlot) now[kWide] = sizeof(sw::workers::FlowWideCounters);
+    if (prefix_slot != sw::workers::SlotPool<int>::kNoSlot) now[kPrefix] = before[kPrefix] = prefix_bytes;
+    const bool done = e.l7_final() && dpi_slot == sw::workers::NdpiDetector::kNoSlot &&
+                      app_state == sw::workers::AppDissector::kNoSlot;
     if (done && sw::workers::PackedMetadataStore::is_packed(e.app_meta)) {
       meta_used += double(apps.packed().used_bytes(e.app_meta));
       meta_slots += double(sw::workers::PackedMetadataStore::slot_bytes(e.app_meta));
@@ -192,6 +211,9 @@ int main(int argc, char** argv) {
     }
   });
 
+  // The shared certificate blobs are charged in full to the classified flows (an upper bound: a flow
+  // whose nDPI detection still runs may refer to one too) and to all flows.
+  classified.now[kShared] = all.now[kShared] = double(apps.packed().shared_bytes());
   std::printf(
       "captures %zu, packets %llu, live flows %llu (classified %llu), records emitted before the end %llu\n",
       pcaps.size(), static_cast<unsigned long long>(packets), static_cast<unsigned long long>(flows),
@@ -211,6 +233,7 @@ int main(int argc, char** argv) {
   for (size_t c = 0; c < sw::workers::PackedMetadataStore::kClasses; ++c)
     std::printf(" %zu B: %u%s", sw::workers::PackedMetadataStore::kSlotBytes[c], apps.packed().in_use(c),
                 c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");
+  std::printf("shared TLS certificate blobs %u\n", apps.packed().shared_blobs());
   if (meta_slots > 0)
     std::printf("classified flows' packed AppMetadata: %.1f bytes of data per flow, %.0f%% of its slots\n",
                 meta_used / double(classified.flows), 100.0 * meta_used / meta_slots);

@@ -78,7 +78,7 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       tunnels_(cfg.max_flows_per_worker),
       tcp_states_(cfg.max_flows_per_worker),
       wide_(cfg.max_flows_per_worker),
-      cold_(cfg.max_flows_per_worker),
+      sides_(cfg.max_flows_per_worker),
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
   profile_.enable(cfg.profile_stages);
@@ -127,19 +127,18 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   FlowEntry& e = table_.at(idx);
   e.flow_id = next_flow_id_++;
   e.first_ns = e.last_ns = e.activity_ns = ts_ns;
-  e.ip_version = ep.ip_version;
-  FlowEntryCold& cold = cold_[idx];
-  cold = FlowEntryCold{};
-  cold.port_id = port_id;
-  cold.vlan_count = pkt.vlan_count;
-  cold.vlan_ids = pkt.vlan_ids;
+  e.is_ipv6 = ep.ip_version == 6;
+  e.port_id = port_id;
+  e.vlan_count = pkt.vlan_count;
+  e.vlan_ids = pkt.vlan_ids;
   e.is_tunnel_carrier = carrier;
   if (key.proto == kProtoTcp) e.tcp_slot = tcp_states_.acquire();  // a zeroed slot is a new machine
   if (!carrier && pkt.tunnel_depth > 0) {
     e.tunnel = pkt.tunnel;
     e.tunnel_depth = pkt.tunnel_depth;
-    e.tunnel_slot = tunnels_.acquire();  // as many slots as flows: never short
-    if (e.tunnel_slot != kNoPoolSlot) tunnels_[e.tunnel_slot] = FlowTunnel{pkt.outer.src, pkt.outer.dst};
+    FlowSide& s = side(e);
+    s.tunnel_slot = tunnels_.acquire();  // as many slots as flows: never short
+    if (s.tunnel_slot != kNoPoolSlot) tunnels_[s.tunnel_slot] = FlowTunnel{pkt.outer.src, pkt.outer.dst};
   }
 
   // Zeek decides who the originator is from the first packet (likely-server-port heuristics).
@@ -198,7 +197,7 @@ void FlowShard::account_rare(FlowEntry& e, size_t di, uint32_t frame_len,
                              bool carried) noexcept {
   if (carried) wide(e).add_carries(unsigned(di), e.dir[di].carries(frame_len, ip_bytes, payload_bytes));
   if (src_mac && !(e.has_mac & (1u << di))) {
-    cold(e).mac[di] = *src_mac;
+    e.mac[di] = *src_mac;
     e.has_mac |= 1u << di;
   }
 }
@@ -207,8 +206,11 @@ void FlowShard::account_rare(FlowEntry& e, size_t di, uint32_t frame_len,
 inline void FlowShard::flip_roles(FlowEntry& e) noexcept {
   swap_directions(e);
   e.orig_is_lo = !e.orig_is_lo;  // swaps orig_port() and resp_port() too
-  if (apps_) apps_->on_flip(e);
-  if (prefixes_) prefixes_->on_flip(e);
+  if (e.side != kNoPoolSlot) {  // detection, parsing or payload prefixes running: their state flips too
+    FlowSide& s = sides_[e.side];
+    if (apps_) apps_->on_flip(e, s);
+    if (prefixes_) prefixes_->on_flip(s);
+  }
 }
 
 // After a packet of the flow: its timeout class and its place in that class's list.
@@ -265,9 +267,12 @@ inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uin
     inspect(*e, pkt, ts_ns);
     profile_.lap(Stage::kDpi);
   }
-  if (apps_ && !e->app_done) apps_->on_packet(*e, d, pkt);
-  if (e->host_slot != NdpiDetector::kNoSlot && apps_) drop_unneeded_host(*e);
-  if (prefixes_) prefixes_->on_packet(*e, d, pkt);
+  if (apps_ && !e->app_done) apps_->on_packet(*e, side(*e), d, pkt);
+  if (prefixes_ && !e->prefix_done) prefixes_->on_packet(*e, side(*e), d, pkt);
+  if (e->side != kNoPoolSlot) {  // detection or parsing running, or rare data: none once classified
+    if (apps_ && sides_[e->side].host_slot != NdpiDetector::kNoSlot) drop_unneeded_host(*e, sides_[e->side]);
+    release_side_if_unused(*e);
+  }
   profile_.lap(Stage::kApp);
   refresh_timeout(idx, *e, ep.l4_proto == kProtoTcp, ts_ns);
   ctr_.packets.add(1);
@@ -315,7 +320,10 @@ void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const 
       }
       account(e, d, f.frame_len, s.tcp_flags, nullptr, s.ip_bytes, s.payload_len, ts_ns);
       mark_changed(idx, e);
-      if (e.host_slot != NdpiDetector::kNoSlot && apps_) drop_unneeded_host(e);
+      if (e.side != kNoPoolSlot) [[unlikely]] {  // as process_inner: nDPI's host name, then the slot itself
+        if (apps_ && sides_[e.side].host_slot != NdpiDetector::kNoSlot) drop_unneeded_host(e, sides_[e.side]);
+        release_side_if_unused(e);
+      }
       refresh_timeout(idx, e, tcp, ts_ns);
       ctr_.packets.add(1);
       profile_.lap(Stage::kOther);
@@ -332,25 +340,27 @@ void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const 
 
 // nDPI sees a flow's packets until it has answered (Retina's deferred work: no DPI cost afterwards).
 void FlowShard::inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept {
-  if (e.dpi_slot == NdpiDetector::kNoSlot) {
+  if (e.dpi_tried && e.side == kNoPoolSlot) return;  // no state: detection ended or could not run
+  FlowSide& s = side(e);
+  if (s.dpi_slot == NdpiDetector::kNoSlot) {
     if (e.dpi_tried) return;
     e.dpi_tried = true;
-    e.dpi_slot = dpi_->acquire();
-    if (e.dpi_slot == NdpiDetector::kNoSlot) return;
+    s.dpi_slot = dpi_->acquire();
+    if (s.dpi_slot == NdpiDetector::kNoSlot) return;
   }
   const auto packets = static_cast<uint32_t>(e.dir[0].packets + e.dir[1].packets);
   lib::L7Info l7 = e.l7();
-  const bool done = dpi_->feed(e.dpi_slot, pkt.l3, pkt.l3_captured, ts_ns / 1'000'000,
-                               e.key.proto == kProtoTcp, packets, l7, e.host_slot);
+  const bool done = dpi_->feed(s.dpi_slot, pkt.l3, pkt.l3_captured, ts_ns / 1'000'000,
+                               e.key.proto == kProtoTcp, packets, l7, s.host_slot);
   e.set_l7(l7);
-  if (done) e.dpi_slot = NdpiDetector::kNoSlot;
+  if (done) s.dpi_slot = NdpiDetector::kNoSlot;
 }
 
 // nDPI's host name is only the fallback of the info line: once detection and parsing are both over and
 // our metadata names the flow, the flow stops holding it.
-void FlowShard::drop_unneeded_host(FlowEntry& e) noexcept {
+void FlowShard::drop_unneeded_host(FlowEntry& e, FlowSide& s) noexcept {
   if (!e.app_done || !e.l7_final() || !apps_->has_info_line(e)) return;
-  dpi_->release_host(e.host_slot);
+  dpi_->release_host(s.host_slot);
 }
 
 void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
@@ -362,7 +372,7 @@ void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndp
   const lib::Dir d = (l.src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
   const uint32_t headers = (ep.ip_version == 4 ? kIpv4HeaderBytes : kIpv6HeaderBytes) + kUdpHeaderBytes;
   account(e, d, pkt, ep.ip_bytes, ep.ip_bytes > headers ? ep.ip_bytes - headers : 0, ts_ns);
-  ++wide(e).carrier_packets;  // not one of its own packets
+  ++wide(e).carrier_packets;  // not one of its own packets (the side stays: it holds this count)
   mark_changed(idx, e);
   e.activity_ns = std::max(e.activity_ns, ts_ns);
   lists_[size_t(e.timeout_class)].touch(table_.data(), idx);
@@ -394,9 +404,9 @@ void FlowShard::swap_directions(FlowEntry& e) noexcept {
   std::swap(e.dir[0], e.dir[1]);
   std::swap(e.tcp_flags[0], e.tcp_flags[1]);
   e.has_mac = uint8_t(((e.has_mac & 1u) << 1) | ((e.has_mac >> 1) & 1u));
-  FlowEntryCold& c = cold(e);
-  std::swap(c.mac[0], c.mac[1]);
-  if (e.wide_slot != kNoPoolSlot) std::swap(wide_[e.wide_slot].high[0], wide_[e.wide_slot].high[1]);
+  std::swap(e.mac[0], e.mac[1]);
+  if (const FlowSide* s = side_if_any(e); s && s->wide_slot != kNoPoolSlot)
+    std::swap(wide_[s->wide_slot].high[0], wide_[s->wide_slot].high[1]);
 }
 
 void FlowShard::set_timeout_class(uint32_t idx, TimeoutClass c) noexcept {
@@ -419,9 +429,9 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.src_port = e.orig_port();
   r.dst_port = e.resp_port();
   r.l4_proto = e.key.proto;
-  r.ip_version = e.ip_version;
-  const FlowEntryCold& c = cold(e);
-  const FlowWideCounters* w = e.wide_slot != kNoPoolSlot ? &wide_[e.wide_slot] : nullptr;
+  r.ip_version = e.ip_version();
+  const FlowSide* side = side_if_any(e);
+  const FlowWideCounters* w = side && side->wide_slot != kNoPoolSlot ? &wide_[side->wide_slot] : nullptr;
   uint64_t packets = 0;
   for (size_t i = 0; i < 2; ++i) {
     const DirCounters& lo = e.dir[i];
@@ -433,16 +443,15 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
     s.payload_bytes = widen(lo.payload_bytes, hi[kPayloadBytes]);
     s.tcp_flags = e.tcp_flags[i];
     s.has_mac = (e.has_mac >> i) & 1u;
-    if (s.has_mac) s.mac = c.mac[i];
+    if (s.has_mac) s.mac = e.mac[i];
     packets += s.packets;
   }
-  r.vlan_count = c.vlan_count;
-  r.vlan_ids = c.vlan_ids;
+  r.vlan_count = e.vlan_count;
+  r.vlan_ids = e.vlan_ids;
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) {
     const lib::TcpStateMachine& tcp = tcp_states_[e.tcp_slot];
     r.conn_state = tcp.conn_state();
-    r.history_len = static_cast<uint8_t>(std::min<unsigned>(tcp.history_len(), r.history.size()));
-    std::copy_n(tcp.history(), r.history_len, r.history.begin());
+    r.history_len = static_cast<uint8_t>(tcp.copy_history(r.history.data(), unsigned(r.history.size())));
   } else if (e.key.proto == kProtoUdp) {
     r.conn_state = lib::udp_conn_state(r.dir[0].packets > 0, r.dir[1].packets > 0);
   } else {
@@ -450,43 +459,48 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   }
   r.reason = reason;
   r.final = final;
-  r.port_id = c.port_id;
+  r.port_id = e.port_id;
   r.worker_id = worker_id_;
-  r.sequence = c.sequence;
+  r.sequence = side ? side->sequence : 0;
   r.tunnel = e.tunnel;
   r.tunnel_depth = e.tunnel_depth;
-  if (e.tunnel_slot != kNoPoolSlot) {
-    r.tunnel_src = tunnels_[e.tunnel_slot].src;
-    r.tunnel_dst = tunnels_[e.tunnel_slot].dst;
+  if (side && side->tunnel_slot != kNoPoolSlot) {
+    r.tunnel_src = tunnels_[side->tunnel_slot].src;
+    r.tunnel_dst = tunnels_[side->tunnel_slot].dst;
   }
   r.is_tunnel_carrier = e.is_tunnel_carrier;
   r.fragments = w ? w->fragments : 0;
   r.own_packets = packets - (w ? w->carrier_packets : 0);
   r.l7 = e.l7();
-  if (e.host_slot != NdpiDetector::kNoSlot) lib::set_text(r.l7_host, dpi_->host(e.host_slot));
+  if (side && side->host_slot != NdpiDetector::kNoSlot) lib::set_text(r.l7_host, dpi_->host(side->host_slot));
   if (apps_) apps_->copy_metadata(e, r.app);
-  if (prefixes_) prefixes_->copy(e, r);
+  if (prefixes_ && side) prefixes_->copy(*side, r);
   sink_.emit(r);
 }
 
 void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept {
   FlowEntry& e = table_.at(idx);
-  if (e.dpi_slot != NdpiDetector::kNoSlot) {  // ends before detection did: nDPI's best answer
+  if (e.side != kNoPoolSlot && sides_[e.side].dpi_slot != NdpiDetector::kNoSlot) {
+    FlowSide& s = sides_[e.side];  // ends before detection did: nDPI's best answer
     lib::L7Info l7 = e.l7();
-    dpi_->finish(e.dpi_slot, l7, e.host_slot);
+    dpi_->finish(s.dpi_slot, l7, s.host_slot);
     e.set_l7(l7);
-    e.dpi_slot = NdpiDetector::kNoSlot;
+    s.dpi_slot = NdpiDetector::kNoSlot;
   }
   emit(e, reason, true, now_ns);
-  if (dpi_) dpi_->release_host(e.host_slot);
-  if (apps_) apps_->release(e);
-  if (prefixes_) prefixes_->release(e);
+  if (apps_) apps_->release(e, e.side != kNoPoolSlot ? &sides_[e.side] : nullptr);
   if (e.live_dirty) live_.remove(table_.data(), idx);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
   active_.remove(table_.data(), idx);
-  if (e.tunnel_slot != kNoPoolSlot) tunnels_.release(e.tunnel_slot);
+  if (e.side != kNoPoolSlot) {
+    FlowSide& s = sides_[e.side];
+    if (dpi_) dpi_->release_host(s.host_slot);
+    if (prefixes_) prefixes_->release(s);
+    if (s.tunnel_slot != kNoPoolSlot) tunnels_.release(s.tunnel_slot);
+    if (s.wide_slot != kNoPoolSlot) wide_.release(s.wide_slot);
+    sides_.release(e.side);
+  }
   if (e.tcp_slot != kNoPoolSlot) tcp_states_.release(e.tcp_slot);
-  if (e.wide_slot != kNoPoolSlot) wide_.release(e.wide_slot);
   table_.erase(idx, lib::flow_hash(e.key));
   ctr_.flows_active.set(table_.size());
 }
@@ -520,7 +534,7 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
        idx = active_.front()) {
     FlowEntry& e = table_.at(idx);
     emit(e, lib::EndReason::kActiveTimeout, false, now_ns);
-    ++cold(e).sequence;
+    ++side(e).sequence;
     e.next_active_ns = now_ns + active_timeout_ns_;
     active_.touch(table_.data(), idx);
     ctr_.interim_records.add(1);

@@ -119,6 +119,11 @@ class FlowShard {
       for (uint32_t i = l.front(); i != lib::kNilIndex; i = table_.at(i).idle_link.next) f(table_.at(i));
   }
   const SlotPool<FlowTunnel>& tunnels() const noexcept { return tunnels_; }
+  const SlotPool<FlowSide>& sides() const noexcept { return sides_; }
+  // The flow's FlowSide, or null while it has none.
+  const FlowSide* side_if_any(const FlowEntry& e) const noexcept {
+    return e.side == kNoPoolSlot ? nullptr : &sides_[e.side];
+  }
 
  private:
   using List = lib::IndexList<FlowEntry, &FlowEntry::idle_link>;
@@ -153,18 +158,33 @@ class FlowShard {
   [[gnu::cold, gnu::noinline]] void account_rare(FlowEntry& e, size_t di, uint32_t frame_len,
                                                  const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes,
                                                  uint32_t payload_bytes, bool carried) noexcept;
-  FlowEntryCold& cold(const FlowEntry& e) noexcept { return cold_[uint32_t(&e - table_.data())]; }
+  // The flow's FlowSide, taken on first use: one slot per table entry, so there is always one.
+  FlowSide& side(FlowEntry& e) noexcept {
+    if (e.side == kNoPoolSlot) [[unlikely]] {
+      e.side = sides_.acquire();
+      sides_[e.side] = FlowSide{};
+    }
+    return sides_[e.side];
+  }
+  // Gives the side slot back once nothing in it is in use (detection and parsing over, no rare data).
+  void release_side_if_unused(FlowEntry& e) noexcept {
+    if (sides_[e.side].unused()) {
+      sides_.release(e.side);
+      e.side = kNoPoolSlot;
+    }
+  }
   // The flow's high words etc., taken on first use: one slot per table entry, so there is always one.
   FlowWideCounters& wide(FlowEntry& e) noexcept {
-    if (e.wide_slot == kNoPoolSlot) [[unlikely]]
-      e.wide_slot = wide_.acquire();
-    return wide_[e.wide_slot];
+    FlowSide& s = side(e);
+    if (s.wide_slot == kNoPoolSlot) [[unlikely]]
+      s.wide_slot = wide_.acquire();
+    return wide_[s.wide_slot];
   }
   void emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns) noexcept;
   void finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept;
   void evict_oldest(uint64_t now_ns) noexcept;
   void inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
-  void drop_unneeded_host(FlowEntry& e) noexcept;
+  void drop_unneeded_host(FlowEntry& e, FlowSide& s) noexcept;
   void note_deadline(uint64_t ns) noexcept { next_deadline_ns_ = std::min(next_deadline_ns_, ns); }
   void mark_changed(uint32_t idx, FlowEntry& e) noexcept {
     if (live_update_ns_ == 0 || e.live_dirty) return;
@@ -185,12 +205,13 @@ class FlowShard {
   AppDissector* apps_;
   PayloadPrefixCapture* prefixes_;  // only when rules look at payload prefixes
   lib::FlowTable<FlowEntry> table_;
-  static constexpr uint32_t kNoPoolSlot = SlotPool<FlowTunnel>::kNoSlot;  // of tunnels_ and tcp_states_
-  SlotPool<FlowTunnel> tunnels_;                                          // FlowEntry::tunnel_slot
+  static constexpr uint32_t kNoPoolSlot = SlotPool<FlowTunnel>::kNoSlot;  // of every pool here
+  static_assert(kNoPoolSlot == FlowSide::kNone && kNoPoolSlot == FlowEntry::kNoSlot);
+  SlotPool<FlowTunnel> tunnels_;  // FlowSide::tunnel_slot
   // FlowEntry::tcp_slot: as many as table entries, so a TCP flow always gets one.
   SlotPool<lib::TcpStateMachine> tcp_states_;
-  SlotPool<FlowWideCounters> wide_;       // FlowEntry::wide_slot: as many as table entries
-  lib::ZeroedArray<FlowEntryCold> cold_;  // beside the table's entries, same index
+  SlotPool<FlowWideCounters> wide_;  // FlowSide::wide_slot: as many as table entries
+  SlotPool<FlowSide> sides_;         // FlowEntry::side: as many as table entries
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};
   ActiveList active_;
   LiveList live_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string_view>
 #include <vector>
 
 #include "lib/decode/packet_decoder.hpp"
@@ -133,9 +134,13 @@ TEST(FlowShard, ActiveTimeoutEmitsCumulativeInterimRecords) {
   cfg.active_timeout_s = 10;
   CollectingSink sink;
   FlowShard shard(cfg, 0, sink);
-  for (int i = 0; i <= 25; ++i)
+  for (int i = 0; i <= 25; ++i) {
     shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + i * kSec, 0, kLayerInner);
+    // The count of interim records lives in the flow's FlowSide: none before the first.
+    EXPECT_EQ(shard.sides().in_use(), i < 10 ? 0u : 1u) << i;
+  }
   shard.flush_all(lib::EndReason::kShutdown);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
   ASSERT_EQ(sink.recs.size(), 3u);
   EXPECT_FALSE(sink.recs[0].final);
   EXPECT_EQ(sink.recs[0].reason, lib::EndReason::kActiveTimeout);
@@ -207,7 +212,12 @@ TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   p.carrier_count = 1;
   p.carriers[0] = p.outer;
   shard.process(p, kT0, 0, kLayerInner | carrier_layer(0));
+  // The inner flow's tunnel endpoints and the carrier's count of carried packets are in their FlowSide.
+  EXPECT_EQ(shard.sides().in_use(), 2u);
+  EXPECT_EQ(shard.tunnels().in_use(), 1u);
   shard.flush_all(lib::EndReason::kShutdown);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
+  EXPECT_EQ(shard.tunnels().in_use(), 0u);
   ASSERT_EQ(sink.recs.size(), 2u);
   const auto& carrier = sink.recs[0].is_tunnel_carrier ? sink.recs[0] : sink.recs[1];
   const auto& inner = sink.recs[0].is_tunnel_carrier ? sink.recs[1] : sink.recs[0];
@@ -477,6 +487,74 @@ TEST(FlowShard, SummarisedPacketsAccountAsDecodedOnes) {
   EXPECT_EQ(decoded.counters().packets.get(), summarised.counters().packets.get());
   EXPECT_EQ(decoded.counters().tcp_reuse.get(), 1u);
   EXPECT_EQ(summarised.counters().tcp_reuse.get(), 1u);
+}
+
+// A flow holds a FlowSide only while a stage needs it: the parse state while the HTTP parser waits for the
+// response, then nothing (a classified flow keeps its entry and its metadata only); the record is whole.
+TEST(FlowShard, ParsedFlowGivesItsSideSlotBack) {
+  CollectingSink sink;
+  AppDissector apps(64, 1024);
+  FlowShard shard(small_config(), 0, sink, nullptr, &apps);
+  auto with_payload = [](lib::DecodedPacket p, std::string_view text) {
+    p.payload = reinterpret_cast<const uint8_t*>(text.data());
+    p.payload_captured = static_cast<uint32_t>(text.size());
+    return p;
+  };
+  constexpr std::string_view kRequest = "GET /index.html HTTP/1.1\r\nHost: example.org\r\n\r\n";
+  constexpr std::string_view kResponse = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  shard.process(packet(6, 1, 40000, 2, 80, 0, 0x02, 100, 0), kT0, 0, kLayerInner);
+  shard.process(packet(6, 2, 80, 1, 40000, 0, 0x12, 500, 101), kT0 + 1, 0, kLayerInner);
+  shard.process(packet(6, 1, 40000, 2, 80, 0, 0x10, 101, 501), kT0 + 2, 0, kLayerInner);
+  EXPECT_EQ(shard.sides().in_use(), 0u);  // no payload yet: nothing to keep
+  const auto req = static_cast<uint32_t>(kRequest.size()), resp = static_cast<uint32_t>(kResponse.size());
+  shard.process(with_payload(packet(6, 1, 40000, 2, 80, req, 0x18, 101, 501), kRequest), kT0 + 3, 0,
+                kLayerInner);
+  EXPECT_EQ(shard.sides().in_use(), 1u);  // the parse state waits for the response
+  EXPECT_EQ(apps.parse_states_in_use(), 1u);
+  shard.process(with_payload(packet(6, 2, 80, 1, 40000, resp, 0x18, 501, 101 + req), kResponse), kT0 + 4, 0,
+                kLayerInner);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
+  EXPECT_EQ(apps.parse_states_in_use(), 0u);
+  shard.process(packet(6, 1, 40000, 2, 80, 0, 0x10, 101 + req, 501 + resp), kT0 + 5, 0, kLayerInner);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  const lib::FlowRecord& r = sink.recs[0];
+  EXPECT_EQ(r.app.kind, lib::AppKind::kHttp);
+  EXPECT_EQ(lib::get_text(r.app.http.method), "GET");
+  EXPECT_EQ(lib::get_text(r.app.http.host), "example.org");
+  EXPECT_EQ(r.app.http.status, 200);
+  EXPECT_EQ(r.dir[0].packets, 4u);
+  EXPECT_EQ(r.dir[1].packets, 2u);
+  EXPECT_EQ(std::string_view(r.history.data(), r.history_len), "ShADd");  // no pure ACK from the server
+}
+
+// Payload prefixes (for rules) live in the flow's FlowSide: kept from the first payload to the end of the
+// flow, following a role flip, and given back with it.
+TEST(FlowShard, PayloadPrefixesStayInTheSideUntilTheFlowEnds) {
+  CollectingSink sink;
+  PayloadPrefixCapture prefixes(64);
+  FlowShard shard(small_config(), 0, sink, nullptr, nullptr, &prefixes);
+  auto with_payload = [](lib::DecodedPacket p, std::string_view text) {
+    p.payload = reinterpret_cast<const uint8_t*>(text.data());
+    p.payload_captured = static_cast<uint32_t>(text.size());
+    return p;
+  };
+  shard.process(packet(17, 1, 40000, 2, 9999, 0), kT0, 0, kLayerInner);
+  EXPECT_EQ(shard.sides().in_use(), 0u);  // no payload yet
+  shard.process(with_payload(packet(17, 1, 40000, 2, 9999, 5), "hello"), kT0 + 1, 0, kLayerInner);
+  shard.process(with_payload(packet(17, 2, 9999, 1, 40000, 5), "world"), kT0 + 2, 0, kLayerInner);
+  EXPECT_EQ(shard.sides().in_use(), 1u);
+  EXPECT_EQ(prefixes.in_use(), 1u);
+  shard.flush_all(lib::EndReason::kShutdown);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
+  EXPECT_EQ(prefixes.in_use(), 0u);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  const lib::FlowRecord& r = sink.recs[0];
+  ASSERT_EQ(r.payload[0].len, 5u);
+  ASSERT_EQ(r.payload[1].len, 5u);
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(r.payload[0].bytes.data()), 5), "hello");
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(r.payload[1].bytes.data()), 5), "world");
 }
 
 }  // namespace

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <random>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace spanwatch::workers {
 namespace {
@@ -63,6 +68,33 @@ TEST(ZeroRunCodec, PacksLowercaseHexRunsTwoDigitsPerByte) {
   EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
 }
 
+// Each packed metadata takes the smallest class that holds it (length header included), whatever its size.
+TEST(PackedMetadataStore, EverySizeTakesTheSmallestClassThatHoldsIt) {
+  PackedMetadataStore store(512);
+  size_t prev = 0;
+  for (size_t n = 1; n < sizeof lib::TlsMetadata::sni + sizeof lib::TlsMetadata::client_alpns; n += 3) {
+    lib::AppMetadata m;
+    m.reset(lib::AppKind::kTls);
+    std::memset(m.tls.sni, 's', std::min(n, sizeof m.tls.sni - 1));
+    if (n >= sizeof m.tls.sni) std::memset(m.tls.client_alpns, 'h', n - sizeof m.tls.sni + 1);
+    const uint32_t h = store.put(m);
+    ASSERT_TRUE(PackedMetadataStore::is_packed(h)) << n;
+    const size_t used = store.used_bytes(h), slot = PackedMetadataStore::slot_bytes(h);
+    EXPECT_LE(used, slot) << n;
+    const auto c = size_t(
+        std::find(PackedMetadataStore::kSlotBytes.begin(), PackedMetadataStore::kSlotBytes.end(), slot) -
+        PackedMetadataStore::kSlotBytes.begin());
+    EXPECT_GT(used, c > 0 ? PackedMetadataStore::kSlotBytes[c - 1] : 0) << n;
+    EXPECT_GE(slot, prev);
+    prev = slot;
+    lib::AppMetadata out;
+    store.get(h, out);
+    EXPECT_TRUE(same_bytes(m, out)) << n;
+    store.release(h);
+  }
+  EXPECT_EQ(prev, 416u);  // sni and alpns nearly full: ~390 bytes of text and headers
+}
+
 TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
   PackedMetadataStore store(4);
   lib::AppMetadata dns;
@@ -82,22 +114,107 @@ TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
 
   lib::AppMetadata tls;
   tls.reset(lib::AppKind::kTls);
-  std::memset(tls.tls.san, 'x', 300);  // ~310 bytes: the 320-byte class
+  lib::set_text(tls.tls.sni, "example.org");
+  // alpns, alpn and the fingerprints, up to the certificate fields: ~285 bytes, the 288-byte class.
+  std::memset(tls.tls.client_alpns, 'x',
+              offsetof(lib::TlsMetadata, subject) - offsetof(lib::TlsMetadata, client_alpns));
   const uint32_t h2 = store.put(tls);
   ASSERT_TRUE(PackedMetadataStore::is_packed(h2));
-  EXPECT_EQ(PackedMetadataStore::slot_bytes(h2), 320u);
+  EXPECT_EQ(PackedMetadataStore::slot_bytes(h2), 288u);
+  EXPECT_EQ(store.certificate_of(h2), PackedMetadataStore::kNoSlot);  // no certificate fields
   store.get(h2, out);
   EXPECT_TRUE(same_bytes(tls, out));
   store.release(h);
   store.release(h2);
   for (size_t c = 0; c < PackedMetadataStore::kClasses; ++c) EXPECT_EQ(store.in_use(c), 0u);
 
-  std::memset(tls.tls.sni, 'w', sizeof tls.tls.sni - 1);
-  std::memset(tls.tls.client_alpns, 'v', sizeof tls.tls.client_alpns - 1);
-  std::memset(tls.tls.subject, 'y', sizeof tls.tls.subject - 1);
-  std::memset(tls.tls.issuer, 'z', sizeof tls.tls.issuer - 1);
-  EXPECT_EQ(store.put(tls), PackedMetadataStore::kNoSlot);  // over 1 kB: stays unpacked
-  EXPECT_FALSE(PackedMetadataStore::is_packed(3));          // a metadata slot number
+  lib::AppMetadata dense;
+  std::memset(static_cast<void*>(&dense), 'w', sizeof dense);
+  dense.kind = lib::AppKind::kDns;
+  EXPECT_EQ(store.put(dense), PackedMetadataStore::kNoSlot);  // over 1 kB: stays unpacked
+  EXPECT_FALSE(PackedMetadataStore::is_packed(3));            // a metadata slot number
+}
+
+// Flows to the same server repeat its certificate: its fields are packed once and shared, counted by
+// reference, and every flow still gets back every byte of its own metadata.
+TEST(PackedMetadataStore, SharesIdenticalCertificateFields) {
+  PackedMetadataStore store(16);
+  auto flow = [](std::string_view sni, std::string_view subject) {
+    lib::AppMetadata m;
+    m.reset(lib::AppKind::kTls);
+    m.tls.has_certificate = true;
+    lib::set_text(m.tls.sni, sni);
+    lib::set_text(m.tls.ja3, "e7d705a3286e19ea42f587b344ee6865");
+    lib::set_text(m.tls.subject, subject);
+    lib::set_text(m.tls.issuer, "CN=Example Issuing CA 1, O=Example Trust, C=US");
+    lib::set_text(m.tls.san, "example.org,www.example.org,mail.example.org,api.example.org");
+    lib::set_text(m.tls.serial, "0a1b2c3d4e5f60718293a4b5c6d7e8f9");
+    lib::set_text(m.tls.cert_sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    m.tls.not_before = 1700000000;
+    m.tls.not_after = 1731536000;
+    return m;
+  };
+  const lib::AppMetadata a = flow("example.org", "CN=example.org"),
+                         b = flow("www.example.org", "CN=example.org");
+  const lib::AppMetadata other = flow("example.org", "CN=other.example.org");
+  const uint32_t ha = store.put(a), hb = store.put(b), ho = store.put(other);
+  ASSERT_TRUE(PackedMetadataStore::is_packed(ha) && PackedMetadataStore::is_packed(hb) &&
+              PackedMetadataStore::is_packed(ho));
+  ASSERT_NE(store.certificate_of(ha), PackedMetadataStore::kNoSlot);
+  EXPECT_EQ(store.certificate_of(ha), store.certificate_of(hb));  // one blob for both
+  EXPECT_NE(store.certificate_of(ho), store.certificate_of(ha));  // another subject: another blob
+  EXPECT_EQ(store.shared_blobs(), 2u);
+  EXPECT_LE(PackedMetadataStore::slot_bytes(ha), 64u);  // sni, ja3 and the blob's handle
+  for (const auto& [h, m] : {std::pair{ha, a}, std::pair{hb, b}, std::pair{ho, other}}) {
+    lib::AppMetadata out;
+    std::memset(static_cast<void*>(&out), 0x5A, sizeof out);
+    store.get(h, out);
+    EXPECT_TRUE(same_bytes(m, out));
+  }
+  store.release(ha);
+  EXPECT_EQ(store.shared_blobs(), 2u);  // b still refers to it
+  lib::AppMetadata out;
+  store.get(hb, out);
+  EXPECT_TRUE(same_bytes(b, out));
+  store.release(hb);
+  store.release(ho);
+  EXPECT_EQ(store.shared_blobs(), 0u);
+  EXPECT_EQ(store.shared_bytes(), 0u);
+  for (size_t c = 0; c < PackedMetadataStore::kClasses; ++c) EXPECT_EQ(store.in_use(c), 0u);
+}
+
+// The index of shared blobs under churn: counts and removals (backward shift) keep every blob findable.
+TEST(SharedBlobIndex, CountsAndRemovalsKeepEveryBlobFindable) {
+  SharedBlobIndex index(64);
+  std::mt19937 rng(3);
+  std::vector<std::pair<uint64_t, uint32_t>> live;  // (hash, handle), handle counted once per entry
+  uint32_t next = 1;
+  for (int step = 0; step < 5000; ++step) {
+    if (live.size() < 60 && (live.empty() || rng() % 2 == 0)) {
+      const uint64_t hash = rng() % 16;  // few hashes: long probe runs, collisions
+      if (rng() % 3 == 0 && !live.empty()) {
+        const auto [h, handle] = live[rng() % live.size()];
+        ASSERT_EQ(index.acquire_existing(h, [&](uint32_t x) { return x == handle; }), handle);
+        live.emplace_back(h, handle);
+      } else {
+        EXPECT_EQ(index.acquire_existing(hash, [&](uint32_t x) { return x == next; }),
+                  SharedBlobIndex::kNone);
+        index.add(hash, next);
+        live.emplace_back(hash, next++);
+      }
+    } else {
+      const size_t k = rng() % live.size();
+      const auto [h, handle] = live[k];
+      live.erase(live.begin() + long(k));
+      const bool last =
+          std::none_of(live.begin(), live.end(), [&](const auto& e) { return e.second == handle; });
+      EXPECT_EQ(index.release(h, handle), last);
+    }
+    for (const auto& [h, handle] : live) {  // each live blob is found (and put back)
+      ASSERT_EQ(index.acquire_existing(h, [&](uint32_t x) { return x == handle; }), handle) << step;
+      index.release(h, handle);
+    }
+  }
 }
 
 }  // namespace

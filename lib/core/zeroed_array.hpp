@@ -21,11 +21,16 @@ template <class T>
 class ZeroedArray {
  public:
   ZeroedArray() = default;
-  explicit ZeroedArray(size_t n) : n_(n), bytes_((n ? n : 1) * sizeof(T)) {
+  // kSmallPages: for arrays read once per flow, not probed at random (the packed metadata's many size
+  // classes), where a 2 MiB page per array would cost more memory than the TLB misses it saves.
+  enum Pages : bool { kHugePagesIfLarge, kSmallPages };
+  explicit ZeroedArray(size_t n, Pages pages = kHugePagesIfLarge) : n_(n), bytes_((n ? n : 1) * sizeof(T)) {
     static_assert(std::is_trivially_destructible_v<T>, "elements are unmapped, never destroyed");
-    void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* p =
+        ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
-    if (bytes_ >= kHugePage) ::madvise(p, bytes_, MADV_HUGEPAGE);  // a hint: fine if THP is off
+    if (bytes_ >= kHugePage && pages == kHugePagesIfLarge)
+      ::madvise(p, bytes_, MADV_HUGEPAGE);  // a hint: fine if THP is off
     p_ = static_cast<T*>(p);
   }
   ZeroedArray(ZeroedArray&& o) noexcept

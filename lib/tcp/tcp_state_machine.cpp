@@ -27,8 +27,6 @@ constexpr uint8_t kReset = uint8_t(TcpEndpointState::kReset);
 constexpr uint8_t kHistSyn = 0x01, kHistFin = 0x02, kHistRst = 0x04, kHistFinRst = 0x08;
 constexpr uint8_t kHistData = 0x10, kHistAck = 0x20, kHistMultiFlag = 0x40;
 
-constexpr uint8_t kStarted = 0x01;
-
 constexpr int32_t kTooLargeSeqDelta = 1048576;  // TOO_LARGE_SEQ_DELTA
 
 constexpr int32_t seq_delta(uint32_t a, uint32_t b) noexcept {
@@ -37,11 +35,6 @@ constexpr int32_t seq_delta(uint32_t a, uint32_t b) noexcept {
 
 constexpr char to_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
-}
-constexpr char swap_case(char c) noexcept {
-  if (c >= 'A' && c <= 'Z') return char(c - 'A' + 'a');
-  if (c >= 'a' && c <= 'z') return char(c - 'a' + 'A');
-  return c;
 }
 
 constexpr bool is_power_of_10(uint32_t n) noexcept {
@@ -101,8 +94,69 @@ bool TcpStateMachine::first_packet_from_responder(const TcpSegment& first, uint1
   return true;
 }
 
+// The letters Zeek's history uses here, as 5-bit codes: '^' is 0, the upper-case letters 1..12 and their
+// lower-case forms the same plus 16, so that swapping the case flips bit 4. An unknown letter would be
+// kept as '?' (none is: every letter added below is in the table; the unit tests check each).
+constexpr char kUpperLetters[] = "ADFGHIQRSTWZ";
+constexpr unsigned kLowerCase = 16, kUnknownCode = 15;
+constexpr std::array<char, 32> kHistoryLetters = [] {
+  std::array<char, 32> t{};
+  t.fill('?');
+  t[0] = '^';
+  for (unsigned k = 0; kUpperLetters[k] != '\0'; ++k) {
+    t[k + 1] = kUpperLetters[k];
+    t[k + 1 + kLowerCase] = to_lower(kUpperLetters[k]);
+  }
+  return t;
+}();
+constexpr std::array<uint8_t, 128> kHistoryCodes = [] {  // letter -> code: one load per letter added
+  std::array<uint8_t, 128> t{};
+  t.fill(uint8_t(kUnknownCode));
+  for (unsigned code = 0; code < kHistoryLetters.size(); ++code)
+    if (kHistoryLetters[code] != '?') t[uint8_t(kHistoryLetters[code])] = uint8_t(code);
+  return t;
+}();
+constexpr unsigned history_code(char c) noexcept {
+  return uint8_t(c) < kHistoryCodes.size() ? kHistoryCodes[uint8_t(c)] : kUnknownCode;
+}
+constexpr unsigned swap_case_code(unsigned code) noexcept {
+  return (code & (kLowerCase - 1)) != 0 ? code ^ kLowerCase : code;
+}
+static_assert(history_code('^') == 0 && history_code('a') == swap_case_code(history_code('A')) &&
+              kHistoryLetters[history_code('z')] == 'z' && history_code('x') == kUnknownCode);
+
+unsigned TcpStateMachine::letter_code(unsigned i) const noexcept {
+  const unsigned bit = i * kCodeBits, byte = bit / 8;
+  unsigned w = history_[byte];
+  if (byte + 1 < history_.size()) w |= unsigned(history_[byte + 1]) << 8;
+  return (w >> (bit % 8)) & ((1u << kCodeBits) - 1);
+}
+
+void TcpStateMachine::set_letter_code(unsigned i, unsigned code) noexcept {
+  const unsigned bit = i * kCodeBits, byte = bit / 8, shift = bit % 8;
+  const unsigned mask = ((1u << kCodeBits) - 1) << shift, v = code << shift;
+  history_[byte] = uint8_t((history_[byte] & ~mask) | (v & mask));
+  if (byte + 1 < history_.size())
+    history_[byte + 1] = uint8_t((history_[byte + 1] & ~(mask >> 8)) | ((v & mask) >> 8));
+}
+
+unsigned TcpStateMachine::copy_history(char* out, unsigned cap) const noexcept {
+  const unsigned n = history_len_ < cap ? history_len_ : cap;
+  for (unsigned i = 0; i < n; ++i) out[i] = kHistoryLetters[letter_code(i)];
+  return n;
+}
+
+// The SYN-ACK-first flip: the letters so far become the other role's (case swapped) after a leading '^'
+// (out of line: rare, and inlined it cost on_packet two more saved registers on every packet).
+void TcpStateMachine::history_after_synack_flip() noexcept {
+  const unsigned n = history_len_ < kMaxHistory ? history_len_ : kMaxHistory - 1;
+  for (unsigned i = n; i > 0; --i) set_letter_code(i, swap_case_code(letter_code(i - 1)));
+  set_letter_code(0, history_code('^'));
+  history_len_ = uint8_t(n + 1);
+}
+
 void TcpStateMachine::add_history(char c) noexcept {
-  if (history_len_ < kMaxHistory) history_[history_len_++] = c;
+  if (history_len_ < kMaxHistory) set_letter_code(history_len_++, history_code(c));
 }
 
 // TCP_Endpoint::CheckHistory / Session::CheckHistory: record `code` the first time only; true if seen before.
@@ -182,14 +236,14 @@ void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg) noexce
 }
 
 TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg) noexcept {
-  if ((seg.flags & (kSyn | kFin | kRst | kAck)) == kAck && (flags_ & kStarted) &&
-      ep_[0].state == kEstablished && ep_[1].state == kEstablished) [[likely]] {
+  if ((seg.flags & (kSyn | kFin | kRst | kAck)) == kAck && started_ && ep_[0].state == kEstablished &&
+      ep_[1].state == kEstablished) [[likely]] {
     established_segment(dir, seg);  // no reuse (no SYN), no flip (both established)
     return TcpVerdict::kContinue;
   }
   TcpVerdict verdict = TcpVerdict::kContinue;
-  if (!(flags_ & kStarted)) {
-    flags_ |= kStarted;
+  if (!started_) {
+    started_ = true;
     // IPBasedAnalyzer::NewConn flips before the first packet is processed; Connection::FlipRoles adds '^'.
     if (dir == Dir::kResp) add_history('^');
   } else {
@@ -205,10 +259,7 @@ TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg) noexcept {
       Endpoint& server = ep_[1];  // its SYN-ACK now counts as the responder's (UpdateInactiveState)
       server.prev_state = server.state;
       server.state = kEstablished;
-      const unsigned n = history_len_ < kMaxHistory ? history_len_ : kMaxHistory - 1;
-      for (unsigned i = n; i > 0; --i) history_[i] = swap_case(history_[i - 1]);
-      history_[0] = '^';
-      history_len_ = uint8_t(n + 1);
+      history_after_synack_flip();
       dir = other(dir);
       verdict = TcpVerdict::kFlipRoles;
     }
@@ -482,8 +533,11 @@ ConnState TcpStateMachine::conn_state() const noexcept {
     return o_inactive ? ConnState::kRSTRH : ConnState::kRSTR;
   }
   if (os == kReset) {
-    if (r_inactive)
-      return history_matches_rstos0(history_.data(), history_len_) ? ConnState::kRSTOS0 : ConnState::kOTH;
+    if (r_inactive) {
+      std::array<char, kMaxHistory> h;
+      return history_matches_rstos0(h.data(), copy_history(h.data(), kMaxHistory)) ? ConnState::kRSTOS0
+                                                                                   : ConnState::kOTH;
+    }
     return ConnState::kRSTO;
   }
   if (rs == kClosed && os == kClosed) return ConnState::kSF;

@@ -60,8 +60,9 @@ class TcpStateMachine {
   TcpVerdict on_packet(Dir dir, const TcpSegment& seg) noexcept;
 
   ConnState conn_state() const noexcept;
-  // The history letters (not NUL-terminated), e.g. "ShADadFf".
-  const char* history() const noexcept { return history_.data(); }
+  // The history letters, e.g. "ShADadFf": copies the first min(history_len(), cap) to `out` (not
+  // NUL-terminated) and returns how many.
+  unsigned copy_history(char* out, unsigned cap) const noexcept;
   unsigned history_len() const noexcept { return history_len_; }
 
   // True once the connection is closed or reset on both sides in a way after which Zeek lingers
@@ -102,14 +103,23 @@ class TcpStateMachine {
   bool is_reuse(const TcpSegment& seg) const noexcept;
   void flip_roles() noexcept;
   void add_history(char c) noexcept;
+  [[gnu::cold, gnu::noinline]] void history_after_synack_flip() noexcept;
   bool check_history(Dir dir, uint8_t mask, char code) noexcept;
   void scaled_history(Dir dir, uint32_t& counter, char code) noexcept;
 
+  // The history letters as 5-bit codes (kHistoryLetters), letter i at bits [5i, 5i + 5): 15 bytes for
+  // 23 letters instead of 24 (issue 3: bytes per TCP flow). All zero is an empty history.
+  static constexpr unsigned kCodeBits = 5;
+  unsigned letter_code(unsigned i) const noexcept;
+  void set_letter_code(unsigned i, unsigned code) noexcept;
+
   std::array<Endpoint, 2> ep_{};  // [Dir::kOrig], [Dir::kResp]
-  std::array<char, kMaxHistory + 1> history_{};
-  uint8_t history_len_ = 0;
-  uint8_t flags_ = 0;  // kStarted: a packet has been seen
+  std::array<uint8_t, (kMaxHistory * kCodeBits + 7) / 8> history_{};
+  bool started_ : 1 = false;  // a packet has been seen (bit 0: on_packet tests it without a shift)
+  uint8_t history_len_ : 5 = 0;
 };
+static_assert(TcpStateMachine::kMaxHistory < 32, "history_len_ bits");
+static_assert(sizeof(TcpStateMachine) == 96, "issue 3: bytes per TCP flow (was 108)");
 
 // UDP and other transports, as Zeek decides them at removal: UDP SF/S0/SHR/OTH by which sides sent.
 ConnState udp_conn_state(bool orig_sent, bool resp_sent) noexcept;

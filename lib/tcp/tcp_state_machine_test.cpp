@@ -21,6 +21,11 @@
 namespace spanwatch::lib {
 namespace {
 
+std::string history_of(const TcpStateMachine& m) {
+  char h[TcpStateMachine::kMaxHistory];
+  return std::string(h, m.copy_history(h, sizeof h));
+}
+
 constexpr uint8_t F = 0x01, S = 0x02, R = 0x04, P = 0x08, A = 0x10;
 
 // ---- a tiny driver that plays the flow table's part: orientation, flips, reuse ------------------------
@@ -67,7 +72,7 @@ struct Driver {
   void feed_all(std::initializer_list<Pkt> ps) {
     for (const Pkt& p : ps) feed(p);
   }
-  std::string history() const { return std::string(m.history(), m.history_len()); }
+  std::string history() const { return history_of(m); }
   ConnState state() const { return m.conn_state(); }
   void end() {
     finished.push_back({history(), state()});
@@ -434,6 +439,24 @@ TEST(TcpHistory, HistoryIsCapped) {
   d.feed_all({{true, S, 1000, 0}, {false, S | A, 5000, 1001}, {true, A, 1001, 5001}});
   for (uint32_t i = 0; i < 40; ++i) d.feed(Pkt{true, F | A, 1001 + i * 10, 5001, 10});  // a new F each time
   EXPECT_EQ(d.m.history_len(), TcpStateMachine::kMaxHistory);
+  // The letters are packed five bits each: every one of the 23 comes back, the last ones too.
+  EXPECT_EQ(d.history(), "ShA" + std::string(TcpStateMachine::kMaxHistory - 3, 'F'));
+  char first[4];
+  ASSERT_EQ(d.m.copy_history(first, sizeof first), 4u);
+  EXPECT_EQ(std::string(first, 4), "ShAF");
+}
+
+// Every letter the machine writes survives the 5-bit packing, in both cases and at every position
+// (the flip rewrite swaps the case of each code): "^" and the letters of the tests above.
+TEST(TcpHistory, PackedLettersKeepTheirCase) {
+  Driver d;
+  d.feed_all({{false, S | A, 5000, 1001}, {true, A, 1001, 5001}});  // SYN-ACK first, then an ACK: "^h"
+  EXPECT_EQ(d.history(), "^hA");
+  d.feed_all({{true, P | A, 1001, 5001, 100},
+              {false, P | A, 5001, 1101, 50},
+              {true, F | A, 1101, 5051},
+              {false, F | A, 5051, 1102}});
+  EXPECT_EQ(d.history(), "^hADdFf");
 }
 
 // ---- reuse ----------------------------------------------------------------------------------------------
@@ -1013,8 +1036,7 @@ class ZeekSessions {
   void finish(std::map<Key, Conn>::iterator it) {
     const Conn& c = it->second;
     rows.push_back({c.orig_h, c.resp_h, c.orig_p, c.resp_p,
-                    std::string(kConnStateNames[size_t(c.m.conn_state())]),
-                    std::string(c.m.history(), c.m.history_len())});
+                    std::string(kConnStateNames[size_t(c.m.conn_state())]), history_of(c.m)});
     conns_.erase(it);
   }
 };
