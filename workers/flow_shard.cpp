@@ -53,7 +53,9 @@ TimeoutClass tcp_timeout_class(const lib::TcpStateMachine& m) noexcept {
   return TimeoutClass::kTcp;
 }
 
-lib::TcpSegment segment_of(const lib::DecodedPacket& p) noexcept {
+// A DecodedPacket or the RX lcore's PacketSummary: the same TCP fields under the same names.
+template <class Packet>
+lib::TcpSegment segment_of(const Packet& p) noexcept {
   lib::TcpSegment s;
   s.flags = p.tcp_flags;
   s.seq = p.tcp_seq;
@@ -305,14 +307,8 @@ void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const 
     if ((!dpi_ || e.l7_final()) && (!apps_ || e.app_done) && !prefixes_ && !mac_needed) [[likely]] {
       const bool tcp = s.key.proto == kProtoTcp;
       if (tcp) {
-        lib::TcpSegment seg;
-        seg.flags = s.tcp_flags;
-        seg.seq = s.tcp_seq;
-        seg.ack = s.tcp_ack;
-        seg.payload_len = s.payload_len;
-        seg.window = s.tcp_window;
         // No SYN: never kNewConnection.
-        if (tcp_states_[e.tcp_slot].on_packet(d, seg) == lib::TcpVerdict::kFlipRoles) {
+        if (tcp_states_[e.tcp_slot].on_packet(d, segment_of(s)) == lib::TcpVerdict::kFlipRoles) {
           flip_roles(e);
           d = lib::other(d);
         }
