@@ -3,10 +3,9 @@
 #include <fmt/format.h>
 #include <sched.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <string_view>
-
-#include <CLI/CLI.hpp>
 
 #include "lib/config/config_loader.hpp"
 #include "pipeline/startup_error.hpp"

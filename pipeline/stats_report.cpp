@@ -1,10 +1,10 @@
 #include "pipeline/stats_report.hpp"
 
 #include <fmt/format.h>
-#include <rte_cycles.h>
-#include <rte_lcore.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <rte_cycles.h>
+#include <rte_lcore.h>
 
 namespace spanwatch::pipeline {
 namespace {

@@ -208,7 +208,7 @@ void FlowShard::account_rare(FlowEntry& e, size_t di, uint32_t frame_len,
 inline void FlowShard::flip_roles(FlowEntry& e) noexcept {
   swap_directions(e);
   e.orig_is_lo = !e.orig_is_lo;  // swaps orig_port() and resp_port() too
-  if (e.side != kNoPoolSlot) {  // detection, parsing or payload prefixes running: their state flips too
+  if (e.side != kNoPoolSlot) {   // detection, parsing or payload prefixes running: their state flips too
     FlowSide& s = sides_[e.side];
     if (apps_) apps_->on_flip(e, s);
     if (prefixes_) prefixes_->on_flip(s);
