@@ -55,13 +55,9 @@ class FlowTable {
   };
   static constexpr uint32_t kNoSlot = UINT32_MAX;
 
-  // Stage 1; also the next line when the home slot is the last of its line (a chain from there goes on in
-  // it).
-  void prefetch(uint64_t hash) const noexcept {
-    const Slot* s = &slots_[hash & mask_];
-    __builtin_prefetch(s);
-    if ((reinterpret_cast<uintptr_t>(s) & 63) == 64 - sizeof(Slot)) __builtin_prefetch(s + 1);
-  }
+  // Stage 1: the home slot's line only. Also fetching the next line when the home slot ends its line (the
+  // chain goes on there for 2.6 % of the flows at 1M) measured 4-5 ns slower per lookup at 10M flows.
+  void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
 
   // Stage 2. No match (Hint{}): the chain ended first, probably a new flow.
   Hint probe(uint64_t hash) const noexcept {
