@@ -322,9 +322,11 @@ reads it: `rx ns/pkt`).
         target("packets of classified flows >= 15 Mpps per core", f"{m:.2f} Mpps (trace `classified`)", m >= 15)
     for t in table:
         if t["flows"] == 1_000_000:
+            # The worker looks up in staged bursts of 32 (worker_lcore.cpp poll_once): that is the figure.
             target("flow lookup <= 40 ns at 1M flows",
-                   f"{t['lookup_ns']:.0f} ns one at a time, {t['lookup_prefetch_ns']:.0f} ns in prefetched bursts",
-                   min(t["lookup_ns"], t["lookup_prefetch_ns"]) <= 40)
+                   f"{t['lookup_burst32_ns']:.0f} ns in the worker's staged bursts of 32 "
+                   f"({t['lookup_ns']:.0f} ns one at a time, {t['lookup_bulk_ns']:.0f} ns pipelined bulk)",
+                   t["lookup_burst32_ns"] <= 40)
     if table:
         best = max(t["new_flows_per_s"] for t in table)
         target(">= 3 M new flows per second per core", f"{best / 1e6:.2f} M/s (table + TCP state, no DPI)",
@@ -360,11 +362,12 @@ reads it: `rx ns/pkt`).
     L.append("\nThe profiled run reads the clock at every stage boundary, which adds its own cost; the shares are "
              "what counts.\n")
     L.append("## Flow table (`workers/flow_table_bench`, real FlowEntry)\n")
-    L.append("| flows | lookup ns | lookup ns, burst of 16 prefetched | inserts M/s | new flows M/s per core | "
-             "new flows with nDPI M/s |")
-    L.append("|---|---|---|---|---|---|")
+    L.append("| flows | lookup ns | lookup ns, staged bursts of 16 | of 32 (the worker's) | pipelined bulk | "
+             "inserts M/s | new flows M/s per core | new flows with nDPI M/s |")
+    L.append("|---|---|---|---|---|---|---|---|")
     for t in table:
         L.append(f"| {t['flows']} | {t['lookup_ns']:.1f} | {t['lookup_prefetch_ns']:.1f} | "
+                 f"{t['lookup_burst32_ns']:.1f} | {t['lookup_bulk_ns']:.1f} | "
                  f"{t['insert_per_s'] / 1e6:.2f} | {t['new_flows_per_s'] / 1e6:.2f} | "
                  f"{t['new_flows_dpi_per_s'] / 1e6:.2f} |")
     L.append("\n## Memory per flow (`workers/flow_memory_bench`, corpus captures)\n")

@@ -173,7 +173,7 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
 inline uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndpoints& ep,
                                           const lib::DecodedPacket& pkt, bool carrier, uint64_t ts_ns,
                                           uint16_t port_id) noexcept {
-  uint32_t idx = table_.find(l.key, l.hash);
+  uint32_t idx = table_.find(l.key, l.hash, l.hint);
   if (idx == lib::kNilIndex) idx = create(l.key, l.hash, ep, pkt, carrier, ts_ns, port_id, l.src_is_lo);
   profile_.lap(Stage::kLookup);
   return idx;

@@ -47,18 +47,22 @@ class FlowShard {
             AppDissector* apps = nullptr, PayloadPrefixCapture* prefixes = nullptr);
 
   // A burst is looked up in stages, as DPDK's bulk lookups do, so the cache misses of its packets overlap:
-  // start_lookup() hashes each packet's own flow and prefetches its table slot, prefetch_entry() then the
-  // entry that slot points to, and process() finds the flow in cache. A FlowLookup holds the key and hash
-  // only (no slot), so flows created or removed in between cannot make it stale.
+  // start_lookup() hashes each packet's own flow and prefetches its table slot line, prefetch_entry() then
+  // probes the slots' tags and prefetches the entry whose tag matches, and process() finds the flow in
+  // cache. The hint is re-checked by process() (FlowTable::find), so flows created or removed in between
+  // by earlier packets of the burst cannot make it stale.
   struct FlowLookup {
     lib::FlowKey key;
     uint64_t hash = 0;
+    lib::FlowTable<FlowEntry>::Hint hint;
     bool src_is_lo = false;
     bool valid = false;  // the packet has an inner flow with ports to look up
   };
   void start_lookup(const lib::DecodedPacket& pkt, uint8_t layers, FlowLookup& l) const noexcept;
-  void prefetch_entry(const FlowLookup& l) const noexcept {
-    if (l.valid) table_.prefetch_entry(l.hash, true);  // process() touches every line
+  void prefetch_entry(FlowLookup& l) const noexcept {
+    if (!l.valid) return;
+    l.hint = table_.probe(l.hash);
+    table_.prefetch_entry(l.hint, true);  // process() touches every line
   }
 
   // A few packets ahead of process(), once prefetch_entry()'s lines have arrived: the lines process()
@@ -66,7 +70,7 @@ class FlowShard {
   // Hints only: a guessed entry that is not the flow's prefetches harmless lines.
   void prefetch_flow_state(const FlowLookup& l) const noexcept {
     if (!l.valid) return;
-    const uint32_t idx = table_.peek(l.hash);
+    const uint32_t idx = l.hint.index;
     if (idx == lib::kNilIndex) return;
     const FlowEntry& e = table_.at(idx);
     if (e.idle_link.prev != lib::kNilIndex) __builtin_prefetch(&table_.at(e.idle_link.prev).idle_link, 1);

@@ -2,16 +2,18 @@
 // inserted per second, and new flows per second through a whole FlowShard (SYNs of unique tuples: key,
 // hash, insert, TCP state machine, timeout lists), with and without nDPI's first look at each flow.
 // The table holds the real FlowEntry, so the entry's size and cache misses are the ones the worker sees.
-// Lookups go in a random order over all flows (the worst case: nothing is cached), one at a time as the
-// worker does, and in groups of 16 with their slots, then their entries prefetched first.
-// Usage: flow_table_bench [FLOWS...]   (default 10000 1000000 10000000); prints a text line and a
-// `json: {...}` line per size, medians of 5 runs.
+// Lookups go in a random order over all flows (the worst case: nothing is cached): one at a time, in the
+// worker's staged bursts (of 16 and of 32, the worker's burst), and through FlowTable::find_bulk().
+// Usage: flow_table_bench [--runs=N] [--lookups=N] [--table-only] [FLOWS...]   (default 10000 1000000
+// 10000000, 5 runs, max(FLOWS, 4M) lookups); prints a text line and a `json: {...}` line per size, medians
+// of the runs. --table-only skips the new-flows figures (for cachegrind).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "lib/decode/packet_decoder.hpp"
@@ -57,55 +59,84 @@ double median(std::vector<double> v) {
 }
 
 struct TableFigures {
-  double insert_per_s, lookup_ns, lookup_prefetch_ns;
+  double insert_per_s, lookup_ns, burst16_ns, burst32_ns, bulk_ns;
 };
 
-TableFigures bench_table(const std::vector<sw::lib::FlowKey>& keys) {
+using Table = sw::lib::FlowTable<sw::workers::FlowEntry>;
+
+// One at a time: hash, then find() with its two dependent misses (slot, entry).
+[[gnu::noinline]] uint64_t lookup_one_by_one(const Table& table, const std::vector<sw::lib::FlowKey>& probe) {
+  uint64_t found = 0;
+  for (const auto& k : probe) found += table.find(k, sw::lib::flow_hash(k)) != sw::lib::kNilIndex;
+  return found;
+}
+
+// The worker's burst shape (worker_lcore.cpp poll_once): hash every key of the burst and prefetch its slot
+// line, then probe the tags and prefetch the matching entry, then find() each with the lines in cache.
+template <size_t kBurst>
+[[gnu::noinline]] uint64_t lookup_bursts(const Table& table, const std::vector<sw::lib::FlowKey>& probe) {
+  uint64_t found = 0;
+  for (size_t i = 0; i + kBurst <= probe.size(); i += kBurst) {
+    uint64_t h[kBurst];
+    Table::Hint hint[kBurst];
+    for (size_t g = 0; g < kBurst; ++g) {
+      h[g] = sw::lib::flow_hash(probe[i + g]);
+      table.prefetch(h[g]);
+    }
+    for (size_t g = 0; g < kBurst; ++g) {
+      hint[g] = table.probe(h[g]);
+      table.prefetch_entry(hint[g]);
+    }
+    for (size_t g = 0; g < kBurst; ++g)
+      found += table.find(probe[i + g], h[g], hint[g]) != sw::lib::kNilIndex;
+  }
+  return found;
+}
+
+// FlowTable::find_bulk(): the same stages software pipelined across groups, 4096 keys per call.
+[[gnu::noinline]] uint64_t lookup_bulk(const Table& table, const std::vector<sw::lib::FlowKey>& probe) {
+  constexpr size_t kChunk = 4096;
+  static uint32_t out[kChunk];
+  uint64_t found = 0;
+  for (size_t i = 0; i < probe.size(); i += kChunk) {
+    const size_t m = std::min(kChunk, probe.size() - i);
+    table.find_bulk(&probe[i], m, out);
+    for (size_t j = 0; j < m; ++j) found += out[j] != sw::lib::kNilIndex;
+  }
+  return found;
+}
+
+TableFigures bench_table(const std::vector<sw::lib::FlowKey>& keys, size_t lookups, int runs) {
   const size_t n = keys.size();
-  // The keys to look up, in a random order but stored in sequence: a packet's key is in cache already, so
-  // reading the next key must not add a miss of its own.
-  const size_t lookups = std::max<size_t>(n, 4'000'000);
+  // The keys to look up, in a random order but stored in sequence: a packet's key is decoded from lines
+  // already in cache, so reading the next key must not add a miss of its own (read in sequence, the
+  // hardware prefetcher has it in time).
   std::vector<sw::lib::FlowKey> probe(lookups);
   uint64_t seed = 42;
   for (size_t i = 0; i < lookups; ++i) probe[i] = keys[splitmix(seed) % n];
 
-  std::vector<double> ins, look, look_pf;
-  for (int run = 0; run < 5; ++run) {
-    sw::lib::FlowTable<sw::workers::FlowEntry> table(static_cast<uint32_t>(n));
-    auto t0 = Clock::now();
-    for (const auto& k : keys) table.insert(k, sw::lib::flow_hash(k));
-    ins.push_back(double(n) / seconds_since(t0));
-
-    uint64_t found = 0;
-    t0 = Clock::now();
-    for (size_t i = 0; i < lookups; ++i) {
-      const auto& k = probe[i];
-      found += table.find(k, sw::lib::flow_hash(k)) != sw::lib::kNilIndex;
-    }
-    look.push_back(seconds_since(t0) * 1e9 / double(lookups));
-
-    // The worker's burst shape: hash a group of keys and prefetch their slots, then their entries, then
-    // look them up.
-    constexpr size_t kGroup = 16;
-    t0 = Clock::now();
-    for (size_t i = 0; i + kGroup <= lookups; i += kGroup) {
-      uint64_t h[kGroup];
-      for (size_t g = 0; g < kGroup; ++g) {
-        h[g] = sw::lib::flow_hash(probe[i + g]);
-        table.prefetch(h[g]);
-      }
-      for (size_t g = 0; g < kGroup; ++g) table.prefetch_entry(h[g]);
-      for (size_t g = 0; g < kGroup; ++g)
-        found += table.find(probe[i + g], h[g]) != sw::lib::kNilIndex;
-    }
-    look_pf.push_back(seconds_since(t0) * 1e9 / double(lookups / kGroup * kGroup));
-    if (found != lookups + lookups / kGroup * kGroup) {
-      std::fprintf(stderr, "flow_table_bench: %llu of the lookups missed\n",
-                   static_cast<unsigned long long>(2 * lookups - found));
+  std::vector<double> ins, look, b16, b32, bulk;
+  auto timed = [&](std::vector<double>& into, size_t expect, auto&& f) {
+    const auto t0 = Clock::now();
+    const uint64_t found = f();
+    into.push_back(seconds_since(t0) * 1e9 / double(expect));
+    if (found != expect) {
+      std::fprintf(stderr, "flow_table_bench: %llu of %zu lookups missed\n",
+                   static_cast<unsigned long long>(expect - found), expect);
       std::exit(1);
     }
+  };
+  for (int run = 0; run < runs; ++run) {
+    Table table(static_cast<uint32_t>(n));
+    const auto t0 = Clock::now();
+    for (const auto& k : keys) table.insert(k, sw::lib::flow_hash(k));
+    ins.push_back(double(n) / seconds_since(t0));
+    timed(look, lookups, [&] { return lookup_one_by_one(table, probe); });
+    timed(b16, lookups / 16 * 16, [&] { return lookup_bursts<16>(table, probe); });
+    timed(b32, lookups / 32 * 32, [&] { return lookup_bursts<32>(table, probe); });
+    timed(bulk, lookups, [&] { return lookup_bulk(table, probe); });
   }
-  return {median(ins), median(look), median(look_pf)};
+  return {median(ins), median(look), median(b16), median(b32), median(bulk)};
 }
 
 struct NullSink : sw::workers::RecordSink {
@@ -115,9 +146,9 @@ struct NullSink : sw::workers::RecordSink {
 // A real Ethernet/IPv4/TCP SYN, decoded once; each new flow gets its own client address and port.
 sw::lib::DecodedPacket syn_packet() {
   static const uint8_t frame[] = {
-      0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,                    // Ethernet
-      0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 172, 16, 0, 1,  // IPv4
-      0x30, 0x39, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0};  // TCP SYN
+      0x02, 0,    0,    0,    0, 2, 0x02, 0, 0,  0, 0, 1, 0x08, 0x00,                              // Ethernet
+      0x45, 0,    0,    40,   0, 1, 0x40, 0, 64, 6, 0, 0, 10,   0,    0,    1,    172, 16, 0, 1,   // IPv4
+      0x30, 0x39, 0x01, 0xbb, 0, 0, 0,    1, 0,  0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0,   0,  0, 0};  // TCP SYN
   sw::lib::DecodedPacket pkt;
   pkt.frame_len = sizeof frame;
   if (sw::lib::decode_packet(frame, sizeof frame, sw::lib::LinkType::kEthernet, pkt) !=
@@ -128,10 +159,10 @@ sw::lib::DecodedPacket syn_packet() {
   return pkt;
 }
 
-double new_flows_per_s(size_t n, bool with_dpi) {
-  std::vector<double> runs;
+double new_flows_per_s(size_t n, bool with_dpi, int runs) {
+  std::vector<double> per_s;
   const sw::lib::DecodedPacket syn = syn_packet();
-  for (int run = 0; run < 5; ++run) {
+  for (int run = 0; run < runs; ++run) {
     sw::lib::FlowConfig cfg;
     cfg.max_flows_per_worker = static_cast<uint32_t>(n);
     cfg.tcp_attempt_timeout_s = 1'000'000;  // nothing expires while the table fills
@@ -147,38 +178,58 @@ double new_flows_per_s(size_t n, bool with_dpi) {
       pkt.inner.src_port = static_cast<uint16_t>(1024 + (i >> 24));
       shard.process(pkt, 1'000'000'000ull + i, 0, sw::workers::kLayerInner);
     }
-    runs.push_back(double(n) / seconds_since(t0));
+    per_s.push_back(double(n) / seconds_since(t0));
     if (shard.active_flows() != n) {
-      std::fprintf(stderr, "flow_table_bench: %u flows in the shard, expected %zu\n", shard.active_flows(), n);
+      std::fprintf(stderr, "flow_table_bench: %u flows in the shard, expected %zu\n", shard.active_flows(),
+                   n);
       std::exit(1);
     }
   }
-  return median(runs);
+  return median(per_s);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<size_t> sizes;
-  for (int i = 1; i < argc; ++i) sizes.push_back(std::strtoull(argv[i], nullptr, 10));
+  size_t lookups = 0;  // 0: max(flows, 4M)
+  int runs = 5;
+  bool table_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a.starts_with("--lookups="))
+      lookups = std::strtoull(argv[i] + 10, nullptr, 10);
+    else if (a.starts_with("--runs="))
+      runs = std::max(1, std::atoi(argv[i] + 7));
+    else if (a == "--table-only")
+      table_only = true;
+    else
+      sizes.push_back(std::strtoull(argv[i], nullptr, 10));
+  }
   if (sizes.empty()) sizes = {10'000, 1'000'000, 10'000'000};
-  std::printf("flow entry %zu bytes, table slot 8 bytes at load factor <= 0.5\n", sizeof(sw::workers::FlowEntry));
+  std::printf("flow entry %zu bytes, table slot 8 bytes at load factor <= 0.5\n",
+              sizeof(sw::workers::FlowEntry));
   for (const size_t n : sizes) {
     if (n == 0 || n > (1u << 28)) {
       std::fprintf(stderr, "flow_table_bench: flows must be in 1..2^28\n");
       return 2;
     }
-    const TableFigures t = bench_table(make_keys(n));
-    const double shard = new_flows_per_s(n, false);
-    const double shard_dpi = new_flows_per_s(std::min<size_t>(n, 1'000'000), true);
+    const TableFigures t =
+        bench_table(make_keys(n), lookups ? lookups : std::max<size_t>(n, 4'000'000), runs);
+    const double shard = table_only ? 0 : new_flows_per_s(n, false, runs);
+    const double shard_dpi = table_only ? 0 : new_flows_per_s(std::min<size_t>(n, 1'000'000), true, runs);
     std::printf(
-        "%9zu flows: lookup %.1f ns (%.1f ns batched with prefetch), insert %.2f M keys/s, new flows %.2f M/s "
-        "per core (%.2f M/s with nDPI's first look)\n",
-        n, t.lookup_ns, t.lookup_prefetch_ns, t.insert_per_s / 1e6, shard / 1e6, shard_dpi / 1e6);
+        "%9zu flows: lookup %.1f ns one at a time, %.1f ns in staged bursts of 16, %.1f ns of 32, %.1f ns "
+        "pipelined bulk; insert %.2f M keys/s, new flows %.2f M/s per core (%.2f M/s with nDPI's first "
+        "look)\n",
+        n, t.lookup_ns, t.burst16_ns, t.burst32_ns, t.bulk_ns, t.insert_per_s / 1e6, shard / 1e6,
+        shard_dpi / 1e6);
     std::printf(
-        "json: {\"flows\": %zu, \"lookup_ns\": %.2f, \"lookup_prefetch_ns\": %.2f, \"insert_per_s\": %.0f, "
-        "\"new_flows_per_s\": %.0f, \"new_flows_dpi_per_s\": %.0f}\n",
-        n, t.lookup_ns, t.lookup_prefetch_ns, t.insert_per_s, shard, shard_dpi);
+        "json: {\"flows\": %zu, \"lookup_ns\": %.2f, \"lookup_prefetch_ns\": %.2f, \"lookup_burst32_ns\": "
+        "%.2f, "
+        "\"lookup_bulk_ns\": %.2f, \"insert_per_s\": %.0f, \"new_flows_per_s\": %.0f, "
+        "\"new_flows_dpi_per_s\": %.0f}\n",
+        n, t.lookup_ns, t.burst16_ns, t.burst32_ns, t.bulk_ns, t.insert_per_s, shard, shard_dpi);
     std::fflush(stdout);
   }
   return 0;

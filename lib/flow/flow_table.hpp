@@ -4,6 +4,7 @@
 // is allocated after construction. Not thread-safe: one table per worker lcore.
 #pragma once
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <new>
 #include <stdexcept>
@@ -39,25 +40,93 @@ class FlowTable {
   const Entry& at(uint32_t idx) const noexcept { return entries_[idx]; }
   Entry* data() noexcept { return entries_.begin(); }
 
-  // A burst looks up in stages, as DPDK's bulk lookups do: prefetch every key's home slot, then (once those
-  // lines are in) the entry its slot points to, then find(); the misses of a burst overlap.
+  // A burst looks up in stages, as DPDK's bulk lookups do, so that the cache misses of its keys overlap:
+  //   1. prefetch(hash): the key's home slot line;
+  //   2. probe(hash), once that line is in: the probe chain's tags (slots only, no entry), giving the
+  //      slot of the first tag match, then prefetch_entry() of that entry, which is the flow unless two
+  //      keys share a 32-bit tag. Prefetching the home slot's entry instead missed every flow that sits
+  //      further along its chain (one in four at 1M flows, load 0.48) and fetched another flow's entry;
+  //   3. find(key, hash, hint) with the lines in cache.
+  // A Hint is only a guess: find() re-checks it, so flows created or erased between stages 2 and 3 (by
+  // earlier packets of the same burst) cannot make it return a wrong or dead entry.
+  struct Hint {
+    uint32_t slot = kNoSlot;     // where the tag matched
+    uint32_t index = kNilIndex;  // the entry that slot held
+  };
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+
+  // Stage 1: the home slot's line only. Also fetching the next line when the home slot ends its line (the
+  // chain goes on there for 2.6 % of the flows at 1M) measured 4-5 ns slower per lookup at 10M flows.
   void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
-  // `whole`: every cache line of the entry, for a caller that updates the flow next (not only compares).
-  void prefetch_entry(uint64_t hash, bool whole = false) const noexcept {
-    const Slot& s = slots_[hash & mask_];
-    if (s.empty()) return;
-    const Entry& e = entries_[s.index()];
-    __builtin_prefetch(&e.key);
-    if (whole)
-      for (size_t off = 0; off < sizeof(Entry); off += 64)
-        __builtin_prefetch(reinterpret_cast<const char*>(&e) + off, 1);
+
+  // Stage 2. No match (Hint{}): the chain ended first, probably a new flow.
+  Hint probe(uint64_t hash) const noexcept {
+    const uint32_t tag = static_cast<uint32_t>(hash);
+    for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.empty()) return Hint{};
+      if (s.tag == tag) return Hint{static_cast<uint32_t>(i), s.index()};
+    }
   }
 
-  // The entry in the key's home slot if its tag matches, else kNilIndex: a guess for prefetching (the
-  // flow may sit further along the probe chain, or another key may share the tag), never for lookups.
-  uint32_t peek(uint64_t hash) const noexcept {
-    const Slot& s = slots_[hash & mask_];
-    return !s.empty() && s.tag == static_cast<uint32_t>(hash) ? s.index() : kNilIndex;
+  // `whole`: every cache line of the entry, for a caller that updates the flow next (not only compares).
+  void prefetch_entry(Hint h, bool whole = false) const noexcept {
+    if (h.index == kNilIndex) return;
+    const Entry& entry = entries_[h.index];
+    __builtin_prefetch(&entry.key);
+    const auto* e = reinterpret_cast<const char*>(&entry);
+    if (whole)
+      for (size_t off = 0; off < sizeof(Entry); off += 64) __builtin_prefetch(e + off, 1);
+  }
+
+  // Stage 3: the hinted entry if its slot still holds it and its key matches (a slot only ever holds a
+  // live entry, and keys are unique), else the whole probe.
+  uint32_t find(const FlowKey& key, uint64_t hash, Hint h) const noexcept {
+    if (h.slot != kNoSlot && slots_[h.slot].idx_plus_1 == h.index + 1 && entries_[h.index].key == key)
+      return h.index;
+    return find(key, hash);
+  }
+
+  // The three stages for keys[0, n) into out[] (kNilIndex: absent), software pipelined over groups of
+  // kBulkGroup keys: while group k is compared, group k+1's entries and group k+2's slots are on their
+  // way, so the misses of consecutive groups overlap too, not only those within a group.
+  // `hasher` is flow_hash unless a test wants collisions (a type, not a function pointer, so it inlines).
+  static constexpr size_t kBulkGroup = 16;
+  struct FlowHash {
+    uint64_t operator()(const FlowKey& k) const noexcept { return flow_hash(k); }
+  };
+  template <class Hasher = FlowHash>
+  void find_bulk(const FlowKey* keys, size_t n, uint32_t* out, Hasher hasher = {}) const noexcept {
+    uint64_t hash[3][kBulkGroup];
+    Hint hint[2][kBulkGroup];
+    const size_t groups = (n + kBulkGroup - 1) / kBulkGroup;
+    auto group_size = [&](size_t g) { return g + 1 < groups ? kBulkGroup : n - g * kBulkGroup; };
+    for (size_t g = 0; g < groups + 2; ++g) {
+      if (g < groups) {
+        uint64_t* h = hash[g % 3];
+        const FlowKey* k = keys + g * kBulkGroup;
+        for (size_t i = 0, m = group_size(g); i < m; ++i) {
+          h[i] = hasher(k[i]);
+          prefetch(h[i]);
+        }
+      }
+      if (g >= 1 && g - 1 < groups) {
+        const uint64_t* h = hash[(g - 1) % 3];
+        Hint* hi = hint[(g - 1) % 2];
+        for (size_t i = 0, m = group_size(g - 1); i < m; ++i) {
+          hi[i] = probe(h[i]);
+          prefetch_entry(hi[i]);
+        }
+      }
+      if (g >= 2) {
+        const size_t c = g - 2;
+        const uint64_t* h = hash[c % 3];
+        const Hint* hi = hint[c % 2];
+        const FlowKey* k = keys + c * kBulkGroup;
+        uint32_t* o = out + c * kBulkGroup;
+        for (size_t i = 0, m = group_size(c); i < m; ++i) o[i] = find(k[i], h[i], hi[i]);
+      }
+    }
   }
 
   uint32_t find(const FlowKey& key, uint64_t hash) const noexcept {
