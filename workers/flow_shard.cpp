@@ -298,7 +298,7 @@ void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const 
   clock_ns_ = std::max(clock_ns_, ts_ns);
   if (ts_ns >= next_deadline_ns_) expire(ts_ns);  // as process(): before the packet is applied
   profile_.lap(Stage::kOther);
-  const uint32_t idx = table_.find(l.key, l.hash);
+  const uint32_t idx = table_.find(l.key, l.hash, l.hint);
   profile_.lap(Stage::kLookup);
   if (idx != lib::kNilIndex) [[likely]] {
     FlowEntry& e = table_.at(idx);
