@@ -65,21 +65,9 @@ void comma_list(JsonWriter& w, const JsonField& f, std::string_view list) noexce
     w.EndArray();
     return;
   }
-  // Commas looked for eight bytes at a time (lists are short: a memchr call per item cost more).
-  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  const auto next_comma = [&](size_t i) {
-    for (; i + 8 <= list.size(); i += 8) {
-      uint64_t x;
-      std::memcpy(&x, list.data() + i, 8);
-      x ^= kOnes * ',';  // a comma becomes a zero byte; the lowest flagged byte is the first comma
-      if (const uint64_t z = (x - kOnes) & ~x & kHigh; z != 0)
-        return i + static_cast<size_t>(std::countr_zero(z)) / 8;
-    }
-    while (i < list.size() && list[i] != ',') ++i;
-    return i;
-  };
+  // Otherwise item by item, each repaired and escaped as it needs.
   for (size_t start = 0; start < list.size();) {
-    const size_t comma = next_comma(start);
+    const size_t comma = JsonWriter::NextComma(list.data(), start, list.size());
     if (comma > start) write_safe_string(w, list.substr(start, comma - start));
     start = comma + 1;
   }

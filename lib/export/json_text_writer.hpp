@@ -168,7 +168,7 @@ class JsonTextWriter {
     if (flag & kHigh) return false;
     char* p = room(2 * n + 2);  // an item of one byte and its comma become four bytes
     for (size_t start = 0; start < n;) {
-      const size_t comma = next_comma(s, start, n);
+      const size_t comma = NextComma(s, start, n);
       if (comma > start) {
         put(p, '"');
         copy(p + 1, s + start, comma - start);
@@ -183,6 +183,19 @@ class JsonTextWriter {
     return true;
   }
 
+  // The first ',' in s[i, n), or n; eight bytes at a time (lists are short: a memchr call per item cost
+  // more). A comma becomes a zero byte, and the lowest flagged byte of the zero-byte test is the first.
+  static size_t NextComma(const char* s, size_t i, size_t n) noexcept {
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x;
+      std::memcpy(&x, s + i, 8);
+      x ^= kOnes * ',';
+      if (const uint64_t z = (x - kOnes) & ~x & kHigh; z != 0)
+        return i + static_cast<size_t>(std::countr_zero(z)) / 8;
+    }
+    while (i < n && s[i] != ',') ++i;
+    return i;
+  }
   // Room for a value of at most n bytes the caller formats in place; Commit(end) then takes what was
   // written up to `end`.
   [[gnu::always_inline]] char* ValueRoom(size_t n) noexcept { return room(n + 1); }
@@ -436,19 +449,6 @@ class JsonTextWriter {
   }
   [[gnu::always_inline]] static uint64_t look_byte(unsigned char c) noexcept {
     return (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') ? kHigh : 0;
-  }
-  // The first ',' in s[i, n), or n; eight bytes at a time (a comma becomes a zero byte, and the lowest
-  // flagged byte of the zero-byte test is the first).
-  static size_t next_comma(const char* s, size_t i, size_t n) noexcept {
-    for (; i + 8 <= n; i += 8) {
-      uint64_t x;
-      std::memcpy(&x, s + i, 8);
-      x ^= kOnes * ',';
-      if (const uint64_t z = (x - kOnes) & ~x & kHigh; z != 0)
-        return i + static_cast<size_t>(std::countr_zero(z)) / 8;
-    }
-    while (i < n && s[i] != ',') ++i;
-    return i;
   }
 
   [[gnu::always_inline]] void open(char c) noexcept {
