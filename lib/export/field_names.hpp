@@ -11,15 +11,29 @@ namespace spanwatch::lib {
 // kNumber: a floating-point value (geo_point latitude/longitude).
 enum class JsonType : uint8_t { kObject, kString, kInteger, kNumber, kBool, kStringArray, kObjectArray };
 
+// Room for a key as the writer emits it, quotes and colon included (the longest,
+// "supported_versions":, has 21 bytes).
+inline constexpr size_t kQuotedKeyRoom = 24;
+
 struct JsonField {
   std::string_view path;  // "source.ip"
   std::string_view key;   // "ip": what is written inside the parent object
   JsonType type;
+  // `"ip":`, zero-padded to kQuotedKeyRoom: the writer copies a key in one fixed-size move.
+  std::array<char, kQuotedKeyRoom> quoted_key{};
+  uint8_t quoted_key_len = 0;
 };
 
 // The key is the last path component (npos + 1 wraps to 0 for top-level keys).
 consteval JsonField json_field(std::string_view path, JsonType type) {
-  return {path, path.substr(path.rfind('.') + 1), type};
+  JsonField f{path, path.substr(path.rfind('.') + 1), type};
+  if (f.key.size() + 3 > kQuotedKeyRoom) throw "key longer than kQuotedKeyRoom allows";  // compile error
+  f.quoted_key[0] = '"';
+  for (size_t i = 0; i < f.key.size(); ++i) f.quoted_key[i + 1] = f.key[i];
+  f.quoted_key[f.key.size() + 1] = '"';
+  f.quoted_key[f.key.size() + 2] = ':';
+  f.quoted_key_len = static_cast<uint8_t>(f.key.size() + 3);
+  return f;
 }
 
 namespace field {

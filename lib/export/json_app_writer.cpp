@@ -61,21 +61,13 @@ bool has_name(const L7Info& l7) noexcept {
 void comma_list(JsonWriter& w, const JsonField& f, std::string_view list) noexcept {
   key(w, f);
   w.StartArray();
-  // Commas looked for eight bytes at a time (lists are short: a memchr call per item cost more).
-  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  const auto next_comma = [&](size_t i) {
-    for (; i + 8 <= list.size(); i += 8) {
-      uint64_t x;
-      std::memcpy(&x, list.data() + i, 8);
-      x ^= kOnes * ',';  // a comma becomes a zero byte; the lowest flagged byte is the first comma
-      if (const uint64_t z = (x - kOnes) & ~x & kHigh; z != 0)
-        return i + static_cast<size_t>(std::countr_zero(z)) / 8;
-    }
-    while (i < list.size() && list[i] != ',') ++i;
-    return i;
-  };
+  if (list.size() <= kMaxSafeStringBytes && w.PlainList(list.data(), list.size())) {  // most lists
+    w.EndArray();
+    return;
+  }
+  // Otherwise item by item, each repaired and escaped as it needs.
   for (size_t start = 0; start < list.size();) {
-    const size_t comma = next_comma(start);
+    const size_t comma = JsonWriter::NextComma(list.data(), start, list.size());
     if (comma > start) write_safe_string(w, list.substr(start, comma - start));
     start = comma + 1;
   }
@@ -179,6 +171,13 @@ void JsonFlowWriter::render_context() {
     safe_field(w_, field::kEcsVersion, ctx_.ecs_version);
     end(w_);
   });
+  {  // an open object and array: written and finished without render()'s braces
+    rapidjson::StringBuffer b;
+    w_.Reset(b);
+    write_event_head();
+    w_.Finish();  // takes back the ',' after the last value; RawValue puts it back
+    event_head_json_.assign(b.GetString(), b.GetSize());
+  }
   observer_json_.clear();
   for (size_t i = 0; i < std::min<size_t>(ctx_.port_names.size(), size_t{UINT16_MAX} + 1); ++i)
     observer_json_.push_back(render([&] { write_observer_members(ctx_.port_names[i]); }));
@@ -240,11 +239,9 @@ void JsonFlowWriter::write_network_application(const L7Info& l7) noexcept {
   const NameJson& master = l7.master_id != 0 ? protocol_name(l7.master_id) : kNoName;
   const NameJson& app = protocol_name(l7.app_id);
   const NameJson& proto = master.empty ? app : master;
-  key(w_, field::kNetworkProtocol);
-  w_.RawValue(proto.json.data(), proto.json.size());
+  raw_field(w_, field::kNetworkProtocol, proto.json);
   if (!master.empty && !app.empty && l7.app_id != l7.master_id) {
-    key(w_, field::kNetworkApplication);
-    w_.RawValue(app.json.data(), app.json.size());
+    raw_field(w_, field::kNetworkApplication, app.json);
   }
 }
 
@@ -256,8 +253,7 @@ void JsonFlowWriter::write_l7_proto(const L7Info& l7) noexcept {
   const NameJson& a = protocol_name(l7.app_id);
   const bool join = l7.master_id != 0 && l7.master_id != l7.app_id;
   if (!join && a.short_plain) {
-    key(w_, field::kL7Proto);
-    w_.RawValue(a.json.data(), a.json.size());
+    raw_field(w_, field::kL7Proto, a.json);
     return;
   }
   if (join && m.short_plain &&
@@ -439,7 +435,7 @@ void JsonFlowWriter::write_http(const HttpMetadata& h) noexcept {
 
 void JsonFlowWriter::write_risks(uint64_t risks) noexcept {
   begin(w_, field::kRisk);
-  uint_field(w_, field::kRiskScore, risk_score(risks));
+  uint_field(w_, field::kRiskScore, risk_score_);  // of risks_, as event.risk_score
   key(w_, field::kRiskList);
   w_.StartArray();
   for (uint64_t r = risks; r != 0; r &= r - 1) {
@@ -459,16 +455,14 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       write_l7_proto(l7);
       const auto name = [&](const JsonField& f, const NameJson& n) {
         if (n.empty) return;
-        key(w_, f);
-        w_.RawValue(n.json.data(), n.json.size());
+        raw_field(w_, f, n.json);
       };
       if (l7.master_id != 0) name(field::kL7Master, protocol_name(l7.master_id));
       name(field::kL7App, protocol_name(l7.app_id));
       name(field::kL7Category, name_at(categories_, l7.category_id));
       name(field::kL7Breed, name_at(breeds_, l7.breed_id));
       name(field::kL7Confidence, name_at(confidences_, l7.confidence_id));
-      key(w_, field::kL7Encrypted);
-      w_.Bool(l7.encrypted);
+      bool_field(w_, field::kL7Encrypted, l7.encrypted);
     } else if (l7.state == L7State::kUnknown) {
       str_field(w_, field::kL7Proto, "unknown");  // an answer too: nDPI saw the flow and knows nothing
     }
@@ -478,7 +472,7 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       safe_field(w_, field::kL7Info, info);
     end(w_);
   }
-  if (const uint64_t risks = l7.risks | tcp_risks(rec); risks != 0) write_risks(risks);
+  if (risks_ != 0) write_risks(risks_);
 
   const AppMetadata& m = rec.app;
   switch (m.kind) {

@@ -147,7 +147,6 @@ inline void put_pair(char* o, uint64_t v) noexcept {
 }
 
 // "2026-01-05T10:00:41." for a second since the epoch.
-constexpr size_t kSecondTextLen = 20;
 void format_second(uint64_t secs, char* out) noexcept {
   const uint64_t day = secs / 86400;
   const CivilDate cd = civil_from_days(static_cast<int64_t>(day));
@@ -168,33 +167,13 @@ void format_second(uint64_t secs, char* out) noexcept {
 }
 }  // namespace
 
+void fill_second_text(json_detail::SecondText& e, uint64_t secs) noexcept {
+  format_second(secs, e.text.data());
+  e.secs_plus_1 = secs + 1;
+}
+
 size_t format_rfc3339_us(uint64_t ns, char* out) noexcept {
-  // The text up to the second repeats: a record's start, end and emit times, and a certificate's validity,
-  // fall on a few seconds, and the next record on the same ones. It is kept per second in a small
-  // direct-mapped cache (per thread); only the microseconds are written each time, from a two-digit table.
-  // Slots by Fibonacci hashing: midnight-aligned certificate times and nearby record times spread out.
-  struct SecondText {
-    uint64_t secs_plus_1;       // 0 = empty, so the table is zero-initialised (no guard on each call)
-    std::array<char, 24> text;  // kSecondTextLen used
-  };
-  constexpr unsigned kSlotBits = 5;
-  [[gnu::tls_model("initial-exec")]] static thread_local std::array<SecondText, 1u << kSlotBits> seen{};
-  const uint64_t secs = ns / 1'000'000'000;
-  SecondText& e = seen[(secs * 0x9E3779B97F4A7C15ULL) >> (64 - kSlotBits)];
-  if (e.secs_plus_1 != secs + 1) [[unlikely]] {
-    format_second(secs, e.text.data());
-    e.secs_plus_1 = secs + 1;
-  }
-  std::memcpy(out, e.text.data(), 16);
-  std::memcpy(out + 16, e.text.data() + 16, kSecondTextLen - 16);
-  // 32-bit arithmetic from here: the fraction of a second fits.
-  const auto us = static_cast<uint32_t>(ns - secs * 1'000'000'000) / 1'000;
-  const uint32_t hi = us / 10000, lo = us - hi * 10000, mid = lo / 100;
-  put_pair(out + 20, hi);
-  put_pair(out + 22, mid);
-  put_pair(out + 24, lo - mid * 100);
-  out[26] = 'Z';
-  return kRfc3339Len;
+  return json_detail::rfc3339_us(ns, out);
 }
 
 // ---- JsonFlowWriter ---------------------------------------------------------------------------------------
@@ -205,6 +184,8 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
                              const FlowEnrichment* enrichment) noexcept {
   const size_t before = out.GetSize();
   e_ = enrichment;
+  risks_ = rec.l7.risks | tcp_risks(rec);  // event.risk_score and spanwatch.risk
+  risk_score_ = risks_ != 0 ? risk_score(risks_) : 0;
   w_.Reset(out);
   w_.StartObject();
   time_field(w_, field::kTimestamp, rec.emit_ns);
@@ -234,22 +215,27 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
   return out.GetSize() - before;
 }
 
-void JsonFlowWriter::write_event(const FlowRecord& rec) noexcept {
+// The same for every record: rendered once (render_context) and copied, one piece instead of nine.
+void JsonFlowWriter::write_event_head() noexcept {
   begin(w_, field::kEvent);
   str_field(w_, field::kEventKind, kEventKindValue);
   key(w_, field::kEventCategory);
   w_.StartArray();
   lit(w_, kEventCategoryNetwork);
   w_.EndArray();
+  key(w_, field::kEventType);
+  w_.StartArray();
+  lit(w_, "connection");
+}
+
+void JsonFlowWriter::write_event(const FlowRecord& rec) noexcept {
+  w_.RawValue(event_head_json_.data(), event_head_json_.size());  // up to event.type's "connection"
 
   // event.type: every flow gets exactly one "start" (on its first record, sequence 0) and one "end" (on its
   // final record), so counting either counts flows; interim records after the first are "info". A flow
   // reported once is ["connection","start","end"], as Elastic's Zeek mapping does for SF and the field
   // reference example shows. A final REJ adds "denied" (Elastic's Zeek mapping; other refused states are
   // left to conn_state, since on a span port they are often asymmetric capture, not a refusal).
-  key(w_, field::kEventType);
-  w_.StartArray();
-  lit(w_, "connection");
   const bool live = rec.reason == EndReason::kLiveUpdate;  // snapshots must not count as flow starts
   const bool first = rec.sequence == 0 && !live;
   if (first) lit(w_, "start");
@@ -265,8 +251,7 @@ void JsonFlowWriter::write_event(const FlowRecord& rec) noexcept {
     uint_field(w_, field::kEventDuration, rec.last_ns - rec.first_ns);
   if (size_t(rec.reason) < kEndReasonNames.size())
     str_field(w_, field::kEventReason, kEndReasonNames[size_t(rec.reason)]);
-  if (const uint64_t risks = rec.l7.risks | tcp_risks(rec); risks != 0)
-    uint_field(w_, field::kEventRiskScore, risk_score(risks));
+  if (risks_ != 0) uint_field(w_, field::kEventRiskScore, risk_score_);
   end(w_);
 }
 
@@ -339,7 +324,7 @@ void JsonFlowWriter::write_endpoint(const FlowRecord& rec, Dir d) noexcept {
   begin(w_, orig ? field::kSource : field::kDestination);
   {
     std::array<char, kIpTextMax>& text = ip_text_[orig ? 0 : 1];  // kept for related.ip
-    const size_t len = (orig ? rec.src_ip : rec.dst_ip).format(text.data(), text.size());
+    const size_t len = format_ip(orig ? rec.src_ip : rec.dst_ip, text);
     ip_len_[orig ? 0 : 1] = len;
     str_field(w_, orig ? field::kSourceIp : field::kDestinationIp, {text.data(), len});
   }
@@ -399,8 +384,7 @@ void JsonFlowWriter::write_side_enrichment(const EndpointEnrichment& e, bool ori
   str(field::kSrcService, field::kDstService, e.service);
   if (e.bps) uint_field(w_, orig ? field::kSrcBps : field::kDstBps, *e.bps);
   if (e.is_local) {
-    key(w_, orig ? field::kSrcIsLocal : field::kDstIsLocal);
-    w_.Bool(*e.is_local);
+    bool_field(w_, orig ? field::kSrcIsLocal : field::kDstIsLocal, *e.is_local);
   }
   str(field::kSrcMacVendor, field::kDstMacVendor, e.mac_vendor);
   str(field::kSrcMacClass, field::kDstMacClass, e.mac_class);
@@ -444,8 +428,7 @@ const std::array<FlagLabelsJson, 256>& flag_labels_json() noexcept {
 
 void JsonFlowWriter::write_flag_labels(const JsonField& f, uint8_t flags) noexcept {
   const FlagLabelsJson& j = flag_labels_json()[flags];
-  key(w_, f);
-  w_.RawValue(j.text.data(), j.len);
+  raw_field(w_, f, {j.text.data(), j.len});
 }
 
 void JsonFlowWriter::write_enrichment_tail(const FlowEnrichment& e) noexcept {
@@ -494,8 +477,7 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     p = std::copy_n(hex.data(), digits, p);
     str_field(w_, field::kFlowId, {id.data(), static_cast<size_t>(p - id.data())});
   }
-  key(w_, field::kFlowFinal);
-  w_.Bool(rec.final);
+  bool_field(w_, field::kFlowFinal, rec.final);
   uint_field(w_, field::kFlowSequence, rec.sequence);
   if (rec.fragments > 0) uint_field(w_, field::kFlowFragments, rec.fragments);
   if (!tcp) {  // Zeek reports conn_state (and UDP history) for every transport; TCP's sits in spanwatch.tcp
@@ -545,8 +527,7 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
       if (!is_zero(rec.tunnel_dst)) ip_field(w_, field::kTunnelDstIp, rec.tunnel_dst);
     }
     if (rec.is_tunnel_carrier) {
-      key(w_, field::kTunnelCarrier);
-      w_.Bool(true);
+      bool_field(w_, field::kTunnelCarrier, true);
     }
     end(w_);
   }

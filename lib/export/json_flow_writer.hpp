@@ -82,6 +82,7 @@ class JsonFlowWriter {
 
  private:
   void write_event(const FlowRecord& rec) noexcept;
+  void write_event_head() noexcept;  // the part of event every record has
   void write_observer(const FlowRecord& rec) noexcept;
   void write_network(const FlowRecord& rec) noexcept;
   void write_endpoint(const FlowRecord& rec, Dir d) noexcept;
@@ -125,12 +126,15 @@ class JsonFlowWriter {
 
   // Per-context text, rendered once by the same code that wrote it per record before: the same bytes.
   std::string ecs_json_;                    // "ecs":{"version":...}
+  std::string event_head_json_;             // "event":{... up to "type":["connection" (write_event_head)
   std::vector<std::string> observer_json_;  // "observer":{...} by port_id; the last for any other port
   std::vector<NameJson> protocol_lower_;    // Lower(protocol name), by nDPI protocol id
   std::vector<NameJson> categories_, breeds_, confidences_;
   std::array<std::string, 64> risk_json_;                  // spanwatch.risk.list objects by risk id
   std::array<std::array<char, kIpTextMax>, 2> ip_text_{};  // source.ip and destination.ip of the record
   std::array<size_t, 2> ip_len_{};
+  uint64_t risks_ = 0;       // the record's nDPI and own risks (write() finds them once)
+  uint32_t risk_score_ = 0;  // their score
   // The last cipher looked up (tls_cipher_name is a binary search; a sensor sees few ciphers in a row).
   uint16_t cipher_id_ = 0;
   std::string_view cipher_name_;

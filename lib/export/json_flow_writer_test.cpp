@@ -17,6 +17,7 @@
 #include <string>
 
 #include "lib/enrich/ip_protocol_names.hpp"
+#include "lib/export/json_write_helpers.hpp"
 #include "lib/export/test_records.hpp"
 
 // ---- allocation counter: glibc lets the executable replace malloc; we forward to the real one -------------
@@ -590,9 +591,10 @@ TEST(SafeString, RandomBytesAlwaysGiveValidJson) {
   }
 }
 
-// The plain-ASCII fast path checks eight bytes at a time while it copies, the tail word overlapping: one
-// byte that needs a look, at every position of strings of every length up to 40, must take the slow path
-// and come out escaped (or repaired) exactly as the slow path alone writes it.
+// The plain-ASCII fast path checks 16 bytes at a time while it copies (eight or four below 16), the tail
+// block overlapping: one byte that needs a look, at every position of strings of every length up to 56
+// (three blocks and a tail), must take the slow path and come out escaped (or repaired) exactly as the slow
+// path alone writes it.
 TEST(SafeString, OneByteNeedingALookAtEveryPositionAndLength) {
   struct Bad {
     char byte;
@@ -602,7 +604,7 @@ TEST(SafeString, OneByteNeedingALookAtEveryPositionAndLength) {
   const std::vector<Bad> bads{
       {'"', "\"", "\\\""},         {'\\', "\\", "\\\\"},   {'\n', "\n", "\\n"},   {'\x01', "\x01", "\\u0001"},
       {'\x1f', "\x1f", "\\u001F"}, {'\x80', kFffd, kFffd}, {'\xff', kFffd, kFffd}};
-  for (size_t n = 1; n <= 40; ++n) {
+  for (size_t n = 1; n <= 56; ++n) {
     for (size_t pos = 0; pos < n; ++pos) {
       for (const Bad& b : bads) {
         std::string in(n, 'a');
@@ -620,6 +622,47 @@ TEST(SafeString, OneByteNeedingALookAtEveryPositionAndLength) {
     std::string json;
     ASSERT_EQ(round_trip(plain, kMaxSafeStringBytes, nullptr, &json), plain);
     ASSERT_EQ(json, "[\"" + plain + "\"]");
+  }
+}
+
+// UTF-8 sequences, valid and broken, that straddle the fast path's 16-byte blocks (and its eight- and
+// four-byte words): valid ones are kept whole, broken ones become one U+FFFD per maximal subpart, and the
+// plain text around them is unchanged. Also two bytes needing a look in different blocks.
+TEST(SafeString, Utf8SplitAcrossBlocks) {
+  struct Seq {
+    std::string in, want;
+  };
+  const std::vector<Seq> seqs{{"\xC3\xA9", "\xC3\xA9"},
+                              {"\xE2\x82\xAC", "\xE2\x82\xAC"},
+                              {"\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80"},
+                              {"\xE2\x82", kFffd},                      // truncated, then plain text
+                              {"\xF0\x9F\x98", kFffd},                  // truncated
+                              {"\xED\xA0\x80", kFffd + kFffd + kFffd},  // surrogate
+                              {"\xC0\xAF", kFffd + kFffd}};             // overlong
+  for (size_t n = 4; n <= 52; ++n) {
+    for (size_t pos = 0; pos < n; ++pos) {
+      for (const Seq& q : seqs) {
+        std::string plain(n, 'a');
+        for (size_t i = 0; i < n; ++i) plain[i] = static_cast<char>('a' + i % 26);
+        const std::string in = plain.substr(0, pos) + q.in + plain.substr(pos);
+        const std::string want = plain.substr(0, pos) + q.want + plain.substr(pos);
+        std::string json;
+        ASSERT_EQ(round_trip(in, kMaxSafeStringBytes, nullptr, &json), want) << n << " " << pos;
+        ASSERT_EQ(json, "[\"" + want + "\"]") << n << " " << pos;
+      }
+    }
+  }
+  for (size_t a = 0; a < 40; a += 3) {
+    for (size_t b = a + 1; b < 40; b += 5) {
+      std::string in(40, 'x'), want_json(in);
+      in[a] = '"';
+      in[b] = '\\';
+      want_json.replace(b, 1, "\\\\");
+      want_json.replace(a, 1, "\\\"");
+      std::string json;
+      ASSERT_EQ(round_trip(in, kMaxSafeStringBytes, nullptr, &json), in) << a << " " << b;
+      ASSERT_EQ(json, "[\"" + want_json + "\"]") << a << " " << b;
+    }
   }
 }
 
@@ -735,6 +778,63 @@ TEST(JsonFlowWriter, CommaListsSplitOnEveryComma) {
       if (pos + 1 < n) want.push_back(list.substr(pos + 1));
       ASSERT_EQ(strs(write_one(w, r).doc, "tls.server.x509.alternative_names"), want) << n << " " << pos;
     }
+  }
+}
+
+// Comma lists that are plain ASCII are written in one pass (PlainList); with one byte needing a look
+// anywhere, item by item through write_safe_string. Both give the same items.
+TEST(JsonFlowWriter, CommaListsWithAByteNeedingALookAnywhere) {
+  JsonFlowWriter w(full_context());
+  FlowRecord r = tls_record();
+  for (size_t n = 1; n <= 40; ++n) {
+    for (size_t pos = 0; pos < n; ++pos) {
+      for (const char bad : {'"', '\\', '\x01', '\xff', 'q'}) {  // 'q': plain
+        std::string list(n, 'y');
+        for (size_t i = 3; i < n; i += 7) list[i] = ',';
+        list[pos] = bad;
+        Strings want;
+        size_t start = 0;
+        while (start <= list.size()) {
+          const size_t comma = std::min(list.find(',', start), list.size());
+          std::string item = list.substr(start, comma - start);
+          if (!item.empty()) {
+            for (size_t i = 0; i < item.size(); ++i)
+              if (item[i] == '\xff') item.replace(i, 1, kFffd);
+            want.push_back(item);
+          }
+          start = comma + 1;
+        }
+        set_text(r.app.tls.san, list);
+        ASSERT_EQ(strs(write_one(w, r).doc, "tls.server.x509.alternative_names"), want) << n << " " << pos;
+      }
+    }
+  }
+}
+
+// The IPv4 text from the octet table is IpAddress::format's, for every octet value in every position.
+TEST(JsonFlowWriter, Ipv4TextMatchesIpAddressFormat) {
+  for (unsigned v = 0; v < 256; ++v) {
+    for (unsigned pos = 0; pos < 4; ++pos) {
+      uint8_t b[4] = {10, 200, 7, 99};
+      b[pos] = static_cast<uint8_t>(v);
+      const IpAddress a = IpAddress::from_v4(b);
+      std::array<char, kIpTextMax> want, got;
+      const size_t n = a.format(want.data(), want.size());
+      ASSERT_EQ(std::string(got.data(), json_detail::format_ip(a, got)), std::string(want.data(), n));
+    }
+  }
+  const IpAddress a6 = v6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  std::array<char, kIpTextMax> got;
+  EXPECT_EQ(std::string(got.data(), json_detail::format_ip(a6, got)), "2001:db8::1");
+}
+
+// Keys are copied as precomputed `"key":` text padded with zeros to kQuotedKeyRoom.
+TEST(JsonFlowWriter, QuotedKeysArePrecomputed) {
+  for (const JsonField& f : kAllJsonFields) {
+    const std::string quoted = "\"" + std::string(f.key) + "\":";
+    ASSERT_EQ(std::string(f.quoted_key.data(), f.quoted_key_len), quoted) << f.path;
+    for (size_t i = f.quoted_key_len; i < f.quoted_key.size(); ++i)
+      ASSERT_EQ(f.quoted_key[i], '\0') << f.path;
   }
 }
 

@@ -19,6 +19,9 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace spanwatch::lib {
 
@@ -35,6 +38,8 @@ inline constexpr std::array<char, 200> kDigitPairs = [] {
 class JsonTextWriter {
  public:
   static constexpr size_t kChunk = 4096;  // room claimed at a time: a whole record, most of the time
+  static constexpr size_t kKeyRoom = 24;  // a member's key text, padded (see MemberKey)
+  using KeyText = std::array<char, kKeyRoom>;
 
   JsonTextWriter() = default;
   explicit JsonTextWriter(rapidjson::StringBuffer& out) noexcept { Reset(out); }
@@ -78,30 +83,118 @@ class JsonTextWriter {
     ++p_;
   }
   // Text from outside, not yet looked at: written as it is when every byte is printable ASCII other than
-  // '"' and '\\' (checked eight bytes at a time while copying), which is most text. Otherwise nothing is
+  // '"' and '\\' (checked 16 bytes at a time while copying), which is most text. Otherwise nothing is
   // written and false is returned: the caller then repairs the text and writes it with EscapedString.
   bool PlainString(const char* s, size_t n) noexcept {
     char* p = room(n + 3);
-    put(p++, '"');
-    uint64_t flag = 0;
-    if (n >= 8) {
-      size_t i = 0;
-      for (; i + 8 <= n; i += 8) flag |= copy_word(p + i, s + i);
-      flag |= copy_word(p + n - 8, s + n - 8);  // the tail, overlapping bytes already checked
-    } else {
-      for (size_t i = 0; i < n; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        flag |= (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') ? kHigh : 0;
-        put(p + i, static_cast<char>(c));
-      }
-    }
-    if (flag & kHigh) [[unlikely]]
+    if (!plain_at(p, s, n)) [[unlikely]]
       return false;  // p_ not moved: what was copied is overwritten later
-    p += n;
+    p_ = p + n + 3;
+    return true;
+  }
+  // A member whose value is text from outside: the key, then as PlainString with one room check for both.
+  // If the text is not plain, only the key is written and false is returned.
+  bool MemberPlainString(const KeyText& k, size_t kn, const char* s, size_t n) noexcept {
+    char* p = key_at(room(kKeyRoom + n + 3), k, kn);
+    if (!plain_at(p, s, n)) [[unlikely]] {
+      p_ = p;
+      return false;
+    }
+    p_ = p + n + 3;
+    return true;
+  }
+  // Members: the key is `"key":` text zero-padded to kKeyRoom bytes (JsonField::quoted_key), copied in one
+  // fixed-size move whose padding the value then overwrites; key and value share one room check.
+  [[gnu::always_inline]] void MemberKey(const KeyText& k, size_t kn) noexcept {
+    p_ = key_at(room(kKeyRoom), k, kn);
+  }
+  // A member whose value is one of our constants (nothing to escape).
+  [[gnu::always_inline]] void MemberString(const KeyText& k, size_t kn, const char* s, size_t n) noexcept {
+    char* p = key_at(room(kKeyRoom + n + 3), k, kn);
+    put(p, '"');
+    copy(p + 1, s, n);
+    p += n + 1;
     put(p, '"');
     put(p + 1, ',');
     p_ = p + 2;
+  }
+  // A member whose value is pre-formatted JSON.
+  [[gnu::always_inline]] void MemberRaw(const KeyText& k, size_t kn, const char* s, size_t n) noexcept {
+    char* p = key_at(room(kKeyRoom + n + 1), k, kn);
+    copy(p, s, n);
+    put(p + n, ',');
+    p_ = p + n + 1;
+  }
+  [[gnu::always_inline]] void MemberUint64(const KeyText& k, size_t kn, uint64_t v) noexcept {
+    Commit(put_uint(key_at(room(kKeyRoom + 21), k, kn), v));
+  }
+  [[gnu::always_inline]] void MemberQuotedUint64(const KeyText& k, size_t kn, uint64_t v) noexcept {
+    char* p = key_at(room(kKeyRoom + 23), k, kn);
+    put(p, '"');
+    p = put_uint(p + 1, v);
+    put(p, '"');
+    put(p + 1, ',');
+    p_ = p + 2;
+  }
+  [[gnu::always_inline]] void MemberBool(const KeyText& k, size_t kn, bool b) noexcept {
+    char* p = key_at(room(kKeyRoom + 6), k, kn);
+    b ? copy(p, "true,", 5) : copy(p, "false,", 6);
+    p_ = p + (b ? 5 : 6);
+  }
+  // The key of an object member and its '{'.
+  [[gnu::always_inline]] void MemberObject(const KeyText& k, size_t kn) noexcept {
+    char* p = key_at(room(kKeyRoom + 1), k, kn);
+    put(p, '{');
+    p_ = p + 1;
+  }
+  // The key, then room for a value of at most n bytes formatted in place and taken by Commit(end).
+  [[gnu::always_inline]] char* MemberValueRoom(const KeyText& k, size_t kn, size_t n) noexcept {
+    return key_at(room(kKeyRoom + n + 1), k, kn);
+  }
+
+  // A comma-separated list (offered ALPNs, certificate names) as the string values of the open array, empty
+  // items left out, when all of it is printable ASCII other than '"' and '\\' (checked first, a word at a
+  // time): each item then comes out as write_safe_string would write it. Otherwise nothing is written and
+  // false is returned: the caller writes the items one by one.
+  bool PlainList(const char* s, size_t n) noexcept {
+    uint64_t flag = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) flag |= look_word(s + i);
+    if (n >= 8) {
+      flag |= look_word(s + n - 8);
+    } else {
+      for (; i < n; ++i) flag |= look_byte(static_cast<unsigned char>(s[i]));
+    }
+    if (flag & kHigh) return false;
+    char* p = room(2 * n + 2);  // an item of one byte and its comma become four bytes
+    for (size_t start = 0; start < n;) {
+      const size_t comma = NextComma(s, start, n);
+      if (comma > start) {
+        put(p, '"');
+        copy(p + 1, s + start, comma - start);
+        p += comma - start + 1;
+        put(p, '"');
+        put(p + 1, ',');
+        p += 2;
+      }
+      start = comma + 1;
+    }
+    p_ = p;
     return true;
+  }
+
+  // The first ',' in s[i, n), or n; eight bytes at a time (lists are short: a memchr call per item cost
+  // more). A comma becomes a zero byte, and the lowest flagged byte of the zero-byte test is the first.
+  static size_t NextComma(const char* s, size_t i, size_t n) noexcept {
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x;
+      std::memcpy(&x, s + i, 8);
+      x ^= kOnes * ',';
+      if (const uint64_t z = (x - kOnes) & ~x & kHigh; z != 0)
+        return i + static_cast<size_t>(std::countr_zero(z)) / 8;
+    }
+    while (i < n && s[i] != ',') ++i;
+    return i;
   }
   // Room for a value of at most n bytes the caller formats in place; Commit(end) then takes what was
   // written up to `end`.
@@ -139,15 +232,19 @@ class JsonTextWriter {
     const unsigned n = guess + (v >= kPow10[guess] ? 1 : 0);
     char* const end = p + n;
     char* q = end;
-    while (v >= 100) {
+    for (; v > UINT32_MAX; v /= 100) {  // rare: 64-bit divisions only down to 32 bits
       q -= 2;
       put_pair(q, v % 100);
-      v /= 100;
     }
-    if (v >= 10) {
-      put_pair(q - 2, v);
+    auto x = static_cast<uint32_t>(v);  // 32-bit divisions by 100 are a shorter multiply
+    for (; x >= 100; x /= 100) {
+      q -= 2;
+      put_pair(q, x % 100);
+    }
+    if (x >= 10) {
+      put_pair(q - 2, x);
     } else {
-      put(q - 1, static_cast<char>('0' + v));
+      put(q - 1, static_cast<char>('0' + x));
     }
     return end;
   }
@@ -267,6 +364,43 @@ class JsonTextWriter {
   [[gnu::noinline]] static void copy_long(char* d, const char* s, size_t n) noexcept {
     std::memcpy(d, s, n);
   }
+  // `"text",` at p when every byte of s is printable ASCII other than '"' and '\\' (checked 16 bytes at a
+  // time while it is copied); false otherwise. Needs room for n + 3 bytes.
+  [[gnu::always_inline]] static bool plain_at(char* p, const char* s, size_t n) noexcept {
+    put(p++, '"');
+    uint64_t flag = 0;
+    if (n >= 16) {  // 16 bytes at a time, the last block overlapping bytes already checked
+      unsigned m = 0;
+      for (size_t i = 0; i + 16 <= n; i += 16) m |= copy_block(p + i, s + i);
+      m |= copy_block(p + n - 16, s + n - 16);
+      flag = m ? kHigh : 0;
+    } else if (n >= 8) {
+      flag = copy_word(p, s) | copy_word(p + n - 8, s + n - 8);
+    } else if (n >= 4) {
+      flag = copy_half(p, s) | copy_half(p + n - 4, s + n - 4);
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        flag |= look_byte(c);
+        put(p + i, static_cast<char>(c));
+      }
+    }
+    if (flag & kHigh) [[unlikely]]
+      return false;
+    p += n;
+    put(p, '"');
+    put(p + 1, ',');
+    return true;
+  }
+  // Writes a kKeyRoom-byte padded key at d; returns the end of its kn bytes of text.
+  [[gnu::always_inline]] static char* key_at(char* d, const KeyText& k, size_t kn) noexcept {
+    static_assert(kKeyRoom == 24);
+    uint64_t tail;
+    std::memcpy(&tail, k.data() + 16, 8);
+    copy16(d, k.data());
+    put_word(d + 16, tail);
+    return d + kn;
+  }
   [[gnu::always_inline]] static void copy16(char* d, const char* s) noexcept {
     Vec16 t;
     std::memcpy(&t, s, 16);
@@ -281,7 +415,40 @@ class JsonTextWriter {
     uint64_t x;
     std::memcpy(&x, s, 8);
     put_word(d, x);
+    return look(x);
+  }
+  // The same for four bytes (kHigh's low half).
+  [[gnu::always_inline]] static uint64_t copy_half(char* d, const char* s) noexcept {
+    constexpr uint32_t kOnes4 = 0x01010101u;
+    uint32_t x;
+    std::memcpy(&x, s, 4);
+    put_word(d, x);
+    return (x - kOnes4 * 0x20) | ((x ^ (kOnes4 * '"')) - kOnes4) | ((x ^ (kOnes4 * '\\')) - kOnes4) | x;
+  }
+  // Copies 16 bytes and returns non-zero if one of them needs a look: exact, one compare per kind, as
+  // signed bytes (so the non-ASCII ones, negative, count as below 0x20).
+  [[gnu::always_inline]] static unsigned copy_block(char* d, const char* s) noexcept {
+#if defined(__SSE2__)
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    *reinterpret_cast<Vec16*>(d) = reinterpret_cast<Vec16>(x);
+    const __m128i bad = _mm_or_si128(
+        _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+    return static_cast<unsigned>(_mm_movemask_epi8(bad));
+#else
+    return ((copy_word(d, s) | copy_word(d + 8, s + 8)) & kHigh) != 0;
+#endif
+  }
+  [[gnu::always_inline]] static uint64_t look_word(const char* s) noexcept {
+    uint64_t x;
+    std::memcpy(&x, s, 8);
+    return look(x);
+  }
+  [[gnu::always_inline]] static uint64_t look(uint64_t x) noexcept {
     return (x - kOnes * 0x20) | ((x ^ (kOnes * '"')) - kOnes) | ((x ^ (kOnes * '\\')) - kOnes) | x;
+  }
+  [[gnu::always_inline]] static uint64_t look_byte(unsigned char c) noexcept {
+    return (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') ? kHigh : 0;
   }
 
   [[gnu::always_inline]] void open(char c) noexcept {
