@@ -271,10 +271,7 @@ inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uin
   }
   if (apps_ && !e->app_done) apps_->on_packet(*e, side(*e), d, pkt);
   if (prefixes_ && !e->prefix_done) prefixes_->on_packet(*e, side(*e), d, pkt);
-  if (e->side != kNoPoolSlot) {  // detection or parsing running, or rare data: none once classified
-    if (apps_ && sides_[e->side].host_slot != NdpiDetector::kNoSlot) drop_unneeded_host(*e, sides_[e->side]);
-    release_side_if_unused(*e);
-  }
+  if (e->side != kNoPoolSlot) release_unneeded_side(*e);  // none once classified
   profile_.lap(Stage::kApp);
   refresh_timeout(idx, *e, ep.l4_proto == kProtoTcp, ts_ns);
   ctr_.packets.add(1);
@@ -316,10 +313,8 @@ void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const 
       }
       account(e, d, f.frame_len, s.tcp_flags, nullptr, s.ip_bytes, s.payload_len, ts_ns);
       mark_changed(idx, e);
-      if (e.side != kNoPoolSlot) [[unlikely]] {  // as process_inner: nDPI's host name, then the slot itself
-        if (apps_ && sides_[e.side].host_slot != NdpiDetector::kNoSlot) drop_unneeded_host(e, sides_[e.side]);
-        release_side_if_unused(e);
-      }
+      if (e.side != kNoPoolSlot) [[unlikely]]
+        release_unneeded_side(e);
       refresh_timeout(idx, e, tcp, ts_ns);
       ctr_.packets.add(1);
       profile_.lap(Stage::kOther);

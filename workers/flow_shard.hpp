@@ -170,8 +170,10 @@ class FlowShard {
     }
     return sides_[e.side];
   }
-  // Gives the side slot back once nothing in it is in use (detection and parsing over, no rare data).
-  void release_side_if_unused(FlowEntry& e) noexcept {
+  // After a packet of a flow that holds a side slot: drops nDPI's host name once the flow's metadata names
+  // it, then gives the slot back once nothing in it is in use (detection and parsing over, no rare data).
+  void release_unneeded_side(FlowEntry& e) noexcept {
+    if (apps_ && sides_[e.side].host_slot != NdpiDetector::kNoSlot) drop_unneeded_host(e, sides_[e.side]);
     if (sides_[e.side].unused()) {
       sides_.release(e.side);
       e.side = kNoPoolSlot;

@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstdint>
 
+#include "lib/core/linear_probing.hpp"
 #include "lib/core/zeroed_array.hpp"
 
 namespace spanwatch::workers {
@@ -48,8 +49,7 @@ class SharedBlobIndex {
     // Backward shift: each later entry of the probe run whose home is not in (i, j] moves into the hole.
     for (uint64_t j = (i + 1) & mask_; slots_[j].handle != 0; j = (j + 1) & mask_) {
       const uint64_t home = slots_[j].hash & mask_;
-      const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-      if (!stays) {
+      if (!lib::home_in_probe_range(i, home, j)) {
         slots_[i] = slots_[j];
         i = j;
       }

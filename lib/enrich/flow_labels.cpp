@@ -1,11 +1,11 @@
 #include "lib/enrich/flow_labels.hpp"
 
 #include "lib/core/ip_proto.hpp"
+#include "lib/core/tcp_flags.hpp"
 #include "lib/flow/flow_risk.hpp"
 
 namespace spanwatch::lib {
 namespace {
-constexpr uint8_t kSyn = 0x02, kAck = 0x10;
 
 constexpr FlowLabelSet bit(FlowLabel l) noexcept {
   return FlowLabelSet(1u << unsigned(l));
@@ -38,7 +38,7 @@ FlowLabelSet flow_labels(const FlowRecord& r, const FlowLabelThresholds& t) noex
       (1ull << kRiskTcpNullScan) | (1ull << kRiskTcpXmasScan) | (1ull << kRiskTcpFinScan);
   const bool probe = (tcp_risks(r) & kProbeRisks) != 0;
   const bool silent_syn =
-      tcp && p.packets == 0 && o.payload_bytes == 0 && (o.tcp_flags & kSyn) && !(o.tcp_flags & kAck);
+      tcp && p.packets == 0 && o.payload_bytes == 0 && (o.tcp_flags & kTcpSyn) && !(o.tcp_flags & kTcpAck);
   if (probe || silent_syn) s |= bit(FlowLabel::kPotentialScan);
 
   // One way only. An attempt is already explained by its own label; a TCP originator that sends ACKs
@@ -46,7 +46,7 @@ FlowLabelSet flow_labels(const FlowRecord& r, const FlowLabelThresholds& t) noex
   const bool one_way = (o.packets == 0) != (p.packets == 0);
   if (one_way && !attempt && !probe) {
     const DirStats& sender = o.packets ? o : p;
-    const bool acked_other_side = tcp && (sender.tcp_flags & kAck);
+    const bool acked_other_side = tcp && (sender.tcp_flags & kTcpAck);
     s |= bit(acked_other_side ? FlowLabel::kAsymmetricCapture : FlowLabel::kUnidirectional);
   }
 

@@ -1,10 +1,10 @@
 #include "lib/flow/flow_risk.hpp"
 
 #include "lib/core/ip_proto.hpp"
+#include "lib/core/tcp_flags.hpp"
 
 namespace spanwatch::lib {
 namespace {
-constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kUrg = 0x20;
 constexpr uint64_t bit(unsigned i) noexcept {
   return uint64_t{1} << i;
 }
@@ -15,8 +15,9 @@ uint64_t tcp_risks(const FlowRecord& r) noexcept {
   const uint8_t f = r.dir[0].tcp_flags;  // union over the originator's packets
   uint64_t risks = 0;
   if (f == 0) risks |= bit(kRiskTcpNullScan);
-  if ((f & (kFin | kPsh | kUrg)) == (kFin | kPsh | kUrg) && !(f & kSyn)) risks |= bit(kRiskTcpXmasScan);
-  if ((f & ~kRst) == kFin) risks |= bit(kRiskTcpFinScan);
+  if ((f & (kTcpFin | kTcpPsh | kTcpUrg)) == (kTcpFin | kTcpPsh | kTcpUrg) && !(f & kTcpSyn))
+    risks |= bit(kRiskTcpXmasScan);
+  if ((f & ~kTcpRst) == kTcpFin) risks |= bit(kRiskTcpFinScan);
   if (r.conn_state == ConnState::kREJ) risks |= bit(kRiskTcpRefused);
   return risks;
 }

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "lib/core/index_free_list.hpp"
+#include "lib/core/linear_probing.hpp"
 #include "lib/core/zeroed_array.hpp"
 #include "lib/flow/flow_key.hpp"
 #include "lib/flow/index_list.hpp"
@@ -73,10 +74,12 @@ class FlowTable {
   void prefetch_entry(Hint h, bool whole = false) const noexcept {
     if (h.index == kNilIndex) return;
     const Entry& entry = entries_[h.index];
-    __builtin_prefetch(&entry.key);
+    if (!whole) {
+      __builtin_prefetch(&entry.key);
+      return;
+    }
     const auto* e = reinterpret_cast<const char*>(&entry);
-    if (whole)
-      for (size_t off = 0; off < sizeof(Entry); off += 64) __builtin_prefetch(e + off, 1);
+    for (size_t off = 0; off < sizeof(Entry); off += 64) __builtin_prefetch(e + off, 1);
   }
 
   // Stage 3: the hinted entry if its slot still holds it and its key matches (a slot only ever holds a
@@ -158,8 +161,7 @@ class FlowTable {
       j = (j + 1) & mask_;
       if (slots_[j].empty()) break;
       const uint64_t home = slots_[j].tag & mask_;
-      const bool home_between = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
-      if (home_between) continue;
+      if (home_in_probe_range(i, home, j)) continue;
       slots_[i] = slots_[j];
       i = j;
     }

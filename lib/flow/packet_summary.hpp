@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "lib/core/ip_proto.hpp"
+#include "lib/core/tcp_flags.hpp"
 #include "lib/decode/decoded_packet.hpp"
 #include "lib/flow/flow_key.hpp"
 
@@ -20,7 +21,7 @@ struct PacketSummary {
   uint16_t payload_len = 0;
   uint16_t tcp_window = 0;
   uint8_t tcp_flags = 0;
-  uint8_t bits = 0;  // kSummarySrcIsLo | kSummaryHasMac
+  uint8_t bits = 0;  // kSrcIsLo | kHasMac
 
   static constexpr uint8_t kSrcIsLo = 1;  // the packet's source is the key's low endpoint
   static constexpr uint8_t kHasMac = 2;   // the frame has a source MAC (DecodedPacket::has_mac)
@@ -33,7 +34,6 @@ static_assert(sizeof(PacketSummary) == 64, "one cache line");
 // a new connection on the same tuple, which needs the whole packet).
 inline bool summarize(const DecodedPacket& p, PacketSummary& out) noexcept {
   const IpEndpoints& ep = p.inner;
-  constexpr uint8_t kTcpSyn = 0x02;
   if (p.carrier_count != 0 || p.fragment != Fragment::kNone || ep.ip_bytes > UINT16_MAX ||
       p.payload_len > UINT16_MAX || (ep.l4_proto == kProtoTcp && (p.tcp_flags & kTcpSyn)))
     return false;

@@ -6,14 +6,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "lib/core/tcp_flags.hpp"
+
 namespace spanwatch::lib {
 
 static_assert(std::is_trivially_copyable_v<TcpStateMachine>, "lives inside the flow entry, copied by value");
 static_assert(sizeof(TcpStateMachine) <= 112, "keep the per-flow TCP state small");
 
 namespace {
-
-constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 
 constexpr uint8_t kInactive = uint8_t(TcpEndpointState::kInactive);
 constexpr uint8_t kSynSent = uint8_t(TcpEndpointState::kSynSent);
@@ -88,9 +88,9 @@ bool TcpStateMachine::is_likely_server_port(uint16_t port) noexcept {
 // source port is the lower one.
 bool TcpStateMachine::first_packet_from_responder(const TcpSegment& first, uint16_t src_port,
                                                   uint16_t dst_port) noexcept {
-  if ((first.flags & kSyn) && !(first.flags & kAck)) return false;
+  if ((first.flags & kTcpSyn) && !(first.flags & kTcpAck)) return false;
   if (!kTcpLikely.has(src_port)) return false;
-  if (kTcpLikely.has(dst_port)) return !(first.flags & kSyn) && src_port < dst_port;
+  if (kTcpLikely.has(dst_port)) return !(first.flags & kTcpSyn) && src_port < dst_port;
   return true;
 }
 
@@ -183,9 +183,9 @@ void TcpStateMachine::flip_roles() noexcept {
 // TCPSessionAdapter::IsReuse: does this packet start a new connection on the same tuple?
 bool TcpStateMachine::is_reuse(const TcpSegment& seg) const noexcept {
   // Reuse only occurs on initial SYNs, except for half connections it can occur on SYN-ACKs.
-  if (!(seg.flags & kSyn)) return false;
+  if (!(seg.flags & kTcpSyn)) return false;
   const Endpoint* conn_orig = &ep_[0];
-  if (seg.flags & kAck) {
+  if (seg.flags & kTcpAck) {
     if (ep_[0].state != kInactive) return false;  // not a half connection
     conn_orig = &ep_[1];
   }
@@ -193,7 +193,7 @@ bool TcpStateMachine::is_reuse(const TcpSegment& seg) const noexcept {
   if (!is_closed) {
     if (seg.seq == conn_orig->start_seq) return false;  // a retransmission
     // SYN and SYN-ACK seen in reverse order: not a reuse, UpdateInactiveState flips the roles.
-    if (!(seg.flags & kAck) && conn_orig->state == kSynAckSent && ep_[1].state == kInactive &&
+    if (!(seg.flags & kTcpAck) && conn_orig->state == kSynAckSent && ep_[1].state == kInactive &&
         seg.seq == ep_[1].start_seq)
       return false;
     // Zeek: weird SYN_seq_jump / active_connection_reuse, and a new connection all the same.
@@ -236,8 +236,8 @@ void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg) noexce
 }
 
 TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg) noexcept {
-  if ((seg.flags & (kSyn | kFin | kRst | kAck)) == kAck && started_ && ep_[0].state == kEstablished &&
-      ep_[1].state == kEstablished) [[likely]] {
+  if ((seg.flags & (kTcpSyn | kTcpFin | kTcpRst | kTcpAck)) == kTcpAck && started_ &&
+      ep_[0].state == kEstablished && ep_[1].state == kEstablished) [[likely]] {
     established_segment(dir, seg);  // no reuse (no SYN), no flip (both established)
     return TcpVerdict::kContinue;
   }
@@ -252,9 +252,9 @@ TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg) noexcept {
     // Zeek PR #2191 (flip connections that begin with SYN-ACKs if subsequent acks or data seen): a
     // connection that started with an unflipped SYN-ACK is flipped on the next ACK or data segment in
     // either direction, and its history "H" becomes "^h". Stealth scans answer with RSTs or nothing.
-    const bool control = (seg.flags & (kSyn | kFin | kRst)) != 0;
+    const bool control = (seg.flags & (kTcpSyn | kTcpFin | kTcpRst)) != 0;
     if (ep_[0].state == kSynAckSent && ep_[1].state == kInactive && !control &&
-        ((seg.flags & kAck) || seg.payload_len > 0)) {
+        ((seg.flags & kTcpAck) || seg.payload_len > 0)) {
       std::swap(ep_[0], ep_[1]);  // history bits follow the endpoint: the history is rewritten below
       Endpoint& server = ep_[1];  // its SYN-ACK now counts as the responder's (UpdateInactiveState)
       server.prev_state = server.state;
@@ -272,7 +272,7 @@ TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg) noexcept {
 void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict) noexcept {
   size_t ei = size_t(dir), pi = 1 - ei;  // indices move if the roles flip below
   const uint8_t f = seg.flags;
-  const bool syn = f & kSyn, fin = f & kFin, rst = f & kRst, ack = f & kAck;
+  const bool syn = f & kTcpSyn, fin = f & kTcpFin, rst = f & kTcpRst, ack = f & kTcpAck;
   const uint32_t len = seg.payload_len;
   const uint32_t base_seq = seg.seq, ack_seq = seg.ack;
 
