@@ -80,7 +80,7 @@ void unix_time_field(JsonWriter& w, const JsonField& f, int64_t secs) noexcept {
   time_field(w, f, static_cast<uint64_t>(secs) * 1'000'000'000ull);
 }
 
-std::string_view info_line(const FlowRecord& rec, std::array<char, 384>& buf) noexcept {
+std::string_view info_line(const FlowRecord& rec, std::array<char, kInfoLineMax>& buf) noexcept {
   const AppMetadata& m = rec.app;
   switch (m.kind) {
     case AppKind::kTls:
@@ -148,12 +148,18 @@ struct L7Names {
 JsonFlowWriter::JsonFlowWriter(JsonFlowContext ctx) : ctx_(std::move(ctx)) {
   add_own_risks(ctx_.risks);
   render_context();
+  compute_bounds();
 }
 
+// What a rendered piece writes besides its text from outside: braces, keys, numbers, quotes (the observer,
+// the largest, takes about 200 bytes; risk_<id> 16 more). Start-up only, so generous.
+static constexpr size_t kRenderRoom = 1024;
+
 template <class F>
-std::string JsonFlowWriter::render(F&& members) {
+std::string JsonFlowWriter::render(size_t outside_text, F&& members) {
   rapidjson::StringBuffer b;
   w_.Reset(b);
+  w_.Reserve(json_room::escaped(outside_text) + kRenderRoom);
   w_.StartObject();
   members();
   w_.EndObject();
@@ -166,7 +172,7 @@ std::string JsonFlowWriter::render(F&& members) {
 // copied into each record as text: the observer, ecs.version, nDPI's names (lowercased, repaired, escaped)
 // and the risk objects. Start-up only.
 void JsonFlowWriter::render_context() {
-  ecs_json_ = render([&] {
+  ecs_json_ = render(ctx_.ecs_version.size(), [&] {
     begin(w_, field::kEcs);
     safe_field(w_, field::kEcsVersion, ctx_.ecs_version);
     end(w_);
@@ -174,21 +180,24 @@ void JsonFlowWriter::render_context() {
   {  // an open object and array: written and finished without render()'s braces
     rapidjson::StringBuffer b;
     w_.Reset(b);
+    w_.Reserve(kRenderRoom);  // our constants only
     write_event_head();
     w_.Finish();  // takes back the ',' after the last value; RawValue puts it back
     event_head_json_.assign(b.GetString(), b.GetSize());
   }
   observer_json_.clear();
+  const size_t observer_text = ctx_.observer_hostname.size() + ctx_.observer_name.size();
   for (size_t i = 0; i < std::min<size_t>(ctx_.port_names.size(), size_t{UINT16_MAX} + 1); ++i)
-    observer_json_.push_back(render([&] { write_observer_members(ctx_.port_names[i]); }));
-  observer_json_.push_back(render([&] { write_observer_members({}); }));  // ports without a name
+    observer_json_.push_back(render(observer_text + ctx_.port_names[i].size(),
+                                    [&] { write_observer_members(ctx_.port_names[i]); }));
+  observer_json_.push_back(render(observer_text, [&] { write_observer_members({}); }));  // no port name
 
   // A value alone: rendered as {"":value}, less the braces and the "": prefix.
   constexpr size_t kEmptyKey = 3;
   const auto name_json = [&](std::string_view name, bool lower) {
     NameJson n;
     n.empty = name.empty();
-    n.json = render([&] {
+    n.json = render(name.size(), [&] {
                w_.Key("", 0);
                write_safe_string(w_, lower ? Lower(name).view() : name);
              }).substr(kEmptyKey);
@@ -210,7 +219,7 @@ void JsonFlowWriter::render_context() {
 
   for (unsigned id = 0; id < risk_json_.size(); ++id) {
     const RiskInfo& info = ctx_.risks[id];
-    risk_json_[id] = render([&] {
+    risk_json_[id] = render(info.name.size() + info.severity.size(), [&] {
                        w_.Key("", 0);
                        w_.StartObject();
                        uint_field(w_, field::kRiskListId, id);
@@ -326,18 +335,18 @@ void JsonFlowWriter::write_tls(const TlsMetadata& t) noexcept {
       if (t.cert_sha1[0] != '\0') {
         begin(w_, field::kTlsServerHash);
         str_field(w_, field::kTlsServerHashSha1, wire_text(t.cert_sha1));
-        end(w_);
+        end_filled(w_);
       }
       if (t.serial[0] != '\0' || t.san[0] != '\0') {
         begin(w_, field::kTlsServerX509);
         if (t.serial[0] != '\0') str_field(w_, field::kTlsServerX509SerialNumber, wire_text(t.serial));
         if (t.san[0] != '\0') comma_list(w_, field::kTlsServerX509AlternativeNames, wire_text(t.san));
-        end(w_);
+        end_filled(w_);
       }
     }
     end(w_);
   }
-  end(w_);
+  end_filled(w_);
 }
 
 void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
@@ -361,7 +370,7 @@ void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
     if (d.qtype != 0) name_or_number(w_, field::kDnsQuestionType, dns_type_name(d.qtype), "TYPE", d.qtype);
     if (d.qclass != 0)
       name_or_number(w_, field::kDnsQuestionClass, dns_class_name(d.qclass), "CLASS", d.qclass);
-    end(w_);
+    end_filled(w_);
   }
   if (d.has_response) {
     name_or_number(w_, field::kDnsResponseCode, dns_rcode_name(d.rcode), "RCODE", d.rcode);
@@ -376,19 +385,19 @@ void JsonFlowWriter::write_dns(const DnsMetadata& d) noexcept {
         str_field(w_, field::kDnsAnswersClass, "IN");
         uint_field(w_, field::kDnsAnswersTtl, a.ttl);
         if (a.data[0] != '\0') safe_field(w_, field::kDnsAnswersData, wire_text(a.data));
-        w_.EndObject();
+        w_.EndObjectAfterValue();
       }
-      w_.EndArray();
+      w_.EndArrayAfterValue();
     }
     if (d.resolved_ip_count > 0) {
       key(w_, field::kDnsResolvedIp);
       w_.StartArray();
       for (size_t i = 0; i < std::min<size_t>(d.resolved_ip_count, d.resolved_ips.size()); ++i)
         ip_value(w_, d.resolved_ips[i]);
-      w_.EndArray();
+      w_.EndArrayAfterValue();
     }
   }
-  end(w_);
+  end_filled(w_);
 }
 
 void JsonFlowWriter::write_http(const HttpMetadata& h) noexcept {
@@ -442,8 +451,8 @@ void JsonFlowWriter::write_risks(uint64_t risks) noexcept {
     const auto id = static_cast<unsigned>(std::countr_zero(r));
     w_.RawValue(risk_json_[id].data(), risk_json_[id].size());  // rendered once (render_context)
   }
-  w_.EndArray();
-  end(w_);
+  w_.EndArrayAfterValue();
+  end_filled(w_);
 }
 
 void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept {
@@ -467,10 +476,10 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       str_field(w_, field::kL7Proto, "unknown");  // an answer too: nDPI saw the flow and knows nothing
     }
     str_field(w_, field::kL7State, kL7StateNames[size_t(l7.state)]);
-    std::array<char, 384> buf;
+    std::array<char, kInfoLineMax> buf;
     if (const std::string_view info = info_line(rec, buf); !info.empty())
       safe_field(w_, field::kL7Info, info);
-    end(w_);
+    end_filled(w_);
   }
   if (risks_ != 0) write_risks(risks_);
 
@@ -493,9 +502,9 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
           else
             lit(w_, NumberName("0x", t.supported_versions[i], 16).view());
         }
-        w_.EndArray();
+        w_.EndArrayAfterValue();
       }
-      end(w_);
+      end_filled(w_);
       break;
     }
     case AppKind::kSsh: {
@@ -532,11 +541,7 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       if (d.vendor_class[0] != '\0') safe_field(w_, field::kSwDhcpVendorClass, wire_text(d.vendor_class));
       if (d.parameter_list[0] != '\0')
         safe_field(w_, field::kSwDhcpParameterList, wire_text(d.parameter_list));
-      if (d.has_client_mac) {
-        std::array<char, kMacTextLen> mac;
-        format_mac(d.client_mac, mac.data());
-        str_field(w_, field::kSwDhcpClientMac, {mac.data(), mac.size()});
-      }
+      if (d.has_client_mac) mac_field(w_, field::kSwDhcpClientMac, d.client_mac);
       if (!is_zero(d.requested_ip)) ip_field(w_, field::kSwDhcpRequestedIp, d.requested_ip);
       if (!is_zero(d.assigned_ip)) ip_field(w_, field::kSwDhcpAssignedIp, d.assigned_ip);
       end(w_);

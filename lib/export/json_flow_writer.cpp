@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cassert>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -187,6 +189,8 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
   risks_ = rec.l7.risks | tcp_risks(rec);  // event.risk_score and spanwatch.risk
   risk_score_ = risks_ != 0 ? risk_score(risks_) : 0;
   w_.Reset(out);
+  [[maybe_unused]] const size_t bound = record_bound(rec, enrichment);
+  w_.Reserve(bound);  // the calls below do not check room each
   w_.StartObject();
   time_field(w_, field::kTimestamp, rec.emit_ns);
   w_.RawValue(ecs_json_.data(), ecs_json_.size());  // rendered once (render_context)
@@ -201,16 +205,17 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
   key(w_, field::kRelatedIp);
   w_.StartArray();
   // The texts write_endpoint made for source.ip and destination.ip.
-  w_.String(ip_text_[0].data(), ip_len_[0]);
+  w_.String(ip_text_[0].data(), ip_text_[0].size());
   if (rec.dst_ip != rec.src_ip)
-    w_.String(ip_text_[1].data(), ip_len_[1]);  // ECS related.* holds unique values
-  w_.EndArray();
-  w_.EndObject();
+    w_.String(ip_text_[1].data(), ip_text_[1].size());  // ECS related.* holds unique values
+  w_.EndArrayAfterValue();
+  w_.EndObjectAfterValue();
 
   write_application(rec);
   write_spanwatch(rec);
-  w_.EndObject();
+  w_.EndObjectAfterValue();
   w_.Finish();
+  assert(out.GetSize() - before <= bound);
   out.Put('\n');
   return out.GetSize() - before;
 }
@@ -242,7 +247,7 @@ void JsonFlowWriter::write_event(const FlowRecord& rec) noexcept {
   if (rec.final) lit(w_, "end");
   if (!first && !rec.final) lit(w_, "info");
   if (rec.final && rec.conn_state == ConnState::kREJ) lit(w_, "denied");
-  w_.EndArray();
+  w_.EndArrayAfterValue();  // "connection" at least
 
   str_field(w_, field::kEventDataset, kEventDatasetValue);
   if (rec.first_ns != 0) time_field(w_, field::kEventStart, rec.first_ns);
@@ -252,7 +257,7 @@ void JsonFlowWriter::write_event(const FlowRecord& rec) noexcept {
   if (size_t(rec.reason) < kEndReasonNames.size())
     str_field(w_, field::kEventReason, kEndReasonNames[size_t(rec.reason)]);
   if (risks_ != 0) uint_field(w_, field::kEventRiskScore, risk_score_);
-  end(w_);
+  end_filled(w_);
 }
 
 void JsonFlowWriter::write_observer(const FlowRecord& rec) noexcept {
@@ -294,27 +299,30 @@ void JsonFlowWriter::write_network(const FlowRecord& rec) noexcept {
   uint_field(w_, field::kNetworkBytes, o.frame_bytes + r.frame_bytes);
   uint_field(w_, field::kNetworkPackets, o.packets + r.packets);
   write_network_application(rec.l7);
-  {
-    std::array<char, kCommunityIdMaxLen> cid;
+  {  // formatted in place, after the key (taken only if there is an ID: Commit)
+    char* p = w_.MemberValueRoom(field::kNetworkCommunityId.quoted_key,
+                                 field::kNetworkCommunityId.quoted_key_len, kCommunityIdMaxLen + 2);
     const CommunityIdInput in{rec.src_ip, rec.dst_ip, rec.l4_proto, rec.src_port, rec.dst_port};
-    const size_t n = community_id_v1(in, ctx_.community_id_seed, true, cid.data());
-    if (n != 0) str_field(w_, field::kNetworkCommunityId, {cid.data(), n});
+    p[0] = '"';
+    const size_t n = community_id_v1(in, ctx_.community_id_seed, true, p + 1);  // NUL-terminated: < max
+    p[n + 1] = '"';
+    if (n != 0) w_.Commit(p + n + 2);
   }
   const unsigned vlans = std::min<unsigned>(rec.vlan_count, kMaxVlans);
   if (vlans >=
       1) {  // outer tag = network.vlan, second = network.inner.vlan (ECS, as Elastic maps eve vlan[])
     begin(w_, field::kNetworkVlan);
     decimal_field(w_, field::kNetworkVlanId, rec.vlan_ids[0]);
-    end(w_);
+    end_filled(w_);
   }
   if (vlans >= 2) {
     begin(w_, field::kNetworkInner);
     begin(w_, field::kNetworkInnerVlan);
     decimal_field(w_, field::kNetworkInnerVlanId, rec.vlan_ids[1]);
-    end(w_);
-    end(w_);
+    end_filled(w_);
+    end_filled(w_);
   }
-  end(w_);
+  end_filled(w_);
 }
 
 void JsonFlowWriter::write_endpoint(const FlowRecord& rec, Dir d) noexcept {
@@ -323,23 +331,20 @@ void JsonFlowWriter::write_endpoint(const FlowRecord& rec, Dir d) noexcept {
   // DirStats::mac is the sender's MAC in that direction, so a responder that never answered has none.
   begin(w_, orig ? field::kSource : field::kDestination);
   {
-    std::array<char, kIpTextMax>& text = ip_text_[orig ? 0 : 1];  // kept for related.ip
-    const size_t len = format_ip(orig ? rec.src_ip : rec.dst_ip, text);
-    ip_len_[orig ? 0 : 1] = len;
-    str_field(w_, orig ? field::kSourceIp : field::kDestinationIp, {text.data(), len});
+    const JsonField& f = orig ? field::kSourceIp : field::kDestinationIp;
+    char* p = w_.MemberValueRoom(f.quoted_key, f.quoted_key_len, kIpTextMax + 2);
+    const size_t len = put_quoted_ip(p, orig ? rec.src_ip : rec.dst_ip);
+    ip_text_[orig ? 0 : 1] = {p + 1, len};  // for related.ip: the output does not move within a record
+    w_.Commit(p + len + 2);
   }
   if (has_ports(rec.l4_proto)) {
     uint_field(w_, orig ? field::kSourcePort : field::kDestinationPort, orig ? rec.src_port : rec.dst_port);
   }
-  if (s.has_mac) {
-    std::array<char, kMacTextLen> mac;
-    format_mac(s.mac, mac.data());
-    str_field(w_, orig ? field::kSourceMac : field::kDestinationMac, {mac.data(), mac.size()});
-  }
+  if (s.has_mac) mac_field(w_, orig ? field::kSourceMac : field::kDestinationMac, s.mac);
   uint_field(w_, orig ? field::kSourceBytes : field::kDestinationBytes, s.frame_bytes);
   uint_field(w_, orig ? field::kSourcePackets : field::kDestinationPackets, s.packets);
   if (e_) write_endpoint_enrichment(e_->ep[size_t(d)], orig);
-  end(w_);
+  end_filled(w_);
 }
 
 void JsonFlowWriter::write_endpoint_enrichment(const EndpointEnrichment& e, bool orig) noexcept {
@@ -400,7 +405,7 @@ void JsonFlowWriter::write_side_enrichment(const EndpointEnrichment& e, bool ori
 namespace {
 // The JSON array of tcp_flag_labels() for each flag byte, built once: ["SYN","ACK"].
 struct FlagLabelsJson {
-  std::array<char, 56> text{};  // 8 labels: 2 + 8 x 5 + 7 commas
+  std::array<char, kFlagLabelsJsonMax> text{};
   uint8_t len = 0;
 };
 const std::array<FlagLabelsJson, 256>& flag_labels_json() noexcept {
@@ -465,17 +470,23 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
   begin(w_, field::kFlow);
   {
     // "w<worker>-<counter hex>", e.g. "w3-000000000042": short, sortable per worker, unique per sensor run.
-    std::array<char, 32> id;
-    char* p = id.data();
+    // Formatted in place (see put_quoted_ip): at most 1 + 5 + 1 + 14 bytes in quotes.
+    char* const start =
+        w_.MemberValueRoom(field::kFlowId.quoted_key, field::kFlowId.quoted_key_len, kFlowIdRoom);
+    char* p = start;
+    *p++ = '"';
     *p++ = 'w';
-    p = std::to_chars(p, id.data() + id.size(), rec.worker_id).ptr;
+    p = std::to_chars(p, p + 5, rec.worker_id).ptr;
     *p++ = '-';
-    std::array<char, 16> hex;
-    const auto r = std::to_chars(hex.data(), hex.data() + hex.size(), rec.flow_id & kFlowCounterMask, 16);
-    const auto digits = static_cast<size_t>(r.ptr - hex.data());
-    for (size_t i = digits; i < kFlowIdMinHexDigits; ++i) *p++ = '0';
-    p = std::copy_n(hex.data(), digits, p);
-    str_field(w_, field::kFlowId, {id.data(), static_cast<size_t>(p - id.data())});
+    const uint64_t counter = rec.flow_id & kFlowCounterMask;
+    const int bits = 64 - std::countl_zero(counter | 1);
+    const auto digits = static_cast<unsigned>((bits + 3) / 4);
+    const unsigned zeros = digits < kFlowIdMinHexDigits ? kFlowIdMinHexDigits - digits : 0;
+    std::memset(p, '0', zeros);
+    p += zeros;
+    for (unsigned i = digits; i-- > 0;) *p++ = kHexLower[(counter >> (4 * i)) & 0xF];
+    *p++ = '"';
+    w_.Commit(p);
   }
   bool_field(w_, field::kFlowFinal, rec.final);
   uint_field(w_, field::kFlowSequence, rec.sequence);
@@ -486,7 +497,7 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
   }
   if (e_ && e_->throughput_bps) uint_field(w_, field::kFlowThroughputBps, *e_->throughput_bps);
   if (e_ && e_->current_bps) uint_field(w_, field::kFlowCurrentBps, *e_->current_bps);
-  end(w_);
+  end_filled(w_);
 
   const DirStats& o = rec.dir[size_t(Dir::kOrig)];
   const DirStats& r = rec.dir[size_t(Dir::kResp)];
@@ -494,12 +505,12 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
   uint_field(w_, field::kSrcIpBytes, o.ip_bytes);
   uint_field(w_, field::kSrcPayloadBytes, o.payload_bytes);
   if (e_) write_side_enrichment(e_->ep[size_t(Dir::kOrig)], true);
-  end(w_);
+  end_filled(w_);
   begin(w_, field::kDst);
   uint_field(w_, field::kDstIpBytes, r.ip_bytes);
   uint_field(w_, field::kDstPayloadBytes, r.payload_bytes);
   if (e_) write_side_enrichment(e_->ep[size_t(Dir::kResp)], false);
-  end(w_);
+  end_filled(w_);
 
   if (tcp) {
     begin(w_, field::kTcp);
@@ -515,7 +526,7 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     write_flag_labels(field::kTcpFlagsLabels, o.tcp_flags | r.tcp_flags);
     write_flag_labels(field::kTcpFlagsTsLabels, o.tcp_flags);
     write_flag_labels(field::kTcpFlagsTcLabels, r.tcp_flags);
-    end(w_);
+    end_filled(w_);
   }
 
   if (rec.tunnel != TunnelType::kNone || rec.is_tunnel_carrier) {
@@ -533,7 +544,7 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
   }
   write_spanwatch_application(rec);
   if (e_) write_enrichment_tail(*e_);
-  end(w_);
+  end_filled(w_);
 }
 
 }  // namespace spanwatch::lib

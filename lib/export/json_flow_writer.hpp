@@ -78,6 +78,15 @@ class JsonFlowWriter {
   size_t write(const FlowRecord& rec, rapidjson::StringBuffer& out,
                const FlowEnrichment* enrichment = nullptr) noexcept;
 
+  // The most bytes write() may touch for this record, its text from outside at its worst (every byte
+  // escaped): write() reserves it once, and the writer's calls then need no bounds check each
+  // (json_record_bound.cpp).
+  size_t record_bound(const FlowRecord& rec, const FlowEnrichment* enrichment) const noexcept {
+    const auto kind = static_cast<size_t>(rec.app.kind);
+    return base_bound_ + app_bound_[kind < app_bound_.size() ? kind : 0] +
+           (enrichment ? enrichment_bound(*enrichment) : 0);
+  }
+
   const JsonFlowContext& context() const noexcept { return ctx_; }
 
  private:
@@ -107,9 +116,13 @@ class JsonFlowWriter {
     bool empty = true;         // no name
     bool short_plain = false;  // printable ASCII without '"' or '\\', at most 63 bytes: joins as it is
   };
+  // What `members` writes into an object, without the braces; `outside_text`: the bytes of text from
+  // outside (config, nDPI's names) it writes, for the room to reserve.
   template <class F>
-  std::string render(F&& members);  // what `members` writes into an object, without the braces
-  void render_context();            // the constructor's part: fills the members below
+  std::string render(size_t outside_text, F&& members);
+  void render_context();  // the constructor's part: fills the members below
+  void compute_bounds();  // base_bound_, app_bound_ (json_record_bound.cpp)
+  static size_t enrichment_bound(const FlowEnrichment& e) noexcept;
   void write_observer_members(std::string_view port_name) noexcept;  // "" = no interface name
   static const NameJson& name_at(const std::vector<NameJson>& v, size_t i) noexcept {
     return i < v.size() ? v[i] : kNoName;
@@ -130,11 +143,12 @@ class JsonFlowWriter {
   std::vector<std::string> observer_json_;  // "observer":{...} by port_id; the last for any other port
   std::vector<NameJson> protocol_lower_;    // Lower(protocol name), by nDPI protocol id
   std::vector<NameJson> categories_, breeds_, confidences_;
-  std::array<std::string, 64> risk_json_;                  // spanwatch.risk.list objects by risk id
-  std::array<std::array<char, kIpTextMax>, 2> ip_text_{};  // source.ip and destination.ip of the record
-  std::array<size_t, 2> ip_len_{};
-  uint64_t risks_ = 0;       // the record's nDPI and own risks (write() finds them once)
-  uint32_t risk_score_ = 0;  // their score
+  std::array<std::string, 64> risk_json_;      // spanwatch.risk.list objects by risk id
+  std::array<std::string_view, 2> ip_text_{};  // source.ip and destination.ip: the record's text in `out`
+  size_t base_bound_ = 0;              // record_bound: what every record may write but its application
+  std::array<size_t, 6> app_bound_{};  // and what each AppKind's metadata and info line may add
+  uint64_t risks_ = 0;                 // the record's nDPI and own risks (write() finds them once)
+  uint32_t risk_score_ = 0;            // their score
   // The last cipher looked up (tls_cipher_name is a binary search; a sensor sees few ciphers in a row).
   uint16_t cipher_id_ = 0;
   std::string_view cipher_name_;

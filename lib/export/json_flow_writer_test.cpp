@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -500,6 +502,8 @@ std::string round_trip(std::string_view s, size_t max_bytes = kMaxSafeStringByte
                        SafeStringStats* st = nullptr, std::string* json = nullptr) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
+  // The room the record bound counts for one value: the calls below do not check it (debug builds assert).
+  w.Reserve(json_room::kOpen + json_room::escaped(std::min(s.size(), max_bytes)) + json_room::kClose);
   w.StartArray();
   const SafeStringStats r = write_safe_string(w, s, max_bytes);
   w.EndArray();
@@ -666,8 +670,9 @@ TEST(SafeString, Utf8SplitAcrossBlocks) {
   }
 }
 
-// Many values in one writer: the room claimed a chunk at a time runs out in the middle of values, plain
-// and repaired, and nothing is lost or doubled across the boundaries.
+// Many values in one writer, room reserved value by value as the record bound counts it: the room claimed
+// (a chunk at a time) runs out between values, plain and repaired, the buffer moves, and nothing is lost or
+// doubled across the boundaries.
 TEST(SafeString, ManyValuesAcrossChunkBoundaries) {
   std::mt19937 rng(11);
   std::vector<std::string> in, want;
@@ -685,13 +690,16 @@ TEST(SafeString, ManyValuesAcrossChunkBoundaries) {
   }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
+  w.Reserve(json_room::kOpen);
   w.StartArray();
   for (const auto& s : in) {
+    w.Reserve(json_room::kOpen + json_room::string(1) + json_room::escaped(s.size()) + json_room::kClose);
     w.StartObject();
     w.Key("k", 1);
     write_safe_string(w, s);
     w.EndObject();
   }
+  w.Reserve(json_room::kClose);
   w.EndArray();
   w.Finish();
   Document d;
@@ -1104,6 +1112,291 @@ TEST(JsonFlowWriter, NonSpanwatchKeysAreEcsFieldsOfACompatibleType) {
     const std::string parent(f.path.substr(0, f.path.rfind('.')));
     if (ecs.count(parent) && ecs.at(parent) == "geo_point") continue;  // {lat, lon}
     EXPECT_TRUE(ecs.count(std::string(f.path))) << f.path;
+  }
+}
+
+// ---- the record bound -------------------------------------------------------------------------------------
+// JsonFlowWriter reserves record_bound() once per record and its calls then write without a bounds check:
+// the bound must hold for every field at its worst. These records fill every string of the record, the
+// context and the enrichment to its capacity with the text that grows most (control bytes: six bytes each
+// escaped), invalid UTF-8, quotes, comma lists of one-byte items and random bytes, set every number to its
+// widest and every optional part, for every application kind; nothing may land past the bound (a canary
+// after it stays intact) and the line must still parse as valid JSON.
+
+// A buffer whose first MiB past any text holds a canary, so that bytes touched past a limit show.
+class GuardedBuffer {
+ public:
+  static constexpr size_t kRoom = size_t{1} << 20;
+  static constexpr unsigned char kCanary = 0xA5;
+  explicit GuardedBuffer(std::string_view prefix) {
+    std::memset(buf_.Push(kRoom), kCanary, kRoom);  // capacity for the prefix, the record and its bound
+    buf_.Clear();
+    std::memcpy(buf_.Push(prefix.size()), prefix.data(), prefix.size());
+  }
+  rapidjson::StringBuffer& buf() { return buf_; }
+  const char* data() const { return buf_.stack_.Bottom<char>(); }  // GetString() would write a NUL
+  // The first byte from `from` to the end of the guarded room that is not the canary, or kRoom.
+  size_t first_touched(size_t from) const {
+    for (size_t i = from; i < kRoom; ++i)
+      if (static_cast<unsigned char>(data()[i]) != kCanary) return i;
+    return kRoom;
+  }
+
+ private:
+  rapidjson::StringBuffer buf_;
+};
+
+// Fills `n` bytes with pattern `k`; no NUL, so wire text takes the whole array.
+std::string hostile(size_t n, unsigned k, std::mt19937& rng) {
+  std::string s(n, '\x01');
+  for (size_t i = 0; i < n; ++i) {
+    switch (k) {
+      case 0:  // control bytes: \u0001, six bytes each
+        s[i] = '\x1f';
+        break;
+      case 1:  // invalid UTF-8: U+FFFD each
+        s[i] = '\xff';
+        break;
+      case 2:  // one-byte list items: "\u0001",
+        s[i] = i % 2 ? ',' : '\x01';
+        break;
+      case 3:  // quotes: \" each
+        s[i] = '"';
+        break;
+      case 4:  // plain: the fast path at full length
+        s[i] = 'a';
+        break;
+      default:  // random bytes, NUL aside
+        s[i] = static_cast<char>(1 + rng() % 255);
+    }
+  }
+  return s;
+}
+template <size_t N>
+void fill(char (&dst)[N], unsigned k, std::mt19937& rng) {
+  const std::string s = hostile(N, k, rng);
+  std::memcpy(dst, s.data(), N);
+}
+
+FlowRecord worst_record(AppKind kind, unsigned k, std::mt19937& rng) {
+  FlowRecord r = tcp_record();
+  for (DirStats& d : r.dir) {
+    d.packets = d.frame_bytes = d.ip_bytes = d.payload_bytes = UINT64_MAX;
+    d.tcp_flags = 0xFF;
+    d.has_mac = true;
+  }
+  const uint8_t ff[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 255, 255, 255, 255};
+  r.src_ip = IpAddress::from_v6(ff);
+  r.dst_ip = IpAddress::from_v6(mapped);
+  r.src_port = r.dst_port = UINT16_MAX;
+  r.l4_proto = static_cast<uint8_t>(k % 2 ? 6 : 17);  // TCP's part, or conn_state and history in flow
+  r.flow_id = UINT64_MAX;
+  r.worker_id = UINT16_MAX;
+  r.sequence = k % 2 ? 0 : UINT32_MAX;  // "start" and "end" (and "denied"), or a wide number
+  r.fragments = UINT32_MAX;
+  r.vlan_count = 255;
+  r.vlan_ids = {4095, 4095};
+  r.first_ns = 1;
+  r.emit_ns = r.last_ns = UINT64_MAX;
+  r.reason = EndReason::kActiveTimeout;
+  r.final = true;
+  r.conn_state = k % 2 ? ConnState::kREJ : ConnState::kRSTOS0;
+  r.history_len = 255;
+  const std::string h = hostile(r.history.size(), k, rng);
+  std::memcpy(r.history.data(), h.data(), h.size());
+  r.tunnel = TunnelType(1);
+  r.tunnel_depth = 255;
+  r.tunnel_src = IpAddress::from_v6(mapped);
+  r.tunnel_dst = IpAddress::from_v6(ff);
+  r.is_tunnel_carrier = true;
+  r.l7.state = L7State::kDetected;
+  r.l7.master_id = 1;  // the context's long hostile names
+  r.l7.app_id = static_cast<uint16_t>(k % 2 ? 2 : 3);
+  r.l7.category_id = r.l7.breed_id = r.l7.confidence_id = 1;
+  r.l7.risks = ~uint64_t{0};
+  fill(r.l7_host, k, rng);
+  r.app.reset(kind);
+  switch (kind) {
+    case AppKind::kTls: {
+      TlsMetadata& t = r.app.tls;
+      t.has_client_hello = t.has_server_hello = t.has_certificate = true;
+      t.version = 0x7f7f;  // unnamed
+      t.cipher = static_cast<uint16_t>(k % 2 ? 0xc0ff : 0xc02c);
+      fill(t.sni, k, rng);
+      fill(t.client_alpns, k, rng);
+      fill(t.alpn, k, rng);
+      fill(t.ja3, 4, rng);   // our own hex text: written as it is
+      fill(t.ja3s, 4, rng);  // our own hex text: written as it is
+      fill(t.ja4, 4, rng);   // our own hex text: written as it is
+      fill(t.subject, k, rng);
+      fill(t.issuer, k, rng);
+      fill(t.san, k, rng);
+      fill(t.serial, 4, rng);     // our own hex text: written as it is
+      fill(t.cert_sha1, 4, rng);  // our own hex text: written as it is
+      t.supported_version_count = 255;
+      t.supported_versions.fill(0xfafa);
+      t.not_before = 1;
+      t.not_after = 16'999'999'999;
+      break;
+    }
+    case AppKind::kDns: {
+      DnsMetadata& d = r.app.dns;
+      d.has_query = d.has_response = true;
+      d.id = UINT16_MAX;
+      d.flags = UINT16_MAX;
+      d.qtype = d.qclass = 65280;
+      d.rcode = 255;
+      fill(d.qname, k, rng);
+      d.answer_count = d.resolved_ip_count = 255;
+      for (DnsAnswerRecord& a : d.answers) {
+        a.type = 65280;
+        a.ttl = UINT32_MAX;
+        fill(a.name, k, rng);
+        fill(a.data, k, rng);
+      }
+      d.resolved_ips.fill(IpAddress::from_v6(mapped));
+      break;
+    }
+    case AppKind::kHttp: {
+      HttpMetadata& x = r.app.http;
+      x.has_request = x.has_response = true;
+      x.status = UINT16_MAX;
+      x.request_body_bytes = x.response_body_bytes = UINT64_MAX;
+      fill(x.method, k, rng);
+      fill(x.version, k, rng);
+      fill(x.url, k, rng);
+      fill(x.host, k, rng);
+      fill(x.user_agent, k, rng);
+      fill(x.request_content_type, k, rng);
+      fill(x.response_content_type, k, rng);
+      fill(x.server, k, rng);
+      break;
+    }
+    case AppKind::kSsh: {
+      SshMetadata& x = r.app.ssh;
+      fill(x.client_software, k, rng);
+      fill(x.server_software, k, rng);
+      fill(x.hassh, 4, rng);         // our own hex text: written as it is
+      fill(x.hassh_server, 4, rng);  // our own hex text: written as it is
+      break;
+    }
+    case AppKind::kDhcp: {
+      DhcpMetadata& x = r.app.dhcp;
+      x.message_type = 250;  // unnamed
+      x.has_client_mac = true;
+      x.requested_ip = x.assigned_ip = IpAddress::from_v6(mapped);
+      fill(x.hostname, k, rng);
+      fill(x.vendor_class, k, rng);
+      fill(x.parameter_list, k, rng);
+      break;
+    }
+    default:
+      break;
+  }
+  return r;
+}
+
+// A context whose every text is long and hostile: names past what write_safe_string keeps, escaping.
+JsonFlowContext worst_context(unsigned k, std::mt19937& rng) {
+  JsonFlowContext c;
+  c.observer_hostname = hostile(3000, k, rng);
+  c.observer_name = hostile(1500, k, rng);
+  c.port_names = {hostile(2000, k, rng)};
+  c.ecs_version = hostile(1100, k, rng);
+  L7NameTable& n = c.l7_names;
+  n.protocols = {"Unknown", hostile(200, k, rng), hostile(200, k, rng), std::string(40, 'Q')};
+  n.categories = {"", hostile(1200, k, rng)};
+  n.breeds = {"", hostile(1200, k, rng)};
+  n.confidences = {"", hostile(1200, k, rng)};
+  // RiskInfo holds views of nDPI's static names, written as they are (plain ASCII): long ones here, kept
+  // as long as the test runs.
+  static std::deque<std::string> risk_text;
+  for (unsigned id = 0; id < 64; ++id) {
+    risk_text.push_back(hostile(100 + id, 4, rng));
+    risk_text.push_back(hostile(20, 4, rng));
+    c.risks[id] = {risk_text[risk_text.size() - 2], risk_text.back(), 100};
+  }
+  return c;
+}
+
+struct WorstEnrichment {
+  std::vector<std::string> text;  // what the views point into
+  FlowEnrichment e;
+  WorstEnrichment(unsigned k, std::mt19937& rng) {
+    text.reserve(64);
+    const auto t = [&](size_t n, unsigned pattern) {
+      text.push_back(hostile(n, pattern, rng));
+      return std::string_view(text.back());
+    };
+    // Our own words (direction, rule severity and field names): written as they are, so plain; counted by
+    // their length.
+    e.direction = t(40, 4);
+    for (EndpointEnrichment& p : e.ep) {
+      for (std::string_view* v :
+           {&p.service, &p.mac_vendor, &p.mac_class, &p.country_iso_code, &p.country_name, &p.city_name,
+            &p.as_organization, &p.as_class, &p.as_class_source, &p.domain, &p.hostname, &p.hostname_source,
+            &p.os, &p.owner, &p.role})
+        *v = t(1500, k);
+      p.location = std::array<double, 2>{-1.7976931348623157e308, -123456789.123456789};
+      p.as_number = UINT32_MAX;
+      p.is_local = false;
+      p.bps = UINT64_MAX;
+    }
+    e.labels = 0xFF;
+    e.throughput_bps = e.current_bps = UINT64_MAX;
+    e.rule_count = 255;
+    for (RuleHit& h : e.rules) {
+      h.id = UINT32_MAX;
+      h.name = t(1300, k);
+      h.severity = t(30, 4);
+      h.field = t(30, 4);
+    }
+  }
+};
+
+TEST(JsonFlowWriter, RecordBoundHoldsForTheWorstOfEveryField) {
+  std::mt19937 rng(5);
+  size_t largest_bound = 0;
+  for (unsigned k = 0; k < 6; ++k) {
+    JsonFlowWriter w(worst_context(k, rng));
+    const WorstEnrichment we(k, rng);
+    for (unsigned kind = 0; kind <= unsigned(AppKind::kDhcp) + 1; ++kind) {  // and a kind out of range
+      for (const FlowEnrichment* e : {static_cast<const FlowEnrichment*>(nullptr), &we.e}) {
+        const FlowRecord r = worst_record(AppKind(kind), k, rng);
+        const std::string prefix = "{\"earlier\":1},\n";  // a record after others, as in a burst
+        GuardedBuffer g(prefix);
+        const size_t bound = w.record_bound(r, e);
+        largest_bound = std::max(largest_bound, bound);
+        const size_t n = w.write(r, g.buf(), e);
+        SCOPED_TRACE(testing::Message() << "pattern " << k << " kind " << kind << " enrichment "
+                                        << (e != nullptr) << " bound " << bound << " written " << n);
+        ASSERT_LE(n - 1, bound);  // the line, less its '\n' (written after the writer is done)
+        // Nothing touched past the bound (the writer's fixed-size key moves included), nor past the '\n'.
+        ASSERT_EQ(g.first_touched(prefix.size() + std::max(bound, n)), GuardedBuffer::kRoom);
+        const std::string line(g.data() + prefix.size(), n - 1);
+        Document d;
+        d.Parse<rapidjson::kParseValidateEncodingFlag>(line.c_str(), line.size());
+        ASSERT_FALSE(d.HasParseError())
+            << rapidjson::GetParseError_En(d.GetParseError()) << " at " << d.GetErrorOffset() << ": "
+            << line.substr(d.GetErrorOffset() > 80 ? d.GetErrorOffset() - 80 : 0, 120);
+        ASSERT_TRUE(d.IsObject());
+      }
+    }
+  }
+  EXPECT_LT(largest_bound, GuardedBuffer::kRoom / 2);
+}
+
+// Ordinary records claim a modest room: their bound, with their text at its worst, stays under 32 KiB.
+TEST(JsonFlowWriter, RecordBoundOfOrdinaryRecords) {
+  JsonFlowWriter w(full_context());
+  for (const FlowRecord& r : {tcp_record(), tls_record(), dns_record()}) {
+    rapidjson::StringBuffer buf;
+    const size_t n = w.write(r, buf);
+    const size_t bound = w.record_bound(r, nullptr);
+    EXPECT_LT(n, bound);
+    EXPECT_LT(bound, size_t{32} << 10);
   }
 }
 

@@ -4,19 +4,25 @@
 // repaired to valid UTF-8 by write_safe_string and copied in pieces between the characters JSON must escape.
 // RapidJSON's general writer looked at every character of every key and value one by one and was most of
 // the exporter's time.
-// The writer claims room in the buffer a chunk at a time and writes through its own cursor, so a piece costs
-// one bounds compare and, for the short keys and values that make up a record, a copy the compiler inlines
-// (a libc memcpy call per piece was the largest cost after RapidJSON). Every value is followed by ',' and a
-// closing bracket takes the last one back, so no separator state is kept per level. Output stores do not go
-// through char (see put()), so the cursor stays in a register. Finish() hands the unused room back.
+// The caller reserves room for a run of pieces at once (Reserve: JsonFlowWriter reserves an upper bound of
+// the whole record), and the pieces then write through the writer's own cursor with no bounds check each: a
+// check before every piece was a tenth of a record's instructions. What each call may touch is spelled out
+// in json_room below, which both the calls' debug-build assertions and the record bound use. For the short
+// keys and values that make up a record, a piece is a copy the compiler inlines (a libc memcpy call per
+// piece was the largest cost after RapidJSON). Every value is followed by ',' and a closing bracket takes
+// the last one back, so no separator state is kept per level. Output stores do not go through char (see
+// put()), so the cursor stays in a register. Finish() hands the unused room back.
 #pragma once
 #include <rapidjson/stringbuffer.h>
 
 #include <array>
 #include <bit>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 #if defined(__SSE2__)
@@ -35,10 +41,43 @@ inline constexpr std::array<char, 200> kDigitPairs = [] {
   return t;
 }();
 
+// The most bytes each call of JsonTextWriter may touch, its ',' or ':' included: what the call's room()
+// asks for (and, in a debug build, asserts), and what JsonFlowWriter's record bound adds up.
+namespace json_room {
+inline constexpr size_t kKey = 24;       // a member's key: one fixed-size move of the padded key text
+inline constexpr size_t kOpen = 1;       // StartObject, StartArray
+inline constexpr size_t kClose = 2;      // EndObject, EndArray: the bracket and its ','
+inline constexpr size_t kUint = 20 + 1;  // Uint64: at most 20 digits
+inline constexpr size_t kQuotedUint = 22 + 1;
+inline constexpr size_t kBool = 6;         // "false,"
+inline constexpr size_t kDouble = 64 + 1;  // Double: what to_chars writes into 64 bytes
+inline constexpr size_t kMaxEscape = 6;    // the most a byte of text becomes when escaped (a u escape)
+// String, PlainString: the text in quotes, and ','.
+constexpr size_t string(size_t n) noexcept {
+  return n + 3;
+}
+// RawValue, ValueRoom: the text and ','.
+constexpr size_t raw(size_t n) noexcept {
+  return n + 1;
+}
+// EscapedString: every byte escaped at its longest, in quotes, and ','.
+constexpr size_t escaped(size_t n) noexcept {
+  return kMaxEscape * n + 3;
+}
+// PlainList: an item of one byte and its comma become four bytes.
+constexpr size_t plain_list(size_t n) noexcept {
+  return 2 * n + 2;
+}
+// Member*: the key, then the value.
+constexpr size_t member(size_t value) noexcept {
+  return kKey + value;
+}
+}  // namespace json_room
+
 class JsonTextWriter {
  public:
-  static constexpr size_t kChunk = 4096;  // room claimed at a time: a whole record, most of the time
-  static constexpr size_t kKeyRoom = 24;  // a member's key text, padded (see MemberKey)
+  static constexpr size_t kChunk = 4096;               // the least room claimed from the buffer at a time
+  static constexpr size_t kKeyRoom = json_room::kKey;  // a member's key text, padded (see MemberKey)
   using KeyText = std::array<char, kKeyRoom>;
 
   JsonTextWriter() = default;
@@ -52,9 +91,18 @@ class JsonTextWriter {
     p_ = end_ = nullptr;
     start_ = out.GetSize();
   }
+  // Room for n more bytes, claimed from `out` when what is left does not hold them (the buffer may move; the
+  // text written so far moves with it). Until the next Reserve, the calls may touch at most n bytes in all,
+  // as json_room counts them: they do not check.
+  void Reserve(size_t n) noexcept {
+    if (static_cast<size_t>(end_ - p_) < n) grow(n);
+  }
   // Gives back the room not written and the separator after the last value, so out.GetSize() is the
-  // text's end again.
+  // text's end again. Writing past the room reserved is a bug of the caller's bound: stop, in release builds
+  // too, rather than go on with a corrupted heap.
   void Finish() noexcept {
+    if (p_ > end_) [[unlikely]]
+      overran();
     if (p_ && out_->GetSize() - static_cast<size_t>(end_ - p_) > start_ && p_[-1] == ',') --p_;
     release();
   }
@@ -65,13 +113,18 @@ class JsonTextWriter {
   [[gnu::always_inline]] void EndObject() noexcept { close('}'); }
   [[gnu::always_inline]] void StartArray() noexcept { open('['); }
   [[gnu::always_inline]] void EndArray() noexcept { close(']'); }
+  // The same for an object or array that holds at least one value, so that the byte before is that
+  // value's ',': overwritten without being read back first (reading a byte just stored as part of a wider
+  // store waited for the store). Debug builds assert the ','.
+  [[gnu::always_inline]] void EndObjectAfterValue() noexcept { close_after_value('}'); }
+  [[gnu::always_inline]] void EndArrayAfterValue() noexcept { close_after_value(']'); }
 
   // Our own constants (keys, names from our tables, formatted numbers and addresses): nothing to escape.
   [[gnu::always_inline]] void Key(const char* s, size_t n) noexcept { quoted(s, n, ':'); }
   [[gnu::always_inline]] void String(const char* s, size_t n) noexcept { quoted(s, n, ','); }
   // Pre-formatted JSON (a value, or members of the object being written, that we built ourselves).
   [[gnu::always_inline]] void RawValue(const char* s, size_t n) noexcept {
-    char* p = room(n + 1);
+    char* p = room(json_room::raw(n));
     copy(p, s, n);
     put(p + n, ',');
     p_ = p + n + 1;
@@ -86,16 +139,16 @@ class JsonTextWriter {
   // '"' and '\\' (checked 16 bytes at a time while copying), which is most text. Otherwise nothing is
   // written and false is returned: the caller then repairs the text and writes it with EscapedString.
   bool PlainString(const char* s, size_t n) noexcept {
-    char* p = room(n + 3);
+    char* p = room(json_room::string(n));
     if (!plain_at(p, s, n)) [[unlikely]]
       return false;  // p_ not moved: what was copied is overwritten later
     p_ = p + n + 3;
     return true;
   }
-  // A member whose value is text from outside: the key, then as PlainString with one room check for both.
-  // If the text is not plain, only the key is written and false is returned.
+  // A member whose value is text from outside: the key, then as PlainString. If the text is not plain, only
+  // the key is written and false is returned.
   bool MemberPlainString(const KeyText& k, size_t kn, const char* s, size_t n) noexcept {
-    char* p = key_at(room(kKeyRoom + n + 3), k, kn);
+    char* p = key_at(room(json_room::member(json_room::string(n))), k, kn);
     if (!plain_at(p, s, n)) [[unlikely]] {
       p_ = p;
       return false;
@@ -104,13 +157,13 @@ class JsonTextWriter {
     return true;
   }
   // Members: the key is `"key":` text zero-padded to kKeyRoom bytes (JsonField::quoted_key), copied in one
-  // fixed-size move whose padding the value then overwrites; key and value share one room check.
+  // fixed-size move whose padding the value then overwrites.
   [[gnu::always_inline]] void MemberKey(const KeyText& k, size_t kn) noexcept {
-    p_ = key_at(room(kKeyRoom), k, kn);
+    p_ = key_at(room(json_room::kKey), k, kn);
   }
   // A member whose value is one of our constants (nothing to escape).
   [[gnu::always_inline]] void MemberString(const KeyText& k, size_t kn, const char* s, size_t n) noexcept {
-    char* p = key_at(room(kKeyRoom + n + 3), k, kn);
+    char* p = key_at(room(json_room::member(json_room::string(n))), k, kn);
     put(p, '"');
     copy(p + 1, s, n);
     p += n + 1;
@@ -120,16 +173,16 @@ class JsonTextWriter {
   }
   // A member whose value is pre-formatted JSON.
   [[gnu::always_inline]] void MemberRaw(const KeyText& k, size_t kn, const char* s, size_t n) noexcept {
-    char* p = key_at(room(kKeyRoom + n + 1), k, kn);
+    char* p = key_at(room(json_room::member(json_room::raw(n))), k, kn);
     copy(p, s, n);
     put(p + n, ',');
     p_ = p + n + 1;
   }
   [[gnu::always_inline]] void MemberUint64(const KeyText& k, size_t kn, uint64_t v) noexcept {
-    Commit(put_uint(key_at(room(kKeyRoom + 21), k, kn), v));
+    Commit(put_uint(key_at(room(json_room::member(json_room::kUint)), k, kn), v));
   }
   [[gnu::always_inline]] void MemberQuotedUint64(const KeyText& k, size_t kn, uint64_t v) noexcept {
-    char* p = key_at(room(kKeyRoom + 23), k, kn);
+    char* p = key_at(room(json_room::member(json_room::kQuotedUint)), k, kn);
     put(p, '"');
     p = put_uint(p + 1, v);
     put(p, '"');
@@ -137,45 +190,34 @@ class JsonTextWriter {
     p_ = p + 2;
   }
   [[gnu::always_inline]] void MemberBool(const KeyText& k, size_t kn, bool b) noexcept {
-    char* p = key_at(room(kKeyRoom + 6), k, kn);
+    char* p = key_at(room(json_room::member(json_room::kBool)), k, kn);
     b ? copy(p, "true,", 5) : copy(p, "false,", 6);
     p_ = p + (b ? 5 : 6);
   }
   // The key of an object member and its '{'.
   [[gnu::always_inline]] void MemberObject(const KeyText& k, size_t kn) noexcept {
-    char* p = key_at(room(kKeyRoom + 1), k, kn);
+    char* p = key_at(room(json_room::member(json_room::kOpen)), k, kn);
     put(p, '{');
     p_ = p + 1;
   }
   // The key, then room for a value of at most n bytes formatted in place and taken by Commit(end).
   [[gnu::always_inline]] char* MemberValueRoom(const KeyText& k, size_t kn, size_t n) noexcept {
-    return key_at(room(kKeyRoom + n + 1), k, kn);
+    return key_at(room(json_room::member(json_room::raw(n))), k, kn);
   }
 
   // A comma-separated list (offered ALPNs, certificate names) as the string values of the open array, empty
-  // items left out, when all of it is printable ASCII other than '"' and '\\' (checked first, a word at a
-  // time): each item then comes out as write_safe_string would write it. Otherwise nothing is written and
-  // false is returned: the caller writes the items one by one.
+  // items left out, when all of it is printable ASCII other than '"' and '\\' (each item checked while it is
+  // copied, as PlainString): each item then comes out as write_safe_string would write it. Otherwise p_ is
+  // not moved (what was copied is overwritten later) and false is returned: the caller writes the items one
+  // by one.
   bool PlainList(const char* s, size_t n) noexcept {
-    uint64_t flag = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) flag |= look_word(s + i);
-    if (n >= 8) {
-      flag |= look_word(s + n - 8);
-    } else {
-      for (; i < n; ++i) flag |= look_byte(static_cast<unsigned char>(s[i]));
-    }
-    if (flag & kHigh) return false;
-    char* p = room(2 * n + 2);  // an item of one byte and its comma become four bytes
+    char* p = room(json_room::plain_list(n));  // an item of one byte and its comma become four bytes
     for (size_t start = 0; start < n;) {
       const size_t comma = NextComma(s, start, n);
       if (comma > start) {
-        put(p, '"');
-        copy(p + 1, s + start, comma - start);
-        p += comma - start + 1;
-        put(p, '"');
-        put(p + 1, ',');
-        p += 2;
+        if (!plain_at(p, s + start, comma - start)) [[unlikely]]
+          return false;
+        p += comma - start + 3;
       }
       start = comma + 1;
     }
@@ -198,23 +240,23 @@ class JsonTextWriter {
   }
   // Room for a value of at most n bytes the caller formats in place; Commit(end) then takes what was
   // written up to `end`.
-  [[gnu::always_inline]] char* ValueRoom(size_t n) noexcept { return room(n + 1); }
+  [[gnu::always_inline]] char* ValueRoom(size_t n) noexcept { return room(json_room::raw(n)); }
   [[gnu::always_inline]] void Commit(char* end) noexcept {
     put(end, ',');
     p_ = end + 1;
   }
   void Bool(bool b) noexcept {
-    char* p = room(6);
+    char* p = room(json_room::kBool);
     b ? copy(p, "true,", 5) : copy(p, "false,", 6);
     p_ = p + (b ? 5 : 6);
   }
   [[gnu::always_inline]] void Uint64(uint64_t v) noexcept {
-    char* p = room(21);
+    char* p = room(json_room::kUint);
     Commit(put_uint(p, v));
   }
   // A number written as a JSON string ("6"): ECS types some numbers as keyword.
   [[gnu::always_inline]] void QuotedUint64(uint64_t v) noexcept {
-    char* p = room(23);
+    char* p = room(json_room::kQuotedUint);
     put(p, '"');
     p = put_uint(p + 1, v);
     put(p, '"');
@@ -252,7 +294,7 @@ class JsonTextWriter {
   // values are written as 0, which JSON can carry.
   void Double(double v, int decimals = 5) noexcept {
     if (!std::isfinite(v)) v = 0;
-    char buf[64];
+    char buf[json_room::kDouble - 1];
     const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
     size_t n = r.ec == std::errc() ? static_cast<size_t>(r.ptr - buf) : 0;
     if (n == 0) {
@@ -277,11 +319,15 @@ class JsonTextWriter {
     return t;
   }();
 
-  // A pointer with room for n more bytes.
-  [[gnu::always_inline]] char* room(size_t n) noexcept {
-    if (static_cast<size_t>(end_ - p_) < n) [[unlikely]]
-      grow(n);
+  // The cursor, for a call that touches at most n bytes: within what Reserve claimed (asserted in debug
+  // builds; release builds check once, in Finish).
+  [[gnu::always_inline]] char* room([[maybe_unused]] size_t n) noexcept {
+    assert(n <= static_cast<size_t>(end_ - p_) && "JsonTextWriter: more than the caller reserved");
     return p_;
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void overran() noexcept {
+    std::fputs("JsonTextWriter: wrote past the room reserved (the caller's bound is wrong)\n", stderr);
+    std::abort();
   }
   // Hands back the room claimed and not written.
   void release() noexcept {
@@ -439,11 +485,6 @@ class JsonTextWriter {
     return ((copy_word(d, s) | copy_word(d + 8, s + 8)) & kHigh) != 0;
 #endif
   }
-  [[gnu::always_inline]] static uint64_t look_word(const char* s) noexcept {
-    uint64_t x;
-    std::memcpy(&x, s, 8);
-    return look(x);
-  }
   [[gnu::always_inline]] static uint64_t look(uint64_t x) noexcept {
     return (x - kOnes * 0x20) | ((x ^ (kOnes * '"')) - kOnes) | ((x ^ (kOnes * '\\')) - kOnes) | x;
   }
@@ -452,12 +493,19 @@ class JsonTextWriter {
   }
 
   [[gnu::always_inline]] void open(char c) noexcept {
-    put(room(1), c);
+    put(room(json_room::kOpen), c);
     ++p_;
   }
   [[gnu::always_inline]] void close(char c) noexcept {
-    char* p = room(2);
+    char* p = room(json_room::kClose);
     if (p[-1] == ',') --p;  // the separator after the last member; after '{' or '[' there is none
+    put(p, c);
+    put(p + 1, ',');
+    p_ = p + 2;
+  }
+  [[gnu::always_inline]] void close_after_value(char c) noexcept {
+    char* p = room(json_room::kClose) - 1;
+    assert(*p == ',' && "closed after a value, but the object or array was empty");
     put(p, c);
     put(p + 1, ',');
     p_ = p + 2;
@@ -517,7 +565,7 @@ class JsonTextWriter {
 
   // A constant in quotes, then the separator that follows it (':' after a key, ',' after a value).
   [[gnu::always_inline]] void quoted(const char* s, size_t n, char sep) noexcept {
-    char* p = room(n + 3);
+    char* p = room(json_room::string(n));
     put(p, '"');
     copy(p + 1, s, n);
     p += n + 1;

@@ -19,14 +19,26 @@ namespace spanwatch::lib::json_detail {
 
 inline constexpr char kHexUpper[] = "0123456789ABCDEF";
 
-// "AA-BB-CC-DD-EE-FF": ECS's required MAC form.
+// "AA-BB-CC-DD-EE-FF": ECS's required MAC form. Put together in two words and a byte from a table of hex
+// pairs: written a byte at a time into a buffer and then copied, the copy's wide loads had to wait for the
+// byte stores to retire (a store-forwarding stall, a visible part of a record).
 inline constexpr size_t kMacTextLen = 17;
+inline constexpr std::array<uint16_t, 256> kHexPairUpper = [] {
+  std::array<uint16_t, 256> t{};
+  for (unsigned b = 0; b < 256; ++b)
+    t[b] = static_cast<uint16_t>(kHexUpper[b >> 4] | (kHexUpper[b & 0xF] << 8));  // first digit first
+  return t;
+}();
 inline void format_mac(const std::array<uint8_t, 6>& mac, char* out) noexcept {
-  for (size_t i = 0; i < 6; ++i) {
-    out[i * 3] = kHexUpper[mac[i] >> 4];
-    out[i * 3 + 1] = kHexUpper[mac[i] & 0xF];
-    if (i < 5) out[i * 3 + 2] = '-';
-  }
+  static_assert(std::endian::native == std::endian::little);
+  uint64_t h[6];
+  for (size_t i = 0; i < 6; ++i) h[i] = kHexPairUpper[mac[i]];
+  constexpr uint64_t kDash = '-';
+  const uint64_t a = h[0] | kDash << 16 | h[1] << 24 | kDash << 40 | h[2] << 48;  // "AA-BB-CC"
+  const uint64_t b = kDash | h[3] << 8 | kDash << 24 | h[4] << 32 | kDash << 48 | (h[5] & 0xFF) << 56;
+  std::memcpy(out, &a, 8);
+  std::memcpy(out + 8, &b, 8);  // "-DD-EE-F"
+  out[16] = static_cast<char>(h[5] >> 8);
 }
 
 // get_text (strnlen) without a libc call per field: the NUL is looked for 16 (then eight) bytes at a time
@@ -54,6 +66,13 @@ template <size_t N>
     if (s[i] == '\0') return {s, i};
   return {s, N};
 }
+
+// The longest text of a tcp.flags_labels array (eight labels: 2 + 8 x 5 + 7 commas) and of an HTTP info line
+// (host and URL joined); the record bound counts them.
+inline constexpr size_t kFlagLabelsJsonMax = 56;
+inline constexpr size_t kInfoLineMax = 384;
+// spanwatch.flow.id in quotes: 'w', the worker (16 bits), '-', the counter (56 bits) in hex.
+inline constexpr size_t kFlowIdRoom = 2 + 1 + 5 + 1 + 14;
 
 inline bool is_zero(const IpAddress& a) noexcept {
   return std::all_of(a.bytes.begin(), a.bytes.end(), [](uint8_t b) { return b == 0; });
@@ -143,23 +162,44 @@ inline constexpr std::array<OctetText, 256> kOctetText = [] {
   }
   return t;
 }();
-inline size_t format_ip(const IpAddress& a, std::array<char, kIpTextMax>& buf) noexcept {
-  if (!a.is_v4()) return a.format(buf.data(), buf.size());
-  char* p = buf.data();
+// The text at `out`, which holds kIpTextMax bytes (IPv4 touches at most 16); returns its length.
+inline size_t format_ip_at(const IpAddress& a, char* out) noexcept {
+  if (!a.is_v4()) return a.format(out, kIpTextMax);
+  char* p = out;
   for (int i = 0; i < 4; ++i) {
     const OctetText& o = kOctetText[a.v4()[i]];
     std::memcpy(p, o.text, 4);
     p += o.len;
   }
-  return static_cast<size_t>(p - buf.data()) - 1;  // less the last '.'
+  return static_cast<size_t>(p - out) - 1;  // less the last '.'
+}
+inline size_t format_ip(const IpAddress& a, std::array<char, kIpTextMax>& buf) noexcept {
+  return format_ip_at(a, buf.data());
+}
+// An address in quotes, formatted in place (a stack buffer copied into the output waited on its own
+// stores, as format_mac says). Returns the text's length, quotes not counted; p holds kIpTextMax + 2.
+inline size_t put_quoted_ip(char* p, const IpAddress& a) noexcept {
+  p[0] = '"';
+  const size_t n = format_ip_at(a, p + 1);
+  p[n + 1] = '"';
+  return n;
 }
 [[gnu::always_inline]] inline void ip_value(JsonWriter& w, const IpAddress& a) noexcept {
-  std::array<char, kIpTextMax> buf;
-  lit(w, {buf.data(), format_ip(a, buf)});
+  char* p = w.ValueRoom(kIpTextMax + 2);
+  w.Commit(p + put_quoted_ip(p, a) + 2);
 }
 [[gnu::always_inline]] inline void ip_field(JsonWriter& w, const JsonField& f, const IpAddress& a) noexcept {
-  key(w, f);
-  ip_value(w, a);
+  char* p = w.MemberValueRoom(f.quoted_key, f.quoted_key_len, kIpTextMax + 2);
+  w.Commit(p + put_quoted_ip(p, a) + 2);
+}
+// A MAC address in quotes, formatted in place.
+[[gnu::always_inline]] inline void mac_field(JsonWriter& w, const JsonField& f,
+                                             const std::array<uint8_t, 6>& mac) noexcept {
+  char* p = w.MemberValueRoom(f.quoted_key, f.quoted_key_len, kMacTextLen + 2);
+  p[0] = '"';
+  format_mac(mac, p + 1);
+  p[kMacTextLen + 1] = '"';
+  w.Commit(p + kMacTextLen + 2);
 }
 [[gnu::always_inline]] inline void decimal_field(JsonWriter& w, const JsonField& f,
                                                  uint64_t v) noexcept {  // numbers ECS types as keyword
@@ -178,6 +218,10 @@ inline size_t format_ip(const IpAddress& a, std::array<char, kIpTextMax>& buf) n
 }
 [[gnu::always_inline]] inline void end(JsonWriter& w) noexcept {
   w.EndObject();
+}
+// For an object that holds at least one member whatever the record (one written unconditionally).
+[[gnu::always_inline]] inline void end_filled(JsonWriter& w) noexcept {
+  w.EndObjectAfterValue();
 }
 
 }  // namespace spanwatch::lib::json_detail

@@ -2,6 +2,7 @@
 // (nDPI's helper fixes seed 0) and nothing allocates; the SHA-1 is libcrypto's (lib/fingerprint/digest.hpp).
 #include "lib/fingerprint/community_id.hpp"
 
+#include <bit>
 #include <cstring>
 
 #include "lib/core/icmp_types.hpp"
@@ -12,6 +13,31 @@ namespace spanwatch::lib {
 namespace {
 
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// memcmp's order of two addresses of 4 or 16 bytes, as big-endian words (memcmp of a length known only at
+// run time was a libc call per JSON record).
+template <class Word>
+Word big_endian_at(const uint8_t* p) noexcept {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  if constexpr (std::endian::native == std::endian::little) {
+    if constexpr (sizeof(Word) == 4) w = __builtin_bswap32(w);
+    if constexpr (sizeof(Word) == 8) w = __builtin_bswap64(w);
+  }
+  return w;
+}
+int compare_addresses(const uint8_t* a, const uint8_t* b, size_t len) noexcept {
+  if (len == 4) {
+    const auto x = big_endian_at<uint32_t>(a), y = big_endian_at<uint32_t>(b);
+    return (x > y) - (x < y);
+  }
+  auto x = big_endian_at<uint64_t>(a), y = big_endian_at<uint64_t>(b);
+  if (x == y) {
+    x = big_endian_at<uint64_t>(a + 8);
+    y = big_endian_at<uint64_t>(b + 8);
+  }
+  return (x > y) - (x < y);
+}
 }  // namespace
 
 size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, char* out) noexcept {
@@ -50,7 +76,7 @@ size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, c
   // Spec ordering: keep the tuple if saddr < daddr, or equal addresses and sport < dport (bytes compared in
   // network order, which for ports equals numeric order); one-way ICMP keeps the observed direction.
   if (!one_way) {
-    const int c = std::memcmp(saddr, daddr, alen);
+    const int c = compare_addresses(saddr, daddr, alen);
     const bool ordered = c < 0 || (c == 0 && has_ports && sport < dport);
     if (!ordered) {
       const uint8_t* t = saddr;
@@ -85,21 +111,23 @@ size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, c
   out[o++] = '1';
   out[o++] = ':';
   if (base64) {
-    // 20 bytes = 6 full 3-byte groups + 2 left over -> 27 chars + one '=' pad.
+    // 20 bytes = 6 full 3-byte groups + 2 left over -> 27 chars + one '=' pad. Each group's four characters
+    // are stored as one word: GCC otherwise gathered the byte stores on the stack and copied them out with a
+    // 16-byte load that had to wait for them (a store-forwarding stall, a visible part of a JSON record).
     static_assert(kSha1DigestLen % 3 == 2);
+    const auto quad = [&](uint32_t v, bool pad) {
+      const uint32_t w = uint32_t(uint8_t(kBase64[(v >> 18) & 63])) |
+                         uint32_t(uint8_t(kBase64[(v >> 12) & 63])) << 8 |
+                         uint32_t(uint8_t(kBase64[(v >> 6) & 63])) << 16 |
+                         uint32_t(pad ? uint8_t('=') : uint8_t(kBase64[v & 63])) << 24;
+      const uint32_t le = std::endian::native == std::endian::little ? w : __builtin_bswap32(w);
+      std::memcpy(out + o, &le, 4);
+      o += 4;
+    };
     size_t i = 0;
-    for (; i + 3 <= d.size(); i += 3) {
-      const uint32_t v = (uint32_t{d[i]} << 16) | (uint32_t{d[i + 1]} << 8) | d[i + 2];
-      out[o++] = kBase64[(v >> 18) & 63];
-      out[o++] = kBase64[(v >> 12) & 63];
-      out[o++] = kBase64[(v >> 6) & 63];
-      out[o++] = kBase64[v & 63];
-    }
-    const uint32_t v = (uint32_t{d[i]} << 16) | (uint32_t{d[i + 1]} << 8);
-    out[o++] = kBase64[(v >> 18) & 63];
-    out[o++] = kBase64[(v >> 12) & 63];
-    out[o++] = kBase64[(v >> 6) & 63];
-    out[o++] = '=';
+    for (; i + 3 <= d.size(); i += 3)
+      quad((uint32_t{d[i]} << 16) | (uint32_t{d[i + 1]} << 8) | d[i + 2], false);
+    quad((uint32_t{d[i]} << 16) | (uint32_t{d[i + 1]} << 8), true);
   } else {
     for (const uint8_t b : d) {
       out[o++] = kLowerHexDigits[b >> 4];

@@ -134,6 +134,34 @@ TEST(CommunityId, OrderingAndEdgeCases) {
   EXPECT_EQ(cid("1.2.3.4", "5.6.7.8", 6, 1122, 3344, 0, false).size(), 42u);
 }
 
+// The tuple is ordered by the addresses' bytes (memcmp's order; compared as big-endian words): IPv6
+// addresses that share their first eight bytes, or differ only in the last one, or in a byte that is
+// negative as a signed char, against the SHA-1 of the tuple built here in that order.
+TEST(CommunityId, OrdersByAddressBytes) {
+  const auto tuple_hex = [](const char* lo, const char* hi, uint16_t lo_port, uint16_t hi_port) {
+    const IpAddress a = ip(lo), b = ip(hi);
+    const bool v4 = a.is_v4();
+    std::string m(2, '\0');  // seed 0
+    m.append(reinterpret_cast<const char*>(v4 ? a.v4() : a.bytes.data()), v4 ? 4 : 16);
+    m.append(reinterpret_cast<const char*>(v4 ? b.v4() : b.bytes.data()), v4 ? 4 : 16);
+    m += '\x06';
+    m += '\0';
+    for (const uint16_t p : {lo_port, hi_port}) {
+      m += static_cast<char>(p >> 8);
+      m += static_cast<char>(p & 0xFF);
+    }
+    return "1:" + sha1_hex(m);
+  };
+  const std::pair<const char*, const char*> lo_hi[] = {
+      {"2001:db8::1:2", "2001:db8::2:1"}, {"2001:db8::1", "2001:db8::2"}, {"2001:db8::7f", "2001:db8::80"},
+      {"2001:db8::ff00:0", "2001:db9::"}, {"fe80::1", "fe80:0:0:1::"},    {"10.0.0.255", "10.0.1.0"},
+      {"127.255.255.255", "128.0.0.0"},   {"1.2.3.4", "1.2.3.5"}};
+  for (const auto& [lo, hi] : lo_hi) {
+    EXPECT_EQ(cid(lo, hi, 6, 9000, 80, 0, false), tuple_hex(lo, hi, 9000, 80)) << lo << " " << hi;
+    EXPECT_EQ(cid(hi, lo, 6, 80, 9000, 0, false), tuple_hex(lo, hi, 9000, 80)) << lo << " " << hi;
+  }
+}
+
 std::filesystem::path corpus_root() {
   const char* env = std::getenv("SPANWATCH_CORPUS");
   return env != nullptr && *env != '\0' ? std::filesystem::path(env)
