@@ -212,28 +212,14 @@ bool AppDissector::start(FlowEntry& e, FlowSide& side, lib::Dir d, const lib::De
   else if (looks_like_http(p, n, d))
     proto = ParseProto::kHttp;
   if (proto == ParseProto::kUndecided) return false;
-  side.app_state = states_.acquire();
+  side.app_state = states_.acquire_uninitialized();
   if (side.app_state == kNoSlot) {
     ctr_.state_exhausted.add(1);
     stop_parsing(e, side);
     return false;
   }
   ctr_.flows.add(1);
-  AppParseState& s = states_[side.app_state];
-  s.proto = proto;
-  switch (proto) {
-    case ParseProto::kTls:
-      s.emplace<TlsParseState>();
-      break;
-    case ParseProto::kSsh:
-      s.emplace<SshParseState>();
-      break;
-    case ParseProto::kHttp:
-      s.emplace<HttpParseState>();
-      break;
-    default:
-      break;
-  }
+  states_[side.app_state].begin(proto);
   return true;
 }
 
@@ -251,15 +237,14 @@ void AppDissector::on_packet(FlowEntry& e, FlowSide& side, lib::Dir d,
       done = dhcp(e, pkt.payload, pkt.payload_captured);
     } else if (side.app_state != kNoSlot || looks_like_quic(pkt.payload, pkt.payload_captured)) {
       if (side.app_state == kNoSlot) {
-        side.app_state = states_.acquire();
+        side.app_state = states_.acquire_uninitialized();
         if (side.app_state == kNoSlot) {
           ctr_.state_exhausted.add(1);
           stop_parsing(e, side);
           return;
         }
         ctr_.flows.add(1);
-        states_[side.app_state].proto = ParseProto::kQuic;
-        states_[side.app_state].emplace<QuicParseState>();
+        states_[side.app_state].begin(ParseProto::kQuic);
       }
       done = quic(e, states_[side.app_state], d, pkt);
     } else if (e.app_packets == 0 && looks_like_dns(pkt.payload, pkt.payload_captured)) {
@@ -344,7 +329,8 @@ bool AppDissector::tls(FlowEntry& e, AppParseState& s, lib::Dir d, const uint8_t
       }
     } else if (d == lib::Dir::kResp && msg.type == lib::TlsHandshakeType::kCertificate) {
       lib::X509Certificate cert;
-      if (lib::parse_tls_leaf_certificate(msg.body(), msg.body_len(), cert) == lib::X509Status::kOk) {
+      if (lib::parse_tls_leaf_certificate(msg.body(), msg.body_len(), cert, false,
+                                          lib::X509Fingerprints::kSha1) == lib::X509Status::kOk) {
         ctr_.tls_certificates.add(1);
         if (lib::AppMetadata* m = metadata(e, lib::AppKind::kTls)) fill_certificate(cert, m->tls);
       } else {

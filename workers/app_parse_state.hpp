@@ -1,7 +1,7 @@
 // The per-flow state of AppDissector while a parser still waits for bytes: which protocol the flow speaks,
 // where each TCP direction's stream stands, and the protocol parser's own state (one at a time, in a
-// shared buffer). Lives in a per-worker SlotPool, zeroed on acquire; the protocol state is constructed
-// in place when the protocol is known.
+// shared buffer). Lives in a per-worker SlotPool, taken as its last user left it (begin() sets what is
+// read before it is written); the protocol state is constructed in place when the protocol is known.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -71,6 +71,32 @@ struct AppParseState {
   T& emplace() noexcept {
     static_assert(sizeof(T) <= kStorageBytes && alignof(T) <= 16);
     return *new (storage) T();
+  }
+
+  // A new parse of `p` in a slot as its last user left it. The constructors set every field that is read
+  // before it is written; the stream buffers (up to 16 KiB) are only read where a reader or CRYPTO stream
+  // has written them, so they are not cleared: a memset of the whole slot cost each new flow ~17 KB of
+  // stores.
+  void begin(ParseProto p) noexcept {
+    proto = p;
+    cursor[0] = TcpStreamCursor{};
+    cursor[1] = TcpStreamCursor{};
+    switch (p) {
+      case ParseProto::kTls:
+        emplace<TlsParseState>();
+        break;
+      case ParseProto::kQuic:
+        emplace<QuicParseState>();
+        break;
+      case ParseProto::kSsh:
+        emplace<SshParseState>();
+        break;
+      case ParseProto::kHttp:
+        emplace<HttpParseState>();
+        break;
+      case ParseProto::kUndecided:
+        break;
+    }
   }
 };
 

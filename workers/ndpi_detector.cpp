@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "workers/ndpi_overrides.hpp"
+
 namespace spanwatch::workers {
 namespace {
 
@@ -69,6 +71,9 @@ NdpiDetector::NdpiDetector(uint32_t max_concurrent_flows, uint32_t max_host_name
   // Zero pages: the pool is touched only as far as that many flows are in detection at once.
   pool_ = lib::ZeroedArray<ndpi_flow_struct>(capacity_);
   free_ = lib::IndexFreeList(capacity_);
+  fast_snprintf_ = snprintf_interposed();
+  fast_sha1_ = sha1_interposed();
+  fast_realloc_ = realloc_interposed();
 }
 
 NdpiDetector::~NdpiDetector() {

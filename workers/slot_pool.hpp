@@ -1,7 +1,7 @@
 // A fixed pool of T addressed by 32-bit slot numbers (VPP's pool indices, not pointers): sized once at
 // start-up, zero pages (ZeroedArray) so pages are touched only when that many slots are in use at once, no
-// allocation afterwards. T must be trivially copyable: a slot is zeroed on acquire. Not thread-safe (one per
-// worker).
+// allocation afterwards. T must be trivially copyable: a slot is zeroed on acquire (or handed out as its last
+// user left it, acquire_uninitialized). Not thread-safe (one per worker).
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -34,6 +34,16 @@ class SlotPool {
       return kNoSlot;
     }
     std::memset(static_cast<void*>(&slots_[s]), 0, sizeof(T));
+    return s;
+  }
+  // A slot as its last user left it, or kNoSlot (counted): for large slots whose owner initialises what
+  // it reads, so that a slot of kilobytes does not cost a memset per use.
+  uint32_t acquire_uninitialized() noexcept {
+    const uint32_t s = free_.acquire();
+    if (s == lib::IndexFreeList::kNone) {
+      exhausted.add(1);
+      return kNoSlot;
+    }
     return s;
   }
   void release(uint32_t s) noexcept { free_.release(s); }

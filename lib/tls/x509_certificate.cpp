@@ -326,7 +326,8 @@ std::string_view to_string(X509KeyType t) noexcept {
   }
 }
 
-X509Status parse_x509_der(const uint8_t* der, size_t len, X509Certificate& out) noexcept {
+X509Status parse_x509_der(const uint8_t* der, size_t len, X509Certificate& out,
+                          X509Fingerprints fingerprints) noexcept {
   out = X509Certificate{};
   if (der == nullptr || len == 0) return X509Status::kTruncated;
   if (der[0] != kTagSequence) return X509Status::kMalformed;
@@ -340,11 +341,13 @@ X509Status parse_x509_der(const uint8_t* der, size_t len, X509Certificate& out) 
   out.der_len = static_cast<uint32_t>(len);
   const Sha1Digest d1 = sha1(der, len);
   to_hex(d1.data(), d1.size(), out.sha1_hex);
-  Sha256 s256;
-  s256.update(der, len);
-  uint8_t d2[Sha256::kDigestLen];
-  s256.finish(d2);
-  to_hex(d2, sizeof(d2), out.sha256_hex);
+  if (fingerprints == X509Fingerprints::kSha1AndSha256) {
+    Sha256 s256;
+    s256.update(der, len);
+    uint8_t d2[Sha256::kDigestLen];
+    s256.finish(d2);
+    to_hex(d2, sizeof(d2), out.sha256_hex);
+  }
 
   Der cert(der + hdr, body);
   Tlv tbs, sig_alg, sig_oid, sig;
@@ -358,8 +361,8 @@ X509Status parse_x509_der(const uint8_t* der, size_t len, X509Certificate& out) 
   return parse_tbs(tbs, out);
 }
 
-X509Status parse_tls_leaf_certificate(const uint8_t* body, size_t len, X509Certificate& out,
-                                      bool tls13) noexcept {
+X509Status parse_tls_leaf_certificate(const uint8_t* body, size_t len, X509Certificate& out, bool tls13,
+                                      X509Fingerprints fingerprints) noexcept {
   out = X509Certificate{};
   if (body == nullptr) return X509Status::kTruncated;
   size_t pos = 0;
@@ -377,7 +380,7 @@ X509Status parse_tls_leaf_certificate(const uint8_t* body, size_t len, X509Certi
   pos += 3;
   if (cert_len == 0 || cert_len + 3 > list_len) return X509Status::kMalformed;
   if (len - pos < cert_len) return X509Status::kTruncated;
-  return parse_x509_der(body + pos, cert_len, out);
+  return parse_x509_der(body + pos, cert_len, out, fingerprints);
 }
 
 }  // namespace spanwatch::lib

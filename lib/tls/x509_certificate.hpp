@@ -74,7 +74,7 @@ struct X509Certificate {
   bool is_ca = false;  // basicConstraints cA
 
   std::array<char, 41> sha1_hex{};    // of the certificate bytes given (nDPI's "Certificate SHA-1")
-  std::array<char, 65> sha256_hex{};  // same bytes (Zeek's fingerprint / cert_chain_fps)
+  std::array<char, 65> sha256_hex{};  // same bytes (Zeek's fingerprint / cert_chain_fps); empty: kSha1
   uint32_t der_len = 0;
 
   std::string_view san_dns(size_t i) const noexcept {
@@ -83,14 +83,20 @@ struct X509Certificate {
   }
 };
 
+// The fingerprints a parse computes; each hashes the whole certificate. The worker's records carry the
+// SHA-1 only, so it leaves sha256_hex empty and saves a SHA-256 of every certificate.
+enum class X509Fingerprints : uint8_t { kSha1AndSha256, kSha1 };
+
 // Parses one DER certificate of `len` bytes (trailing bytes after the outer SEQUENCE are hashed but not
 // parsed, as Zeek and nDPI hash what TLS carried). `out` is reset first.
-X509Status parse_x509_der(const uint8_t* der, size_t len, X509Certificate& out) noexcept;
+X509Status parse_x509_der(const uint8_t* der, size_t len, X509Certificate& out,
+                          X509Fingerprints fingerprints = X509Fingerprints::kSha1AndSha256) noexcept;
 
 // Parses the first (leaf) certificate of a Certificate handshake message body (after the 4-byte header).
 // `len` may be a prefix of the body (TlsHandshakeMessage::truncated) as long as the leaf is inside it.
 // tls13: the RFC 8446 layout (certificate_request_context first).
-X509Status parse_tls_leaf_certificate(const uint8_t* body, size_t len, X509Certificate& out,
-                                      bool tls13 = false) noexcept;
+X509Status parse_tls_leaf_certificate(
+    const uint8_t* body, size_t len, X509Certificate& out, bool tls13 = false,
+    X509Fingerprints fingerprints = X509Fingerprints::kSha1AndSha256) noexcept;
 
 }  // namespace spanwatch::lib

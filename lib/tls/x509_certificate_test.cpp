@@ -380,6 +380,24 @@ TEST(X509, OutputLimitsAreFlagged) {
   EXPECT_EQ(c.san_dns(31), "n31.example.org");
 }
 
+// The worker asks for the SHA-1 only: the same fields, no SHA-256.
+TEST(X509, Sha1OnlyLeavesSha256Empty) {
+  CertSpec s;
+  s.san = "DNS:leaf.example";
+  const Bytes leaf = der_of(make_cert(s).get());
+  const Bytes body = tlstest::certificate_body({leaf});
+  X509Certificate both, sha1_only;
+  ASSERT_EQ(parse_tls_leaf_certificate(body.data(), body.size(), both), X509Status::kOk);
+  ASSERT_EQ(parse_tls_leaf_certificate(body.data(), body.size(), sha1_only, false, X509Fingerprints::kSha1),
+            X509Status::kOk);
+  EXPECT_EQ(std::string(sha1_only.sha1_hex.data()), std::string(both.sha1_hex.data()));
+  EXPECT_EQ(std::strlen(both.sha256_hex.data()), 64u);
+  EXPECT_EQ(sha1_only.sha256_hex[0], '\0');
+  EXPECT_EQ(sha1_only.san_dns(0), "leaf.example");
+  EXPECT_EQ(sha1_only.subject.view(), both.subject.view());
+  EXPECT_EQ(sha1_only.der_len, both.der_len);
+}
+
 TEST(X509, TlsCertificateMessage) {
   CertSpec s;
   s.san = "DNS:leaf.example";

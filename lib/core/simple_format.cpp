@@ -1,0 +1,191 @@
+#include "lib/core/simple_format.hpp"
+
+#include <climits>
+#include <cstdint>
+#include <cstring>
+
+namespace spanwatch::lib {
+namespace {
+
+// Output that keeps counting past the end of the buffer, as vsnprintf's return value does.
+struct Out {
+  char* s;
+  size_t room;  // bytes that may still be written before the terminating NUL
+  size_t total = 0;
+
+  [[gnu::always_inline]] void put(const char* p, size_t n) noexcept {
+    const size_t k = n < room ? n : room;
+    if (k <= 8) {  // digits and short texts: no call (a library memcpy costs more than the copy)
+      for (size_t j = 0; j < k; ++j) {
+        s[j] = p[j];
+        asm("" ::: "memory");  // keeps the compiler from turning the loop back into a memcpy call
+      }
+    } else {
+      std::memcpy(s, p, k);
+    }
+    s += k;
+    room -= k;
+    total += n;
+  }
+  void fill(char c, size_t n) noexcept {
+    const size_t k = n < room ? n : room;
+    if (k > 0) std::memset(s, c, k);
+    s += k;
+    room -= k;
+    total += n;
+  }
+};
+
+enum class Length : uint8_t { kInt, kChar, kShort, kLong };
+
+// One field: `body` (digits or text) of `n` bytes after an optional '-' sign, padded to `width`.
+[[gnu::always_inline]] inline void put_field(Out& out, bool minus, const char* body, size_t n, size_t width,
+                                             bool left, bool zero) noexcept {
+  const size_t len = n + (minus ? 1 : 0);
+  if (width <= len) [[likely]] {
+    if (minus) out.put("-", 1);
+    out.put(body, n);
+    return;
+  }
+  const size_t pad = width - len;
+  if (!left && !zero) out.fill(' ', pad);
+  if (minus) out.put("-", 1);
+  if (!left && zero) out.fill('0', pad);
+  out.put(body, n);
+  if (left) out.fill(' ', pad);
+}
+
+// Digits of v in base 16, written backwards ending at `end`; returns the first digit.
+char* hex_digits(uint64_t v, const char* symbols, char* end) noexcept {
+  char* p = end;
+  do {
+    *--p = symbols[v & 15];
+    v >>= 4;
+  } while (v != 0);
+  return p;
+}
+
+// Decimal digits of v, likewise, two at a time (a multiply by a constant for each division).
+char* decimal_digits(uint64_t v, char* end) noexcept {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  char* p = end;
+  while (v >= 100) {
+    const size_t pair = 2 * size_t(v % 100);
+    v /= 100;
+    *--p = kPairs[pair + 1];
+    *--p = kPairs[pair];
+  }
+  if (v >= 10) {
+    *--p = kPairs[2 * v + 1];
+    *--p = kPairs[2 * v];
+  } else {
+    *--p = static_cast<char>('0' + v);
+  }
+  return p;
+}
+
+}  // namespace
+
+bool simple_vsnprintf(char* s, size_t maxlen, const char* fmt, va_list ap, int& length) noexcept {
+  Out out{s, maxlen > 0 ? maxlen - 1 : 0};
+  const char* f = fmt;
+  while (*f != '\0') {
+    if (*f != '%') {
+      const char* next = std::strchr(f, '%');
+      const size_t n = next != nullptr ? size_t(next - f) : std::strlen(f);
+      out.put(f, n);
+      f += n;
+      continue;
+    }
+    ++f;
+    if (*f == '%') {
+      out.put("%", 1);
+      ++f;
+      continue;
+    }
+    bool left = false, zero = false;
+    for (;; ++f) {
+      if (*f == '-')
+        left = true;
+      else if (*f == '0')
+        zero = true;
+      else
+        break;
+    }
+    size_t width = 0;
+    for (; *f >= '0' && *f <= '9'; ++f) {
+      width = width * 10 + size_t(*f - '0');
+      if (width > 4096) return false;  // absurd: let the C library decide
+    }
+    Length len = Length::kInt;
+    if (*f == 'h') {
+      ++f;
+      len = Length::kShort;
+      if (*f == 'h') {
+        ++f;
+        len = Length::kChar;
+      }
+    } else if (*f == 'l') {
+      ++f;
+      len = Length::kLong;
+      if (*f == 'l') ++f;
+    } else if (*f == 'z' || *f == 'j' || *f == 't') {
+      ++f;
+      len = Length::kLong;  // size_t, intmax_t, ptrdiff_t: 64 bits, as long on LP64
+    }
+    static_assert(sizeof(long) == 8 && sizeof(size_t) == 8 && sizeof(intmax_t) == 8 &&
+                  sizeof(ptrdiff_t) == 8);
+    const char conv = *f++;
+    if (left) zero = false;  // '-' overrides '0'
+    char buf[24];
+    char* const end = buf + sizeof buf;
+    switch (conv) {
+      case 'd':
+      case 'i': {
+        int64_t v = len == Length::kLong ? va_arg(ap, long) : va_arg(ap, int);
+        if (len == Length::kShort) v = static_cast<short>(v);
+        if (len == Length::kChar) v = static_cast<signed char>(v);
+        const uint64_t mag = v < 0 ? uint64_t{0} - uint64_t(v) : uint64_t(v);
+        const char* p = decimal_digits(mag, end);
+        put_field(out, v < 0, p, size_t(end - p), width, left, zero);
+        break;
+      }
+      case 'u':
+      case 'x':
+      case 'X': {
+        uint64_t v = len == Length::kLong ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+        if (len == Length::kShort) v = static_cast<unsigned short>(v);
+        if (len == Length::kChar) v = static_cast<unsigned char>(v);
+        const char* p = conv == 'u'   ? decimal_digits(v, end)
+                        : conv == 'x' ? hex_digits(v, "0123456789abcdef", end)
+                                      : hex_digits(v, "0123456789ABCDEF", end);
+        put_field(out, false, p, size_t(end - p), width, left, zero);
+        break;
+      }
+      case 'c': {
+        if (zero || len != Length::kInt) return false;
+        const char c = static_cast<char>(va_arg(ap, int));
+        put_field(out, false, &c, 1, width, left, false);
+        break;
+      }
+      case 's': {
+        if (zero || len != Length::kInt) return false;
+        const char* str = va_arg(ap, const char*);
+        if (str == nullptr) return false;  // glibc prints "(null)"
+        put_field(out, false, str, std::strlen(str), width, left, false);
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  if (out.total > size_t(INT_MAX)) return false;  // vsnprintf fails with EOVERFLOW
+  if (maxlen > 0) *out.s = '\0';
+  length = static_cast<int>(out.total);
+  return true;
+}
+
+}  // namespace spanwatch::lib

@@ -1,0 +1,29 @@
+// nDPI 4.2 grows a TLS flow's reassembly buffer with ndpi_realloc, which is ndpi_malloc + memcpy of the
+// whole buffer + ndpi_free, by the size of each packet that does not fit: once per certificate packet,
+// copying kilobytes each time. nDPI's malloc and free are the C library's (spanwatch sets no
+// set_ndpi_malloc/set_ndpi_free), so realloc, which grows the block in place when it can, gives nDPI the
+// same bytes: the first min(old, new) bytes of the old buffer, the old pointer untouched when it fails.
+// What it skips is nDPI's count of allocated bytes (ndpi_get_tot_allocated_memory), which spanwatch does
+// not read.
+#include <dlfcn.h>
+
+#include <cstddef>
+#include <cstdlib>
+
+#include "workers/ndpi_overrides.hpp"
+
+extern "C" {
+
+void* ndpi_realloc(void* ptr, size_t /*old_size*/, size_t new_size) noexcept {
+  return std::realloc(ptr, new_size);
+}
+
+}  // extern "C"
+
+namespace spanwatch::workers {
+
+bool realloc_interposed() noexcept {
+  return dlsym(RTLD_DEFAULT, "ndpi_realloc") == reinterpret_cast<void*>(&ndpi_realloc);
+}
+
+}  // namespace spanwatch::workers

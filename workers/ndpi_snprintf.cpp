@@ -1,0 +1,51 @@
+// nDPI 4.2 (Debian's libndpi, built with _FORTIFY_SOURCE) builds a TLS flow's JA3 and JA3S strings with
+// ~110 calls of __snprintf_chk ("%u,", "%s%u", "%02x" for the MD5 digests), ~820 instructions each in
+// glibc: a fifth of the worker's instructions while flows start. The executable defines __snprintf_chk, so
+// the dynamic linker binds libndpi's calls (and every other library's) to this one, which formats the plain
+// conversions itself (lib::simple_vsnprintf, same bytes and return value as glibc) and hands any other
+// format to glibc's __vsnprintf_chk unchanged. Nothing else changes: nDPI gets the same strings.
+#include <dlfcn.h>
+
+#include <cstdarg>
+#include <cstddef>
+
+#include "lib/core/simple_format.hpp"
+#include "workers/ndpi_overrides.hpp"
+
+extern "C" {
+
+int __vsnprintf_chk(char* __restrict s, size_t maxlen, int flag, size_t slen, const char* __restrict format,
+                    va_list ap) noexcept;
+
+// glibc's fortified snprintf: `slen` is the size of the object `s` points into (glibc aborts when it is
+// smaller than `maxlen`), `flag` > 0 turns on checks of %n and positional arguments, which the fast path
+// does not accept anyway.
+int __snprintf_chk(char* __restrict s, size_t maxlen, int flag, size_t slen, const char* __restrict format,
+                   ...) noexcept {
+  va_list ap;
+  va_start(ap, format);
+  int n = 0;
+  if (slen >= maxlen) {
+    va_list fast;
+    va_copy(fast, ap);
+    const bool done = spanwatch::lib::simple_vsnprintf(s, maxlen, format, fast, n);
+    va_end(fast);
+    if (done) {
+      va_end(ap);
+      return n;
+    }
+  }
+  n = __vsnprintf_chk(s, maxlen, flag, slen, format, ap);
+  va_end(ap);
+  return n;
+}
+
+}  // extern "C"
+
+namespace spanwatch::workers {
+
+bool snprintf_interposed() noexcept {
+  return dlsym(RTLD_DEFAULT, "__snprintf_chk") == reinterpret_cast<void*>(&__snprintf_chk);
+}
+
+}  // namespace spanwatch::workers
