@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
                                                  "TLS certificates (shared by flows)",
                                                  "nDPI host name (info line fallback)",
                                                  "tunnel endpoints",
-                                                 "TCP state machine (TCP flows)",
+                                                 "TCP machine + rare state (TCP flows)",
                                                  "counters past 2^32, carrier, frags",
                                                  "payload prefixes"};
   constexpr double kOldEntry = 680, kOldMeta = sizeof(sw::lib::AppMetadata);
@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
     double now[kParts] = {}, before[kParts] = {};
   } all, classified;
   double meta_used = 0, meta_slots = 0;  // classified flows' packed metadata: bytes with data, slot bytes
+  uint64_t tcp_flows = 0, tcp_rare = 0;  // classified TCP flows, those of them with a TcpRareState
   const auto prefix_bytes = double(sizeof(std::array<sw::lib::PayloadPrefix, 2>));
   shard.for_each_flow([&](const sw::workers::FlowEntry& e) {
     double now[kParts] = {}, before[kParts] = {};
@@ -192,11 +193,18 @@ int main(int argc, char** argv) {
     if (host_slot != sw::workers::NdpiDetector::kNoSlot) now[kHost] = sizeof(sw::workers::L7HostName);
     if (tunnel_slot != sw::workers::SlotPool<sw::workers::FlowTunnel>::kNoSlot)
       now[kTunnel] = sizeof(sw::workers::FlowTunnel);
-    if (e.tcp_slot != sw::workers::SlotPool<int>::kNoSlot) now[kTcp] = sizeof(sw::lib::TcpStateMachine);
+    const sw::lib::TcpStateMachine* tcp = shard.tcp_state_if_any(e);
+    if (tcp)
+      now[kTcp] = double(sizeof(sw::lib::TcpStateMachine) +
+                         (tcp->has_rare_state() ? sizeof(sw::lib::TcpRareState) : 0));
     if (wide_slot != sw::workers::SlotPool<int>::kNoSlot) now[kWide] = sizeof(sw::workers::FlowWideCounters);
     if (prefix_slot != sw::workers::SlotPool<int>::kNoSlot) now[kPrefix] = before[kPrefix] = prefix_bytes;
     const bool done = e.l7_final() && dpi_slot == sw::workers::NdpiDetector::kNoSlot &&
                       app_state == sw::workers::AppDissector::kNoSlot;
+    if (done && tcp) {
+      ++tcp_flows;
+      tcp_rare += tcp->has_rare_state();
+    }
     if (done && sw::workers::PackedMetadataStore::is_packed(e.app_meta)) {
       meta_used += double(apps.packed().used_bytes(e.app_meta));
       meta_slots += double(sw::workers::PackedMetadataStore::slot_bytes(e.app_meta));
@@ -234,6 +242,8 @@ int main(int argc, char** argv) {
     std::printf(" %zu B: %u%s", sw::workers::PackedMetadataStore::kSlotBytes[c], apps.packed().in_use(c),
                 c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");
   std::printf("shared TLS certificate blobs %u\n", apps.packed().shared_blobs());
+  std::printf("classified TCP flows %llu, with rare TCP state (FIN, RST, retransmission, ...) %llu\n",
+              static_cast<unsigned long long>(tcp_flows), static_cast<unsigned long long>(tcp_rare));
   if (meta_slots > 0)
     std::printf("classified flows' packed AppMetadata: %.1f bytes of data per flow, %.0f%% of its slots\n",
                 meta_used / double(classified.flows), 100.0 * meta_used / meta_slots);

@@ -79,6 +79,7 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       table_(cfg.max_flows_per_worker),
       tunnels_(cfg.max_flows_per_worker),
       tcp_states_(cfg.max_flows_per_worker),
+      tcp_rare_(cfg.max_flows_per_worker),
       wide_(cfg.max_flows_per_worker),
       sides_(cfg.max_flows_per_worker),
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
@@ -246,14 +247,14 @@ inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uin
   lib::Dir d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
 
   if (ep.l4_proto == kProtoTcp) {
-    lib::TcpVerdict v = tcp_states_[e->tcp_slot].on_packet(d, segment_of(pkt));
+    lib::TcpVerdict v = tcp_states_[e->tcp_slot].on_packet(d, segment_of(pkt), tcp_rare_);
     if (v == lib::TcpVerdict::kNewConnection) {
       ctr_.tcp_reuse.add(1);
       finish(idx, lib::EndReason::kTcpReuse, ts_ns);
       idx = find_or_create(l, ep, pkt, false, ts_ns, port_id);  // same key: no second hash
       e = &table_.at(idx);
       d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
-      v = tcp_states_[e->tcp_slot].on_packet(d, segment_of(pkt));
+      v = tcp_states_[e->tcp_slot].on_packet(d, segment_of(pkt), tcp_rare_);
     }
     if (v == lib::TcpVerdict::kFlipRoles) {
       flip_roles(*e);
@@ -305,7 +306,7 @@ void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const 
       const bool tcp = s.key.proto == kProtoTcp;
       if (tcp) {
         // No SYN: never kNewConnection.
-        if (tcp_states_[e.tcp_slot].on_packet(d, segment_of(s)) == lib::TcpVerdict::kFlipRoles) {
+        if (tcp_states_[e.tcp_slot].on_packet(d, segment_of(s), tcp_rare_) == lib::TcpVerdict::kFlipRoles) {
           flip_roles(e);
           d = lib::other(d);
         }
@@ -491,7 +492,10 @@ void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noe
     if (s.wide_slot != kNoPoolSlot) wide_.release(s.wide_slot);
     sides_.release(e.side);
   }
-  if (e.tcp_slot != kNoPoolSlot) tcp_states_.release(e.tcp_slot);
+  if (e.tcp_slot != kNoPoolSlot) {
+    tcp_states_[e.tcp_slot].release(tcp_rare_);
+    tcp_states_.release(e.tcp_slot);
+  }
   table_.erase(idx, lib::flow_hash(e.key));
   ctr_.flows_active.set(table_.size());
 }

@@ -75,9 +75,10 @@ class FlowShard {
     const FlowEntry& e = table_.at(idx);
     if (e.idle_link.prev != lib::kNilIndex) __builtin_prefetch(&table_.at(e.idle_link.prev).idle_link, 1);
     if (e.idle_link.next != lib::kNilIndex) __builtin_prefetch(&table_.at(e.idle_link.next).idle_link, 1);
-    if (e.tcp_slot != kNoPoolSlot) {
+    if (e.tcp_slot != kNoPoolSlot) {  // 52 bytes: one line or two
       const auto* t = reinterpret_cast<const char*>(&tcp_states_[e.tcp_slot]);
-      for (size_t off = 0; off < sizeof(lib::TcpStateMachine); off += 64) __builtin_prefetch(t + off, 1);
+      __builtin_prefetch(t, 1);
+      __builtin_prefetch(t + sizeof(lib::TcpStateMachine) - 1, 1);
     }
   }
 
@@ -124,6 +125,11 @@ class FlowShard {
   }
   const SlotPool<FlowTunnel>& tunnels() const noexcept { return tunnels_; }
   const SlotPool<FlowSide>& sides() const noexcept { return sides_; }
+  const lib::TcpRareStore& tcp_rare_states() const noexcept { return tcp_rare_; }
+  // The flow's TCP machine, or null (not TCP, or a tunnel carrier without one).
+  const lib::TcpStateMachine* tcp_state_if_any(const FlowEntry& e) const noexcept {
+    return e.tcp_slot == kNoPoolSlot ? nullptr : &tcp_states_[e.tcp_slot];
+  }
   // The flow's FlowSide, or null while it has none.
   const FlowSide* side_if_any(const FlowEntry& e) const noexcept {
     return e.side == kNoPoolSlot ? nullptr : &sides_[e.side];
@@ -216,6 +222,7 @@ class FlowShard {
   SlotPool<FlowTunnel> tunnels_;  // FlowSide::tunnel_slot
   // FlowEntry::tcp_slot: as many as table entries, so a TCP flow always gets one.
   SlotPool<lib::TcpStateMachine> tcp_states_;
+  lib::TcpRareStore tcp_rare_;       // the machines' rare state (TcpStateMachine::has_rare_state()), as many
   SlotPool<FlowWideCounters> wide_;  // FlowSide::wide_slot: as many as table entries
   SlotPool<FlowSide> sides_;         // FlowEntry::side: as many as table entries
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};

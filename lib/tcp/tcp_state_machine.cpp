@@ -10,7 +10,7 @@
 
 namespace spanwatch::lib {
 
-static_assert(std::is_trivially_copyable_v<TcpStateMachine>, "lives inside the flow entry, copied by value");
+static_assert(std::is_trivially_copyable_v<TcpStateMachine>, "pooled by the flow shard, zeroed as new");
 static_assert(sizeof(TcpStateMachine) <= 112, "keep the per-flow TCP state small");
 
 namespace {
@@ -175,9 +175,38 @@ void TcpStateMachine::scaled_history(Dir dir, uint32_t& counter, char code) noex
 
 // Swaps the endpoints (TCPSessionAdapter::FlipRoles). The per-role history bits stay with the role, as
 // Connection::hist_seen does; the caller appends '^' (Connection::FlipRoles).
-void TcpStateMachine::flip_roles() noexcept {
+void TcpStateMachine::flip_roles(TcpRareStore& rare) noexcept {
   std::swap(ep_[0], ep_[1]);
   std::swap(ep_[0].hist_seen, ep_[1].hist_seen);
+  swap_rare_sides(rare);
+}
+
+// The rare state belongs to the endpoint, as the rest of Endpoint does.
+void TcpStateMachine::swap_rare_sides(TcpRareStore& rare) noexcept {
+  if (rare_ != 0) std::swap(rare[rare_ - 1].ep[0], rare[rare_ - 1].ep[1]);
+}
+
+// Implicit while it equals what last_seq and start_seq say, else in the rare state (not written when
+// unchanged, so a zero needs no slot).
+void TcpStateMachine::set_hist_last_fin(TcpRareStore& rare, size_t i, uint32_t v) noexcept {
+  Endpoint& e = ep_[i];
+  if (e.last_seq - 1 - e.start_seq == v) {
+    e.bits |= kFinAtLast;
+    return;
+  }
+  e.bits &= uint8_t(~kFinAtLast);
+  if (v != rare_value(rare, i).hist_last_fin) rare_side(rare, i).hist_last_fin = v;
+}
+
+void TcpStateMachine::write_out_fin(TcpRareStore& rare, size_t i) noexcept {
+  const uint32_t v = hist_last_fin(rare, i);
+  ep_[i].bits &= uint8_t(~kFinAtLast);
+  if (v != rare_value(rare, i).hist_last_fin) rare_side(rare, i).hist_last_fin = v;
+}
+
+TcpRareState::Side& TcpStateMachine::rare_side(TcpRareStore& rare, size_t i) noexcept {
+  if (rare_ == 0) rare_ = rare.acquire() + 1;  // kNone + 1 wraps to 0: none left (counted by the store)
+  return (rare_ != 0 ? rare[rare_ - 1] : rare.scratch()).ep[i];
 }
 
 // TCPSessionAdapter::IsReuse: does this packet start a new connection on the same tuple?
@@ -204,7 +233,7 @@ bool TcpStateMachine::is_reuse(const TcpSegment& seg) const noexcept {
 // process() for the segment most packets are: an ACK or data segment (no SYN, FIN or RST) between two
 // established endpoints. Every control branch of process() is decided for it, so what is left is its
 // history letters, the ACK and last sequence updates and the gap check, in process()'s order.
-void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg) noexcept {
+void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept {
   const size_t ei = size_t(dir), pi = 1 - ei;
   Endpoint& e = ep_[ei];
   Endpoint& p = ep_[pi];
@@ -213,7 +242,8 @@ void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg) noexce
     check_history(dir, kHistData, 'D');
   else
     check_history(dir, kHistAck, 'A');
-  if (seg.window == 0) scaled_history(dir, e.win0_cnt, 'W');  // neither side is closed or reset
+  if (seg.window == 0)
+    scaled_history(dir, rare_side(rare, ei).win0_cnt, 'W');  // neither side is closed or reset
   bool gap_check = false;
   uint32_t prev_peer_ack = 0;
   if (seq_delta(ack_seq, p.start_seq) >= 0) {
@@ -228,17 +258,17 @@ void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg) noexce
   }
   const uint32_t seq_one_past_segment = seg.seq + len;
   if (seq_delta(seq_one_past_segment, e.last_seq) > 0)
-    e.last_seq = seq_one_past_segment;
+    e.last_seq = seq_one_past_segment;  // established: never kFinAtLast (keep_fin not needed)
   else if (len > 0)
-    scaled_history(dir, e.rxmt_cnt, 'T');
+    scaled_history(dir, rare_side(rare, ei).rxmt_cnt, 'T');
   if (gap_check && seq_delta(ack_seq, p.last_seq) > 0 && seq_delta(ack_seq, prev_peer_ack) > 0)
-    scaled_history(Dir(pi), p.gap_cnt, 'G');
+    scaled_history(Dir(pi), rare_side(rare, pi).gap_cnt, 'G');
 }
 
-TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg) noexcept {
+TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept {
   if ((seg.flags & (kTcpSyn | kTcpFin | kTcpRst | kTcpAck)) == kTcpAck && started_ &&
       ep_[0].state == kEstablished && ep_[1].state == kEstablished) [[likely]] {
-    established_segment(dir, seg);  // no reuse (no SYN), no flip (both established)
+    established_segment(dir, seg, rare);  // no reuse (no SYN), no flip (both established)
     return TcpVerdict::kContinue;
   }
   TcpVerdict verdict = TcpVerdict::kContinue;
@@ -256,6 +286,7 @@ TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg) noexcept {
     if (ep_[0].state == kSynAckSent && ep_[1].state == kInactive && !control &&
         ((seg.flags & kTcpAck) || seg.payload_len > 0)) {
       std::swap(ep_[0], ep_[1]);  // history bits follow the endpoint: the history is rewritten below
+      swap_rare_sides(rare);
       Endpoint& server = ep_[1];  // its SYN-ACK now counts as the responder's (UpdateInactiveState)
       server.prev_state = server.state;
       server.state = kEstablished;
@@ -264,12 +295,13 @@ TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg) noexcept {
       verdict = TcpVerdict::kFlipRoles;
     }
   }
-  process(dir, seg, verdict);
+  process(dir, seg, verdict, rare);
   return verdict;
 }
 
 // TCPSessionAdapter::Process, minus events, reassembly and weirds.
-void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict) noexcept {
+void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict,
+                              TcpRareStore& rare) noexcept {
   size_t ei = size_t(dir), pi = 1 - ei;  // indices move if the roles flip below
   const uint8_t f = seg.flags;
   const bool syn = f & kTcpSyn, fin = f & kTcpFin, rst = f & kTcpRst, ack = f & kTcpAck;
@@ -283,6 +315,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
 
   // init_endpoint
   {
+    if (syn) keep_fin(rare, ei);  // it may renumber the endpoint
     Endpoint& e = ep_[ei];
     switch (e.state) {
       case kInactive:
@@ -321,9 +354,10 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
   const uint32_t rel_seq = base_seq - ep_[ei].start_seq;  // get_relative_seq, modulo 2^32
 
   // update_history
+  uint32_t fin_last = 0;  // hist_last_fin's new value, when fin_recorded
+  bool fin_recorded = false;
   {
     const Dir d = Dir(ei);
-    Endpoint& e = ep_[ei];
     const int bits_set = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
     if (bits_set > 1) {
       if (fin && rst)
@@ -331,21 +365,25 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
       else
         check_history(d, kHistMultiFlag, 'Q');
     } else if (bits_set == 1) {
+      // A value equal to the last one is not written: a zero needs no slot.
+      const TcpRareState::Side last = rare_value(rare, ei);
       if (syn) {
         const char code = ack ? 'H' : 'S';
-        if (check_history(d, kHistSyn, code) && rel_seq != e.hist_last_syn)
+        if (check_history(d, kHistSyn, code) && rel_seq != last.hist_last_syn)
           add_history(d == Dir::kOrig ? code : to_lower(code));
-        e.hist_last_syn = rel_seq;
+        if (rel_seq != last.hist_last_syn) rare_side(rare, ei).hist_last_syn = rel_seq;
       }
       if (fin) {  // a FIN's sequence number comes after the packet's data
-        if (check_history(d, kHistFin, 'F') && rel_seq + len != e.hist_last_fin)
+        if (check_history(d, kHistFin, 'F') && rel_seq + len != hist_last_fin(rare, ei))
           add_history(d == Dir::kOrig ? 'F' : 'f');
-        e.hist_last_fin = rel_seq + len;
+        ep_[ei].bits &= uint8_t(~kFinAtLast);  // replaced once last_seq is updated (below)
+        fin_last = rel_seq + len;
+        fin_recorded = true;
       }
       if (rst) {
-        if (check_history(d, kHistRst, 'R') && rel_seq != e.hist_last_rst)
+        if (check_history(d, kHistRst, 'R') && rel_seq != last.hist_last_rst)
           add_history(d == Dir::kOrig ? 'R' : 'r');
-        e.hist_last_rst = rel_seq;
+        if (rel_seq != last.hist_last_rst) rare_side(rare, ei).hist_last_rst = rel_seq;
       }
     } else if (len) {
       check_history(d, kHistData, 'D');
@@ -356,7 +394,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
 
   // update_window: zero windows are boring with or after a RST, or after the peer's FIN.
   if (seg.window == 0 && !rst && ep_[pi].state != kClosed && ep_[ei].state != kReset)
-    scaled_history(Dir(ei), ep_[ei].win0_cnt, 'W');
+    scaled_history(Dir(ei), rare_side(rare, ei).win0_cnt, 'W');
 
   if (fin) ep_[ei].bits |= kFinSeen;  // FIN_cnt > 0
 
@@ -366,6 +404,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
   if (ack) {
     Endpoint& p = ep_[pi];
     if (p.state == kInactive) {
+      keep_fin(rare, pi);  // (an inactive endpoint has sent no FIN)
       p.start_seq = p.ack_seq = p.last_seq = ack_seq - 1;
     } else if (seq_delta(ack_seq, p.start_seq) >= 0) {
       prev_peer_ack = p.ack_seq;
@@ -389,15 +428,18 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
     if ((syn || rst) && (delta_last > kTooLargeSeqDelta || delta_last < -kTooLargeSeqDelta)) {
       // don't trust outlandish SYN/RST sequence numbers
     } else if (fin && e.last_seq == e.start_seq + 1) {
+      keep_fin(rare, ei);
       e.last_seq = seq_one_past_segment;  // > 2 GB connections of which only SYN and FIN were seen
     } else if (e.state == kReset) {
       // don't trust any subsequent sequence numbers
     } else if (delta_last > 0) {
+      keep_fin(rare, ei);
       e.last_seq = seq_one_past_segment;
     } else if (len > 0) {
-      scaled_history(Dir(ei), e.rxmt_cnt, 'T');  // TCP_Endpoint::DidRxmit
+      scaled_history(Dir(ei), rare_side(rare, ei).rxmt_cnt, 'T');  // TCP_Endpoint::DidRxmit
     }
   }
+  if (fin_recorded) set_hist_last_fin(rare, ei, fin_last);
 
   // UpdateStateMachine
   const bool is_orig = ei == 0;
@@ -416,7 +458,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
         } else {
           if (!ack && ep_[pi].state == kSynAckSent && base_seq == ep_[ei].start_seq) {
             // A SYN/SYN-ACK reversal (see IsReuse): flip the endpoints and establish the connection.
-            flip_roles();
+            flip_roles(rare);
             std::swap(ei, pi);
             add_history('^');
             verdict = TcpVerdict::kFlipRoles;
@@ -487,7 +529,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
   if (gap_check && ep_[ei].state == kEstablished && ep_[pi].state == kEstablished) {
     Endpoint& p = ep_[pi];
     if (seq_delta(ack_seq, p.last_seq) > 0 && seq_delta(ack_seq, prev_peer_ack) > 0)
-      scaled_history(Dir(pi), p.gap_cnt, 'G');
+      scaled_history(Dir(pi), rare_side(rare, pi).gap_cnt, 'G');
   }
 
   // ConnectionClosed: remember that this side's close was reported (IsClosed, reuse).

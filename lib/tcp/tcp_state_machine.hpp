@@ -1,12 +1,14 @@
 // Zeek-compatible TCP connection tracking for one connection: per-endpoint states, the `history`
-// string and `conn_state`, including Zeek's originator/responder role flips. A fixed-size POD that
-// lives inside the flow entry; no allocation. Rules: ../shared/reference/zeek-conn-state.md.
+// string and `conn_state`, including Zeek's originator/responder role flips. A fixed-size POD (pooled by
+// the flow shard); what only some connections need is in a TcpRareStore slot named by index, taken on first
+// need. No allocation. Rules: ../shared/reference/zeek-conn-state.md.
 #pragma once
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
 #include "lib/tcp/conn_state.hpp"
+#include "lib/tcp/tcp_rare_state.hpp"
 
 namespace spanwatch::lib {
 
@@ -56,8 +58,17 @@ class TcpStateMachine {
 
   // Feeds one packet travelling in direction `dir` (relative to the current originator). The first
   // packet of a connection must be the one that created it: Dir::kResp there means the caller flipped
-  // the roles at creation (first_packet_from_responder), which Zeek records as a leading '^'.
-  TcpVerdict on_packet(Dir dir, const TcpSegment& seg) noexcept;
+  // the roles at creation (first_packet_from_responder), which Zeek records as a leading '^'. `rare`
+  // holds this machine's rare state (TcpRareState) once it has any: always the same store for a machine.
+  TcpVerdict on_packet(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept;
+  // Whether on_packet() would answer kNewConnection for this segment (and leave the machine untouched).
+  bool starts_new_connection(const TcpSegment& seg) const noexcept { return started_ && is_reuse(seg); }
+  // Gives the rare state's slot back; the connection has ended. A copy of a machine shares its slot.
+  void release(TcpRareStore& rare) noexcept {
+    if (rare_ != 0) rare.release(rare_ - 1);
+    rare_ = 0;
+  }
+  bool has_rare_state() const noexcept { return rare_ != 0; }
 
   ConnState conn_state() const noexcept;
   // The history letters, e.g. "ShADadFf": copies the first min(history_len(), cap) to `out` (not
@@ -92,16 +103,35 @@ class TcpStateMachine {
     uint32_t start_seq = 0;  // TCP_Endpoint start/last/ack seq (relative seq, Size(), retransmissions)
     uint32_t last_seq = 0;
     uint32_t ack_seq = 0;
-    uint32_t hist_last_syn = 0, hist_last_fin = 0, hist_last_rst = 0;  // S/H, F, R repeat rules
-    uint32_t rxmt_cnt = 0, win0_cnt = 0, gap_cnt = 0;                  // T, W, G (logarithmic letters)
-  };
+  };  // its repeat rules' sequence numbers and T/W/G counts: TcpRareState::Side
   static constexpr uint8_t kDidClose = 0x01;
   static constexpr uint8_t kFinSeen = 0x02;
+  // hist_last_fin is last_seq - 1 - start_seq (the FIN was this side's highest segment, as nearly every
+  // FIN is) and is kept so, without a rare-state slot. Only a closed or reset endpoint has it set.
+  static constexpr uint8_t kFinAtLast = 0x04;
 
-  void process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict) noexcept;
-  void established_segment(Dir dir, const TcpSegment& seg) noexcept;  // process()'s common case
+  void process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict, TcpRareStore& rare) noexcept;
+  void established_segment(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept;  // the common case
   bool is_reuse(const TcpSegment& seg) const noexcept;
-  void flip_roles() noexcept;
+  void flip_roles(TcpRareStore& rare) noexcept;
+  void swap_rare_sides(TcpRareStore& rare) noexcept;
+  // Endpoint i's rare state to write: the slot is taken on first need.
+  [[gnu::cold, gnu::noinline]] TcpRareState::Side& rare_side(TcpRareStore& rare, size_t i) noexcept;
+  // Endpoint i's rare state to read: all zero while the machine has no slot.
+  TcpRareState::Side rare_value(const TcpRareStore& rare, size_t i) const noexcept {
+    return rare_ != 0 ? rare[rare_ - 1].ep[i] : TcpRareState::Side{};
+  }
+  uint32_t hist_last_fin(const TcpRareStore& rare, size_t i) const noexcept {
+    const Endpoint& e = ep_[i];
+    return (e.bits & kFinAtLast) ? e.last_seq - 1 - e.start_seq : rare_value(rare, i).hist_last_fin;
+  }
+  void set_hist_last_fin(TcpRareStore& rare, size_t i, uint32_t v) noexcept;
+  // Before endpoint i's start_seq or last_seq changes: an implicit hist_last_fin is written out.
+  void keep_fin(TcpRareStore& rare, size_t i) noexcept {
+    if (ep_[i].bits & kFinAtLast) [[unlikely]]
+      write_out_fin(rare, i);
+  }
+  [[gnu::cold, gnu::noinline]] void write_out_fin(TcpRareStore& rare, size_t i) noexcept;
   void add_history(char c) noexcept;
   [[gnu::cold, gnu::noinline]] void history_after_synack_flip() noexcept;
   bool check_history(Dir dir, uint8_t mask, char code) noexcept;
@@ -117,9 +147,10 @@ class TcpStateMachine {
   std::array<uint8_t, (kMaxHistory * kCodeBits + 7) / 8> history_{};
   bool started_ : 1 = false;  // a packet has been seen (bit 0: on_packet tests it without a shift)
   uint8_t history_len_ : 5 = 0;
+  uint32_t rare_ = 0;  // TcpRareStore slot + 1; 0: none yet (a zeroed machine is a new one)
 };
 static_assert(TcpStateMachine::kMaxHistory < 32, "history_len_ bits");
-static_assert(sizeof(TcpStateMachine) == 96, "issue 3: bytes per TCP flow (was 108)");
+static_assert(sizeof(TcpStateMachine) == 52, "issue 3: bytes per TCP flow (was 96, 108 before)");
 
 // UDP and other transports, as Zeek decides them at removal: UDP SF/S0/SHR/OTH by which sides sent.
 ConnState udp_conn_state(bool orig_sent, bool resp_sent) noexcept;

@@ -45,6 +45,7 @@ struct Finished {
 
 struct Driver {
   uint16_t a_port = 40000, b_port = 8080;
+  TcpRareStore rare{4};
   TcpStateMachine m;
   bool started = false;
   bool a_is_orig = true;
@@ -60,7 +61,7 @@ struct Driver {
       a_is_orig = p.from_a != flip;
     }
     const Dir d = p.from_a == a_is_orig ? Dir::kOrig : Dir::kResp;
-    const TcpVerdict v = m.on_packet(d, s);
+    const TcpVerdict v = m.on_packet(d, s, rare);
     verdicts.push_back(v);
     if (v == TcpVerdict::kFlipRoles) a_is_orig = !a_is_orig;
     if (v == TcpVerdict::kNewConnection) {
@@ -76,6 +77,7 @@ struct Driver {
   ConnState state() const { return m.conn_state(); }
   void end() {
     finished.push_back({history(), state()});
+    m.release(rare);
     m = TcpStateMachine{};
     started = false;
   }
@@ -107,6 +109,86 @@ TEST(TcpStateMachine, IsSmallPod) {
   TcpStateMachine m;
   EXPECT_EQ(m.history_len(), 0u);
   EXPECT_EQ(m.conn_state(), ConnState::kOTH);  // nothing seen: both INACTIVE
+}
+
+// The repeat rules' sequence numbers and the T/W/G counts live in a TcpRareStore slot, taken only when one
+// of them becomes non-zero: a clean connection has none until its FIN.
+TEST(TcpRareState, TakenOnlyWhenAValueBecomesNonZero) {
+  Driver d;
+  d.feed_all({{true, S, 1000, 0}, {false, S | A, 5000, 1001}, {true, A, 1001, 5001}});
+  EXPECT_FALSE(d.m.has_rare_state());  // both SYNs are at relative sequence 0
+  d.feed_all({{true, P | A, 1001, 5001, 100}, {false, P | A, 5001, 1101, 50}, {true, A, 1101, 5051}});
+  EXPECT_FALSE(d.m.has_rare_state());
+  EXPECT_EQ(d.rare.in_use(), 0u);
+  d.feed(Pkt{true, P | A, 1001, 5051, 100});  // a retransmission
+  EXPECT_TRUE(d.m.has_rare_state());
+  EXPECT_EQ(d.rare.in_use(), 1u);
+  EXPECT_EQ(d.history(), "ShADdT");
+  d.end();
+  EXPECT_EQ(d.rare.in_use(), 0u);  // given back with the connection
+}
+
+TEST(TcpRareState, AFinAtTheEndNeedsNoSlot) {
+  Driver d;
+  normal_session(d);  // each FIN is its side's highest segment: hist_last_fin follows from last_seq
+  EXPECT_FALSE(d.m.has_rare_state());
+  d.feed(Pkt{true, F | A, 1101, 5202});  // the same FIN again: no second F
+  EXPECT_EQ(d.history(), "ShADadFf");
+  EXPECT_FALSE(d.m.has_rare_state());
+}
+
+TEST(TcpRareState, AnImplicitFinIsWrittenOutBeforeLastSeqMoves) {
+  Driver d;
+  normal_session(d);
+  d.feed(Pkt{true, P | A, 1102, 5202, 10});  // data past the FIN: last_seq moves, the FIN's number stays
+  EXPECT_TRUE(d.m.has_rare_state());
+  d.feed(Pkt{true, F | A, 1101, 5202});  // the same FIN as before: no second F
+  EXPECT_EQ(d.history(), "ShADadFf");
+}
+
+TEST(TcpRareState, AFinBelowTheHighestSegmentIsKeptInTheSlot) {
+  Driver d;
+  normal_session(d);
+  d.feed(Pkt{true, F | A, 1050, 5202});  // another FIN, lower: a second F, its number kept in the slot
+  EXPECT_EQ(d.history(), "ShADadFfF");
+  EXPECT_TRUE(d.m.has_rare_state());
+  d.feed(Pkt{true, F | A, 1050, 5202});  // the same again: no letter
+  EXPECT_EQ(d.history(), "ShADadFfF");
+  d.feed(Pkt{true, F | A, 1101, 5202});  // the first one again differs from the last: F
+  EXPECT_EQ(d.history(), "ShADadFfFF");
+}
+
+TEST(TcpRareState, FollowsTheEndpointsWhenRolesFlip) {
+  Driver d;  // both ports likely servers: the SYN-ACK is not flipped on arrival, the client's ACK flips
+  d.a_port = 1080;
+  d.b_port = 8000;
+  d.feed(Pkt{false, S | A, 5000, 1001, 0, 0});  // zero window: B's first W
+  EXPECT_EQ(d.history(), "HW");
+  EXPECT_TRUE(d.m.has_rare_state());
+  EXPECT_EQ(d.feed(Pkt{true, A, 1001, 5001}), TcpVerdict::kFlipRoles);
+  EXPECT_EQ(d.history(), "^hwA");
+  // B's zero windows 2 to 9 add no letter, its 10th adds 'w': the count moved with B to the responder.
+  for (int i = 2; i < 10; ++i) d.feed(Pkt{false, A, 5001, 1001, 0, 0});
+  EXPECT_EQ(d.history(), "^hwAa");
+  d.feed(Pkt{false, A, 5001, 1001, 0, 0});
+  EXPECT_EQ(d.history(), "^hwAaw");
+}
+
+TEST(TcpRareState, AFullStoreIsCountedAndLosesOnlyTheRareValues) {
+  TcpRareStore rare(1);
+  TcpStateMachine a, b;
+  a.on_packet(Dir::kOrig, TcpSegment{S, 1000, 0, 0, 8192}, rare);  // relative sequence 0: no slot
+  EXPECT_FALSE(a.has_rare_state());
+  a.on_packet(Dir::kOrig, TcpSegment{R, 1001, 0, 0, 0}, rare);  // hist_last_rst 1
+  EXPECT_TRUE(a.has_rare_state());
+  b.on_packet(Dir::kOrig, TcpSegment{S, 1000, 0, 0, 8192}, rare);
+  b.on_packet(Dir::kOrig, TcpSegment{R, 1001, 0, 0, 0}, rare);
+  EXPECT_FALSE(b.has_rare_state());
+  EXPECT_EQ(rare.exhausted.get(), 1u);
+  char h[TcpStateMachine::kMaxHistory];
+  EXPECT_EQ(std::string(h, b.copy_history(h, sizeof h)), "SR");  // the letters are the machine's own
+  a.release(rare);
+  EXPECT_EQ(rare.in_use(), 0u);
 }
 
 // ---- conn_state, one test per value ------------------------------------------------------------------
@@ -464,7 +546,8 @@ TEST(TcpHistory, PackedLettersKeepTheirCase) {
 TEST(TcpReuse, NewSynAfterCloseStartsNewConnection) {
   Driver d;
   normal_session(d);
-  EXPECT_EQ(d.m.on_packet(Dir::kOrig, TcpSegment{S, 90000, 0, 0, 8192}), TcpVerdict::kNewConnection);
+  EXPECT_TRUE(d.m.starts_new_connection(TcpSegment{S, 90000, 0, 0, 8192}));
+  EXPECT_EQ(d.m.on_packet(Dir::kOrig, TcpSegment{S, 90000, 0, 0, 8192}, d.rare), TcpVerdict::kNewConnection);
   EXPECT_EQ(d.history(), "ShADadFf");  // untouched by the refused packet
   d.feed(Pkt{true, S, 90000, 0});
   ASSERT_EQ(d.finished.size(), 1u);
@@ -894,7 +977,7 @@ class ZeekSessions {
     const auto before = states(c.m);
     const bool od = c.m.did_close(Dir::kOrig), rd = c.m.did_close(Dir::kResp);
     if (!(od && rd)) c.last = k.ts;  // Process: SetLastTime unless both sides closed
-    const TcpVerdict v = c.m.on_packet(dir, k.seg);
+    const TcpVerdict v = c.m.on_packet(dir, k.seg, rare_);
     ASSERT_NE(v, TcpVerdict::kNewConnection);  // is_reuse_probe() said no
     Dir pdir = dir;
     if (v == TcpVerdict::kFlipRoles) {
@@ -922,6 +1005,7 @@ class ZeekSessions {
     std::vector<std::pair<double, TimerKind>> timers;
   };
   std::map<Key, Conn> conns_;
+  TcpRareStore rare_{1 << 16};
 
   static std::pair<TcpEndpointState, TcpEndpointState> states(const TcpStateMachine& m) {
     return {m.endpoint_state(Dir::kOrig), m.endpoint_state(Dir::kResp)};
@@ -931,12 +1015,8 @@ class ZeekSessions {
            s == TcpEndpointState::kSynAckSent;
   }
 
-  // The state machine answers IsReuse itself; probe a copy so the real one sees the packet once.
-  static bool is_reuse_probe(const Conn& c, const TcpPacket& k) {
-    TcpStateMachine copy = c.m;
-    const bool from_orig = k.src == c.orig_h && k.sport == c.orig_p;
-    return copy.on_packet(from_orig ? Dir::kOrig : Dir::kResp, k.seg) == TcpVerdict::kNewConnection;
-  }
+  // The state machine answers IsReuse itself, without taking the packet (on_packet's kNewConnection).
+  static bool is_reuse_probe(const Conn& c, const TcpPacket& k) { return c.m.starts_new_connection(k.seg); }
 
   void after_packet(Conn& c, const TcpPacket& k, Dir dir,
                     std::pair<TcpEndpointState, TcpEndpointState> before, bool od, bool rd, bool flipped) {
@@ -1034,9 +1114,10 @@ class ZeekSessions {
   }
 
   void finish(std::map<Key, Conn>::iterator it) {
-    const Conn& c = it->second;
+    Conn& c = it->second;
     rows.push_back({c.orig_h, c.resp_h, c.orig_p, c.resp_p,
                     std::string(kConnStateNames[size_t(c.m.conn_state())]), history_of(c.m)});
+    c.m.release(rare_);
     conns_.erase(it);
   }
 };
