@@ -291,8 +291,8 @@ void FlowShard::process_decoded(const lib::DecodedPacket& pkt, uint64_t ts_ns, u
 // parsing, without payload prefixes, whose side already has its MAC address (or the frame has none), and
 // no SYN (lib::summarize()), so no new connection on the tuple. Everything else decodes the frame and
 // takes process_inner(), which finds the same flow again (in cache) and does the same in the same order.
-void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
-                        uint16_t port_id) noexcept {
+bool FlowShard::account_summary(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
+                                uint64_t ts_ns) noexcept {
   clock_ns_ = std::max(clock_ns_, ts_ns);
   if (ts_ns >= next_deadline_ns_) expire(ts_ns);  // as process(): before the packet is applied
   profile_.lap(Stage::kOther);
@@ -311,16 +311,24 @@ void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const 
         }
         profile_.lap(Stage::kTcp);
       }
-      account(e, d, f.frame_len, s.tcp_flags, nullptr, s.ip_bytes, s.payload_len, ts_ns);
+      account(e, d, frame_len, s.tcp_flags, nullptr, s.ip_bytes, s.payload_len, ts_ns);
       mark_changed(idx, e);
       if (e.side != kNoPoolSlot) [[unlikely]]
         release_unneeded_side(e);
       refresh_timeout(idx, e, tcp, ts_ns);
       ctr_.packets.add(1);
       profile_.lap(Stage::kOther);
-      return;
+      return true;
     }
   }
+  return false;
+}
+
+// The flow needs more than the summary (account_summary() said so, and changed nothing but the shard's
+// clock and what expired before the packet): the frame is decoded and takes process_inner(), which finds
+// the same flow again (in cache) and does the same in the same order.
+void FlowShard::process_frame(const FlowLookup& l, const Frame& f, uint64_t ts_ns,
+                              uint16_t port_id) noexcept {
   // The RX lcore decoded these bytes to a flow packet: the same decoder gives the same packet.
   if (lib::decode_packet(f.data, f.len, f.link, decoded_) != lib::PacketClass::kFlow) [[unlikely]]
     return;

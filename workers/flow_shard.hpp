@@ -113,7 +113,14 @@ class FlowShard {
     table_.prefetch(l.hash);
   }
   void process(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
-               uint16_t port_id) noexcept;
+               uint16_t port_id) noexcept {
+    if (!account_summary(s, l, f.frame_len, ts_ns)) process_frame(l, f, ts_ns, port_id);
+  }
+  // process() in two steps, so that a caller builds the Frame only when it is needed: true when the
+  // packet was accounted from its summary; false when its flow needs the frame (process_frame() then).
+  bool account_summary(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
+                       uint64_t ts_ns) noexcept;
+  void process_frame(const FlowLookup& l, const Frame& f, uint64_t ts_ns, uint16_t port_id) noexcept;
 
   // Emits and removes every flow whose timeout passed at `now_ns`; emits due interim records.
   void expire(uint64_t now_ns) noexcept;

@@ -89,12 +89,12 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     const unsigned n =
         rte_ring_sc_dequeue_burst_elem(ring, b.items.data(), sizeof(WorkItem), kBurst, nullptr);
     if (n == 0) continue;
-    // The mbuf's second line (the dynfields read below: capture time, wire length; the next segment for
-    // the free) and the summary, or the frame of a packet decoded below. A summarised packet's frame only
-    // once its flow says it needs decoding (prefetch_flow_state()).
+    // The summary, or the frame of a packet decoded below. The capture time and frame length come with
+    // the item, so a summarised packet of a classified flow reads none of the mbuf's header lines, which
+    // the RX lcore wrote on another core; its frame only once its flow says it needs decoding
+    // (prefetch_flow_state()).
     for (unsigned i = 0; i < n; ++i) {
       rte_mbuf* m = b.items[i].mbuf;
-      rte_prefetch0(RTE_PTR_ADD(m, RTE_CACHE_LINE_MIN_SIZE));
       if (b.items[i].summary)
         rte_prefetch0(mbuf_summary(m));
       else
@@ -104,24 +104,20 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     // Packets without a capture timestamp (a live port) take the burst's time: one TSC read and
     // conversion per burst, not per packet (the conversion divides).
     uint64_t burst_ns = 0;
-    const int ts_offset = p_.clock.ts_offset, wire_len_offset = p_.clock.wire_len_offset;
     for (unsigned i = 0; i < n; ++i) {
-      rte_mbuf* m = b.items[i].mbuf;
-      if (ts_offset >= 0 && (m->ol_flags & p_.clock.ts_flag)) {
-        b.ts_ns[i] = *RTE_MBUF_DYNFIELD(m, ts_offset, uint64_t*) * p_.clock.ts_unit_ns;
+      const WorkItem& it = b.items[i];
+      if (it.flags & WorkItem::kHasTs) {
+        b.ts_ns[i] = it.ts_ns;
       } else {
         if (burst_ns == 0) burst_ns = p_.clock.tsc_to_ns(rte_rdtsc());
         b.ts_ns[i] = burst_ns;
       }
-      // All segments (a jumbo frame spans several mbufs), or the original length of a frame the capture
-      // cut short, which the RX lcore restored.
-      b.frame_len[i] =
-          wire_len_offset >= 0 ? *RTE_MBUF_DYNFIELD(m, wire_len_offset, uint32_t*) : rte_pktmbuf_pkt_len(m);
-      if (b.items[i].summary) continue;
+      if (it.summary) continue;
+      rte_mbuf* m = it.mbuf;
       lib::DecodedPacket& pkt = b.pkts[i];
       b.is_flow[i] = lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                                         (*p_.link_types)[m->port], pkt) == lib::PacketClass::kFlow;
-      pkt.frame_len = b.frame_len[i];
+      pkt.frame_len = it.frame_len;
     }
     prof.lap(Stage::kDecode);
     for (unsigned i = 0; i < n; ++i) {
@@ -144,9 +140,12 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
       b.mbufs[i] = m;
       if (b.items[i].summary) {
         prof.start();
-        const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
-                                 (*p_.link_types)[m->port], b.frame_len[i]};
-        shard_.process(*mbuf_summary(m), b.lookups[i], f, b.ts_ns[i], m->port);
+        // The frame (the mbuf's header) only when the flow needs more than the summary.
+        if (!shard_.account_summary(*mbuf_summary(m), b.lookups[i], b.items[i].frame_len, b.ts_ns[i])) {
+          const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+                                   (*p_.link_types)[m->port], b.items[i].frame_len};
+          shard_.process_frame(b.lookups[i], f, b.ts_ns[i], m->port);
+        }
       } else if (b.is_flow[i]) {
         prof.start();
         shard_.process(b.pkts[i], b.ts_ns[i], m->port, b.items[i].layers, &b.lookups[i]);
@@ -154,8 +153,14 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
       now_ns = std::max(now_ns, b.ts_ns[i]);
     }
     // The burst's packets are decoded in place (payload pointers): freed together once all are done,
-    // one mempool operation instead of one per packet.
-    free_burst(b.mbufs.data(), n);
+    // one mempool operation instead of one per packet; mbufs the RX lcore marked plain without a look at
+    // their headers (one line of the first for the pool).
+    bool plain = true;
+    for (unsigned i = 0; i < n; ++i) plain &= (b.items[i].flags & WorkItem::kPlain) != 0;
+    if (plain)
+      rte_mempool_put_bulk(b.mbufs[0]->pool, reinterpret_cast<void**>(b.mbufs.data()), n);
+    else
+      free_burst(b.mbufs.data(), n);
     total += n;
   }
   return total;
