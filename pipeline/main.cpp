@@ -337,6 +337,9 @@ int run(int argc, char** argv) {
     rxp[r].worker_rings = rx_to_worker[r];
     if (rxp[r].pool == nullptr && !port_pools.empty()) rxp[r].pool = port_pools.front();  // no queue dealt
     rxp[r].wire_len_offset = clock.wire_len_offset;
+    rxp[r].ts_offset = clock.ts_offset;
+    rxp[r].ts_flag = clock.ts_flag;
+    rxp[r].ts_unit_ns = clock.ts_unit_ns;
     rxp[r].mbufs_in_other_caches =
         static_cast<unsigned>(n_rx + n_workers) * (cfg.memory.mbuf_cache * 3 / 2 + 1);
     rxp[r].replay = plan.replay;

@@ -57,7 +57,7 @@ void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexce
   ctr_.ring_dropped_packets.add(packets);
 }
 
-void RxLcore::restore_wire_len(size_t qi, rte_mbuf* m) noexcept {
+uint32_t RxLcore::restore_wire_len(size_t qi, rte_mbuf* m) noexcept {
   ReplayCursor& c = cursors_[qi];
   const std::vector<PcapInfo::CutFrame>* cuts = p_.queues[qi].cut_frames;
   uint32_t wire = rte_pktmbuf_pkt_len(m);
@@ -72,6 +72,7 @@ void RxLcore::restore_wire_len(size_t qi, rte_mbuf* m) noexcept {
   }
   ++c.index;
   *RTE_MBUF_DYNFIELD(m, p_.wire_len_offset, uint32_t*) = wire;
+  return wire;
 }
 
 unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
@@ -104,7 +105,12 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
     }
     rte_mbuf* m = pkts[i];
     bytes += rte_pktmbuf_pkt_len(m);
-    if (p_.wire_len_offset >= 0) restore_wire_len(qi, m);
+    // What the worker would read from the mbuf's header (its frame length and capture time) travels with
+    // the work item: the header's lines stay on this core (workers::WorkItem).
+    const uint32_t frame_len = p_.wire_len_offset >= 0 ? restore_wire_len(qi, m) : rte_pktmbuf_pkt_len(m);
+    const bool has_ts = p_.ts_offset >= 0 && (m->ol_flags & p_.ts_flag);
+    const uint64_t ts_ns = has_ts ? *RTE_MBUF_DYNFIELD(m, p_.ts_offset, uint64_t*) * p_.ts_unit_ns : 0;
+    const uint8_t ts_flag = has_ts ? workers::WorkItem::kHasTs : 0;
     switch (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), q.link, pkt)) {
       case lib::PacketClass::kNonFlow:
         ctr_.non_flow[size_t(pkt.non_flow)].add(1);
@@ -121,7 +127,10 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
     if (pkt.carrier_count == 0) [[likely]] {
       // The worker finds and accounts the flow from this, without decoding the frame again.
       const bool summarised = summaries_ && lib::summarize(pkt, *workers::mbuf_summary(m));
-      out[w][n_out[w]++] = workers::WorkItem{m, workers::kLayerInner, summarised, {}};
+      const bool plain = m->pool == p_.pool && m->nb_segs == 1 && m->next == nullptr && RTE_MBUF_DIRECT(m) &&
+                         rte_mbuf_refcnt_read(m) == 1;
+      const uint8_t flags = ts_flag | (plain ? workers::WorkItem::kPlain : 0);
+      out[w][n_out[w]++] = workers::WorkItem{m, ts_ns, frame_len, workers::kLayerInner, summarised, flags};
     } else {
       // Each tunnel layer's UDP flow may belong to another worker: one item per worker involved, with
       // the layers that worker accounts, and one mbuf reference per item.
@@ -139,7 +148,8 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
         masks[k] |= workers::carrier_layer(c);
       }
       if (n_ws > 1) rte_mbuf_refcnt_update(m, int16_t(n_ws - 1));
-      for (unsigned k = 0; k < n_ws; ++k) out[ws[k]][n_out[ws[k]]++] = workers::WorkItem{m, masks[k], 0, {}};
+      for (unsigned k = 0; k < n_ws; ++k)
+        out[ws[k]][n_out[ws[k]]++] = workers::WorkItem{m, ts_ns, frame_len, masks[k], 0, ts_flag};
       ctr_.carrier_copies.add(n_ws - 1);
     }
     ctr_.flow_packets.add(1);

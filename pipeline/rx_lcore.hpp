@@ -54,7 +54,10 @@ struct RxParams {
   std::vector<RxQueueRef> queues;
   std::vector<rte_ring*> worker_rings;  // index = worker id
   rte_mempool* pool = nullptr;
-  int wire_len_offset = -1;            // mbuf dynfield for the original frame length (uint32_t)
+  int wire_len_offset = -1;  // mbuf dynfield for the original frame length (uint32_t)
+  int ts_offset = -1;        // RX timestamp dynfield (workers::PacketClock), -1 if none
+  uint64_t ts_flag = 0;      // ol_flags bit that says it is valid
+  uint64_t ts_unit_ns = 1000;
   unsigned mbufs_in_other_caches = 0;  // replay: per-lcore cache sizes that avail_count cannot promise
   bool replay = false;
   bool shared_cpus = false;
@@ -76,7 +79,7 @@ class RxLcore {
   void enqueue_all(unsigned worker, const void* items, unsigned n) noexcept;
 
   // Restores the wire length of frames a capture cut short (replay only).
-  void restore_wire_len(size_t q, rte_mbuf* m) noexcept;
+  uint32_t restore_wire_len(size_t q, rte_mbuf* m) noexcept;
 
   RxParams p_;
   RxCounters ctr_;

@@ -37,8 +37,8 @@ TimeoutClass initial_class(const lib::IpEndpoints& ep) noexcept {
   }
 }
 
-// Zeek's TCPSessionAdapter timers, as timeout classes (see TimeoutClass).
-TimeoutClass tcp_timeout_class(const lib::TcpStateMachine& m) noexcept {
+// Zeek's TCPSessionAdapter timers, as timeout classes (see TimeoutClass). Inline: every TCP packet asks.
+[[gnu::always_inline]] inline TimeoutClass tcp_timeout_class(const lib::TcpStateMachine& m) noexcept {
   using S = lib::TcpEndpointState;
   const S os = m.endpoint_state(lib::Dir::kOrig), rs = m.endpoint_state(lib::Dir::kResp);
   const bool od = m.did_close(lib::Dir::kOrig), rd = m.did_close(lib::Dir::kResp);
@@ -162,6 +162,7 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
 
   e.timeout_class = initial_class(ep);
   lists_[size_t(e.timeout_class)].push_back(table_.data(), idx);
+  defer_touch(idx);
   note_deadline(ts_ns + timeout_ns_[size_t(e.timeout_class)]);
   e.next_active_ns = ts_ns + active_timeout_ns_;
   active_.push_back(table_.data(), idx);
@@ -228,7 +229,7 @@ inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uin
     set_timeout_class(idx, c);  // moves it to the tail of the new list
   } else if (c != TimeoutClass::kTcpAttempt && c != TimeoutClass::kTcpClosed) {
     e.activity_ns = std::max(e.activity_ns, ts_ns);
-    lists_[size_t(c)].touch(table_.data(), idx);
+    defer_touch(idx);
   }
 }
 
@@ -291,8 +292,8 @@ void FlowShard::process_decoded(const lib::DecodedPacket& pkt, uint64_t ts_ns, u
 // parsing, without payload prefixes, whose side already has its MAC address (or the frame has none), and
 // no SYN (lib::summarize()), so no new connection on the tuple. Everything else decodes the frame and
 // takes process_inner(), which finds the same flow again (in cache) and does the same in the same order.
-void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
-                        uint16_t port_id) noexcept {
+bool FlowShard::account_summary(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
+                                uint64_t ts_ns) noexcept {
   clock_ns_ = std::max(clock_ns_, ts_ns);
   if (ts_ns >= next_deadline_ns_) expire(ts_ns);  // as process(): before the packet is applied
   profile_.lap(Stage::kOther);
@@ -300,9 +301,8 @@ void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const 
   profile_.lap(Stage::kLookup);
   if (idx != lib::kNilIndex) [[likely]] {
     FlowEntry& e = table_.at(idx);
-    lib::Dir d = (l.src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
-    const bool mac_needed = (s.bits & lib::PacketSummary::kHasMac) && !(e.has_mac & (1u << size_t(d)));
-    if ((!dpi_ || e.l7_final()) && (!apps_ || e.app_done) && !prefixes_ && !mac_needed) [[likely]] {
+    lib::Dir d = direction(e, l.src_is_lo);
+    if (summary_suffices(e, d, s.bits & lib::PacketSummary::kHasMac)) [[likely]] {
       const bool tcp = s.key.proto == kProtoTcp;
       if (tcp) {
         // No SYN: never kNewConnection.
@@ -312,16 +312,24 @@ void FlowShard::process(const lib::PacketSummary& s, const FlowLookup& l, const 
         }
         profile_.lap(Stage::kTcp);
       }
-      account(e, d, f.frame_len, s.tcp_flags, nullptr, s.ip_bytes, s.payload_len, ts_ns);
+      account(e, d, frame_len, s.tcp_flags, nullptr, s.ip_bytes, s.payload_len, ts_ns);
       mark_changed(idx, e);
       if (e.side != kNoPoolSlot) [[unlikely]]
         release_unneeded_side(e);
       refresh_timeout(idx, e, tcp, ts_ns);
       ctr_.packets.add(1);
       profile_.lap(Stage::kOther);
-      return;
+      return true;
     }
   }
+  return false;
+}
+
+// The flow needs more than the summary (account_summary() said so, and changed nothing but the shard's
+// clock and what expired before the packet): the frame is decoded and takes process_inner(), which finds
+// the same flow again (in cache) and does the same in the same order.
+void FlowShard::process_frame(const FlowLookup& l, const Frame& f, uint64_t ts_ns,
+                              uint16_t port_id) noexcept {
   // The RX lcore decoded these bytes to a flow packet: the same decoder gives the same packet.
   if (lib::decode_packet(f.data, f.len, f.link, decoded_) != lib::PacketClass::kFlow) [[unlikely]]
     return;
@@ -367,7 +375,7 @@ void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndp
   ++wide(e).carrier_packets;  // not one of its own packets (the side stays: it holds this count)
   mark_changed(idx, e);
   e.activity_ns = std::max(e.activity_ns, ts_ns);
-  lists_[size_t(e.timeout_class)].touch(table_.data(), idx);
+  defer_touch(idx);
   ctr_.carrier_packets.add(1);
 }
 
@@ -386,7 +394,7 @@ void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t t
   account(e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
   ++wide(e).fragments;
   e.activity_ns = std::max(e.activity_ns, ts_ns);
-  lists_[size_t(e.timeout_class)].touch(table_.data(), idx);
+  defer_touch(idx);
   ctr_.packets.add(1);
   ctr_.fragments_matched.add(1);
 }
@@ -406,6 +414,7 @@ void FlowShard::set_timeout_class(uint32_t idx, TimeoutClass c) noexcept {
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
   e.timeout_class = c;
   lists_[size_t(c)].push_back(table_.data(), idx);
+  defer_touch(idx);
   note_deadline(e.activity_ns + timeout_ns_[size_t(c)]);
 }
 
@@ -470,7 +479,44 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   sink_.emit(r);
 }
 
+// The moves defer_touch() noted, newest first: a flow moves once, to where its last mention puts it, and the
+// flows not mentioned keep their order ahead of the moved ones, which is what moving the flow to the tail on
+// each mention would have left. Its own packets still mention a flow that leaves the table, so this runs
+// before any flow is taken out (finish()), before its index can be reused.
+void FlowShard::apply_touches() noexcept {
+  const uint32_t n = touches_;
+  if (n == 0) return;
+  touches_ = 0;
+  FlowEntry* entries = table_.data();
+  // Out of every list while it waits to be placed: the mark of a flow already taken (a later mention).
+  constexpr uint32_t kPlacing = lib::kNilIndex - 1;
+  // With more flows than the caches hold, the neighbours that the unlinking writes are fetched first
+  // (each packet's relink had them prefetched before); a small table has them in cache.
+  constexpr uint32_t kPrefetchAboveFlows = 16384;
+  if (table_.size() > kPrefetchAboveFlows) {
+    for (uint32_t k = 0; k < n; ++k) {
+      const lib::ListLink& l = entries[touch_log_[k]].idle_link;
+      if (l.prev != lib::kNilIndex) __builtin_prefetch(&entries[l.prev].idle_link, 1);
+      if (l.next != lib::kNilIndex) __builtin_prefetch(&entries[l.next].idle_link, 1);
+    }
+  }
+  uint32_t w = n;  // the flows to place, in the order of their last mentions, gather in touch_log_[w, n)
+  for (uint32_t k = n; k-- > 0;) {
+    const uint32_t idx = touch_log_[k];
+    FlowEntry& e = entries[idx];
+    if (e.idle_link.prev == kPlacing) continue;
+    lists_[size_t(e.timeout_class)].remove(entries, idx);
+    e.idle_link.prev = kPlacing;
+    touch_log_[--w] = idx;  // w > k until now: only slots already read are overwritten
+  }
+  for (uint32_t k = w; k < n; ++k) {
+    const uint32_t idx = touch_log_[k];
+    lists_[size_t(entries[idx].timeout_class)].push_back(entries, idx);
+  }
+}
+
 void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept {
+  apply_touches();
   FlowEntry& e = table_.at(idx);
   if (e.side != kNoPoolSlot && sides_[e.side].dpi_slot != NdpiDetector::kNoSlot) {
     FlowSide& s = sides_[e.side];  // ends before detection did: nDPI's best answer
@@ -501,6 +547,7 @@ void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noe
 }
 
 void FlowShard::evict_oldest(uint64_t now_ns) noexcept {
+  apply_touches();  // the heads
   uint32_t victim = lib::kNilIndex;
   for (const List& l : lists_) {
     const uint32_t head = l.front();
@@ -515,6 +562,7 @@ void FlowShard::evict_oldest(uint64_t now_ns) noexcept {
 
 void FlowShard::expire(uint64_t now_ns) noexcept {
   clock_ns_ = std::max(clock_ns_, now_ns);
+  apply_touches();  // the heads
   for (size_t c = 0; c < lists_.size(); ++c) {
     const lib::EndReason reason =
         c == size_t(TimeoutClass::kTcpClosed) ? lib::EndReason::kEndOfFlow : lib::EndReason::kIdleTimeout;
@@ -558,6 +606,7 @@ void FlowShard::emit_live_updates(uint64_t now_ns) noexcept {
 }
 
 void FlowShard::flush_all(lib::EndReason reason) noexcept {
+  apply_touches();  // the order of the records
   for (List& l : lists_) {
     while (!l.empty()) {
       const uint32_t idx = l.front();

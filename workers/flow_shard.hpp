@@ -56,30 +56,41 @@ class FlowShard {
     uint64_t hash = 0;
     lib::FlowTable<FlowEntry>::Hint hint;
     bool src_is_lo = false;
-    bool valid = false;  // the packet has an inner flow with ports to look up
+    bool valid = false;    // the packet has an inner flow with ports to look up
+    bool summary = false;  // from a PacketSummary: process() may account it from the entry's first two lines
   };
   void start_lookup(const lib::DecodedPacket& pkt, uint8_t layers, FlowLookup& l) const noexcept;
   void prefetch_entry(FlowLookup& l) const noexcept {
     if (!l.valid) return;
     l.hint = table_.probe(l.hash);
-    table_.prefetch_entry(l.hint, true);  // process() touches every line
+    // The decoded path touches every line; a summarised packet of a classified flow the first two only
+    // (FlowEntry), and prefetch_flow_state() fetches the third for the flows that need more.
+    if (!l.summary) return table_.prefetch_entry(l.hint, true);
+    if (l.hint.index == lib::kNilIndex) return;
+    const FlowEntry& e = table_.at(l.hint.index);
+    __builtin_prefetch(&e.key, 1);
+    __builtin_prefetch(&e.dir, 1);
   }
 
   // A few packets ahead of process(), once prefetch_entry()'s lines have arrived: the lines process()
-  // touches outside the entry, its idle-list neighbours (touch() relinks them) and its TCP machine.
-  // Hints only: a guessed entry that is not the flow's prefetches harmless lines.
-  void prefetch_flow_state(const FlowLookup& l) const noexcept {
-    if (!l.valid) return;
+  // touches outside the entry (its TCP machine).
+  // Hints only: a guessed entry that is not the flow's prefetches harmless lines. Returns whether a
+  // summarised packet will be decoded after all (a new flow, or one not accountable from the summary), so
+  // that the caller prefetches its frame; the frame of a decoded packet is in cache already.
+  bool prefetch_flow_state(const FlowLookup& l) const noexcept {
+    if (!l.valid) return false;
     const uint32_t idx = l.hint.index;
-    if (idx == lib::kNilIndex) return;
+    if (idx == lib::kNilIndex) return l.summary;
     const FlowEntry& e = table_.at(idx);
-    if (e.idle_link.prev != lib::kNilIndex) __builtin_prefetch(&table_.at(e.idle_link.prev).idle_link, 1);
-    if (e.idle_link.next != lib::kNilIndex) __builtin_prefetch(&table_.at(e.idle_link.next).idle_link, 1);
     if (e.tcp_slot != kNoPoolSlot) {  // 52 bytes: one line or two
       const auto* t = reinterpret_cast<const char*>(&tcp_states_[e.tcp_slot]);
       __builtin_prefetch(t, 1);
       __builtin_prefetch(t + sizeof(lib::TcpStateMachine) - 1, 1);
     }
+    // A guess that is cheaper than summary_suffices() (a side's first MAC is left out: rare).
+    if (!l.summary || (e.l7_final() && e.app_done && !prefixes_)) return false;
+    __builtin_prefetch(&e.active_link, 1);
+    return true;
   }
 
   void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers,
@@ -99,10 +110,18 @@ class FlowShard {
     l.hash = s.hash;
     l.src_is_lo = s.bits & lib::PacketSummary::kSrcIsLo;
     l.valid = true;
+    l.summary = true;
     table_.prefetch(l.hash);
   }
   void process(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
-               uint16_t port_id) noexcept;
+               uint16_t port_id) noexcept {
+    if (!account_summary(s, l, f.frame_len, ts_ns)) process_frame(l, f, ts_ns, port_id);
+  }
+  // process() in two steps, so that a caller builds the Frame only when it is needed: true when the
+  // packet was accounted from its summary; false when its flow needs the frame (process_frame() then).
+  bool account_summary(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
+                       uint64_t ts_ns) noexcept;
+  void process_frame(const FlowLookup& l, const Frame& f, uint64_t ts_ns, uint16_t port_id) noexcept;
 
   // Emits and removes every flow whose timeout passed at `now_ns`; emits due interim records.
   void expire(uint64_t now_ns) noexcept;
@@ -120,6 +139,7 @@ class FlowShard {
   // tests, not the packet path.
   template <typename F>
   void for_each_flow(F&& f) {
+    apply_touches();
     for (const List& l : lists_)
       for (uint32_t i = l.front(); i != lib::kNilIndex; i = table_.at(i).idle_link.next) f(table_.at(i));
   }
@@ -141,6 +161,15 @@ class FlowShard {
   using LiveList = lib::IndexList<FlowEntry, &FlowEntry::live_link>;
 
   static FlowLookup lookup_of(const lib::IpEndpoints& ep) noexcept;
+  static lib::Dir direction(const FlowEntry& e, bool src_is_lo) noexcept {
+    return src_is_lo == e.orig_is_lo ? lib::Dir::kOrig : lib::Dir::kResp;
+  }
+  // A summarised packet of flow `e` from side `d` needs nothing but the summary: detection and parsing are
+  // over, no payload prefixes are kept, and the side has its MAC address or the frame has none.
+  bool summary_suffices(const FlowEntry& e, lib::Dir d, bool frame_has_mac) const noexcept {
+    return (!dpi_ || e.l7_final()) && (!apps_ || e.app_done) && !prefixes_ &&
+           !(frame_has_mac && !(e.has_mac & (1u << size_t(d))));
+  }
   uint32_t find_or_create(const FlowLookup& l, const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt,
                           bool carrier, uint64_t ts_ns, uint16_t port_id) noexcept;
   uint32_t create(const lib::FlowKey& key, uint64_t hash, const lib::IpEndpoints& ep,
@@ -164,6 +193,19 @@ class FlowShard {
                        uint16_t port_id) noexcept;
   void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
   void set_timeout_class(uint32_t idx, TimeoutClass c) noexcept;
+  // A packet moves its flow to the tail of its idle list. Relinking it there on every packet wrote two
+  // other flows' entries (its neighbours) and the tail's; instead the move is noted here and
+  // apply_touches() makes the moves of a whole log at once, each flow once, from its last mention, before
+  // anything reads the lists or takes a flow out (expire, evict, flush, finish). The lists are then exactly
+  // what moving on every packet made, so timeouts and the order of records are unchanged. Every placement
+  // is noted (push_back too), so a flow placed after earlier noted moves stays behind them.
+  void defer_touch(uint32_t idx) noexcept {
+    if (touches_ != 0 && touch_log_[touches_ - 1] == idx) return;  // the same flow again: same place
+    if (touches_ == kTouchLog) [[unlikely]]
+      apply_touches();
+    touch_log_[touches_++] = idx;
+  }
+  void apply_touches() noexcept;
   void swap_directions(FlowEntry& e) noexcept;
   [[gnu::cold, gnu::noinline]] void account_rare(FlowEntry& e, size_t di, uint32_t frame_len,
                                                  const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes,
@@ -226,6 +268,11 @@ class FlowShard {
   SlotPool<FlowWideCounters> wide_;  // FlowSide::wide_slot: as many as table entries
   SlotPool<FlowSide> sides_;         // FlowEntry::side: as many as table entries
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};
+  // Deferred moves to the tail of lists_ (defer_touch()): enough packets that a busy flow's moves fold into
+  // one, few enough that the entries are still in cache when they are made.
+  static constexpr uint32_t kTouchLog = 1024;
+  std::array<uint32_t, kTouchLog> touch_log_{};
+  uint32_t touches_ = 0;
   ActiveList active_;
   LiveList live_;
   uint64_t live_update_ns_;  // 0 = no live snapshots

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -197,6 +198,75 @@ TEST(FlowShard, FullTableEvictsTheLeastRecentlyActiveFlow) {
   uint64_t pkts = 0;
   for (const auto& r : sink.recs) pkts += r.dir[0].packets + r.dir[1].packets;
   EXPECT_EQ(pkts, 6u);  // nothing lost
+}
+
+// The idle lists' moves are deferred and made in batches (FlowShard::defer_touch): evictions, expiry and
+// the order of the records must be what moving each flow to its list's tail on every packet gives. A model
+// does exactly that; thousands of packets of a few hundred flows (skewed, so the log holds a flow many
+// times; times with ties and steps back), two timeout classes, then more flows than the table holds.
+TEST(FlowShard, DeferredIdleListMovesKeepTheLeastRecentlyActiveOrder) {
+  lib::FlowConfig cfg = small_config();
+  cfg.max_flows_per_worker = 128;
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  constexpr unsigned kFlows = 300;
+  auto is_dns = [](unsigned f) { return f % 5 == 0; };  // port 53: the DNS class, its own list and timeout
+  auto id_of = [](const lib::FlowRecord& r) { return unsigned(std::max(r.src_port, r.dst_port) - 10000); };
+  // Model: one list per class in touch order, a flow's activity time, the shard's eviction rule.
+  std::vector<unsigned> udp, dns;
+  std::vector<uint64_t> activity(kFlows, 0);
+  std::vector<bool> live(kFlows, false);
+  std::vector<unsigned> expected;
+  auto erase = [](std::vector<unsigned>& l, unsigned f) { l.erase(std::find(l.begin(), l.end(), f)); };
+  uint64_t rng = 12345;
+  auto next = [&rng] {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return unsigned(rng >> 33);
+  };
+  uint64_t ts = kT0;
+  for (unsigned k = 0; k < 6000; ++k) {
+    // First fewer flows than the table holds (no eviction: the log fills and is replayed whole), then more.
+    const unsigned range = k < 3000 ? 100 : kFlows;
+    const unsigned f = next() % 7 == 0 ? next() % range : (next() % 17) * (next() % 17) % range;
+    ts += next() % 3 == 0 ? 0 : kSec / 1000;                         // ties
+    const uint64_t t = next() % 9 == 0 ? ts - 2 * kSec / 1000 : ts;  // a step back now and then
+    std::vector<unsigned>& list = is_dns(f) ? dns : udp;
+    if (!live[f]) {
+      if (udp.size() + dns.size() == cfg.max_flows_per_worker) {  // FlowShard::evict_oldest
+        std::vector<unsigned>* victim = nullptr;
+        for (std::vector<unsigned>* l : {&udp, &dns})  // the shard's class order: kUdp before kUdpDns
+          if (!l->empty() && (!victim || activity[l->front()] < activity[victim->front()])) victim = l;
+        live[victim->front()] = false;
+        expected.push_back(victim->front());
+        victim->erase(victim->begin());
+      }
+      live[f] = true;
+      activity[f] = t;
+    } else {
+      erase(list, f);
+      activity[f] = std::max(activity[f], t);
+    }
+    list.push_back(f);
+    shard.process(packet(17, 1, uint16_t(10000 + f), 2, is_dns(f) ? 53 : 6000, 10), t, 0, kLayerInner);
+  }
+  ASSERT_GT(shard.counters().flows_evicted.get(), 100u);
+  // Expiry walks each list from its head while the head is due (the DNS class times out after 10 s).
+  const uint64_t now = ts + 10 * kSec - 3 * kSec / 1000;
+  for (std::vector<unsigned>* l : {&udp, &dns}) {
+    const uint64_t timeout = (l == &dns ? 10 : 60) * kSec;
+    while (!l->empty() && activity[l->front()] + timeout <= now) {
+      expected.push_back(l->front());
+      l->erase(l->begin());
+    }
+  }
+  shard.expire(now);
+  ASSERT_GT(shard.counters().flows_ended.get(), 0u);
+  ASSERT_FALSE(dns.empty());
+  for (std::vector<unsigned>* l : {&udp, &dns}) expected.insert(expected.end(), l->begin(), l->end());
+  shard.flush_all(lib::EndReason::kShutdown);
+  std::vector<unsigned> got;
+  for (const lib::FlowRecord& r : sink.recs) got.push_back(id_of(r));
+  EXPECT_EQ(got, expected);
 }
 
 TEST(FlowShard, LaterFragmentsJoinTheirFlowAndOrphansAreCounted) {

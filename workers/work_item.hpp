@@ -1,5 +1,5 @@
 // What an RX lcore hands a worker: one packet and which of its flows this worker accounts (see Layer).
-// 16 bytes, carried by value in an rte_ring of elements (one SPSC ring per RX lcore and worker pair).
+// 24 bytes, carried by value in an rte_ring of elements (one SPSC ring per RX lcore and worker pair).
 #pragma once
 #include <cstdint>
 
@@ -9,10 +9,18 @@ namespace spanwatch::workers {
 
 struct WorkItem {
   rte_mbuf* mbuf;
-  uint8_t layers;   // kLayerInner | carrier_layer(i): which of the packet's flows this worker accounts
-  uint8_t summary;  // 1: the mbuf holds the packet's lib::PacketSummary (workers/mbuf_summary.hpp)
-  uint8_t pad[6];
+  uint64_t ts_ns;      // capture time (kHasTs), from the mbuf's RX timestamp dynfield
+  uint32_t frame_len;  // DecodedPacket::frame_len: the wire length (all segments, or the capture's original)
+  uint8_t layers;      // kLayerInner | carrier_layer(i): which of the packet's flows this worker accounts
+  uint8_t summary;     // 1: the mbuf holds the packet's lib::PacketSummary (workers/mbuf_summary.hpp)
+  uint8_t flags;       // kHasTs | kPlain
+
+  // The RX lcore has the mbuf's header lines in cache; the worker of a summarised packet of a classified
+  // flow then reads none of them (they would cross from the RX lcore's core): time and length come here.
+  static constexpr uint8_t kHasTs = 1;  // ts_ns is the capture time (else the worker takes its clock)
+  static constexpr uint8_t kPlain = 2;  // a direct one-segment mbuf with one reference from the RX lcore's
+                                        // pool: it goes back to that pool without a look at its header
 };
-static_assert(sizeof(WorkItem) == 16, "ring element size is fixed at 16 bytes");
+static_assert(sizeof(WorkItem) == 24, "ring element size: 24 bytes");
 
 }  // namespace spanwatch::workers

@@ -22,6 +22,21 @@ constexpr uint64_t kLiveExpireEveryNs = 100'000'000;  // live mode: time passes 
 // lines have arrived by then (stage 3), and its state arrives before its turn.
 constexpr unsigned kStateAhead = 4;
 
+// A burst's mbufs back to their pool. The RX lcore hands over direct one-segment mbufs with one reference
+// (but for a tunnelled packet that two workers account), almost always of one pool: those need none of
+// rte_pktmbuf_free_bulk()'s per-mbuf work (~46 instructions an mbuf) and go back in one
+// rte_mempool_put_bulk(); any other burst takes rte_pktmbuf_free_bulk().
+void free_burst(rte_mbuf** mbufs, unsigned n) noexcept {
+  rte_mempool* const pool = mbufs[0]->pool;
+  for (unsigned i = 0; i < n; ++i) {
+    const rte_mbuf* m = mbufs[i];
+    if (m->pool != pool || rte_mbuf_refcnt_read(m) != 1 || m->next != nullptr || m->nb_segs != 1 ||
+        !RTE_MBUF_DIRECT(m)) [[unlikely]]
+      return rte_pktmbuf_free_bulk(mbufs, n);
+  }
+  rte_mempool_put_bulk(pool, reinterpret_cast<void**>(mbufs), n);
+}
+
 }  // namespace
 
 void WorkerLcore::RingSink::emit(const lib::FlowRecord& rec) noexcept {
@@ -74,34 +89,35 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     const unsigned n =
         rte_ring_sc_dequeue_burst_elem(ring, b.items.data(), sizeof(WorkItem), kBurst, nullptr);
     if (n == 0) continue;
-    // The frame too for a summarised packet: its flow may still need it decoded (DPI, parsing).
+    // The summary, or the frame of a packet decoded below. The capture time and frame length come with
+    // the item, so a summarised packet of a classified flow reads none of the mbuf's header lines, which
+    // the RX lcore wrote on another core; its frame only once its flow says it needs decoding
+    // (prefetch_flow_state()).
     for (unsigned i = 0; i < n; ++i) {
       rte_mbuf* m = b.items[i].mbuf;
-      if (b.items[i].summary) rte_prefetch0(mbuf_summary(m));
-      rte_prefetch0(rte_pktmbuf_mtod(m, void*));
+      if (b.items[i].summary)
+        rte_prefetch0(mbuf_summary(m));
+      else
+        rte_prefetch0(rte_pktmbuf_mtod(m, void*));
     }
     prof.start();
     // Packets without a capture timestamp (a live port) take the burst's time: one TSC read and
     // conversion per burst, not per packet (the conversion divides).
     uint64_t burst_ns = 0;
     for (unsigned i = 0; i < n; ++i) {
-      rte_mbuf* m = b.items[i].mbuf;
-      if (p_.clock.ts_offset >= 0 && (m->ol_flags & p_.clock.ts_flag)) {
-        b.ts_ns[i] = *RTE_MBUF_DYNFIELD(m, p_.clock.ts_offset, uint64_t*) * p_.clock.ts_unit_ns;
+      const WorkItem& it = b.items[i];
+      if (it.flags & WorkItem::kHasTs) {
+        b.ts_ns[i] = it.ts_ns;
       } else {
         if (burst_ns == 0) burst_ns = p_.clock.tsc_to_ns(rte_rdtsc());
         b.ts_ns[i] = burst_ns;
       }
-      // All segments (a jumbo frame spans several mbufs), or the original length of a frame the capture
-      // cut short, which the RX lcore restored.
-      b.frame_len[i] = p_.clock.wire_len_offset >= 0
-                           ? *RTE_MBUF_DYNFIELD(m, p_.clock.wire_len_offset, uint32_t*)
-                           : rte_pktmbuf_pkt_len(m);
-      if (b.items[i].summary) continue;
+      if (it.summary) continue;
+      rte_mbuf* m = it.mbuf;
       lib::DecodedPacket& pkt = b.pkts[i];
       b.is_flow[i] = lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                                         (*p_.link_types)[m->port], pkt) == lib::PacketClass::kFlow;
-      pkt.frame_len = b.frame_len[i];
+      pkt.frame_len = it.frame_len;
     }
     prof.lap(Stage::kDecode);
     for (unsigned i = 0; i < n; ++i) {
@@ -113,17 +129,23 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     }
     prof.lap(Stage::kHash);
     for (unsigned i = 0; i < n; ++i) shard_.prefetch_entry(b.lookups[i]);
-    for (unsigned i = 0; i < std::min(n, kStateAhead); ++i) shard_.prefetch_flow_state(b.lookups[i]);
+    auto prefetch_state = [&](unsigned j) {
+      if (shard_.prefetch_flow_state(b.lookups[j])) rte_prefetch0(rte_pktmbuf_mtod(b.items[j].mbuf, void*));
+    };
+    for (unsigned i = 0; i < std::min(n, kStateAhead); ++i) prefetch_state(i);
     prof.lap(Stage::kLookup);
     for (unsigned i = 0; i < n; ++i) {
-      if (i + kStateAhead < n) shard_.prefetch_flow_state(b.lookups[i + kStateAhead]);
+      if (i + kStateAhead < n) prefetch_state(i + kStateAhead);
       rte_mbuf* m = b.items[i].mbuf;
       b.mbufs[i] = m;
       if (b.items[i].summary) {
         prof.start();
-        const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
-                                 (*p_.link_types)[m->port], b.frame_len[i]};
-        shard_.process(*mbuf_summary(m), b.lookups[i], f, b.ts_ns[i], m->port);
+        // The frame (the mbuf's header) only when the flow needs more than the summary.
+        if (!shard_.account_summary(*mbuf_summary(m), b.lookups[i], b.items[i].frame_len, b.ts_ns[i])) {
+          const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+                                   (*p_.link_types)[m->port], b.items[i].frame_len};
+          shard_.process_frame(b.lookups[i], f, b.ts_ns[i], m->port);
+        }
       } else if (b.is_flow[i]) {
         prof.start();
         shard_.process(b.pkts[i], b.ts_ns[i], m->port, b.items[i].layers, &b.lookups[i]);
@@ -131,8 +153,14 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
       now_ns = std::max(now_ns, b.ts_ns[i]);
     }
     // The burst's packets are decoded in place (payload pointers): freed together once all are done,
-    // one mempool operation instead of one per packet.
-    rte_pktmbuf_free_bulk(b.mbufs.data(), n);
+    // one mempool operation instead of one per packet; mbufs the RX lcore marked plain without a look at
+    // their headers (one line of the first for the pool).
+    bool plain = true;
+    for (unsigned i = 0; i < n; ++i) plain &= (b.items[i].flags & WorkItem::kPlain) != 0;
+    if (plain)
+      rte_mempool_put_bulk(b.mbufs[0]->pool, reinterpret_cast<void**>(b.mbufs.data()), n);
+    else
+      free_burst(b.mbufs.data(), n);
     total += n;
   }
   return total;

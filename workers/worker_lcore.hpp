@@ -87,7 +87,6 @@ class WorkerLcore {
     std::array<lib::DecodedPacket, kBurst> pkts;
     std::array<FlowShard::FlowLookup, kBurst> lookups;
     std::array<uint64_t, kBurst> ts_ns;
-    std::array<uint32_t, kBurst> frame_len;
     std::array<bool, kBurst> is_flow;
   };
   std::unique_ptr<Burst> burst_;

@@ -2,6 +2,7 @@
 // hashes spanwatch uses: a well-mixed 64-bit hash for the flow table, and a symmetric address-only hash
 // that picks the worker (address-only so that IP fragments without ports reach their flow's worker).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -16,12 +17,16 @@ struct FlowKey {
   uint8_t proto = 0;
   uint8_t pad[3] = {0, 0, 0};  // zeroed: keys are compared and hashed as bytes
 
-  // Five word compares instead of a memcmp call per member: the padding is always zero.
+  // Five word compares instead of a memcmp call per member: the padding is always zero. Each word is
+  // loaded on its own (copying both keys into arrays made GCC store them on the stack first).
   friend bool operator==(const FlowKey& a, const FlowKey& b) noexcept {
-    uint64_t x[5], y[5];
-    std::memcpy(x, &a, sizeof x);
-    std::memcpy(y, &b, sizeof y);
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+    auto diff = [&](size_t i) {
+      uint64_t x, y;
+      std::memcpy(&x, reinterpret_cast<const char*>(&a) + 8 * i, 8);
+      std::memcpy(&y, reinterpret_cast<const char*>(&b) + 8 * i, 8);
+      return x ^ y;
+    };
+    return (diff(0) | diff(1) | diff(2) | diff(3) | diff(4)) == 0;
   }
 };
 static_assert(sizeof(FlowKey) == 40, "FlowKey is hashed as 5 words");
