@@ -97,13 +97,14 @@ def lcore_placement():
     lcores share the other CPUs and yield when idle. Floating all three over two CPUs made the worker's busy
     cycles include the time it sat preempted by the exporter: record-heavy traces (synflood, mix-1m) read
     slower whenever the exporter got faster."""
-    cpus = len(os.sched_getaffinity(0))
-    if cpus < 2:
+    cpus = sorted(os.sched_getaffinity(0))  # the CPUs this process may use, not always 0..n-1
+    if len(cpus) < 2:
         return ""
-    others = "0" if cpus == 2 else f"(0,{','.join(str(c) for c in range(2, cpus))})"
+    rest = [cpus[0]] + cpus[2:]
+    others = str(rest[0]) if len(rest) == 1 else f"({','.join(str(c) for c in rest)})"
     return f"""lcores:
   shared_cpus: true
-  cpu_map: "(0-1)@{others},2@1"
+  cpu_map: "(0-1)@{others},2@{cpus[1]}"
 """
 
 

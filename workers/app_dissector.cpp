@@ -9,6 +9,7 @@
 #include "lib/app/dns_message.hpp"
 #include "lib/app/http_message.hpp"
 #include "lib/core/ip_proto.hpp"
+#include "lib/core/tcp_flags.hpp"
 #include "lib/fingerprint/ja3.hpp"
 #include "lib/fingerprint/ja4.hpp"
 #include "lib/fingerprint/tls_client_hello.hpp"
@@ -274,8 +275,8 @@ void AppDissector::on_packet(FlowEntry& e, FlowSide& side, lib::Dir d,
   if (side.app_state == kNoSlot) return;
   AppParseState& s = states_[side.app_state];
   const size_t di = size_t(d);
-  const TcpStreamCursor::Slice in = s.cursor[di].take(pkt.tcp_seq, (pkt.tcp_flags & 0x02) != 0, pkt.payload,
-                                                      pkt.payload_captured, pkt.payload_len);
+  const TcpStreamCursor::Slice in = s.cursor[di].take(pkt.tcp_seq, (pkt.tcp_flags & lib::kTcpSyn) != 0,
+                                                      pkt.payload, pkt.payload_captured, pkt.payload_len);
   if (s.cursor[di].broken) ctr_.stream_gaps.add(1);
   bool done = false;
   if (in.len > 0) {

@@ -87,8 +87,8 @@ class FlowShard {
       __builtin_prefetch(t, 1);
       __builtin_prefetch(t + sizeof(lib::TcpStateMachine) - 1, 1);
     }
-    // A guess that is cheaper than summary_suffices() (a side's first MAC is left out: rare).
-    if (!l.summary || (e.l7_final() && e.app_done && !prefixes_)) return false;
+    // A guess: a side's first MAC is left out (rare).
+    if (!l.summary || summary_suffices(e, direction(e, l.src_is_lo), false)) return false;
     __builtin_prefetch(&e.active_link, 1);
     return true;
   }
@@ -213,7 +213,7 @@ class FlowShard {
   // The flow's FlowSide, taken on first use: one slot per table entry, so there is always one.
   FlowSide& side(FlowEntry& e) noexcept {
     if (e.side == kNoPoolSlot) [[unlikely]] {
-      e.side = sides_.acquire();
+      e.side = sides_.acquire_uninitialized();
       sides_[e.side] = FlowSide{};
     }
     return sides_[e.side];

@@ -28,12 +28,8 @@ class SlotPool {
 
   // A zeroed slot, or kNoSlot (counted in `exhausted`) when every slot is in use.
   uint32_t acquire() noexcept {
-    const uint32_t s = free_.acquire();
-    if (s == lib::IndexFreeList::kNone) {
-      exhausted.add(1);
-      return kNoSlot;
-    }
-    std::memset(static_cast<void*>(&slots_[s]), 0, sizeof(T));
+    const uint32_t s = acquire_uninitialized();
+    if (s != kNoSlot) std::memset(static_cast<void*>(&slots_[s]), 0, sizeof(T));
     return s;
   }
   // A slot as its last user left it, or kNoSlot (counted): for large slots whose owner initialises what

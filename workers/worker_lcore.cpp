@@ -18,8 +18,9 @@ namespace spanwatch::workers {
 namespace {
 
 constexpr uint64_t kLiveExpireEveryNs = 100'000'000;  // live mode: time passes without packets
-// How many packets ahead of process() a flow's list neighbours and TCP machine are prefetched: its entry
-// lines have arrived by then (stage 3), and its state arrives before its turn.
+// How many packets ahead of process() a flow's TCP machine (and, for a packet to be decoded, its frame and
+// the entry's third line) is prefetched: its entry lines have arrived by then (stage 3), and its state
+// arrives before its turn.
 constexpr unsigned kStateAhead = 4;
 
 // A burst's mbufs back to their pool. The RX lcore hands over direct one-segment mbufs with one reference

@@ -55,7 +55,8 @@ inline constexpr unsigned kMaxRxQueues = 64;
 inline constexpr unsigned kMinRxDesc = 64;
 inline constexpr unsigned kMaxRxDesc = 16384;
 inline constexpr uint32_t kMinFlowsPerWorker = 1024;
-inline constexpr uint32_t kMaxFlowsPerWorker = 1u << 28;
+inline constexpr uint32_t kMaxFlowsPerWorker =
+    (1u << 27) - 1;  // packed metadata handles keep 27 bits of slot
 inline constexpr unsigned kMinMemoryMb = 64;
 inline constexpr unsigned kMinMtu = 68;    // the IPv4 minimum
 inline constexpr unsigned kMaxMtu = 9600;  // the largest jumbo MTU the supported NICs take (9000 is usual)

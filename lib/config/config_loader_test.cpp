@@ -402,7 +402,7 @@ TEST(ConfigValidate, MemoryFlowsOutputLogLevel) {
   const auto errs = validate(c);
   expect_error(errs, "memory.memory_mb", {"32", "64"});
   expect_error(errs, "memory.mbuf_cache", {"600", "512"});
-  expect_error(errs, "flows.max_flows_per_worker", {"100", "[1024, 268435456]"});
+  expect_error(errs, "flows.max_flows_per_worker", {"100", "[1024, 134217727]"});
   expect_error(errs, "flows.udp_idle_timeout_s", {"0 is not allowed"});
   expect_error(errs, "flows.tcp_linger_s", {"400", "tcp_idle_timeout_s (300)"});
   expect_error(errs, "output.dir", {"empty"});

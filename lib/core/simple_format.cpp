@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lib/core/digit_pairs.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -67,20 +69,16 @@ char* hex_digits(uint64_t v, const char* symbols, char* end) noexcept {
 
 // Decimal digits of v, likewise, two at a time (a multiply by a constant for each division).
 char* decimal_digits(uint64_t v, char* end) noexcept {
-  static constexpr char kPairs[] =
-      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-      "8081828384858687888990919293949596979899";
   char* p = end;
   while (v >= 100) {
     const size_t pair = 2 * size_t(v % 100);
     v /= 100;
-    *--p = kPairs[pair + 1];
-    *--p = kPairs[pair];
+    *--p = kDigitPairs[pair + 1];
+    *--p = kDigitPairs[pair];
   }
   if (v >= 10) {
-    *--p = kPairs[2 * v + 1];
-    *--p = kPairs[2 * v];
+    *--p = kDigitPairs[2 * v + 1];
+    *--p = kDigitPairs[2 * v];
   } else {
     *--p = static_cast<char>('0' + v);
   }

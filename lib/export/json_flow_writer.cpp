@@ -17,6 +17,7 @@
 #include "lib/export/json_write_helpers.hpp"
 #include "lib/export/protocol_names.hpp"
 #include "lib/fingerprint/community_id.hpp"
+#include "lib/fingerprint/digest.hpp"
 
 namespace spanwatch::lib {
 namespace {
@@ -69,14 +70,12 @@ inline void put_digits(char* out, uint64_t v, unsigned width) noexcept {
   for (unsigned i = width; i-- > 0; v /= 10) out[i] = static_cast<char>('0' + v % 10);
 }
 
-inline constexpr char kHexLower[] = "0123456789abcdef";
-
 // Suricata's tcp_flags form: two lowercase hex digits.
 struct Hex2 {
   std::array<char, 2> c;
 };
 constexpr Hex2 hex2(uint8_t v) noexcept {
-  return {{kHexLower[v >> 4], kHexLower[v & 0xF]}};
+  return {{kLowerHexDigits[v >> 4], kLowerHexDigits[v & 0xF]}};
 }
 
 // Ports exist for these (ICMP/ICMPv6: type / code, as Zeek's id.orig_p / id.resp_p).
@@ -169,7 +168,7 @@ void format_second(uint64_t secs, char* out) noexcept {
 }
 }  // namespace
 
-void fill_second_text(json_detail::SecondText& e, uint64_t secs) noexcept {
+void json_detail::fill_second_text(SecondText& e, uint64_t secs) noexcept {
   format_second(secs, e.text.data());
   e.secs_plus_1 = secs + 1;
 }
@@ -189,7 +188,7 @@ size_t JsonFlowWriter::write(const FlowRecord& rec, rapidjson::StringBuffer& out
   risks_ = rec.l7.risks | tcp_risks(rec);  // event.risk_score and spanwatch.risk
   risk_score_ = risks_ != 0 ? risk_score(risks_) : 0;
   w_.Reset(out);
-  [[maybe_unused]] const size_t bound = record_bound(rec, enrichment);
+  const size_t bound = record_bound(rec, enrichment);
   w_.Reserve(bound);  // the calls below do not check room each
   w_.StartObject();
   time_field(w_, field::kTimestamp, rec.emit_ns);
@@ -484,7 +483,7 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     const unsigned zeros = digits < kFlowIdMinHexDigits ? kFlowIdMinHexDigits - digits : 0;
     std::memset(p, '0', zeros);
     p += zeros;
-    for (unsigned i = digits; i-- > 0;) *p++ = kHexLower[(counter >> (4 * i)) & 0xF];
+    for (unsigned i = digits; i-- > 0;) *p++ = kLowerHexDigits[(counter >> (4 * i)) & 0xF];
     *p++ = '"';
     w_.Commit(p);
   }

@@ -25,21 +25,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+
+#include "lib/core/digit_pairs.hpp"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 namespace spanwatch::lib {
-
-// "00" "01" ... "99": numbers are written two digits at a time.
-inline constexpr std::array<char, 200> kDigitPairs = [] {
-  std::array<char, 200> t{};
-  for (unsigned i = 0; i < 100; ++i) {
-    t[2 * i] = static_cast<char>('0' + i / 10);
-    t[2 * i + 1] = static_cast<char>('0' + i % 10);
-  }
-  return t;
-}();
 
 // The most bytes each call of JsonTextWriter may touch, its ',' or ':' included: what the call's room()
 // asks for (and, in a debug build, asserts), and what JsonFlowWriter's record bound adds up.

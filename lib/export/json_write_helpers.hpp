@@ -92,7 +92,7 @@ static_assert(JsonWriter::kKeyRoom == kQuotedKeyRoom);
 }
 [[gnu::always_inline]] inline void safe_field(JsonWriter& w, const JsonField& f,
                                               std::string_view s) noexcept {
-  if (s.size() <= kMaxSafeStringBytes) {  // as write_safe_string, with the key in the same room check
+  if (s.size() <= kMaxSafeStringBytes) {  // as write_safe_string, key and plain value in one call
     if (w.MemberPlainString(f.quoted_key, f.quoted_key_len, s.data(), s.size())) [[likely]]
       return;
   } else {
@@ -115,11 +115,7 @@ struct SecondText {
 inline constexpr unsigned kSecondSlotBits = 5;
 [[gnu::tls_model("initial-exec")]] inline thread_local std::array<SecondText, 1u << kSecondSlotBits>
     second_text{};
-}  // namespace spanwatch::lib::json_detail
-namespace spanwatch::lib {
-void fill_second_text(json_detail::SecondText& e, uint64_t secs) noexcept;  // json_flow_writer.cpp
-}  // namespace spanwatch::lib
-namespace spanwatch::lib::json_detail {
+void fill_second_text(SecondText& e, uint64_t secs) noexcept;  // json_flow_writer.cpp
 [[gnu::always_inline]] inline size_t rfc3339_us(uint64_t ns, char* out) noexcept {
   const uint64_t secs = ns / 1'000'000'000;
   SecondText& e = second_text[(secs * 0x9E3779B97F4A7C15ULL) >> (64 - kSecondSlotBits)];

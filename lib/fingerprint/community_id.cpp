@@ -14,30 +14,6 @@ namespace {
 
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// memcmp's order of two addresses of 4 or 16 bytes, as big-endian words (memcmp of a length known only at
-// run time was a libc call per JSON record).
-template <class Word>
-Word big_endian_at(const uint8_t* p) noexcept {
-  Word w;
-  std::memcpy(&w, p, sizeof w);
-  if constexpr (std::endian::native == std::endian::little) {
-    if constexpr (sizeof(Word) == 4) w = __builtin_bswap32(w);
-    if constexpr (sizeof(Word) == 8) w = __builtin_bswap64(w);
-  }
-  return w;
-}
-int compare_addresses(const uint8_t* a, const uint8_t* b, size_t len) noexcept {
-  if (len == 4) {
-    const auto x = big_endian_at<uint32_t>(a), y = big_endian_at<uint32_t>(b);
-    return (x > y) - (x < y);
-  }
-  auto x = big_endian_at<uint64_t>(a), y = big_endian_at<uint64_t>(b);
-  if (x == y) {
-    x = big_endian_at<uint64_t>(a + 8);
-    y = big_endian_at<uint64_t>(b + 8);
-  }
-  return (x > y) - (x < y);
-}
 }  // namespace
 
 size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, char* out) noexcept {
@@ -76,7 +52,8 @@ size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, c
   // Spec ordering: keep the tuple if saddr < daddr, or equal addresses and sport < dport (bytes compared in
   // network order, which for ports equals numeric order); one-way ICMP keeps the observed direction.
   if (!one_way) {
-    const int c = compare_addresses(saddr, daddr, alen);
+    // IpAddress orders by its bytes; two IPv4 addresses share the mapped prefix, so this is their order too.
+    const auto c = in.src <=> in.dst;
     const bool ordered = c < 0 || (c == 0 && has_ports && sport < dport);
     if (!ordered) {
       const uint8_t* t = saddr;

@@ -11,7 +11,6 @@
 namespace spanwatch::lib {
 
 static_assert(std::is_trivially_copyable_v<TcpStateMachine>, "pooled by the flow shard, zeroed as new");
-static_assert(sizeof(TcpStateMachine) <= 112, "keep the per-flow TCP state small");
 
 namespace {
 
