@@ -58,55 +58,44 @@ struct FlowSide {
 };
 static_assert(sizeof(FlowSide) == 28);
 
-// Exactly three cache lines, aligned (the table's entries start on a page): a lookup compares the key in
-// the first line only, and no entry shares a line with its neighbours. A packet of a classified flow
-// touches the first two lines only (the third: timers of interim and live records, id, risks, metadata,
-// MACs, VLANs). What a flow keeps only while detection runs, or rarely has, is in its FlowSide slot;
-// the TCP machine of TCP flows and the AppMetadata in pools named by 32-bit indices (issue 3:
+// Exactly two cache lines, aligned (the table's entries start on a page): a lookup compares the key in the
+// first line, and no entry shares a line with its neighbours. A packet of a classified flow touches these
+// two lines and its TCP machine only. What a flow keeps only while detection runs, or rarely has, is in its
+// FlowSide slot; the TCP machine of TCP flows and the AppMetadata in pools named by 32-bit indices; what it
+// shares with other flows (port, VLANs, tunnel type, MACs, nDPI's answer) in an interned FlowContext; the
+// active-timeout and live-snapshot orders in per-shard queues of references (FlowRefQueue); the activity
+// time, when Zeek's timers let it lag behind last_ns, beside the TCP machine (issue 3:
 // workers/flow_memory_bench measures it). Derivable values are not stored: the ports are the key's
-// (orig_port()), the L7Info is kept flat so its padding holds other fields (l7()), the packets a flow owns
-// are its packets less those it carried for inner flows (FlowWideCounters).
+// (orig_port()), the packets a flow owns are its packets less those it carried for inner flows
+// (FlowWideCounters).
 struct alignas(64) FlowEntry {
   static constexpr uint32_t kNoSlot = UINT32_MAX;
-  // First line: the key and the times.
+  // First line: the key, the times, the pooled state.
   lib::FlowKey key;
   uint64_t last_ns = 0;
-  uint64_t activity_ns = 0;  // timeouts count from here; Zeek stops updating it once both sides closed
   uint64_t first_ns = 0;
-  // Second line: what every packet updates or tests.
+  uint32_t tcp_slot = kNoSlot;  // TCP flows: their TcpStateMachine (FlowShard), UDP flows need none
+  uint32_t side = kNoSlot;      // FlowSide (FlowShard), while the flow has one
+  // Second line: what every packet updates or tests, and what records read.
   std::array<DirCounters, 2> dir{};  // low 32 bits; the high words are in FlowWideCounters (side)
   lib::ListLink idle_link;           // in the list of its timeout class, by last activity
-  uint32_t tcp_slot = kNoSlot;       // TCP flows: their TcpStateMachine (FlowShard), UDP flows need none
-  uint32_t side = kNoSlot;           // FlowSide (FlowShard), while the flow has one
-  uint16_t l7_master_id = 0, l7_app_id = 0, l7_category_id = 0;
-  lib::L7State l7_state = lib::L7State::kNone;
-  uint8_t l7_breed_id = 0, l7_confidence_id = 0;
-  TimeoutClass timeout_class = TimeoutClass::kOther;
-  lib::TunnelType tunnel = lib::TunnelType::kNone;
-  std::array<uint8_t, 2> tcp_flags{};  // [Dir]: union of flags sent
-  bool orig_is_lo : 1 = true;          // originator is the key's low endpoint
-  bool is_tunnel_carrier : 1 = false;
-  bool live_dirty : 1 = false;   // in the live list
-  bool dpi_tried : 1 = false;    // a state was asked for once; detection ran or could not run
-  bool app_done : 1 = false;     // no parser needs more packets of this flow
-  bool app_info : 1 = false;     // once app_done: the metadata gives the info line (nDPI's host not needed)
-  bool prefix_done : 1 = false;  // both payload prefixes are complete, or none can be kept
-  bool l7_encrypted : 1 = false;
-  uint8_t has_mac : 2 = 0;  // bit Dir: mac[Dir] is set
-  bool is_ipv6 : 1 = false;
-  uint8_t tunnel_depth : 3 = 0;
-  uint8_t vlan_count : 2 = 0;
-  // Third line: what records, timers and detection read.
-  lib::ListLink active_link;  // in the active-timeout FIFO, by next interim record time
-  lib::ListLink live_link;    // in the list of flows changed since the last live snapshot
-  uint64_t next_active_ns = 0;
   uint64_t flow_id = 0;
-  uint64_t l7_risks = 0;                        // lib::L7Info, flat (l7())
-  uint32_t app_meta = kNoSlot;                  // AppDissector metadata (packed once the parsers are done)
-  std::array<std::array<uint8_t, 6>, 2> mac{};  // [Dir]: the first MAC address of each side (has_mac)
-  std::array<uint16_t, lib::kMaxVlans> vlan_ids{};
-  uint16_t port_id = 0;     // where the flow came in
-  uint8_t app_packets = 0;  // payload packets the parsers looked at (both directions)
+  uint32_t app_meta = kNoSlot;  // AppDissector metadata (packed once the parsers are done)
+  uint32_t context = 0;         // FlowContext (FlowShard's InternTable), 0: none yet (all zero)
+  lib::L7State l7_state = lib::L7State::kNone;        // the rest of the L7Info is in the context
+  TimeoutClass timeout_class = TimeoutClass::kOther;  // kCount once the flow ended (FlowShard::holds())
+  std::array<uint8_t, 2> tcp_flags{};                 // [Dir]: union of flags sent
+  uint8_t app_packets = 0;     // payload packets the parsers looked at (both directions)
+  bool orig_is_lo : 1 = true;  // originator is the key's low endpoint
+  bool is_tunnel_carrier : 1 = false;
+  bool live_dirty : 1 = false;     // its reference is in the live-snapshot queue
+  bool dpi_tried : 1 = false;      // a state was asked for once; detection ran or could not run
+  bool app_done : 1 = false;       // no parser needs more packets of this flow
+  bool app_info : 1 = false;       // once app_done: the metadata gives the info line (nDPI's host not needed)
+  bool prefix_done : 1 = false;    // both payload prefixes are complete, or none can be kept
+  bool activity_held : 1 = false;  // the activity time is not last_ns (FlowShard::activity_ns())
+  uint8_t has_mac : 2 = 0;         // bit Dir: the context's mac[Dir] is set
+  bool is_ipv6 : 1 = false;
 
   uint8_t ip_version() const noexcept { return is_ipv6 ? 6 : 4; }
 
@@ -116,35 +105,10 @@ struct alignas(64) FlowEntry {
   uint16_t resp_port() const noexcept { return orig_is_lo ? key.port_hi : key.port_lo; }
 
   bool l7_final() const noexcept { return l7_state != lib::L7State::kNone; }
-  lib::L7Info l7() const noexcept {
-    lib::L7Info i;
-    i.risks = l7_risks;
-    i.state = l7_state;
-    i.encrypted = l7_encrypted;
-    i.breed_id = l7_breed_id;
-    i.confidence_id = l7_confidence_id;
-    i.master_id = l7_master_id;
-    i.app_id = l7_app_id;
-    i.category_id = l7_category_id;
-    return i;
-  }
-  void set_l7(const lib::L7Info& i) noexcept {
-    l7_risks = i.risks;
-    l7_state = i.state;
-    l7_encrypted = i.encrypted;
-    l7_breed_id = i.breed_id;
-    l7_confidence_id = i.confidence_id;
-    l7_master_id = i.master_id;
-    l7_app_id = i.app_id;
-    l7_category_id = i.category_id;
-  }
 };
-static_assert(sizeof(FlowEntry) == 192, "three cache lines (issue 3: bytes per flow)");
+static_assert(sizeof(FlowEntry) == 128, "two cache lines (issue 3: bytes per flow)");
 static_assert(offsetof(FlowEntry, key) + sizeof(lib::FlowKey) <= 64, "a lookup compares in the first line");
-static_assert(sizeof(lib::L7Info) == 24, "a new L7Info field needs a place in FlowEntry (l7(), set_l7())");
-static_assert(offsetof(FlowEntry, dir) == 64 && offsetof(FlowEntry, active_link) == 128,
-              "a classified flow's packet touches the first two lines");
-static_assert(lib::kMaxVlans <= 3 && lib::kMaxTunnelDepth <= 7,
-              "FlowEntry::vlan_count / FlowEntry::tunnel_depth bits");
+static_assert(offsetof(FlowEntry, dir) == 64, "the counters start the second line");
+static_assert(lib::kMaxTunnelDepth <= 255, "FlowContext::tunnel_depth");
 
 }  // namespace spanwatch::workers

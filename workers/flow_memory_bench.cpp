@@ -1,7 +1,8 @@
 // What a flow costs in memory once it is classified (issue 3): replays captures (default: every
 // corpus pcaps/ndpi/*.pcap) through one FlowShard with nDPI and our parsers, without DPDK, with timeouts
 // so long that every flow stays alive, then counts what the live flows hold: their FlowEntry and
-// FlowSide (while they have one), the flow table's slots at load factor 0.5 and free list, and the pooled
+// FlowSide (while they have one), the flow table's slots at load factor 0.5 and free list, their share of
+// the interned FlowContext they refer to, their reference in the active-timeout queue, and the pooled
 // slots still in use (nDPI states of flows whose detection has not ended, parse states, AppMetadata and
 // the certificate blobs flows share, nDPI host names, tunnel endpoints, TCP machines, wide counters,
 // payload prefixes). The process's RSS and heap growth per flow are printed as a cross-check (the heap
@@ -138,6 +139,8 @@ int main(int argc, char** argv) {
     kEntry,
     kCold,
     kTable,
+    kContext,
+    kQueue,
     kDpi,
     kParse,
     kMeta,
@@ -152,13 +155,15 @@ int main(int argc, char** argv) {
   static constexpr const char* kNames[kParts] = {"FlowEntry",
                                                  "FlowSide (detection, rare data)",
                                                  "table slots (load 0.5) + free list",
+                                                 "FlowContext (interned, shared)",
+                                                 "active-timeout queue reference",
                                                  "nDPI state (detection not ended)",
                                                  "parse state (parser waiting)",
                                                  "AppMetadata (packed when parsed)",
                                                  "TLS certificates (shared by flows)",
                                                  "nDPI host name (info line fallback)",
                                                  "tunnel endpoints",
-                                                 "TCP machine + rare state (TCP flows)",
+                                                 "TCP machine, rare state, activity",
                                                  "counters past 2^32, carrier, frags",
                                                  "payload prefixes"};
   constexpr double kOldEntry = 680, kOldMeta = sizeof(sw::lib::AppMetadata);
@@ -180,6 +185,9 @@ int main(int argc, char** argv) {
     const uint32_t host_slot = side ? side->host_slot : kNo, tunnel_slot = side ? side->tunnel_slot : kNo;
     const uint32_t wide_slot = side ? side->wide_slot : kNo, prefix_slot = side ? side->prefix_slot : kNo;
     now[kTable] = before[kTable] = table;
+    if (e.context != 0)  // the value and its buckets, shared by the flows that refer to it
+      now[kContext] = double(shard.contexts().bytes_per_value()) / double(shard.contexts().refs(e.context));
+    now[kQueue] = double(sw::workers::FlowShard::active_ref_bytes());
     if (dpi_slot != sw::workers::NdpiDetector::kNoSlot)
       now[kDpi] = before[kDpi] = double(sw::workers::NdpiDetector::state_bytes());
     if (app_state != sw::workers::AppDissector::kNoSlot)
@@ -196,7 +204,8 @@ int main(int argc, char** argv) {
     const sw::lib::TcpStateMachine* tcp = shard.tcp_state_if_any(e);
     if (tcp)
       now[kTcp] = double(sizeof(sw::lib::TcpStateMachine) +
-                         (tcp->has_rare_state() ? sizeof(sw::lib::TcpRareState) : 0));
+                         (tcp->has_rare_state() ? sizeof(sw::lib::TcpRareState) : 0) +
+                         sizeof(uint64_t));  // the activity time's slot beside the machine (FlowShard)
     if (wide_slot != sw::workers::SlotPool<int>::kNoSlot) now[kWide] = sizeof(sw::workers::FlowWideCounters);
     if (prefix_slot != sw::workers::SlotPool<int>::kNoSlot) now[kPrefix] = before[kPrefix] = prefix_bytes;
     const bool done = e.l7_final() && dpi_slot == sw::workers::NdpiDetector::kNoSlot &&
@@ -241,7 +250,8 @@ int main(int argc, char** argv) {
   for (size_t c = 0; c < sw::workers::PackedMetadataStore::kClasses; ++c)
     std::printf(" %zu B: %u%s", sw::workers::PackedMetadataStore::kSlotBytes[c], apps.packed().in_use(c),
                 c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");
-  std::printf("shared TLS certificate blobs %u\n", apps.packed().shared_blobs());
+  std::printf("shared TLS certificate blobs %u, interned flow contexts %u\n", apps.packed().shared_blobs(),
+              shard.contexts().distinct());
   std::printf("classified TCP flows %llu, with rare TCP state (FIN, RST, retransmission, ...) %llu\n",
               static_cast<unsigned long long>(tcp_flows), static_cast<unsigned long long>(tcp_rare));
   if (meta_slots > 0)

@@ -82,6 +82,10 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       tcp_rare_(cfg.max_flows_per_worker),
       wide_(cfg.max_flows_per_worker),
       sides_(cfg.max_flows_per_worker),
+      tcp_activity_(cfg.max_flows_per_worker, lib::ZeroedArray<uint64_t>::kSmallPages),  // rarely used
+      contexts_(cfg.max_flows_per_worker + 1),
+      active_(cfg.max_flows_per_worker),
+      live_(cfg.live_update_ms != 0 ? cfg.max_flows_per_worker : 0),
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
   profile_.enable(cfg.profile_stages);
@@ -129,16 +133,17 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   const uint32_t idx = table_.insert(key, hash);
   FlowEntry& e = table_.at(idx);
   e.flow_id = next_flow_id_++;
-  e.first_ns = e.last_ns = e.activity_ns = ts_ns;
+  e.first_ns = e.last_ns = ts_ns;  // and the activity time (activity_ns())
   e.is_ipv6 = ep.ip_version == 6;
-  e.port_id = port_id;
-  e.vlan_count = pkt.vlan_count;
-  e.vlan_ids = pkt.vlan_ids;
+  FlowContext c;
+  c.port_id = port_id;
+  c.vlan_count = pkt.vlan_count;
+  c.vlan_ids = pkt.vlan_ids;
   e.is_tunnel_carrier = carrier;
   if (key.proto == kProtoTcp) e.tcp_slot = tcp_states_.acquire();  // a zeroed slot is a new machine
   if (!carrier && pkt.tunnel_depth > 0) {
-    e.tunnel = pkt.tunnel;
-    e.tunnel_depth = pkt.tunnel_depth;
+    c.tunnel = pkt.tunnel;
+    c.tunnel_depth = pkt.tunnel_depth;
     FlowSide& s = side(e);
     s.tunnel_slot = tunnels_.acquire();  // as many slots as flows: never short
     if (s.tunnel_slot != kNoPoolSlot) tunnels_[s.tunnel_slot] = FlowTunnel{pkt.outer.src, pkt.outer.dst};
@@ -159,14 +164,20 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   // The key holds the packet's ports (ICMP: Zeek's, the type and the counterpart type (echo 8 -> 0) or
   // else the code), so this also decides FlowEntry::orig_port().
   e.orig_is_lo = from_responder ? !src_is_lo : src_is_lo;
+  // The first packet's MAC address, which account() would add at once: one interned context, not two.
+  if (pkt.has_mac) {
+    const auto d = size_t(src_is_lo == e.orig_is_lo ? lib::Dir::kOrig : lib::Dir::kResp);
+    c.mac[d] = pkt.src_mac;
+    e.has_mac = uint8_t(1u << d);
+  }
 
+  e.context = contexts_.intern(c);
   e.timeout_class = initial_class(ep);
   lists_[size_t(e.timeout_class)].push_back(table_.data(), idx);
   defer_touch(idx);
   note_deadline(ts_ns + timeout_ns_[size_t(e.timeout_class)]);
-  e.next_active_ns = ts_ns + active_timeout_ns_;
-  active_.push_back(table_.data(), idx);
-  note_deadline(e.next_active_ns);
+  queue(active_, ActiveRef{idx, static_cast<uint32_t>(e.flow_id), ts_ns + active_timeout_ns_});
+  note_deadline(ts_ns + active_timeout_ns_);
   ctr_.flows_created.add(1);
   ctr_.flows_active.set(table_.size());
   return idx;
@@ -201,7 +212,7 @@ void FlowShard::account_rare(FlowEntry& e, size_t di, uint32_t frame_len,
                              bool carried) noexcept {
   if (carried) wide(e).add_carries(unsigned(di), e.dir[di].carries(frame_len, ip_bytes, payload_bytes));
   if (src_mac && !(e.has_mac & (1u << di))) {
-    e.mac[di] = *src_mac;
+    change_context(e, [&](FlowContext& c) { c.mac[di] = *src_mac; });
     e.has_mac |= 1u << di;
   }
 }
@@ -222,13 +233,14 @@ inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uin
   // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
   // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
   // neither cancel nor postpone it. The other classes are inactivity timeouts.
+  // The activity time follows last_ns (which the packet has moved) unless it is held (activity_ns()).
   TimeoutClass c = e.timeout_class;
   if (tcp && c != TimeoutClass::kTcpClosed) c = tcp_timeout_class(tcp_states_[e.tcp_slot]);
   if (c != e.timeout_class) {
-    e.activity_ns = std::max(e.activity_ns, ts_ns);
-    set_timeout_class(idx, c);  // moves it to the tail of the new list
-  } else if (c != TimeoutClass::kTcpAttempt && c != TimeoutClass::kTcpClosed) {
-    e.activity_ns = std::max(e.activity_ns, ts_ns);
+    set_timeout_class(idx, c, std::max(activity_ns(e), ts_ns));  // moves it to the tail of the new list
+  } else if (!frozen(c)) {
+    if (e.activity_held) [[unlikely]]
+      set_activity(e, std::max(tcp_activity_[e.tcp_slot], ts_ns));
     defer_touch(idx);
   }
 }
@@ -349,10 +361,10 @@ void FlowShard::inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts
     if (s.dpi_slot == NdpiDetector::kNoSlot) return;
   }
   const auto packets = static_cast<uint32_t>(e.dir[0].packets + e.dir[1].packets);
-  lib::L7Info l7 = e.l7();
+  lib::L7Info l7 = this->l7(e);
   const bool done = dpi_->feed(s.dpi_slot, pkt.l3, pkt.l3_captured, ts_ns / 1'000'000,
                                e.key.proto == kProtoTcp, packets, l7, s.host_slot);
-  e.set_l7(l7);
+  set_l7(e, l7);
   if (done) s.dpi_slot = NdpiDetector::kNoSlot;
 }
 
@@ -374,7 +386,7 @@ void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndp
   account(e, d, pkt, ep.ip_bytes, ep.ip_bytes > headers ? ep.ip_bytes - headers : 0, ts_ns);
   ++wide(e).carrier_packets;  // not one of its own packets (the side stays: it holds this count)
   mark_changed(idx, e);
-  e.activity_ns = std::max(e.activity_ns, ts_ns);
+  if (e.activity_held) set_activity(e, std::max(activity_ns(e), ts_ns));  // else it is last_ns
   defer_touch(idx);
   ctr_.carrier_packets.add(1);
 }
@@ -393,7 +405,7 @@ void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t t
   const lib::Dir d = (ep.src == orig) ? lib::Dir::kOrig : lib::Dir::kResp;
   account(e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
   ++wide(e).fragments;
-  e.activity_ns = std::max(e.activity_ns, ts_ns);
+  if (e.activity_held) set_activity(e, std::max(activity_ns(e), ts_ns));  // else it is last_ns
   defer_touch(idx);
   ctr_.packets.add(1);
   ctr_.fragments_matched.add(1);
@@ -404,18 +416,19 @@ void FlowShard::swap_directions(FlowEntry& e) noexcept {
   std::swap(e.dir[0], e.dir[1]);
   std::swap(e.tcp_flags[0], e.tcp_flags[1]);
   e.has_mac = uint8_t(((e.has_mac & 1u) << 1) | ((e.has_mac >> 1) & 1u));
-  std::swap(e.mac[0], e.mac[1]);
+  if (e.has_mac != 0) change_context(e, [](FlowContext& c) { std::swap(c.mac[0], c.mac[1]); });
   if (const FlowSide* s = side_if_any(e); s && s->wide_slot != kNoPoolSlot)
     std::swap(wide_[s->wide_slot].high[0], wide_[s->wide_slot].high[1]);
 }
 
-void FlowShard::set_timeout_class(uint32_t idx, TimeoutClass c) noexcept {
+void FlowShard::set_timeout_class(uint32_t idx, TimeoutClass c, uint64_t activity_ns) noexcept {
   FlowEntry& e = table_.at(idx);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
   e.timeout_class = c;
+  set_activity(e, activity_ns);
   lists_[size_t(c)].push_back(table_.data(), idx);
   defer_touch(idx);
-  note_deadline(e.activity_ns + timeout_ns_[size_t(c)]);
+  note_deadline(activity_ns + timeout_ns_[size_t(c)]);
 }
 
 void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns) noexcept {
@@ -431,6 +444,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.dst_port = e.resp_port();
   r.l4_proto = e.key.proto;
   r.ip_version = e.ip_version();
+  const FlowContext& ctx = context(e);
   const FlowSide* side = side_if_any(e);
   const FlowWideCounters* w = side && side->wide_slot != kNoPoolSlot ? &wide_[side->wide_slot] : nullptr;
   uint64_t packets = 0;
@@ -444,11 +458,11 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
     s.payload_bytes = widen(lo.payload_bytes, hi[kPayloadBytes]);
     s.tcp_flags = e.tcp_flags[i];
     s.has_mac = (e.has_mac >> i) & 1u;
-    if (s.has_mac) s.mac = e.mac[i];
+    if (s.has_mac) s.mac = ctx.mac[i];
     packets += s.packets;
   }
-  r.vlan_count = e.vlan_count;
-  r.vlan_ids = e.vlan_ids;
+  r.vlan_count = ctx.vlan_count;
+  r.vlan_ids = ctx.vlan_ids;
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) {
     const lib::TcpStateMachine& tcp = tcp_states_[e.tcp_slot];
     r.conn_state = tcp.conn_state();
@@ -460,11 +474,11 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   }
   r.reason = reason;
   r.final = final;
-  r.port_id = e.port_id;
+  r.port_id = ctx.port_id;
   r.worker_id = worker_id_;
   r.sequence = side ? side->sequence : 0;
-  r.tunnel = e.tunnel;
-  r.tunnel_depth = e.tunnel_depth;
+  r.tunnel = ctx.tunnel;
+  r.tunnel_depth = ctx.tunnel_depth;
   if (side && side->tunnel_slot != kNoPoolSlot) {
     r.tunnel_src = tunnels_[side->tunnel_slot].src;
     r.tunnel_dst = tunnels_[side->tunnel_slot].dst;
@@ -472,7 +486,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.is_tunnel_carrier = e.is_tunnel_carrier;
   r.fragments = w ? w->fragments : 0;
   r.own_packets = packets - (w ? w->carrier_packets : 0);
-  r.l7 = e.l7();
+  r.l7 = ctx.l7(e.l7_state);
   if (side && side->host_slot != NdpiDetector::kNoSlot) lib::set_text(r.l7_host, dpi_->host(side->host_slot));
   if (apps_) apps_->copy_metadata(e, r.app);
   if (prefixes_ && side) prefixes_->copy(*side, r);
@@ -520,16 +534,16 @@ void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noe
   FlowEntry& e = table_.at(idx);
   if (e.side != kNoPoolSlot && sides_[e.side].dpi_slot != NdpiDetector::kNoSlot) {
     FlowSide& s = sides_[e.side];  // ends before detection did: nDPI's best answer
-    lib::L7Info l7 = e.l7();
+    lib::L7Info l7 = this->l7(e);
     dpi_->finish(s.dpi_slot, l7, s.host_slot);
-    e.set_l7(l7);
+    set_l7(e, l7);
     s.dpi_slot = NdpiDetector::kNoSlot;
   }
   emit(e, reason, true, now_ns);
   if (apps_) apps_->release(e, e.side != kNoPoolSlot ? &sides_[e.side] : nullptr);
-  if (e.live_dirty) live_.remove(table_.data(), idx);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
-  active_.remove(table_.data(), idx);
+  e.timeout_class = TimeoutClass::kCount;  // ended: its references in active_ and live_ go stale (holds())
+  contexts_.release(e.context);
   if (e.side != kNoPoolSlot) {
     FlowSide& s = sides_[e.side];
     if (dpi_) dpi_->release_host(s.host_slot);
@@ -552,7 +566,7 @@ void FlowShard::evict_oldest(uint64_t now_ns) noexcept {
   for (const List& l : lists_) {
     const uint32_t head = l.front();
     if (head != lib::kNilIndex &&
-        (victim == lib::kNilIndex || table_.at(head).activity_ns < table_.at(victim).activity_ns))
+        (victim == lib::kNilIndex || activity_ns(table_.at(head)) < activity_ns(table_.at(victim))))
       victim = head;
   }
   if (victim == lib::kNilIndex) return;
@@ -567,19 +581,25 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
     const lib::EndReason reason =
         c == size_t(TimeoutClass::kTcpClosed) ? lib::EndReason::kEndOfFlow : lib::EndReason::kIdleTimeout;
     for (uint32_t idx = lists_[c].front();
-         idx != lib::kNilIndex && table_.at(idx).activity_ns + timeout_ns_[c] <= now_ns;
+         idx != lib::kNilIndex && activity_ns(table_.at(idx)) + timeout_ns_[c] <= now_ns;
          idx = lists_[c].front()) {
       ctr_.flows_ended.add(1);
       finish(idx, reason, now_ns);
     }
   }
-  for (uint32_t idx = active_.front(); idx != lib::kNilIndex && table_.at(idx).next_active_ns <= now_ns;
-       idx = active_.front()) {
-    FlowEntry& e = table_.at(idx);
+  // The front stays live (stale references leave first), so the deadline below is the next one due.
+  while (!active_.empty()) {
+    const ActiveRef r = active_.front();
+    if (!holds(r.idx, r.id)) {
+      active_.pop_front();
+      continue;
+    }
+    if (r.due_ns > now_ns) break;
+    active_.pop_front();
+    FlowEntry& e = table_.at(r.idx);
     emit(e, lib::EndReason::kActiveTimeout, false, now_ns);
     ++side(e).sequence;
-    e.next_active_ns = now_ns + active_timeout_ns_;
-    active_.touch(table_.data(), idx);
+    queue(active_, ActiveRef{r.idx, r.id, now_ns + active_timeout_ns_});
     ctr_.interim_records.add(1);
   }
   if (live_update_ns_ != 0 && now_ns >= next_live_ns_) emit_live_updates(now_ns);
@@ -587,17 +607,18 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
   if (live_update_ns_ != 0) note_deadline(next_live_ns_);
   for (size_t c = 0; c < lists_.size(); ++c)
     if (const uint32_t h = lists_[c].front(); h != lib::kNilIndex)
-      note_deadline(table_.at(h).activity_ns + timeout_ns_[c]);
-  if (const uint32_t h = active_.front(); h != lib::kNilIndex) note_deadline(table_.at(h).next_active_ns);
+      note_deadline(activity_ns(table_.at(h)) + timeout_ns_[c]);
+  if (!active_.empty()) note_deadline(active_.front().due_ns);
 }
 
 // A snapshot of every flow that changed since the last one, for live consumers (the exporter sends these
 // to the shared-memory ring only). Counters are cumulative, as in interim records.
 void FlowShard::emit_live_updates(uint64_t now_ns) noexcept {
   while (!live_.empty()) {
-    const uint32_t idx = live_.front();
-    FlowEntry& e = table_.at(idx);
-    live_.remove(table_.data(), idx);
+    const LiveRef r = live_.front();
+    live_.pop_front();
+    if (!holds(r.idx, r.id)) continue;  // ended since it changed
+    FlowEntry& e = table_.at(r.idx);
     e.live_dirty = false;
     emit(e, lib::EndReason::kLiveUpdate, false, now_ns);
     ctr_.live_records.add(1);

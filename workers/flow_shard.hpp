@@ -14,8 +14,11 @@
 #include "lib/flow/packet_summary.hpp"
 #include "lib/tcp/tcp_state_machine.hpp"
 #include "workers/app_dissector.hpp"
+#include "workers/flow_context.hpp"
 #include "workers/flow_entry.hpp"
+#include "workers/flow_ref_queue.hpp"
 #include "workers/fragment_table.hpp"
+#include "workers/intern_table.hpp"
 #include "workers/ndpi_detector.hpp"
 #include "workers/payload_prefix_capture.hpp"
 #include "workers/shard_counters.hpp"
@@ -63,8 +66,7 @@ class FlowShard {
   void prefetch_entry(FlowLookup& l) const noexcept {
     if (!l.valid) return;
     l.hint = table_.probe(l.hash);
-    // The decoded path touches every line; a summarised packet of a classified flow the first two only
-    // (FlowEntry), and prefetch_flow_state() fetches the third for the flows that need more.
+    // Both lines of the entry (FlowEntry): the key and the counters.
     if (!l.summary) return table_.prefetch_entry(l.hint, true);
     if (l.hint.index == lib::kNilIndex) return;
     const FlowEntry& e = table_.at(l.hint.index);
@@ -88,9 +90,7 @@ class FlowShard {
       __builtin_prefetch(t + sizeof(lib::TcpStateMachine) - 1, 1);
     }
     // A guess: a side's first MAC is left out (rare).
-    if (!l.summary || summary_suffices(e, direction(e, l.src_is_lo), false)) return false;
-    __builtin_prefetch(&e.active_link, 1);
-    return true;
+    return l.summary && !summary_suffices(e, direction(e, l.src_is_lo), false);
   }
 
   void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers,
@@ -146,6 +146,16 @@ class FlowShard {
   const SlotPool<FlowTunnel>& tunnels() const noexcept { return tunnels_; }
   const SlotPool<FlowSide>& sides() const noexcept { return sides_; }
   const lib::TcpRareStore& tcp_rare_states() const noexcept { return tcp_rare_; }
+  const InternTable<FlowContext, FlowContextHash>& contexts() const noexcept { return contexts_; }
+  const FlowContext& context(const FlowEntry& e) const noexcept { return contexts_[e.context]; }
+  lib::L7Info l7(const FlowEntry& e) const noexcept { return context(e).l7(e.l7_state); }
+  // References in the active-timeout queue (one per flow, and stale ones of ended flows).
+  size_t active_refs() const noexcept { return active_.size(); }
+  static constexpr size_t active_ref_bytes() noexcept { return sizeof(ActiveRef); }
+  // When Zeek's timers count from: last_ns, or kept beside the TCP machine while they lag (FlowEntry).
+  uint64_t activity_ns(const FlowEntry& e) const noexcept {
+    return e.activity_held ? tcp_activity_[e.tcp_slot] : e.last_ns;
+  }
   // The flow's TCP machine, or null (not TCP, or a tunnel carrier without one).
   const lib::TcpStateMachine* tcp_state_if_any(const FlowEntry& e) const noexcept {
     return e.tcp_slot == kNoPoolSlot ? nullptr : &tcp_states_[e.tcp_slot];
@@ -157,8 +167,56 @@ class FlowShard {
 
  private:
   using List = lib::IndexList<FlowEntry, &FlowEntry::idle_link>;
-  using ActiveList = lib::IndexList<FlowEntry, &FlowEntry::active_link>;
-  using LiveList = lib::IndexList<FlowEntry, &FlowEntry::live_link>;
+  // The active-timeout queue: flows in creation order, each moved to the back by its interim record, so
+  // that the front is the next one due (as a list through the entries was).
+  struct ActiveRef {
+    uint32_t idx, id;  // FlowRefQueue
+    uint64_t due_ns;   // the next interim record
+  };
+  // The live-snapshot queue: flows in the order they changed since the last snapshot.
+  struct LiveRef {
+    uint32_t idx, id;  // FlowRefQueue
+  };
+  // A reference is live while the entry at its index is alive and still the same flow. The low 32 bits of
+  // the id suffice: a stale reference leaves the queue within an active timeout (or a live interval), and a
+  // worker does not create 2^32 flows in that time.
+  bool holds(uint32_t idx, uint32_t id) const noexcept {
+    const FlowEntry& e = table_.at(idx);
+    return e.timeout_class != TimeoutClass::kCount && static_cast<uint32_t>(e.flow_id) == id;
+  }
+  template <typename Ref>
+  void queue(FlowRefQueue<Ref>& q, const Ref& r) noexcept {
+    q.push_back(
+        r, [this](const Ref& x) { return holds(x.idx, x.id); },
+        [this](const Ref& x) { __builtin_prefetch(&table_.at(x.idx).flow_id); });
+  }
+  static bool frozen(TimeoutClass c) noexcept {  // Zeek's one-shot timers (refresh_timeout())
+    return c == TimeoutClass::kTcpAttempt || c == TimeoutClass::kTcpClosed;
+  }
+  // Sets the activity time (activity_ns()): kept beside the TCP machine while the flow's class freezes it or
+  // it differs from last_ns. Only TCP flows' can: the others' follows every packet, as last_ns does.
+  void set_activity(FlowEntry& e, uint64_t ns) noexcept {
+    if (ns == e.last_ns && !frozen(e.timeout_class)) {
+      e.activity_held = false;
+    } else {
+      tcp_activity_[e.tcp_slot] = ns;
+      e.activity_held = true;
+    }
+  }
+  // Interns the flow's context changed by `change(FlowContext&)`, giving back the reference to the old one.
+  template <typename Change>
+  void change_context(FlowEntry& e, Change&& change) noexcept {
+    FlowContext c = contexts_[e.context];
+    change(c);
+    if (c == contexts_[e.context]) return;
+    const uint32_t old = e.context;
+    e.context = contexts_.intern(c);
+    contexts_.release(old);
+  }
+  void set_l7(FlowEntry& e, const lib::L7Info& i) noexcept {
+    e.l7_state = i.state;
+    change_context(e, [&](FlowContext& c) { c.set_l7(i); });
+  }
 
   static FlowLookup lookup_of(const lib::IpEndpoints& ep) noexcept;
   static lib::Dir direction(const FlowEntry& e, bool src_is_lo) noexcept {
@@ -192,7 +250,7 @@ class FlowShard {
   void process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
                        uint16_t port_id) noexcept;
   void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
-  void set_timeout_class(uint32_t idx, TimeoutClass c) noexcept;
+  void set_timeout_class(uint32_t idx, TimeoutClass c, uint64_t activity_ns) noexcept;
   // A packet moves its flow to the tail of its idle list. Relinking it there on every packet wrote two
   // other flows' entries (its neighbours) and the tail's; instead the move is noted here and
   // apply_touches() makes the moves of a whole log at once, each flow once, from its last mention, before
@@ -244,7 +302,7 @@ class FlowShard {
     if (live_update_ns_ == 0 || e.live_dirty) return;
     e.live_dirty = true;
     if (live_.empty()) note_deadline(next_live_ns_);  // the next snapshot is due then (packet time)
-    live_.push_back(table_.data(), idx);
+    queue(live_, LiveRef{idx, static_cast<uint32_t>(e.flow_id)});
   }
   void emit_live_updates(uint64_t now_ns) noexcept;
 
@@ -267,15 +325,18 @@ class FlowShard {
   lib::TcpRareStore tcp_rare_;       // the machines' rare state (TcpStateMachine::has_rare_state()), as many
   SlotPool<FlowWideCounters> wide_;  // FlowSide::wide_slot: as many as table entries
   SlotPool<FlowSide> sides_;         // FlowEntry::side: as many as table entries
+  lib::ZeroedArray<uint64_t> tcp_activity_;  // [FlowEntry::tcp_slot]: activity_ns() while activity_held
+  // FlowEntry::context: one reference per flow, and one more while a flow re-interns (change_context()).
+  InternTable<FlowContext, FlowContextHash> contexts_;
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};
   // Deferred moves to the tail of lists_ (defer_touch()): enough packets that a busy flow's moves fold into
   // one, few enough that the entries are still in cache when they are made.
   static constexpr uint32_t kTouchLog = 1024;
   std::array<uint32_t, kTouchLog> touch_log_{};
   uint32_t touches_ = 0;
-  ActiveList active_;
-  LiveList live_;
-  uint64_t live_update_ns_;  // 0 = no live snapshots
+  FlowRefQueue<ActiveRef> active_;
+  FlowRefQueue<LiveRef> live_;  // empty while live snapshots are off
+  uint64_t live_update_ns_;     // 0 = no live snapshots
   uint64_t next_live_ns_ = 0;
   FragmentTable frags_;
   lib::DecodedPacket decoded_;  // process(PacketSummary): the frame, when the flow needs all of it

@@ -472,6 +472,120 @@ TEST(FlowShard, LiveUpdatesSnapshotOnlyFlowsThatChanged) {
   EXPECT_TRUE(sink.recs[3].final && sink.recs[4].final);
 }
 
+// Flows with the same port, VLANs and MAC addresses share one interned FlowContext, and every way a flow
+// ends gives its reference back (issue 3: the entry holds a 4-byte id).
+TEST(FlowShard, FlowContextsAreSharedAndEveryEndGivesTheReferenceBack) {
+  lib::FlowConfig cfg = small_config();
+  cfg.max_flows_per_worker = 8;
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  auto with_l2 = [](lib::DecodedPacket p, uint8_t mac_src, uint8_t mac_dst) {
+    p.has_mac = true;
+    p.src_mac = {0xa, 0, 0, 0, 0, mac_src};
+    p.dst_mac = {0xa, 0, 0, 0, 0, mac_dst};
+    p.vlan_count = 1;
+    p.vlan_ids = {42, 0};
+    return p;
+  };
+  uint64_t t = kT0;
+  for (uint16_t sport = 1000; sport < 1006; ++sport) {  // six flows between the same two routers
+    shard.process(with_l2(packet(17, 1, sport, 2, 2000, 5), 1, 2), t += 1000, 4, kLayerInner);
+    shard.process(with_l2(packet(17, 2, 2000, 1, sport, 5), 2, 1), t += 1000, 4, kLayerInner);
+  }
+  EXPECT_EQ(shard.contexts().distinct(), 1u);
+  shard.process(with_l2(packet(17, 3, 1, 2, 2000, 5), 3, 2), t += 1000, 4, kLayerInner);  // another MAC
+  EXPECT_EQ(shard.contexts().distinct(), 2u);
+  // A role flip swaps the MACs: a SYN-ACK first, then the SYN.
+  shard.process(with_l2(packet(6, 2, 80, 1, 50000, 0, 0x12, 500, 101), 2, 1), t += 1000, 4, kLayerInner);
+  shard.process(with_l2(packet(6, 1, 50000, 2, 80, 0, 0x02, 100, 0), 1, 2), t += 1000, 4, kLayerInner);
+  // Eight flows: the next evicts; then idle timeouts, then the rest at shutdown.
+  shard.process(with_l2(packet(17, 5, 1, 6, 2, 5), 5, 6), t += 1000, 4, kLayerInner);
+  EXPECT_EQ(shard.counters().flows_evicted.get(), 1u);
+  shard.process(with_l2(packet(17, 7, 1, 8, 2, 5), 7, 8), t += 61 * kSec, 4, kLayerInner);
+  EXPECT_GE(sink.recs.size(), 8u);
+  shard.flush_all(lib::EndReason::kShutdown);
+  EXPECT_EQ(shard.contexts().distinct(), 0u);
+  EXPECT_EQ(shard.contexts().exhausted.get(), 0u);
+  for (const lib::FlowRecord& r : sink.recs) {
+    EXPECT_EQ(r.port_id, 4);
+    EXPECT_EQ(r.vlan_count, 1);
+    EXPECT_EQ(r.vlan_ids[0], 42);
+    ASSERT_TRUE(r.dir[0].has_mac);
+    EXPECT_EQ(r.dir[0].mac[5], r.src_ip.v4()[3]);  // each host's MAC ends in its address
+    if (r.dir[1].has_mac) {
+      EXPECT_EQ(r.dir[1].mac[5], r.dst_ip.v4()[3]);
+    }
+  }
+}
+
+// The active-timeout queue keeps references to flows that ended (FlowRefQueue): they get no interim
+// record, the queue stays bounded by the table's size, and a long flow still gets its records on time.
+TEST(FlowShard, ActiveTimeoutSkipsFlowsThatEnded) {
+  lib::FlowConfig cfg = small_config();
+  cfg.max_flows_per_worker = 4;
+  cfg.active_timeout_s = 10;
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  uint16_t port = 1;
+  for (uint64_t ms = 0; ms <= 25'000; ms += 100) {
+    const uint64_t t = kT0 + ms * 1'000'000;
+    shard.process(packet(17, 1, 1000, 2, 2000, 5), t, 0, kLayerInner);        // the long flow, most recent
+    shard.process(packet(17, 3, port++, 4, 2000, 5), t + 1, 0, kLayerInner);  // evicts a short one
+    ASSERT_LE(shard.active_refs(), 2u * 4 + 2);
+  }
+  shard.flush_all(lib::EndReason::kShutdown);
+  std::vector<lib::FlowRecord> interim;
+  for (const lib::FlowRecord& r : sink.recs)
+    if (!r.final) interim.push_back(r);
+  ASSERT_EQ(interim.size(), 2u);  // at 10 s and 20 s
+  EXPECT_EQ(interim[0].src_port, 1000);
+  EXPECT_EQ(interim[0].emit_ns, kT0 + 10 * kSec);
+  EXPECT_EQ(interim[1].src_port, 1000);
+  EXPECT_EQ(interim[1].emit_ns, kT0 + 20 * kSec);
+  EXPECT_EQ(interim[1].sequence, 1u);
+  EXPECT_EQ(shard.counters().interim_records.get(), 2u);
+}
+
+// A flow that changed and then ended is not in the next snapshot, also when a new flow took its entry.
+TEST(FlowShard, LiveSnapshotsSkipFlowsThatEnded) {
+  lib::FlowConfig cfg = small_config();
+  cfg.max_flows_per_worker = 2;
+  cfg.live_update_ms = 1000;
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0, 0, kLayerInner);              // A
+  shard.process(packet(17, 3, 1000, 4, 2000, 5), kT0, 0, kLayerInner);              // B (A's snapshot first)
+  shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + kSec / 10, 0, kLayerInner);  // A again
+  shard.process(packet(17, 5, 1000, 6, 2000, 5), kT0 + kSec / 5, 0, kLayerInner);   // C evicts B
+  ASSERT_EQ(sink.recs.size(), 2u);
+  EXPECT_EQ(sink.recs[1].reason, lib::EndReason::kEvicted);
+  EXPECT_EQ(sink.recs[1].src_ip, v4(3));
+  shard.expire(kT0 + kSec);
+  ASSERT_EQ(sink.recs.size(), 4u);
+  EXPECT_EQ(sink.recs[2].reason, lib::EndReason::kLiveUpdate);
+  EXPECT_EQ(sink.recs[2].src_ip, v4(1));
+  EXPECT_EQ(sink.recs[3].reason, lib::EndReason::kLiveUpdate);
+  EXPECT_EQ(sink.recs[3].src_ip, v4(5));
+  shard.expire(kT0 + 2 * kSec);
+  EXPECT_EQ(sink.recs.size(), 4u);
+}
+
+// Zeek's attempt timer runs from the first SYN however often it is sent again: the activity time stays
+// while last_ns moves (kept beside the TCP machine, FlowShard::activity_ns()).
+TEST(FlowShard, RetransmittedSynsDoNotPostponeTheAttemptTimeout) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  for (uint64_t s = 0; s < 4; ++s)
+    shard.process(packet(6, 1, 50000, 2, 80, 0, 0x02, 100, 0), kT0 + s * kSec, 0, kLayerInner);
+  shard.process(packet(17, 7, 1, 8, 2), kT0 + 5 * kSec - 1, 0, kLayerInner);
+  EXPECT_TRUE(sink.recs.empty());
+  shard.process(packet(17, 7, 1, 8, 2), kT0 + 5 * kSec, 0, kLayerInner);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].reason, lib::EndReason::kIdleTimeout);
+  EXPECT_EQ(sink.recs[0].dir[0].packets, 4u);
+  EXPECT_EQ(sink.recs[0].last_ns, kT0 + 3 * kSec);
+}
+
 // An Ethernet + IPv4 + TCP (proto 6) or UDP frame with `payload` zero bytes.
 std::vector<uint8_t> frame(uint8_t proto, uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport,
                            uint32_t payload, uint8_t tcp_flags = 0, uint32_t seq = 0, uint32_t ack = 0) {

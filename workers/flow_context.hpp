@@ -1,0 +1,76 @@
+// What a flow shares with many others, interned per worker (InternTable) so that the FlowEntry holds a
+// 4-byte id (issue 3): where it came from (port, VLAN ids, tunnel type and depth, the first MAC address of
+// each side) and what detection made of it (lib::L7Info but its state, which every packet tests and so
+// stays in the entry). A flow re-interns when a side's first MAC arrives, the roles flip, or detection
+// answers. Flat, without padding, so that equal values have equal bytes and the hash reads them as words.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "lib/decode/decoded_packet.hpp"
+#include "lib/flow/l7_info.hpp"
+
+namespace spanwatch::workers {
+
+struct FlowContext {
+  uint64_t l7_risks = 0;  // lib::L7Info::risks
+  std::array<std::array<uint8_t, 6>, 2>
+      mac{};  // [Dir]: the first MAC address of each side (FlowEntry::has_mac)
+  std::array<uint16_t, lib::kMaxVlans> vlan_ids{};
+  uint16_t l7_master_id = 0, l7_app_id = 0, l7_category_id = 0;
+  uint16_t port_id = 0;  // where the flow came in
+  lib::TunnelType tunnel = lib::TunnelType::kNone;
+  uint8_t tunnel_depth = 0;
+  uint8_t vlan_count = 0;
+  uint8_t l7_breed_id = 0, l7_confidence_id = 0;
+  uint8_t l7_encrypted = 0;
+  std::array<uint8_t, 2> unused{};  // zero: keeps the bytes of equal values equal
+
+  // As words: no padding (below), and interning compares on every flow event.
+  bool operator==(const FlowContext& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
+
+  // lib::L7Info but its state.
+  void set_l7(const lib::L7Info& i) noexcept {
+    l7_risks = i.risks;
+    l7_encrypted = i.encrypted;
+    l7_breed_id = i.breed_id;
+    l7_confidence_id = i.confidence_id;
+    l7_master_id = i.master_id;
+    l7_app_id = i.app_id;
+    l7_category_id = i.category_id;
+  }
+  lib::L7Info l7(lib::L7State state) const noexcept {
+    lib::L7Info i;
+    i.risks = l7_risks;
+    i.state = state;
+    i.encrypted = l7_encrypted;
+    i.breed_id = l7_breed_id;
+    i.confidence_id = l7_confidence_id;
+    i.master_id = l7_master_id;
+    i.app_id = l7_app_id;
+    i.category_id = l7_category_id;
+    return i;
+  }
+};
+static_assert(sizeof(FlowContext) == 40 && std::has_unique_object_representations_v<FlowContext>,
+              "no padding: the hash reads the bytes");
+static_assert(sizeof(lib::L7Info) == 24, "a new L7Info field needs a place in FlowContext (set_l7(), l7())");
+static_assert(lib::kMaxVlans == 2, "FlowContext's layout");
+
+struct FlowContextHash {
+  uint64_t operator()(const FlowContext& c) const noexcept {
+    std::array<uint64_t, sizeof(FlowContext) / 8> w;
+    std::memcpy(w.data(), &c, sizeof c);
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (uint64_t x : w) {
+      h ^= x;
+      h *= 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    return h;
+  }
+};
+
+}  // namespace spanwatch::workers

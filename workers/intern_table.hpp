@@ -1,0 +1,103 @@
+// Values many flows share, kept once per worker and named by a 32-bit id (issue 3: a flow holds a 4-byte
+// id instead of the value). Reference counted: intern() takes a reference, release() gives it back, and a
+// value no flow holds any more leaves the table. Id 0 is T{} and needs no reference. Sized once (as many
+// distinct values as references can be held at once), zero pages until used, no allocation afterwards;
+// small pages, as a value is looked up once per flow event, not per packet, and a few values spread over
+// huge pages would hold them all. Not thread-safe (one per worker).
+#pragma once
+#include <bit>
+#include <cstdint>
+#include <type_traits>
+
+#include "lib/core/counter.hpp"
+#include "lib/core/index_free_list.hpp"
+#include "lib/core/linear_probing.hpp"
+#include "lib/core/zeroed_array.hpp"
+
+namespace spanwatch::workers {
+
+// Hash: a callable uint64_t(const T&); T: trivially copyable, compared with ==, valid as all-zero bytes.
+template <typename T, typename Hash>
+class InternTable {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  static constexpr uint32_t kEmpty = 0;  // the id of T{}
+
+  // `capacity`: distinct values besides T{} held at once. Give it one more than the holders, as a holder
+  // interns its new value before it releases the old one.
+  explicit InternTable(uint32_t capacity)
+      : values_(size_t{capacity} + 1, lib::ZeroedArray<Value>::kSmallPages),
+        free_(capacity),
+        buckets_(std::bit_ceil(2 * size_t{capacity > 0 ? capacity : 1}),
+                 lib::ZeroedArray<Bucket>::kSmallPages),
+        mask_(buckets_.size() - 1) {}
+
+  // A reference to v's id; T{} (and, counted in `exhausted`, any value once the table is full) is kEmpty.
+  uint32_t intern(const T& v) noexcept {
+    if (v == T{}) return kEmpty;
+    const uint64_t h = Hash{}(v);
+    const auto tag = static_cast<uint32_t>(h);
+    size_t i = h & mask_;
+    for (; buckets_[i].id != kEmpty; i = (i + 1) & mask_) {
+      const Bucket& b = buckets_[i];
+      if (b.tag == tag && values_[b.id].value == v) {
+        ++values_[b.id].refs;
+        return b.id;
+      }
+    }
+    const uint32_t slot = free_.acquire();
+    if (slot == lib::IndexFreeList::kNone) [[unlikely]] {
+      exhausted.add(1);
+      return kEmpty;
+    }
+    const uint32_t id = slot + 1;
+    values_[id] = Value{v, 1};
+    buckets_[i] = Bucket{id, tag};
+    return id;
+  }
+
+  // Gives back a reference intern() returned; the value leaves once no one holds it.
+  void release(uint32_t id) noexcept {
+    if (id == kEmpty || --values_[id].refs != 0) return;
+    const uint64_t h = Hash{}(values_[id].value);
+    size_t i = h & mask_;
+    while (buckets_[i].id != id) i = (i + 1) & mask_;
+    // Backward shift (as lib::FlowTable): later members of the probe chain move into the hole.
+    for (size_t j = i;;) {
+      j = (j + 1) & mask_;
+      if (buckets_[j].id == kEmpty) break;
+      const size_t home = buckets_[j].tag & mask_;
+      if (lib::home_in_probe_range(i, home, j)) continue;
+      buckets_[i] = buckets_[j];
+      i = j;
+    }
+    buckets_[i] = Bucket{};
+    values_[id] = Value{};
+    free_.release(id - 1);
+  }
+
+  const T& operator[](uint32_t id) const noexcept { return values_[id].value; }
+  uint32_t refs(uint32_t id) const noexcept { return values_[id].refs; }
+  uint32_t distinct() const noexcept { return free_.in_use(); }  // besides T{}
+  // What one distinct value costs: itself, its count and its two buckets (load <= 0.5).
+  static constexpr size_t bytes_per_value() noexcept { return sizeof(Value) + 2 * sizeof(Bucket); }
+
+  lib::Counter exhausted;
+
+ private:
+  struct Value {
+    T value;
+    uint32_t refs;
+  };
+  struct Bucket {
+    uint32_t id = kEmpty;
+    uint32_t tag = 0;  // low 32 bits of the hash: home bucket and a cheap pre-compare
+  };
+  lib::ZeroedArray<Value> values_;  // [0] is T{}
+  lib::IndexFreeList free_;
+  lib::ZeroedArray<Bucket> buckets_;
+  size_t mask_;
+};
+
+}  // namespace spanwatch::workers
