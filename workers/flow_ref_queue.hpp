@@ -2,11 +2,14 @@
 // replaces a list threaded through the flow entries (issue 3: the entry loses its link). A flow that ends
 // is not taken out: its reference goes stale and is skipped where it is read (the caller tells live from
 // stale: the entry at the index is alive and has that id). Stale references are dropped when they reach
-// the front, and, when the queue is full, by compacting it in order. Sized once: with room for twice the
-// references that can be live at once, a compaction frees at least half, so its cost per push is constant.
-// Zero pages until used (small ones: it is read in order, once per flow event), no allocation afterwards.
-// Not thread-safe (one per worker).
+// the front, and by a sweep that runs once the queue is half full: each push then also moves a few
+// references from the front of the queue to the start of the array, keeping the live ones in order, so
+// that no push waits for a whole compaction (a queue of millions of references would stall the worker for
+// milliseconds). Sized once, with room for four times the references that can be live at once (see
+// push_back()). Zero pages until used (small ones: it is read in order, once per flow event), no
+// allocation afterwards. Not thread-safe (one per worker).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -20,42 +23,66 @@ class FlowRefQueue {
   static_assert(std::is_trivially_copyable_v<Ref>);
 
  public:
+  // References a push sweeps: with 4, a sweep started at half the capacity ends before the array is
+  // two thirds full (the swept part shrinks by 3 per push), and leaves at most the live references plus
+  // those pushed meanwhile, so with 4x the live ones there is room for the next sweep to start and end.
+  static constexpr size_t kSweepPerPush = 4;
+
   // `live_at_most`: how many references can be live at once (one per flow in the table).
   explicit FlowRefQueue(uint32_t live_at_most)
-      : refs_(2 * size_t{live_at_most} + 2, lib::ZeroedArray<Ref>::kSmallPages) {}
+      : refs_(4 * size_t{live_at_most} + 8, lib::ZeroedArray<Ref>::kSmallPages) {}
 
-  bool empty() const noexcept { return head_ == tail_; }
-  size_t size() const noexcept { return tail_ - head_; }  // stale references included
-  const Ref& front() const noexcept { return refs_[head_]; }
-  void pop_front() noexcept { ++head_; }
+  bool empty() const noexcept { return kept_ == kept_end_ && head_ == tail_; }
+  size_t size() const noexcept { return (kept_end_ - kept_) + (tail_ - head_); }  // stale ones included
+  // The queue is refs_[kept_, kept_end_) (swept, while a sweep runs) followed by refs_[head_, tail_).
+  const Ref& front() const noexcept { return kept_ < kept_end_ ? refs_[kept_] : refs_[head_]; }
+  void pop_front() noexcept {
+    if (kept_ < kept_end_)
+      ++kept_;
+    else
+      ++head_;
+  }
 
-  // `live(ref)` says whether a reference is still live; asked only when the queue is full. `prefetch(ref)`
-  // is called a few references ahead of `live` (the entries a compaction reads are at random).
+  // `live(ref)` says whether a reference is still live; asked by the sweep only. `prefetch(ref)` is called
+  // for the references the next pushes will sweep (their entries are at random).
   template <typename Live, typename Prefetch>
   void push_back(const Ref& r, Live&& live, Prefetch&& prefetch) noexcept {
-    if (tail_ == refs_.size()) [[unlikely]]
-      compact(live, prefetch);
+    if (!sweeping_ && tail_ > refs_.size() / 2) {
+      sweeping_ = true;  // the swept references go to the start of the array, before head_
+      kept_ = kept_end_ = 0;
+    }
+    if (sweeping_) sweep(live, prefetch);
     refs_[tail_++] = r;
+    if (tail_ > high_water_) high_water_ = tail_;
   }
-  uint64_t compactions() const noexcept { return compactions_; }
+  uint64_t sweeps() const noexcept { return sweeps_; }  // completed
+  size_t capacity() const noexcept { return refs_.size(); }
+  size_t high_water() const noexcept { return high_water_; }  // the most of the array ever used
 
  private:
   template <typename Live, typename Prefetch>
-  void compact(Live& live, Prefetch& prefetch) noexcept {
-    constexpr size_t kAhead = 8;
-    size_t w = 0;
-    for (size_t k = head_; k < tail_; ++k) {
-      if (k + kAhead < tail_) prefetch(refs_[k + kAhead]);
-      if (live(refs_[k])) refs_[w++] = refs_[k];  // w <= k: only read references are overwritten
+  void sweep(Live& live, Prefetch& prefetch) noexcept {
+    constexpr size_t kAhead = 2 * kSweepPerPush;
+    for (size_t n = 0; n < kSweepPerPush && head_ < tail_; ++n) {
+      if (head_ + kAhead < tail_) prefetch(refs_[head_ + kAhead]);
+      const Ref x = refs_[head_++];
+      if (live(x)) refs_[kept_end_++] = x;  // kept_end_ <= head_: only read references are overwritten
     }
-    head_ = 0;
-    tail_ = w;
-    ++compactions_;
+    if (head_ == tail_) {  // swept to the end: the kept references are the queue
+      head_ = kept_;
+      tail_ = kept_end_;
+      kept_ = kept_end_ = 0;
+      sweeping_ = false;
+      ++sweeps_;
+    }
   }
 
   lib::ZeroedArray<Ref> refs_;
-  size_t head_ = 0, tail_ = 0;  // the queue is refs_[head_, tail_)
-  uint64_t compactions_ = 0;
+  size_t head_ = 0, tail_ = 0;
+  size_t kept_ = 0, kept_end_ = 0;  // the swept part, while sweeping_
+  bool sweeping_ = false;
+  uint64_t sweeps_ = 0;
+  size_t high_water_ = 0;
 };
 
 }  // namespace spanwatch::workers

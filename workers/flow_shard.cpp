@@ -431,7 +431,8 @@ void FlowShard::set_timeout_class(uint32_t idx, TimeoutClass c, uint64_t activit
   note_deadline(activity_ns + timeout_ns_[size_t(c)]);
 }
 
-void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns) noexcept {
+void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns,
+                     const lib::L7Info* l7) noexcept {
   lib::FlowRecord r;
   r.flow_id = e.flow_id;
   r.emit_ns = now_ns;
@@ -486,7 +487,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.is_tunnel_carrier = e.is_tunnel_carrier;
   r.fragments = w ? w->fragments : 0;
   r.own_packets = packets - (w ? w->carrier_packets : 0);
-  r.l7 = ctx.l7(e.l7_state);
+  r.l7 = l7 ? *l7 : ctx.l7(e.l7_state);
   if (side && side->host_slot != NdpiDetector::kNoSlot) lib::set_text(r.l7_host, dpi_->host(side->host_slot));
   if (apps_) apps_->copy_metadata(e, r.app);
   if (prefixes_ && side) prefixes_->copy(*side, r);
@@ -532,14 +533,16 @@ void FlowShard::apply_touches() noexcept {
 void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept {
   apply_touches();
   FlowEntry& e = table_.at(idx);
+  lib::L7Info best;
+  const lib::L7Info* l7 = nullptr;  // the context's
   if (e.side != kNoPoolSlot && sides_[e.side].dpi_slot != NdpiDetector::kNoSlot) {
-    FlowSide& s = sides_[e.side];  // ends before detection did: nDPI's best answer
-    lib::L7Info l7 = this->l7(e);
-    dpi_->finish(s.dpi_slot, l7, s.host_slot);
-    set_l7(e, l7);
+    FlowSide& s = sides_[e.side];  // ends before detection did: nDPI's best answer, for the record only
+    best = this->l7(e);
+    dpi_->finish(s.dpi_slot, best, s.host_slot);
+    l7 = &best;
     s.dpi_slot = NdpiDetector::kNoSlot;
   }
-  emit(e, reason, true, now_ns);
+  emit(e, reason, true, now_ns, l7);
   if (apps_) apps_->release(e, e.side != kNoPoolSlot ? &sides_[e.side] : nullptr);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
   e.timeout_class = TimeoutClass::kCount;  // ended: its references in active_ and live_ go stale (holds())

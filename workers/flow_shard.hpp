@@ -292,7 +292,10 @@ class FlowShard {
       s.wide_slot = wide_.acquire();
     return wide_[s.wide_slot];
   }
-  void emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns) noexcept;
+  // `l7`: the record's L7Info instead of the flow's (nDPI's last answer for a flow that ends in detection,
+  // not worth interning).
+  void emit(const FlowEntry& e, lib::EndReason reason, bool final, uint64_t now_ns,
+            const lib::L7Info* l7 = nullptr) noexcept;
   void finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept;
   void evict_oldest(uint64_t now_ns) noexcept;
   void inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
