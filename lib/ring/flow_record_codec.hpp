@@ -37,6 +37,7 @@ struct FlowDecodeResult {
 // past `in` is read, and a record that is not valid is reported, never half-trusted. On kOk `rec` is the
 // encoded record and `enrichment` its enrichment, whose strings point into `in` (keep it alive and
 // unchanged while they are used). On error both hold unspecified (but valid) values.
-FlowDecodeResult decode_flow_record(std::string_view in, FlowRecord& rec, FlowEnrichment& enrichment) noexcept;
+FlowDecodeResult decode_flow_record(std::string_view in, FlowRecord& rec,
+                                    FlowEnrichment& enrichment) noexcept;
 
 }  // namespace spanwatch::lib

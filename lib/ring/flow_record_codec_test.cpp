@@ -66,7 +66,8 @@ TEST(FlowRecordCodec, WorstRecordsRoundTripToTheSameJson) {
     const WorstEnrichment we(k, rng);
     for (unsigned kind = 0; kind <= unsigned(AppKind::kDhcp); ++kind)
       for (const FlowEnrichment* e : {static_cast<const FlowEnrichment*>(nullptr), &we.e}) {
-        SCOPED_TRACE(testing::Message() << "pattern " << k << " kind " << kind << " enrichment " << (e != nullptr));
+        SCOPED_TRACE(testing::Message()
+                     << "pattern " << k << " kind " << kind << " enrichment " << (e != nullptr));
         expect_round_trip(w, worst_record(AppKind(kind), k, rng), e);
       }
   }
@@ -114,8 +115,8 @@ class GuardedPage {
  public:
   GuardedPage() {
     page_ = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    mem_ = static_cast<char*>(::mmap(nullptr, 2 * kPages * page_, PROT_READ | PROT_WRITE,
-                                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    mem_ = static_cast<char*>(
+        ::mmap(nullptr, 2 * kPages * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     EXPECT_NE(mem_, MAP_FAILED);
     EXPECT_EQ(::mprotect(mem_ + kPages * page_, kPages * page_, PROT_NONE), 0);
   }

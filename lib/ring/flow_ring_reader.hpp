@@ -29,7 +29,8 @@ struct FlowReadResult {
 class FlowRingReader {
  public:
   // Opens the ring as ShmRingReader does (expect_record_type is set to the flow ring's) and reads the
-  // context area. Throws ShmRingError: as ShmRingReader, and kRecordMismatch when the context does not decode.
+  // context area. Throws ShmRingError: as ShmRingReader, and kRecordMismatch when the context does not
+  // decode.
   explicit FlowRingReader(ShmRingReaderOptions opts);
 
   // The next record as JSON. No system calls but ShmRingReader's (on its empty path).

@@ -1,6 +1,8 @@
 // The flow ring end to end in one process: FlowRingWriter publishes BIN1 records with the JSON context in
 // the ring, FlowRingReader (which gets the context from the ring alone) prints the lines the flow files get;
 // the context area's bounds; a ring whose context is not a flow context is refused.
+#include "lib/ring/flow_ring.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -10,7 +12,6 @@
 #include "lib/export/json_flow_writer.hpp"
 #include "lib/export/test_records.hpp"
 #include "lib/export/test_worst_records.hpp"
-#include "lib/ring/flow_ring.hpp"
 #include "lib/ring/flow_ring_context.hpp"
 #include "lib/ring/flow_ring_reader.hpp"
 #include "lib/ring/flow_ring_writer.hpp"

@@ -119,6 +119,12 @@ void bench(uint64_t capacity, uint32_t payload, bool with_reader) {
   std::fflush(stdout);
 }
 
+// Not inlined, so that callgrind can count exactly one publish (--toggle-collect='*publish_one*').
+[[gnu::noinline]] bool publish_one(spanwatch::lib::FlowRingWriter& w, const spanwatch::lib::FlowRecord& rec,
+                                   const spanwatch::lib::FlowEnrichment* e) {
+  return w.publish(rec, e);
+}
+
 // The flow ring as the exporter drives it: FlowRingWriter::publish (encode into the slot, publish) of one
 // test record whose flow id and counters change per record, as real ones do. Slots of the default 4096 B.
 Run flow_run_once(uint64_t capacity, const spanwatch::lib::FlowRecord& proto,
@@ -156,15 +162,38 @@ void flow_bench(uint64_t capacity, const char* what, const spanwatch::lib::FlowR
   std::array<std::byte, 65536> buf;
   const size_t bytes = spanwatch::lib::encode_flow_record(rec, e, buf.data(), buf.size());
   const double rps = runs[kRuns / 2].records_per_s;
-  std::printf("flow record %-20s encode+publish %7.1f M records/s  %5.1f ns/record  %4zu B encoded  "
-              "(median of %d runs of %.2f s)\n",
-              what, rps / 1e6, 1e9 / rps, bytes, kRuns, kRunSeconds);
+  std::printf(
+      "flow record %-20s encode+publish %7.1f M records/s  %5.1f ns/record  %4zu B encoded  "
+      "(median of %d runs of %.2f s)\n",
+      what, rps / 1e6, 1e9 / rps, bytes, kRuns, kRunSeconds);
   std::fflush(stdout);
 }
 
 }  // namespace
 
+// `shm_ring_bench --flow NAME N`: only N publishes of one flow record (tcp, tls_full, dns, tls_enriched),
+// untimed, for callgrind: `valgrind --tool=callgrind --toggle-collect='*publish_one*' ...`
+// counts the instructions of encode+publish per record.
+int flow_only(const std::string& what, uint64_t n) {
+  namespace sw = spanwatch::lib;
+  const sw::FlowEnrichment enriched = sw::full_enrichment();
+  const sw::FlowEnrichment* e = what == "tls_enriched" ? &enriched : nullptr;
+  sw::FlowRecord rec = what == "tcp" ? sw::tcp_record() : what == "dns" ? sw::dns_record() : sw::tls_record();
+  ShmRingWriterOptions o;
+  o.name = "/sw-ring-bench-" + std::to_string(::getpid());
+  o.capacity = 1024;
+  o.max_payload_bytes = 4096;
+  sw::FlowRingWriter w(o, sw::full_context());
+  for (uint64_t i = 0; i < n; ++i) {
+    rec.flow_id = i;
+    if (!publish_one(w, rec, e)) return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "--flow")
+    return flow_only(argv[2], std::strtoull(argv[3], nullptr, 10));
   const uint64_t capacity = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : kDefaultCapacity;
   try {
     for (const uint32_t payload : kPayloads)

@@ -13,7 +13,8 @@ namespace spanwatch::lib::shm_ring {
 // "SPWRING" + layout generation byte, read as a little-endian uint64_t. 0 in shared memory means "the
 // writer is still initialising the header": it stores the magic last, with release.
 inline constexpr uint64_t kRingMagic = 0x01474e4952575053ull;  // bytes: S P W R I N G \x01
-// Version 2 added the context area: header_bytes = sizeof(RingHeader) + the context rounded up to cache lines.
+// Version 2 added the context area: header_bytes = sizeof(RingHeader) + the context rounded up to cache
+// lines.
 inline constexpr uint32_t kRingLayoutVersion = 2;
 inline constexpr size_t kCacheLine = 64;
 // Payloads are opaque bytes; each ring fixes its own bound (max_payload_bytes, the slot size), at most this.
@@ -102,7 +103,8 @@ static_assert(slot_bytes_for(48) == 64 && slot_bytes_for(64) == 128 && slot_byte
 
 // Where slot 0 starts: after the header and the context area, on a cache line.
 inline constexpr uint32_t header_bytes_for(uint32_t context_bytes) noexcept {
-  return static_cast<uint32_t>(sizeof(RingHeader) + (uint64_t{context_bytes} + kCacheLine - 1) / kCacheLine * kCacheLine);
+  return static_cast<uint32_t>(sizeof(RingHeader) +
+                               (uint64_t{context_bytes} + kCacheLine - 1) / kCacheLine * kCacheLine);
 }
 static_assert(header_bytes_for(0) == 192 && header_bytes_for(1) == 256 && header_bytes_for(64) == 256,
               "context area arithmetic");

@@ -83,8 +83,8 @@ void check_options(const ShmRingWriterOptions& o) {
                                    o.record_bytes, o.max_payload_bytes));
   if (o.context.size() > shm_ring::kMaxContextBytes)
     throw ShmRingError(ShmRingErrc::kInvalidArgument,
-                       fmt::format("shm ring {}: context of {} bytes is more than {}", o.name, o.context.size(),
-                                   shm_ring::kMaxContextBytes));
+                       fmt::format("shm ring {}: context of {} bytes is more than {}", o.name,
+                                   o.context.size(), shm_ring::kMaxContextBytes));
 }
 
 // Removes the name again if construction fails after the object was created.
@@ -155,7 +155,8 @@ ShmRingWriter::ShmRingWriter(const ShmRingWriterOptions& opts)
   header_->layout_version = shm_ring::kRingLayoutVersion;
   header_->header_bytes = header_bytes_;
   header_->context_bytes = context_bytes;
-  if (context_bytes != 0) std::memcpy(base_ + sizeof(shm_ring::RingHeader), opts.context.data(), context_bytes);
+  if (context_bytes != 0)
+    std::memcpy(base_ + sizeof(shm_ring::RingHeader), opts.context.data(), context_bytes);
   header_->slot_bytes = slot_bytes_;
   header_->max_payload_bytes = max_payload_;
   header_->capacity = capacity_;

@@ -113,9 +113,9 @@ inline std::byte* ShmRingWriter::begin_record() noexcept {
   }
   shm_ring::SlotHead* slot = shm_ring::slot_head(base_, slot_bytes_, capacity_, next_, header_bytes_);
   // As publish(): odd seq, then a release fence before the payload stores. The encoder's stores are plain
-  // ones, not relaxed atomics (a byte-wise encoder cannot write whole atomic words): a reader copying the slot
-  // meanwhile sees the odd or a later seq on its re-check and discards its copy, as with publish(). That is
-  // the classic seqlock writer (the kernel's, folly's); only the readers must load atomically.
+  // ones, not relaxed atomics (a byte-wise encoder cannot write whole atomic words): a reader copying the
+  // slot meanwhile sees the odd or a later seq on its re-check and discards its copy, as with publish(). That
+  // is the classic seqlock writer (the kernel's, folly's); only the readers must load atomically.
   slot->seq.store(shm_ring::seq_writing(next_), std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
   return reinterpret_cast<std::byte*>(shm_ring::slot_words(slot));
