@@ -111,6 +111,12 @@ class Out {
     std::memcpy(p_, &x, sizeof x);
     p_ += sizeof x;
   }
+  template <class T>
+  void num(const T& x) noexcept requires(!kChecked) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    std::memcpy(p_, &x, sizeof x);  // a fixed size: one or two plain stores
+    p_ += sizeof x;
+  }
   void flag(bool b) noexcept { num(static_cast<uint8_t>(b)); }
   template <size_t N>
   void text(const char (&s)[N]) noexcept {
@@ -123,12 +129,6 @@ class Out {
       num(n);
       bytes(s, n);
     }
-  }
-  template <class T>
-  void num(const T& x) noexcept requires(!kChecked) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    std::memcpy(p_, &x, sizeof x);  // a fixed size: one or two plain stores
-    p_ += sizeof x;
   }
   void bytes(const void* s, size_t n) noexcept {
     if constexpr (kChecked) {
