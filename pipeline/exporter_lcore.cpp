@@ -35,16 +35,15 @@ ExporterLcore::ExporterLcore(ExporterParams p)
   // The ring is for live views: when it cannot be had (another spanwatch owns the name, /dev/shm is
   // full), say so and keep writing files rather than refuse to run.
   try {
-    ring_ = std::make_unique<lib::ShmRingWriter>(*p_.ring);
+    ring_ = std::make_unique<lib::FlowRingWriter>(*p_.ring, p_.json);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "spanwatch: shared-memory ring disabled: %s\n", e.what());
   }
 }
 
-void ExporterLcore::publish(const char* line, size_t len_with_newline) noexcept {
-  if (!ring_ || len_with_newline == 0) return;
-  const auto len = static_cast<uint32_t>(len_with_newline - 1);  // slots hold the JSON text, no newline
-  if (ring_->publish(line, len))
+void ExporterLcore::publish(const lib::FlowRecord& r, const lib::FlowEnrichment* e) noexcept {
+  if (!ring_) return;
+  if (ring_->publish(r, e))
     ctr_.ring_published.add(1);
   else
     ctr_.ring_oversize.add(1);
@@ -66,9 +65,9 @@ unsigned ExporterLcore::drain_once() noexcept {
     for (unsigned i = 0; i < n; ++i) {
       const lib::FlowRecord& r = recs[i];
       const lib::FlowEnrichment* e = p_.enricher ? &p_.enricher->enrich(r) : nullptr;
+      // The ring gets the record itself (readers format it): now, while the enrichment's views hold.
+      publish(r, e);
       if (r.reason == lib::EndReason::kLiveUpdate) {
-        live_buf_.Clear();
-        publish(live_buf_.GetString(), writer_.write(r, live_buf_, e));
         ctr_.live_records.add(1);
         continue;
       }
@@ -90,7 +89,6 @@ unsigned ExporterLcore::drain_once() noexcept {
       const char* line = buf_.GetString() + line_end[l];
       const uint32_t len = line_end[l + 1] - line_end[l];
       if (p_.nats) p_.nats->offer(std::string_view(line, len));  // final and interim records, not snapshots
-      publish(line, len);
     }
     total += n;
   }

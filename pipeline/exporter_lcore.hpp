@@ -1,6 +1,7 @@
-// The exporter: drains the workers' record rings, writes each record once as an NDJSON line (to the file,
-// and the same text to the shared-memory ring for live consumers), keeps the output file flushed, and calls
-// the periodic stats hook. Runs on the main lcore; yields when idle.
+// The exporter: drains the workers' record rings, writes each final and interim record once as an NDJSON
+// line to the file, publishes every record (live snapshots too) BIN1-encoded to the shared-memory ring for
+// live consumers (they format the JSON), keeps the output file flushed, and calls the periodic stats hook.
+// Runs on the main lcore; yields when idle.
 #pragma once
 #include <rapidjson/stringbuffer.h>
 
@@ -17,7 +18,7 @@
 #include "lib/export/json_flow_writer.hpp"
 #include "lib/export/ndjson_file.hpp"
 #include "lib/ring/flow_ring.hpp"
-#include "lib/ring/shm_ring_writer.hpp"
+#include "lib/ring/flow_ring_writer.hpp"
 
 struct rte_ring;
 
@@ -34,7 +35,7 @@ struct ExporterCounters {
   lib::Counter carrier_records;
   lib::Counter live_records;    // snapshots of active flows, for the ring only
   lib::Counter ring_published;  // records the shared-memory ring got
-  lib::Counter ring_oversize;   // records whose JSON did not fit a ring slot (files still have them)
+  lib::Counter ring_oversize;   // records whose encoding did not fit a ring slot (files still have them)
   lib::Counter lag_cycles;      // the longest a record waited for the exporter in the last second
 };
 
@@ -61,7 +62,7 @@ class ExporterLcore {
   const ExporterCounters& counters() const noexcept { return ctr_; }
   const lib::NdjsonFileCounters& file_counters() const noexcept { return file_.counters(); }
   const std::string& file_path() const noexcept { return file_.path(); }
-  const lib::ShmRingWriter* ring() const noexcept { return ring_.get(); }
+  const lib::ShmRingWriter* ring() const noexcept { return ring_ ? &ring_->ring() : nullptr; }
   lib::FlowEnricher* enricher() noexcept { return p_.enricher.get(); }
   const lib::FlowEnricher* enricher() const noexcept { return p_.enricher.get(); }
   const lib::ipfix::Exporter* ipfix() const noexcept { return ipfix_.get(); }
@@ -77,15 +78,14 @@ class ExporterLcore {
   ExporterParams p_;
   lib::JsonFlowWriter writer_;
   lib::NdjsonFile file_;
-  void publish(const char* line, size_t len_with_newline) noexcept;
+  void publish(const lib::FlowRecord& r, const lib::FlowEnrichment* e) noexcept;  // to the ring
 
-  std::unique_ptr<lib::ShmRingWriter> ring_;
+  std::unique_ptr<lib::FlowRingWriter> ring_;
   std::unique_ptr<lib::ipfix::Exporter> ipfix_;  // off the hot path: batched, non-blocking sockets
   // One burst of records, allocated once: a local array was constructed (zeroed: kilobytes per record)
   // on every poll, empty ones too.
   std::unique_ptr<lib::FlowRecord[]> recs_;
-  rapidjson::StringBuffer buf_;       // file records of one burst
-  rapidjson::StringBuffer live_buf_;  // one live snapshot
+  rapidjson::StringBuffer buf_;  // file records of one burst
   ExporterCounters ctr_;
   bool write_failing_ = false;
   uint64_t file_errors_seen_ = 0;  // fsync + rotate + delete errors at the last housekeeping

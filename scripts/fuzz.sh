@@ -17,7 +17,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 ALL_TARGETS=(packet_decoder tls_handshake tls_client_hello tls_server_hello x509_certificate ssh_handshake
-             dns_message dhcp_message http_message quic_initial config_loader rule_set shm_ring_reader)
+             dns_message dhcp_message http_message quic_initial config_loader rule_set shm_ring_reader
+             flow_record)
 SECS=60
 JOBS=1
 JUNIT=""

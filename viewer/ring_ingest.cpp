@@ -7,13 +7,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
 
-#include "lib/ring/flow_ring.hpp"
-#include "lib/ring/shm_ring_reader.hpp"
+#include "lib/ring/flow_ring_reader.hpp"
 #include "viewer/ingest_batch.hpp"
 
 namespace spanwatch::viewer {
@@ -24,7 +24,7 @@ constexpr size_t kBatchRecords = 512;                   // records parsed before
 constexpr auto kBatchTime = std::chrono::milliseconds(20);   // or this long, whichever comes first
 constexpr auto kPublishEvery = std::chrono::milliseconds(250);  // snapshot() refresh
 constexpr auto kExpireEvery = std::chrono::seconds(1);
-// Room after a record in the read buffer: its NUL and the parser's padding (records are parsed in place).
+// Room after a record's JSON in the parse buffer: its NUL and the parser's padding (parsed in place).
 constexpr size_t kParseSlack = 1 + RecordParser::kPadding;
 
 uint64_t wall_ms() {
@@ -92,11 +92,12 @@ IngestSnapshot RingIngest::snapshot() const {
 }
 
 void RingIngest::run() {
-  std::optional<lib::ShmRingReader> reader;
+  std::optional<lib::FlowRingReader> reader;
   lib::ShmRingReaderStats base;  // counts of readers already closed
   uint64_t last_generation = 0;
   uint32_t run = 0;
   uint64_t invalid = 0, not_flow = 0;
+  uint64_t undecodable_base = 0;  // records of readers already closed that did not decode
   std::string state = "waiting", last_error;
   std::vector<char> buf;
   IngestBatch batch(kBatchRecords);
@@ -118,7 +119,8 @@ void RingIngest::run() {
   auto publish = [&] {
     const Clock::time_point now = Clock::now();
     lib::ShmRingReaderStats total = base;
-    if (reader) add(total, reader->stats());
+    if (reader) add(total, reader->ring().stats());
+    const uint64_t undecodable = undecodable_base + (reader ? reader->undecodable() : 0);
     if (now - rate_at >= std::chrono::seconds(1)) {
       rate = static_cast<double>(total.received - rate_base) /
              std::chrono::duration<double>(now - rate_at).count();
@@ -133,16 +135,16 @@ void RingIngest::run() {
     snap_.overruns = total.overruns;
     snap_.missed = total.missed;
     snap_.torn_reads = total.torn_reads;
-    snap_.corrupt = total.corrupt;
+    snap_.corrupt = total.corrupt + undecodable;
     snap_.invalid_json = invalid;
     snap_.not_a_flow = not_flow;
     snap_.records_per_s = rate;
     if (reader) {
-      snap_.generation = reader->generation();
-      snap_.writer_pid = reader->writer_pid();
-      snap_.capacity = reader->capacity();
-      snap_.published = reader->published();
-      snap_.position = reader->position();
+      snap_.generation = reader->ring().generation();
+      snap_.writer_pid = reader->ring().writer_pid();
+      snap_.capacity = reader->ring().capacity();
+      snap_.published = reader->ring().published();
+      snap_.position = reader->ring().position();
     }
     next_publish = now + kPublishEvery;
   };
@@ -164,19 +166,17 @@ void RingIngest::run() {
       try {
         lib::ShmRingReaderOptions o;
         o.name = cfg_.name;
-        o.expect_record_type = lib::kFlowRingRecordType;
         o.start = cfg_.from_oldest ? lib::ShmRingReaderOptions::Start::kOldest : lib::ShmRingReaderOptions::Start::kNewest;
-        lib::ShmRingReader r(o);
+        lib::FlowRingReader r(o);
         not_ready = 0;
-        if (r.generation() == last_generation) {
+        if (r.ring().generation() == last_generation) {
           // The ring we already read to its end (its writer died without removing it): wait for a new one.
           maintain();
           watch.wait(cfg_.reconnect_interval_ms);
           continue;
         }
         reader.emplace(std::move(r));
-        last_generation = reader->generation();
-        buf.resize(reader->max_payload_bytes() + kParseSlack);
+        last_generation = reader->ring().generation();
         ++run;
         {
           const std::unique_lock lock(store_.mu);
@@ -185,8 +185,8 @@ void RingIngest::run() {
         state = "connected";
         last_error.clear();
         std::fprintf(stderr, "spanwatch-viewer: reading ring %s (generation %016llx, writer pid %d, %llu slots)\n",
-                     cfg_.name.c_str(), static_cast<unsigned long long>(last_generation), reader->writer_pid(),
-                     static_cast<unsigned long long>(reader->capacity()));
+                     cfg_.name.c_str(), static_cast<unsigned long long>(last_generation), reader->ring().writer_pid(),
+                     static_cast<unsigned long long>(reader->ring().capacity()));
       } catch (const lib::ShmRingError& e) {
         if (e.code() != lib::ShmRingErrc::kNotFound && e.code() != lib::ShmRingErrc::kNotReady &&
             last_error != e.what())
@@ -206,15 +206,17 @@ void RingIngest::run() {
     const Clock::time_point batch_end = Clock::now() + kBatchTime;
     bool idle = false, gone = false;
     while (!batch.full()) {
-      const lib::ReadResult res = reader->read(buf.data(), static_cast<uint32_t>(buf.size() - kParseSlack));
+      const lib::FlowReadResult res = reader->read();
       if (res.status == lib::ReadStatus::kRecord) {
-        const ParseStatus ps = batch.add(buf.data(), res.len, run);
+        // The JSON line without its '\n', copied where the parser may overwrite it and read past its end.
+        const size_t len = res.json.size() - 1;
+        if (buf.size() < len + kParseSlack) buf.resize(len + kParseSlack);
+        std::memcpy(buf.data(), res.json.data(), len);
+        const ParseStatus ps = batch.add(buf.data(), len, run);
         if (ps != ParseStatus::kOk) {
           (ps == ParseStatus::kInvalidJson ? invalid : not_flow) += 1;
           continue;
         }
-      } else if (res.status == lib::ReadStatus::kBufferTooSmall) {
-        buf.resize(res.len + kParseSlack);
       } else if (res.status == lib::ReadStatus::kEmpty) {
         idle = true;
         break;
@@ -226,11 +228,12 @@ void RingIngest::run() {
     }
     flush();
     if (gone) {
-      state = std::string("writer_gone: ").append(lib::name_of(reader->writer_state()));
+      state = std::string("writer_gone: ").append(lib::name_of(reader->ring().writer_state()));
       std::fprintf(stderr, "spanwatch-viewer: ring %s: writer gone (%s); keeping the flows, waiting for a new one\n",
-                   cfg_.name.c_str(), std::string(lib::name_of(reader->writer_state())).c_str());
+                   cfg_.name.c_str(), std::string(lib::name_of(reader->ring().writer_state())).c_str());
       publish();
-      add(base, reader->stats());
+      add(base, reader->ring().stats());
+      undecodable_base += reader->undecodable();
       reader.reset();
       continue;
     }

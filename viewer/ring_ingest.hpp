@@ -26,7 +26,7 @@ struct IngestSnapshot {
   uint64_t overruns = 0;    // times the writer lapped the viewer
   uint64_t missed = 0;      // records lost to overruns and corrupt slots
   uint64_t torn_reads = 0;
-  uint64_t corrupt = 0;
+  uint64_t corrupt = 0;     // corrupt slots, and records that did not decode
   uint64_t invalid_json = 0;  // records that were not valid JSON (or not UTF-8)
   uint64_t not_a_flow = 0;    // JSON without spanwatch.flow.id
   double records_per_s = 0;   // over the last second

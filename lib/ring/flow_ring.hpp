@@ -1,14 +1,16 @@
-// What spanwatch's flow ring carries: one flow record per slot, as the JSON text of its NDJSON line
-// (without the newline), the same bytes the flow files get. Text rather than the FlowRecord struct, so a
-// consumer needs no knowledge of the worker's memory layout, and spanwatch-tail or the viewer can pass
-// records on as they are.
+// What spanwatch's flow ring carries: one flow record per slot in the compact BIN1 encoding
+// (flow_record_codec.hpp: the FlowRecord and its enrichment, ~0.3-0.9 KB), and in the ring's context area
+// the JsonFlowContext (flow_ring_context.hpp) a reader needs to turn a record into the same NDJSON line the
+// flow files get. FlowRingWriter and FlowRingReader (beside this file) are the two ends; spanwatch-tail
+// prints the JSON for consumers in other languages.
 #pragma once
 #include <cstdint>
 
 namespace spanwatch::lib {
 
-// RingHeader::record_type of the flow ring: "JSN1" (little-endian), variable-length payloads.
-inline constexpr uint32_t kFlowRingRecordType = 0x314e534a;
+// RingHeader::record_type of the flow ring: "BIN1" (little-endian), variable-length payloads. The JSON
+// text ring before it was "JSN1" (layout version 1).
+inline constexpr uint32_t kFlowRingRecordType = 0x314e4942;
 inline constexpr const char* kDefaultFlowRingName = "/spanwatch-flows";
 
 }  // namespace spanwatch::lib

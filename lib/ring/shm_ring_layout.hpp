@@ -13,13 +13,18 @@ namespace spanwatch::lib::shm_ring {
 // "SPWRING" + layout generation byte, read as a little-endian uint64_t. 0 in shared memory means "the
 // writer is still initialising the header": it stores the magic last, with release.
 inline constexpr uint64_t kRingMagic = 0x01474e4952575053ull;  // bytes: S P W R I N G \x01
-inline constexpr uint32_t kRingLayoutVersion = 1;
+// Version 2 added the context area: header_bytes = sizeof(RingHeader) + the context rounded up to cache
+// lines.
+inline constexpr uint32_t kRingLayoutVersion = 2;
 inline constexpr size_t kCacheLine = 64;
 // Payloads are opaque bytes; each ring fixes its own bound (max_payload_bytes, the slot size), at most this.
 // The hard bound keeps a corrupt header from asking readers for absurd buffers.
 inline constexpr uint32_t kMaxPayloadBytes = 65536;
 // 2^24 slots: far more than a live consumer can use, and capacity * slot bytes stays well inside 64 bits.
 inline constexpr uint64_t kMaxCapacity = uint64_t{1} << 24;
+// The context area (what a reader needs to interpret the records, written once before the magic) is at
+// most this: the bound keeps a corrupt header from asking readers for absurd buffers.
+inline constexpr uint32_t kMaxContextBytes = 1u << 20;
 
 // Payload bytes are copied as whole 64-bit words with relaxed atomic loads and stores. A reader's copy may
 // race with the writer overwriting the slot; with atomics that race is defined (the seqlock then discards
@@ -49,6 +54,8 @@ struct alignas(kCacheLine) RingHeader {
   // Cache line 2: writer state, written at start and at a clean shutdown.
   alignas(kCacheLine) std::atomic<uint32_t> writer_closed;  // 1 after a clean shutdown: no more records
   int32_t writer_pid;
+  // The context area follows the header (offset sizeof(RingHeader)); slot 0 starts at header_bytes.
+  uint32_t context_bytes;  // immutable once magic is set, like line 0
 };
 
 static_assert(std::is_standard_layout_v<RingHeader>, "RingHeader is shared memory: keep it standard layout");
@@ -60,7 +67,8 @@ static_assert(offsetof(RingHeader, magic) == 0 && offsetof(RingHeader, layout_ve
                   offsetof(RingHeader, created_unix_ns) == 56,
               "RingHeader line 0 moved: this is an ABI change, bump kRingLayoutVersion");
 static_assert(offsetof(RingHeader, write_seq) == 64 && offsetof(RingHeader, writer_closed) == 128 &&
-                  offsetof(RingHeader, writer_pid) == 132 && sizeof(RingHeader) == 192,
+                  offsetof(RingHeader, writer_pid) == 132 && offsetof(RingHeader, context_bytes) == 136 &&
+                  sizeof(RingHeader) == 192,
               "RingHeader lines 1-2 moved: this is an ABI change, bump kRingLayoutVersion");
 
 // At the start of every slot, followed by the payload words. Record n (counted from 0) lives in slot
@@ -93,8 +101,17 @@ inline constexpr uint32_t slot_bytes_for(uint32_t max_payload_bytes) noexcept {
 static_assert(slot_bytes_for(48) == 64 && slot_bytes_for(64) == 128 && slot_bytes_for(0) == 64,
               "slot stride arithmetic");
 
-inline constexpr uint64_t ring_total_bytes(uint64_t capacity, uint32_t slot_bytes) noexcept {
-  return sizeof(RingHeader) + capacity * slot_bytes;
+// Where slot 0 starts: after the header and the context area, on a cache line.
+inline constexpr uint32_t header_bytes_for(uint32_t context_bytes) noexcept {
+  return static_cast<uint32_t>(sizeof(RingHeader) +
+                               (uint64_t{context_bytes} + kCacheLine - 1) / kCacheLine * kCacheLine);
+}
+static_assert(header_bytes_for(0) == 192 && header_bytes_for(1) == 256 && header_bytes_for(64) == 256,
+              "context area arithmetic");
+
+inline constexpr uint64_t ring_total_bytes(uint64_t capacity, uint32_t slot_bytes,
+                                           uint32_t header_bytes = sizeof(RingHeader)) noexcept {
+  return header_bytes + capacity * slot_bytes;
 }
 
 inline constexpr bool is_power_of_two(uint64_t v) noexcept {
@@ -103,9 +120,10 @@ inline constexpr bool is_power_of_two(uint64_t v) noexcept {
 
 // The slot that holds record n. `base` is the start of the mapping (the header).
 template <class Byte>
-inline auto* slot_head(Byte* base, uint32_t slot_bytes, uint64_t capacity, uint64_t n) noexcept {
+inline auto* slot_head(Byte* base, uint32_t slot_bytes, uint64_t capacity, uint64_t n,
+                       uint32_t header_bytes = sizeof(RingHeader)) noexcept {
   using Head = std::conditional_t<std::is_const_v<Byte>, const SlotHead, SlotHead>;
-  return reinterpret_cast<Head*>(base + sizeof(RingHeader) + (n & (capacity - 1)) * slot_bytes);
+  return reinterpret_cast<Head*>(base + header_bytes + (n & (capacity - 1)) * slot_bytes);
 }
 inline Word* slot_words(SlotHead* s) noexcept {
   return reinterpret_cast<Word*>(s + 1);

@@ -38,9 +38,11 @@ void validate(const ring::RingHeader& h, uint64_t object_bytes, const ShmRingRea
         fmt::format("ring layout version {}, this reader understands version {}; use a reader from the same "
                     "spanwatch release as the writer",
                     h.layout_version, ring::kRingLayoutVersion));
-  if (h.header_bytes != sizeof(ring::RingHeader))
+  if (h.context_bytes > ring::kMaxContextBytes || h.header_bytes != ring::header_bytes_for(h.context_bytes))
     refuse(ShmRingErrc::kBadLayout, o.name,
-           fmt::format("header is {} bytes, expected {}", h.header_bytes, sizeof(ring::RingHeader)));
+           fmt::format("header and context are {} bytes, expected {} for a context of {} bytes (at most {})",
+                       h.header_bytes, ring::header_bytes_for(h.context_bytes), h.context_bytes,
+                       ring::kMaxContextBytes));
   if (!ring::is_power_of_two(h.capacity) || h.capacity > ring::kMaxCapacity)
     refuse(ShmRingErrc::kBadLayout, o.name,
            fmt::format("capacity {} is not a power of two <= {}", h.capacity, ring::kMaxCapacity));
@@ -49,7 +51,7 @@ void validate(const ring::RingHeader& h, uint64_t object_bytes, const ShmRingRea
     refuse(ShmRingErrc::kBadLayout, o.name,
            fmt::format("slot of {} bytes for payloads of {} bytes is inconsistent (expected {})",
                        h.slot_bytes, h.max_payload_bytes, ring::slot_bytes_for(h.max_payload_bytes)));
-  const uint64_t total = ring::ring_total_bytes(h.capacity, h.slot_bytes);
+  const uint64_t total = ring::ring_total_bytes(h.capacity, h.slot_bytes, h.header_bytes);
   if (h.total_bytes != total)
     refuse(ShmRingErrc::kBadLayout, o.name,
            fmt::format("header says {} bytes, its geometry needs {}", h.total_bytes, total));
@@ -87,6 +89,7 @@ ShmRingReader::ShmRingReader(ShmRingReaderOptions opts) : opts_(std::move(opts))
   validate(*header_, size, opts_);
   capacity_ = header_->capacity;
   slot_bytes_ = header_->slot_bytes;
+  header_bytes_ = header_->header_bytes;
   max_payload_ = header_->max_payload_bytes;
   if (opts_.start == ShmRingReaderOptions::Start::kOldest)
     start_at_oldest();
@@ -128,7 +131,7 @@ uint64_t ShmRingReader::move_to(uint64_t seq) noexcept {
 
 ReadResult ShmRingReader::try_read(void* out, uint32_t cap) noexcept {
   const uint64_t n = next_;
-  const ring::SlotHead* slot = ring::slot_head(base_, slot_bytes_, capacity_, n);
+  const ring::SlotHead* slot = ring::slot_head(base_, slot_bytes_, capacity_, n, header_bytes_);
   const uint64_t want = ring::seq_complete(n);
   // Seqlock read: acquire the seq, copy with relaxed atomic loads, acquire fence, re-check the seq. If it
   // did not change, no store of a later record can have been seen by the copy.

@@ -110,6 +110,11 @@ class ShmRingReader {
   uint64_t generation() const noexcept { return header_->generation; }
   uint64_t created_unix_ns() const noexcept { return header_->created_unix_ns; }
   int32_t writer_pid() const noexcept { return header_->writer_pid; }
+  // The writer's context bytes (ShmRingWriterOptions::context), immutable for the ring's life: a view into
+  // the mapping, valid while this reader lives.
+  std::string_view context() const noexcept {
+    return {reinterpret_cast<const char*>(base_) + sizeof(shm_ring::RingHeader), header_->context_bytes};
+  }
 
  private:
   ReadResult try_read(void* out, uint32_t cap) noexcept;
@@ -128,6 +133,7 @@ class ShmRingReader {
   const std::byte* base_ = nullptr;
   uint64_t capacity_ = 0;
   uint32_t slot_bytes_ = 0;
+  uint32_t header_bytes_ = 0;
   uint32_t max_payload_ = 0;
   uint64_t next_ = 0;
   std::chrono::steady_clock::time_point next_liveness_check_{};

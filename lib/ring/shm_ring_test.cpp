@@ -358,6 +358,49 @@ TEST_F(ForeignObject, InconsistentGeometryIsRefused) {
   EXPECT_EQ(open_error(), ShmRingErrc::kBadLayout);
   make([](ring::RingHeader& h) { h.header_bytes = 128; });
   EXPECT_EQ(open_error(), ShmRingErrc::kBadLayout);
+  // A context area the header does not make room for, or one beyond the bound.
+  make([](ring::RingHeader& h) { h.context_bytes = 1; });
+  EXPECT_EQ(open_error(), ShmRingErrc::kBadLayout);
+  make([](ring::RingHeader& h) {
+    h.context_bytes = ring::kMaxContextBytes + 1;
+    h.header_bytes = ring::header_bytes_for(h.context_bytes);
+    h.total_bytes = ring::ring_total_bytes(h.capacity, h.slot_bytes, h.header_bytes);
+  });
+  EXPECT_EQ(open_error(), ShmRingErrc::kBadLayout);
+  // Room made, but the object is too small for it.
+  make([](ring::RingHeader& h) {
+    h.context_bytes = 100;
+    h.header_bytes = ring::header_bytes_for(100);
+    h.total_bytes = ring::ring_total_bytes(h.capacity, h.slot_bytes, h.header_bytes);
+  });
+  EXPECT_EQ(open_error(), ShmRingErrc::kBadLayout);
+}
+
+// The context area: the writer's bytes, readable by every reader, with the slots after it.
+TEST(ShmRing, ContextAreaBeforeTheSlots) {
+  NameGuard g{unique_name("context")};
+  const std::string& name = g.name;
+  for (const size_t len : {size_t{0}, size_t{1}, size_t{64}, size_t{65}, size_t{5000}}) {
+    ShmRingWriterOptions o = writer_opts(name, 8, 64);
+    o.context.assign(len, 'c');
+    if (len > 0) o.context[len - 1] = 'z';
+    ShmRingWriter w(o);
+    ShmRingReader r(reader_opts(name));
+    EXPECT_EQ(r.context(), o.context);
+    publish_n(w, 0, 20);  // wraps: every slot written twice, the context untouched
+    EXPECT_EQ(r.context(), o.context);
+    r.start_at_oldest();
+    for (uint64_t n = 13; n < 20; ++n) {
+      std::array<std::byte, 64> buf{};
+      const ReadResult got = r.read(buf.data(), buf.size());
+      ASSERT_EQ(got.status, ReadStatus::kRecord) << len;
+      EXPECT_EQ(got.seq, n);
+      EXPECT_TRUE(payload_ok(n, buf.data(), got.len, 64));
+    }
+  }
+  ShmRingWriterOptions big = writer_opts(name, 8, 64);
+  big.context.assign(ring::kMaxContextBytes + 1, 'x');
+  EXPECT_THROW(ShmRingWriter w(big), ShmRingError);
 }
 
 TEST_F(ForeignObject, TruncatedObjectIsRefused) {

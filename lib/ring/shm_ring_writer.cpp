@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <new>
 #include <thread>
@@ -80,6 +81,10 @@ void check_options(const ShmRingWriterOptions& o) {
     throw ShmRingError(ShmRingErrc::kInvalidArgument,
                        fmt::format("shm ring {}: record_bytes {} > max_payload_bytes {}", o.name,
                                    o.record_bytes, o.max_payload_bytes));
+  if (o.context.size() > shm_ring::kMaxContextBytes)
+    throw ShmRingError(ShmRingErrc::kInvalidArgument,
+                       fmt::format("shm ring {}: context of {} bytes is more than {}", o.name,
+                                   o.context.size(), shm_ring::kMaxContextBytes));
 }
 
 // Removes the name again if construction fails after the object was created.
@@ -130,7 +135,9 @@ ShmRingWriter::ShmRingWriter(const ShmRingWriterOptions& opts)
   capacity_ = opts.capacity;
   max_payload_ = opts.max_payload_bytes;
   slot_bytes_ = shm_ring::slot_bytes_for(max_payload_);
-  const uint64_t total = shm_ring::ring_total_bytes(capacity_, slot_bytes_);
+  const auto context_bytes = static_cast<uint32_t>(opts.context.size());
+  header_bytes_ = shm_ring::header_bytes_for(context_bytes);
+  const uint64_t total = shm_ring::ring_total_bytes(capacity_, slot_bytes_, header_bytes_);
   if (::ftruncate(fd_.get(), static_cast<off_t>(total)) != 0)
     throw_errno(name_, fmt::format("ftruncate({} bytes)", total), errno);
   // tmpfs allocates pages on first touch, and a full /dev/shm then kills the writer with SIGBUS. Reserve
@@ -146,7 +153,10 @@ ShmRingWriter::ShmRingWriter(const ShmRingWriterOptions& opts)
   // readers in other processes use them: writing 64 MB of zeros over zeros cost every start-up ~50 ms.
   header_ = new (base_) shm_ring::RingHeader{};
   header_->layout_version = shm_ring::kRingLayoutVersion;
-  header_->header_bytes = sizeof(shm_ring::RingHeader);
+  header_->header_bytes = header_bytes_;
+  header_->context_bytes = context_bytes;
+  if (context_bytes != 0)
+    std::memcpy(base_ + sizeof(shm_ring::RingHeader), opts.context.data(), context_bytes);
   header_->slot_bytes = slot_bytes_;
   header_->max_payload_bytes = max_payload_;
   header_->capacity = capacity_;

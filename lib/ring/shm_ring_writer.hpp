@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "lib/core/counter.hpp"
@@ -20,6 +21,8 @@ struct ShmRingWriterOptions {
   uint32_t max_payload_bytes = 256;  // largest record publish() accepts, <= shm_ring::kMaxPayloadBytes
   uint32_t record_type = 0;          // written to the header; readers refuse a type they do not know
   uint32_t record_bytes = 0;         // fixed record size readers can check; 0 = variable
+  std::string context;               // opaque bytes readers get once (context()): what they need to
+                                     // interpret the records; at most shm_ring::kMaxContextBytes
   mode_t mode = 0644;                // permissions of the object (applied exactly, not through umask)
   bool unlink_on_close = true;       // remove the name when the writer is destroyed
 };
@@ -46,6 +49,13 @@ class ShmRingWriter {
   // len > max_payload_bytes() or after close().
   bool publish(const void* data, uint32_t len) noexcept;
 
+  // Publishing in place, for an encoder that writes a record straight into its slot (no staging copy):
+  // begin_record() marks the next slot as being written and returns its payload area, max_payload_bytes()
+  // bytes (nullptr after close(), counted as rejected); commit_record(len) publishes the record. A record
+  // that is never committed is never seen: the next begin_record() takes the same slot again.
+  std::byte* begin_record() noexcept;
+  bool commit_record(uint32_t len) noexcept;
+
   // Tells readers no more records will come (they drain, then read() returns kWriterGone). Idempotent.
   void close() noexcept;
 
@@ -67,6 +77,7 @@ class ShmRingWriter {
   shm_detail::MappedRegion region_;
   shm_ring::RingHeader* header_ = nullptr;
   std::byte* base_ = nullptr;
+  uint32_t header_bytes_ = 0;  // slot 0 starts here (after the context area)
   uint64_t capacity_ = 0;
   uint32_t slot_bytes_ = 0;
   uint32_t max_payload_ = 0;
@@ -81,7 +92,7 @@ inline bool ShmRingWriter::publish(const void* data, uint32_t len) noexcept {
     return false;
   }
   const uint64_t n = next_;
-  shm_ring::SlotHead* slot = shm_ring::slot_head(base_, slot_bytes_, capacity_, n);
+  shm_ring::SlotHead* slot = shm_ring::slot_head(base_, slot_bytes_, capacity_, n, header_bytes_);
   // Seqlock write (Boehm, "Can seqlocks get along with programming language memory models?", 2012): odd
   // seq, release fence, relaxed data stores, even seq with release. A reader that sees any of the new data
   // words also sees the odd seq (or later) on its re-check, and discards its copy.
@@ -89,6 +100,38 @@ inline bool ShmRingWriter::publish(const void* data, uint32_t len) noexcept {
   std::atomic_thread_fence(std::memory_order_release);
   slot->len.store(len, std::memory_order_relaxed);
   shm_ring::store_payload(shm_ring::slot_words(slot), static_cast<const std::byte*>(data), len);
+  slot->seq.store(shm_ring::seq_complete(n), std::memory_order_release);
+  header_->write_seq.store(n + 1, std::memory_order_release);
+  next_ = n + 1;
+  return true;
+}
+
+inline std::byte* ShmRingWriter::begin_record() noexcept {
+  if (closed_) [[unlikely]] {
+    rejected_.add(1);
+    return nullptr;
+  }
+  shm_ring::SlotHead* slot = shm_ring::slot_head(base_, slot_bytes_, capacity_, next_, header_bytes_);
+  // As publish(): odd seq, then a release fence before the payload stores. The encoder's stores are plain
+  // ones, not relaxed atomics (a byte-wise encoder cannot write whole atomic words): a reader copying the
+  // slot meanwhile sees the odd or a later seq on its re-check and discards its copy, as with publish(). That
+  // is the classic seqlock writer (the kernel's, folly's); only the readers must load atomically.
+  slot->seq.store(shm_ring::seq_writing(next_), std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  return reinterpret_cast<std::byte*>(shm_ring::slot_words(slot));
+}
+
+inline bool ShmRingWriter::commit_record(uint32_t len) noexcept {
+  if (len > max_payload_ || closed_) [[unlikely]] {
+    rejected_.add(1);
+    return false;
+  }
+  const uint64_t n = next_;
+  shm_ring::SlotHead* slot = shm_ring::slot_head(base_, slot_bytes_, capacity_, n, header_bytes_);
+  // Zero the rest of the last word, as store_payload does: a slot carries no bytes of an older record.
+  if (const uint32_t rest = len % 8; rest != 0)
+    std::memset(reinterpret_cast<std::byte*>(shm_ring::slot_words(slot)) + len, 0, 8 - rest);
+  slot->len.store(len, std::memory_order_relaxed);
   slot->seq.store(shm_ring::seq_complete(n), std::memory_order_release);
   header_->write_seq.store(n + 1, std::memory_order_release);
   next_ = n + 1;

@@ -1,6 +1,7 @@
 // spanwatch-tail: prints the flow records of spanwatch's shared-memory ring as NDJSON on stdout, one line
-// per record, for piping into jq, Vector, a socket... Records missed because this reader fell behind are
-// counted on stderr, never silently skipped. Reads only; it cannot slow the pipeline down.
+// per record (the flow files' JSON, formatted by FlowRingReader from the ring's binary records), for piping
+// into jq, Vector, a socket... Records missed because this reader fell behind are counted on stderr, never
+// silently skipped. Reads only; it cannot slow the pipeline down.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
@@ -8,12 +9,10 @@
 #include <cstring>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <thread>
-#include <vector>
 
 #include "lib/ring/flow_ring.hpp"
-#include "lib/ring/shm_ring_reader.hpp"
+#include "lib/ring/flow_ring_reader.hpp"
 
 namespace {
 
@@ -33,24 +32,14 @@ struct Options {
   uint64_t count = 0;       // stop after this many records (0 = no limit)
 };
 
-// The record's event.reason / spanwatch.flow.final, by looking at the text (records are our own JSON:
-// these keys appear exactly once, written without spaces).
-bool is_live(std::string_view rec) {
-  return rec.find("\"reason\":\"live_update\"") != std::string_view::npos;
-}
-bool is_final(std::string_view rec) {
-  return rec.find("\"final\":true") != std::string_view::npos;
-}
-
 int tail(const Options& o) {
   uint64_t printed = 0, missed = 0;
   bool waiting_said = false;
   while (!g_stop) {
-    std::optional<sw::ShmRingReader> reader;
+    std::optional<sw::FlowRingReader> reader;
     try {
       sw::ShmRingReaderOptions ro;
       ro.name = o.ring;
-      ro.expect_record_type = sw::kFlowRingRecordType;
       ro.start =
           o.from_oldest ? sw::ShmRingReaderOptions::Start::kOldest : sw::ShmRingReaderOptions::Start::kNewest;
       reader.emplace(ro);
@@ -66,18 +55,17 @@ int tail(const Options& o) {
       continue;
     }
     waiting_said = false;
-    std::vector<char> buf(reader->max_payload_bytes() + 1);
     while (!g_stop) {
-      const sw::ReadResult r = reader->read(buf.data(), static_cast<uint32_t>(buf.size()));
+      const sw::FlowReadResult r = reader->read();
       if (r.status == sw::ReadStatus::kRecord) {
-        const std::string_view rec(buf.data(), r.len);
-        if ((o.final_only && !is_final(rec)) || (o.no_live && is_live(rec))) continue;
-        buf[r.len] = '\n';
-        if (std::fwrite(buf.data(), 1, r.len + 1, stdout) != r.len + 1) return 1;  // stdout closed
+        const sw::FlowRecord& rec = reader->record();
+        if ((o.final_only && !rec.final) || (o.no_live && rec.reason == sw::EndReason::kLiveUpdate)) continue;
+        if (std::fwrite(r.json.data(), 1, r.json.size(), stdout) != r.json.size()) return 1;  // stdout closed
         if (o.count != 0 && ++printed >= o.count) return 0;
       } else if (r.status == sw::ReadStatus::kOverrun || r.status == sw::ReadStatus::kCorrupt) {
         missed += r.missed;
-        std::fprintf(stderr, "spanwatch-tail: fell behind, missed %llu records (%llu in all)\n",
+        std::fprintf(stderr, "spanwatch-tail: %s, missed %llu records (%llu in all)\n",
+                     r.status == sw::ReadStatus::kOverrun ? "fell behind" : "corrupt record",
                      static_cast<unsigned long long>(r.missed), static_cast<unsigned long long>(missed));
       } else if (r.status == sw::ReadStatus::kEmpty) {
         std::fflush(stdout);
