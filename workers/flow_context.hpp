@@ -58,6 +58,7 @@ static_assert(sizeof(FlowContext) == 40 && std::has_unique_object_representation
               "no padding: the hash reads the bytes");
 static_assert(sizeof(lib::L7Info) == 24, "a new L7Info field needs a place in FlowContext (set_l7(), l7())");
 static_assert(lib::kMaxVlans == 2, "FlowContext's layout");
+static_assert(lib::kMaxTunnelDepth <= 255, "FlowContext::tunnel_depth");
 
 struct FlowContextHash {
   uint64_t operator()(const FlowContext& c) const noexcept {

@@ -109,6 +109,5 @@ struct alignas(64) FlowEntry {
 static_assert(sizeof(FlowEntry) == 128, "two cache lines (issue 3: bytes per flow)");
 static_assert(offsetof(FlowEntry, key) + sizeof(lib::FlowKey) <= 64, "a lookup compares in the first line");
 static_assert(offsetof(FlowEntry, dir) == 64, "the counters start the second line");
-static_assert(lib::kMaxTunnelDepth <= 255, "FlowContext::tunnel_depth");
 
 }  // namespace spanwatch::workers

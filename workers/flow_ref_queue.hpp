@@ -39,8 +39,8 @@ class FlowRefQueue {
   void pop_front() noexcept {
     if (kept_ < kept_end_)
       ++kept_;
-    else
-      ++head_;
+    else if (++head_ == tail_ && !sweeping_)
+      head_ = tail_ = 0;  // drained: start again at the array's start (the live queue drains every snapshot)
   }
 
   // `live(ref)` says whether a reference is still live; asked by the sweep only. `prefetch(ref)` is called

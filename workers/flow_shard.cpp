@@ -239,8 +239,7 @@ inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uin
   if (c != e.timeout_class) {
     set_timeout_class(idx, c, std::max(activity_ns(e), ts_ns));  // moves it to the tail of the new list
   } else if (!frozen(c)) {
-    if (e.activity_held) [[unlikely]]
-      set_activity(e, std::max(tcp_activity_[e.tcp_slot], ts_ns));
+    advance_activity(e, ts_ns);
     defer_touch(idx);
   }
 }
@@ -386,7 +385,7 @@ void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndp
   account(e, d, pkt, ep.ip_bytes, ep.ip_bytes > headers ? ep.ip_bytes - headers : 0, ts_ns);
   ++wide(e).carrier_packets;  // not one of its own packets (the side stays: it holds this count)
   mark_changed(idx, e);
-  if (e.activity_held) set_activity(e, std::max(activity_ns(e), ts_ns));  // else it is last_ns
+  advance_activity(e, ts_ns);
   defer_touch(idx);
   ctr_.carrier_packets.add(1);
 }
@@ -405,7 +404,7 @@ void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t t
   const lib::Dir d = (ep.src == orig) ? lib::Dir::kOrig : lib::Dir::kResp;
   account(e, d, pkt, ep.ip_bytes, pkt.payload_len, ts_ns);
   ++wide(e).fragments;
-  if (e.activity_held) set_activity(e, std::max(activity_ns(e), ts_ns));  // else it is last_ns
+  advance_activity(e, ts_ns);
   defer_touch(idx);
   ctr_.packets.add(1);
   ctr_.fragments_matched.add(1);

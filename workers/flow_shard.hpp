@@ -60,18 +60,13 @@ class FlowShard {
     lib::FlowTable<FlowEntry>::Hint hint;
     bool src_is_lo = false;
     bool valid = false;    // the packet has an inner flow with ports to look up
-    bool summary = false;  // from a PacketSummary: process() may account it from the entry's first two lines
+    bool summary = false;  // from a PacketSummary: process() may account it from the entry
   };
   void start_lookup(const lib::DecodedPacket& pkt, uint8_t layers, FlowLookup& l) const noexcept;
   void prefetch_entry(FlowLookup& l) const noexcept {
     if (!l.valid) return;
     l.hint = table_.probe(l.hash);
-    // Both lines of the entry (FlowEntry): the key and the counters.
-    if (!l.summary) return table_.prefetch_entry(l.hint, true);
-    if (l.hint.index == lib::kNilIndex) return;
-    const FlowEntry& e = table_.at(l.hint.index);
-    __builtin_prefetch(&e.key, 1);
-    __builtin_prefetch(&e.dir, 1);
+    table_.prefetch_entry(l.hint, true);  // both lines of the entry (FlowEntry): the key and the counters
   }
 
   // A few packets ahead of process(), once prefetch_entry()'s lines have arrived: the lines process()
@@ -152,7 +147,7 @@ class FlowShard {
   // References in the active-timeout queue (one per flow, and stale ones of ended flows).
   size_t active_refs() const noexcept { return active_.size(); }
   static constexpr size_t active_ref_bytes() noexcept { return sizeof(ActiveRef); }
-  // When Zeek's timers count from: last_ns, or kept beside the TCP machine while they lag (FlowEntry).
+  // When Zeek's timers count from: last_ns, or tcp_activity_[tcp_slot] while they lag (FlowEntry).
   uint64_t activity_ns(const FlowEntry& e) const noexcept {
     return e.activity_held ? tcp_activity_[e.tcp_slot] : e.last_ns;
   }
@@ -193,8 +188,8 @@ class FlowShard {
   static bool frozen(TimeoutClass c) noexcept {  // Zeek's one-shot timers (refresh_timeout())
     return c == TimeoutClass::kTcpAttempt || c == TimeoutClass::kTcpClosed;
   }
-  // Sets the activity time (activity_ns()): kept beside the TCP machine while the flow's class freezes it or
-  // it differs from last_ns. Only TCP flows' can: the others' follows every packet, as last_ns does.
+  // Sets the activity time (activity_ns()): kept in tcp_activity_ while the flow's class freezes it or it
+  // differs from last_ns. Only TCP flows' can: the others' follows every packet, as last_ns does.
   void set_activity(FlowEntry& e, uint64_t ns) noexcept {
     if (ns == e.last_ns && !frozen(e.timeout_class)) {
       e.activity_held = false;
@@ -202,6 +197,11 @@ class FlowShard {
       tcp_activity_[e.tcp_slot] = ns;
       e.activity_held = true;
     }
+  }
+  // After a packet at ts_ns that moved last_ns: a held activity time moves too (else it is last_ns).
+  void advance_activity(FlowEntry& e, uint64_t ts_ns) noexcept {
+    if (e.activity_held) [[unlikely]]
+      set_activity(e, std::max(tcp_activity_[e.tcp_slot], ts_ns));
   }
   // Interns the flow's context changed by `change(FlowContext&)`, giving back the reference to the old one.
   template <typename Change>

@@ -47,7 +47,7 @@ class InternTable {
       }
     }
     const uint32_t slot = free_.acquire();
-    if (slot == lib::IndexFreeList::kNone) [[unlikely]] {
+    if (slot == lib::IndexFreeList::kNone) [[unlikely]] {  // not with capacity = holders + 1 (FlowShard)
       exhausted.add(1);
       return kEmpty;
     }

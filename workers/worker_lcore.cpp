@@ -18,8 +18,8 @@ namespace spanwatch::workers {
 namespace {
 
 constexpr uint64_t kLiveExpireEveryNs = 100'000'000;  // live mode: time passes without packets
-// How many packets ahead of process() a flow's TCP machine (and, for a packet to be decoded, its frame and
-// the entry's third line) is prefetched: its entry lines have arrived by then (stage 3), and its state
+// How many packets ahead of process() a flow's TCP machine (and, for a packet to be decoded, its frame) is
+// prefetched: its entry lines have arrived by then (stage 3), and its state
 // arrives before its turn.
 constexpr unsigned kStateAhead = 4;
 

@@ -6,17 +6,10 @@
 #include <cstring>
 #include <random>
 
+#include "lib/core/mix64.hpp"
+
 namespace spanwatch::lib {
 namespace {
-
-uint64_t mix64(uint64_t x) noexcept {  // splitmix64 finalizer
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
 
 size_t bucket_count_for(size_t capacity) noexcept {
   size_t buckets = 1;

@@ -6,19 +6,11 @@
 #include <cstring>
 
 #include "lib/core/icmp_types.hpp"
+#include "lib/core/mix64.hpp"
 #include "lib/core/ip_proto.hpp"
 
 namespace spanwatch::lib {
 namespace {
-
-inline uint64_t mix64(uint64_t x) noexcept {  // splitmix64 finaliser
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
 
 inline uint64_t load64(const void* p) noexcept {
   uint64_t v;
