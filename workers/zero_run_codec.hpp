@@ -1,9 +1,13 @@
 // Zero-run packing of a fixed-size POD whose bytes are mostly zero (AppMetadata: NUL-padded text fields).
-// The packed form is a sequence of runs [zero count 0..255][tag][bytes]: tag < 0x80 is a literal of
-// `tag` bytes; tag >= 0x80 is a hex run of `tag & 0x7f` lowercase hex digits ([0-9a-f]) stored two per
-// byte, as the TLS/SSH fingerprints (ja3, ja3s, ja4 hashes, hassh, certificate sha1 and serial) are text
-// of that kind and would take twice the room as literals. Bytes after the last run are zero. Exact:
-// unpacking gives back every byte, padding included.
+// The packed form is a sequence of runs [zero count 0..255][tag][bytes]:
+//  - tag < 0x80: a literal of `tag` bytes;
+//  - 0x80 <= tag < 0xc0: a hex run of `tag & 0x3f` lowercase hex digits ([0-9a-f]) stored two per byte, as
+//    the TLS/SSH fingerprints (ja3, ja3s, ja4 hashes, hassh, certificate sha1 and serial) are text of that
+//    kind and would take twice the room as literals;
+//  - tag >= 0xc0: a copy of `(tag & 0x3f) + 4` bytes from an earlier position of the unpacked bytes, given in
+//    the next two bytes (little-endian): names a flow repeats (a DNS answer's owner is the query name or the
+//    previous answer's CNAME target; a certificate's subject names one of its SANs) take 4 bytes.
+// Bytes after the last run are zero. Exact: unpacking gives back every byte, padding included.
 #pragma once
 #include <bit>
 #include <cstddef>
@@ -15,9 +19,16 @@ namespace spanwatch::workers {
 inline constexpr size_t kPackDoesNotFit = SIZE_MAX;
 
 namespace zero_run_detail {
-constexpr size_t kMaxRun = 0x7f;   // characters of one literal or hex run
-constexpr size_t kMinHexRun = 12;  // shorter hex runs stay in the literal (a split costs 2-4 bytes)
+constexpr size_t kMaxRun = 0x7f;     // bytes of one literal
+constexpr size_t kMaxHexRun = 0x3f;  // characters of one hex run
+constexpr size_t kMinHexRun = 12;    // shorter hex runs stay in the literal (a split costs 2-4 bytes)
 constexpr uint8_t kHexTag = 0x80;
+constexpr uint8_t kCopyTag = 0xc0;
+constexpr size_t kMinCopy = 4, kMaxCopy = kMinCopy + 0x3f;
+// A copy costs 4 bytes (header and position): worth it from 5 bytes at a run's start, from 7 inside a
+// literal (which it splits: 2 more header bytes).
+constexpr size_t kCopyAtRunStart = 5, kCopyInLiteral = 7;
+constexpr size_t kMaxPosition = 0xffff;  // copy sources are 16-bit positions
 
 inline int hex_value(uint8_t c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
@@ -42,16 +53,61 @@ inline size_t hex_run(const uint8_t* in, size_t max) noexcept {
   while (h < max && hex_value(in[h]) >= 0) ++h;
   return h;
 }
+
+// Where each 4-byte sequence was last seen (one position per hash bucket, as LZ4's fast mode): the copy
+// candidates of one pack_zero_runs call, which enters the positions of non-zero bytes as it passes them.
+class CopyFinder {
+ public:
+  CopyFinder(const uint8_t* in, size_t n) noexcept : in_(in), n_(n < kMaxPosition ? n : kMaxPosition) {
+    std::memset(last_, 0, sizeof last_);
+  }
+  // Positions before `p` become copy sources.
+  void enter_until(size_t p) noexcept {
+    for (; next_ < p && next_ + kMinCopy <= n_; ++next_) last_[bucket(next_)] = uint16_t(next_ + 1);
+    if (next_ < p) next_ = p;
+  }
+  // Bytes [from, to) are zero: no copy starts there.
+  void skip_zeros(size_t from, size_t to) noexcept {
+    enter_until(from);
+    next_ = to;
+  }
+  // Bytes at `p` (at most `max`, none zero) equal to bytes before `p` at the returned `src`: 0 if fewer
+  // than kMinCopy.
+  size_t match(size_t p, size_t max, size_t& src) noexcept {
+    if (p + kMinCopy > n_) return 0;
+    enter_until(p);
+    const uint16_t c = last_[bucket(p)];
+    if (c == 0) return 0;
+    src = c - 1u;
+    size_t l = 0;
+    const size_t cap = max < kMaxCopy ? max : kMaxCopy;
+    while (l < cap && src + l < p && in_[p + l] != 0 && in_[src + l] == in_[p + l]) ++l;
+    return l >= kMinCopy ? l : 0;
+  }
+
+ private:
+  static constexpr unsigned kBucketBits = 9;
+  size_t bucket(size_t p) const noexcept {
+    uint32_t w;
+    std::memcpy(&w, in_ + p, 4);
+    return (w * 2654435761u) >> (32 - kBucketBits);
+  }
+  const uint8_t* in_;
+  size_t n_, next_ = 0;
+  uint16_t last_[1u << kBucketBits];  // position + 1; 0: none
+};
 }  // namespace zero_run_detail
 
 // Packs `n` bytes of `in` into `out` (capacity `cap`). Returns the packed length (0: all zero), or
 // kPackDoesNotFit.
 inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t cap) noexcept {
   using namespace zero_run_detail;
+  CopyFinder copies(in, n);
   size_t i = 0, o = 0;
   while (i < n) {
     size_t zeros = zero_run(in + i, n - i);
-    if (i + zeros == n) break;                     // trailing zeros are implied
+    if (i + zeros == n) break;  // trailing zeros are implied
+    copies.skip_zeros(i, i + zeros);
     for (; zeros > 255; zeros -= 255, i += 255) {  // a longer gap: runs of 255 zeros and no bytes
       if (o + 2 > cap) return kPackDoesNotFit;
       out[o++] = 255;
@@ -59,7 +115,19 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
     }
     i += zeros;
     const size_t left = n - i < kMaxRun ? n - i : kMaxRun;
-    if (const size_t h = hex_run(in + i, left); h >= kMinHexRun) {
+    const size_t h = hex_run(in + i, n - i < kMaxHexRun ? n - i : kMaxHexRun);
+    size_t src = 0;
+    // A copy at least as long as the hex run here (a repeated fingerprint), else hex, else a copy.
+    if (const size_t c = copies.match(i, n - i, src); c >= kCopyAtRunStart && (h < kMinHexRun || c >= h)) {
+      if (o + 4 > cap) return kPackDoesNotFit;
+      out[o++] = static_cast<uint8_t>(zeros);
+      out[o++] = static_cast<uint8_t>(kCopyTag | (c - kMinCopy));
+      out[o++] = static_cast<uint8_t>(src);
+      out[o++] = static_cast<uint8_t>(src >> 8);
+      i += c;
+      continue;
+    }
+    if (h >= kMinHexRun) {
       const size_t bytes = (h + 1) / 2;
       if (o + 2 + bytes > cap) return kPackDoesNotFit;
       out[o++] = static_cast<uint8_t>(zeros);
@@ -73,13 +141,14 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
     }
     size_t lit = 1;  // in[i] is not zero
     while (lit < left && in[i + lit] != 0) {
+      if (copies.match(i + lit, n - i - lit, src) >= kCopyInLiteral) break;
       if (hex_value(in[i + lit]) < 0) {
         ++lit;
         continue;
       }
-      const size_t h = hex_run(in + i + lit, left - lit);
-      if (h >= kMinHexRun) break;
-      lit += h;  // the run's later digits start shorter runs: none of them ends the literal either
+      const size_t hh = hex_run(in + i + lit, left - lit);
+      if (hh >= kMinHexRun) break;
+      lit += hh;  // the run's later digits start shorter runs: none of them ends the literal either
     }
     if (o + 2 + lit > cap) return kPackDoesNotFit;
     out[o++] = static_cast<uint8_t>(zeros);
@@ -91,7 +160,8 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
   return o;
 }
 
-// Inverse of pack_zero_runs: fills all `n` bytes of `out` from `len` packed bytes.
+// Inverse of pack_zero_runs: fills all `n` bytes of `out` from `len` packed bytes. Never reads or writes
+// out of bounds, whatever the packed bytes.
 inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t n) noexcept {
   using namespace zero_run_detail;
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -102,8 +172,20 @@ inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t
     const size_t z = zeros < n - o ? zeros : n - o;
     std::memset(out + o, 0, z);
     o += z;
+    if (tag >= kCopyTag) {
+      if (i + 2 > len) break;
+      const size_t src = size_t(in[i]) | size_t(in[i + 1]) << 8;
+      i += 2;
+      size_t l = (tag & 0x3f) + kMinCopy;
+      if (src >= o) break;  // not packed by pack_zero_runs
+      if (l > o - src) l = o - src;
+      if (l > n - o) l = n - o;
+      std::memcpy(out + o, out + src, l);  // [src, src + l) ends at or before o
+      o += l;
+      continue;
+    }
     if (tag & kHexTag) {
-      const size_t h = tag & kMaxRun, bytes = (h + 1) / 2;
+      const size_t h = tag & 0x3f, bytes = (h + 1) / 2;
       for (size_t k = 0; k < h && o < n && i + k / 2 < len; ++k) {
         const uint8_t b = in[i + k / 2];
         out[o++] = static_cast<uint8_t>(kDigits[k % 2 == 0 ? b >> 4 : b & 0x0f]);
