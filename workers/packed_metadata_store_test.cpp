@@ -123,6 +123,18 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
   EXPECT_EQ(big, big_out);
 }
 
+// A lone zero between non-zero bytes (the high byte of a small number) stays in the literal (1 byte, not a
+// 2-byte run header); two or more end it.
+TEST(ZeroRunCodec, ALoneZeroStaysInTheLiteral) {
+  uint8_t in[64] = {}, packed[128], out[64];
+  const uint8_t fields[] = {1, 1, 0, 1, 3, 0, 3, 3};  // flags, a uint16 0x0003, a uint16 0x0303
+  std::memcpy(in + 8, fields, sizeof fields);
+  in[30] = 7;
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 8 + 2 + 1);
+  unpack_zero_runs(packed, 2 + 8 + 2 + 1, out, sizeof out);
+  EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
+}
+
 // Whatever the packed bytes (they are ours, but a bug must not become a memory error), unpacking writes
 // exactly the `n` bytes it is given.
 TEST(ZeroRunCodec, UnpackingAnyBytesStaysInBounds) {
@@ -162,7 +174,7 @@ TEST(PackedMetadataStore, EverySizeTakesTheSmallestClassThatHoldsIt) {
     EXPECT_TRUE(same_bytes(m, out)) << n;
     store.release(h);
   }
-  EXPECT_EQ(prev, 416u);  // sni and alpns nearly full: ~390 bytes of text and headers
+  EXPECT_EQ(prev, 448u);  // sni and alpns nearly full: ~390 bytes of text and headers
 }
 
 TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
@@ -174,9 +186,11 @@ TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
   dns.dns.qtype = 1;
   const uint32_t h = store.put(dns);
   ASSERT_TRUE(PackedMetadataStore::is_packed(h));
-  // kind (2 + 1 bytes), flags (2 + 1), qname (2 + 15), qtype (2 + 1), length 2 (trailing zeros implied).
-  EXPECT_EQ(PackedMetadataStore::slot_bytes(h), 32u);  // the smallest class
-  EXPECT_EQ(store.in_use(0), 1u);
+  // kind (2 + 1 bytes), flags (2 + 1), qname (2 + 15), qtype (2 + 1), length 2 (trailing zeros implied):
+  // 28 bytes, the 32-byte class.
+  EXPECT_EQ(store.used_bytes(h), 28u);
+  EXPECT_EQ(PackedMetadataStore::slot_bytes(h), 32u);
+  EXPECT_EQ(store.in_use(1), 1u);
   lib::AppMetadata out;
   std::memset(static_cast<void*>(&out), 0x5A, sizeof out);
   store.get(h, out);

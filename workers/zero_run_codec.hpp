@@ -9,6 +9,7 @@
 //    previous answer's CNAME target; a certificate's subject names one of its SANs) take 4 bytes.
 // Bytes after the last run are zero. Exact: unpacking gives back every byte, padding included.
 #pragma once
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -30,10 +31,21 @@ constexpr size_t kMinCopy = 4, kMaxCopy = kMinCopy + 0x3f;
 constexpr size_t kCopyAtRunStart = 5, kCopyInLiteral = 7;
 constexpr size_t kMaxPosition = 0xffff;  // copy sources are 16-bit positions
 
+// Per byte value: its value as a lowercase hex digit plus one (0: not one), | kWord for letters and digits.
+// One load answers both questions the packer asks of each byte.
+constexpr uint8_t kWord = 0x80;
+constexpr std::array<uint8_t, 256> kByteClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[size_t(c)] = uint8_t(kWord | (c - '0' + 1));
+  for (int c = 'a'; c <= 'z'; ++c) t[size_t(c)] = uint8_t(kWord | (c <= 'f' ? c - 'a' + 11 : 0));
+  for (int c = 'A'; c <= 'Z'; ++c) t[size_t(c)] = kWord;
+  return t;
+}();
 inline int hex_value(uint8_t c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+  return int(kByteClass[c] & ~kWord) - 1;
+}
+inline bool is_word(uint8_t c) noexcept {
+  return (kByteClass[c] & kWord) != 0;
 }
 // Zero bytes at `in`, at most `max`: eight at a time (AppMetadata is mostly NUL padding, ~1.3 kB a flow).
 inline size_t zero_run(const uint8_t* in, size_t max) noexcept {
@@ -54,28 +66,22 @@ inline size_t hex_run(const uint8_t* in, size_t max) noexcept {
   return h;
 }
 
-// Where each 4-byte sequence was last seen (one position per hash bucket, as LZ4's fast mode): the copy
-// candidates of one pack_zero_runs call, which enters the positions of non-zero bytes as it passes them.
+// A copy starts only where a word does (after a zero, a dot, a comma, '=', a space...: is_word is false
+// before it), which is where names repeat, so the packer looks up and enters one position per word, not
+// per byte.
+// Where each 4-byte sequence starting a word was last seen (one position per hash bucket, as LZ4's fast
+// mode): the copy sources of one pack_zero_runs call. The packer enters the runs' starts and the words
+// inside literals as it passes them (not the words inside copies: a repeat of a repeat is found at its
+// first place).
 class CopyFinder {
  public:
   CopyFinder(const uint8_t* in, size_t n) noexcept : in_(in), n_(n < kMaxPosition ? n : kMaxPosition) {
     std::memset(last_, 0, sizeof last_);
   }
-  // Positions before `p` become copy sources.
-  void enter_until(size_t p) noexcept {
-    for (; next_ < p && next_ + kMinCopy <= n_; ++next_) last_[bucket(next_)] = uint16_t(next_ + 1);
-    if (next_ < p) next_ = p;
-  }
-  // Bytes [from, to) are zero: no copy starts there.
-  void skip_zeros(size_t from, size_t to) noexcept {
-    enter_until(from);
-    next_ = to;
-  }
   // Bytes at `p` (at most `max`, none zero) equal to bytes before `p` at the returned `src`: 0 if fewer
   // than kMinCopy.
-  size_t match(size_t p, size_t max, size_t& src) noexcept {
+  size_t find(size_t p, size_t max, size_t& src) const noexcept {
     if (p + kMinCopy > n_) return 0;
-    enter_until(p);
     const uint16_t c = last_[bucket(p)];
     if (c == 0) return 0;
     src = c - 1u;
@@ -83,6 +89,9 @@ class CopyFinder {
     const size_t cap = max < kMaxCopy ? max : kMaxCopy;
     while (l < cap && src + l < p && in_[p + l] != 0 && in_[src + l] == in_[p + l]) ++l;
     return l >= kMinCopy ? l : 0;
+  }
+  void enter(size_t p) noexcept {
+    if (p + kMinCopy <= n_) last_[bucket(p)] = uint16_t(p + 1);
   }
 
  private:
@@ -93,7 +102,7 @@ class CopyFinder {
     return (w * 2654435761u) >> (32 - kBucketBits);
   }
   const uint8_t* in_;
-  size_t n_, next_ = 0;
+  size_t n_;
   uint16_t last_[1u << kBucketBits];  // position + 1; 0: none
 };
 }  // namespace zero_run_detail
@@ -106,8 +115,7 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
   size_t i = 0, o = 0;
   while (i < n) {
     size_t zeros = zero_run(in + i, n - i);
-    if (i + zeros == n) break;  // trailing zeros are implied
-    copies.skip_zeros(i, i + zeros);
+    if (i + zeros == n) break;                     // trailing zeros are implied
     for (; zeros > 255; zeros -= 255, i += 255) {  // a longer gap: runs of 255 zeros and no bytes
       if (o + 2 > cap) return kPackDoesNotFit;
       out[o++] = 255;
@@ -118,7 +126,9 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
     const size_t h = hex_run(in + i, n - i < kMaxHexRun ? n - i : kMaxHexRun);
     size_t src = 0;
     // A copy at least as long as the hex run here (a repeated fingerprint), else hex, else a copy.
-    if (const size_t c = copies.match(i, n - i, src); c >= kCopyAtRunStart && (h < kMinHexRun || c >= h)) {
+    // (A run that does not follow a zero may start inside a word: no copy there.)
+    const size_t c = i == 0 || !is_word(in[i - 1]) ? copies.find(i, n - i, src) : 0;
+    if (c >= kCopyAtRunStart && (h < kMinHexRun || c >= h)) {
       if (o + 4 > cap) return kPackDoesNotFit;
       out[o++] = static_cast<uint8_t>(zeros);
       out[o++] = static_cast<uint8_t>(kCopyTag | (c - kMinCopy));
@@ -127,6 +137,7 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
       i += c;
       continue;
     }
+    copies.enter(i);
     if (h >= kMinHexRun) {
       const size_t bytes = (h + 1) / 2;
       if (o + 2 + bytes > cap) return kPackDoesNotFit;
@@ -140,8 +151,20 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
       continue;
     }
     size_t lit = 1;  // in[i] is not zero
-    while (lit < left && in[i + lit] != 0) {
-      if (copies.match(i + lit, n - i - lit, src) >= kCopyInLiteral) break;
+    while (lit < left) {
+      if (in[i + lit] == 0) {
+        // A lone zero between non-zero bytes (a small number's high byte, a false flag between true
+        // ones) costs a byte in the literal, two as the next run's header.
+        if (lit + 1 < left && in[i + lit + 1] != 0) {
+          ++lit;
+          continue;
+        }
+        break;
+      }
+      if (!is_word(in[i + lit - 1])) {  // a word starts here
+        if (copies.find(i + lit, n - i - lit, src) >= kCopyInLiteral) break;
+        copies.enter(i + lit);
+      }
       if (hex_value(in[i + lit]) < 0) {
         ++lit;
         continue;
