@@ -128,6 +128,7 @@ AppDissector::AppDissector(uint32_t max_parsing_flows, uint32_t max_metadata_flo
 }
 
 lib::AppMetadata* AppDissector::metadata(FlowEntry& e, lib::AppKind kind) noexcept {
+  if (PackedMetadataStore::is_packed(e.app_meta) && !unpark(e)) return nullptr;
   if (e.app_meta == kNoSlot) {
     e.app_meta = meta_.acquire();
     if (e.app_meta == kNoSlot) {
@@ -156,12 +157,41 @@ void AppDissector::release_state(FlowEntry& e, FlowSide* side) noexcept {
 // The metadata is final now (no parser runs again): keep only its packed bytes.
 void AppDissector::stop_parsing(FlowEntry& e, FlowSide& side) noexcept {
   release_state(e, &side);
-  if (e.app_meta == kNoSlot || PackedMetadataStore::is_packed(e.app_meta)) return;
+  if (e.app_meta == kNoSlot) return;
+  if (PackedMetadataStore::is_packed(e.app_meta)) {  // parked between messages
+    lib::AppMetadata m;
+    packed_.get(e.app_meta, m);
+    e.app_info = lib::has_info_line(m);
+    return;
+  }
   e.app_info = lib::has_info_line(meta_[e.app_meta]);
+  park(e);
+}
+
+// Packed, though a later message may still add to it (unpark): a DHCP client's flow rarely sees the
+// server's ACK (sent to another address), so the 1.3 kB form would stay for the flow's whole life (60 s
+// idle). A DNS query is not parked: its answer comes within milliseconds, and an unanswered one ends
+// after 10 s; packing and unpacking every DNS flow once more would cost more than it saves. Kept unpacked
+// when it does not fit.
+void AppDissector::park(FlowEntry& e) noexcept {
+  if (e.app_meta == kNoSlot || PackedMetadataStore::is_packed(e.app_meta)) return;
   if (const uint32_t h = packed_.put(meta_[e.app_meta]); h != PackedMetadataStore::kNoSlot) {
     meta_.release(e.app_meta);
     e.app_meta = h;
   }
+}
+
+// Parked metadata back in an unpacked slot for a parser to add to; false (counted) when none is left.
+bool AppDissector::unpark(FlowEntry& e) noexcept {
+  const uint32_t s = meta_.acquire();
+  if (s == kNoSlot) {
+    ctr_.meta_exhausted.add(1);
+    return false;
+  }
+  packed_.get(e.app_meta, meta_[s]);
+  packed_.release(e.app_meta);
+  e.app_meta = s;
+  return true;
 }
 
 void AppDissector::release(FlowEntry& e, FlowSide* side) noexcept {
@@ -231,7 +261,7 @@ void AppDissector::on_packet(FlowEntry& e, FlowSide& side, lib::Dir d,
   if (proto == kProtoUdp) {
     const uint16_t sp = e.orig_port(), dp = e.resp_port();
     bool done = true;
-    const bool dns_flow = e.app_meta != kNoSlot && meta_[e.app_meta].kind == lib::AppKind::kDns;
+    const bool dns_flow = e.app_meta != kNoSlot && kind_of(e.app_meta) == lib::AppKind::kDns;
     if (is_dns_port(sp) || is_dns_port(dp) || dns_flow) {
       done = dns(e, d, pkt.payload, pkt.payload_captured, false);
     } else if (is_dhcp_port(sp) || is_dhcp_port(dp)) {
@@ -254,6 +284,8 @@ void AppDissector::on_packet(FlowEntry& e, FlowSide& side, lib::Dir d,
     if (done || ++e.app_packets >= kMaxPayloadPackets) {
       if (!done) ctr_.gave_up.add(1);
       stop_parsing(e, side);
+    } else if (e.app_meta != kNoSlot && kind_of(e.app_meta) == lib::AppKind::kDhcp) {
+      park(e);  // the server's ACK rarely comes on this flow: it goes to another address
     }
     return;
   }

@@ -70,6 +70,11 @@ class AppDissector {
   bool start(FlowEntry& e, FlowSide& side, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
   lib::AppMetadata* metadata(FlowEntry& e, lib::AppKind kind) noexcept;
   void stop_parsing(FlowEntry& e, FlowSide& side) noexcept;
+  void park(FlowEntry& e) noexcept;
+  bool unpark(FlowEntry& e) noexcept;
+  lib::AppKind kind_of(uint32_t meta) const noexcept {
+    return PackedMetadataStore::is_packed(meta) ? packed_.kind(meta) : meta_[meta].kind;
+  }
   void release_state(FlowEntry& e, FlowSide* side) noexcept;
 
   // Per protocol: each returns true when that flow needs no more packets.
