@@ -168,11 +168,22 @@ void AppDissector::stop_parsing(FlowEntry& e, FlowSide& side) noexcept {
   park(e);
 }
 
-// Packed, though a later message may still add to it (unpark): a DHCP client's flow rarely sees the
-// server's ACK (sent to another address), so the 1.3 kB form would stay for the flow's whole life (60 s
-// idle). A DNS query is not parked: its answer comes within milliseconds, and an unanswered one ends
-// after 10 s; packing and unpacking every DNS flow once more would cost more than it saves. Kept unpacked
-// when it does not fit.
+// Whether the message a UDP flow's parser waits for rarely comes on this flow, so that its unpacked
+// metadata would stay for the flow's whole life: a DHCP server's ACK (sent to another address), the answer
+// to an mDNS, LLMNR or NetBIOS name query (multicast or broadcast: the answer comes from the responder's
+// own address), the query of an answer whose query was not seen. A unicast DNS query's answer comes within
+// milliseconds (and an unanswered one ends after 10 s idle): packing and unpacking every DNS flow once
+// more would cost more than it saves.
+bool AppDissector::waits_in_vain(const FlowEntry& e, uint16_t sp, uint16_t dp) const noexcept {
+  if (e.app_meta == kNoSlot || PackedMetadataStore::is_packed(e.app_meta)) return false;
+  const lib::AppMetadata& m = meta_[e.app_meta];
+  if (m.kind == lib::AppKind::kDhcp) return true;
+  if (m.kind != lib::AppKind::kDns) return false;
+  auto name_service = [](uint16_t p) { return p == 5353 || p == 5355 || p == 137; };
+  return name_service(sp) || name_service(dp) || (m.dns.has_response && !m.dns.has_query);
+}
+
+// Packed, though a later message may still add to it (unpark). Kept unpacked when it does not fit.
 void AppDissector::park(FlowEntry& e) noexcept {
   if (e.app_meta == kNoSlot || PackedMetadataStore::is_packed(e.app_meta)) return;
   if (const uint32_t h = packed_.put(meta_[e.app_meta]); h != PackedMetadataStore::kNoSlot) {
@@ -284,8 +295,8 @@ void AppDissector::on_packet(FlowEntry& e, FlowSide& side, lib::Dir d,
     if (done || ++e.app_packets >= kMaxPayloadPackets) {
       if (!done) ctr_.gave_up.add(1);
       stop_parsing(e, side);
-    } else if (e.app_meta != kNoSlot && kind_of(e.app_meta) == lib::AppKind::kDhcp) {
-      park(e);  // the server's ACK rarely comes on this flow: it goes to another address
+    } else if (waits_in_vain(e, sp, dp)) {
+      park(e);
     }
     return;
   }

@@ -70,6 +70,7 @@ class AppDissector {
   bool start(FlowEntry& e, FlowSide& side, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
   lib::AppMetadata* metadata(FlowEntry& e, lib::AppKind kind) noexcept;
   void stop_parsing(FlowEntry& e, FlowSide& side) noexcept;
+  bool waits_in_vain(const FlowEntry& e, uint16_t sp, uint16_t dp) const noexcept;
   void park(FlowEntry& e) noexcept;
   bool unpark(FlowEntry& e) noexcept;
   lib::AppKind kind_of(uint32_t meta) const noexcept {

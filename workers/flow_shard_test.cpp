@@ -628,7 +628,8 @@ TEST(FlowShard, ParsedFlowGivesItsSideSlotBack) {
 
 // A DHCP client's flow rarely sees the server's ACK (sent to another address): its metadata is packed
 // while it waits, and unpacked again if the ACK comes after all; nothing is lost, and in between the flow
-// holds no 1.3 kB metadata slot. A DNS query's metadata is not packed before its answer (which comes).
+// holds no 1.3 kB metadata slot. So is a multicast name query's (mDNS); a unicast DNS query's is not
+// packed before its answer (which comes).
 TEST(FlowShard, WaitingDhcpMetadataIsPackedBetweenMessages) {
   CollectingSink sink;
   AppDissector apps(64, 1024);
@@ -665,10 +666,19 @@ TEST(FlowShard, WaitingDhcpMetadataIsPackedBetweenMessages) {
   query.insert(query.end(), {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'o', 'r', 'g', 0, 0, 1, 0, 1});
   shard.process(with_payload(packet(17, 3, 40000, 4, 53), query), kT0 + 2, 0, kLayerInner);
   EXPECT_EQ(apps.metadata_in_use(), 1u);  // a DNS query waits unpacked for its answer
+  // The same question as an mDNS query (multicast: answers come from the responders' addresses): parked.
+  shard.process(with_payload(packet(17, 3, 5353, 5, 5353), query), kT0 + 3, 0, kLayerInner);
+  EXPECT_EQ(apps.metadata_in_use(), 1u);
 
   shard.flush_all(lib::EndReason::kShutdown);
-  ASSERT_EQ(sink.recs.size(), 2u);
-  const lib::FlowRecord& r = sink.recs[0].app.kind == lib::AppKind::kDhcp ? sink.recs[0] : sink.recs[1];
+  ASSERT_EQ(sink.recs.size(), 3u);
+  for (const lib::FlowRecord& dns : sink.recs)
+    if (dns.app.kind == lib::AppKind::kDns) {
+      EXPECT_EQ(lib::get_text(dns.app.dns.qname), "example.org");
+    }
+  const lib::FlowRecord& r = *std::find_if(sink.recs.begin(), sink.recs.end(), [](const lib::FlowRecord& x) {
+    return x.app.kind == lib::AppKind::kDhcp;
+  });
   ASSERT_EQ(r.app.kind, lib::AppKind::kDhcp);
   const lib::DhcpMetadata& d = r.app.dhcp;
   EXPECT_EQ(d.message_type, 3u);
