@@ -218,16 +218,16 @@ void TcpStateMachine::swap_rare_sides(TcpRareStore& rare) noexcept {
 void TcpStateMachine::set_hist_last_fin(TcpRareStore& rare, size_t i, uint32_t v) noexcept {
   Endpoint& e = ep_[i];
   if (e.last_seq - 1 - e.start_seq == v) {
-    e.bits |= kFinAtLast;
+    e.fin_at_last = 1;
     return;
   }
-  e.bits &= uint8_t(~kFinAtLast);
+  e.fin_at_last = 0;
   if (v != rare_value(rare, i).hist_last_fin) rare_side(rare, i).hist_last_fin = v;
 }
 
 void TcpStateMachine::write_out_fin(TcpRareStore& rare, size_t i) noexcept {
   const uint32_t v = hist_last_fin(rare, i);
-  ep_[i].bits &= uint8_t(~kFinAtLast);
+  ep_[i].fin_at_last = 0;
   if (v != rare_value(rare, i).hist_last_fin) rare_side(rare, i).hist_last_fin = v;
 }
 
@@ -245,7 +245,7 @@ bool TcpStateMachine::is_reuse(const TcpSegment& seg) const noexcept {
     if (ep_[0].state != kInactive) return false;  // not a half connection
     conn_orig = &ep_[1];
   }
-  const bool is_closed = ((ep_[0].bits | ep_[1].bits) & kDidClose) != 0;  // TCPSessionAdapter::IsClosed
+  const bool is_closed = ep_[0].did_close || ep_[1].did_close;  // TCPSessionAdapter::IsClosed
   if (!is_closed) {
     if (seg.seq == conn_orig->start_seq) return false;  // a retransmission
     // SYN and SYN-ACK seen in reverse order: not a reuse, UpdateInactiveState flips the roles.
@@ -285,7 +285,7 @@ void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg, TcpRar
   }
   const uint32_t seq_one_past_segment = seg.seq + len;
   if (seq_delta(seq_one_past_segment, e.last_seq) > 0)
-    e.last_seq = seq_one_past_segment;  // established: never kFinAtLast (keep_fin not needed)
+    e.last_seq = seq_one_past_segment;  // established: never fin_at_last (keep_fin not needed)
   else if (len > 0)
     scaled_history(dir, rare_side(rare, ei).rxmt_cnt, 'T', rare);
   if (gap_check && seq_delta(ack_seq, p.last_seq) > 0 && seq_delta(ack_seq, prev_peer_ack) > 0)
@@ -404,7 +404,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
       if (fin) {  // a FIN's sequence number comes after the packet's data
         if (check_history(d, kHistFin, 'F', rare) && rel_seq + len != hist_last_fin(rare, ei))
           add_history(d == Dir::kOrig ? 'F' : 'f', rare);
-        ep_[ei].bits &= uint8_t(~kFinAtLast);  // replaced once last_seq is updated (below)
+        ep_[ei].fin_at_last = 0;  // replaced once last_seq is updated (below)
         fin_last = rel_seq + len;
         fin_recorded = true;
       }
@@ -424,7 +424,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
   if (seg.window == 0 && !rst && ep_[pi].state != kClosed && ep_[ei].state != kReset)
     scaled_history(Dir(ei), rare_side(rare, ei).win0_cnt, 'W', rare);
 
-  if (fin) ep_[ei].bits |= kFinSeen;  // FIN_cnt > 0
+  if (fin) ep_[ei].fin_seen = 1;  // FIN_cnt > 0
 
   // ACK handling: init_peer for a silent peer, else update_ack_seq (not from RSTs, not below its start).
   bool gap_check = false;
@@ -544,7 +544,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
     case kClosed:  // UpdateClosedState: after a FIN exchange a RST changes nothing
       if (rst && ep_[pi].state != kClosed) {
         set_state(ep_[ei], kReset);
-        if (!(ep_[ei].bits & kDidClose)) do_close = true;
+        if (!ep_[ei].did_close) do_close = true;
       }
       break;
     default:  // kReset: UpdateResetState only reports weirds
@@ -561,7 +561,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
   }
 
   // ConnectionClosed: remember that this side's close was reported (IsClosed, reuse).
-  if (do_close) ep_[ei].bits |= kDidClose;
+  if (do_close) ep_[ei].did_close = 1;
 }
 
 // TCP_Endpoint::Size()
@@ -572,8 +572,8 @@ uint64_t TcpStateMachine::payload_size(Dir d) const noexcept {
   // A half-open connection that was discovered and aborted: its numbers say nothing about data.
   if (e.prev_state == kSynSent && e.state == kReset && p.state == kInactive && !no_data_acked) return 0;
   uint32_t size = seq_delta(e.last_seq, e.ack_seq) > 0 ? e.last_seq - e.start_seq : e.ack_seq - e.start_seq;
-  if (size != 0) --size;                         // the SYN (real or assumed)
-  if ((e.bits & kFinSeen) && size != 0) --size;  // the FIN
+  if (size != 0) --size;                // the SYN (real or assumed)
+  if (e.fin_seen && size != 0) --size;  // the FIN
   return size;
 }
 

@@ -91,7 +91,7 @@ class TcpStateMachine {
 
   TcpEndpointState endpoint_state(Dir d) const noexcept { return TcpEndpointState(ep_[size_t(d)].state); }
   // Zeek's TCP_Endpoint::did_close: this side's FIN or RST has been reported (TCPSessionAdapter::IsClosed).
-  bool did_close(Dir d) const noexcept { return (ep_[size_t(d)].bits & kDidClose) != 0; }
+  bool did_close(Dir d) const noexcept { return ep_[size_t(d)].did_close; }
   // Zeek's TCP_Endpoint::Size(): payload bytes from sequence numbers (conn.log orig_bytes/resp_bytes),
   // modulo 2^32 (we do not count sequence wraps).
   uint64_t payload_size(Dir d) const noexcept;
@@ -105,18 +105,18 @@ class TcpStateMachine {
     uint32_t start_seq = 0;  // TCP_Endpoint start/last/ack seq (relative seq, Size(), retransmissions)
     uint32_t last_seq = 0;
     uint32_t ack_seq = 0;
-    // hist_seen in the low bits: testing and setting a letter's bit (every packet) needs no shift.
-    uint16_t hist_seen : 7 = 0;   // once-per-direction letters recorded (Zeek HIST_* bits of this role)
-    uint16_t bits : 3 = 0;        // kDidClose | kFinSeen | kFinAtLast
-    uint16_t state : 3 = 0;       // TcpEndpointState
-    uint16_t prev_state : 3 = 0;  // TCP_Endpoint::prev_state
-  };                              // its repeat rules' sequence numbers and T/W/G counts: TcpRareState::Side
+    // No field straddles a byte: hist_seen in the low bits of the first (testing and setting a letter's
+    // bit, every packet, needs no shift), the states in the second (what every packet's timeout reads).
+    uint16_t hist_seen : 7 = 0;    // once-per-direction letters recorded (Zeek HIST_* bits of this role)
+    uint16_t did_close : 1 = 0;    // this side's FIN or RST has been reported (TCP_Endpoint::did_close)
+    uint16_t state : 3 = 0;        // TcpEndpointState
+    uint16_t prev_state : 3 = 0;   // TCP_Endpoint::prev_state
+    uint16_t fin_seen : 1 = 0;     // FIN_cnt > 0
+    uint16_t fin_at_last : 1 = 0;  // hist_last_fin is implicit (below)
+  };                               // its repeat rules' sequence numbers and T/W/G counts: TcpRareState::Side
   static_assert(sizeof(Endpoint) == 14);
-  static constexpr uint8_t kDidClose = 0x01;
-  static constexpr uint8_t kFinSeen = 0x02;
-  // hist_last_fin is last_seq - 1 - start_seq (the FIN was this side's highest segment, as nearly every
-  // FIN is) and is kept so, without a rare-state slot. Only a closed or reset endpoint has it set.
-  static constexpr uint8_t kFinAtLast = 0x04;
+  // fin_at_last: hist_last_fin is last_seq - 1 - start_seq (the FIN was this side's highest segment, as
+  // nearly every FIN is) and is kept so, without a rare-state slot. Only a closed or reset endpoint has it.
 
   void process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict, TcpRareStore& rare) noexcept;
   void established_segment(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept;  // the common case
@@ -131,12 +131,12 @@ class TcpStateMachine {
   }
   uint32_t hist_last_fin(const TcpRareStore& rare, size_t i) const noexcept {
     const Endpoint& e = ep_[i];
-    return (e.bits & kFinAtLast) ? e.last_seq - 1 - e.start_seq : rare_value(rare, i).hist_last_fin;
+    return e.fin_at_last ? e.last_seq - 1 - e.start_seq : rare_value(rare, i).hist_last_fin;
   }
   void set_hist_last_fin(TcpRareStore& rare, size_t i, uint32_t v) noexcept;
   // Before endpoint i's start_seq or last_seq changes: an implicit hist_last_fin is written out.
   void keep_fin(TcpRareStore& rare, size_t i) noexcept {
-    if (ep_[i].bits & kFinAtLast) [[unlikely]]
+    if (ep_[i].fin_at_last) [[unlikely]]
       write_out_fin(rare, i);
   }
   [[gnu::cold, gnu::noinline]] void write_out_fin(TcpRareStore& rare, size_t i) noexcept;
