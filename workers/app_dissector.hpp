@@ -5,8 +5,10 @@
 // Work is deferred and bounded, as Retina does it: a flow holds parse state (stream buffers, from a
 // per-worker pool) only while a parser still waits for bytes, and only for its first packets; then the
 // state goes back to the pool and the flow keeps just its metadata (a second pool), packed into a slot
-// of its size once the parsers are done (PackedMetadataStore). The pools are sized at start-up; when one
-// is empty the flow goes without, and that is counted. Not thread-safe.
+// of its size once the parsers are done (PackedMetadataStore), or while a parser waits for a message that
+// rarely comes on the same flow (a DHCP ACK, the answer to a multicast name query; unpacked again if it
+// comes). The pools are sized at start-up; when one is empty the flow goes without, and that is counted.
+// Not thread-safe.
 #pragma once
 #include <cstdint>
 

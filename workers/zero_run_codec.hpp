@@ -1,12 +1,14 @@
 // Zero-run packing of a fixed-size POD whose bytes are mostly zero (AppMetadata: NUL-padded text fields).
 // The packed form is a sequence of runs [zero count 0..255][tag][bytes]:
-//  - tag < 0x80: a literal of `tag` bytes;
+//  - tag < 0x80: a literal of `tag` bytes (none zero but lone ones: a single zero between non-zero bytes
+//    costs less in the literal than as the next run's header);
 //  - 0x80 <= tag < 0xc0: a hex run of `tag & 0x3f` lowercase hex digits ([0-9a-f]) stored two per byte, as
 //    the TLS/SSH fingerprints (ja3, ja3s, ja4 hashes, hassh, certificate sha1 and serial) are text of that
 //    kind and would take twice the room as literals;
 //  - tag >= 0xc0: a copy of `(tag & 0x3f) + 4` bytes from an earlier position of the unpacked bytes, given in
 //    the next two bytes (little-endian): names a flow repeats (a DNS answer's owner is the query name or the
-//    previous answer's CNAME target; a certificate's subject names one of its SANs) take 4 bytes.
+//    previous answer's CNAME target; a certificate's subject names one of its SANs) take 4 bytes. The
+//    packer starts copies at word starts only (CopyFinder).
 // Bytes after the last run are zero. Exact: unpacking gives back every byte, padding included.
 #pragma once
 #include <array>
