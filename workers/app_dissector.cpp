@@ -128,6 +128,7 @@ AppDissector::AppDissector(uint32_t max_parsing_flows, uint32_t max_metadata_flo
 }
 
 lib::AppMetadata* AppDissector::metadata(FlowEntry& e, lib::AppKind kind) noexcept {
+  if (PackedMetadataStore::is_packed(e.app_meta) && !unpark(e)) return nullptr;
   if (e.app_meta == kNoSlot) {
     e.app_meta = meta_.acquire();
     if (e.app_meta == kNoSlot) {
@@ -156,12 +157,52 @@ void AppDissector::release_state(FlowEntry& e, FlowSide* side) noexcept {
 // The metadata is final now (no parser runs again): keep only its packed bytes.
 void AppDissector::stop_parsing(FlowEntry& e, FlowSide& side) noexcept {
   release_state(e, &side);
-  if (e.app_meta == kNoSlot || PackedMetadataStore::is_packed(e.app_meta)) return;
+  if (e.app_meta == kNoSlot) return;
+  if (PackedMetadataStore::is_packed(e.app_meta)) {  // parked between messages
+    lib::AppMetadata m;
+    packed_.get(e.app_meta, m);
+    e.app_info = lib::has_info_line(m);
+    return;
+  }
   e.app_info = lib::has_info_line(meta_[e.app_meta]);
+  park(e);
+}
+
+// Whether the message a UDP flow's parser waits for rarely comes on this flow, so that its unpacked
+// metadata would stay for the flow's whole life: a DHCP server's ACK (sent to another address), the answer
+// to an mDNS, LLMNR or NetBIOS name query (multicast or broadcast: the answer comes from the responder's
+// own address), the query of an answer whose query was not seen. A unicast DNS query's answer comes within
+// milliseconds (and an unanswered one ends after 10 s idle): packing and unpacking every DNS flow once
+// more would cost more than it saves.
+bool AppDissector::waits_in_vain(const FlowEntry& e, uint16_t sp, uint16_t dp) const noexcept {
+  if (e.app_meta == kNoSlot || PackedMetadataStore::is_packed(e.app_meta)) return false;
+  const lib::AppMetadata& m = meta_[e.app_meta];
+  if (m.kind == lib::AppKind::kDhcp) return true;
+  if (m.kind != lib::AppKind::kDns) return false;
+  auto name_service = [](uint16_t p) { return p == 5353 || p == 5355 || p == 137; };
+  return name_service(sp) || name_service(dp) || (m.dns.has_response && !m.dns.has_query);
+}
+
+// Packed, though a later message may still add to it (unpark). Kept unpacked when it does not fit.
+void AppDissector::park(FlowEntry& e) noexcept {
+  if (e.app_meta == kNoSlot || PackedMetadataStore::is_packed(e.app_meta)) return;
   if (const uint32_t h = packed_.put(meta_[e.app_meta]); h != PackedMetadataStore::kNoSlot) {
     meta_.release(e.app_meta);
     e.app_meta = h;
   }
+}
+
+// Parked metadata back in an unpacked slot for a parser to add to; false (counted) when none is left.
+bool AppDissector::unpark(FlowEntry& e) noexcept {
+  const uint32_t s = meta_.acquire();
+  if (s == kNoSlot) {
+    ctr_.meta_exhausted.add(1);
+    return false;
+  }
+  packed_.get(e.app_meta, meta_[s]);
+  packed_.release(e.app_meta);
+  e.app_meta = s;
+  return true;
 }
 
 void AppDissector::release(FlowEntry& e, FlowSide* side) noexcept {
@@ -231,7 +272,7 @@ void AppDissector::on_packet(FlowEntry& e, FlowSide& side, lib::Dir d,
   if (proto == kProtoUdp) {
     const uint16_t sp = e.orig_port(), dp = e.resp_port();
     bool done = true;
-    const bool dns_flow = e.app_meta != kNoSlot && meta_[e.app_meta].kind == lib::AppKind::kDns;
+    const bool dns_flow = e.app_meta != kNoSlot && kind_of(e.app_meta) == lib::AppKind::kDns;
     if (is_dns_port(sp) || is_dns_port(dp) || dns_flow) {
       done = dns(e, d, pkt.payload, pkt.payload_captured, false);
     } else if (is_dhcp_port(sp) || is_dhcp_port(dp)) {
@@ -254,6 +295,8 @@ void AppDissector::on_packet(FlowEntry& e, FlowSide& side, lib::Dir d,
     if (done || ++e.app_packets >= kMaxPayloadPackets) {
       if (!done) ctr_.gave_up.add(1);
       stop_parsing(e, side);
+    } else if (waits_in_vain(e, sp, dp)) {
+      park(e);
     }
     return;
   }

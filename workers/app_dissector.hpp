@@ -5,8 +5,10 @@
 // Work is deferred and bounded, as Retina does it: a flow holds parse state (stream buffers, from a
 // per-worker pool) only while a parser still waits for bytes, and only for its first packets; then the
 // state goes back to the pool and the flow keeps just its metadata (a second pool), packed into a slot
-// of its size once the parsers are done (PackedMetadataStore). The pools are sized at start-up; when one
-// is empty the flow goes without, and that is counted. Not thread-safe.
+// of its size once the parsers are done (PackedMetadataStore), or while a parser waits for a message that
+// rarely comes on the same flow (a DHCP ACK, the answer to a multicast name query; unpacked again if it
+// comes). The pools are sized at start-up; when one is empty the flow goes without, and that is counted.
+// Not thread-safe.
 #pragma once
 #include <cstdint>
 
@@ -70,6 +72,12 @@ class AppDissector {
   bool start(FlowEntry& e, FlowSide& side, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
   lib::AppMetadata* metadata(FlowEntry& e, lib::AppKind kind) noexcept;
   void stop_parsing(FlowEntry& e, FlowSide& side) noexcept;
+  bool waits_in_vain(const FlowEntry& e, uint16_t sp, uint16_t dp) const noexcept;
+  void park(FlowEntry& e) noexcept;
+  bool unpark(FlowEntry& e) noexcept;
+  lib::AppKind kind_of(uint32_t meta) const noexcept {
+    return PackedMetadataStore::is_packed(meta) ? packed_.kind(meta) : meta_[meta].kind;
+  }
   void release_state(FlowEntry& e, FlowSide* side) noexcept;
 
   // Per protocol: each returns true when that flow needs no more packets.

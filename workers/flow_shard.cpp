@@ -465,8 +465,9 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.vlan_ids = ctx.vlan_ids;
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) {
     const lib::TcpStateMachine& tcp = tcp_states_[e.tcp_slot];
-    r.conn_state = tcp.conn_state();
-    r.history_len = static_cast<uint8_t>(tcp.copy_history(r.history.data(), unsigned(r.history.size())));
+    r.conn_state = tcp.conn_state(tcp_rare_);
+    r.history_len =
+        static_cast<uint8_t>(tcp.copy_history(r.history.data(), unsigned(r.history.size()), tcp_rare_));
   } else if (e.key.proto == kProtoUdp) {
     r.conn_state = lib::udp_conn_state(r.dir[0].packets > 0, r.dir[1].packets > 0);
   } else {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/app/dhcp_message.hpp"
 #include "lib/decode/packet_decoder.hpp"
 
 namespace spanwatch::workers {
@@ -737,6 +738,70 @@ TEST(FlowShard, ParsedFlowGivesItsSideSlotBack) {
   EXPECT_EQ(r.dir[0].packets, 4u);
   EXPECT_EQ(r.dir[1].packets, 2u);
   EXPECT_EQ(std::string_view(r.history.data(), r.history_len), "ShADd");  // no pure ACK from the server
+}
+
+// A DHCP client's flow rarely sees the server's ACK (sent to another address): its metadata is packed
+// while it waits, and unpacked again if the ACK comes after all; nothing is lost, and in between the flow
+// holds no 1.3 kB metadata slot. So is a multicast name query's (mDNS); a unicast DNS query's is not
+// packed before its answer (which comes).
+TEST(FlowShard, WaitingDhcpMetadataIsPackedBetweenMessages) {
+  CollectingSink sink;
+  AppDissector apps(64, 1024);
+  FlowShard shard(small_config(), 0, sink, nullptr, &apps);
+  auto with_payload = [](lib::DecodedPacket p, const std::vector<uint8_t>& bytes) {
+    p.payload = bytes.data();
+    p.payload_captured = static_cast<uint32_t>(bytes.size());
+    p.payload_len = static_cast<uint32_t>(bytes.size());
+    p.inner.ip_bytes = 28 + p.payload_len;
+    return p;
+  };
+  auto bootp = [](uint8_t op, uint8_t type, std::initializer_list<uint8_t> more) {
+    std::vector<uint8_t> b(lib::kBootpHeaderLen, 0);
+    b[0] = op;
+    b[1] = 1;
+    b[2] = 6;
+    const uint8_t yiaddr[4] = {10, 0, 0, 50}, mac[6] = {0x00, 0x1a, 0xe9, 0x9d, 0x53, 0xb7};
+    if (op == 2) std::copy_n(yiaddr, 4, &b[16]);
+    std::copy_n(mac, 6, &b[28]);
+    b.insert(b.end(), {99, 130, 83, 99, 53, 1, type});
+    b.insert(b.end(), more);
+    b.push_back(255);
+    return b;
+  };
+  const std::vector<uint8_t> request = bootp(1, 3, {12, 3, 'W', 'i', 'i', 55, 4, 1, 3, 6, 15});
+  const std::vector<uint8_t> ack = bootp(2, 5, {});
+  shard.process(with_payload(packet(17, 1, 68, 2, 67), request), kT0, 0, kLayerInner);
+  EXPECT_EQ(apps.metadata_in_use(), 0u);  // parked: packed
+  EXPECT_EQ(apps.packed().in_use(0) + apps.packed().in_use(1) + apps.packed().in_use(2), 1u);
+  shard.process(with_payload(packet(17, 2, 67, 1, 68), ack), kT0 + 1, 0, kLayerInner);
+  EXPECT_EQ(apps.metadata_in_use(), 0u);  // done: packed for good
+
+  std::vector<uint8_t> query = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+  query.insert(query.end(), {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'o', 'r', 'g', 0, 0, 1, 0, 1});
+  shard.process(with_payload(packet(17, 3, 40000, 4, 53), query), kT0 + 2, 0, kLayerInner);
+  EXPECT_EQ(apps.metadata_in_use(), 1u);  // a DNS query waits unpacked for its answer
+  // The same question as an mDNS query (multicast: answers come from the responders' addresses): parked.
+  shard.process(with_payload(packet(17, 3, 5353, 5, 5353), query), kT0 + 3, 0, kLayerInner);
+  EXPECT_EQ(apps.metadata_in_use(), 1u);
+
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 3u);
+  for (const lib::FlowRecord& dns : sink.recs)
+    if (dns.app.kind == lib::AppKind::kDns) {
+      EXPECT_EQ(lib::get_text(dns.app.dns.qname), "example.org");
+    }
+  const lib::FlowRecord& r = *std::find_if(sink.recs.begin(), sink.recs.end(), [](const lib::FlowRecord& x) {
+    return x.app.kind == lib::AppKind::kDhcp;
+  });
+  ASSERT_EQ(r.app.kind, lib::AppKind::kDhcp);
+  const lib::DhcpMetadata& d = r.app.dhcp;
+  EXPECT_EQ(d.message_type, 3u);
+  EXPECT_TRUE(d.has_client_mac);
+  EXPECT_EQ(d.client_mac[5], 0xb7);
+  EXPECT_EQ(lib::get_text(d.hostname), "Wii");
+  EXPECT_EQ(lib::get_text(d.parameter_list), "1,3,6,15");
+  EXPECT_EQ(d.assigned_ip, v4(50));  // from the ACK, added after unpacking
+  for (size_t c = 0; c < PackedMetadataStore::kClasses; ++c) EXPECT_EQ(apps.packed().in_use(c), 0u);
 }
 
 // Payload prefixes (for rules) live in the flow's FlowSide: kept from the first payload to the end of the

@@ -28,16 +28,15 @@ class PackedMetadataStore {
  public:
   static constexpr uint32_t kNoSlot = UINT32_MAX;
   static constexpr unsigned kClassShift = 27;  // handle = (class + 1) << 27 | slot; 0 there: not packed
-  // Steps of 16 bytes up to 256, 32 up to 512, 64 up to 1 kB (1.03x to 1.5x; 1.06x to 1.14x where most
-  // classified flows' metadata falls), so a slot wastes about 5% of its bytes on the corpus, not the 12% of
-  // the earlier 14 classes (1.2x to 1.5x steps): fewer bytes per classified flow (issue 3) for 2.9x the
-  // reserved address space (zero pages: only used slots' pages are touched; 4 KiB pages, so a class costs
-  // no 2 MiB page before it holds that much). Up to 1 kB, which holds a TLS handshake with a certificate
-  // (only larger ones stay in the 1.3 kB unpacked form). At most 30 classes: (class + 1) << 27 | slot must
-  // never be kNoSlot.
-  static constexpr std::array<size_t, 30> kSlotBytes{32,  48,  64,  80,  96,  112, 128, 144, 160, 176,
-                                                     192, 208, 224, 240, 256, 288, 320, 352, 384, 416,
-                                                     448, 480, 512, 576, 640, 704, 768, 832, 896, 1024};
+  // Steps of 8 bytes up to 128 (where most classified flows' metadata falls: DNS and TLS without a
+  // certificate), 16 up to 256, 32 up to 384, then 448, 512, 768 and 1 kB: a slot wastes about 4% of its
+  // bytes on the corpus. The reserved address space is the sum of the classes per flow (zero pages: only
+  // used slots' pages are touched; 4 KiB pages, so a class costs no 2 MiB page before it holds that
+  // much). Up to 1 kB, which holds a TLS handshake with a certificate (only larger ones stay in the 1.3 kB
+  // unpacked form). At most 30 classes: (class + 1) << 27 | slot must never be kNoSlot.
+  static constexpr std::array<size_t, 30> kSlotBytes{24,  32,  40,  48,  56,  64,  72,  80,  88,  96,
+                                                     104, 112, 120, 128, 144, 160, 176, 192, 208, 224,
+                                                     240, 256, 288, 320, 352, 384, 448, 512, 768, 1024};
   static constexpr size_t kClasses = kSlotBytes.size();
   static_assert((uint32_t(kClasses) << kClassShift | ((1u << kClassShift) - 1)) != kNoSlot &&
                     kClasses < (1u << (32 - kClassShift)) && kSlotBytes.back() <= 0xffff,
@@ -81,6 +80,14 @@ class PackedMetadataStore {
       unpack_zero_runs(pools_[cls(cert)].at(slot(cert)) + 2, length(cert), bytes + kCertBegin,
                        kCertEnd - kCertBegin);
   }
+
+  // m.kind of put(m), without unpacking: AppMetadata's first byte, never zero when packed, so the first
+  // run's first literal byte (a copy or hex run cannot start at 0: kinds are below '0').
+  lib::AppKind kind(uint32_t h) const noexcept {
+    const uint8_t* b = pools_[cls(h)].at(slot(h)) + header_bytes(h);
+    return length(h) >= 3 && b[0] == 0 && b[1] > 0 && b[1] < 0x80 ? lib::AppKind(b[2]) : lib::AppKind::kNone;
+  }
+  static_assert(offsetof(lib::AppMetadata, kind) == 0 && uint8_t(lib::AppKind::kDhcp) < '0');
 
   void release(uint32_t h) noexcept {
     if (const uint32_t cert = certificate_of(h); cert != kNoSlot) release_certificate(cert);

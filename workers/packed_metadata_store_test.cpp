@@ -62,10 +62,92 @@ TEST(ZeroRunCodec, PacksLowercaseHexRunsTwoDigitsPerByte) {
     ASSERT_EQ(std::memcmp(in, out, sizeof in), 0) << "round " << round;
   }
   std::memset(in, 0, sizeof in);
-  std::memset(in, 'c', 300);  // 300 digits: three hex runs (127, 127, 46)
-  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 3u * 2 + 64 + 64 + 23);
-  unpack_zero_runs(packed, 3 * 2 + 64 + 64 + 23, out, sizeof out);
+  std::memset(in, 'c', 300);  // 300 digits: hex runs of 63 (4) and 48 (a run never copies from itself)
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 4u * (2 + 32) + 2 + 24);
+  unpack_zero_runs(packed, 4 * (2 + 32) + 2 + 24, out, sizeof out);
   EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
+}
+
+// Bytes seen before are a 4-byte copy: a DNS answer's owner name that is the query name, a repeated
+// fingerprint; a copy is never taken from the bytes it covers, nor from a position past 16 bits.
+TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
+  uint8_t in[1304] = {}, packed[2048], out[1304];
+  const std::string_view name = "star.c10r.facebook.com";  // 22 bytes
+  std::memcpy(in + 20, name.data(), name.size());
+  std::memcpy(in + 250, name.data(), name.size());
+  std::memcpy(in + 450, name.data(), name.size());
+  // two literals of 22 and two copies of 22 bytes: 2 + 22 + 2 * 4
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 22 + 2 * 4);
+  std::memset(out, 0xAA, sizeof out);
+  unpack_zero_runs(packed, 2 + 22 + 2 * 4, out, sizeof out);
+  EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
+
+  // Inside a literal: "x.example.com" after "example.com" is a literal of 2 and a copy of 11.
+  std::memset(in, 0, sizeof in);
+  std::memcpy(in + 8, "example.com", 11);
+  std::memcpy(in + 100, "x.example.com", 13);
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 11 + 2 + 2 + 4);
+  unpack_zero_runs(packed, 2 + 11 + 2 + 2 + 4, out, sizeof out);
+  EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
+
+  // A repeated 32-digit fingerprint: hex once (2 + 16), then a copy.
+  std::memset(in, 0, sizeof in);
+  std::memcpy(in + 40, "e7d705a3286e19ea42f587b344ee6865", 32);
+  std::memcpy(in + 80, "e7d705a3286e19ea42f587b344ee6865", 32);
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 16 + 4);
+
+  // Long repeats (several copies of at most 67 bytes), sources everywhere, mixed with hex and zeros.
+  std::mt19937 rng(5);
+  for (int round = 0; round < 300; ++round) {
+    std::memset(in, 0, sizeof in);
+    const char kChars[] = "0123456789abcdef.-ABCxyz,=";
+    for (size_t i = 0; i < 200; ++i)
+      in[i] = rng() % 6 == 0 ? 0 : uint8_t(kChars[rng() % (sizeof kChars - 1)]);
+    for (int k = 0; k < 12; ++k) {  // pieces of what came before, at later positions
+      const size_t len = rng() % 150, from = rng() % 200, to = 200 + rng() % (sizeof in - 200 - len);
+      std::memmove(in + to, in + from, std::min(len, sizeof in - to));
+    }
+    const size_t n = pack_zero_runs(in, sizeof in, packed, sizeof packed);
+    ASSERT_NE(n, kPackDoesNotFit);
+    std::memset(out, 0xAA, sizeof out);
+    unpack_zero_runs(packed, n, out, sizeof out);
+    ASSERT_EQ(std::memcmp(in, out, sizeof in), 0) << "round " << round;
+  }
+
+  // Past 64 KiB no copy is taken (a position has 16 bits), and every byte still comes back.
+  std::vector<uint8_t> big(70000, 0), big_out(70000), big_packed(80000);
+  for (size_t at = 100; at + 22 < big.size(); at += 997) std::memcpy(&big[at], name.data(), name.size());
+  const size_t n = pack_zero_runs(big.data(), big.size(), big_packed.data(), big_packed.size());
+  ASSERT_NE(n, kPackDoesNotFit);
+  unpack_zero_runs(big_packed.data(), n, big_out.data(), big_out.size());
+  EXPECT_EQ(big, big_out);
+}
+
+// A lone zero between non-zero bytes (the high byte of a small number) stays in the literal (1 byte, not a
+// 2-byte run header); two or more end it.
+TEST(ZeroRunCodec, ALoneZeroStaysInTheLiteral) {
+  uint8_t in[64] = {}, packed[128], out[64];
+  const uint8_t fields[] = {1, 1, 0, 1, 3, 0, 3, 3};  // flags, a uint16 0x0003, a uint16 0x0303
+  std::memcpy(in + 8, fields, sizeof fields);
+  in[30] = 7;
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 8 + 2 + 1);
+  unpack_zero_runs(packed, 2 + 8 + 2 + 1, out, sizeof out);
+  EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
+}
+
+// Whatever the packed bytes (they are ours, but a bug must not become a memory error), unpacking writes
+// exactly the `n` bytes it is given.
+TEST(ZeroRunCodec, UnpackingAnyBytesStaysInBounds) {
+  std::mt19937 rng(13);
+  for (int round = 0; round < 2000; ++round) {
+    uint8_t packed[300], buf[16 + 400 + 16];
+    const size_t len = rng() % sizeof packed, n = rng() % 400;
+    for (size_t i = 0; i < len; ++i) packed[i] = uint8_t(rng());
+    std::memset(buf, 0xEE, sizeof buf);
+    unpack_zero_runs(packed, len, buf + 16, n);
+    for (size_t i = 0; i < 16; ++i) ASSERT_EQ(buf[i], 0xEE) << round;
+    for (size_t i = 16 + n; i < sizeof buf; ++i) ASSERT_EQ(buf[i], 0xEE) << round;
+  }
 }
 
 // Each packed metadata takes the smallest class that holds it (length header included), whatever its size.
@@ -92,7 +174,7 @@ TEST(PackedMetadataStore, EverySizeTakesTheSmallestClassThatHoldsIt) {
     EXPECT_TRUE(same_bytes(m, out)) << n;
     store.release(h);
   }
-  EXPECT_EQ(prev, 416u);  // sni and alpns nearly full: ~390 bytes of text and headers
+  EXPECT_EQ(prev, 448u);  // sni and alpns nearly full: ~390 bytes of text and headers
 }
 
 TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
@@ -104,9 +186,11 @@ TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
   dns.dns.qtype = 1;
   const uint32_t h = store.put(dns);
   ASSERT_TRUE(PackedMetadataStore::is_packed(h));
-  // kind (2 + 1 bytes), flags (2 + 1), qname (2 + 15), qtype (2 + 1), length 2 (trailing zeros implied).
-  EXPECT_EQ(PackedMetadataStore::slot_bytes(h), 32u);  // the smallest class
-  EXPECT_EQ(store.in_use(0), 1u);
+  // kind (2 + 1 bytes), flags (2 + 1), qname (2 + 15), qtype (2 + 1), length 2 (trailing zeros implied):
+  // 28 bytes, the 32-byte class.
+  EXPECT_EQ(store.used_bytes(h), 28u);
+  EXPECT_EQ(PackedMetadataStore::slot_bytes(h), 32u);
+  EXPECT_EQ(store.in_use(1), 1u);
   lib::AppMetadata out;
   std::memset(static_cast<void*>(&out), 0x5A, sizeof out);
   store.get(h, out);

@@ -1,10 +1,17 @@
 // Zero-run packing of a fixed-size POD whose bytes are mostly zero (AppMetadata: NUL-padded text fields).
-// The packed form is a sequence of runs [zero count 0..255][tag][bytes]: tag < 0x80 is a literal of
-// `tag` bytes; tag >= 0x80 is a hex run of `tag & 0x7f` lowercase hex digits ([0-9a-f]) stored two per
-// byte, as the TLS/SSH fingerprints (ja3, ja3s, ja4 hashes, hassh, certificate sha1 and serial) are text
-// of that kind and would take twice the room as literals. Bytes after the last run are zero. Exact:
-// unpacking gives back every byte, padding included.
+// The packed form is a sequence of runs [zero count 0..255][tag][bytes]:
+//  - tag < 0x80: a literal of `tag` bytes (none zero but lone ones: a single zero between non-zero bytes
+//    costs less in the literal than as the next run's header);
+//  - 0x80 <= tag < 0xc0: a hex run of `tag & 0x3f` lowercase hex digits ([0-9a-f]) stored two per byte, as
+//    the TLS/SSH fingerprints (ja3, ja3s, ja4 hashes, hassh, certificate sha1 and serial) are text of that
+//    kind and would take twice the room as literals;
+//  - tag >= 0xc0: a copy of `(tag & 0x3f) + 4` bytes from an earlier position of the unpacked bytes, given in
+//    the next two bytes (little-endian): names a flow repeats (a DNS answer's owner is the query name or the
+//    previous answer's CNAME target; a certificate's subject names one of its SANs) take 4 bytes. The
+//    packer starts copies at word starts only (CopyFinder).
+// Bytes after the last run are zero. Exact: unpacking gives back every byte, padding included.
 #pragma once
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -15,14 +22,32 @@ namespace spanwatch::workers {
 inline constexpr size_t kPackDoesNotFit = SIZE_MAX;
 
 namespace zero_run_detail {
-constexpr size_t kMaxRun = 0x7f;   // characters of one literal or hex run
-constexpr size_t kMinHexRun = 12;  // shorter hex runs stay in the literal (a split costs 2-4 bytes)
+constexpr size_t kMaxRun = 0x7f;     // bytes of one literal
+constexpr size_t kMaxHexRun = 0x3f;  // characters of one hex run
+constexpr size_t kMinHexRun = 12;    // shorter hex runs stay in the literal (a split costs 2-4 bytes)
 constexpr uint8_t kHexTag = 0x80;
+constexpr uint8_t kCopyTag = 0xc0;
+constexpr size_t kMinCopy = 4, kMaxCopy = kMinCopy + 0x3f;
+// A copy costs 4 bytes (header and position): worth it from 5 bytes at a run's start, from 7 inside a
+// literal (which it splits: 2 more header bytes).
+constexpr size_t kCopyAtRunStart = 5, kCopyInLiteral = 7;
+constexpr size_t kMaxPosition = 0xffff;  // copy sources are 16-bit positions
 
+// Per byte value: its value as a lowercase hex digit plus one (0: not one), | kWord for letters and digits.
+// One load answers both questions the packer asks of each byte.
+constexpr uint8_t kWord = 0x80;
+constexpr std::array<uint8_t, 256> kByteClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[size_t(c)] = uint8_t(kWord | (c - '0' + 1));
+  for (int c = 'a'; c <= 'z'; ++c) t[size_t(c)] = uint8_t(kWord | (c <= 'f' ? c - 'a' + 11 : 0));
+  for (int c = 'A'; c <= 'Z'; ++c) t[size_t(c)] = kWord;
+  return t;
+}();
 inline int hex_value(uint8_t c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+  return int(kByteClass[c] & ~kWord) - 1;
+}
+inline bool is_word(uint8_t c) noexcept {
+  return (kByteClass[c] & kWord) != 0;
 }
 // Zero bytes at `in`, at most `max`: eight at a time (AppMetadata is mostly NUL padding, ~1.3 kB a flow).
 inline size_t zero_run(const uint8_t* in, size_t max) noexcept {
@@ -42,12 +67,53 @@ inline size_t hex_run(const uint8_t* in, size_t max) noexcept {
   while (h < max && hex_value(in[h]) >= 0) ++h;
   return h;
 }
+
+// A copy starts only where a word does (after a zero, a dot, a comma, '=', a space...: is_word is false
+// before it), which is where names repeat, so the packer looks up and enters one position per word, not
+// per byte.
+// Where each 4-byte sequence starting a word was last seen (one position per hash bucket, as LZ4's fast
+// mode): the copy sources of one pack_zero_runs call. The packer enters the runs' starts and the words
+// inside literals as it passes them (not the words inside copies: a repeat of a repeat is found at its
+// first place).
+class CopyFinder {
+ public:
+  CopyFinder(const uint8_t* in, size_t n) noexcept : in_(in), n_(n < kMaxPosition ? n : kMaxPosition) {
+    std::memset(last_, 0, sizeof last_);
+  }
+  // Bytes at `p` (at most `max`, none zero) equal to bytes before `p` at the returned `src`: 0 if fewer
+  // than kMinCopy.
+  size_t find(size_t p, size_t max, size_t& src) const noexcept {
+    if (p + kMinCopy > n_) return 0;
+    const uint16_t c = last_[bucket(p)];
+    if (c == 0) return 0;
+    src = c - 1u;
+    size_t l = 0;
+    const size_t cap = max < kMaxCopy ? max : kMaxCopy;
+    while (l < cap && src + l < p && in_[p + l] != 0 && in_[src + l] == in_[p + l]) ++l;
+    return l >= kMinCopy ? l : 0;
+  }
+  void enter(size_t p) noexcept {
+    if (p + kMinCopy <= n_) last_[bucket(p)] = uint16_t(p + 1);
+  }
+
+ private:
+  static constexpr unsigned kBucketBits = 9;
+  size_t bucket(size_t p) const noexcept {
+    uint32_t w;
+    std::memcpy(&w, in_ + p, 4);
+    return (w * 2654435761u) >> (32 - kBucketBits);
+  }
+  const uint8_t* in_;
+  size_t n_;
+  uint16_t last_[1u << kBucketBits];  // position + 1; 0: none
+};
 }  // namespace zero_run_detail
 
 // Packs `n` bytes of `in` into `out` (capacity `cap`). Returns the packed length (0: all zero), or
 // kPackDoesNotFit.
 inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t cap) noexcept {
   using namespace zero_run_detail;
+  CopyFinder copies(in, n);
   size_t i = 0, o = 0;
   while (i < n) {
     size_t zeros = zero_run(in + i, n - i);
@@ -59,7 +125,22 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
     }
     i += zeros;
     const size_t left = n - i < kMaxRun ? n - i : kMaxRun;
-    if (const size_t h = hex_run(in + i, left); h >= kMinHexRun) {
+    const size_t h = hex_run(in + i, n - i < kMaxHexRun ? n - i : kMaxHexRun);
+    size_t src = 0;
+    // A copy at least as long as the hex run here (a repeated fingerprint), else hex, else a copy.
+    // (A run that does not follow a zero may start inside a word: no copy there.)
+    const size_t c = i == 0 || !is_word(in[i - 1]) ? copies.find(i, n - i, src) : 0;
+    if (c >= kCopyAtRunStart && (h < kMinHexRun || c >= h)) {
+      if (o + 4 > cap) return kPackDoesNotFit;
+      out[o++] = static_cast<uint8_t>(zeros);
+      out[o++] = static_cast<uint8_t>(kCopyTag | (c - kMinCopy));
+      out[o++] = static_cast<uint8_t>(src);
+      out[o++] = static_cast<uint8_t>(src >> 8);
+      i += c;
+      continue;
+    }
+    copies.enter(i);
+    if (h >= kMinHexRun) {
       const size_t bytes = (h + 1) / 2;
       if (o + 2 + bytes > cap) return kPackDoesNotFit;
       out[o++] = static_cast<uint8_t>(zeros);
@@ -72,14 +153,27 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
       continue;
     }
     size_t lit = 1;  // in[i] is not zero
-    while (lit < left && in[i + lit] != 0) {
+    while (lit < left) {
+      if (in[i + lit] == 0) {
+        // A lone zero between non-zero bytes (a small number's high byte, a false flag between true
+        // ones) costs a byte in the literal, two as the next run's header.
+        if (lit + 1 < left && in[i + lit + 1] != 0) {
+          ++lit;
+          continue;
+        }
+        break;
+      }
+      if (!is_word(in[i + lit - 1])) {  // a word starts here
+        if (copies.find(i + lit, n - i - lit, src) >= kCopyInLiteral) break;
+        copies.enter(i + lit);
+      }
       if (hex_value(in[i + lit]) < 0) {
         ++lit;
         continue;
       }
-      const size_t h = hex_run(in + i + lit, left - lit);
-      if (h >= kMinHexRun) break;
-      lit += h;  // the run's later digits start shorter runs: none of them ends the literal either
+      const size_t hh = hex_run(in + i + lit, left - lit);
+      if (hh >= kMinHexRun) break;
+      lit += hh;  // the run's later digits start shorter runs: none of them ends the literal either
     }
     if (o + 2 + lit > cap) return kPackDoesNotFit;
     out[o++] = static_cast<uint8_t>(zeros);
@@ -91,7 +185,8 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
   return o;
 }
 
-// Inverse of pack_zero_runs: fills all `n` bytes of `out` from `len` packed bytes.
+// Inverse of pack_zero_runs: fills all `n` bytes of `out` from `len` packed bytes. Never reads or writes
+// out of bounds, whatever the packed bytes.
 inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t n) noexcept {
   using namespace zero_run_detail;
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -102,8 +197,20 @@ inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t
     const size_t z = zeros < n - o ? zeros : n - o;
     std::memset(out + o, 0, z);
     o += z;
+    if (tag >= kCopyTag) {
+      if (i + 2 > len) break;
+      const size_t src = size_t(in[i]) | size_t(in[i + 1]) << 8;
+      i += 2;
+      size_t l = (tag & 0x3f) + kMinCopy;
+      if (src >= o) break;  // not packed by pack_zero_runs
+      if (l > o - src) l = o - src;
+      if (l > n - o) l = n - o;
+      std::memcpy(out + o, out + src, l);  // [src, src + l) ends at or before o
+      o += l;
+      continue;
+    }
     if (tag & kHexTag) {
-      const size_t h = tag & kMaxRun, bytes = (h + 1) / 2;
+      const size_t h = tag & 0x3f, bytes = (h + 1) / 2;
       for (size_t k = 0; k < h && o < n && i + k / 2 < len; ++k) {
         const uint8_t b = in[i + k / 2];
         out[o++] = static_cast<uint8_t>(kDigits[k % 2 == 0 ? b >> 4 : b & 0x0f]);

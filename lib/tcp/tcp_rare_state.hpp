@@ -1,8 +1,9 @@
 // What a TCP connection keeps only once something rare happened on it: per endpoint, the relative sequence
-// numbers of its last SYN, FIN and RST (Zeek's repeat rules for the S/H, F and R letters) and its
-// retransmission, zero-window and gap counts (the logarithmic T, W and G letters). Zeek starts them all at
-// zero, so a connection whose values are all still zero needs no slot: most established connections
-// without retransmissions (issue 3: bytes per TCP flow; workers/flow_memory_bench measures it).
+// numbers of its last SYN, FIN and RST (Zeek's repeat rules for the S/H, F and R letters), its
+// retransmission, zero-window and gap counts (the logarithmic T, W and G letters), and the letters of a
+// history longer than the machine holds. Zeek starts them all at zero, so a connection whose values are all
+// still zero needs no slot: most established connections without retransmissions (issue 3: bytes per TCP
+// flow; workers/flow_memory_bench measures it).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -19,9 +20,10 @@ struct TcpRareState {
     uint32_t hist_last_syn = 0, hist_last_fin = 0, hist_last_rst = 0;  // S/H, F, R repeat rules
     uint32_t rxmt_cnt = 0, win0_cnt = 0, gap_cnt = 0;                  // T, W, G (logarithmic letters)
   };
-  std::array<Side, 2> ep{};  // as TcpStateMachine's endpoints: they move together when roles flip
+  std::array<Side, 2> ep{};   // as TcpStateMachine's endpoints: they move together when roles flip
+  uint64_t more_letters = 0;  // the history letters past TcpStateMachine::kInlineHistory, 5 bits each
 };
-static_assert(sizeof(TcpRareState) == 48);
+static_assert(sizeof(TcpRareState) == 56);
 
 // The slots of one owner's state machines (pool indices, not pointers): sized once for as many connections
 // as the owner keeps at once, zero pages until used, no allocation afterwards. 4 KiB pages: a slot is read

@@ -124,59 +124,87 @@ constexpr unsigned swap_case_code(unsigned code) noexcept {
 static_assert(history_code('^') == 0 && history_code('a') == swap_case_code(history_code('A')) &&
               kHistoryLetters[history_code('z')] == 'z' && history_code('x') == kUnknownCode);
 
-unsigned TcpStateMachine::letter_code(unsigned i) const noexcept {
-  const unsigned bit = i * kCodeBits, byte = bit / 8;
-  unsigned w = history_[byte];
-  if (byte + 1 < history_.size()) w |= unsigned(history_[byte + 1]) << 8;
-  return (w >> (bit % 8)) & ((1u << kCodeBits) - 1);
+unsigned TcpStateMachine::letter_code(unsigned i, const TcpRareStore& rare) const noexcept {
+  constexpr uint64_t kMask = (1u << kCodeBits) - 1;
+  if (i < kInlineHistory) return unsigned(letters_ >> (i * kCodeBits) & kMask);
+  return rare_ != 0 ? unsigned(rare[rare_ - 1].more_letters >> ((i - kInlineHistory) * kCodeBits) & kMask)
+                    : 0;
 }
 
-void TcpStateMachine::set_letter_code(unsigned i, unsigned code) noexcept {
-  const unsigned bit = i * kCodeBits, byte = bit / 8, shift = bit % 8;
-  const unsigned mask = ((1u << kCodeBits) - 1) << shift, v = code << shift;
-  history_[byte] = uint8_t((history_[byte] & ~mask) | (v & mask));
-  if (byte + 1 < history_.size())
-    history_[byte + 1] = uint8_t((history_[byte + 1] & ~(mask >> 8)) | ((v & mask) >> 8));
+void TcpStateMachine::set_letter_code(unsigned i, unsigned code, TcpRareStore& rare) noexcept {
+  constexpr uint64_t kMask = (1u << kCodeBits) - 1;
+  if (i < kInlineHistory) {
+    const unsigned shift = i * kCodeBits;
+    letters_ = (letters_ & ~(kMask << shift)) | uint64_t(code) << shift;
+    return;
+  }
+  if (rare_ == 0) return;  // no slot was left: the letter is lost (counted by the store)
+  const unsigned shift = (i - kInlineHistory) * kCodeBits;
+  uint64_t& w = rare[rare_ - 1].more_letters;
+  w = (w & ~(kMask << shift)) | uint64_t(code) << shift;
 }
 
-unsigned TcpStateMachine::copy_history(char* out, unsigned cap) const noexcept {
-  const unsigned n = history_len_ < cap ? history_len_ : cap;
-  for (unsigned i = 0; i < n; ++i) out[i] = kHistoryLetters[letter_code(i)];
+unsigned TcpStateMachine::copy_history(char* out, unsigned cap, const TcpRareStore& rare) const noexcept {
+  const unsigned len = history_len_, n = len < cap ? len : cap;
+  for (unsigned i = 0; i < n; ++i) out[i] = kHistoryLetters[letter_code(i, rare)];
   return n;
 }
 
 // The SYN-ACK-first flip: the letters so far become the other role's (case swapped) after a leading '^'
 // (out of line: rare, and inlined it cost on_packet two more saved registers on every packet).
-void TcpStateMachine::history_after_synack_flip() noexcept {
-  const unsigned n = history_len_ < kMaxHistory ? history_len_ : kMaxHistory - 1;
-  for (unsigned i = n; i > 0; --i) set_letter_code(i, swap_case_code(letter_code(i - 1)));
-  set_letter_code(0, history_code('^'));
-  history_len_ = uint8_t(n + 1);
+void TcpStateMachine::history_after_synack_flip(TcpRareStore& rare) noexcept {
+  const unsigned len = history_len_, n = len < kMaxHistory ? len : kMaxHistory - 1;
+  if (n >= kInlineHistory && rare_ == 0) {  // one more letter than the machine holds
+    rare_ = rare.acquire() + 1;             // kNone + 1 wraps to 0: none left (counted by the store)
+    if (rare_ == 0) {
+      for (unsigned i = kInlineHistory - 1; i > 0; --i)
+        set_letter_code(i, swap_case_code(letter_code(i - 1, rare)), rare);
+      set_letter_code(0, history_code('^'), rare);
+      return;  // the last inline letter is lost, the length stays
+    }
+  }
+  for (unsigned i = n; i > 0; --i) set_letter_code(i, swap_case_code(letter_code(i - 1, rare)), rare);
+  set_letter_code(0, history_code('^'), rare);
+  history_len_ = n + 1;
 }
 
-void TcpStateMachine::add_history(char c) noexcept {
-  if (history_len_ < kMaxHistory) set_letter_code(history_len_++, history_code(c));
+void TcpStateMachine::add_history(char c, TcpRareStore& rare) noexcept {
+  const unsigned len = history_len_;
+  if (len < kInlineHistory) [[likely]] {
+    letters_ |= uint64_t(history_code(c)) << (len * kCodeBits);  // the code's bits are still zero
+    history_len_ = len + 1;
+  } else if (len < kMaxHistory) {
+    add_late_letter(history_code(c), rare);
+  }
+}
+
+void TcpStateMachine::add_late_letter(unsigned code, TcpRareStore& rare) noexcept {
+  if (rare_ == 0) rare_ = rare.acquire() + 1;  // kNone + 1 wraps to 0: none left (counted by the store)
+  if (rare_ == 0) return;                      // the letter is lost; the history ends before it
+  const unsigned len = history_len_;
+  set_letter_code(len, code, rare);
+  history_len_ = len + 1;
 }
 
 // TCP_Endpoint::CheckHistory / Session::CheckHistory: record `code` the first time only; true if seen before.
-bool TcpStateMachine::check_history(Dir dir, uint8_t mask, char code) noexcept {
+void TcpStateMachine::first_letter(Dir dir, uint8_t mask, char code, TcpRareStore& rare) noexcept {
   Endpoint& e = ep_[size_t(dir)];
-  if (e.hist_seen & mask) return true;
-  e.hist_seen |= mask;
-  add_history(dir == Dir::kOrig ? code : to_lower(code));
-  return false;
+  e.hist_seen = uint16_t(e.hist_seen | (mask & 0x7f));  // every HIST_* bit is below 0x80
+  add_history(dir == Dir::kOrig ? code : to_lower(code), rare);
 }
 
 // Connection::ScaledHistoryEntry: the letter on the 1st, 10th, 100th, ... event.
-void TcpStateMachine::scaled_history(Dir dir, uint32_t& counter, char code) noexcept {
-  if (is_power_of_10(++counter)) add_history(dir == Dir::kOrig ? code : to_lower(code));
+void TcpStateMachine::scaled_history(Dir dir, uint32_t& counter, char code, TcpRareStore& rare) noexcept {
+  if (is_power_of_10(++counter)) add_history(dir == Dir::kOrig ? code : to_lower(code), rare);
 }
 
 // Swaps the endpoints (TCPSessionAdapter::FlipRoles). The per-role history bits stay with the role, as
 // Connection::hist_seen does; the caller appends '^' (Connection::FlipRoles).
 void TcpStateMachine::flip_roles(TcpRareStore& rare) noexcept {
   std::swap(ep_[0], ep_[1]);
-  std::swap(ep_[0].hist_seen, ep_[1].hist_seen);
+  const uint16_t seen = ep_[0].hist_seen;  // bit-fields: no std::swap
+  ep_[0].hist_seen = ep_[1].hist_seen;
+  ep_[1].hist_seen = seen;
   swap_rare_sides(rare);
 }
 
@@ -190,16 +218,16 @@ void TcpStateMachine::swap_rare_sides(TcpRareStore& rare) noexcept {
 void TcpStateMachine::set_hist_last_fin(TcpRareStore& rare, size_t i, uint32_t v) noexcept {
   Endpoint& e = ep_[i];
   if (e.last_seq - 1 - e.start_seq == v) {
-    e.bits |= kFinAtLast;
+    e.fin_at_last = 1;
     return;
   }
-  e.bits &= uint8_t(~kFinAtLast);
+  e.fin_at_last = 0;
   if (v != rare_value(rare, i).hist_last_fin) rare_side(rare, i).hist_last_fin = v;
 }
 
 void TcpStateMachine::write_out_fin(TcpRareStore& rare, size_t i) noexcept {
   const uint32_t v = hist_last_fin(rare, i);
-  ep_[i].bits &= uint8_t(~kFinAtLast);
+  ep_[i].fin_at_last = 0;
   if (v != rare_value(rare, i).hist_last_fin) rare_side(rare, i).hist_last_fin = v;
 }
 
@@ -217,7 +245,7 @@ bool TcpStateMachine::is_reuse(const TcpSegment& seg) const noexcept {
     if (ep_[0].state != kInactive) return false;  // not a half connection
     conn_orig = &ep_[1];
   }
-  const bool is_closed = ((ep_[0].bits | ep_[1].bits) & kDidClose) != 0;  // TCPSessionAdapter::IsClosed
+  const bool is_closed = ep_[0].did_close || ep_[1].did_close;  // TCPSessionAdapter::IsClosed
   if (!is_closed) {
     if (seg.seq == conn_orig->start_seq) return false;  // a retransmission
     // SYN and SYN-ACK seen in reverse order: not a reuse, UpdateInactiveState flips the roles.
@@ -238,11 +266,11 @@ void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg, TcpRar
   Endpoint& p = ep_[pi];
   const uint32_t len = seg.payload_len, ack_seq = seg.ack;
   if (len)
-    check_history(dir, kHistData, 'D');
+    check_history(dir, kHistData, 'D', rare);
   else
-    check_history(dir, kHistAck, 'A');
+    check_history(dir, kHistAck, 'A', rare);
   if (seg.window == 0)
-    scaled_history(dir, rare_side(rare, ei).win0_cnt, 'W');  // neither side is closed or reset
+    scaled_history(dir, rare_side(rare, ei).win0_cnt, 'W', rare);  // neither side is closed or reset
   bool gap_check = false;
   uint32_t prev_peer_ack = 0;
   if (seq_delta(ack_seq, p.start_seq) >= 0) {
@@ -257,24 +285,25 @@ void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg, TcpRar
   }
   const uint32_t seq_one_past_segment = seg.seq + len;
   if (seq_delta(seq_one_past_segment, e.last_seq) > 0)
-    e.last_seq = seq_one_past_segment;  // established: never kFinAtLast (keep_fin not needed)
+    e.last_seq = seq_one_past_segment;  // established: never fin_at_last (keep_fin not needed)
   else if (len > 0)
-    scaled_history(dir, rare_side(rare, ei).rxmt_cnt, 'T');
+    scaled_history(dir, rare_side(rare, ei).rxmt_cnt, 'T', rare);
   if (gap_check && seq_delta(ack_seq, p.last_seq) > 0 && seq_delta(ack_seq, prev_peer_ack) > 0)
-    scaled_history(Dir(pi), rare_side(rare, pi).gap_cnt, 'G');
+    scaled_history(Dir(pi), rare_side(rare, pi).gap_cnt, 'G', rare);
 }
 
 TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept {
-  if ((seg.flags & (kTcpSyn | kTcpFin | kTcpRst | kTcpAck)) == kTcpAck && started_ &&
-      ep_[0].state == kEstablished && ep_[1].state == kEstablished) [[likely]] {
+  // Both established: started (a state changes only when a packet is processed).
+  if ((seg.flags & (kTcpSyn | kTcpFin | kTcpRst | kTcpAck)) == kTcpAck && ep_[0].state == kEstablished &&
+      ep_[1].state == kEstablished) [[likely]] {
     established_segment(dir, seg, rare);  // no reuse (no SYN), no flip (both established)
     return TcpVerdict::kContinue;
   }
   TcpVerdict verdict = TcpVerdict::kContinue;
   if (!started_) {
-    started_ = true;
+    started_ = 1;
     // IPBasedAnalyzer::NewConn flips before the first packet is processed; Connection::FlipRoles adds '^'.
-    if (dir == Dir::kResp) add_history('^');
+    if (dir == Dir::kResp) add_history('^', rare);
   } else {
     if (is_reuse(seg)) return TcpVerdict::kNewConnection;
 
@@ -289,7 +318,7 @@ TcpVerdict TcpStateMachine::on_packet(Dir dir, const TcpSegment& seg, TcpRareSto
       Endpoint& server = ep_[1];  // its SYN-ACK now counts as the responder's (UpdateInactiveState)
       server.prev_state = server.state;
       server.state = kEstablished;
-      history_after_synack_flip();
+      history_after_synack_flip(rare);
       dir = other(dir);
       verdict = TcpVerdict::kFlipRoles;
     }
@@ -360,42 +389,42 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
     const int bits_set = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
     if (bits_set > 1) {
       if (fin && rst)
-        check_history(d, kHistFinRst, 'I');
+        check_history(d, kHistFinRst, 'I', rare);
       else
-        check_history(d, kHistMultiFlag, 'Q');
+        check_history(d, kHistMultiFlag, 'Q', rare);
     } else if (bits_set == 1) {
       // A value equal to the last one is not written: a zero needs no slot.
       const TcpRareState::Side last = rare_value(rare, ei);
       if (syn) {
         const char code = ack ? 'H' : 'S';
-        if (check_history(d, kHistSyn, code) && rel_seq != last.hist_last_syn)
-          add_history(d == Dir::kOrig ? code : to_lower(code));
+        if (check_history(d, kHistSyn, code, rare) && rel_seq != last.hist_last_syn)
+          add_history(d == Dir::kOrig ? code : to_lower(code), rare);
         if (rel_seq != last.hist_last_syn) rare_side(rare, ei).hist_last_syn = rel_seq;
       }
       if (fin) {  // a FIN's sequence number comes after the packet's data
-        if (check_history(d, kHistFin, 'F') && rel_seq + len != hist_last_fin(rare, ei))
-          add_history(d == Dir::kOrig ? 'F' : 'f');
-        ep_[ei].bits &= uint8_t(~kFinAtLast);  // replaced once last_seq is updated (below)
+        if (check_history(d, kHistFin, 'F', rare) && rel_seq + len != hist_last_fin(rare, ei))
+          add_history(d == Dir::kOrig ? 'F' : 'f', rare);
+        ep_[ei].fin_at_last = 0;  // replaced once last_seq is updated (below)
         fin_last = rel_seq + len;
         fin_recorded = true;
       }
       if (rst) {
-        if (check_history(d, kHistRst, 'R') && rel_seq != last.hist_last_rst)
-          add_history(d == Dir::kOrig ? 'R' : 'r');
+        if (check_history(d, kHistRst, 'R', rare) && rel_seq != last.hist_last_rst)
+          add_history(d == Dir::kOrig ? 'R' : 'r', rare);
         if (rel_seq != last.hist_last_rst) rare_side(rare, ei).hist_last_rst = rel_seq;
       }
     } else if (len) {
-      check_history(d, kHistData, 'D');
+      check_history(d, kHistData, 'D', rare);
     } else if (ack) {
-      check_history(d, kHistAck, 'A');
+      check_history(d, kHistAck, 'A', rare);
     }
   }
 
   // update_window: zero windows are boring with or after a RST, or after the peer's FIN.
   if (seg.window == 0 && !rst && ep_[pi].state != kClosed && ep_[ei].state != kReset)
-    scaled_history(Dir(ei), rare_side(rare, ei).win0_cnt, 'W');
+    scaled_history(Dir(ei), rare_side(rare, ei).win0_cnt, 'W', rare);
 
-  if (fin) ep_[ei].bits |= kFinSeen;  // FIN_cnt > 0
+  if (fin) ep_[ei].fin_seen = 1;  // FIN_cnt > 0
 
   // ACK handling: init_peer for a silent peer, else update_ack_seq (not from RSTs, not below its start).
   bool gap_check = false;
@@ -435,7 +464,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
       keep_fin(rare, ei);
       e.last_seq = seq_one_past_segment;
     } else if (len > 0) {
-      scaled_history(Dir(ei), rare_side(rare, ei).rxmt_cnt, 'T');  // TCP_Endpoint::DidRxmit
+      scaled_history(Dir(ei), rare_side(rare, ei).rxmt_cnt, 'T', rare);  // TCP_Endpoint::DidRxmit
     }
   }
   if (fin_recorded) set_hist_last_fin(rare, ei, fin_last);
@@ -459,7 +488,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
             // A SYN/SYN-ACK reversal (see IsReuse): flip the endpoints and establish the connection.
             flip_roles(rare);
             std::swap(ei, pi);
-            add_history('^');
+            add_history('^', rare);
             verdict = TcpVerdict::kFlipRoles;
             set_state(ep_[pi], kEstablished);
           }
@@ -515,7 +544,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
     case kClosed:  // UpdateClosedState: after a FIN exchange a RST changes nothing
       if (rst && ep_[pi].state != kClosed) {
         set_state(ep_[ei], kReset);
-        if (!(ep_[ei].bits & kDidClose)) do_close = true;
+        if (!ep_[ei].did_close) do_close = true;
       }
       break;
     default:  // kReset: UpdateResetState only reports weirds
@@ -528,11 +557,11 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
   if (gap_check && ep_[ei].state == kEstablished && ep_[pi].state == kEstablished) {
     Endpoint& p = ep_[pi];
     if (seq_delta(ack_seq, p.last_seq) > 0 && seq_delta(ack_seq, prev_peer_ack) > 0)
-      scaled_history(Dir(pi), rare_side(rare, pi).gap_cnt, 'G');
+      scaled_history(Dir(pi), rare_side(rare, pi).gap_cnt, 'G', rare);
   }
 
   // ConnectionClosed: remember that this side's close was reported (IsClosed, reuse).
-  if (do_close) ep_[ei].bits |= kDidClose;
+  if (do_close) ep_[ei].did_close = 1;
 }
 
 // TCP_Endpoint::Size()
@@ -543,8 +572,8 @@ uint64_t TcpStateMachine::payload_size(Dir d) const noexcept {
   // A half-open connection that was discovered and aborted: its numbers say nothing about data.
   if (e.prev_state == kSynSent && e.state == kReset && p.state == kInactive && !no_data_acked) return 0;
   uint32_t size = seq_delta(e.last_seq, e.ack_seq) > 0 ? e.last_seq - e.start_seq : e.ack_seq - e.start_seq;
-  if (size != 0) --size;                         // the SYN (real or assumed)
-  if ((e.bits & kFinSeen) && size != 0) --size;  // the FIN
+  if (size != 0) --size;                // the SYN (real or assumed)
+  if (e.fin_seen && size != 0) --size;  // the FIN
   return size;
 }
 
@@ -563,7 +592,7 @@ bool history_matches_rstos0(const char* h, unsigned n) noexcept {
 }
 }  // namespace
 
-ConnState TcpStateMachine::conn_state() const noexcept {
+ConnState TcpStateMachine::conn_state(const TcpRareStore& rare) const noexcept {
   const uint8_t os = ep_[0].state, rs = ep_[1].state;
   const bool o_inactive = os == kInactive || os == kPartial;
   const bool r_inactive = rs == kInactive || rs == kPartial;
@@ -576,8 +605,8 @@ ConnState TcpStateMachine::conn_state() const noexcept {
   if (os == kReset) {
     if (r_inactive) {
       std::array<char, kMaxHistory> h;
-      return history_matches_rstos0(h.data(), copy_history(h.data(), kMaxHistory)) ? ConnState::kRSTOS0
-                                                                                   : ConnState::kOTH;
+      return history_matches_rstos0(h.data(), copy_history(h.data(), kMaxHistory, rare)) ? ConnState::kRSTOS0
+                                                                                         : ConnState::kOTH;
     }
     return ConnState::kRSTO;
   }

@@ -45,6 +45,10 @@ enum class TcpEndpointState : uint8_t {
 class TcpStateMachine {
  public:
   static constexpr unsigned kMaxHistory = 23;  // letters kept; Zeek does not cap, long histories are rare
+  // Letters kept in the machine; the rest go to the rare state (TcpRareState::more_letters), lost (and
+  // counted as the store's `exhausted`) when no slot is left. Every history of the corpus has at most 12,
+  // most 2-8.
+  static constexpr unsigned kInlineHistory = 11;
 
   // Zeek's decision for the first packet of a connection: true when its sender should be the responder
   // (no pure SYN and the source port is a likely server port, see TCP.cc WantConnection/flip logic).
@@ -70,10 +74,11 @@ class TcpStateMachine {
   }
   bool has_rare_state() const noexcept { return rare_ != 0; }
 
-  ConnState conn_state() const noexcept;
+  // `rare` as for on_packet (the letters past kInlineHistory are there).
+  ConnState conn_state(const TcpRareStore& rare) const noexcept;
   // The history letters, e.g. "ShADadFf": copies the first min(history_len(), cap) to `out` (not
   // NUL-terminated) and returns how many.
-  unsigned copy_history(char* out, unsigned cap) const noexcept;
+  unsigned copy_history(char* out, unsigned cap, const TcpRareStore& rare) const noexcept;
   unsigned history_len() const noexcept { return history_len_; }
 
   // True once the connection is closed or reset on both sides in a way after which Zeek lingers
@@ -86,7 +91,7 @@ class TcpStateMachine {
 
   TcpEndpointState endpoint_state(Dir d) const noexcept { return TcpEndpointState(ep_[size_t(d)].state); }
   // Zeek's TCP_Endpoint::did_close: this side's FIN or RST has been reported (TCPSessionAdapter::IsClosed).
-  bool did_close(Dir d) const noexcept { return (ep_[size_t(d)].bits & kDidClose) != 0; }
+  bool did_close(Dir d) const noexcept { return ep_[size_t(d)].did_close; }
   // Zeek's TCP_Endpoint::Size(): payload bytes from sequence numbers (conn.log orig_bytes/resp_bytes),
   // modulo 2^32 (we do not count sequence wraps).
   uint64_t payload_size(Dir d) const noexcept;
@@ -95,20 +100,23 @@ class TcpStateMachine {
   // One side of the connection; it moves when roles flip. hist_seen is swapped back to stay with the
   // role (Zeek's Connection::hist_seen is not flipped), except in the SYN-ACK-first flip, which rewrites
   // the history letters too.
-  struct Endpoint {
-    uint8_t state = 0;       // TcpEndpointState
-    uint8_t prev_state = 0;  // TCP_Endpoint::prev_state
-    uint8_t hist_seen = 0;   // once-per-direction letters recorded (Zeek HIST_* bits of this role)
-    uint8_t bits = 0;        // kDidClose | kFinSeen
+  // 14 bytes (packed: issue 3, bytes per TCP flow; x86 reads the unaligned sequence numbers at full speed).
+  struct [[gnu::packed]] Endpoint {
     uint32_t start_seq = 0;  // TCP_Endpoint start/last/ack seq (relative seq, Size(), retransmissions)
     uint32_t last_seq = 0;
     uint32_t ack_seq = 0;
-  };  // its repeat rules' sequence numbers and T/W/G counts: TcpRareState::Side
-  static constexpr uint8_t kDidClose = 0x01;
-  static constexpr uint8_t kFinSeen = 0x02;
-  // hist_last_fin is last_seq - 1 - start_seq (the FIN was this side's highest segment, as nearly every
-  // FIN is) and is kept so, without a rare-state slot. Only a closed or reset endpoint has it set.
-  static constexpr uint8_t kFinAtLast = 0x04;
+    // No field straddles a byte: hist_seen in the low bits of the first (testing and setting a letter's
+    // bit, every packet, needs no shift), the states in the second (what every packet's timeout reads).
+    uint16_t hist_seen : 7 = 0;    // once-per-direction letters recorded (Zeek HIST_* bits of this role)
+    uint16_t did_close : 1 = 0;    // this side's FIN or RST has been reported (TCP_Endpoint::did_close)
+    uint16_t state : 3 = 0;        // TcpEndpointState
+    uint16_t prev_state : 3 = 0;   // TCP_Endpoint::prev_state
+    uint16_t fin_seen : 1 = 0;     // FIN_cnt > 0
+    uint16_t fin_at_last : 1 = 0;  // hist_last_fin is implicit (below)
+  };                               // its repeat rules' sequence numbers and T/W/G counts: TcpRareState::Side
+  static_assert(sizeof(Endpoint) == 14);
+  // fin_at_last: hist_last_fin is last_seq - 1 - start_seq (the FIN was this side's highest segment, as
+  // nearly every FIN is) and is kept so, without a rare-state slot. Only a closed or reset endpoint has it.
 
   void process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict, TcpRareStore& rare) noexcept;
   void established_segment(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept;  // the common case
@@ -123,34 +131,45 @@ class TcpStateMachine {
   }
   uint32_t hist_last_fin(const TcpRareStore& rare, size_t i) const noexcept {
     const Endpoint& e = ep_[i];
-    return (e.bits & kFinAtLast) ? e.last_seq - 1 - e.start_seq : rare_value(rare, i).hist_last_fin;
+    return e.fin_at_last ? e.last_seq - 1 - e.start_seq : rare_value(rare, i).hist_last_fin;
   }
   void set_hist_last_fin(TcpRareStore& rare, size_t i, uint32_t v) noexcept;
   // Before endpoint i's start_seq or last_seq changes: an implicit hist_last_fin is written out.
   void keep_fin(TcpRareStore& rare, size_t i) noexcept {
-    if (ep_[i].bits & kFinAtLast) [[unlikely]]
+    if (ep_[i].fin_at_last) [[unlikely]]
       write_out_fin(rare, i);
   }
   [[gnu::cold, gnu::noinline]] void write_out_fin(TcpRareStore& rare, size_t i) noexcept;
-  void add_history(char c) noexcept;
-  [[gnu::cold, gnu::noinline]] void history_after_synack_flip() noexcept;
-  bool check_history(Dir dir, uint8_t mask, char code) noexcept;
-  void scaled_history(Dir dir, uint32_t& counter, char code) noexcept;
+  void add_history(char c, TcpRareStore& rare) noexcept;
+  [[gnu::cold, gnu::noinline]] void history_after_synack_flip(TcpRareStore& rare) noexcept;
+  bool check_history(Dir dir, uint8_t mask, char code, TcpRareStore& rare) noexcept {
+    if (ep_[size_t(dir)].hist_seen & mask) return true;  // most packets: no call
+    first_letter(dir, mask, code, rare);
+    return false;
+  }
+  [[gnu::noinline]] void first_letter(Dir dir, uint8_t mask, char code, TcpRareStore& rare) noexcept;
+  void scaled_history(Dir dir, uint32_t& counter, char code, TcpRareStore& rare) noexcept;
+  // The letters past kInlineHistory: the rare state is taken on first need.
+  [[gnu::cold, gnu::noinline]] void add_late_letter(unsigned code, TcpRareStore& rare) noexcept;
 
-  // The history letters as 5-bit codes (kHistoryLetters), letter i at bits [5i, 5i + 5): 15 bytes for
-  // 23 letters instead of 24 (issue 3: bytes per TCP flow). All zero is an empty history.
-  static constexpr unsigned kCodeBits = 5;
-  unsigned letter_code(unsigned i) const noexcept;
-  void set_letter_code(unsigned i, unsigned code) noexcept;
+  // The history letters as 5-bit codes (kHistoryLetters), letter i at bits [5i, 5i + 5) of `letters_`
+  // for i < kInlineHistory, of the rare state's `more_letters` after (issue 3: bytes per TCP flow).
+  // All zero is an empty history.
+  static constexpr unsigned kCodeBits = 5, kInlineBits = kInlineHistory * kCodeBits;
+  unsigned letter_code(unsigned i, const TcpRareStore& rare) const noexcept;
+  void set_letter_code(unsigned i, unsigned code, TcpRareStore& rare) noexcept;
 
   std::array<Endpoint, 2> ep_{};  // [Dir::kOrig], [Dir::kResp]
-  std::array<uint8_t, (kMaxHistory * kCodeBits + 7) / 8> history_{};
-  bool started_ : 1 = false;  // a packet has been seen (bit 0: on_packet tests it without a shift)
-  uint8_t history_len_ : 5 = 0;
-  uint32_t rare_ = 0;  // TcpRareStore slot + 1; 0: none yet (a zeroed machine is a new one)
+  uint32_t rare_ = 0;             // TcpRareStore slot + 1; 0: none yet (a zeroed machine is a new one)
+  uint64_t letters_ : kInlineBits = 0;
+  uint64_t history_len_ : 5 = 0;
+  uint64_t started_ : 1 = 0;  // a packet has been seen
 };
 static_assert(TcpStateMachine::kMaxHistory < 32, "history_len_ bits");
-static_assert(sizeof(TcpStateMachine) == 52, "issue 3: bytes per TCP flow (was 96, 108 before)");
+static_assert(TcpStateMachine::kInlineHistory * 5 + 6 <= 64 &&
+                  (TcpStateMachine::kMaxHistory - TcpStateMachine::kInlineHistory) * 5 <= 64,
+              "letters_, more_letters");
+static_assert(sizeof(TcpStateMachine) == 40, "issue 3: bytes per TCP flow (was 52, 96, 108 before)");
 
 // UDP and other transports, as Zeek decides them at removal: UDP SF/S0/SHR/OTH by which sides sent.
 ConnState udp_conn_state(bool orig_sent, bool resp_sent) noexcept;

@@ -21,9 +21,9 @@
 namespace spanwatch::lib {
 namespace {
 
-std::string history_of(const TcpStateMachine& m) {
+std::string history_of(const TcpStateMachine& m, const TcpRareStore& rare) {
   char h[TcpStateMachine::kMaxHistory];
-  return std::string(h, m.copy_history(h, sizeof h));
+  return std::string(h, m.copy_history(h, sizeof h, rare));
 }
 
 constexpr uint8_t F = 0x01, S = 0x02, R = 0x04, P = 0x08, A = 0x10;
@@ -73,8 +73,8 @@ struct Driver {
   void feed_all(std::initializer_list<Pkt> ps) {
     for (const Pkt& p : ps) feed(p);
   }
-  std::string history() const { return history_of(m); }
-  ConnState state() const { return m.conn_state(); }
+  std::string history() const { return history_of(m, rare); }
+  ConnState state() const { return m.conn_state(rare); }
   void end() {
     finished.push_back({history(), state()});
     m.release(rare);
@@ -105,10 +105,10 @@ void normal_session(Driver& d, uint32_t c = 1000, uint32_t s = 5000) {
 
 TEST(TcpStateMachine, IsSmallPod) {
   static_assert(std::is_trivially_copyable_v<TcpStateMachine>);
-  EXPECT_LE(sizeof(TcpStateMachine), 112u);
+  EXPECT_EQ(sizeof(TcpStateMachine), 40u);
   TcpStateMachine m;
   EXPECT_EQ(m.history_len(), 0u);
-  EXPECT_EQ(m.conn_state(), ConnState::kOTH);  // nothing seen: both INACTIVE
+  EXPECT_EQ(m.conn_state(TcpRareStore(1)), ConnState::kOTH);  // nothing seen: both INACTIVE
 }
 
 // The repeat rules' sequence numbers and the T/W/G counts live in a TcpRareStore slot, taken only when one
@@ -186,7 +186,7 @@ TEST(TcpRareState, AFullStoreIsCountedAndLosesOnlyTheRareValues) {
   EXPECT_FALSE(b.has_rare_state());
   EXPECT_EQ(rare.exhausted.get(), 1u);
   char h[TcpStateMachine::kMaxHistory];
-  EXPECT_EQ(std::string(h, b.copy_history(h, sizeof h)), "SR");  // the letters are the machine's own
+  EXPECT_EQ(std::string(h, b.copy_history(h, sizeof h, rare)), "SR");  // the letters are the machine's own
   a.release(rare);
   EXPECT_EQ(rare.in_use(), 0u);
 }
@@ -524,8 +524,37 @@ TEST(TcpHistory, HistoryIsCapped) {
   // The letters are packed five bits each: every one of the 23 comes back, the last ones too.
   EXPECT_EQ(d.history(), "ShA" + std::string(TcpStateMachine::kMaxHistory - 3, 'F'));
   char first[4];
-  ASSERT_EQ(d.m.copy_history(first, sizeof first), 4u);
+  ASSERT_EQ(d.m.copy_history(first, sizeof first, d.rare), 4u);
   EXPECT_EQ(std::string(first, 4), "ShAF");
+}
+
+// The first kInlineHistory letters are the machine's own; later ones go to the rare state (taken for
+// them). With no slot left they are lost (counted), and the history ends after the machine's own letters.
+TEST(TcpHistory, LettersPastTheInlineOnesLiveInTheRareState) {
+  Driver d;
+  d.feed_all({{true, S, 1000, 0}, {false, S | A, 5000, 1001}, {true, A, 1001, 5001}});
+  for (uint32_t i = 0; i < TcpStateMachine::kInlineHistory - 3; ++i)
+    d.feed(Pkt{true, F | A, 1001 + i * 10, 5001, 10});  // a new F each time (its number: rare state)
+  EXPECT_EQ(d.history(), "ShA" + std::string(TcpStateMachine::kInlineHistory - 3, 'F'));
+  d.feed(Pkt{true, F | A, 2001, 5001, 10});
+  EXPECT_EQ(d.history(), "ShA" + std::string(TcpStateMachine::kInlineHistory - 2, 'F'));
+  EXPECT_TRUE(d.m.has_rare_state());
+
+  TcpRareStore full(1);
+  TcpStateMachine holder, m;
+  holder.on_packet(Dir::kOrig, TcpSegment{S, 1000, 0, 0, 8192}, full);
+  holder.on_packet(Dir::kOrig, TcpSegment{R, 1001, 0, 0, 0}, full);  // takes the only slot
+  ASSERT_TRUE(holder.has_rare_state());
+  m.on_packet(Dir::kOrig, TcpSegment{S, 1000, 0, 0, 8192}, full);
+  m.on_packet(Dir::kResp, TcpSegment{S | A, 5000, 1001, 0, 8192}, full);
+  m.on_packet(Dir::kOrig, TcpSegment{A, 1001, 5001, 0, 8192}, full);
+  for (uint32_t i = 0; i < 30; ++i)
+    m.on_packet(Dir::kOrig, TcpSegment{F | A, 1001 + i * 10, 5001, 10, 8192}, full);
+  EXPECT_FALSE(m.has_rare_state());
+  EXPECT_GT(full.exhausted.get(), 0u);
+  EXPECT_EQ(m.history_len(), TcpStateMachine::kInlineHistory);
+  EXPECT_EQ(history_of(m, full), "ShA" + std::string(TcpStateMachine::kInlineHistory - 3, 'F'));
+  holder.release(full);
 }
 
 // Every letter the machine writes survives the 5-bit packing, in both cases and at every position
@@ -1116,7 +1145,7 @@ class ZeekSessions {
   void finish(std::map<Key, Conn>::iterator it) {
     Conn& c = it->second;
     rows.push_back({c.orig_h, c.resp_h, c.orig_p, c.resp_p,
-                    std::string(kConnStateNames[size_t(c.m.conn_state())]), history_of(c.m)});
+                    std::string(kConnStateNames[size_t(c.m.conn_state(rare_))]), history_of(c.m, rare_)});
     c.m.release(rare_);
     conns_.erase(it);
   }
