@@ -17,7 +17,6 @@
 #include "lib/export/jetstream/jetstream_publisher.hpp"
 #include "lib/export/json_flow_writer.hpp"
 #include "lib/export/ndjson_file.hpp"
-#include "lib/ring/flow_ring.hpp"
 #include "lib/ring/flow_ring_writer.hpp"
 
 struct rte_ring;

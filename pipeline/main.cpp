@@ -364,7 +364,6 @@ int run(int argc, char** argv) {
     ro.name = cfg.ring.name;
     ro.capacity = cfg.ring.capacity;
     ro.max_payload_bytes = cfg.ring.slot_bytes;
-    ro.record_type = sw::lib::kFlowRingRecordType;
     ep.ring = ro;
   }
   if (tables)

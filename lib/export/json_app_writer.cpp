@@ -201,10 +201,7 @@ void JsonFlowWriter::render_context() {
                w_.Key("", 0);
                write_safe_string(w_, lower ? Lower(name).view() : name);
              }).substr(kEmptyKey);
-    n.short_plain = name.size() <= 63 && std::all_of(name.begin(), name.end(), [](char ch) {
-                      const auto c = static_cast<unsigned char>(ch);
-                      return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-                    });
+    n.short_plain = name.size() <= 63 && is_plain_json_text(name);
     return n;
   };
   const auto names = [&](const std::vector<std::string>& in, bool lower) {

@@ -33,6 +33,13 @@
 
 namespace spanwatch::lib {
 
+// Printable ASCII other than '"' and '\\': text a JSON writer may copy between quotes as it is.
+constexpr bool is_plain_json_text(std::string_view s) noexcept {
+  for (const char c : s)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+  return true;
+}
+
 // The most bytes each call of JsonTextWriter may touch, its ',' or ':' included: what the call's room()
 // asks for (and, in a debug build, asserts), and what JsonFlowWriter's record bound adds up.
 namespace json_room {

@@ -21,6 +21,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "lib/export/json_text_writer.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -528,13 +530,9 @@ template <bool kChecked>
 // Values the JSON writer indexes tables with, or copies without repair because on the writer's side they
 // are our own text: enum values, the fingerprints and certificate hashes our parsers format, the
 // enrichment's direction and rule severity/field. Anything else is repaired by the writer itself.
-bool plain_ascii(std::string_view s) noexcept {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
-}
 template <size_t N>
 bool plain_text(const char (&s)[N]) noexcept {
-  return plain_ascii(get_text(s));
+  return is_plain_json_text(get_text(s));
 }
 bool in_range(const FlowRecord& r) noexcept {
   if (size_t(r.reason) >= size_t(EndReason::kCount) || size_t(r.conn_state) >= size_t(ConnState::kCount) ||
@@ -549,9 +547,9 @@ bool in_range(const FlowRecord& r) noexcept {
   return true;
 }
 bool in_range(const FlowEnrichment& e) noexcept {
-  if (!plain_ascii(e.direction)) return false;
+  if (!is_plain_json_text(e.direction)) return false;
   for (size_t i = 0; i < std::min<size_t>(e.rule_count, e.rules.size()); ++i)
-    if (!plain_ascii(e.rules[i].severity) || !plain_ascii(e.rules[i].field)) return false;
+    if (!is_plain_json_text(e.rules[i].severity) || !is_plain_json_text(e.rules[i].field)) return false;
   return true;
 }
 

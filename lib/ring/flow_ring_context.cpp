@@ -119,13 +119,8 @@ std::optional<JsonFlowContext> decode_flow_context(std::string_view bytes) {
   ctx.l7_names.confidences = in.list();
   if (!in.ok() || !in.at_end()) return std::nullopt;
   // The writer copies risk names and severities as they are (nDPI's ASCII constants): refuse anything else.
-  const auto plain = [](std::string_view t) {
-    for (char c : t)
-      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
-    return true;
-  };
   for (const RiskInfo& r : ctx.risks)
-    if (!plain(r.name) || !plain(r.severity)) return std::nullopt;
+    if (!is_plain_json_text(r.name) || !is_plain_json_text(r.severity)) return std::nullopt;
   return ctx;
 }
 

@@ -29,7 +29,7 @@ FlowRingReader::FlowRingReader(ShmRingReaderOptions opts)
   writer_ = std::make_unique<JsonFlowWriter>(std::move(*ctx));
 }
 
-FlowReadResult FlowRingReader::read() noexcept {
+FlowReadResult FlowRingReader::next() noexcept {
   const ReadResult r = ring_.read(payload_.data(), static_cast<uint32_t>(payload_.size()));
   if (r.status != ReadStatus::kRecord) return {r.status, {}, r.seq, r.missed};
   const FlowDecodeResult d = decode_flow_record({payload_.data(), r.len}, rec_, enrichment_);
@@ -37,9 +37,14 @@ FlowReadResult FlowRingReader::read() noexcept {
     ++undecodable_;
     return {ReadStatus::kCorrupt, {}, r.seq, 1};
   }
+  has_enrichment_ = d.has_enrichment;
+  return {ReadStatus::kRecord, {}, r.seq, 0};
+}
+
+std::string_view FlowRingReader::json() noexcept {
   json_.Clear();
-  writer_->write(rec_, json_, d.has_enrichment ? &enrichment_ : nullptr);
-  return {ReadStatus::kRecord, {json_.GetString(), json_.GetSize()}, r.seq, 0};
+  writer_->write(rec_, json_, has_enrichment_ ? &enrichment_ : nullptr);
+  return {json_.GetString(), json_.GetSize()};
 }
 
 }  // namespace spanwatch::lib

@@ -34,9 +34,18 @@ class FlowRingReader {
   explicit FlowRingReader(ShmRingReaderOptions opts);
 
   // The next record as JSON. No system calls but ShmRingReader's (on its empty path).
-  FlowReadResult read() noexcept;
+  FlowReadResult read() noexcept {
+    FlowReadResult r = next();
+    if (r.status == ReadStatus::kRecord) r.json = json();
+    return r;
+  }
+  // The next record decoded but not formatted (`json` empty): a reader that filters on record() first
+  // formats only what it keeps, with json().
+  FlowReadResult next() noexcept;
+  // The JSON line of the record next() returned last, '\n' included; valid until the next call.
+  std::string_view json() noexcept;
 
-  // The record read() returned last (kRecord): for filters that need no JSON (final, live snapshot).
+  // The record next() or read() returned last (kRecord).
   const FlowRecord& record() const noexcept { return rec_; }
   uint64_t undecodable() const noexcept { return undecodable_; }  // records that did not decode
   ShmRingReader& ring() noexcept { return ring_; }
@@ -52,6 +61,7 @@ class FlowRingReader {
   rapidjson::StringBuffer json_;
   FlowRecord rec_;
   FlowEnrichment enrichment_;
+  bool has_enrichment_ = false;  // of rec_
   uint64_t undecodable_ = 0;
 };
 

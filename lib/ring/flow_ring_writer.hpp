@@ -3,7 +3,6 @@
 #pragma once
 #include <cstdint>
 
-#include "lib/core/counter.hpp"
 #include "lib/enrich/flow_enrichment.hpp"
 #include "lib/export/json_flow_writer.hpp"
 #include "lib/flow/flow_record.hpp"
@@ -19,26 +18,20 @@ class FlowRingWriter {
   FlowRingWriter(ShmRingWriterOptions opts, const JsonFlowContext& ctx);
 
   // Encodes one record into the next slot and publishes it. Never blocks, allocates or makes a system call.
-  // False if the encoding does not fit a slot (counted in oversize()) or the ring is closed.
+  // False if the encoding does not fit a slot or the ring is closed (the caller counts it).
   bool publish(const FlowRecord& rec, const FlowEnrichment* enrichment) noexcept {
     std::byte* slot = ring_.begin_record();
     if (slot == nullptr) [[unlikely]]
       return false;
     const size_t n = encode_flow_record(rec, enrichment, slot, ring_.max_payload_bytes());
-    if (n == 0) [[unlikely]] {
-      oversize_.add(1);
-      return false;
-    }
-    return ring_.commit_record(static_cast<uint32_t>(n));
+    return n != 0 && ring_.commit_record(static_cast<uint32_t>(n));
   }
 
-  uint64_t oversize() const noexcept { return oversize_.get(); }  // records too large for a slot
   ShmRingWriter& ring() noexcept { return ring_; }
   const ShmRingWriter& ring() const noexcept { return ring_; }
 
  private:
   ShmRingWriter ring_;
-  Counter oversize_;
 };
 
 }  // namespace spanwatch::lib

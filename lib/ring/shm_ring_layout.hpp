@@ -26,9 +26,10 @@ inline constexpr uint64_t kMaxCapacity = uint64_t{1} << 24;
 // most this: the bound keeps a corrupt header from asking readers for absurd buffers.
 inline constexpr uint32_t kMaxContextBytes = 1u << 20;
 
-// Payload bytes are copied as whole 64-bit words with relaxed atomic loads and stores. A reader's copy may
-// race with the writer overwriting the slot; with atomics that race is defined (the seqlock then discards
-// the copy), whereas a plain memcpy would be a data race and undefined behaviour in C++.
+// Readers copy payload bytes as whole 64-bit words with relaxed atomic loads: a copy may race with the
+// writer overwriting the slot, and with atomics on the reader's side that race is defined (the seqlock then
+// discards the copy). The writer's publish() stores whole words atomically too; records encoded in place
+// (begin_record()) are written with plain stores, the classic seqlock writer (ShmRingWriter says why).
 using Word = std::atomic<uint64_t>;
 
 static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<uint32_t>::is_always_lock_free,
@@ -110,7 +111,7 @@ static_assert(header_bytes_for(0) == 192 && header_bytes_for(1) == 256 && header
               "context area arithmetic");
 
 inline constexpr uint64_t ring_total_bytes(uint64_t capacity, uint32_t slot_bytes,
-                                           uint32_t header_bytes = sizeof(RingHeader)) noexcept {
+                                           uint32_t header_bytes) noexcept {
   return header_bytes + capacity * slot_bytes;
 }
 
@@ -121,7 +122,7 @@ inline constexpr bool is_power_of_two(uint64_t v) noexcept {
 // The slot that holds record n. `base` is the start of the mapping (the header).
 template <class Byte>
 inline auto* slot_head(Byte* base, uint32_t slot_bytes, uint64_t capacity, uint64_t n,
-                       uint32_t header_bytes = sizeof(RingHeader)) noexcept {
+                       uint32_t header_bytes) noexcept {
   using Head = std::conditional_t<std::is_const_v<Byte>, const SlotHead, SlotHead>;
   return reinterpret_cast<Head*>(base + header_bytes + (n & (capacity - 1)) * slot_bytes);
 }

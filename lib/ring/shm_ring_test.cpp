@@ -294,7 +294,7 @@ class ForeignObject : public ::testing::Test {
  protected:
   void make(const std::function<void(ring::RingHeader&)>& damage, int64_t size_delta = 0) {
     const uint32_t slot = ring::slot_bytes_for(64);
-    const uint64_t total = ring::ring_total_bytes(8, slot);
+    const uint64_t total = ring::ring_total_bytes(8, slot, ring::header_bytes_for(0));
     const int fd = ::shm_open(g_.name.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(total)), 0);
@@ -426,7 +426,7 @@ TEST(ShmRing, CorruptSlotLengthIsSkippedNeverCopied) {
   ASSERT_GE(fd, 0);
   void* p = ::mmap(nullptr, w.shm_bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   ASSERT_NE(p, MAP_FAILED);
-  ring::slot_head(static_cast<std::byte*>(p), ring::slot_bytes_for(64), 8, 0)->len.store(1u << 30);
+  ring::slot_head(static_cast<std::byte*>(p), ring::slot_bytes_for(64), 8, 0, ring::header_bytes_for(0))->len.store(1u << 30);
   const ReadResult res = read_one(r);
   EXPECT_EQ(res.status, ReadStatus::kCorrupt);
   EXPECT_EQ(res.missed, 1u);

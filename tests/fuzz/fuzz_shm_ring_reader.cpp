@@ -80,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t capacity = uint64_t{1} << (in.take(1) % 5);
   const auto max_payload = static_cast<uint32_t>(1 + in.take(2) % 1024);
   const uint32_t slot_bytes = ring::slot_bytes_for(max_payload);
-  uint64_t total = ring::ring_total_bytes(capacity, slot_bytes);
+  uint64_t total = ring::ring_total_bytes(capacity, slot_bytes, ring::header_bytes_for(0));
   // A segment shorter or longer than its header says (a writer that died while sizing it, or a stale one).
   if (flags & 0x10) total = total - std::min<uint64_t>(total, 1 + (flags >> 5) * 61);
   if (flags & 0x08) total += 64;
@@ -95,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       h.slot_bytes = slot_bytes;
       h.max_payload_bytes = max_payload;
       h.capacity = capacity;
-      h.total_bytes = ring::ring_total_bytes(capacity, slot_bytes);
+      h.total_bytes = ring::ring_total_bytes(capacity, slot_bytes, ring::header_bytes_for(0));
       h.record_type = 7;
       h.generation = 42;
       h.magic.store(ring::kRingMagic);
@@ -115,12 +115,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;  // refused at open: what a bad header must lead to
   }
   FUZZ_CHECK(total >=
-             ring::ring_total_bytes(reader->capacity(), ring::slot_bytes_for(reader->max_payload_bytes())));
+             ring::ring_total_bytes(reader->capacity(), ring::slot_bytes_for(reader->max_payload_bytes()),
+                                   ring::header_bytes_for(0)));
 
   // The harness's own view of the slots (its geometry; a raw header may claim another): null when the slot
   // is outside the segment, so the harness itself never writes out of bounds.
   auto slot = [&](uint64_t n) -> ring::SlotHead* {
-    ring::SlotHead* s = ring::slot_head(seg.base, slot_bytes, capacity, n);
+    ring::SlotHead* s = ring::slot_head(seg.base, slot_bytes, capacity, n, ring::header_bytes_for(0));
     const auto at = static_cast<uint64_t>(reinterpret_cast<std::byte*>(s) - seg.base);
     return at + slot_bytes <= total ? s : nullptr;
   };

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "lib/ring/flow_ring.hpp"
@@ -56,11 +57,12 @@ int tail(const Options& o) {
     }
     waiting_said = false;
     while (!g_stop) {
-      const sw::FlowReadResult r = reader->read();
+      const sw::FlowReadResult r = reader->next();
       if (r.status == sw::ReadStatus::kRecord) {
         const sw::FlowRecord& rec = reader->record();
         if ((o.final_only && !rec.final) || (o.no_live && rec.reason == sw::EndReason::kLiveUpdate)) continue;
-        if (std::fwrite(r.json.data(), 1, r.json.size(), stdout) != r.json.size()) return 1;  // stdout closed
+        const std::string_view line = reader->json();
+        if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size()) return 1;  // stdout closed
         if (o.count != 0 && ++printed >= o.count) return 0;
       } else if (r.status == sw::ReadStatus::kOverrun || r.status == sw::ReadStatus::kCorrupt) {
         missed += r.missed;
