@@ -6,8 +6,9 @@
 // references from the front of the queue to the start of the array, keeping the live ones in order, so
 // that no push waits for a whole compaction (a queue of millions of references would stall the worker for
 // milliseconds). Sized once, with room for four times the references that can be live at once (see
-// push_back()). Zero pages until used (small ones: it is read in order, once per flow event), no
-// allocation afterwards. Not thread-safe (one per worker).
+// push_back()). Zero pages until used, no allocation afterwards. 2 MiB pages when large, although it is
+// read in order: with 4 KiB ones every 256th push of a new flow took a page fault (docs/performance.md).
+// Not thread-safe (one per worker).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -29,8 +30,7 @@ class FlowRefQueue {
   static constexpr size_t kSweepPerPush = 4;
 
   // `live_at_most`: how many references can be live at once (one per flow in the table).
-  explicit FlowRefQueue(uint32_t live_at_most)
-      : refs_(4 * size_t{live_at_most} + 8, lib::ZeroedArray<Ref>::kSmallPages) {}
+  explicit FlowRefQueue(uint32_t live_at_most) : refs_(4 * size_t{live_at_most} + 8) {}
 
   bool empty() const noexcept { return kept_ == kept_end_ && head_ == tail_; }
   size_t size() const noexcept { return (kept_end_ - kept_) + (tail_ - head_); }  // stale ones included

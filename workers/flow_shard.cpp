@@ -82,7 +82,8 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       tcp_rare_(cfg.max_flows_per_worker),
       wide_(cfg.max_flows_per_worker),
       sides_(cfg.max_flows_per_worker),
-      tcp_activity_(cfg.max_flows_per_worker, lib::ZeroedArray<uint64_t>::kSmallPages),  // rarely used
+      // Every TCP attempt writes its slot: 2 MiB pages (a fault per 512 slots with 4 KiB ones).
+      tcp_activity_(cfg.max_flows_per_worker),
       contexts_(cfg.max_flows_per_worker + 1),
       active_(cfg.max_flows_per_worker),
       live_(cfg.live_update_ms != 0 ? cfg.max_flows_per_worker : 0),

@@ -36,6 +36,12 @@ class InternTable {
   // A reference to v's id; T{} (and, counted in `exhausted`, any value once the table is full) is kEmpty.
   uint32_t intern(const T& v) noexcept {
     if (v == T{}) return kEmpty;
+    // The value interned last, again (flows of one link mostly share theirs): no hash, no probe. A value
+    // that left the table is T{} and matches no v.
+    if (values_[last_].value == v) {
+      ++values_[last_].refs;
+      return last_;
+    }
     const uint64_t h = Hash{}(v);
     const auto tag = static_cast<uint32_t>(h);
     size_t i = h & mask_;
@@ -43,7 +49,7 @@ class InternTable {
       const Bucket& b = buckets_[i];
       if (b.tag == tag && values_[b.id].value == v) {
         ++values_[b.id].refs;
-        return b.id;
+        return last_ = b.id;
       }
     }
     const uint32_t slot = free_.acquire();
@@ -54,7 +60,7 @@ class InternTable {
     const uint32_t id = slot + 1;
     values_[id] = Value{v, 1};
     buckets_[i] = Bucket{id, tag};
-    return id;
+    return last_ = id;
   }
 
   // Gives back a reference intern() returned; the value leaves once no one holds it.
@@ -98,6 +104,7 @@ class InternTable {
   lib::IndexFreeList free_;
   lib::ZeroedArray<Bucket> buckets_;
   size_t mask_;
+  uint32_t last_ = kEmpty;  // the id intern() returned last (intern()'s first guess)
 };
 
 }  // namespace spanwatch::workers

@@ -48,6 +48,30 @@ TEST(InternTable, EqualValuesShareOneIdAndLeaveWithTheirLastReference) {
   EXPECT_EQ(t.exhausted.get(), 0u);
 }
 
+// intern() first tries the value it returned last: that guess must not outlive the value.
+TEST(InternTable, TheLastValueAgainSharesItsIdUntilItLeaves) {
+  InternTable<Pair, PairHash> t(4);
+  const uint32_t x = t.intern(Pair{1, 2});
+  EXPECT_EQ(t.intern(Pair{1, 2}), x);
+  EXPECT_EQ(t.refs(x), 2u);
+  t.release(x);
+  t.release(x);  // the last value left: its slot is empty
+  EXPECT_EQ(t.distinct(), 0u);
+  const uint32_t y = t.intern(Pair{3, 4});  // takes the freed slot
+  EXPECT_EQ(t[y], (Pair{3, 4}));
+  const uint32_t x2 = t.intern(Pair{1, 2});  // not y's id, though y's slot was x's
+  EXPECT_NE(x2, y);
+  EXPECT_EQ(t[x2], (Pair{1, 2}));
+  EXPECT_EQ(t.intern(Pair{3, 4}), y);  // found by its hash, after another value
+  EXPECT_EQ(t.refs(y), 2u);
+  t.release(y);
+  t.release(y);
+  t.release(x2);
+  EXPECT_EQ(t.distinct(), 0u);
+  EXPECT_EQ(t.intern(Pair{3, 4}), t.intern(Pair{3, 4}));
+  EXPECT_EQ(t.distinct(), 1u);
+}
+
 TEST(InternTable, FullTableGivesTheEmptyValueAndCountsIt) {
   InternTable<Pair, PairHash> t(2);
   EXPECT_NE(t.intern(Pair{1, 1}), 0u);
