@@ -70,6 +70,8 @@ class ShmRingWriter {
   uint64_t shm_bytes() const noexcept { return header_->total_bytes; }
 
  private:
+  shm_ring::SlotHead* start_slot(uint64_t n) noexcept;  // its seq odd: record n is being written
+  void finish_slot(shm_ring::SlotHead* slot, uint64_t n, uint32_t len) noexcept;  // record n complete
   std::string name_;
   bool unlink_on_close_;
   shm_detail::Fd fd_;  // holds flock(LOCK_EX) for the writer's lifetime: "a live writer owns this ring"
@@ -86,23 +88,32 @@ class ShmRingWriter {
   Counter rejected_;
 };
 
+inline shm_ring::SlotHead* ShmRingWriter::start_slot(uint64_t n) noexcept {
+  shm_ring::SlotHead* slot = shm_ring::slot_head(base_, slot_bytes_, capacity_, n, header_bytes_);
+  // Seqlock write (Boehm, "Can seqlocks get along with programming language memory models?", 2012): odd
+  // seq, release fence, then the data stores, then the even seq with release. A reader that sees any of the
+  // new data words also sees the odd seq (or later) on its re-check, and discards its copy.
+  slot->seq.store(shm_ring::seq_writing(n), std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  return slot;
+}
+
+inline void ShmRingWriter::finish_slot(shm_ring::SlotHead* slot, uint64_t n, uint32_t len) noexcept {
+  slot->len.store(len, std::memory_order_relaxed);
+  slot->seq.store(shm_ring::seq_complete(n), std::memory_order_release);
+  header_->write_seq.store(n + 1, std::memory_order_release);
+  next_ = n + 1;
+}
+
 inline bool ShmRingWriter::publish(const void* data, uint32_t len) noexcept {
   if (len > max_payload_ || closed_) [[unlikely]] {
     rejected_.add(1);
     return false;
   }
   const uint64_t n = next_;
-  shm_ring::SlotHead* slot = shm_ring::slot_head(base_, slot_bytes_, capacity_, n, header_bytes_);
-  // Seqlock write (Boehm, "Can seqlocks get along with programming language memory models?", 2012): odd
-  // seq, release fence, relaxed data stores, even seq with release. A reader that sees any of the new data
-  // words also sees the odd seq (or later) on its re-check, and discards its copy.
-  slot->seq.store(shm_ring::seq_writing(n), std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  slot->len.store(len, std::memory_order_relaxed);
+  shm_ring::SlotHead* slot = start_slot(n);
   shm_ring::store_payload(shm_ring::slot_words(slot), static_cast<const std::byte*>(data), len);
-  slot->seq.store(shm_ring::seq_complete(n), std::memory_order_release);
-  header_->write_seq.store(n + 1, std::memory_order_release);
-  next_ = n + 1;
+  finish_slot(slot, n, len);
   return true;
 }
 
@@ -111,14 +122,11 @@ inline std::byte* ShmRingWriter::begin_record() noexcept {
     rejected_.add(1);
     return nullptr;
   }
-  shm_ring::SlotHead* slot = shm_ring::slot_head(base_, slot_bytes_, capacity_, next_, header_bytes_);
-  // As publish(): odd seq, then a release fence before the payload stores. The encoder's stores are plain
-  // ones, not relaxed atomics (a byte-wise encoder cannot write whole atomic words): a reader copying the
-  // slot meanwhile sees the odd or a later seq on its re-check and discards its copy, as with publish(). That
-  // is the classic seqlock writer (the kernel's, folly's); only the readers must load atomically.
-  slot->seq.store(shm_ring::seq_writing(next_), std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  return reinterpret_cast<std::byte*>(shm_ring::slot_words(slot));
+  // The encoder's stores are plain ones, not relaxed atomics (a byte-wise encoder cannot write whole
+  // atomic words): a reader copying the slot meanwhile sees the odd or a later seq on its re-check and
+  // discards its copy, as with publish(). That is the classic seqlock writer (the kernel's, folly's); only
+  // the readers must load atomically.
+  return reinterpret_cast<std::byte*>(shm_ring::slot_words(start_slot(next_)));
 }
 
 inline bool ShmRingWriter::commit_record(uint32_t len) noexcept {
@@ -131,10 +139,7 @@ inline bool ShmRingWriter::commit_record(uint32_t len) noexcept {
   // Zero the rest of the last word, as store_payload does: a slot carries no bytes of an older record.
   if (const uint32_t rest = len % 8; rest != 0)
     std::memset(reinterpret_cast<std::byte*>(shm_ring::slot_words(slot)) + len, 0, 8 - rest);
-  slot->len.store(len, std::memory_order_relaxed);
-  slot->seq.store(shm_ring::seq_complete(n), std::memory_order_release);
-  header_->write_seq.store(n + 1, std::memory_order_release);
-  next_ = n + 1;
+  finish_slot(slot, n, len);
   return true;
 }
 
