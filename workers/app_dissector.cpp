@@ -15,6 +15,7 @@
 #include "lib/fingerprint/tls_client_hello.hpp"
 #include "lib/tls/tls_server_hello.hpp"
 #include "lib/tls/x509_certificate.hpp"
+#include "workers/name_service_ports.hpp"
 
 namespace spanwatch::workers {
 namespace {
@@ -179,8 +180,8 @@ bool AppDissector::waits_in_vain(const FlowEntry& e, uint16_t sp, uint16_t dp) c
   const lib::AppMetadata& m = meta_[e.app_meta];
   if (m.kind == lib::AppKind::kDhcp) return true;
   if (m.kind != lib::AppKind::kDns) return false;
-  auto name_service = [](uint16_t p) { return p == 5353 || p == 5355 || p == 137; };
-  return name_service(sp) || name_service(dp) || (m.dns.has_response && !m.dns.has_query);
+  return is_local_name_service_port(sp) || is_local_name_service_port(dp) ||
+         (m.dns.has_response && !m.dns.has_query);
 }
 
 // Packed, though a later message may still add to it (unpark). Kept unpacked when it does not fit.

@@ -6,6 +6,7 @@
 #include "lib/core/cycle_clock.hpp"
 #include "lib/core/ip_proto.hpp"
 #include "lib/decode/packet_decoder.hpp"
+#include "workers/name_service_ports.hpp"
 
 namespace spanwatch::workers {
 namespace {
@@ -17,10 +18,6 @@ constexpr uint32_t kFragmentSlots = 8192;  // datagrams in flight per worker
 
 constexpr unsigned kUdpHeaderBytes = 8;
 constexpr unsigned kIpv4HeaderBytes = 20, kIpv6HeaderBytes = 40;
-
-bool is_name_service_port(uint16_t p) noexcept {  // DNS, NetBIOS-NS, mDNS, LLMNR
-  return p == 53 || p == 137 || p == 5353 || p == 5355;
-}
 
 TimeoutClass initial_class(const lib::IpEndpoints& ep) noexcept {
   switch (ep.l4_proto) {
@@ -167,7 +164,7 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   e.orig_is_lo = from_responder ? !src_is_lo : src_is_lo;
   // The first packet's MAC address, which account() would add at once: one interned context, not two.
   if (pkt.has_mac) {
-    const auto d = size_t(src_is_lo == e.orig_is_lo ? lib::Dir::kOrig : lib::Dir::kResp);
+    const auto d = size_t(direction(e, src_is_lo));
     c.mac[d] = pkt.src_mac;
     e.has_mac = uint8_t(1u << d);
   }

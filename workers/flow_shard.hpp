@@ -79,7 +79,7 @@ class FlowShard {
     const uint32_t idx = l.hint.index;
     if (idx == lib::kNilIndex) return l.summary;
     const FlowEntry& e = table_.at(idx);
-    if (e.tcp_slot != kNoPoolSlot) {  // 52 bytes: one line or two
+    if (e.tcp_slot != kNoPoolSlot) {  // 40 bytes: one line or two
       const auto* t = reinterpret_cast<const char*>(&tcp_states_[e.tcp_slot]);
       __builtin_prefetch(t, 1);
       __builtin_prefetch(t + sizeof(lib::TcpStateMachine) - 1, 1);

@@ -1,4 +1,5 @@
-// Where a flow's AppMetadata goes once its parsers are done: packed (zero_run_codec) into the smallest
+// Where a flow's AppMetadata goes once its parsers are done (or while a parser waits for a message that
+// rarely comes on the same flow, AppDissector::park; unpacked again if it comes): packed (zero_run_codec) into the smallest
 // slot size class that holds it, so that a classified flow keeps only the bytes its application revealed
 // instead of the 1.3 kB fixed-size struct. Each class is a pool as SlotPool (sized at start-up, zero pages
 // so only used pages are touched, no allocation afterwards). A handle carries its class in the top bits.

@@ -22,12 +22,13 @@ namespace spanwatch::workers {
 inline constexpr size_t kPackDoesNotFit = SIZE_MAX;
 
 namespace zero_run_detail {
-constexpr size_t kMaxRun = 0x7f;     // bytes of one literal
-constexpr size_t kMaxHexRun = 0x3f;  // characters of one hex run
-constexpr size_t kMinHexRun = 12;    // shorter hex runs stay in the literal (a split costs 2-4 bytes)
+constexpr size_t kMaxRun = 0x7f;            // bytes of one literal
+constexpr uint8_t kTagLenMask = 0x3f;       // a hex run's or a copy's length bits of its tag
+constexpr size_t kMaxHexRun = kTagLenMask;  // characters of one hex run
+constexpr size_t kMinHexRun = 12;           // shorter hex runs stay in the literal (a split costs 2-4 bytes)
 constexpr uint8_t kHexTag = 0x80;
 constexpr uint8_t kCopyTag = 0xc0;
-constexpr size_t kMinCopy = 4, kMaxCopy = kMinCopy + 0x3f;
+constexpr size_t kMinCopy = 4, kMaxCopy = kMinCopy + kTagLenMask;
 // A copy costs 4 bytes (header and position): worth it from 5 bytes at a run's start, from 7 inside a
 // literal (which it splits: 2 more header bytes).
 constexpr size_t kCopyAtRunStart = 5, kCopyInLiteral = 7;
@@ -201,7 +202,7 @@ inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t
       if (i + 2 > len) break;
       const size_t src = size_t(in[i]) | size_t(in[i + 1]) << 8;
       i += 2;
-      size_t l = (tag & 0x3f) + kMinCopy;
+      size_t l = (tag & kTagLenMask) + kMinCopy;
       if (src >= o) break;  // not packed by pack_zero_runs
       if (l > o - src) l = o - src;
       if (l > n - o) l = n - o;
@@ -210,7 +211,7 @@ inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t
       continue;
     }
     if (tag & kHexTag) {
-      const size_t h = tag & 0x3f, bytes = (h + 1) / 2;
+      const size_t h = tag & kTagLenMask, bytes = (h + 1) / 2;
       for (size_t k = 0; k < h && o < n && i + k / 2 < len; ++k) {
         const uint8_t b = in[i + k / 2];
         out[o++] = static_cast<uint8_t>(kDigits[k % 2 == 0 ? b >> 4 : b & 0x0f]);

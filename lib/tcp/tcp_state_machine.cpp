@@ -153,16 +153,11 @@ unsigned TcpStateMachine::copy_history(char* out, unsigned cap, const TcpRareSto
 // The SYN-ACK-first flip: the letters so far become the other role's (case swapped) after a leading '^'
 // (out of line: rare, and inlined it cost on_packet two more saved registers on every packet).
 void TcpStateMachine::history_after_synack_flip(TcpRareStore& rare) noexcept {
-  const unsigned len = history_len_, n = len < kMaxHistory ? len : kMaxHistory - 1;
-  if (n >= kInlineHistory && rare_ == 0) {  // one more letter than the machine holds
-    rare_ = rare.acquire() + 1;             // kNone + 1 wraps to 0: none left (counted by the store)
-    if (rare_ == 0) {
-      for (unsigned i = kInlineHistory - 1; i > 0; --i)
-        set_letter_code(i, swap_case_code(letter_code(i - 1, rare)), rare);
-      set_letter_code(0, history_code('^'), rare);
-      return;  // the last inline letter is lost, the length stays
-    }
-  }
+  const unsigned len = history_len_;
+  unsigned n = len < kMaxHistory ? len : kMaxHistory - 1;
+  // One more letter than the machine holds needs the rare slot; with none left the last inline letter is
+  // lost and the length stays.
+  if (n >= kInlineHistory && !take_rare(rare)) n = kInlineHistory - 1;
   for (unsigned i = n; i > 0; --i) set_letter_code(i, swap_case_code(letter_code(i - 1, rare)), rare);
   set_letter_code(0, history_code('^'), rare);
   history_len_ = n + 1;
@@ -179,8 +174,7 @@ void TcpStateMachine::add_history(char c, TcpRareStore& rare) noexcept {
 }
 
 void TcpStateMachine::add_late_letter(unsigned code, TcpRareStore& rare) noexcept {
-  if (rare_ == 0) rare_ = rare.acquire() + 1;  // kNone + 1 wraps to 0: none left (counted by the store)
-  if (rare_ == 0) return;                      // the letter is lost; the history ends before it
+  if (!take_rare(rare)) return;  // the letter is lost; the history ends before it
   const unsigned len = history_len_;
   set_letter_code(len, code, rare);
   history_len_ = len + 1;
@@ -232,8 +226,7 @@ void TcpStateMachine::write_out_fin(TcpRareStore& rare, size_t i) noexcept {
 }
 
 TcpRareState::Side& TcpStateMachine::rare_side(TcpRareStore& rare, size_t i) noexcept {
-  if (rare_ == 0) rare_ = rare.acquire() + 1;  // kNone + 1 wraps to 0: none left (counted by the store)
-  return (rare_ != 0 ? rare[rare_ - 1] : rare.scratch()).ep[i];
+  return (take_rare(rare) ? rare[rare_ - 1] : rare.scratch()).ep[i];
 }
 
 // TCPSessionAdapter::IsReuse: does this packet start a new connection on the same tuple?

@@ -125,6 +125,11 @@ class TcpStateMachine {
   void swap_rare_sides(TcpRareStore& rare) noexcept;
   // Endpoint i's rare state to write: the slot is taken on first need.
   [[gnu::cold, gnu::noinline]] TcpRareState::Side& rare_side(TcpRareStore& rare, size_t i) noexcept;
+  // Takes a rare slot if the machine has none yet; false when none is left (counted by the store).
+  bool take_rare(TcpRareStore& rare) noexcept {
+    if (rare_ == 0) rare_ = rare.acquire() + 1;  // kNone + 1 wraps to 0
+    return rare_ != 0;
+  }
   // Endpoint i's rare state to read: all zero while the machine has no slot.
   TcpRareState::Side rare_value(const TcpRareStore& rare, size_t i) const noexcept {
     return rare_ != 0 ? rare[rare_ - 1].ep[i] : TcpRareState::Side{};
