@@ -49,14 +49,25 @@ struct FlowSide {
   uint32_t tunnel_slot = kNone;  // FlowTunnel, for flows inside a tunnel
   uint32_t wide_slot = kNone;    // FlowWideCounters, once a counter carried, a carrier packet or fragment
   uint32_t sequence = 0;         // interim records emitted so far
+  // The next interim record's due time when it is not the flow's first_ns + the active timeout (after an
+  // interim record, or once an earlier packet lowered first_ns): FlowShard::active_due_ns(). Two halves,
+  // so that the slot stays 4-byte aligned (36 bytes, not 40); all ones: not kept.
+  uint32_t due_lo = kNone, due_hi = kNone;
+
+  bool has_due() const noexcept { return (due_lo & due_hi) != kNone; }
+  uint64_t due_ns() const noexcept { return uint64_t{due_hi} << 32 | due_lo; }
+  void set_due_ns(uint64_t ns) noexcept {
+    due_lo = static_cast<uint32_t>(ns);
+    due_hi = static_cast<uint32_t>(ns >> 32);
+  }
 
   // Nothing here that a flow would miss if the slot went back.
   bool unused() const noexcept {
     return (dpi_slot & app_state & prefix_slot & host_slot & tunnel_slot & wide_slot) == kNone &&
-           sequence == 0;
+           sequence == 0 && !has_due();
   }
 };
-static_assert(sizeof(FlowSide) == 28);
+static_assert(sizeof(FlowSide) == 36);
 
 // Exactly two cache lines, aligned (the table's entries start on a page): a lookup compares the key in the
 // first line, and no entry shares a line with its neighbours. A packet of a classified flow touches these

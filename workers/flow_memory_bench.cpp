@@ -1,7 +1,7 @@
 // What a flow costs in memory once it is classified (issue 3): replays captures (default: every
 // corpus pcaps/ndpi/*.pcap) through one FlowShard with nDPI and our parsers, without DPDK, with timeouts
 // so long that every flow stays alive, then counts what the live flows hold: their FlowEntry and
-// FlowSide (while they have one), the flow table's slots at load factor 0.5 and free list, their share of
+// FlowSide (while they have one), the flow table's slots at load factor 0.5, their share of
 // the interned FlowContext they refer to, their reference in the active-timeout queue, and the pooled
 // slots still in use (nDPI states of flows whose detection has not ended, parse states, AppMetadata and
 // the certificate blobs flows share, nDPI host names, tunnel endpoints, TCP machines, wide counters,
@@ -128,8 +128,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   // The table sized for exactly these flows: 2 slots of 8 bytes per entry (load factor <= 0.5, rounded
-  // to a power of two) and a 4-byte free-list index per entry.
-  const double table = double(std::bit_ceil(flows * 2) * 8 + flows * 4) / double(flows);
+  // to a power of two); its free list is threaded through the free entries (no bytes of its own).
+  const double table = double(std::bit_ceil(flows * 2) * 8) / double(flows);
 
   // Bytes per component, summed over all live flows and over classified ones (nDPI has answered and no
   // parser waits for bytes: what a flow keeps for the rest of its life). "before" models the same flows
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   };
   static constexpr const char* kNames[kParts] = {"FlowEntry",
                                                  "FlowSide (detection, rare data)",
-                                                 "table slots (load 0.5) + free list",
+                                                 "table slots (load 0.5)",
                                                  "FlowContext (interned, shared)",
                                                  "active-timeout queue reference",
                                                  "nDPI state (detection not ended)",
@@ -184,7 +184,9 @@ int main(int argc, char** argv) {
     const uint32_t dpi_slot = side ? side->dpi_slot : kNo, app_state = side ? side->app_state : kNo;
     const uint32_t host_slot = side ? side->host_slot : kNo, tunnel_slot = side ? side->tunnel_slot : kNo;
     const uint32_t wide_slot = side ? side->wide_slot : kNo, prefix_slot = side ? side->prefix_slot : kNo;
-    now[kTable] = before[kTable] = table;
+    now[kTable] = table;
+    // Before: and a free list of 4-byte indices beside the entries.
+    before[kTable] = table + 4;
     if (e.context != 0)  // the value and its buckets, shared by the flows that refer to it
       now[kContext] = double(shard.contexts().bytes_per_value()) / double(shard.contexts().refs(e.context));
     now[kQueue] = double(sw::workers::FlowShard::active_ref_bytes());

@@ -174,7 +174,7 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   lists_[size_t(e.timeout_class)].push_back(table_.data(), idx);
   defer_touch(idx);
   note_deadline(ts_ns + timeout_ns_[size_t(e.timeout_class)]);
-  queue(active_, ActiveRef{idx, static_cast<uint32_t>(e.flow_id), ts_ns + active_timeout_ns_});
+  queue(active_, ActiveRef{idx, static_cast<uint32_t>(e.flow_id)});  // due at first_ns + the timeout
   note_deadline(ts_ns + active_timeout_ns_);
   ctr_.flows_created.add(1);
   ctr_.flows_active.set(table_.size());
@@ -197,11 +197,20 @@ inline void FlowShard::account(FlowEntry& e, lib::Dir d, uint32_t frame_len, uin
   const auto di = size_t(d);
   const bool carried = e.dir[di].add(frame_len, ip_bytes, payload_bytes);
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) e.tcp_flags[di] |= tcp_flags;
-  e.first_ns = std::min(e.first_ns, ts_ns);
+  if (ts_ns < e.first_ns) [[unlikely]]
+    lower_first_ns(e, ts_ns);
   e.last_ns = std::max(e.last_ns, ts_ns);
   // Last, so that the rare work is a tail call and this function keeps no registers.
   if (carried || (src_mac && !(e.has_mac & (1u << di)))) [[unlikely]]
     account_rare(e, di, frame_len, src_mac, ip_bytes, payload_bytes, carried);
+}
+
+// A packet older than the flow's first (out of order): the active timeout still counts from the first
+// packet seen (active_due_ns()), so its due time is kept in the FlowSide before first_ns moves.
+void FlowShard::lower_first_ns(FlowEntry& e, uint64_t ts_ns) noexcept {
+  FlowSide& s = side(e);
+  if (!s.has_due()) s.set_due_ns(e.first_ns + active_timeout_ns_);
+  e.first_ns = ts_ns;
 }
 
 // A counter passed 2^32, or a side's first packet with a MAC address (at most twice per flow).
@@ -595,12 +604,14 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
       active_.pop_front();
       continue;
     }
-    if (r.due_ns > now_ns) break;
-    active_.pop_front();
     FlowEntry& e = table_.at(r.idx);
+    if (active_due_ns(e) > now_ns) break;
+    active_.pop_front();
     emit(e, lib::EndReason::kActiveTimeout, false, now_ns);
-    ++side(e).sequence;
-    queue(active_, ActiveRef{r.idx, r.id, now_ns + active_timeout_ns_});
+    FlowSide& s = side(e);
+    ++s.sequence;
+    s.set_due_ns(now_ns + active_timeout_ns_);
+    queue(active_, ActiveRef{r.idx, r.id});
     ctr_.interim_records.add(1);
   }
   if (live_update_ns_ != 0 && now_ns >= next_live_ns_) emit_live_updates(now_ns);
@@ -609,7 +620,7 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
   for (size_t c = 0; c < lists_.size(); ++c)
     if (const uint32_t h = lists_[c].front(); h != lib::kNilIndex)
       note_deadline(activity_ns(table_.at(h)) + timeout_ns_[c]);
-  if (!active_.empty()) note_deadline(active_.front().due_ns);
+  if (!active_.empty()) note_deadline(active_due_ns(table_.at(active_.front().idx)));
 }
 
 // A snapshot of every flow that changed since the last one, for live consumers (the exporter sends these

@@ -163,11 +163,17 @@ class FlowShard {
  private:
   using List = lib::IndexList<FlowEntry, &FlowEntry::idle_link>;
   // The active-timeout queue: flows in creation order, each moved to the back by its interim record, so
-  // that the front is the next one due (as a list through the entries was).
+  // that the front is the next one due (as a list through the entries was). The due time is the flow's
+  // (active_due_ns()), not the reference's: 8 bytes per flow instead of 16.
   struct ActiveRef {
     uint32_t idx, id;  // FlowRefQueue
-    uint64_t due_ns;   // the next interim record
   };
+  // When the flow's next interim record is due: an active timeout after its first packet, or after its
+  // last interim record (kept in its FlowSide, as is the creation time's once an earlier packet arrived).
+  uint64_t active_due_ns(const FlowEntry& e) const noexcept {
+    if (e.side != kNoPoolSlot && sides_[e.side].has_due()) return sides_[e.side].due_ns();
+    return e.first_ns + active_timeout_ns_;
+  }
   // The live-snapshot queue: flows in the order they changed since the last snapshot.
   struct LiveRef {
     uint32_t idx, id;  // FlowRefQueue
@@ -265,6 +271,7 @@ class FlowShard {
   }
   void apply_touches() noexcept;
   void swap_directions(FlowEntry& e) noexcept;
+  [[gnu::cold, gnu::noinline]] void lower_first_ns(FlowEntry& e, uint64_t ts_ns) noexcept;
   [[gnu::cold, gnu::noinline]] void account_rare(FlowEntry& e, size_t di, uint32_t frame_len,
                                                  const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes,
                                                  uint32_t payload_bytes, bool carried) noexcept;

@@ -183,6 +183,34 @@ TEST(FlowShard, ActiveTimeoutEmitsCumulativeInterimRecords) {
   EXPECT_EQ(sink.recs[0].flow_id, sink.recs[2].flow_id);
 }
 
+// The active-timeout queue keeps no time: a flow's next interim record is due an active timeout after its
+// first packet seen or its last interim record. A packet older than the first (out of order) moves the
+// record's first_ns back, not the interim record's time: that due time is then kept in the FlowSide.
+TEST(FlowShard, ActiveTimeoutCountsFromTheFirstPacketSeenWhenAnOlderOneArrives) {
+  lib::FlowConfig cfg = small_config();
+  cfg.active_timeout_s = 10;
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + 5 * kSec, 0, kLayerInner);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
+  shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0, 0, kLayerInner);  // older: first_ns moves back
+  EXPECT_EQ(shard.sides().in_use(), 1u);                                // the due time (kT0 + 15 s)
+  for (const uint64_t s : {11u, 14u, 16u, 25u, 27u})
+    shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + s * kSec, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
+  ASSERT_EQ(sink.recs.size(), 3u);
+  EXPECT_FALSE(sink.recs[0].final);
+  EXPECT_EQ(sink.recs[0].emit_ns, kT0 + 16 * kSec);  // due at 15 s, not at 10 s
+  EXPECT_EQ(sink.recs[0].first_ns, kT0);
+  EXPECT_EQ(sink.recs[0].dir[0].packets, 4u);
+  EXPECT_FALSE(sink.recs[1].final);
+  EXPECT_EQ(sink.recs[1].emit_ns, kT0 + 27 * kSec);  // due at 26 s
+  EXPECT_EQ(sink.recs[1].sequence, 1u);
+  EXPECT_TRUE(sink.recs[2].final);
+  EXPECT_EQ(sink.recs[2].dir[0].packets, 7u);
+}
+
 TEST(FlowShard, FullTableEvictsTheLeastRecentlyActiveFlow) {
   lib::FlowConfig cfg = small_config();
   cfg.max_flows_per_worker = 4;

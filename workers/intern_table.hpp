@@ -3,14 +3,14 @@
 // value no flow holds any more leaves the table. Id 0 is T{} and needs no reference. Sized once (as many
 // distinct values as references can be held at once), zero pages until used, no allocation afterwards;
 // small pages, as a value is looked up once per flow event, not per packet, and a few values spread over
-// huge pages would hold them all. Not thread-safe (one per worker).
+// huge pages would hold them all. The free values are a stack threaded through their counts, so the table
+// keeps no free-list array beside them. Not thread-safe (one per worker).
 #pragma once
 #include <bit>
 #include <cstdint>
 #include <type_traits>
 
 #include "lib/core/counter.hpp"
-#include "lib/core/index_free_list.hpp"
 #include "lib/core/linear_probing.hpp"
 #include "lib/core/zeroed_array.hpp"
 
@@ -28,7 +28,6 @@ class InternTable {
   // interns its new value before it releases the old one.
   explicit InternTable(uint32_t capacity)
       : values_(size_t{capacity} + 1, lib::ZeroedArray<Value>::kSmallPages),
-        free_(capacity),
         buckets_(std::bit_ceil(2 * size_t{capacity > 0 ? capacity : 1}),
                  lib::ZeroedArray<Bucket>::kSmallPages),
         mask_(buckets_.size() - 1) {}
@@ -52,12 +51,11 @@ class InternTable {
         return last_ = b.id;
       }
     }
-    const uint32_t slot = free_.acquire();
-    if (slot == lib::IndexFreeList::kNone) [[unlikely]] {  // not with capacity = holders + 1 (FlowShard)
+    const uint32_t id = acquire_id();
+    if (id == kEmpty) [[unlikely]] {  // not with capacity = holders + 1 (FlowShard)
       exhausted.add(1);
       return kEmpty;
     }
-    const uint32_t id = slot + 1;
     values_[id] = Value{v, 1};
     buckets_[i] = Bucket{id, tag};
     return last_ = id;
@@ -79,13 +77,14 @@ class InternTable {
       i = j;
     }
     buckets_[i] = Bucket{};
-    values_[id] = Value{};
-    free_.release(id - 1);
+    values_[id] = Value{T{}, released_};  // T{}: matches no value intern() is asked for
+    released_ = id;
+    --distinct_;
   }
 
   const T& operator[](uint32_t id) const noexcept { return values_[id].value; }
   uint32_t refs(uint32_t id) const noexcept { return values_[id].refs; }
-  uint32_t distinct() const noexcept { return free_.in_use(); }  // besides T{}
+  uint32_t distinct() const noexcept { return distinct_; }  // besides T{}
   // What one distinct value costs: itself, its count and its two buckets (load <= 0.5).
   static constexpr size_t bytes_per_value() noexcept { return sizeof(Value) + 2 * sizeof(Bucket); }
 
@@ -94,14 +93,29 @@ class InternTable {
  private:
   struct Value {
     T value;
-    uint32_t refs;
+    uint32_t refs;  // a free value's: the next free id (released_)
   };
   struct Bucket {
     uint32_t id = kEmpty;
     uint32_t tag = 0;  // low 32 bits of the hash: home bucket and a cheap pre-compare
   };
+  // A free id: the last released first, then the never used ones in order (as lib::IndexFreeList).
+  uint32_t acquire_id() noexcept {
+    if (released_ != kEmpty) {
+      const uint32_t id = released_;
+      released_ = values_[id].refs;
+      ++distinct_;
+      return id;
+    }
+    if (fresh_ + 1 == values_.size()) return kEmpty;
+    ++distinct_;
+    return ++fresh_;
+  }
+
   lib::ZeroedArray<Value> values_;  // [0] is T{}
-  lib::IndexFreeList free_;
+  uint32_t fresh_ = 0;              // ids (fresh_, capacity] were never handed out
+  uint32_t released_ = kEmpty;      // the last released id, the top of the stack of free ones
+  uint32_t distinct_ = 0;
   lib::ZeroedArray<Bucket> buckets_;
   size_t mask_;
   uint32_t last_ = kEmpty;  // the id intern() returned last (intern()'s first guess)

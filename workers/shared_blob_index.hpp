@@ -1,11 +1,13 @@
 // Reference counts of the packed blobs several flows share (the certificate fields of TLS flows to the
 // same server, PackedMetadataStore), found by content: open addressing with linear probing on a 64-bit
-// hash of the blob, backward-shift deletion (no tombstones), sized for one blob per flow at load <= 0.5 in
-// zero pages, so it costs memory only for the blobs in use. A blob is named by its store handle, never 0.
+// hash of the blob (its low 32 bits kept: the home slot and a pre-compare before the caller's byte
+// compare), backward-shift deletion (no tombstones), sized for one blob per flow at load <= 0.5 in zero
+// pages, so it costs memory only for the blobs in use. A blob is named by its store handle, never 0.
 // Not thread-safe (one per worker).
 #pragma once
 #include <bit>
 #include <cstdint>
+#include <stdexcept>
 
 #include "lib/core/linear_probing.hpp"
 #include "lib/core/zeroed_array.hpp"
@@ -18,14 +20,17 @@ class SharedBlobIndex {
 
   explicit SharedBlobIndex(uint32_t max_blobs)
       : mask_(std::bit_ceil(uint64_t{max_blobs} * 2 + 2) - 1),
-        slots_(mask_ + 1, lib::ZeroedArray<Slot>::kSmallPages) {}  // probed once per flow: no 2 MiB pages
+        slots_(mask_ + 1, lib::ZeroedArray<Slot>::kSmallPages) {  // probed once per flow: no 2 MiB pages
+    if (mask_ > UINT32_MAX)
+      throw std::invalid_argument("SharedBlobIndex: the home slot is in the 32-bit tag");
+  }
 
   // The blob with this hash for which same(handle) holds, its count raised; kNone if there is none.
   template <class Same>
   uint32_t acquire_existing(uint64_t hash, Same&& same) noexcept {
     for (uint64_t i = hash & mask_; slots_[i].handle != 0; i = (i + 1) & mask_) {
       Slot& s = slots_[i];
-      if (s.hash == hash && same(s.handle)) {
+      if (s.tag == static_cast<uint32_t>(hash) && same(s.handle)) {
         ++s.refs;
         return s.handle;
       }
@@ -37,7 +42,7 @@ class SharedBlobIndex {
   void add(uint64_t hash, uint32_t handle) noexcept {
     uint64_t i = hash & mask_;
     while (slots_[i].handle != 0) i = (i + 1) & mask_;
-    slots_[i] = Slot{hash, handle, 1};
+    slots_[i] = Slot{static_cast<uint32_t>(hash), handle, 1};
     ++size_;
   }
 
@@ -48,7 +53,7 @@ class SharedBlobIndex {
     if (--slots_[i].refs > 0) return false;
     // Backward shift: each later entry of the probe run whose home is not in (i, j] moves into the hole.
     for (uint64_t j = (i + 1) & mask_; slots_[j].handle != 0; j = (j + 1) & mask_) {
-      const uint64_t home = slots_[j].hash & mask_;
+      const uint64_t home = slots_[j].tag & mask_;
       if (!lib::home_in_probe_range(i, home, j)) {
         slots_[i] = slots_[j];
         i = j;
@@ -60,11 +65,11 @@ class SharedBlobIndex {
   }
 
   uint32_t size() const noexcept { return size_; }  // blobs in the index
-  static constexpr size_t kSlotBytes = 16;          // per index slot (two per blob at load 0.5)
+  static constexpr size_t kSlotBytes = 12;          // per index slot (two per blob at load 0.5)
 
  private:
   struct Slot {
-    uint64_t hash = 0;
+    uint32_t tag = 0;     // the hash's low 32 bits
     uint32_t handle = 0;  // 0: empty
     uint32_t refs = 0;
   };

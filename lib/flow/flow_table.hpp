@@ -1,16 +1,18 @@
 // A pre-sized hash table from FlowKey to entries of one worker's shard. Open addressing with linear
 // probing over 8-byte slots (index + hash tag) and backward-shift deletion, so there are no tombstones
 // and a lookup touches one slot cache line before the entry. Entries live in a fixed array; nothing
-// is allocated after construction. Not thread-safe: one table per worker lcore.
+// is allocated after construction. The free entries are a stack threaded through themselves (a free
+// entry's first key bytes name the next one), so the table keeps no free-list array beside the entries
+// (issue 3: bytes per flow). Not thread-safe: one table per worker lcore.
 #pragma once
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <type_traits>
 
-#include "lib/core/index_free_list.hpp"
 #include "lib/core/linear_probing.hpp"
 #include "lib/core/zeroed_array.hpp"
 #include "lib/flow/flow_key.hpp"
@@ -26,7 +28,7 @@ class FlowTable {
  public:
   // Zero pages: a large table is mapped lazily, so pages are only touched when flows arrive (a replay of a
   // small capture does not fault in the whole pre-sized table).
-  explicit FlowTable(uint32_t capacity) : entries_(capacity), free_(capacity) {
+  explicit FlowTable(uint32_t capacity) : entries_(capacity), capacity_(capacity) {
     if (capacity == 0) throw std::invalid_argument("FlowTable: capacity must be > 0");
     // Load factor <= 0.5 keeps linear-probe chains short.
     const uint64_t slots = std::bit_ceil(uint64_t{capacity} * 2);
@@ -34,9 +36,9 @@ class FlowTable {
     mask_ = slots - 1;
   }
 
-  uint32_t capacity() const noexcept { return free_.capacity(); }
-  uint32_t size() const noexcept { return free_.in_use(); }
-  bool full() const noexcept { return free_.empty(); }
+  uint32_t capacity() const noexcept { return capacity_; }
+  uint32_t size() const noexcept { return size_; }
+  bool full() const noexcept { return size_ == capacity_; }
   Entry& at(uint32_t idx) noexcept { return entries_[idx]; }
   const Entry& at(uint32_t idx) const noexcept { return entries_[idx]; }
   Entry* data() noexcept { return entries_.begin(); }
@@ -143,8 +145,8 @@ class FlowTable {
 
   // Inserts a new key (the caller has checked it is absent). Returns kNilIndex when full.
   uint32_t insert(const FlowKey& key, uint64_t hash) noexcept {
-    const uint32_t idx = free_.acquire();
-    if (idx == IndexFreeList::kNone) return kNilIndex;
+    const uint32_t idx = acquire();
+    if (idx == kNilIndex) return kNilIndex;
     uint64_t i = hash & mask_;
     while (!slots_[i].empty()) i = (i + 1) & mask_;
     slots_[i] = Slot{idx + 1, static_cast<uint32_t>(hash)};
@@ -166,7 +168,7 @@ class FlowTable {
       i = j;
     }
     slots_[i] = Slot{};
-    free_.release(idx);
+    release(idx);
   }
 
  private:
@@ -177,10 +179,35 @@ class FlowTable {
     bool empty() const noexcept { return idx_plus_1 == 0; }
     uint32_t index() const noexcept { return idx_plus_1 - 1; }
   };
+  // Free entries: those released, last released first, then the never-used ones in order (0, 1, 2, ...),
+  // as lib::IndexFreeList hands them out. A released entry keeps its other fields (the shard reads a
+  // dead entry's id and timeout class to tell its stale references).
+  static_assert(sizeof(FlowKey) >= sizeof(uint32_t) && std::is_trivially_copyable_v<FlowKey>);
+  uint32_t acquire() noexcept {
+    if (released_ != kNilIndex) {
+      const uint32_t idx = released_;
+      std::memcpy(&released_, static_cast<const void*>(&entries_[idx].key), sizeof released_);
+      ++size_;
+      return idx;
+    }
+    if (fresh_ == capacity_) return kNilIndex;
+    ++size_;
+    return fresh_++;
+  }
+  void release(uint32_t idx) noexcept {
+    // No slot names the entry any more, so nothing compares its key.
+    std::memcpy(static_cast<void*>(&entries_[idx].key), &released_, sizeof released_);
+    released_ = idx;
+    --size_;
+  }
+
   ZeroedArray<Entry> entries_;
   ZeroedArray<Slot> slots_;
-  IndexFreeList free_;
   uint64_t mask_ = 0;
+  uint32_t capacity_;
+  uint32_t size_ = 0;
+  uint32_t fresh_ = 0;             // entries [fresh_, capacity_) were never handed out
+  uint32_t released_ = kNilIndex;  // the last released entry, the top of the stack
 };
 
 }  // namespace spanwatch::lib

@@ -47,6 +47,32 @@ TEST(FlowTable, FullTableRefusesInsert) {
   EXPECT_EQ(t.insert(key_n(9), flow_hash(key_n(9))), kNilIndex);
 }
 
+// The free entries are a stack threaded through themselves: released ones come back last released first,
+// then the never-used ones in order, as IndexFreeList handed them out; a released entry's other fields stay
+// (the shard tells a stale reference by a dead entry's id and timeout class).
+TEST(FlowTable, FreeEntriesComeBackLastReleasedFirstAndKeepTheirFields) {
+  FlowTable<TestEntry> t(4);
+  for (uint32_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(t.insert(key_n(i), flow_hash(key_n(i))), i);
+    t.at(i).value = 100 + i;
+  }
+  t.erase(1, flow_hash(key_n(1)));
+  t.erase(0, flow_hash(key_n(0)));
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.at(0).value, 100u);
+  EXPECT_EQ(t.at(1).value, 101u);
+  EXPECT_EQ(t.insert(key_n(10), flow_hash(key_n(10))), 0u);
+  EXPECT_EQ(t.insert(key_n(11), flow_hash(key_n(11))), 1u);
+  EXPECT_EQ(t.insert(key_n(12), flow_hash(key_n(12))), 3u);  // the last never used
+  EXPECT_TRUE(t.full());
+  EXPECT_EQ(t.insert(key_n(13), flow_hash(key_n(13))), kNilIndex);
+  for (uint32_t n : {10u, 11u, 2u, 12u}) EXPECT_NE(t.find(key_n(n), flow_hash(key_n(n))), kNilIndex) << n;
+  EXPECT_EQ(t.at(0).value, 0u);  // constructed anew
+  t.erase(3, flow_hash(key_n(12)));
+  EXPECT_EQ(t.insert(key_n(14), flow_hash(key_n(14))), 3u);
+  EXPECT_EQ(t.size(), 4u);
+}
+
 // Random insert/erase against std::unordered_map, with a deliberately bad hash to force long probe
 // chains and wrap-around, which is where backward-shift deletion can go wrong.
 TEST(FlowTable, MatchesReferenceUnderChurnWithCollidingHashes) {
