@@ -40,8 +40,8 @@ class PackedMetadataStore {
                                                      240, 256, 288, 320, 352, 384, 448, 512, 768, 1024};
   static constexpr size_t kClasses = kSlotBytes.size();
   static_assert((uint32_t(kClasses) << kClassShift | ((1u << kClassShift) - 1)) != kNoSlot &&
-                    kClasses < (1u << (32 - kClassShift)) && kSlotBytes.back() <= 0xffff,
-                "handle bits, 2-byte length");
+                    kClasses < (1u << (32 - kClassShift)),
+                "handle bits");
 
   explicit PackedMetadataStore(uint32_t max_flows) : shared_(max_flows) {
     for (size_t c = 0; c < kClasses; ++c) pools_[c].init(kSlotBytes[c], max_flows);
@@ -50,7 +50,7 @@ class PackedMetadataStore {
   // A handle of this store (as opposed to an AppDissector metadata slot number, which is below 2^28).
   static bool is_packed(uint32_t h) noexcept { return h != kNoSlot && (h >> kClassShift) != 0; }
   static size_t slot_bytes(uint32_t h) noexcept { return kSlotBytes[cls(h)]; }
-  // Bytes of the slot that hold data (length header included); the rest is the size class's rounding.
+  // Bytes of the slot that hold data (certificate handle included); the rest is the size class's rounding.
   size_t used_bytes(uint32_t h) const noexcept { return header_bytes(h) + length(h); }
 
   // Packs `m`; kNoSlot when it needs more than the largest class (the caller keeps it unpacked).
@@ -61,24 +61,24 @@ class PackedMetadataStore {
     const bool certificate = m.kind == lib::AppKind::kTls && m.tls.has_certificate;
     const uint32_t cert = certificate ? share_certificate(bytes + kCertBegin) : kNoSlot;
     // With the certificate fields in a shared blob, the flow's own bytes end where they begin.
-    const size_t header = cert != kNoSlot ? 6 : 2, own = cert != kNoSlot ? kCertBegin : sizeof m;
+    const size_t header = cert != kNoSlot ? kCertHandleBytes : 0,
+                 own = cert != kNoSlot ? kCertBegin : sizeof m;
     std::array<uint8_t, kSlotBytes.back()> buf;
+    if (cert != kNoSlot)
+      for (size_t k = 0; k < kCertHandleBytes; ++k) buf[k] = static_cast<uint8_t>(cert >> (24 - 8 * k));
     const size_t n = pack_zero_runs(bytes, own, buf.data() + header, buf.size() - header);
-    const uint32_t h = n == kPackDoesNotFit ? kNoSlot : store(buf.data(), header, n, cert != kNoSlot);
-    if (h == kNoSlot) {
-      if (cert != kNoSlot) release_certificate(cert);
-      return kNoSlot;
-    }
-    if (cert != kNoSlot) std::memcpy(pools_[cls(h)].at(slot(h)) + 2, &cert, 4);
+    const uint32_t h = n == kPackDoesNotFit ? kNoSlot : store(buf.data(), header + n);
+    if (h == kNoSlot && cert != kNoSlot) release_certificate(cert);
     return h;
   }
 
   void get(uint32_t h, lib::AppMetadata& out) const noexcept {
     const uint8_t* b = pools_[cls(h)].at(slot(h));
     auto* bytes = reinterpret_cast<uint8_t*>(&out);
-    unpack_zero_runs(b + header_bytes(h), length(h), bytes, sizeof out);
+    const size_t header = header_bytes(h);
+    unpack_zero_runs(b + header, slot_bytes(h) - header, bytes, sizeof out);  // stops at the zeros after
     if (const uint32_t cert = certificate_of(h); cert != kNoSlot)
-      unpack_zero_runs(pools_[cls(cert)].at(slot(cert)) + 2, length(cert), bytes + kCertBegin,
+      unpack_zero_runs(pools_[cls(cert)].at(slot(cert)), slot_bytes(cert), bytes + kCertBegin,
                        kCertEnd - kCertBegin);
   }
 
@@ -86,7 +86,8 @@ class PackedMetadataStore {
   // run's first literal byte (a copy or hex run cannot start at 0: kinds are below '0').
   lib::AppKind kind(uint32_t h) const noexcept {
     const uint8_t* b = pools_[cls(h)].at(slot(h)) + header_bytes(h);
-    return length(h) >= 3 && b[0] == 0 && b[1] > 0 && b[1] < 0x80 ? lib::AppKind(b[2]) : lib::AppKind::kNone;
+    static_assert(kSlotBytes.front() >= kCertHandleBytes + 3);
+    return b[0] == 0 && b[1] > 0 && b[1] < 0x80 ? lib::AppKind(b[2]) : lib::AppKind::kNone;
   }
   static_assert(offsetof(lib::AppMetadata, kind) == 0 && uint8_t(lib::AppKind::kDhcp) < '0');
 
@@ -104,9 +105,9 @@ class PackedMetadataStore {
   // The shared certificate blob `h` refers to (kNoSlot: none), for tests and benchmarks.
   uint32_t certificate_of(uint32_t h) const noexcept {
     const uint8_t* b = pools_[cls(h)].at(slot(h));
-    if (!(b[1] & kHasCertificate)) return kNoSlot;
-    uint32_t cert;
-    std::memcpy(&cert, b + 2, 4);
+    if (b[0] == 0) return kNoSlot;  // the packed bytes' first zero count
+    uint32_t cert = 0;
+    for (size_t k = 0; k < kCertHandleBytes; ++k) cert = cert << 8 | b[k];
     return cert;
   }
 
@@ -122,27 +123,34 @@ class PackedMetadataStore {
                 "the certificate fields end TlsMetadata: a field added after them needs kCertEnd moved");
   static_assert(kCertEnd == sizeof(lib::AppMetadata),
                 "TlsMetadata is the largest: nothing follows its fields");
-  // A slot: a 2-byte length (bit 15 of it: a shared certificate blob's handle follows in 4 bytes), then
-  // the packed bytes.
-  static constexpr uint8_t kHasCertificate = 0x80;
-  static_assert(kSlotBytes.back() < 0x8000, "bit 15 of the length is the flag");
+  // A slot keeps no length: the shared certificate blob's handle, big-endian, when the flow has one (its
+  // first byte holds the class, never zero), then the packed bytes (packed AppMetadata starts with a zero
+  // count of 0: its kind is never zero), then zeros to the slot's end, where unpacking stops
+  // (packed_length() finds where the runs end). A shared blob is its packed bytes and zeros.
+  static constexpr size_t kCertHandleBytes = 4;
+  static_assert(kClassShift >= 24, "a handle's first (high) byte holds its class + 1: never zero");
 
   static size_t cls(uint32_t h) noexcept { return (h >> kClassShift) - 1; }
+  // Packed bytes after the header.
   size_t length(uint32_t h) const noexcept {
-    const uint8_t* b = pools_[cls(h)].at(slot(h));
-    return size_t(b[0]) | size_t(b[1] & ~kHasCertificate) << 8;
+    const size_t header = header_bytes(h);
+    return packed_length(pools_[cls(h)].at(slot(h)) + header, slot_bytes(h) - header);
   }
-  size_t header_bytes(uint32_t h) const noexcept { return certificate_of(h) != kNoSlot ? 6 : 2; }
+  size_t header_bytes(uint32_t h) const noexcept {
+    return certificate_of(h) != kNoSlot ? kCertHandleBytes : 0;
+  }
+  size_t blob_length(uint32_t cert) const noexcept {
+    return packed_length(pools_[cls(cert)].at(slot(cert)), slot_bytes(cert));
+  }
 
-  // `buf` holds `n` packed bytes after `header` bytes of room: into the smallest class that holds them.
-  uint32_t store(uint8_t* buf, size_t header, size_t n, bool has_certificate) noexcept {
+  // The first `n` bytes of `buf` into the smallest class that holds them, zeros after them.
+  uint32_t store(const uint8_t* buf, size_t n) noexcept {
     size_t c = 0;
-    while (header + n > kSlotBytes[c]) ++c;
+    while (n > kSlotBytes[c]) ++c;
     const uint32_t s = pools_[c].acquire();
     if (s == kNoSlot) return kNoSlot;
-    buf[0] = static_cast<uint8_t>(n);
-    buf[1] = static_cast<uint8_t>(n >> 8 | (has_certificate ? kHasCertificate : 0));
-    std::memcpy(pools_[c].at(s), buf, header + n);
+    std::memcpy(pools_[c].at(s), buf, n);
+    std::memset(pools_[c].at(s) + n, 0, kSlotBytes[c] - n);  // a slot used before holds older bytes
     return uint32_t(c + 1) << kClassShift | s;
   }
 
@@ -154,14 +162,14 @@ class PackedMetadataStore {
   // they are all zero (no certificate) or no slot is left (the caller keeps them inline).
   uint32_t share_certificate(const uint8_t* fields) noexcept {
     std::array<uint8_t, kSlotBytes.back()> buf;
-    const size_t n = pack_zero_runs(fields, kCertEnd - kCertBegin, buf.data() + 2, buf.size() - 2);
+    const size_t n = pack_zero_runs(fields, kCertEnd - kCertBegin, buf.data(), buf.size());
     if (n == 0 || n == kPackDoesNotFit) return kNoSlot;
-    const uint64_t hash = hash_of(buf.data() + 2, n);
+    const uint64_t hash = hash_of(buf.data(), n);
     const uint32_t found = shared_.acquire_existing(hash, [&](uint32_t h) {
-      return length(h) == n && std::memcmp(pools_[cls(h)].at(slot(h)) + 2, buf.data() + 2, n) == 0;
+      return blob_length(h) == n && std::memcmp(pools_[cls(h)].at(slot(h)), buf.data(), n) == 0;
     });
     if (found != SharedBlobIndex::kNone) return found;
-    const uint32_t h = store(buf.data(), 2, n, false);
+    const uint32_t h = store(buf.data(), n);
     if (h == kNoSlot) return kNoSlot;
     shared_.add(hash, h);
     shared_slot_bytes_ += slot_bytes(h);
@@ -169,7 +177,7 @@ class PackedMetadataStore {
   }
 
   void release_certificate(uint32_t cert) noexcept {
-    if (!shared_.release(hash_of(pools_[cls(cert)].at(slot(cert)) + 2, length(cert)), cert)) return;
+    if (!shared_.release(hash_of(pools_[cls(cert)].at(slot(cert)), blob_length(cert)), cert)) return;
     shared_slot_bytes_ -= slot_bytes(cert);
     pools_[cls(cert)].release(slot(cert));
   }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstring>
 #include <random>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -28,6 +29,13 @@ TEST(ZeroRunCodec, RoundTripsSparseAndDenseBytes) {
     ASSERT_NE(n, kPackDoesNotFit);
     std::memset(out, 0xAA, sizeof out);
     unpack_zero_runs(packed, n, out, sizeof out);
+    EXPECT_EQ(std::memcmp(in, out, sizeof in), 0) << "round " << round;
+    // Followed by zeros (a store's slot keeps no length): where the runs end, and the same bytes back.
+    const size_t pad = rng() % 64;
+    std::memset(packed + n, 0, pad);
+    EXPECT_EQ(packed_length(packed, n + pad), n) << "round " << round;
+    std::memset(out, 0xAA, sizeof out);
+    unpack_zero_runs(packed, n + pad, out, sizeof out);
     EXPECT_EQ(std::memcmp(in, out, sizeof in), 0) << "round " << round;
   }
   uint8_t dense[300], small[64];
@@ -125,6 +133,28 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
 
 // A lone zero between non-zero bytes (the high byte of a small number) stays in the literal (1 byte, not a
 // 2-byte run header); two or more end it.
+// packed_length() finds the end of every kind of run (literals, hex runs, copies, gaps past 255 zeros)
+// before the zeros that follow them.
+TEST(ZeroRunCodec, PackedLengthEndsWhereTheRunsDo) {
+  std::mt19937 rng(11);
+  const std::string words[] = {"example.com", "0123456789abcdef0123", "deadbeefcafe4242", "h2", "x"};
+  for (int round = 0; round < 300; ++round) {
+    uint8_t in[1304] = {}, packed[2048 + 64], out[1304];
+    for (size_t at = rng() % 300; at < sizeof in - 32; at += 1 + rng() % (round % 2 ? 40 : 400)) {
+      const std::string& w = words[rng() % std::size(words)];
+      std::memcpy(in + at, w.data(), w.size());
+      at += w.size();
+    }
+    const size_t n = pack_zero_runs(in, sizeof in, packed, 2048);
+    ASSERT_NE(n, kPackDoesNotFit);
+    const size_t pad = rng() % 64;
+    std::memset(packed + n, 0, pad);
+    ASSERT_EQ(packed_length(packed, n + pad), n) << "round " << round;
+    unpack_zero_runs(packed, n + pad, out, sizeof out);
+    ASSERT_EQ(std::memcmp(in, out, sizeof in), 0) << "round " << round;
+  }
+}
+
 TEST(ZeroRunCodec, ALoneZeroStaysInTheLiteral) {
   uint8_t in[64] = {}, packed[128], out[64];
   const uint8_t fields[] = {1, 1, 0, 1, 3, 0, 3, 3};  // flags, a uint16 0x0003, a uint16 0x0303
@@ -150,7 +180,7 @@ TEST(ZeroRunCodec, UnpackingAnyBytesStaysInBounds) {
   }
 }
 
-// Each packed metadata takes the smallest class that holds it (length header included), whatever its size.
+// Each packed metadata takes the smallest class that holds it, whatever its size.
 TEST(PackedMetadataStore, EverySizeTakesTheSmallestClassThatHoldsIt) {
   PackedMetadataStore store(512);
   size_t prev = 0;
@@ -186,9 +216,9 @@ TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
   dns.dns.qtype = 1;
   const uint32_t h = store.put(dns);
   ASSERT_TRUE(PackedMetadataStore::is_packed(h));
-  // kind (2 + 1 bytes), flags (2 + 1), qname (2 + 15), qtype (2 + 1), length 2 (trailing zeros implied):
-  // 28 bytes, the 32-byte class.
-  EXPECT_EQ(store.used_bytes(h), 28u);
+  // kind (2 + 1 bytes), flags (2 + 1), qname (2 + 15), qtype (2 + 1), no length (trailing zeros implied):
+  // 26 bytes, the 32-byte class.
+  EXPECT_EQ(store.used_bytes(h), 26u);
   EXPECT_EQ(PackedMetadataStore::slot_bytes(h), 32u);
   EXPECT_EQ(store.in_use(1), 1u);
   lib::AppMetadata out;

@@ -186,6 +186,20 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
   return o;
 }
 
+// The length of pack_zero_runs' output that starts `in`, followed by zeros up to `cap`: where a run header
+// of two zeros starts (pack_zero_runs writes none: a run with no zeros before it has bytes), or `cap`.
+// Lets a store keep no length: unpack_zero_runs stops at the zeros after the runs too.
+inline size_t packed_length(const uint8_t* in, size_t cap) noexcept {
+  using namespace zero_run_detail;
+  size_t i = 0;
+  while (i + 2 <= cap) {
+    const size_t zeros = in[i], tag = in[i + 1];
+    if (zeros == 0 && tag == 0) return i;
+    i += 2 + (tag >= kCopyTag ? 2 : tag & kHexTag ? ((tag & kTagLenMask) + 1) / 2 : tag);
+  }
+  return i < cap ? i : cap;
+}
+
 // Inverse of pack_zero_runs: fills all `n` bytes of `out` from `len` packed bytes. Never reads or writes
 // out of bounds, whatever the packed bytes.
 inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t n) noexcept {
@@ -194,6 +208,7 @@ inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t
   size_t i = 0, o = 0;
   while (i + 2 <= len && o < n) {
     const size_t zeros = in[i], tag = in[i + 1];
+    if ((zeros | tag) == 0) break;  // the zeros after the runs (packed_length()): the rest is zero
     i += 2;
     const size_t z = zeros < n - o ? zeros : n - o;
     std::memset(out + o, 0, z);
