@@ -29,6 +29,11 @@ struct Out {
     room -= k;
     total += n;
   }
+  void advance(size_t n) noexcept {  // n bytes written in place, n <= room
+    s += n;
+    room -= n;
+    total += n;
+  }
   void fill(char c, size_t n) noexcept {
     const size_t k = n < room ? n : room;
     if (k > 0) std::memset(s, c, k);
@@ -85,10 +90,70 @@ char* decimal_digits(uint64_t v, char* end) noexcept {
   return p;
 }
 
-}  // namespace
+unsigned decimal_length(uint32_t v) noexcept {
+  unsigned n = 1;
+  for (uint32_t bound = 10; n < 10 && v >= bound; bound *= 10) ++n;
+  return n;
+}
 
-bool simple_vsnprintf(char* s, size_t maxlen, const char* fmt, va_list ap, int& length) noexcept {
-  Out out{s, maxlen > 0 ? maxlen - 1 : 0};
+// nDPI's most frequent formats, ~97 % of its calls on TLS traffic ("%s%u" with "-" or "", "%02x"/"%02X" for
+// digests and serial numbers, "%u,"): recognised by their bytes, with no interpreter, and written in place
+// when they fit. kOther for any other format, having read nothing from `ap`.
+enum class Frequent : uint8_t { kOther, kDone, kRefused };
+Frequent frequent_format(Out& out, const char* f, va_list ap) noexcept {
+  if (f[0] != '%') return Frequent::kOther;
+  char buf[24];
+  char* const end = buf + sizeof buf;
+  if (f[1] == 's' && f[2] == '%' && f[3] == 'u' && f[4] == '\0') {
+    const char* str = va_arg(ap, const char*);
+    const unsigned v = va_arg(ap, unsigned);
+    if (str == nullptr) return Frequent::kRefused;  // glibc prints "(null)": the caller falls back
+    const size_t sep = str[0] == '\0' ? 0 : str[1] == '\0' ? 1 : std::strlen(str);
+    const unsigned n = decimal_length(v);
+    if (sep <= 1 && sep + n <= out.room) [[likely]] {  // written in place: "-" or nothing, then the digits
+      out.s[0] = str[0];                               // a digit overwrites it when sep is 0
+      decimal_digits(v, out.s + sep + n);
+      out.advance(sep + n);
+      return Frequent::kDone;
+    }
+    out.put(str, sep);
+    const char* p = decimal_digits(v, end);
+    out.put(p, size_t(end - p));
+    return Frequent::kDone;
+  }
+  if (f[1] == '0' && f[2] == '2' && (f[3] == 'x' || f[3] == 'X') && f[4] == '\0') {
+    const unsigned v = va_arg(ap, unsigned);
+    const char* symbols = f[3] == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+    if (v <= 0xff && out.room >= 2) [[likely]] {  // one byte: two digits in place
+      out.s[0] = symbols[v >> 4];
+      out.s[1] = symbols[v & 15];
+      out.advance(2);
+      return Frequent::kDone;
+    }
+    char* p = hex_digits(v, symbols, end);
+    if (end - p < 2) *--p = '0';
+    out.put(p, size_t(end - p));
+    return Frequent::kDone;
+  }
+  if (f[1] == 'u' && f[2] == ',' && f[3] == '\0') {
+    const unsigned v = va_arg(ap, unsigned);
+    const unsigned n = decimal_length(v);
+    if (n + 1 <= out.room) [[likely]] {
+      decimal_digits(v, out.s + n);
+      out.s[n] = ',';
+      out.advance(n + 1);
+      return Frequent::kDone;
+    }
+    char* p = decimal_digits(v, end - 1);
+    end[-1] = ',';
+    out.put(p, size_t(end - p));
+    return Frequent::kDone;
+  }
+  return Frequent::kOther;
+}
+
+// The format interpreter, out of line so that the frequent formats do not pay for its frame.
+[[gnu::noinline]] bool interpret(Out out, size_t maxlen, const char* fmt, va_list ap, int& length) noexcept {
   const char* f = fmt;
   while (*f != '\0') {
     if (*f != '%') {
@@ -181,6 +246,18 @@ bool simple_vsnprintf(char* s, size_t maxlen, const char* fmt, va_list ap, int& 
     }
   }
   if (out.total > size_t(INT_MAX)) return false;  // vsnprintf fails with EOVERFLOW
+  if (maxlen > 0) *out.s = '\0';
+  length = static_cast<int>(out.total);
+  return true;
+}
+
+}  // namespace
+
+bool simple_vsnprintf(char* s, size_t maxlen, const char* fmt, va_list ap, int& length) noexcept {
+  Out out{s, maxlen > 0 ? maxlen - 1 : 0};
+  const Frequent r = frequent_format(out, fmt, ap);
+  if (r == Frequent::kOther) return interpret(out, maxlen, fmt, ap, length);
+  if (r == Frequent::kRefused || out.total > size_t(INT_MAX)) return false;
   if (maxlen > 0) *out.s = '\0';
   length = static_cast<int>(out.total);
   return true;

@@ -67,6 +67,27 @@ TEST(SimpleFormat, NdpiJa3Formats) {
   }
 }
 
+// The formats recognised by their bytes (no interpreter): every value class and buffer size, and the
+// near misses that must go through the interpreter.
+TEST(SimpleFormat, FrequentFormats) {
+  const unsigned values[] = {0u, 1u, 9u, 10u, 0xfu, 0x10u, 0xffu, 0x100u, 771u, 49195u, 4294967295u};
+  for (unsigned v : values) {
+    for (size_t maxlen : {0, 1, 2, 3, 4, 6, 11, 12, 64}) {
+      EXPECT_SAME(maxlen, "%s%u", "-", v);
+      EXPECT_SAME(maxlen, "%s%u", "", v);
+      EXPECT_SAME(maxlen, "%s%u", "ab", v);
+      EXPECT_SAME(maxlen, "%02x", v);
+      EXPECT_SAME(maxlen, "%02X", v);
+      EXPECT_SAME(maxlen, "%u,", v);
+      EXPECT_SAME(maxlen, "%s%u,", "-", v);
+      EXPECT_SAME(maxlen, "%02xz", v);
+      EXPECT_SAME(maxlen, "%u,%u", v, v);
+    }
+  }
+  EXPECT_FALSE(simple(64, "%s%u", static_cast<const char*>(nullptr), 5u).handled);
+  EXPECT_FALSE(simple(64, "%02", 5u).handled);
+}
+
 TEST(SimpleFormat, IntegersWidthsFlagsAndLengths) {
   const int ints[] = {0, 1, -1, 42, -42, 2147483647, -2147483647 - 1};
   for (int v : ints) {

@@ -10,7 +10,13 @@ class Ja3Writer {
   Ja3Writer(char* str, size_t cap) noexcept : str_(str), cap_(str != nullptr ? cap : 0) {}
 
   void put(const char* p, size_t n) noexcept {
-    md5_.update(p, n);
+    if (pending_ + n > sizeof block_) flush();
+    if (n > sizeof block_) {
+      md5_.update(p, n);
+    } else {
+      for (size_t i = 0; i < n; ++i) block_[pending_ + i] = p[i];
+      pending_ += n;
+    }
     for (size_t i = 0; i < n; ++i) {
       if (len_ + 1 < cap_) str_[len_] = p[i];
       ++len_;
@@ -41,13 +47,22 @@ class Ja3Writer {
   }
   size_t finish(char hash_out[kJa3HashLen + 1]) noexcept {
     static_assert(kJa3HashLen == Md5::kHexLen);
+    flush();
     md5_.finish_hex(hash_out);
     if (cap_ != 0) str_[len_ < cap_ ? len_ : cap_ - 1] = '\0';
     return len_;
   }
 
  private:
+  // The string goes to MD5 in blocks: one MD5_Update per value (a few digits) cost more than the hashing.
+  void flush() noexcept {
+    md5_.update(block_, pending_);
+    pending_ = 0;
+  }
+
   Md5 md5_;
+  char block_[256];
+  size_t pending_ = 0;
   char* str_;
   size_t cap_;
   size_t len_ = 0;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/fingerprint/digest.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -94,6 +96,23 @@ TEST(Ja3, MaximalHelloFitsTheBound) {
   EXPECT_LT(n, kJa3StringMax);  // never truncated at kJa3StringMax
   EXPECT_EQ(std::strlen(str.data()), n);
   EXPECT_FALSE(ja3_complete(ch));  // 10 ciphers were not stored
+}
+
+// The string reaches MD5 in blocks: for strings of every length around the block boundaries (one to 400
+// values of one to five digits), the hash is the MD5 of the whole string.
+TEST(Ja3, HashIsMd5OfTheStringAtEveryLength) {
+  for (size_t count = 0; count <= 400; ++count) {
+    ClientHello ch;
+    ch.legacy_version = 771;
+    for (size_t i = 0; i < count; ++i) ch.ciphers.push(static_cast<uint16_t>((i * 7919) % 65536 >> (i % 13)));
+    ch.extensions.push(static_cast<uint16_t>(count));
+    char hash[kJa3HashLen + 1];
+    std::vector<char> str(kJa3StringMax);
+    const size_t n = ja3(ch, hash, str.data(), str.size());
+    char want[kJa3HashLen + 1];
+    md5_hex(str.data(), n, want);
+    EXPECT_STREQ(hash, want) << count;
+  }
 }
 
 TEST(Ja3s, MatchesTshark) {
