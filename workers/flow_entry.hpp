@@ -55,7 +55,7 @@ struct FlowSide {
   uint32_t due_lo = kNone, due_hi = kNone;
 
   bool has_due() const noexcept { return (due_lo & due_hi) != kNone; }
-  uint64_t due_ns() const noexcept { return uint64_t{due_hi} << 32 | due_lo; }
+  uint64_t due_ns() const noexcept { return widen(due_lo, due_hi); }
   void set_due_ns(uint64_t ns) noexcept {
     due_lo = static_cast<uint32_t>(ns);
     due_hi = static_cast<uint32_t>(ns >> 32);

@@ -401,7 +401,10 @@ void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t t
   const lib::IpEndpoints& ep = pkt.inner;
   uint64_t flow_id = 0;
   uint32_t idx = frags_.lookup(ep.src, ep.dst, ep.l4_proto, pkt.frag_id, ts_ns, flow_id);
-  if (idx == lib::kNilIndex || table_.at(idx).flow_id != flow_id) {
+  // The fragment table outlives flows (30 s against a DNS flow's 10): its flow may have ended, and an
+  // ended entry keeps its id until reused (but not its key: the table's free list is threaded through it).
+  if (idx == lib::kNilIndex || !holds(idx, static_cast<uint32_t>(flow_id)) ||
+      table_.at(idx).flow_id != flow_id) {
     ctr_.fragments_unmatched.add(1);
     return;
   }

@@ -320,6 +320,29 @@ TEST(FlowShard, LaterFragmentsJoinTheirFlowAndOrphansAreCounted) {
   EXPECT_EQ(shard.counters().fragments_unmatched.get(), 1u);
 }
 
+// A later fragment of a flow that has ended (expired before its fragment entry) is an orphan: it must not
+// touch the ended entry, whose key and side are no longer the flow's.
+TEST(FlowShard, ALaterFragmentOfAnEndedFlowIsAnOrphan) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  lib::DecodedPacket first = packet(17, 1, 5000, 2, 53, 1472);
+  first.fragment = lib::Fragment::kFirst;
+  first.frag_id = 91;
+  lib::DecodedPacket later = packet(17, 1, 0, 2, 0, 500);
+  later.fragment = lib::Fragment::kLater;
+  later.frag_id = 91;
+  shard.process(first, kT0, 0, kLayerInner);
+  shard.expire(kT0 + 11 * kSec);  // the DNS class: 10 s idle
+  ASSERT_EQ(sink.recs.size(), 1u);
+  shard.process(later, kT0 + 12 * kSec, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].dir[0].packets, 1u);
+  EXPECT_EQ(shard.counters().fragments_matched.get(), 0u);
+  EXPECT_EQ(shard.counters().fragments_unmatched.get(), 1u);
+  EXPECT_EQ(shard.counters().flows_active.get(), 0u);
+}
+
 TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   CollectingSink sink;
   FlowShard shard(small_config(), 0, sink);

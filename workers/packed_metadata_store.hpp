@@ -1,11 +1,11 @@
 // Where a flow's AppMetadata goes once its parsers are done (or while a parser waits for a message that
-// rarely comes on the same flow, AppDissector::park; unpacked again if it comes): packed (zero_run_codec) into the smallest
-// slot size class that holds it, so that a classified flow keeps only the bytes its application revealed
-// instead of the 1.3 kB fixed-size struct. Each class is a pool as SlotPool (sized at start-up, zero pages
-// so only used pages are touched, no allocation afterwards). A handle carries its class in the top bits.
-// The certificate fields of a TLS flow (subject, issuer, SANs, serial, SHA-1, validity), which every flow
-// to the same server repeats, are packed apart and shared: flows with byte-identical fields hold one
-// reference-counted blob (SharedBlobIndex). Not thread-safe (one per worker).
+// rarely comes on the same flow, AppDissector::park; unpacked again if it comes): packed (zero_run_codec)
+// into the smallest slot size class that holds it, so that a classified flow keeps only the bytes its
+// application revealed instead of the 1.3 kB fixed-size struct. Each class is a pool as SlotPool (sized at
+// start-up, zero pages so only used pages are touched, no allocation afterwards). A handle carries its class
+// in the top bits. The certificate fields of a TLS flow (subject, issuer, SANs, serial, SHA-1, validity),
+// which every flow to the same server repeats, are packed apart and shared: flows with byte-identical fields
+// hold one reference-counted blob (SharedBlobIndex). Not thread-safe (one per worker).
 #pragma once
 #include <array>
 #include <cstddef>
@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "lib/core/big_endian.hpp"
 #include "lib/core/index_free_list.hpp"
 #include "lib/core/zeroed_array.hpp"
 #include "lib/flow/app_metadata.hpp"
@@ -64,8 +65,7 @@ class PackedMetadataStore {
     const size_t header = cert != kNoSlot ? kCertHandleBytes : 0,
                  own = cert != kNoSlot ? kCertBegin : sizeof m;
     std::array<uint8_t, kSlotBytes.back()> buf;
-    if (cert != kNoSlot)
-      for (size_t k = 0; k < kCertHandleBytes; ++k) buf[k] = static_cast<uint8_t>(cert >> (24 - 8 * k));
+    if (cert != kNoSlot) lib::put_be32(buf.data(), cert);
     const size_t n = pack_zero_runs(bytes, own, buf.data() + header, buf.size() - header);
     const uint32_t h = n == kPackDoesNotFit ? kNoSlot : store(buf.data(), header + n);
     if (h == kNoSlot && cert != kNoSlot) release_certificate(cert);
@@ -106,9 +106,7 @@ class PackedMetadataStore {
   uint32_t certificate_of(uint32_t h) const noexcept {
     const uint8_t* b = pools_[cls(h)].at(slot(h));
     if (b[0] == 0) return kNoSlot;  // the packed bytes' first zero count
-    uint32_t cert = 0;
-    for (size_t k = 0; k < kCertHandleBytes; ++k) cert = cert << 8 | b[k];
-    return cert;
+    return lib::be32(b);
   }
 
   // Slots in use of class c (kSlotBytes[c] bytes each).
@@ -127,7 +125,7 @@ class PackedMetadataStore {
   // first byte holds the class, never zero), then the packed bytes (packed AppMetadata starts with a zero
   // count of 0: its kind is never zero), then zeros to the slot's end, where unpacking stops
   // (packed_length() finds where the runs end). A shared blob is its packed bytes and zeros.
-  static constexpr size_t kCertHandleBytes = 4;
+  static constexpr size_t kCertHandleBytes = 4;  // lib::put_be32
   static_assert(kClassShift >= 24, "a handle's first (high) byte holds its class + 1: never zero");
 
   static size_t cls(uint32_t h) noexcept { return (h >> kClassShift) - 1; }

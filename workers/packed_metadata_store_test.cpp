@@ -131,8 +131,6 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
   EXPECT_EQ(big, big_out);
 }
 
-// A lone zero between non-zero bytes (the high byte of a small number) stays in the literal (1 byte, not a
-// 2-byte run header); two or more end it.
 // packed_length() finds the end of every kind of run (literals, hex runs, copies, gaps past 255 zeros)
 // before the zeros that follow them.
 TEST(ZeroRunCodec, PackedLengthEndsWhereTheRunsDo) {
@@ -155,6 +153,8 @@ TEST(ZeroRunCodec, PackedLengthEndsWhereTheRunsDo) {
   }
 }
 
+// A lone zero between non-zero bytes (the high byte of a small number) stays in the literal (1 byte, not a
+// 2-byte run header); two or more end it.
 TEST(ZeroRunCodec, ALoneZeroStaysInTheLiteral) {
   uint8_t in[64] = {}, packed[128], out[64];
   const uint8_t fields[] = {1, 1, 0, 1, 3, 0, 3, 3};  // flags, a uint16 0x0003, a uint16 0x0303
