@@ -12,8 +12,10 @@
 
 namespace spanwatch::pipeline {
 
-RingPtr make_spsc_ring(const std::string& name, unsigned elem_size, unsigned count, int socket) {
-  rte_ring* r = rte_ring_create_elem(name.c_str(), elem_size, count, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+RingPtr make_spsc_ring(const std::string& name, unsigned elem_size, unsigned count, int socket,
+                       unsigned flags) {
+  rte_ring* r =
+      rte_ring_create_elem(name.c_str(), elem_size, count, socket, RING_F_SP_ENQ | RING_F_SC_DEQ | flags);
   if (r == nullptr)
     throw StartupError(fmt::format("rte_ring_create_elem({}, {} x {} B): {}", name, count, elem_size,
                                    rte_strerror(rte_errno)));

@@ -265,10 +265,13 @@ int run(int argc, char** argv) {
   std::vector<sw::pipeline::RingPtr> rings;
   std::vector<std::vector<rte_ring*>> rx_to_worker(n_rx, std::vector<rte_ring*>(n_workers));
   std::vector<rte_ring*> export_rings(n_workers);
+  // A WorkItem travels as kWorkItemWords 8-byte elements; the ring holds rx_ring_size - 1 items, as a ring
+  // of rx_ring_size items would.
   for (size_t r = 0; r < n_rx; ++r)
     for (size_t w = 0; w < n_workers; ++w) {
       rings.push_back(sw::pipeline::make_spsc_ring(
-          fmt::format("rx{}_w{}", r, w), sizeof(sw::workers::WorkItem), cfg.memory.rx_ring_size, socket));
+          fmt::format("rx{}_w{}", r, w), sizeof(uint64_t),
+          (cfg.memory.rx_ring_size - 1) * sw::workers::kWorkItemWords, socket, RING_F_EXACT_SZ));
       rx_to_worker[r][w] = rings.back().get();
     }
   // A replay's workers wait for room instead of dropping records, so a short ring loses nothing there and

@@ -236,13 +236,15 @@ inline void FlowShard::flip_roles(FlowEntry& e) noexcept {
 }
 
 // After a packet of the flow: its timeout class and its place in that class's list.
-inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns) noexcept {
+inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns,
+                                       bool established) noexcept {
   // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
   // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
   // neither cancel nor postpone it. The other classes are inactivity timeouts.
   // The activity time follows last_ns (which the packet has moved) unless it is held (activity_ns()).
   TimeoutClass c = e.timeout_class;
-  if (tcp && c != TimeoutClass::kTcpClosed) c = tcp_timeout_class(tcp_states_[e.tcp_slot]);
+  if (tcp && c != TimeoutClass::kTcpClosed)
+    c = established ? TimeoutClass::kTcp : tcp_timeout_class(tcp_states_[e.tcp_slot]);
   if (c != e.timeout_class) {
     set_timeout_class(idx, c, std::max(activity_ns(e), ts_ns));  // moves it to the tail of the new list
   } else if (!frozen(c)) {
@@ -315,16 +317,20 @@ bool FlowShard::account_summary(const lib::PacketSummary& s, const FlowLookup& l
   clock_ns_ = std::max(clock_ns_, ts_ns);
   if (ts_ns >= next_deadline_ns_) expire(ts_ns);  // as process(): before the packet is applied
   profile_.lap(Stage::kOther);
-  const uint32_t idx = table_.find(l.key, l.hash, l.hint);
+  const uint32_t idx = table_.find(s.key, l.hash, l.hint);
   profile_.lap(Stage::kLookup);
   if (idx != lib::kNilIndex) [[likely]] {
     FlowEntry& e = table_.at(idx);
     lib::Dir d = direction(e, l.src_is_lo);
     if (summary_suffices(e, d, s.bits & lib::PacketSummary::kHasMac)) [[likely]] {
       const bool tcp = s.key.proto == kProtoTcp;
+      bool established = false;  // on_plain_segment() took it: kTcp is its timeout class
       if (tcp) {
-        // No SYN: never kNewConnection.
-        if (tcp_states_[e.tcp_slot].on_packet(d, segment_of(s), tcp_rare_) == lib::TcpVerdict::kFlipRoles) {
+        lib::TcpStateMachine& m = tcp_states_[e.tcp_slot];
+        // Nearly every packet of an established connection is plain: inline, no segment built. No SYN
+        // here: never kNewConnection.
+        established = m.on_plain_segment(d, s.tcp_flags, s.tcp_seq, s.tcp_ack, s.payload_len, s.tcp_window);
+        if (!established && m.on_packet(d, segment_of(s), tcp_rare_) == lib::TcpVerdict::kFlipRoles) {
           flip_roles(e);
           d = lib::other(d);
         }
@@ -334,7 +340,7 @@ bool FlowShard::account_summary(const lib::PacketSummary& s, const FlowLookup& l
       mark_changed(idx, e);
       if (e.side != kNoPoolSlot) [[unlikely]]
         release_unneeded_side(e);
-      refresh_timeout(idx, e, tcp, ts_ns);
+      refresh_timeout(idx, e, tcp, ts_ns, established);
       ctr_.packets.add(1);
       profile_.lap(Stage::kOther);
       return true;
@@ -346,14 +352,16 @@ bool FlowShard::account_summary(const lib::PacketSummary& s, const FlowLookup& l
 // The flow needs more than the summary (account_summary() said so, and changed nothing but the shard's
 // clock and what expired before the packet): the frame is decoded and takes process_inner(), which finds
 // the same flow again (in cache) and does the same in the same order.
-void FlowShard::process_frame(const FlowLookup& l, const Frame& f, uint64_t ts_ns,
-                              uint16_t port_id) noexcept {
+void FlowShard::process_frame(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f,
+                              uint64_t ts_ns, uint16_t port_id) noexcept {
   // The RX lcore decoded these bytes to a flow packet: the same decoder gives the same packet.
   if (lib::decode_packet(f.data, f.len, f.link, decoded_) != lib::PacketClass::kFlow) [[unlikely]]
     return;
   decoded_.frame_len = f.frame_len;
   profile_.lap(Stage::kDecode);
-  process_decoded(decoded_, ts_ns, port_id, &l);
+  FlowLookup lookup = l;
+  lookup.key = s.key;  // start_lookup() left it in the summary
+  process_decoded(decoded_, ts_ns, port_id, &lookup);
 }
 
 // nDPI sees a flow's packets until it has answered (Retina's deferred work: no DPI cost afterwards).

@@ -55,7 +55,7 @@ class FlowShard {
   // cache. The hint is re-checked by process() (FlowTable::find), so flows created or removed in between
   // by earlier packets of the burst cannot make it stale.
   struct FlowLookup {
-    lib::FlowKey key;
+    lib::FlowKey key;  // not set from a PacketSummary: its key stays there (no copy per packet)
     uint64_t hash = 0;
     lib::FlowTable<FlowEntry>::Hint hint;
     bool src_is_lo = false;
@@ -101,7 +101,6 @@ class FlowShard {
     uint32_t frame_len = 0;
   };
   void start_lookup(const lib::PacketSummary& s, FlowLookup& l) const noexcept {
-    l.key = s.key;
     l.hash = s.hash;
     l.src_is_lo = s.bits & lib::PacketSummary::kSrcIsLo;
     l.valid = true;
@@ -110,13 +109,14 @@ class FlowShard {
   }
   void process(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
                uint16_t port_id) noexcept {
-    if (!account_summary(s, l, f.frame_len, ts_ns)) process_frame(l, f, ts_ns, port_id);
+    if (!account_summary(s, l, f.frame_len, ts_ns)) process_frame(s, l, f, ts_ns, port_id);
   }
   // process() in two steps, so that a caller builds the Frame only when it is needed: true when the
   // packet was accounted from its summary; false when its flow needs the frame (process_frame() then).
   bool account_summary(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
                        uint64_t ts_ns) noexcept;
-  void process_frame(const FlowLookup& l, const Frame& f, uint64_t ts_ns, uint16_t port_id) noexcept;
+  void process_frame(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
+                     uint16_t port_id) noexcept;
 
   // Emits and removes every flow whose timeout passed at `now_ns`; emits due interim records.
   void expire(uint64_t now_ns) noexcept;
@@ -248,7 +248,10 @@ class FlowShard {
                const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes, uint32_t payload_bytes,
                uint64_t ts_ns) noexcept;
   void flip_roles(FlowEntry& e) noexcept;
-  void refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns) noexcept;
+  // `established`: the flow's TCP machine is established on both sides, neither closed (its timeout class
+  // is kTcp then, unless the flow already lingers).
+  void refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns,
+                       bool established = false) noexcept;
   [[gnu::noinline]] void process_decoded(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
                                          const FlowLookup* lookup) noexcept;
   void process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,

@@ -21,6 +21,12 @@ struct WorkItem {
   static constexpr uint8_t kPlain = 2;  // a direct one-segment mbuf with one reference from the RX lcore's
                                         // pool: it goes back to that pool without a look at its header
 };
-static_assert(sizeof(WorkItem) == 24, "ring element size: 24 bytes");
+static_assert(sizeof(WorkItem) == 24, "24 bytes: three ring elements");
+
+// The rings carry a WorkItem as three 8-byte elements: DPDK copies 8- and 16-byte elements as 64- and
+// 128-bit words, any other size as 32-bit words (six for a 24-byte item, on each side). Producers enqueue
+// whole items only (bulk), so a consumer's burst is always whole items.
+inline constexpr unsigned kWorkItemWords = sizeof(WorkItem) / sizeof(uint64_t);
+static_assert(sizeof(WorkItem) % sizeof(uint64_t) == 0 && alignof(WorkItem) == alignof(uint64_t));
 
 }  // namespace spanwatch::workers

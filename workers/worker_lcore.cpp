@@ -87,8 +87,10 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   Burst& b = *burst_;
   StageProfile& prof = shard_.profile();
   for (rte_ring* ring : p_.in_rings) {
-    const unsigned n =
-        rte_ring_sc_dequeue_burst_elem(ring, b.items.data(), sizeof(WorkItem), kBurst, nullptr);
+    // Whole items: the RX lcore enqueues them so (kWorkItemWords).
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, b.items.data(), sizeof(uint64_t),
+                                                      kBurst * kWorkItemWords, nullptr) /
+                       kWorkItemWords;
     if (n == 0) continue;
     // The summary, or the frame of a packet decoded below. The capture time and frame length come with
     // the item, so a summarised packet of a classified flow reads none of the mbuf's header lines, which
@@ -105,14 +107,19 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     // Packets without a capture timestamp (a live port) take the burst's time: one TSC read and
     // conversion per burst, not per packet (the conversion divides).
     uint64_t burst_ns = 0;
+    uint64_t latest_ns = now_ns;
+    bool plain = true;  // every mbuf of the burst is plain (WorkItem::kPlain)
     for (unsigned i = 0; i < n; ++i) {
       const WorkItem& it = b.items[i];
+      b.mbufs[i] = it.mbuf;
+      plain &= (it.flags & WorkItem::kPlain) != 0;
       if (it.flags & WorkItem::kHasTs) {
         b.ts_ns[i] = it.ts_ns;
       } else {
         if (burst_ns == 0) burst_ns = p_.clock.tsc_to_ns(rte_rdtsc());
         b.ts_ns[i] = burst_ns;
       }
+      latest_ns = std::max(latest_ns, b.ts_ns[i]);
       if (it.summary) continue;
       rte_mbuf* m = it.mbuf;
       lib::DecodedPacket& pkt = b.pkts[i];
@@ -137,27 +144,25 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     prof.lap(Stage::kLookup);
     for (unsigned i = 0; i < n; ++i) {
       if (i + kStateAhead < n) prefetch_state(i + kStateAhead);
-      rte_mbuf* m = b.items[i].mbuf;
-      b.mbufs[i] = m;
+      rte_mbuf* m = b.mbufs[i];
       if (b.items[i].summary) {
         prof.start();
         // The frame (the mbuf's header) only when the flow needs more than the summary.
-        if (!shard_.account_summary(*mbuf_summary(m), b.lookups[i], b.items[i].frame_len, b.ts_ns[i])) {
+        const lib::PacketSummary& s = *mbuf_summary(m);
+        if (!shard_.account_summary(s, b.lookups[i], b.items[i].frame_len, b.ts_ns[i])) {
           const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                                    (*p_.link_types)[m->port], b.items[i].frame_len};
-          shard_.process_frame(b.lookups[i], f, b.ts_ns[i], m->port);
+          shard_.process_frame(s, b.lookups[i], f, b.ts_ns[i], m->port);
         }
       } else if (b.is_flow[i]) {
         prof.start();
         shard_.process(b.pkts[i], b.ts_ns[i], m->port, b.items[i].layers, &b.lookups[i]);
       }
-      now_ns = std::max(now_ns, b.ts_ns[i]);
     }
+    now_ns = latest_ns;
     // The burst's packets are decoded in place (payload pointers): freed together once all are done,
     // one mempool operation instead of one per packet; mbufs the RX lcore marked plain without a look at
     // their headers (one line of the first for the pool).
-    bool plain = true;
-    for (unsigned i = 0; i < n; ++i) plain &= (b.items[i].flags & WorkItem::kPlain) != 0;
     if (plain)
       rte_mempool_put_bulk(b.mbufs[0]->pool, reinterpret_cast<void**>(b.mbufs.data()), n);
     else

@@ -254,6 +254,9 @@ bool TcpStateMachine::is_reuse(const TcpSegment& seg) const noexcept {
 // established endpoints. Every control branch of process() is decided for it, so what is left is its
 // history letters, the ACK and last sequence updates and the gap check, in process()'s order.
 void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept {
+  static_assert(kSeenData == kHistData && kSeenAck == kHistAck && kStateEstablished == kEstablished &&
+                    kAckJumpLimit == kTooLargeSeqDelta,
+                "on_plain_segment() is this function's common case");
   const size_t ei = size_t(dir), pi = 1 - ei;
   Endpoint& e = ep_[ei];
   Endpoint& p = ep_[pi];

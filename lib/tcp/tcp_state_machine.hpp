@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "lib/core/tcp_flags.hpp"
 #include "lib/tcp/conn_state.hpp"
 #include "lib/tcp/tcp_rare_state.hpp"
 
@@ -65,6 +66,33 @@ class TcpStateMachine {
   // the roles at creation (first_packet_from_responder), which Zeek records as a leading '^'. `rare`
   // holds this machine's rare state (TcpRareState) once it has any: always the same store for a machine.
   TcpVerdict on_packet(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept;
+  // on_packet() inline for the segment nearly every packet of a long connection is: an ACK or data segment
+  // (no SYN, FIN or RST) between two established endpoints that have not closed, with a window, whose
+  // letter (D or A) its side has recorded already, that neither repeats data (T) nor acks data the peer has
+  // not sent (G). Makes established_segment()'s changes (the peer's ack, this side's last sequence number)
+  // and returns true, the connection still established on both sides, not closed; false, with nothing
+  // changed, for any other segment: the caller then takes on_packet().
+  [[gnu::always_inline]] bool on_plain_segment(Dir dir, uint8_t flags, uint32_t seq, uint32_t ack,
+                                               uint32_t payload_len, uint16_t window) noexcept {
+    Endpoint& e = ep_[size_t(dir)];
+    Endpoint& p = ep_[1 - size_t(dir)];
+    if ((flags & (kTcpSyn | kTcpFin | kTcpRst | kTcpAck)) != kTcpAck || window == 0 ||
+        e.state != kStateEstablished || p.state != kStateEstablished || e.did_close || p.did_close ||
+        !(e.hist_seen & (payload_len ? kSeenData : kSeenAck)))
+      return false;
+    const uint32_t end = seq + payload_len;
+    const bool advances = int32_t(end - e.last_seq) > 0;
+    if (!advances && payload_len != 0) return false;  // a retransmission
+    if (int32_t(ack - p.start_seq) >= 0) {
+      const int32_t delta_ack = int32_t(ack - p.ack_seq);
+      if (delta_ack > 0) {
+        if (int32_t(ack - p.last_seq) > 0) return false;  // a gap
+        if (ack != 0 || delta_ack <= kAckJumpLimit) p.ack_seq = ack;
+      }
+    }
+    if (advances) e.last_seq = end;
+    return true;
+  }
   // Whether on_packet() would answer kNewConnection for this segment (and leave the machine untouched).
   bool starts_new_connection(const TcpSegment& seg) const noexcept { return started_ && is_reuse(seg); }
   // Gives the rare state's slot back; the connection has ended. A copy of a machine shares its slot.
@@ -117,6 +145,12 @@ class TcpStateMachine {
   static_assert(sizeof(Endpoint) == 14);
   // fin_at_last: hist_last_fin is last_seq - 1 - start_seq (the FIN was this side's highest segment, as
   // nearly every FIN is) and is kept so, without a rare-state slot. Only a closed or reset endpoint has it.
+
+  // For on_plain_segment(): the endpoint state and hist_seen bits it tests, and TOO_LARGE_SEQ_DELTA (the
+  // .cpp's kEstablished, kHistData, kHistAck and kTooLargeSeqDelta).
+  static constexpr uint8_t kStateEstablished = uint8_t(TcpEndpointState::kEstablished);
+  static constexpr uint8_t kSeenData = 0x10, kSeenAck = 0x20;
+  static constexpr int32_t kAckJumpLimit = 1048576;
 
   void process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict, TcpRareStore& rare) noexcept;
   void established_segment(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept;  // the common case

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -109,6 +110,58 @@ TEST(TcpStateMachine, IsSmallPod) {
   TcpStateMachine m;
   EXPECT_EQ(m.history_len(), 0u);
   EXPECT_EQ(m.conn_state(TcpRareStore(1)), ConnState::kOTH);  // nothing seen: both INACTIVE
+}
+
+// on_plain_segment() is on_packet() for the plain segments of established connections: for any segment it
+// either leaves the machine untouched and declines, or leaves it byte for byte as on_packet() does. Random
+// segments (in order, repeated, past the peer's data, zero windows, now and then a FIN or RST) on
+// connections that the same segments drive through on_packet().
+TEST(TcpStateMachine, PlainSegmentsAsOnPacket) {
+  std::mt19937 rng(7);
+  unsigned plain = 0, declined = 0;
+  for (int conn = 0; conn < 200; ++conn) {
+    Driver d;
+    const uint32_t c = rng(), s = rng();
+    d.feed_all({{true, S, c, 0}, {false, S | A, s, c + 1}, {true, A, c + 1, s + 1}});
+    std::array<uint32_t, 2> next{c + 1, s + 1};  // [Dir]: the next new sequence number
+    for (int i = 0; i < 300; ++i) {
+      const auto dir = size_t(rng() % 2);
+      const unsigned r = rng() % 1000;
+      uint8_t flags = (r % 3 == 0) ? A : uint8_t(P | A);
+      if (r < 2) flags |= F;
+      if (r == 2) flags |= R;
+      if (r == 3) flags = S;  // never summarised, but declined all the same
+      const uint32_t len = (r % 5 == 0) ? 0 : 1 + rng() % 1460;
+      uint32_t seq = next[dir];
+      if (r % 17 == 0) seq -= rng() % 3000;  // a repeat
+      if (r % 29 == 0) seq += rng() % 3000;  // a hole
+      uint32_t ack = next[1 - dir];
+      if (r % 13 == 0) ack -= rng() % 3000;
+      if (r % 31 == 0) ack += rng() % 3000;  // acks data not seen
+      if (r % 37 == 0) ack = 0;
+      const uint16_t win = (r % 41 == 0) ? 0 : 8192;
+      const TcpSegment seg{flags, seq, ack, len, win};
+      const Dir dd = Dir(dir);
+      TcpStateMachine fast = d.m;
+      if (fast.on_plain_segment(dd, seg.flags, seg.seq, seg.ack, seg.payload_len, seg.window)) {
+        ++plain;
+        ASSERT_EQ(d.m.on_packet(dd, seg, d.rare), TcpVerdict::kContinue);
+        ASSERT_EQ(std::memcmp(&fast, &d.m, sizeof fast), 0) << "connection " << conn << " segment " << i;
+        for (const Dir side : {Dir::kOrig, Dir::kResp}) {  // what the flow's timeout class relies on
+          ASSERT_EQ(fast.endpoint_state(side), TcpEndpointState::kEstablished);
+          ASSERT_FALSE(fast.did_close(side));
+        }
+      } else {
+        ++declined;
+        ASSERT_EQ(std::memcmp(&fast, &d.m, sizeof fast), 0) << "declined, yet changed";
+        if (d.m.on_packet(dd, seg, d.rare) == TcpVerdict::kNewConnection) break;
+      }
+      if (int32_t(seq + len - next[dir]) > 0) next[dir] = seq + len;
+    }
+    d.m.release(d.rare);
+  }
+  EXPECT_GT(plain, 20000u);  // about half: F and R close connections early
+  EXPECT_GT(declined, 5000u);
 }
 
 // The repeat rules' sequence numbers and the T/W/G counts live in a TcpRareStore slot, taken only when one
