@@ -51,6 +51,13 @@ class AppDissector {
   // the flow is done.
   void on_packet(FlowEntry& e, FlowSide& side, lib::Dir d, const lib::DecodedPacket& pkt) noexcept;
 
+  // Ahead of on_packet() for a flow not done: the first line of its parse state (protocol, stream cursors)
+  // and of its unpacked metadata (kind).
+  void prefetch(const FlowEntry& e, const FlowSide& side) const noexcept {
+    if (side.app_state < states_.capacity()) __builtin_prefetch(&states_[side.app_state], 1);
+    if (e.app_meta < meta_.capacity()) __builtin_prefetch(&meta_[e.app_meta], 1);  // a packed handle is not
+  }
+
   // Zeek flipped the flow's roles: per-direction parse state follows.
   void on_flip(FlowEntry& e, FlowSide& side) noexcept;
 

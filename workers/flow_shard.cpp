@@ -592,7 +592,44 @@ void FlowShard::evict_oldest(uint64_t now_ns) noexcept {
   }
   if (victim == lib::kNilIndex) return;
   ctr_.flows_evicted.add(1);
+  const TimeoutClass c = table_.at(victim).timeout_class;
   finish(victim, lib::EndReason::kEvicted, now_ns);
+  prefetch_next_victims(lists_[size_t(c)]);
+}
+
+// A full table evicts for every new flow (a SYN flood), and each eviction reads the victim's entry, table
+// slot, FlowSide, TCP machine and nDPI state, all cold. The next victims are likely the front of the list
+// this one left: their lines are asked for over the next evictions, as the burst loop stages lookups. The
+// third in line gets its entry; the second (whose entry was asked for one eviction ago) its slot, FlowSide
+// and TCP machine; the first (whose FlowSide has arrived) its nDPI and parse state. Hints only.
+void FlowShard::prefetch_next_victims(const List& l) const noexcept {
+  const uint32_t first = l.front();
+  if (first == lib::kNilIndex) return;
+  const FlowEntry& e1 = table_.at(first);
+  if (e1.side != kNoPoolSlot) {
+    const FlowSide& s = sides_[e1.side];
+    if (dpi_ && s.dpi_slot != NdpiDetector::kNoSlot) dpi_->prefetch(s.dpi_slot);
+    if (apps_ && !e1.app_done) apps_->prefetch(e1, s);
+  }
+  const uint32_t second = e1.idle_link.next;
+  if (second == lib::kNilIndex) return;
+  const FlowEntry& e2 = table_.at(second);
+  table_.prefetch(lib::flow_hash(e2.key));
+  if (e2.side != kNoPoolSlot) {
+    const auto* p = reinterpret_cast<const char*>(&sides_[e2.side]);
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + sizeof(FlowSide) - 1, 1);
+  }
+  if (e2.tcp_slot != kNoPoolSlot) {
+    const auto* p = reinterpret_cast<const char*>(&tcp_states_[e2.tcp_slot]);
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + sizeof(lib::TcpStateMachine) - 1, 1);
+  }
+  const uint32_t third = e2.idle_link.next;
+  if (third == lib::kNilIndex) return;
+  const auto* p = reinterpret_cast<const char*>(&table_.at(third));
+  __builtin_prefetch(p, 1);
+  __builtin_prefetch(p + 64, 1);
 }
 
 void FlowShard::expire(uint64_t now_ns) noexcept {

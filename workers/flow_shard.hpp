@@ -70,22 +70,44 @@ class FlowShard {
   }
 
   // A few packets ahead of process(), once prefetch_entry()'s lines have arrived: the lines process()
-  // touches outside the entry (its TCP machine).
-  // Hints only: a guessed entry that is not the flow's prefetches harmless lines. Returns whether a
-  // summarised packet will be decoded after all (a new flow, or one not accountable from the summary), so
-  // that the caller prefetches its frame; the frame of a decoded packet is in cache already.
-  bool prefetch_flow_state(const FlowLookup& l) const noexcept {
-    if (!l.valid) return false;
+  // touches outside the entry (its TCP machine, and its FlowSide while detection or parsing runs).
+  // Hints only: a guessed entry that is not the flow's prefetches harmless lines. Returns what the burst's
+  // next stage asks for (Ahead bits): kAheadFrame when a summarised packet will be decoded after all (a new
+  // flow, or one not accountable from the summary), so that the caller prefetches its frame (the frame of
+  // a decoded packet is in cache already); kAheadDetection when the flow has a FlowSide, for
+  // prefetch_detection_state(). A packet of a classified flow gets neither.
+  enum Ahead : uint8_t { kAheadFrame = 1, kAheadDetection = 2 };
+  uint8_t prefetch_flow_state(const FlowLookup& l) const noexcept {
+    if (!l.valid) return 0;
     const uint32_t idx = l.hint.index;
-    if (idx == lib::kNilIndex) return l.summary;
+    if (idx == lib::kNilIndex) return l.summary ? kAheadFrame : 0;
     const FlowEntry& e = table_.at(idx);
     if (e.tcp_slot != kNoPoolSlot) {  // 40 bytes: one line or two
       const auto* t = reinterpret_cast<const char*>(&tcp_states_[e.tcp_slot]);
       __builtin_prefetch(t, 1);
       __builtin_prefetch(t + sizeof(lib::TcpStateMachine) - 1, 1);
     }
+    uint8_t ahead = 0;
+    if (e.side != kNoPoolSlot) {  // 28 bytes: one line or two
+      const auto* s = reinterpret_cast<const char*>(&sides_[e.side]);
+      __builtin_prefetch(s, 1);
+      __builtin_prefetch(s + sizeof(FlowSide) - 1, 1);
+      if (!e.l7_final() || !e.app_done) ahead = kAheadDetection;  // not for a side kept for rare data
+    }
     // A guess: a side's first MAC is left out (rare).
-    return l.summary && !summary_suffices(e, direction(e, l.src_is_lo), false);
+    if (l.summary && !summary_suffices(e, direction(e, l.src_is_lo), false)) ahead |= kAheadFrame;
+    return ahead;
+  }
+  // Fewer packets ahead than prefetch_flow_state() (which said kAheadDetection), once the FlowSide line it
+  // asked for has arrived: the state of a flow in detection or parsing that its packet reads first (nDPI's
+  // flow state, the parse state's stream cursors, the unpacked metadata); at 100K flows and more each was a
+  // cache miss per packet. A hint only, re-checked: an earlier packet of the burst may have ended the flow.
+  void prefetch_detection_state(const FlowLookup& l) const noexcept {
+    const FlowEntry& e = table_.at(l.hint.index);
+    if (e.side == kNoPoolSlot) return;
+    const FlowSide& s = sides_[e.side];
+    if (dpi_ && s.dpi_slot != NdpiDetector::kNoSlot) dpi_->prefetch(s.dpi_slot);
+    if (apps_ && !e.app_done) apps_->prefetch(e, s);
   }
 
   void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers,
@@ -308,6 +330,7 @@ class FlowShard {
             const lib::L7Info* l7 = nullptr) noexcept;
   void finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noexcept;
   void evict_oldest(uint64_t now_ns) noexcept;
+  void prefetch_next_victims(const List& l) const noexcept;
   void inspect(FlowEntry& e, const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
   void drop_unneeded_host(FlowEntry& e, FlowSide& s) noexcept;
   void note_deadline(uint64_t ns) noexcept { next_deadline_ns_ = std::min(next_deadline_ns_, ns); }

@@ -93,6 +93,13 @@ uint32_t NdpiDetector::acquire() noexcept {
   return slot;
 }
 
+void NdpiDetector::prefetch(uint32_t slot) const noexcept {
+  if (slot >= capacity_) return;
+  const auto* p = reinterpret_cast<const char*>(&pool_[slot]);
+  for (size_t off = 0; off < sizeof(ndpi_flow_struct); off += 64) __builtin_prefetch(p + off, 1);
+  __builtin_prefetch(p + sizeof(ndpi_flow_struct) - 1, 1);
+}
+
 void NdpiDetector::release(uint32_t slot) noexcept {
   ndpi_free_flow_data(&pool_[slot]);
   free_.release(slot);

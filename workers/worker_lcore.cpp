@@ -22,6 +22,10 @@ constexpr uint64_t kLiveExpireEveryNs = 100'000'000;  // live mode: time passes 
 // prefetched: its entry lines have arrived by then (stage 3), and its state
 // arrives before its turn.
 constexpr unsigned kStateAhead = 4;
+// How many packets ahead a flow in detection has its nDPI and parse state prefetched (their slot numbers
+// are in the FlowSide that prefetch_flow_state() asked for kStateAhead packets ahead), and a packet to be
+// decoded its frame (whose address is in the mbuf header line asked for then: the RX lcore wrote it).
+constexpr unsigned kDetectAhead = 2;
 
 // A burst's mbufs back to their pool. The RX lcore hands over direct one-segment mbufs with one reference
 // (but for a tunnelled packet that two workers account), almost always of one pool: those need none of
@@ -137,13 +141,25 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     }
     prof.lap(Stage::kHash);
     for (unsigned i = 0; i < n; ++i) shard_.prefetch_entry(b.lookups[i]);
+    // [j]: FlowShard::Ahead bits from prefetch_state(j); 0 past the burst, so the loop below reads them
+    // without a bound check (a packet of a classified flow pays a load and a branch).
+    std::array<uint8_t, kBurst + kDetectAhead> ahead;
     auto prefetch_state = [&](unsigned j) {
-      if (shard_.prefetch_flow_state(b.lookups[j])) rte_prefetch0(rte_pktmbuf_mtod(b.items[j].mbuf, void*));
+      ahead[j] = shard_.prefetch_flow_state(b.lookups[j]);
+      if (ahead[j] & FlowShard::kAheadFrame) rte_prefetch0(b.items[j].mbuf);
+    };
+    auto prefetch_detection = [&](unsigned j) {
+      if (ahead[j] & FlowShard::kAheadDetection) shard_.prefetch_detection_state(b.lookups[j]);
+      if (ahead[j] & FlowShard::kAheadFrame) rte_prefetch0(rte_pktmbuf_mtod(b.items[j].mbuf, void*));
     };
     for (unsigned i = 0; i < std::min(n, kStateAhead); ++i) prefetch_state(i);
+    for (unsigned i = 0; i < kDetectAhead; ++i) ahead[n + i] = 0;
+    for (unsigned i = 0; i < std::min(n, kDetectAhead); ++i)
+      if (ahead[i]) prefetch_detection(i);
     prof.lap(Stage::kLookup);
     for (unsigned i = 0; i < n; ++i) {
       if (i + kStateAhead < n) prefetch_state(i + kStateAhead);
+      if (ahead[i + kDetectAhead]) prefetch_detection(i + kDetectAhead);
       rte_mbuf* m = b.mbufs[i];
       if (b.items[i].summary) {
         prof.start();
