@@ -265,8 +265,8 @@ int run(int argc, char** argv) {
   std::vector<sw::pipeline::RingPtr> rings;
   std::vector<std::vector<rte_ring*>> rx_to_worker(n_rx, std::vector<rte_ring*>(n_workers));
   std::vector<rte_ring*> export_rings(n_workers);
-  // A WorkItem travels as kWorkItemWords 8-byte elements; the ring holds rx_ring_size - 1 items, as a ring
-  // of rx_ring_size items would.
+  // A WorkItem travels as kWorkItemWords 8-byte elements (workers/work_ring.hpp); the ring holds
+  // rx_ring_size - 1 items, as a ring of rx_ring_size items would.
   for (size_t r = 0; r < n_rx; ++r)
     for (size_t w = 0; w < n_workers; ++w) {
       rings.push_back(sw::pipeline::make_spsc_ring(

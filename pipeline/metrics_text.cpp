@@ -6,7 +6,7 @@
 
 #include <iterator>
 
-#include "workers/work_item.hpp"
+#include "workers/work_ring.hpp"
 
 namespace spanwatch::pipeline {
 namespace {
@@ -106,7 +106,7 @@ MetricSet collect_metrics(const StatsSources& s, const MetricsContext& m) {
     t.family("worker_backlog_packets", "gauge", "Packets waiting in the RX lcore -> worker rings.");
     for (size_t w = 0; w < s.workers->size(); ++w) {
       uint64_t n = 0;
-      for (const auto& per_rx : *m.rx_rings) n += rte_ring_count(per_rx[w]) / workers::kWorkItemWords;
+      for (const auto& per_rx : *m.rx_rings) n += workers::work_items_in(per_rx[w]);
       t.sample({{"worker", num(w)}}, n);
     }
   }

@@ -15,7 +15,7 @@
 #include "workers/flow_shard.hpp"
 #include "workers/idle_backoff.hpp"
 #include "workers/mbuf_summary.hpp"
-#include "workers/work_item.hpp"
+#include "workers/work_ring.hpp"
 
 namespace spanwatch::pipeline {
 namespace {
@@ -24,16 +24,6 @@ constexpr unsigned kBurst = 32;
 // net_pcap reads a frame before it allocates its mbuf, and a frame up to 64 KiB takes up to 33 mbufs:
 // only poll when that many bursts' worth is free, so a replay never loses a frame to rx_nombuf.
 constexpr unsigned kReplayFreeMbufs = kBurst * 33;
-
-// Whole items only (workers::kWorkItemWords): all n when they fit, else as many as fit. Returns how many.
-unsigned enqueue_items(rte_ring* r, const workers::WorkItem* it, unsigned n) noexcept {
-  constexpr unsigned kWords = workers::kWorkItemWords;
-  unsigned free_words = 0;
-  if (rte_ring_sp_enqueue_bulk_elem(r, it, sizeof(uint64_t), n * kWords, &free_words) != 0) return n;
-  const unsigned fit = free_words / kWords;  // fewer than n; a single producer: they still fit
-  if (fit != 0) rte_ring_sp_enqueue_bulk_elem(r, it, sizeof(uint64_t), fit * kWords, nullptr);
-  return fit;
-}
 
 }  // namespace
 
@@ -47,14 +37,14 @@ RxLcore::RxLcore(RxParams p)
 void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexcept {
   rte_ring* r = p_.worker_rings[worker];
   const auto* it = static_cast<const workers::WorkItem*>(items);
-  unsigned done = enqueue_items(r, it, n);
+  unsigned done = workers::enqueue_work_items(r, it, n);
   if (done == n) return;
   if (p_.replay) {
     ctr_.ring_full_waits.add(1);
     workers::IdleBackoff backoff(p_.shared_cpus);
     while (done < n) {
       backoff.idle();
-      done += enqueue_items(r, it + done, n - done);
+      done += workers::enqueue_work_items(r, it + done, n - done);
     }
     return;
   }

@@ -82,7 +82,8 @@ class NdpiDetector {
   uint32_t hosts_in_use() const noexcept { return hosts_.in_use(); }
   uint32_t states_in_use() const noexcept { return free_.in_use(); }
   static size_t state_bytes() noexcept;  // sizeof(ndpi_flow_struct), without nDPI's own allocations
-  // nDPI's calls of __snprintf_chk, SHA1Transform and ndpi_realloc take ours (workers/ndpi_overrides.hpp).
+  // nDPI's calls of __snprintf_chk, __sprintf_chk, snprintf, SHA1Transform and ndpi_realloc take ours
+  // (workers/ndpi_overrides.hpp).
   bool fast_snprintf() const noexcept { return fast_snprintf_; }
   bool fast_sha1() const noexcept { return fast_sha1_; }
   bool fast_realloc() const noexcept { return fast_realloc_; }

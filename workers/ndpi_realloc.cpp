@@ -21,7 +21,7 @@ extern "C" {
 
 void* ndpi_realloc(void* ptr, size_t /*old_size*/, size_t new_size) noexcept {
   constexpr size_t kStep = 256;
-  if (ptr != nullptr && new_size != 0 && new_size <= malloc_usable_size(ptr)) return ptr;
+  if (ptr != nullptr && new_size <= malloc_usable_size(ptr)) return ptr;  // size 0 too: never NULL
   const size_t rounded = new_size <= SIZE_MAX - kStep ? (new_size + kStep - 1) & ~(kStep - 1) : new_size;
   return std::realloc(ptr, rounded);
 }

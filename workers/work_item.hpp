@@ -1,5 +1,5 @@
 // What an RX lcore hands a worker: one packet and which of its flows this worker accounts (see Layer).
-// 24 bytes, carried by value in an rte_ring of elements (one SPSC ring per RX lcore and worker pair).
+// 24 bytes, carried by value in an SPSC ring per RX lcore and worker pair (workers/work_ring.hpp).
 #pragma once
 #include <cstdint>
 
@@ -23,9 +23,7 @@ struct WorkItem {
 };
 static_assert(sizeof(WorkItem) == 24, "24 bytes: three ring elements");
 
-// The rings carry a WorkItem as three 8-byte elements: DPDK copies 8- and 16-byte elements as 64- and
-// 128-bit words, any other size as 32-bit words (six for a 24-byte item, on each side). Producers enqueue
-// whole items only (bulk), so a consumer's burst is always whole items.
+// The ring elements a WorkItem takes (workers/work_ring.hpp).
 inline constexpr unsigned kWorkItemWords = sizeof(WorkItem) / sizeof(uint64_t);
 static_assert(sizeof(WorkItem) % sizeof(uint64_t) == 0 && alignof(WorkItem) == alignof(uint64_t));
 

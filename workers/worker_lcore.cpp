@@ -12,7 +12,7 @@
 #include "lib/decode/packet_decoder.hpp"
 #include "workers/idle_backoff.hpp"
 #include "workers/mbuf_summary.hpp"
-#include "workers/work_item.hpp"
+#include "workers/work_ring.hpp"
 
 namespace spanwatch::workers {
 namespace {
@@ -91,10 +91,7 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   Burst& b = *burst_;
   StageProfile& prof = shard_.profile();
   for (rte_ring* ring : p_.in_rings) {
-    // Whole items: the RX lcore enqueues them so (kWorkItemWords).
-    const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, b.items.data(), sizeof(uint64_t),
-                                                      kBurst * kWorkItemWords, nullptr) /
-                       kWorkItemWords;
+    const unsigned n = dequeue_work_items(ring, b.items.data(), kBurst);
     if (n == 0) continue;
     // The summary, or the frame of a packet decoded below. The capture time and frame length come with
     // the item, so a summarised packet of a classified flow reads none of the mbuf's header lines, which

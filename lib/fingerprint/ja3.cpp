@@ -1,5 +1,6 @@
-// JA3/JA3S: the string is produced once, streamed into MD5 and into the caller's (optional) buffer, so the
-// hash is right even when the string copy is truncated and no scratch buffer is needed.
+// JA3/JA3S: the string is produced once, streamed into MD5 through a 256-byte block (one MD5 update per
+// block, not per value) and into the caller's (optional) buffer, so the hash is right even when the string
+// copy is truncated.
 #include "lib/fingerprint/ja3.hpp"
 
 namespace spanwatch::lib {
@@ -10,17 +11,12 @@ class Ja3Writer {
   Ja3Writer(char* str, size_t cap) noexcept : str_(str), cap_(str != nullptr ? cap : 0) {}
 
   void put(const char* p, size_t n) noexcept {
-    if (pending_ + n > sizeof block_) flush();
-    if (n > sizeof block_) {
-      md5_.update(p, n);
-    } else {
-      for (size_t i = 0; i < n; ++i) block_[pending_ + i] = p[i];
-      pending_ += n;
-    }
-    for (size_t i = 0; i < n; ++i) {
-      if (len_ + 1 < cap_) str_[len_] = p[i];
-      ++len_;
-    }
+    if (pending_ + n > sizeof block_) flush();  // n is at most 10 (ch(), dec())
+    for (size_t i = 0; i < n; ++i) block_[pending_ + i] = p[i];
+    pending_ += n;
+    for (size_t i = 0; i < n && cap_ != 0; ++i)
+      if (len_ + i + 1 < cap_) str_[len_ + i] = p[i];
+    len_ += n;
   }
   void ch(char c) noexcept { put(&c, 1); }
   void dec(uint32_t v) noexcept {

@@ -14,20 +14,6 @@ static_assert(std::is_trivially_copyable_v<TcpStateMachine>, "pooled by the flow
 
 namespace {
 
-constexpr uint8_t kInactive = uint8_t(TcpEndpointState::kInactive);
-constexpr uint8_t kSynSent = uint8_t(TcpEndpointState::kSynSent);
-constexpr uint8_t kSynAckSent = uint8_t(TcpEndpointState::kSynAckSent);
-constexpr uint8_t kPartial = uint8_t(TcpEndpointState::kPartial);
-constexpr uint8_t kEstablished = uint8_t(TcpEndpointState::kEstablished);
-constexpr uint8_t kClosed = uint8_t(TcpEndpointState::kClosed);
-constexpr uint8_t kReset = uint8_t(TcpEndpointState::kReset);
-
-// TCP_Endpoint HIST_* bits (one byte per role here; Zeek keeps both roles in one word, resp << 16).
-constexpr uint8_t kHistSyn = 0x01, kHistFin = 0x02, kHistRst = 0x04, kHistFinRst = 0x08;
-constexpr uint8_t kHistData = 0x10, kHistAck = 0x20, kHistMultiFlag = 0x40;
-
-constexpr int32_t kTooLargeSeqDelta = 1048576;  // TOO_LARGE_SEQ_DELTA
-
 constexpr int32_t seq_delta(uint32_t a, uint32_t b) noexcept {
   return int32_t(a - b);
 }
@@ -254,9 +240,6 @@ bool TcpStateMachine::is_reuse(const TcpSegment& seg) const noexcept {
 // established endpoints. Every control branch of process() is decided for it, so what is left is its
 // history letters, the ACK and last sequence updates and the gap check, in process()'s order.
 void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept {
-  static_assert(kSeenData == kHistData && kSeenAck == kHistAck && kStateEstablished == kEstablished &&
-                    kAckJumpLimit == kTooLargeSeqDelta,
-                "on_plain_segment() is this function's common case");
   const size_t ei = size_t(dir), pi = 1 - ei;
   Endpoint& e = ep_[ei];
   Endpoint& p = ep_[pi];

@@ -77,8 +77,8 @@ class TcpStateMachine {
     Endpoint& e = ep_[size_t(dir)];
     Endpoint& p = ep_[1 - size_t(dir)];
     if ((flags & (kTcpSyn | kTcpFin | kTcpRst | kTcpAck)) != kTcpAck || window == 0 ||
-        e.state != kStateEstablished || p.state != kStateEstablished || e.did_close || p.did_close ||
-        !(e.hist_seen & (payload_len ? kSeenData : kSeenAck)))
+        e.state != kEstablished || p.state != kEstablished || e.did_close || p.did_close ||
+        !(e.hist_seen & (payload_len ? kHistData : kHistAck)))
       return false;
     const uint32_t end = seq + payload_len;
     const bool advances = int32_t(end - e.last_seq) > 0;
@@ -87,7 +87,7 @@ class TcpStateMachine {
       const int32_t delta_ack = int32_t(ack - p.ack_seq);
       if (delta_ack > 0) {
         if (int32_t(ack - p.last_seq) > 0) return false;  // a gap
-        if (ack != 0 || delta_ack <= kAckJumpLimit) p.ack_seq = ack;
+        if (ack != 0 || delta_ack <= kTooLargeSeqDelta) p.ack_seq = ack;
       }
     }
     if (advances) e.last_seq = end;
@@ -146,11 +146,18 @@ class TcpStateMachine {
   // fin_at_last: hist_last_fin is last_seq - 1 - start_seq (the FIN was this side's highest segment, as
   // nearly every FIN is) and is kept so, without a rare-state slot. Only a closed or reset endpoint has it.
 
-  // For on_plain_segment(): the endpoint state and hist_seen bits it tests, and TOO_LARGE_SEQ_DELTA (the
-  // .cpp's kEstablished, kHistData, kHistAck and kTooLargeSeqDelta).
-  static constexpr uint8_t kStateEstablished = uint8_t(TcpEndpointState::kEstablished);
-  static constexpr uint8_t kSeenData = 0x10, kSeenAck = 0x20;
-  static constexpr int32_t kAckJumpLimit = 1048576;
+  // Endpoint::state values (here, not in the .cpp, for on_plain_segment()).
+  static constexpr uint8_t kInactive = uint8_t(TcpEndpointState::kInactive);
+  static constexpr uint8_t kSynSent = uint8_t(TcpEndpointState::kSynSent);
+  static constexpr uint8_t kSynAckSent = uint8_t(TcpEndpointState::kSynAckSent);
+  static constexpr uint8_t kPartial = uint8_t(TcpEndpointState::kPartial);
+  static constexpr uint8_t kEstablished = uint8_t(TcpEndpointState::kEstablished);
+  static constexpr uint8_t kClosed = uint8_t(TcpEndpointState::kClosed);
+  static constexpr uint8_t kReset = uint8_t(TcpEndpointState::kReset);
+  // TCP_Endpoint HIST_* bits (one byte per role here; Zeek keeps both roles in one word, resp << 16).
+  static constexpr uint8_t kHistSyn = 0x01, kHistFin = 0x02, kHistRst = 0x04, kHistFinRst = 0x08;
+  static constexpr uint8_t kHistData = 0x10, kHistAck = 0x20, kHistMultiFlag = 0x40;
+  static constexpr int32_t kTooLargeSeqDelta = 1048576;  // TOO_LARGE_SEQ_DELTA
 
   void process(Dir dir, const TcpSegment& seg, TcpVerdict& verdict, TcpRareStore& rare) noexcept;
   void established_segment(Dir dir, const TcpSegment& seg, TcpRareStore& rare) noexcept;  // the common case

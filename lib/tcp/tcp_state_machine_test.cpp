@@ -118,12 +118,22 @@ TEST(TcpStateMachine, IsSmallPod) {
 // connections that the same segments drive through on_packet().
 TEST(TcpStateMachine, PlainSegmentsAsOnPacket) {
   std::mt19937 rng(7);
-  unsigned plain = 0, declined = 0;
-  for (int conn = 0; conn < 200; ++conn) {
+  unsigned plain = 0, declined = 0, plain_flipped = 0;
+  for (int conn = 0; conn < 300; ++conn) {
     Driver d;
     const uint32_t c = rng(), s = rng();
-    d.feed_all({{true, S, c, 0}, {false, S | A, s, c + 1}, {true, A, c + 1, s + 1}});
     std::array<uint32_t, 2> next{c + 1, s + 1};  // [Dir]: the next new sequence number
+    const int start = conn % 3;  // roles as the first packet left them, or flipped (Zeek's '^')
+    if (start == 0) {
+      d.feed_all({{true, S, c, 0}, {false, S | A, s, c + 1}, {true, A, c + 1, s + 1}});
+    } else if (start == 1) {  // SYN-ACK first, then the client's ACK flips the roles ("^h")
+      d.a_port = 1080;
+      d.b_port = 8000;
+      d.feed_all({{false, S | A, s, c + 1}, {true, A, c + 1, s + 1}});
+    } else {  // midstream, the server's data first ("^d"): partial endpoints, every segment declined
+      d.feed_all({{false, P | A, s, c, 20}, {true, A, c, s + 20}, {true, P | A, c, s + 20, 5}});
+      next = {c + 5, s + 20};
+    }
     for (int i = 0; i < 300; ++i) {
       const auto dir = size_t(rng() % 2);
       const unsigned r = rng() % 1000;
@@ -145,6 +155,7 @@ TEST(TcpStateMachine, PlainSegmentsAsOnPacket) {
       TcpStateMachine fast = d.m;
       if (fast.on_plain_segment(dd, seg.flags, seg.seq, seg.ack, seg.payload_len, seg.window)) {
         ++plain;
+        plain_flipped += start == 1;
         ASSERT_EQ(d.m.on_packet(dd, seg, d.rare), TcpVerdict::kContinue);
         ASSERT_EQ(std::memcmp(&fast, &d.m, sizeof fast), 0) << "connection " << conn << " segment " << i;
         for (const Dir side : {Dir::kOrig, Dir::kResp}) {  // what the flow's timeout class relies on
@@ -160,7 +171,8 @@ TEST(TcpStateMachine, PlainSegmentsAsOnPacket) {
     }
     d.m.release(d.rare);
   }
-  EXPECT_GT(plain, 20000u);  // about half: F and R close connections early
+  EXPECT_GT(plain, 20000u);  // about half of the handshaken connections': F and R close them early
+  EXPECT_GT(plain_flipped, 10000u);
   EXPECT_GT(declined, 5000u);
 }
 
