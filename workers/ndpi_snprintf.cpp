@@ -30,17 +30,8 @@ int __snprintf_chk(char* __restrict s, size_t maxlen, int flag, size_t slen, con
   va_list ap;
   va_start(ap, format);
   int n = 0;
-  if (slen >= maxlen) {
-    va_list fast;
-    va_copy(fast, ap);
-    const bool done = spanwatch::lib::simple_vsnprintf(s, maxlen, format, fast, n);
-    va_end(fast);
-    if (done) {
-      va_end(ap);
-      return n;
-    }
-  }
-  n = __vsnprintf_chk(s, maxlen, flag, slen, format, ap);
+  if (slen < maxlen || !spanwatch::lib::simple_vsnprintf(s, maxlen, format, ap, n))
+    n = __vsnprintf_chk(s, maxlen, flag, slen, format, ap);
   va_end(ap);
   return n;
 }
@@ -51,11 +42,7 @@ int snprintf(char* __restrict s, size_t maxlen, const char* __restrict format, .
   va_list ap;
   va_start(ap, format);
   int n = 0;
-  va_list fast;
-  va_copy(fast, ap);
-  const bool done = spanwatch::lib::simple_vsnprintf(s, maxlen, format, fast, n);
-  va_end(fast);
-  if (!done) n = vsnprintf(s, maxlen, format, ap);
+  if (!spanwatch::lib::simple_vsnprintf(s, maxlen, format, ap, n)) n = vsnprintf(s, maxlen, format, ap);
   va_end(ap);
   return n;
 }
@@ -67,11 +54,8 @@ int __sprintf_chk(char* __restrict s, int flag, size_t slen, const char* __restr
   va_list ap;
   va_start(ap, format);
   int n = 0;
-  va_list fast;
-  va_copy(fast, ap);
-  const bool done = spanwatch::lib::simple_vsnprintf(s, slen, format, fast, n) && size_t(n) < slen;
-  va_end(fast);
-  if (!done) n = __vsprintf_chk(s, flag, slen, format, ap);
+  if (!spanwatch::lib::simple_vsnprintf(s, slen, format, ap, n) || size_t(n) >= slen)
+    n = __vsprintf_chk(s, flag, slen, format, ap);
   va_end(ap);
   return n;
 }

@@ -153,7 +153,7 @@ Frequent frequent_format(Out& out, const char* f, va_list ap) noexcept {
 }
 
 // The format interpreter, out of line so that the frequent formats do not pay for its frame.
-[[gnu::noinline]] bool interpret(Out out, size_t maxlen, const char* fmt, va_list ap, int& length) noexcept {
+[[gnu::noinline]] bool interpret(Out& out, const char* fmt, va_list ap) noexcept {
   const char* f = fmt;
   while (*f != '\0') {
     if (*f != '%') {
@@ -245,19 +245,19 @@ Frequent frequent_format(Out& out, const char* f, va_list ap) noexcept {
         return false;
     }
   }
-  if (out.total > size_t(INT_MAX)) return false;  // vsnprintf fails with EOVERFLOW
-  if (maxlen > 0) *out.s = '\0';
-  length = static_cast<int>(out.total);
   return true;
 }
 
 }  // namespace
 
-bool simple_vsnprintf(char* s, size_t maxlen, const char* fmt, va_list ap, int& length) noexcept {
+bool simple_vsnprintf(char* s, size_t maxlen, const char* fmt, va_list caller_ap, int& length) noexcept {
+  va_list ap;  // the caller's stays unread, for its fallback
+  va_copy(ap, caller_ap);
   Out out{s, maxlen > 0 ? maxlen - 1 : 0};
-  const Frequent r = frequent_format(out, fmt, ap);
-  if (r == Frequent::kOther) return interpret(out, maxlen, fmt, ap, length);
-  if (r == Frequent::kRefused || out.total > size_t(INT_MAX)) return false;
+  Frequent r = frequent_format(out, fmt, ap);
+  if (r == Frequent::kOther) r = interpret(out, fmt, ap) ? Frequent::kDone : Frequent::kRefused;
+  va_end(ap);
+  if (r == Frequent::kRefused || out.total > size_t(INT_MAX)) return false;  // EOVERFLOW in vsnprintf
   if (maxlen > 0) *out.s = '\0';
   length = static_cast<int>(out.total);
   return true;

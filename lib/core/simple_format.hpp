@@ -12,8 +12,8 @@
 namespace spanwatch::lib {
 
 // Formats like vsnprintf(s, maxlen, fmt, ap) and returns true with the length vsnprintf returns in
-// `length`, or returns false for a format it does not handle; `s` may then hold partial output and `ap`
-// has been read from (va_copy it first to fall back).
+// `length`, or returns false for a format it does not handle; `s` may then hold partial output. Reads a
+// copy of `ap`, so the caller can fall back with `ap` itself.
 bool simple_vsnprintf(char* s, size_t maxlen, const char* fmt, va_list ap, int& length) noexcept;
 
 }  // namespace spanwatch::lib
