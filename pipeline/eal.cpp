@@ -71,8 +71,8 @@ std::vector<std::string> Eal::build_args(const lib::SpanwatchConfig& cfg) {
   if (!cfg.memory.hugepages) {
     // Without hugepages: memory from memfd, no shared config files, and a
     // per-process prefix so parallel runs (tests) never collide (platform.md §1).
-    a.insert(a.end(), {"--no-huge", "-m", std::to_string(cfg.memory.memory_mb), "--no-shconf", "--file-prefix",
-                       fmt::format("spanwatch-{}", getpid())});
+    a.insert(a.end(), {"--no-huge", "-m", std::to_string(cfg.memory.memory_mb), "--no-shconf",
+                       "--file-prefix", fmt::format("spanwatch-{}", getpid())});
   } else {
     a.insert(a.end(), {"--socket-mem", socket_mem(cfg)});
   }

@@ -24,7 +24,7 @@ struct rte_ring;
 namespace spanwatch::pipeline {
 
 struct ExporterCounters {
-  lib::Counter records;  // records written to the JSON writer
+  lib::Counter records;      // records written to the JSON writer
   lib::Counter busy_cycles;  // cycle_clock() cycles of drains that carried records
   lib::Counter final_records;
   lib::Counter interim_records;
@@ -42,8 +42,8 @@ struct ExporterParams {
   std::vector<rte_ring*> record_rings;  // one per worker
   lib::JsonFlowContext json;
   lib::NdjsonFileOptions file;
-  std::optional<lib::ShmRingWriterOptions> ring;  // none: files only
-  std::unique_ptr<lib::FlowEnricher> enricher;    // none: enrichment off
+  std::optional<lib::ShmRingWriterOptions> ring;     // none: files only
+  std::unique_ptr<lib::FlowEnricher> enricher;       // none: enrichment off
   std::optional<lib::ipfix::ExporterOptions> ipfix;  // none: no IPFIX export
   lib::jetstream::Publisher* nats = nullptr;         // none: no JetStream publishing (owned by main)
   bool shared_cpus = false;

@@ -6,8 +6,8 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
-#include <rte_log.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf_dyn.h>
 #include <unistd.h>
 
@@ -238,7 +238,7 @@ int run(int argc, char** argv) {
   uint32_t frame_bytes = 0;
   for (const auto& p : cfg.ports) frame_bytes = std::max(frame_bytes, sw::pipeline::Port::buffer_bytes(p));
   std::map<int, sw::pipeline::MempoolPtr> pools;  // by socket
-  std::vector<rte_mempool*> port_pools;            // same order as cfg.ports
+  std::vector<rte_mempool*> port_pools;           // same order as cfg.ports
   for (const auto& p : cfg.ports) {
     const int s = port_socket(p);
     if (!pools.count(s))
@@ -252,7 +252,8 @@ int run(int argc, char** argv) {
   std::vector<sw::lib::LinkType> link_by_port_id(RTE_MAX_ETHPORTS, sw::lib::LinkType::kEthernet);
   std::vector<std::string> port_names(RTE_MAX_ETHPORTS);
   for (size_t i = 0; i < cfg.ports.size(); ++i) {
-    ports.push_back(std::make_unique<sw::pipeline::Port>(cfg.ports[i], port_pools[i], plan.port_link_types[i]));
+    ports.push_back(
+        std::make_unique<sw::pipeline::Port>(cfg.ports[i], port_pools[i], plan.port_link_types[i]));
     link_by_port_id[ports.back()->id()] = plan.port_link_types[i];
     port_names[ports.back()->id()] = ports.back()->name();
   }
@@ -276,8 +277,8 @@ int run(int argc, char** argv) {
     }
   // A replay's workers wait for room instead of dropping records, so a short ring loses nothing there and
   // spares the page faults of 4096 records of 1.8 kB per worker (DPDK also zeroes a ring's memory on free).
-  const unsigned export_slots =
-      plan.replay ? std::min(cfg.memory.export_ring_size, kReplayExportRingSlots) : cfg.memory.export_ring_size;
+  const unsigned export_slots = plan.replay ? std::min(cfg.memory.export_ring_size, kReplayExportRingSlots)
+                                            : cfg.memory.export_ring_size;
   for (size_t w = 0; w < n_workers; ++w) {
     rings.push_back(sw::pipeline::make_spsc_ring(fmt::format("w{}_export", w), sizeof(sw::lib::FlowRecord),
                                                  export_slots, socket));

@@ -19,7 +19,7 @@ struct StatsSources {
   const std::vector<std::unique_ptr<RxLcore>>* rx;
   const std::vector<std::unique_ptr<workers::WorkerLcore>>* workers;
   const ExporterLcore* exporter;
-  const std::vector<PcapInfo>* pcaps;  // replay only (may be empty)
+  const std::vector<PcapInfo>* pcaps;    // replay only (may be empty)
   const ConfigReload* reload = nullptr;  // SIGHUP configuration re-reads
 };
 

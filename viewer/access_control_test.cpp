@@ -9,9 +9,11 @@ namespace {
 
 TEST(AccessControl, WithoutTokenOnlyLoopbackHostNames) {
   AccessControl ac("", {"sensor.lab"});
-  for (const char* ok : {"127.0.0.1:8089", "localhost:8089", "LOCALHOST", "[::1]:8089", "127.1.2.3", "sensor.lab:80", ""})
+  for (const char* ok :
+       {"127.0.0.1:8089", "localhost:8089", "LOCALHOST", "[::1]:8089", "127.1.2.3", "sensor.lab:80", ""})
     EXPECT_TRUE(ac.host_allowed(ok)) << ok;
-  for (const char* bad : {"evil.example:8089", "attacker.com", "10.0.0.1:8089", "[2001:db8::1]:80", "localhost.evil.com"})
+  for (const char* bad :
+       {"evil.example:8089", "attacker.com", "10.0.0.1:8089", "[2001:db8::1]:80", "localhost.evil.com"})
     EXPECT_FALSE(ac.host_allowed(bad)) << bad;
   EXPECT_TRUE(ac.authorized("", ""));
   EXPECT_FALSE(ac.token_required());

@@ -1,12 +1,12 @@
 // JSON writers for the API (RapidJSON Writer into a StringBuffer).
 #include "viewer/api_json.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace spanwatch::viewer {
 namespace {
@@ -190,19 +190,38 @@ std::string groups_json(GroupBy by, const GroupList& gl, size_t offset) {
     w.Key("key");
     w.StartObject();
     switch (by) {
-      case GroupBy::kApp: kv(w, "app", g.app); break;
-      case GroupBy::kClient: kv(w, "client", g.client); break;
-      case GroupBy::kServer: kv(w, "server", g.server); break;
-      case GroupBy::kClientServer: kv(w, "client", g.client); kv(w, "server", g.server); break;
-      case GroupBy::kAppClientServer: kv(w, "app", g.app); kv(w, "client", g.client); kv(w, "server", g.server); break;
+      case GroupBy::kApp:
+        kv(w, "app", g.app);
+        break;
+      case GroupBy::kClient:
+        kv(w, "client", g.client);
+        break;
+      case GroupBy::kServer:
+        kv(w, "server", g.server);
+        break;
+      case GroupBy::kClientServer:
+        kv(w, "client", g.client);
+        kv(w, "server", g.server);
+        break;
+      case GroupBy::kAppClientServer:
+        kv(w, "app", g.app);
+        kv(w, "client", g.client);
+        kv(w, "server", g.server);
+        break;
       case GroupBy::kClientServerDport:
         kv(w, "client", g.client);
         kv(w, "server", g.server);
         if (g.dport != kNoPort) kv(w, "dport", uint64_t{g.dport});
         break;
-      case GroupBy::kInfo: kv(w, "info", g.info); break;
-      case GroupBy::kHost: kv(w, "host", g.host); break;
-      case GroupBy::kProto: kv(w, "proto", g.proto); break;
+      case GroupBy::kInfo:
+        kv(w, "info", g.info);
+        break;
+      case GroupBy::kHost:
+        kv(w, "host", g.host);
+        break;
+      case GroupBy::kProto:
+        kv(w, "proto", g.proto);
+        break;
     }
     w.EndObject();
     kv(w, "flows", g.flows);

@@ -11,7 +11,8 @@
 namespace spanwatch::viewer {
 
 struct ServerCounters {
-  uint64_t requests = 0, bad_requests = 0, unauthorized = 0, forbidden_host = 0, streams = 0, streams_refused = 0;
+  uint64_t requests = 0, bad_requests = 0, unauthorized = 0, forbidden_host = 0, streams = 0,
+           streams_refused = 0;
   // /api/history: searches answered, records returned, searches refused (bad parameters), searches that
   // failed on ClickHouse's side (down, timeout, error), stored records the parser rejected.
   bool history_enabled = false;
@@ -40,7 +41,5 @@ std::string stats_json(const FlowStore& store, const IngestSnapshot& ring, const
 std::string event_json(const FlowStore& store, const IngestSnapshot& ring);
 std::string error_json(const std::vector<QueryError>& errors);
 std::string error_json(const std::string& message);
-
-
 
 }  // namespace spanwatch::viewer

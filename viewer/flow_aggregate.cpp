@@ -16,15 +16,24 @@ std::optional<GroupBy> parse_group_by(std::string_view s) {
 
 std::string_view name_of(GroupBy g) {
   switch (g) {
-    case GroupBy::kApp: return "app";
-    case GroupBy::kClient: return "client";
-    case GroupBy::kServer: return "server";
-    case GroupBy::kClientServer: return "client_server";
-    case GroupBy::kAppClientServer: return "app_client_server";
-    case GroupBy::kClientServerDport: return "client_server_dport";
-    case GroupBy::kInfo: return "info";
-    case GroupBy::kHost: return "host";
-    case GroupBy::kProto: return "proto";
+    case GroupBy::kApp:
+      return "app";
+    case GroupBy::kClient:
+      return "client";
+    case GroupBy::kServer:
+      return "server";
+    case GroupBy::kClientServer:
+      return "client_server";
+    case GroupBy::kAppClientServer:
+      return "app_client_server";
+    case GroupBy::kClientServerDport:
+      return "client_server_dport";
+    case GroupBy::kInfo:
+      return "info";
+    case GroupBy::kHost:
+      return "host";
+    case GroupBy::kProto:
+      return "proto";
   }
   return "";
 }
@@ -43,7 +52,8 @@ GroupList aggregate(const FlowStore& store, const FlowFilter& f, GroupBy by, Gro
   GroupList out;
   auto add = [&](const FlowEntry& e, Group proto, uint64_t bytes_cli, uint64_t bytes_srv) {
     std::string key;
-    for (const std::string* p : {&proto.app, &proto.client, &proto.server, &proto.info, &proto.host, &proto.proto}) {
+    for (const std::string* p :
+         {&proto.app, &proto.client, &proto.server, &proto.info, &proto.host, &proto.proto}) {
       key += *p;
       key += '\x1f';
     }
@@ -65,15 +75,35 @@ GroupList aggregate(const FlowStore& store, const FlowFilter& f, GroupBy by, Gro
     const FlowSummary& s = e.s;
     Group g;
     switch (by) {
-      case GroupBy::kApp: g.app = s.app; break;
-      case GroupBy::kClient: g.client = s.client.ip_text; break;
-      case GroupBy::kServer: g.server = s.server.ip_text; break;
-      case GroupBy::kClientServer: g.client = s.client.ip_text; g.server = s.server.ip_text; break;
-      case GroupBy::kAppClientServer: g.app = s.app; g.client = s.client.ip_text; g.server = s.server.ip_text; break;
+      case GroupBy::kApp:
+        g.app = s.app;
+        break;
+      case GroupBy::kClient:
+        g.client = s.client.ip_text;
+        break;
+      case GroupBy::kServer:
+        g.server = s.server.ip_text;
+        break;
+      case GroupBy::kClientServer:
+        g.client = s.client.ip_text;
+        g.server = s.server.ip_text;
+        break;
+      case GroupBy::kAppClientServer:
+        g.app = s.app;
+        g.client = s.client.ip_text;
+        g.server = s.server.ip_text;
+        break;
       case GroupBy::kClientServerDport:
-        g.client = s.client.ip_text; g.server = s.server.ip_text; g.dport = s.server.port; break;
-      case GroupBy::kInfo: g.info = s.info; break;
-      case GroupBy::kProto: g.proto = s.transport; break;
+        g.client = s.client.ip_text;
+        g.server = s.server.ip_text;
+        g.dport = s.server.port;
+        break;
+      case GroupBy::kInfo:
+        g.info = s.info;
+        break;
+      case GroupBy::kProto:
+        g.proto = s.transport;
+        break;
       case GroupBy::kHost: {
         // A host's traffic: what it sent plus what it received, in either role.
         Group other;
@@ -90,14 +120,24 @@ GroupList aggregate(const FlowStore& store, const FlowFilter& f, GroupBy by, Gro
   all.reserve(groups.size());
   for (auto& [k, g] : groups) all.push_back(std::move(g));
   out.total_groups = all.size();
-  auto keyof = [](const Group& g) { return std::tie(g.app, g.client, g.server, g.dport, g.info, g.host, g.proto); };
+  auto keyof = [](const Group& g) {
+    return std::tie(g.app, g.client, g.server, g.dport, g.info, g.host, g.proto);
+  };
   auto less = [&](const Group& a, const Group& b) {
     int c = 0;
     switch (sort) {
-      case GroupSort::kBytes: c = cmp(a.bytes, b.bytes); break;
-      case GroupSort::kFlows: c = cmp(a.flows, b.flows); break;
-      case GroupSort::kThroughput: c = cmp(a.cur_bps, b.cur_bps); break;
-      case GroupSort::kKey: c = 0; break;
+      case GroupSort::kBytes:
+        c = cmp(a.bytes, b.bytes);
+        break;
+      case GroupSort::kFlows:
+        c = cmp(a.flows, b.flows);
+        break;
+      case GroupSort::kThroughput:
+        c = cmp(a.cur_bps, b.cur_bps);
+        break;
+      case GroupSort::kKey:
+        c = 0;
+        break;
     }
     if (desc) c = -c;
     if (c != 0) return c < 0;

@@ -43,11 +43,11 @@ struct FlowFilter {
   AnyOf<std::string> conn_state;        // Zeek state or its major class (ATTEMPTED, ESTABLISHED, CLOSED)
   AnyOf<int> tcp_flag;                  // flag bits; a flow matches when it has all of them
   AnyOf<std::string> label;
-  AnyOf<std::string> country;           // either side, ISO code
-  AnyOf<uint32_t> asn;                  // either side
+  AnyOf<std::string> country;  // either side, ISO code
+  AnyOf<uint32_t> asn;         // either side
   AnyOf<std::string> category;
-  std::optional<std::string> info;      // exact info (aggregation drill-down)
-  std::optional<std::string> risk;      // "any", a minimum score, or a substring of a risk name
+  std::optional<std::string> info;  // exact info (aggregation drill-down)
+  std::optional<std::string> risk;  // "any", a minimum score, or a substring of a risk name
   enum class State : uint8_t { kAll, kActive, kEnded } state = State::kAll;
 };
 
@@ -56,8 +56,20 @@ FlowFilter parse_filter(const QueryParams& params, std::vector<QueryError>& erro
 bool matches(const FlowFilter& f, const FlowEntry& e);
 
 enum class SortKey : uint8_t {
-  kLast, kApp, kProto, kClient, kServer, kDuration, kBreakdown, kThroughput, kBytes, kPackets, kInfo,
-  kStart, kRisk, kState,
+  kLast,
+  kApp,
+  kProto,
+  kClient,
+  kServer,
+  kDuration,
+  kBreakdown,
+  kThroughput,
+  kBytes,
+  kPackets,
+  kInfo,
+  kStart,
+  kRisk,
+  kState,
 };
 
 struct Page {
@@ -68,13 +80,22 @@ struct Page {
 Page parse_page(const QueryParams& params, size_t max_limit, std::vector<QueryError>& errors);
 
 struct FlowList {
-  size_t total = 0;                      // flows matching the filter
-  std::vector<const FlowEntry*> flows;   // the requested page, sorted
+  size_t total = 0;                     // flows matching the filter
+  std::vector<const FlowEntry*> flows;  // the requested page, sorted
 };
 FlowList list_flows(const FlowStore& store, const FlowFilter& f, const Page& page);
 
-enum class GroupBy : uint8_t { kApp, kClient, kServer, kClientServer, kAppClientServer, kClientServerDport,
-                               kInfo, kHost, kProto };
+enum class GroupBy : uint8_t {
+  kApp,
+  kClient,
+  kServer,
+  kClientServer,
+  kAppClientServer,
+  kClientServerDport,
+  kInfo,
+  kHost,
+  kProto
+};
 std::optional<GroupBy> parse_group_by(std::string_view s);
 std::string_view name_of(GroupBy g);
 

@@ -13,19 +13,23 @@ class FlowQueryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     st_.begin_run(1);
-    // 0: TLS to google from .10; 1: DNS from .11; 2: SSH from .10 (S0, scan-like); 3: HTTP from 10.0.0.5 (ended)
-    add("w0-0", "192.168.1.10", 50000, "142.250.1.1", 443, "tcp", R"(,"protocol":"tls","application":"google")",
+    // 0: TLS to google from .10; 1: DNS from .11; 2: SSH from .10 (S0, scan-like); 3: HTTP from 10.0.0.5
+    // (ended)
+    add("w0-0", "192.168.1.10", 50000, "142.250.1.1", 443, "tcp",
+        R"(,"protocol":"tls","application":"google")",
         R"(,"l7":{"proto":"tls.google","category":"Web"},"risk":{"score":10,"list":[{"id":1,"name":"TLS Cert Expired","severity":"low"}]})",
         R"(,"tls":{"client":{"server_name":"www.google.com"}})", 5000, 50000, "SF", "1b", false);
-    add("w0-1", "192.168.1.11", 40000, "8.8.8.8", 53, "udp", R"(,"protocol":"dns")", R"(,"l7":{"proto":"dns"})",
-        R"(,"dns":{"question":{"name":"example.org"}})", 80, 120, "", "", false);
+    add("w0-1", "192.168.1.11", 40000, "8.8.8.8", 53, "udp", R"(,"protocol":"dns")",
+        R"(,"l7":{"proto":"dns"})", R"(,"dns":{"question":{"name":"example.org"}})", 80, 120, "", "", false);
     add("w0-2", "192.168.1.10", 40001, "10.1.1.1", 22, "tcp", "", "", "", 60, 0, "S0", "02", false);
-    add("w0-3", "10.0.0.5", 40002, "93.184.216.34", 80, "tcp", R"(,"protocol":"http")", R"(,"l7":{"proto":"http"})",
-        R"(,"url":{"domain":"example.com","original":"/"})", 700, 3000, "SF", "1f", true);
+    add("w0-3", "10.0.0.5", 40002, "93.184.216.34", 80, "tcp", R"(,"protocol":"http")",
+        R"(,"l7":{"proto":"http"})", R"(,"url":{"domain":"example.com","original":"/"})", 700, 3000, "SF",
+        "1f", true);
   }
-  void add(const std::string& id, const std::string& src, uint32_t sport, const std::string& dst, uint32_t dport,
-           const std::string& tr, const std::string& xnet, const std::string& xsw, const std::string& xtop,
-           uint64_t sb, uint64_t db, const std::string& cs, const std::string& flags, bool fin) {
+  void add(const std::string& id, const std::string& src, uint32_t sport, const std::string& dst,
+           uint32_t dport, const std::string& tr, const std::string& xnet, const std::string& xsw,
+           const std::string& xtop, uint64_t sb, uint64_t db, const std::string& cs, const std::string& flags,
+           bool fin) {
     Rec r;
     r.id = id;
     r.src = src;
@@ -106,7 +110,8 @@ TEST_F(FlowQueryTest, SortsAndPages) {
   EXPECT_EQ(ids({{"sort", "bytes"}, {"order", "asc"}}), (V{"w0-2", "w0-1", "w0-3", "w0-0"}));
   EXPECT_EQ(ids({{"sort", "bytes"}, {"limit", "2"}, {"offset", "1"}}), (V{"w0-3", "w0-1"}));
   EXPECT_EQ(ids({{"sort", "bytes"}, {"limit", "2"}, {"offset", "4"}}), V{});
-  EXPECT_EQ(ids({{"sort", "client"}, {"order", "asc"}}), (V{"w0-3", "w0-2", "w0-0", "w0-1"}));  // ip, then port
+  EXPECT_EQ(ids({{"sort", "client"}, {"order", "asc"}}),
+            (V{"w0-3", "w0-2", "w0-0", "w0-1"}));                          // ip, then port
   EXPECT_EQ(ids({{"sort", "server"}, {"order", "asc"}}).front(), "w0-1");  // 8.8.8.8 < 10.1.1.1
   EXPECT_EQ(ids({{"sort", "app"}, {"order", "asc"}}), (V{"w0-1", "w0-3", "w0-0", "w0-2"}));
   EXPECT_EQ(ids({{"sort", "breakdown"}, {"order", "desc"}}).front(), "w0-2");  // all bytes from the client
@@ -182,9 +187,9 @@ TEST_F(FlowQueryTest, AggregatesAndDrillsDown) {
   g = aggregate(st_, tcp_only, GroupBy::kServer, GroupSort::kBytes, true, 0, 50);
   EXPECT_EQ(g.total_flows, 3u);
 
-  add("w0-4", "192.168.1.12", 40003, "1.1.1.1", 443, "tcp", R"(,"protocol":"tls")", R"(,"l7":{"proto":"tls"})", "",
-      100, 100, "SF", "1b", true);
-  EXPECT_EQ(ids({{"app", "tls"}}).size(), 2u);        // tls and tls.google
+  add("w0-4", "192.168.1.12", 40003, "1.1.1.1", 443, "tcp", R"(,"protocol":"tls")",
+      R"(,"l7":{"proto":"tls"})", "", 100, 100, "SF", "1b", true);
+  EXPECT_EQ(ids({{"app", "tls"}}).size(), 2u);          // tls and tls.google
   EXPECT_EQ(ids({{"app_exact", "tls"}}), (V{"w0-4"}));  // only what the group "tls" holds
 }
 

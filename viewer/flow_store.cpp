@@ -32,7 +32,8 @@ int64_t floor_sec(int64_t us) noexcept {
 
 }  // namespace
 
-ThroughputSeries::ThroughputSeries(uint32_t seconds) : up_(std::max<uint32_t>(seconds, 1)), down_(up_.size()) {}
+ThroughputSeries::ThroughputSeries(uint32_t seconds)
+    : up_(std::max<uint32_t>(seconds, 1)), down_(up_.size()) {}
 
 void ThroughputSeries::advance_to(int64_t sec) {
   const int64_t n = static_cast<int64_t>(up_.size());
@@ -60,7 +61,8 @@ void ThroughputSeries::add(int64_t from_us, int64_t to_us, uint64_t bytes_up, ui
   const int64_t first = std::max(floor_sec(from_us), oldest);
   for (int64_t s = first; s <= std::min(last, head_sec_); ++s) {
     const int64_t lo = std::max(from_us, s * kUsPerSec), hi = std::min(to_us, (s + 1) * kUsPerSec);
-    const double share = to_us == from_us ? 1.0 : static_cast<double>(std::max<int64_t>(hi - lo, 0)) / span_us;
+    const double share =
+        to_us == from_us ? 1.0 : static_cast<double>(std::max<int64_t>(hi - lo, 0)) / span_us;
     const size_t i = static_cast<size_t>(((s % n) + n) % n);
     up_[i] += share * static_cast<double>(bytes_up);
     down_[i] += share * static_cast<double>(bytes_down);
@@ -127,11 +129,14 @@ const FlowEntry* FlowStore::find(std::string_view key) const {
 
 void FlowStore::charge(FlowEntry& e) {
   bytes_ -= e.accounted;
-  e.accounted = sizeof(FlowEntry) + kEntryOverheadBytes + string_heap(e.key) + string_heap(e.raw) + e.s.heap_bytes();
+  e.accounted =
+      sizeof(FlowEntry) + kEntryOverheadBytes + string_heap(e.key) + string_heap(e.raw) + e.s.heap_bytes();
   bytes_ += e.accounted;
 }
 
-void FlowStore::apply(FlowSummary&& s, std::string&& raw, uint64_t now_ms) { apply(s, raw, now_ms); }
+void FlowStore::apply(FlowSummary&& s, std::string&& raw, uint64_t now_ms) {
+  apply(s, raw, now_ms);
+}
 
 void FlowStore::apply(const FlowSummary& s, std::string_view raw, uint64_t now_ms) {
   ++counters_.records;
@@ -200,9 +205,15 @@ void FlowStore::apply(const FlowSummary& s, std::string_view raw, uint64_t now_m
 void FlowStore::evict_front(Why why) {
   FlowEntry& e = lru_.front();
   switch (why) {
-    case Why::kRetention: ++counters_.evicted_retention; break;
-    case Why::kMaxFlows: ++counters_.evicted_max_flows; break;
-    case Why::kMemory: ++counters_.evicted_memory; break;
+    case Why::kRetention:
+      ++counters_.evicted_retention;
+      break;
+    case Why::kMaxFlows:
+      ++counters_.evicted_max_flows;
+      break;
+    case Why::kMemory:
+      ++counters_.evicted_memory;
+      break;
   }
   if (!e.s.final) --active_;
   bytes_ -= e.accounted;

@@ -24,18 +24,18 @@ struct StoreLimits {
 };
 
 struct FlowEntry {
-  std::string key;           // "<run>:<flow id>": unique across writer restarts
-  std::string raw;           // the latest record, JSON text
+  std::string key;  // "<run>:<flow id>": unique across writer restarts
+  std::string raw;  // the latest record, JSON text
   FlowSummary s;
   double cur_bps = 0;        // from the last two records (bits per second of packet time)
   uint64_t received_ms = 0;  // when the last record arrived (viewer clock)
   uint64_t first_seen_ms = 0;
-  uint32_t records = 0;      // records received for this flow
-  size_t accounted = 0;      // bytes charged to the budget
+  uint32_t records = 0;  // records received for this flow
+  size_t accounted = 0;  // bytes charged to the budget
 };
 
 struct StoreCounters {
-  uint64_t records = 0;            // records applied
+  uint64_t records = 0;  // records applied
   uint64_t flows_created = 0;
   uint64_t evicted_retention = 0;  // dropped after retention_ms without a record
   uint64_t evicted_max_flows = 0;  // dropped to stay within max_flows
@@ -78,7 +78,10 @@ class FlowStore {
   size_t expire(uint64_t now_ms);
   // A new writer run begins (ring generation changed): flows of older runs that are still active will
   // never get their final record; they keep no current rate.
-  void begin_run(uint32_t run) noexcept { current_run_ = run; ++version_; }
+  void begin_run(uint32_t run) noexcept {
+    current_run_ = run;
+    ++version_;
+  }
 
   const FlowEntry* find(std::string_view key) const;
   template <class F>
@@ -99,7 +102,7 @@ class FlowStore {
   double current_bps(const FlowEntry& e) const noexcept;
 
   static constexpr size_t kEntryOverheadBytes = 160;  // list node, index slots, malloc headers
-  static constexpr size_t kSpareEntries = 16;          // evicted entries kept for reuse (uncharged)
+  static constexpr size_t kSpareEntries = 16;         // evicted entries kept for reuse (uncharged)
 
  private:
   using Node = std::list<FlowEntry>::iterator;
@@ -122,7 +125,7 @@ class FlowStore {
   std::list<FlowEntry> spare_;  // evicted entries whose nodes and buffers the next new flows reuse
   std::vector<Slot> index_;
   size_t index_used_ = 0;
-  std::string key_;             // scratch "<run>:<id>" for lookups
+  std::string key_;  // scratch "<run>:<id>" for lookups
   size_t bytes_ = 0;
   size_t active_ = 0;
   uint64_t version_ = 0;

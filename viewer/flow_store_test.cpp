@@ -26,7 +26,7 @@ TEST(FlowStore, KeepsTheLatestRecordPerFlowAndComputesCurrentRate) {
   const FlowEntry* e = st.find("1:w0-000000000001");
   ASSERT_NE(e, nullptr);
   EXPECT_DOUBLE_EQ(st.current_bps(*e), 10000.0 * 8 / 10);  // first sight: the average so far
-  r.src_bytes += 1000;  // 1 s later (packet time), 1000 more bytes
+  r.src_bytes += 1000;                                     // 1 s later (packet time), 1000 more bytes
   r.dst_bytes += 4000;
   r.end = "2024-01-01T00:00:11.000000Z";
   put(st, r, 2000);
@@ -163,7 +163,7 @@ TEST(ThroughputSeries, SpreadsBytesOverTheSecondsTheyCover) {
   }
   EXPECT_NEAR(up, 2000, 1e-6);
   EXPECT_NEAR(down, 4000, 1e-6);
-  EXPECT_NEAR(pts[8].up, 1000, 1e-6);  // second 101
+  EXPECT_NEAR(pts[8].up, 1000, 1e-6);       // second 101
   ts.add(200'000'000, 200'500'000, 10, 0);  // far later: the window moves, old buckets are gone
   pts = ts.points();
   EXPECT_EQ(pts.back().sec, 200);

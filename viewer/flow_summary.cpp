@@ -34,7 +34,9 @@ std::string_view view(const Value* v) {
                                        : std::string_view();
 }
 // Strings are assigned into the summary's existing buffers: a reused summary allocates nothing.
-void set(std::string& dst, const Value* v) { dst.assign(view(v)); }
+void set(std::string& dst, const Value* v) {
+  dst.assign(view(v));
+}
 // Keeps dst when it is set already (a field with a fallback).
 void set_if_empty(std::string& dst, const Value* v) {
   if (dst.empty()) set(dst, v);
@@ -78,7 +80,8 @@ void read_endpoint(const RecordFields& f, size_t base, Endpoint& e) {
     e.has_ip = true;
     e.is_public = is_public(*ip);
   }
-  if (const Value* p = get(E::kPort); p != nullptr && p->IsUint() && p->GetUint() <= 65535) e.port = p->GetUint();
+  if (const Value* p = get(E::kPort); p != nullptr && p->IsUint() && p->GetUint() <= 65535)
+    e.port = p->GetUint();
   e.bytes = u64(get(E::kBytes));
   e.packets = u64(get(E::kPackets));
   set(e.mac, get(E::kMac));
@@ -94,8 +97,8 @@ void read_endpoint(const RecordFields& f, size_t base, Endpoint& e) {
   set(e.as_class, get(E::kAsClass));
 }
 
-constexpr std::array<std::string_view, 7> kSeverities{"", "low", "medium", "high", "severe", "critical",
-                                                      "emergency"};
+constexpr std::array<std::string_view, 7> kSeverities{"",       "low",      "medium",   "high",
+                                                      "severe", "critical", "emergency"};
 size_t severity_rank(std::string_view s) {
   for (size_t i = 0; i < kSeverities.size(); ++i)
     if (s == kSeverities[i]) return i;
@@ -178,8 +181,9 @@ bool is_valid_utf8(std::string_view text) noexcept {
 
 size_t FlowSummary::heap_bytes() const noexcept {
   size_t n = 0;
-  for (const std::string* s : {&id, &reason, &transport, &protocol, &application, &l7_proto, &category, &breed,
-                               &app, &info, &conn_state, &conn_state_major, &history, &risk_severity, &vlan, &sensor})
+  for (const std::string* s :
+       {&id, &reason, &transport, &protocol, &application, &l7_proto, &category, &breed, &app, &info,
+        &conn_state, &conn_state_major, &history, &risk_severity, &vlan, &sensor})
     n += string_heap(*s);
   for (const Endpoint* e : {&client, &server})
     for (const std::string* s : {&e->ip_text, &e->mac, &e->mac_vendor, &e->service, &e->hostname, &e->country,
@@ -193,8 +197,9 @@ size_t FlowSummary::heap_bytes() const noexcept {
 }
 
 void FlowSummary::reset() noexcept {
-  for (std::string* s : {&id, &reason, &transport, &protocol, &application, &l7_proto, &category, &breed, &app, &info,
-                         &conn_state, &conn_state_major, &history, &risk_severity, &vlan, &sensor})
+  for (std::string* s :
+       {&id, &reason, &transport, &protocol, &application, &l7_proto, &category, &breed, &app, &info,
+        &conn_state, &conn_state_major, &history, &risk_severity, &vlan, &sensor})
     s->clear();
   for (Endpoint* e : {&client, &server}) {
     for (std::string* s : {&e->ip_text, &e->mac, &e->mac_vendor, &e->service, &e->hostname, &e->country,
@@ -243,7 +248,8 @@ int64_t parse_rfc3339_us(std::string_view t) noexcept {
   const int yy = y - (mo <= 2);
   const int era = (yy >= 0 ? yy : yy - 399) / 400;
   const unsigned yoe = static_cast<unsigned>(yy - era * 400);
-  const unsigned doy = (153 * static_cast<unsigned>(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
+  const unsigned doy =
+      (153 * static_cast<unsigned>(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   const int64_t days = int64_t{era} * 146097 + static_cast<int64_t>(doe) - 719468;
   return ((days * 24 + h) * 60 + mi) * 60'000'000LL + int64_t{s} * 1'000'000 + frac_us;
@@ -260,17 +266,20 @@ void derive_labels(const FlowSummary& s, uint64_t src_payload_bytes, std::vector
   auto add = [&](std::string_view label) { list_slot(out, n++).assign(label); };
   const std::string_view st = s.conn_state;
   const bool tcp = s.transport == "tcp";
-  const bool attempt = tcp && (st == "S0" || st == "REJ" || st == "RSTOS0" || (st == "SH" && s.server.bytes == 0));
+  const bool attempt =
+      tcp && (st == "S0" || st == "REJ" || st == "RSTOS0" || (st == "SH" && s.server.bytes == 0));
   if (attempt) add("connection_attempt");
   // NULL, FIN-only and XMAS probes, or a lone SYN (at most one retransmission) that carried no data.
-  const bool odd_flags = tcp && s.server.packets == 0 && (s.flags_ts == 0x00 || s.flags_ts == 0x01 || s.flags_ts == 0x29);
+  const bool odd_flags =
+      tcp && s.server.packets == 0 && (s.flags_ts == 0x00 || s.flags_ts == 0x01 || s.flags_ts == 0x29);
   const bool lone_syn = attempt && src_payload_bytes == 0 && s.client.packets <= 2;
   if (odd_flags || lone_syn) add("potential_scan");
   const bool one_way = (s.client.packets == 0) != (s.server.packets == 0);
   // A one-way capture of a TCP session whose handshake went through (SYN then ACK from the same side):
   // the other side exists, only the capture missed it.
   const size_t syn = s.history.find('S');
-  const bool handshake_seen = tcp && syn != std::string::npos && s.history.find_first_of("AD", syn) != std::string::npos;
+  const bool handshake_seen =
+      tcp && syn != std::string::npos && s.history.find_first_of("AD", syn) != std::string::npos;
   if (one_way && !handshake_seen) add("unidirectional");
   out.resize(n);
 }
@@ -345,7 +354,8 @@ ParseStatus RecordParser::parse_in_place(char* text, size_t len, FlowSummary& ou
     out.app.assign(out.l7_proto);
   } else if (!out.protocol.empty()) {
     out.app.assign(out.protocol);
-    if (!out.application.empty() && out.application != out.protocol) out.app.append(".").append(out.application);
+    if (!out.application.empty() && out.application != out.protocol)
+      out.app.append(".").append(out.application);
   } else {
     out.app.assign("unknown");
   }
@@ -377,7 +387,8 @@ ParseStatus RecordParser::parse_in_place(char* text, size_t len, FlowSummary& ou
       std::string& name = list_slot(out.risks, n++);
       set(name, item.has_name ? &item.name : nullptr);
       if (name.empty()) name.assign("risk ").append(std::to_string(u64(item.has_id ? &item.id : nullptr)));
-      const std::string_view sev = view(item.has_severity ? &item.severity : nullptr);  // nDPI writes "Medium"; compare in lowercase
+      const std::string_view sev =
+          view(item.has_severity ? &item.severity : nullptr);  // nDPI writes "Medium"; compare in lowercase
       char lower[16];
       if (sev.size() > sizeof lower) continue;  // no known severity is that long
       for (size_t i = 0; i < sev.size(); ++i)

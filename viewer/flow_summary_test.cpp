@@ -13,9 +13,10 @@ TEST(FlowSummary, ParsesTheTableFields) {
   Rec r;
   r.extra_network = R"(,"protocol":"tls","application":"google")";
   r.extra_top = R"(,"tls":{"version":"1.3","client":{"server_name":"www.google.com"}})";
-  r.extra_spanwatch = R"(,"l7":{"proto":"tls.google","category":"Web","breed":"Safe"},)"
-                      R"("risk":{"score":60,"list":[{"id":1,"name":"Known Proto on Non Std Port","severity":"medium","score":10},)"
-                      R"({"id":2,"name":"Self-signed Cert","severity":"high","score":50}]})";
+  r.extra_spanwatch =
+      R"(,"l7":{"proto":"tls.google","category":"Web","breed":"Safe"},)"
+      R"("risk":{"score":60,"list":[{"id":1,"name":"Known Proto on Non Std Port","severity":"medium","score":10},)"
+      R"({"id":2,"name":"Self-signed Cert","severity":"high","score":50}]})";
   FlowSummary s = testing::parse(r);
   EXPECT_EQ(s.id, "w0-000000000001");
   EXPECT_FALSE(s.final);
@@ -57,8 +58,9 @@ TEST(FlowSummary, EnrichmentFieldsShowWhenPresent) {
   r.extra_top = R"(,"x":1)";
   std::string rec = testing::record(r);
   // Splice enrichment into source/destination as issue 4 will emit them.
-  rec.replace(rec.find(R"("bytes":1000,"packets":10})"), 0,
-              R"("geo":{"country_iso_code":"de","country_name":"Germany"},"as":{"number":3320,"organization":{"name":"Deutsche Telekom AG"}},"domain":"client.lan",)");
+  rec.replace(
+      rec.find(R"("bytes":1000,"packets":10})"), 0,
+      R"("geo":{"country_iso_code":"de","country_name":"Germany"},"as":{"number":3320,"organization":{"name":"Deutsche Telekom AG"}},"domain":"client.lan",)");
   rec.replace(rec.find(R"("src":{)") + 7, 0, R"("mac_vendor":"Intel Corporate","as_class":"isp",)");
   RecordParser p;
   FlowSummary s;

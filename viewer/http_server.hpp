@@ -54,11 +54,12 @@ class ViewerServer {
   AccessControl access_;
   std::unique_ptr<httplib::Server> svr_;
   std::atomic<bool> stopping_{false};
-  std::atomic<uint64_t> requests_{0}, bad_requests_{0}, unauthorized_{0}, forbidden_host_{0}, streams_refused_{0};
+  std::atomic<uint64_t> requests_{0}, bad_requests_{0}, unauthorized_{0}, forbidden_host_{0},
+      streams_refused_{0};
   std::atomic<uint32_t> streams_{0};
   HistoryClient history_;
-  std::atomic<uint64_t> history_queries_{0}, history_records_{0}, history_bad_requests_{0}, history_errors_{0},
-      history_bad_records_{0};
+  std::atomic<uint64_t> history_queries_{0}, history_records_{0}, history_bad_requests_{0},
+      history_errors_{0}, history_bad_records_{0};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

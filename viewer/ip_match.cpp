@@ -19,13 +19,13 @@ struct Block {
 
 // Not globally reachable unicast (IANA special-purpose registries), IPv4 then IPv6.
 constexpr std::array kNonPublic{
-    Block{"0.0.0.0/8"},       Block{"10.0.0.0/8"},      Block{"100.64.0.0/10"},   Block{"127.0.0.0/8"},
-    Block{"169.254.0.0/16"},  Block{"172.16.0.0/12"},   Block{"192.0.0.0/24"},    Block{"192.0.2.0/24"},
-    Block{"192.88.99.0/24"},  Block{"192.168.0.0/16"},  Block{"198.18.0.0/15"},   Block{"198.51.100.0/24"},
-    Block{"203.0.113.0/24"},  Block{"224.0.0.0/4"},     Block{"240.0.0.0/4"},     Block{"::/128"},
-    Block{"::1/128"},         Block{"64:ff9b:1::/48"},  Block{"100::/64"},        Block{"2001::/23"},
-    Block{"2001:db8::/32"},   Block{"2002::/16"},       Block{"3fff::/20"},       Block{"5f00::/16"},
-    Block{"fc00::/7"},        Block{"fe80::/10"},       Block{"fec0::/10"},       Block{"ff00::/8"},
+    Block{"0.0.0.0/8"},      Block{"10.0.0.0/8"},     Block{"100.64.0.0/10"}, Block{"127.0.0.0/8"},
+    Block{"169.254.0.0/16"}, Block{"172.16.0.0/12"},  Block{"192.0.0.0/24"},  Block{"192.0.2.0/24"},
+    Block{"192.88.99.0/24"}, Block{"192.168.0.0/16"}, Block{"198.18.0.0/15"}, Block{"198.51.100.0/24"},
+    Block{"203.0.113.0/24"}, Block{"224.0.0.0/4"},    Block{"240.0.0.0/4"},   Block{"::/128"},
+    Block{"::1/128"},        Block{"64:ff9b:1::/48"}, Block{"100::/64"},      Block{"2001::/23"},
+    Block{"2001:db8::/32"},  Block{"2002::/16"},      Block{"3fff::/20"},     Block{"5f00::/16"},
+    Block{"fc00::/7"},       Block{"fe80::/10"},      Block{"fec0::/10"},     Block{"ff00::/8"},
 };
 
 // Bytes 8w..8w+7 of the address as a big-endian number.
@@ -66,12 +66,14 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   const size_t slash = text.find('/');
   const auto ip = parse_ip(text.substr(0, slash));
   if (!ip) return std::nullopt;
-  const unsigned family_bits = ip->is_v4() && text.substr(0, slash).find(':') == std::string_view::npos ? 32 : 128;
+  const unsigned family_bits =
+      ip->is_v4() && text.substr(0, slash).find(':') == std::string_view::npos ? 32 : 128;
   unsigned prefix = family_bits;
   if (slash != std::string_view::npos) {
     const std::string_view p = text.substr(slash + 1);
     const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
-    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || prefix > family_bits) return std::nullopt;
+    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || prefix > family_bits)
+      return std::nullopt;
   }
   Cidr c;
   c.prefix_bits = static_cast<uint8_t>(family_bits == 32 ? prefix + 96 : prefix);

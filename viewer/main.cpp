@@ -46,21 +46,25 @@ struct Cli {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"spanwatch-viewer: live flows, flow details and flow analysis in the browser, read from the "
-               "spanwatch pipeline's shared-memory ring."};
+  CLI::App app{
+      "spanwatch-viewer: live flows, flow details and flow analysis in the browser, read from the "
+      "spanwatch pipeline's shared-memory ring."};
   Cli cli;
   app.add_option("-c,--config", cli.config, "YAML config (see conf/viewer.yaml)")->check(CLI::ExistingFile);
   app.add_option("--listen", cli.listen, "address to bind (default 127.0.0.1; others need a token)");
   app.add_option("--port", cli.port, "TCP port (default 8089; 0 = any free port)");
   app.add_option("--ring", cli.ring, "shared-memory ring name (the pipeline's ring.name)");
   app.add_option("--www", cli.www, "directory of the web UI's files");
-  app.add_option("--token-file", cli.token_file, "file holding the access token (or env SPANWATCH_VIEWER_TOKEN)");
+  app.add_option("--token-file", cli.token_file,
+                 "file holding the access token (or env SPANWATCH_VIEWER_TOKEN)");
   app.add_option("--max-flows", cli.max_flows, "flows kept at most")->check(CLI::Range(1u, 50'000'000u));
   app.add_option("--retention-s", cli.retention_s, "drop a flow this long after its last record");
   app.add_option("--memory-mb", cli.memory_mb, "memory bound of the whole process, MB");
-  app.add_option("--start", cli.start, "oldest: begin with the records still in the ring; newest: only new ones")
+  app.add_option("--start", cli.start,
+                 "oldest: begin with the records still in the ring; newest: only new ones")
       ->check(CLI::IsMember({"oldest", "newest"}));
-  app.add_option("--history", cli.history, "ClickHouse HTTP URL for the History page (history.clickhouse_url)");
+  app.add_option("--history", cli.history,
+                 "ClickHouse HTTP URL for the History page (history.clickhouse_url)");
   app.add_flag("--print-config", cli.print_config, "print the effective configuration and exit");
   app.set_version_flag("--version", "spanwatch-viewer 0.1.0");
   try {
@@ -85,11 +89,13 @@ int main(int argc, char** argv) {
     if (cli.memory_mb) cfg.store.memory_mb = *cli.memory_mb;
     if (!cli.start.empty()) cfg.ring.from_oldest = cli.start == "oldest";
     if (!cli.history.empty()) cfg.history.clickhouse_url = cli.history;
-    if (const char* t = std::getenv("SPANWATCH_VIEWER_TOKEN"); t != nullptr && cfg.listen.access_token_file.empty())
+    if (const char* t = std::getenv("SPANWATCH_VIEWER_TOKEN");
+        t != nullptr && cfg.listen.access_token_file.empty())
       cfg.listen.access_token = t;
     sw::resolve_token(cfg);
     if (cfg.http.www_dir.empty()) cfg.http.www_dir = default_www();
-    if (auto errors = sw::validate(cfg); !errors.empty()) throw spanwatch::lib::ConfigException(std::move(errors));
+    if (auto errors = sw::validate(cfg); !errors.empty())
+      throw spanwatch::lib::ConfigException(std::move(errors));
   } catch (const spanwatch::lib::ConfigException& e) {
     std::fprintf(stderr, "spanwatch-viewer: %s", e.what());
     return kExitConfig;
@@ -138,9 +144,10 @@ int main(int argc, char** argv) {
     stop = true;
     server.stop();
   });
-  const std::string host = cfg.listen.address.find(':') != std::string::npos ? "[" + cfg.listen.address + "]"
-                                                                              : cfg.listen.address;
-  std::printf("spanwatch-viewer: serving http://%s:%d/ (ring %s)\n", host.c_str(), port, cfg.ring.name.c_str());
+  const std::string host =
+      cfg.listen.address.find(':') != std::string::npos ? "[" + cfg.listen.address + "]" : cfg.listen.address;
+  std::printf("spanwatch-viewer: serving http://%s:%d/ (ring %s)\n", host.c_str(), port,
+              cfg.ring.name.c_str());
   std::fflush(stdout);
   server.serve();
   stop = true;

@@ -20,16 +20,17 @@ namespace spanwatch::viewer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr size_t kBatchRecords = 512;                   // records parsed before one store update
-constexpr auto kBatchTime = std::chrono::milliseconds(20);   // or this long, whichever comes first
+constexpr size_t kBatchRecords = 512;                           // records parsed before one store update
+constexpr auto kBatchTime = std::chrono::milliseconds(20);      // or this long, whichever comes first
 constexpr auto kPublishEvery = std::chrono::milliseconds(250);  // snapshot() refresh
 constexpr auto kExpireEvery = std::chrono::seconds(1);
 // Room after a record's JSON in the parse buffer: its NUL and the parser's padding (parsed in place).
 constexpr size_t kParseSlack = 1 + RecordParser::kPadding;
 
 uint64_t wall_ms() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
 // Wakes the reader the moment the ring's shm object appears (/dev/shm is where glibc's shm_open puts
@@ -166,7 +167,8 @@ void RingIngest::run() {
       try {
         lib::ShmRingReaderOptions o;
         o.name = cfg_.name;
-        o.start = cfg_.from_oldest ? lib::ShmRingReaderOptions::Start::kOldest : lib::ShmRingReaderOptions::Start::kNewest;
+        o.start = cfg_.from_oldest ? lib::ShmRingReaderOptions::Start::kOldest
+                                   : lib::ShmRingReaderOptions::Start::kNewest;
         lib::FlowRingReader r(o);
         not_ready = 0;
         if (r.ring().generation() == last_generation) {
@@ -184,9 +186,10 @@ void RingIngest::run() {
         }
         state = "connected";
         last_error.clear();
-        std::fprintf(stderr, "spanwatch-viewer: reading ring %s (generation %016llx, writer pid %d, %llu slots)\n",
-                     cfg_.name.c_str(), static_cast<unsigned long long>(last_generation), reader->ring().writer_pid(),
-                     static_cast<unsigned long long>(reader->ring().capacity()));
+        std::fprintf(stderr,
+                     "spanwatch-viewer: reading ring %s (generation %016llx, writer pid %d, %llu slots)\n",
+                     cfg_.name.c_str(), static_cast<unsigned long long>(last_generation),
+                     reader->ring().writer_pid(), static_cast<unsigned long long>(reader->ring().capacity()));
       } catch (const lib::ShmRingError& e) {
         if (e.code() != lib::ShmRingErrc::kNotFound && e.code() != lib::ShmRingErrc::kNotReady &&
             last_error != e.what())
@@ -229,7 +232,8 @@ void RingIngest::run() {
     flush();
     if (gone) {
       state = std::string("writer_gone: ").append(lib::name_of(reader->ring().writer_state()));
-      std::fprintf(stderr, "spanwatch-viewer: ring %s: writer gone (%s); keeping the flows, waiting for a new one\n",
+      std::fprintf(stderr,
+                   "spanwatch-viewer: ring %s: writer gone (%s); keeping the flows, waiting for a new one\n",
                    cfg_.name.c_str(), std::string(lib::name_of(reader->ring().writer_state())).c_str());
       publish();
       add(base, reader->ring().stats());

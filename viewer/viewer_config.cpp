@@ -59,7 +59,8 @@ class MapReader {
     const std::string s = n.IsScalar() ? n.Scalar() : std::string();
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) {
-      errors_.push_back({key(k), fmt::format("\"{}\" is not a whole number in {}-{}{}", s.substr(0, 40), lo, hi, where(n))});
+      errors_.push_back({key(k), fmt::format("\"{}\" is not a whole number in {}-{}{}", s.substr(0, 40), lo,
+                                             hi, where(n))});
       return;
     }
     out = static_cast<T>(v);
@@ -212,35 +213,43 @@ std::vector<lib::ConfigError> validate(const ViewerConfig& c) {
     e.push_back({"listen.address", fmt::format("\"{}\" is not an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0)",
                                                c.listen.address.substr(0, 40))});
   else if (!is_loopback_address(c.listen.address) && c.listen.access_token.empty())
-    e.push_back({"listen.address", fmt::format("{} is not a loopback address: set listen.access_token_file "
-                                               "(or --token-file) so that only holders of the token can read flows",
-                                               c.listen.address)});
+    e.push_back(
+        {"listen.address", fmt::format("{} is not a loopback address: set listen.access_token_file "
+                                       "(or --token-file) so that only holders of the token can read flows",
+                                       c.listen.address)});
   if (!c.listen.access_token.empty() && c.listen.access_token.size() < kMinTokenBytes)
-    e.push_back({"listen.access_token", fmt::format("{} characters; use at least {} (e.g. `openssl rand -hex 16`)",
-                                                    c.listen.access_token.size(), kMinTokenBytes)});
+    e.push_back(
+        {"listen.access_token", fmt::format("{} characters; use at least {} (e.g. `openssl rand -hex 16`)",
+                                            c.listen.access_token.size(), kMinTokenBytes)});
   for (char ch : c.listen.access_token)
     if (ch < 0x21 || ch > 0x7e) {
       e.push_back({"listen.access_token", "use printable ASCII without spaces"});
       break;
     }
   if (c.ring.name.size() < 2 || c.ring.name[0] != '/' || c.ring.name.find('/', 1) != std::string::npos)
-    e.push_back({"ring.name", fmt::format("\"{}\" must be \"/name\" with no further '/' (as in the pipeline's "
-                                          "ring.name)", c.ring.name.substr(0, 40))});
+    e.push_back(
+        {"ring.name", fmt::format("\"{}\" must be \"/name\" with no further '/' (as in the pipeline's "
+                                  "ring.name)",
+                                  c.ring.name.substr(0, 40))});
   if (c.store.memory_mb < kMinMemoryMb)
-    e.push_back({"store.memory_mb", fmt::format("{} < {}; the process itself needs {} MB besides the flow store",
-                                                c.store.memory_mb, kMinMemoryMb, kProcessReserveMb)});
+    e.push_back(
+        {"store.memory_mb", fmt::format("{} < {}; the process itself needs {} MB besides the flow store",
+                                        c.store.memory_mb, kMinMemoryMb, kProcessReserveMb)});
   if (c.http.max_streams + 2 > c.http.threads)
-    e.push_back({"http.max_streams", fmt::format("{} streams need at least {} http.threads (each stream holds "
-                                                 "one; two stay free for API calls)",
-                                                 c.http.max_streams, c.http.max_streams + 2)});
+    e.push_back(
+        {"http.max_streams", fmt::format("{} streams need at least {} http.threads (each stream holds "
+                                         "one; two stay free for API calls)",
+                                         c.http.max_streams, c.http.max_streams + 2)});
   if (c.history.enabled()) {
     const std::string& u = c.history.clickhouse_url;
     if (!u.starts_with("http://") || u.size() <= 7 || u.find_first_of("/?#@ ", 7) != std::string::npos)
       e.push_back({"history.clickhouse_url", fmt::format("\"{}\" must be http://host:port (ClickHouse's HTTP "
-                                                         "interface, e.g. http://127.0.0.1:8123)", u.substr(0, 60))});
+                                                         "interface, e.g. http://127.0.0.1:8123)",
+                                                         u.substr(0, 60))});
     if (!valid_table_name(c.history.table))
-      e.push_back({"history.table", fmt::format("\"{}\" must be a table name or database.table (letters, digits, _)",
-                                                c.history.table.substr(0, 40))});
+      e.push_back(
+          {"history.table", fmt::format("\"{}\" must be a table name or database.table (letters, digits, _)",
+                                        c.history.table.substr(0, 40))});
     if (!c.history.password.empty() && c.history.user.empty())
       e.push_back({"history.password", "set history.user too"});
   }

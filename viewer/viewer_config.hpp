@@ -13,8 +13,8 @@ namespace spanwatch::viewer {
 struct ListenConfig {
   std::string address = "127.0.0.1";  // any non-loopback address requires an access token
   uint16_t port = 8089;
-  std::string access_token;            // shared secret for the API; empty = none (loopback only)
-  std::string access_token_file;       // read the token from this file instead (first line)
+  std::string access_token;                // shared secret for the API; empty = none (loopback only)
+  std::string access_token_file;           // read the token from this file instead (first line)
   std::vector<std::string> allowed_hosts;  // extra Host header names accepted without a token
 };
 
@@ -26,27 +26,27 @@ struct RingReadConfig {
 };
 
 struct StoreConfig {
-  uint32_t max_flows = 100000;   // flows kept (active and ended); the least recently updated go first
-  uint32_t retention_s = 3600;   // a flow with no record for this long is dropped
-  uint32_t memory_mb = 256;      // the whole process's memory bound; the flow store gets it minus a reserve
-  uint32_t series_s = 600;       // throughput chart length, seconds of packet time
-  uint32_t stale_s = 5;          // an active flow silent this long (packet time) shows no current rate
+  uint32_t max_flows = 100000;  // flows kept (active and ended); the least recently updated go first
+  uint32_t retention_s = 3600;  // a flow with no record for this long is dropped
+  uint32_t memory_mb = 256;     // the whole process's memory bound; the flow store gets it minus a reserve
+  uint32_t series_s = 600;      // throughput chart length, seconds of packet time
+  uint32_t stale_s = 5;         // an active flow silent this long (packet time) shows no current rate
 };
 
 struct HttpConfig {
-  uint32_t threads = 16;         // HTTP worker threads (each keep-alive connection and live stream holds one)
-  uint32_t max_streams = 4;      // concurrent live-update (SSE) streams; more get HTTP 503
-  uint32_t max_page = 1000;      // largest page size the API serves
-  std::string www_dir;           // static assets; empty = installed path, else the source tree's viewer/www
+  uint32_t threads = 16;     // HTTP worker threads (each keep-alive connection and live stream holds one)
+  uint32_t max_streams = 4;  // concurrent live-update (SSE) streams; more get HTTP 503
+  uint32_t max_page = 1000;  // largest page size the API serves
+  std::string www_dir;       // static assets; empty = installed path, else the source tree's viewer/www
 };
 
 // History across sensors from ClickHouse (docs/fleet.md, "Fleet view"); off while clickhouse_url is empty.
 struct HistoryConfig {
-  std::string clickhouse_url;    // http://127.0.0.1:8123 (the HTTP interface)
-  std::string table = "flows";   // or "db.flows", "flows_all" (the loader's table)
-  std::string user, password;    // HTTP basic auth; empty = ClickHouse's default user
-  uint32_t max_rows = 1000;      // most records one search returns
-  uint32_t timeout_ms = 10000;   // connect + query time limit
+  std::string clickhouse_url;   // http://127.0.0.1:8123 (the HTTP interface)
+  std::string table = "flows";  // or "db.flows", "flows_all" (the loader's table)
+  std::string user, password;   // HTTP basic auth; empty = ClickHouse's default user
+  uint32_t max_rows = 1000;     // most records one search returns
+  uint32_t timeout_ms = 10000;  // connect + query time limit
   bool enabled() const noexcept { return !clickhouse_url.empty(); }
 };
 

@@ -51,7 +51,8 @@ TEST(ViewerConfig, ReportsEveryProblemAtOnce) {
 TEST(ViewerConfig, NonLoopbackNeedsAToken) {
   EXPECT_EQ(keys("listen: {address: 0.0.0.0}"), std::vector<std::string>{"listen.address"});
   EXPECT_TRUE(keys("listen: {address: 0.0.0.0, access_token: 0123456789abcdef}").empty());
-  EXPECT_EQ(keys("listen: {address: 0.0.0.0, access_token: short}"), std::vector<std::string>{"listen.access_token"});
+  EXPECT_EQ(keys("listen: {address: 0.0.0.0, access_token: short}"),
+            std::vector<std::string>{"listen.access_token"});
   EXPECT_EQ(keys("listen: {address: not-an-ip}"), std::vector<std::string>{"listen.address"});
   EXPECT_TRUE(keys("listen: {address: localhost}").empty());
   EXPECT_TRUE(is_loopback_address("127.0.0.2"));
@@ -103,7 +104,8 @@ history: {clickhouse_url: "http://127.0.0.1:8123", table: spanwatch.flows_all, u
   EXPECT_EQ(c.history.max_rows, 500u);
   EXPECT_EQ(c.history.timeout_ms, 2000u);
   EXPECT_TRUE(validate(c).empty());
-  EXPECT_EQ(keys("history: {clickhouse_url: \"ftp://x\"}"), std::vector<std::string>{"history.clickhouse_url"});
+  EXPECT_EQ(keys("history: {clickhouse_url: \"ftp://x\"}"),
+            std::vector<std::string>{"history.clickhouse_url"});
   EXPECT_EQ(keys("history: {clickhouse_url: \"http://h:8123/?x=1\"}"),
             std::vector<std::string>{"history.clickhouse_url"});
   EXPECT_EQ(keys("history: {clickhouse_url: \"http://h:8123\", table: \"flows; DROP\"}"),

@@ -88,8 +88,8 @@ struct RingConfig {
   bool enabled = true;
   std::string name = "/spanwatch-flows";  // POSIX shm name (/dev/shm/spanwatch-flows)
   uint32_t capacity = 16384;              // slots, power of two: how far a reader may lag
-  uint32_t slot_bytes = 4096;          // largest record (BIN1-encoded); longer ones skip the ring, counted
-  uint32_t update_interval_ms = 1000;  // live snapshots of changed active flows; 0 = none
+  uint32_t slot_bytes = 4096;             // largest record (BIN1-encoded); longer ones skip the ring, counted
+  uint32_t update_interval_ms = 1000;     // live snapshots of changed active flows; 0 = none
 
   bool operator==(const RingConfig&) const = default;
 };
@@ -98,11 +98,11 @@ struct RingConfig {
 // batched into messages of at most `mtu` bytes and sent at least once a second.
 struct IpfixConfig {
   bool enabled = false;
-  std::string collector = "127.0.0.1";  // host name or address
-  uint16_t port = 4739;                 // IANA's IPFIX port
-  std::string transport = "udp";        // udp | tcp
-  uint32_t observation_domain = 0;      // the message header's Observation Domain ID
-  uint32_t template_refresh_s = 60;     // UDP: send the templates again this often; 0 = not by time
+  std::string collector = "127.0.0.1";        // host name or address
+  uint16_t port = 4739;                       // IANA's IPFIX port
+  std::string transport = "udp";              // udp | tcp
+  uint32_t observation_domain = 0;            // the message header's Observation Domain ID
+  uint32_t template_refresh_s = 60;           // UDP: send the templates again this often; 0 = not by time
   uint32_t template_refresh_messages = 1000;  // UDP: ... and every this many messages; 0 = not by count
   uint32_t mtu = 1400;                        // largest IPFIX message (UDP payload), bytes
 
@@ -115,26 +115,26 @@ struct IpfixConfig {
 struct NatsConfig {
   bool enabled = false;
   std::vector<std::string> servers{"nats://127.0.0.1:4222"};  // several: one cluster, tried in turn
-  std::string token;       // auth: a token, or user + password, or a creds file (JWT + NKey seed)
+  std::string token;  // auth: a token, or user + password, or a creds file (JWT + NKey seed)
   std::string user;
   std::string password;
   std::string creds_file;
-  std::string tls_ca;      // TLS when any of the three is set (tls:// server URLs need it)
+  std::string tls_ca;  // TLS when any of the three is set (tls:// server URLs need it)
   std::string tls_cert;
   std::string tls_key;
   std::string stream = "SPANWATCH_FLOWS";
   std::string subject_prefix = "spanwatch.flows";
-  bool create_stream = true;    // create the stream (subjects "<subject_prefix>.>") when missing
-  uint32_t replicas = 1;        // ... with this many replicas (3 on a 3-node cluster)
-  uint32_t max_age_hours = 0;   // ... keeping messages this long; 0 = no age limit
-  uint32_t queue_mb = 32;                // exporter -> publisher thread, lock-free; full = counted drop
-                                         // (a replay waits instead)
-  uint32_t buffer_records = 200000;      // records waiting or unacknowledged; full = counted drop
-  uint32_t max_in_flight = 4096;         // asynchronous publishes awaiting an ack
-  uint32_t ack_timeout_ms = 5000;        // unacknowledged by then: published again (same message id)
-  uint32_t flush_timeout_s = 15;         // at exit, how long the buffer gets to empty
-  std::string spill_file;                // beyond buffer_records, records go to this file; "" = dropped
-  uint32_t spill_max_mb = 1024;          // ... up to this size
+  bool create_stream = true;         // create the stream (subjects "<subject_prefix>.>") when missing
+  uint32_t replicas = 1;             // ... with this many replicas (3 on a 3-node cluster)
+  uint32_t max_age_hours = 0;        // ... keeping messages this long; 0 = no age limit
+  uint32_t queue_mb = 32;            // exporter -> publisher thread, lock-free; full = counted drop
+                                     // (a replay waits instead)
+  uint32_t buffer_records = 200000;  // records waiting or unacknowledged; full = counted drop
+  uint32_t max_in_flight = 4096;     // asynchronous publishes awaiting an ack
+  uint32_t ack_timeout_ms = 5000;    // unacknowledged by then: published again (same message id)
+  uint32_t flush_timeout_s = 15;     // at exit, how long the buffer gets to empty
+  std::string spill_file;            // beyond buffer_records, records go to this file; "" = dropped
+  uint32_t spill_max_mb = 1024;      // ... up to this size
 
   bool operator==(const NatsConfig&) const = default;
 };

@@ -46,7 +46,8 @@ std::map<Key, std::string> first_names(const std::string& path, bool skip_unknow
 }
 
 TEST(ServiceNames, IanaSampleAsEtcServicesSaysIt) {
-  const ServiceNameTable t(ServiceNameTable::kDefaultServicesPath, ServiceNameTable::kDefaultNmapServicesPath);
+  const ServiceNameTable t(ServiceNameTable::kDefaultServicesPath,
+                           ServiceNameTable::kDefaultNmapServicesPath);
   EXPECT_TRUE(t.warnings().empty()) << t.warnings().front();
   const std::map<Key, std::string> etc = first_names(kServices, false);
   const std::map<Key, std::string> nmap = first_names(kNmap, true);
@@ -81,7 +82,8 @@ TEST(ServiceNames, EveryEtcServicesLineResolvesToItsFirstName) {
 }
 
 TEST(ServiceNames, NmapFillsOnlyWhatEtcServicesLacks) {
-  const ServiceNameTable t(ServiceNameTable::kDefaultServicesPath, ServiceNameTable::kDefaultNmapServicesPath);
+  const ServiceNameTable t(ServiceNameTable::kDefaultServicesPath,
+                           ServiceNameTable::kDefaultNmapServicesPath);
   const std::map<Key, std::string> etc = first_names(kServices, false);
   const std::map<Key, std::string> nmap = first_names(kNmap, true);
   size_t from_nmap = 0;

@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "lib/core/icmp_types.hpp"
-#include "lib/core/mix64.hpp"
 #include "lib/core/ip_proto.hpp"
+#include "lib/core/mix64.hpp"
 
 namespace spanwatch::lib {
 namespace {

@@ -426,7 +426,8 @@ TEST(ShmRing, CorruptSlotLengthIsSkippedNeverCopied) {
   ASSERT_GE(fd, 0);
   void* p = ::mmap(nullptr, w.shm_bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   ASSERT_NE(p, MAP_FAILED);
-  ring::slot_head(static_cast<std::byte*>(p), ring::slot_bytes_for(64), 8, 0, ring::header_bytes_for(0))->len.store(1u << 30);
+  ring::slot_head(static_cast<std::byte*>(p), ring::slot_bytes_for(64), 8, 0, ring::header_bytes_for(0))
+      ->len.store(1u << 30);
   const ReadResult res = read_one(r);
   EXPECT_EQ(res.status, ReadStatus::kCorrupt);
   EXPECT_EQ(res.missed, 1u);

@@ -114,9 +114,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const lib::ShmRingError&) {
     return 0;  // refused at open: what a bad header must lead to
   }
-  FUZZ_CHECK(total >=
-             ring::ring_total_bytes(reader->capacity(), ring::slot_bytes_for(reader->max_payload_bytes()),
-                                   ring::header_bytes_for(0)));
+  FUZZ_CHECK(total >= ring::ring_total_bytes(reader->capacity(),
+                                             ring::slot_bytes_for(reader->max_payload_bytes()),
+                                             ring::header_bytes_for(0)));
 
   // The harness's own view of the slots (its geometry; a raw header may claim another): null when the slot
   // is outside the segment, so the harness itself never writes out of bounds.

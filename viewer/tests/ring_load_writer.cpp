@@ -1,6 +1,6 @@
 // Test tool: publishes synthetic flow records (BIN1-encoded TLS flows, about 1 KB each as JSON) into a flow
-// ring as fast as it can, or at a given rate, for the viewer's load and memory test. Each record belongs to one
-// of --flows flow ids, cycled, so the viewer sees both updates and new flows.
+// ring as fast as it can, or at a given rate, for the viewer's load and memory test. Each record belongs to
+// one of --flows flow ids, cycled, so the viewer sees both updates and new flows.
 //   ring_load_writer --ring /name --seconds S [--rate R] [--flows N] [--capacity C]
 // Prints one JSON line with what it published.
 #include <fmt/format.h>
@@ -49,11 +49,16 @@ int main(int argc, char** argv) {
   uint64_t flows = 1'000'000, capacity = 16384;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view k = argv[i];
-    if (k == "--ring") ring = argv[i + 1];
-    else if (k == "--seconds") seconds = std::atof(argv[i + 1]);
-    else if (k == "--rate") rate = std::atof(argv[i + 1]);
-    else if (k == "--flows") flows = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (k == "--capacity") capacity = std::strtoull(argv[i + 1], nullptr, 10);
+    if (k == "--ring")
+      ring = argv[i + 1];
+    else if (k == "--seconds")
+      seconds = std::atof(argv[i + 1]);
+    else if (k == "--rate")
+      rate = std::atof(argv[i + 1]);
+    else if (k == "--flows")
+      flows = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (k == "--capacity")
+      capacity = std::strtoull(argv[i + 1], nullptr, 10);
     else {
       std::fprintf(stderr, "ring_load_writer: unknown option %s\n", argv[i]);
       return 2;
@@ -72,7 +77,8 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the reader attach
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   uint64_t n = 0, bytes = 0;
   std::array<std::byte, 4096> enc;
   size_t last_bytes = 0;
@@ -81,7 +87,8 @@ int main(int argc, char** argv) {
       const auto now = Clock::now();
       if (now >= end) break;
       if (rate > 0) {
-        const auto due = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(n / rate));
+        const auto due =
+            start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(n / rate));
         if (due > now) std::this_thread::sleep_until(due);
       }
     }
