@@ -7,6 +7,7 @@
 #include <array>
 #include <stdexcept>
 
+#include "lib/core/hex_digits.hpp"
 #include "viewer/ip_match.hpp"
 #include "viewer/viewer_config.hpp"
 
@@ -38,11 +39,10 @@ std::string random_id() {
     if (n <= 0) throw std::runtime_error("getrandom failed");
     got += static_cast<size_t>(n);
   }
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (unsigned char b : raw) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
+    out += lib::kHexLower[b >> 4];
+    out += lib::kHexLower[b & 15];
   }
   return out;
 }

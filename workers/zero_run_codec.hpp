@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lib/core/hex_digits.hpp"
 namespace spanwatch::workers {
 
 inline constexpr size_t kPackDoesNotFit = SIZE_MAX;
@@ -204,7 +205,6 @@ inline size_t packed_length(const uint8_t* in, size_t cap) noexcept {
 // out of bounds, whatever the packed bytes.
 inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t n) noexcept {
   using namespace zero_run_detail;
-  static constexpr char kDigits[] = "0123456789abcdef";
   size_t i = 0, o = 0;
   while (i + 2 <= len && o < n) {
     const size_t zeros = in[i], tag = in[i + 1];
@@ -229,7 +229,7 @@ inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t
       const size_t h = tag & kTagLenMask, bytes = (h + 1) / 2;
       for (size_t k = 0; k < h && o < n && i + k / 2 < len; ++k) {
         const uint8_t b = in[i + k / 2];
-        out[o++] = static_cast<uint8_t>(kDigits[k % 2 == 0 ? b >> 4 : b & 0x0f]);
+        out[o++] = static_cast<uint8_t>(lib::kHexLower[k % 2 == 0 ? b >> 4 : b & 0x0f]);
       }
       i += bytes;
       continue;

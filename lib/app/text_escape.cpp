@@ -2,11 +2,11 @@
 
 #include <cstring>
 
+#include "lib/core/hex_digits.hpp"
 namespace spanwatch::lib {
 namespace {
 
 constexpr uint32_t kReplacement = 0xfffd;
-constexpr char kHexUpper[] = "0123456789ABCDEF";
 
 // GLib g_unichar_validate: below U+110000 and not a surrogate.
 constexpr bool valid_scalar(uint32_t uc) noexcept {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "lib/core/digit_pairs.hpp"
+#include "lib/core/hex_digits.hpp"
 
 namespace spanwatch::lib {
 namespace {
@@ -123,7 +124,7 @@ Frequent frequent_format(Out& out, const char* f, va_list ap) noexcept {
   }
   if (f[1] == '0' && f[2] == '2' && (f[3] == 'x' || f[3] == 'X') && f[4] == '\0') {
     const unsigned v = va_arg(ap, unsigned);
-    const char* symbols = f[3] == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+    const char* symbols = f[3] == 'x' ? kHexLower : kHexUpper;
     if (v <= 0xff && out.room >= 2) [[likely]] {  // one byte: two digits in place
       out.s[0] = symbols[v >> 4];
       out.s[1] = symbols[v & 15];
@@ -223,8 +224,8 @@ Frequent frequent_format(Out& out, const char* f, va_list ap) noexcept {
         if (len == Length::kShort) v = static_cast<unsigned short>(v);
         if (len == Length::kChar) v = static_cast<unsigned char>(v);
         const char* p = conv == 'u'   ? decimal_digits(v, end)
-                        : conv == 'x' ? hex_digits(v, "0123456789abcdef", end)
-                                      : hex_digits(v, "0123456789ABCDEF", end);
+                        : conv == 'x' ? hex_digits(v, kHexLower, end)
+                                      : hex_digits(v, kHexUpper, end);
         put_field(out, false, p, size_t(end - p), width, left, zero);
         break;
       }

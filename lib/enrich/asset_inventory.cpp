@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "lib/core/hex_digits.hpp"
 #include "lib/enrich/line_problems.hpp"
 
 namespace spanwatch::lib {
@@ -84,8 +85,8 @@ std::optional<std::string> check_field(std::string_view value) {
   for (size_t i = 0; i < value.size(); ++i) {
     const auto c = static_cast<unsigned char>(value[i]);
     if (c < 0x20 || c == 0x7f) {
-      return "control character 0x" + std::string(1, "0123456789abcdef"[c >> 4]) +
-             std::string(1, "0123456789abcdef"[c & 15]) + " at byte " + std::to_string(i + 1);
+      return "control character 0x" + std::string(1, kHexLower[c >> 4]) + std::string(1, kHexLower[c & 15]) +
+             " at byte " + std::to_string(i + 1);
     }
   }
   return std::nullopt;

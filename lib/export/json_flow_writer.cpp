@@ -75,7 +75,7 @@ struct Hex2 {
   std::array<char, 2> c;
 };
 constexpr Hex2 hex2(uint8_t v) noexcept {
-  return {{kLowerHexDigits[v >> 4], kLowerHexDigits[v & 0xF]}};
+  return {{kHexLower[v >> 4], kHexLower[v & 0xF]}};
 }
 
 // Ports exist for these (ICMP/ICMPv6: type / code, as Zeek's id.orig_p / id.resp_p).
@@ -483,7 +483,7 @@ void JsonFlowWriter::write_spanwatch(const FlowRecord& rec) noexcept {
     const unsigned zeros = digits < kFlowIdMinHexDigits ? kFlowIdMinHexDigits - digits : 0;
     std::memset(p, '0', zeros);
     p += zeros;
-    for (unsigned i = digits; i-- > 0;) *p++ = kLowerHexDigits[(counter >> (4 * i)) & 0xF];
+    for (unsigned i = digits; i-- > 0;) *p++ = kHexLower[(counter >> (4 * i)) & 0xF];
     *p++ = '"';
     w_.Commit(p);
   }

@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "lib/core/digit_pairs.hpp"
+#include "lib/core/hex_digits.hpp"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -532,7 +533,6 @@ class JsonTextWriter {
     append("\"", 1);
   }
   void escape(unsigned char c) noexcept {
-    static constexpr char kHex[] = "0123456789ABCDEF";
     switch (c) {
       case '"':
         append("\\\"", 2);
@@ -556,7 +556,7 @@ class JsonTextWriter {
         append("\\t", 2);
         return;
       default: {
-        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        const char u[6] = {'\\', 'u', '0', '0', kHexUpper[c >> 4], kHexUpper[c & 0xF]};
         append(u, sizeof u);
       }
     }

@@ -12,12 +12,11 @@
 #include <emmintrin.h>
 #endif
 
+#include "lib/core/hex_digits.hpp"
 #include "lib/export/field_names.hpp"
 #include "lib/export/json_flow_writer.hpp"
 
 namespace spanwatch::lib::json_detail {
-
-inline constexpr char kHexUpper[] = "0123456789ABCDEF";
 
 // "AA-BB-CC-DD-EE-FF": ECS's required MAC form. Put together in two words and a byte from a table of hex
 // pairs: written a byte at a time into a buffer and then copied, the copy's wide loads had to wait for the

@@ -107,8 +107,8 @@ size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, c
     quad((uint32_t{d[i]} << 16) | (uint32_t{d[i + 1]} << 8), true);
   } else {
     for (const uint8_t b : d) {
-      out[o++] = kLowerHexDigits[b >> 4];
-      out[o++] = kLowerHexDigits[b & 15];
+      out[o++] = kHexLower[b >> 4];
+      out[o++] = kHexLower[b & 15];
     }
   }
   out[o] = '\0';

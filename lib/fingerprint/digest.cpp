@@ -44,8 +44,8 @@ void Md5::finish_hex(char out[kHexLen + 1]) noexcept {
   uint8_t d[kDigestLen];
   finish(d);
   for (size_t i = 0; i < kDigestLen; ++i) {
-    out[2 * i] = kLowerHexDigits[d[i] >> 4];
-    out[2 * i + 1] = kLowerHexDigits[d[i] & 15];
+    out[2 * i] = kHexLower[d[i] >> 4];
+    out[2 * i + 1] = kHexLower[d[i] & 15];
   }
   out[kHexLen] = '\0';
 }

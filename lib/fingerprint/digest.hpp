@@ -9,9 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "lib/core/hex_digits.hpp"
 namespace spanwatch::lib {
-
-inline constexpr char kLowerHexDigits[] = "0123456789abcdef";
 
 inline constexpr size_t kSha1DigestLen = 20;
 using Sha1Digest = std::array<uint8_t, kSha1DigestLen>;

@@ -24,10 +24,10 @@ struct Out {
     if (n + 1 < cap) p[n++] = c;
   }
   void hex16(uint16_t v) noexcept {
-    ch(kLowerHexDigits[(v >> 12) & 0xf]);
-    ch(kLowerHexDigits[(v >> 8) & 0xf]);
-    ch(kLowerHexDigits[(v >> 4) & 0xf]);
-    ch(kLowerHexDigits[v & 0xf]);
+    ch(kHexLower[(v >> 12) & 0xf]);
+    ch(kHexLower[(v >> 8) & 0xf]);
+    ch(kHexLower[(v >> 4) & 0xf]);
+    ch(kHexLower[v & 0xf]);
   }
   void list(const uint16_t* v, size_t count) noexcept {
     for (size_t i = 0; i < count; ++i) {
@@ -109,8 +109,8 @@ void write_prefix(const ClientHello& ch, char transport, Out& o) noexcept {
       o.ch(static_cast<char>(first));
       o.ch(static_cast<char>(last));
     } else {  // first hex digit of the first byte, last hex digit of the last byte
-      o.ch(kLowerHexDigits[first >> 4]);
-      o.ch(kLowerHexDigits[last & 0xf]);
+      o.ch(kHexLower[first >> 4]);
+      o.ch(kHexLower[last & 0xf]);
     }
   }
 }
@@ -167,8 +167,8 @@ void write_hash12(const char* s, size_t n, bool empty, Out& o) noexcept {
   uint8_t d[Sha256::kDigestLen];
   h.finish(d);
   for (int i = 0; i < 6; ++i) {
-    o.ch(kLowerHexDigits[d[i] >> 4]);
-    o.ch(kLowerHexDigits[d[i] & 0xf]);
+    o.ch(kHexLower[d[i] >> 4]);
+    o.ch(kHexLower[d[i] & 0xf]);
   }
 }
 

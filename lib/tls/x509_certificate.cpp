@@ -13,10 +13,8 @@ namespace spanwatch::lib {
 namespace {
 
 using namespace der;  // NOLINT: tags and the reader are this file's vocabulary
-using x509_text::kHexUpper;
 using x509_text::Text;
 
-constexpr char kHexLower[] = "0123456789abcdef";
 constexpr uint8_t kTagSanDns = 0x82;  // GeneralName dNSName [2] IA5String
 constexpr uint8_t kTagSanIp = 0x87;   // GeneralName iPAddress [7] OCTET STRING
 

@@ -6,14 +6,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lib/core/hex_digits.hpp"
 #include "lib/tls/der_reader.hpp"
 #include "lib/tls/x509_certificate.hpp"
 
 namespace spanwatch::lib::x509_text {
 
 using der::Tlv;
-
-inline constexpr char kHexUpper[] = "0123456789ABCDEF";
 
 // Appends to a FixedText. All or nothing per call, so an escape sequence is never cut in half; once
 // something did not fit the text is flagged truncated and later calls write nothing.
