@@ -55,7 +55,7 @@ class AppDissector {
   // and of its unpacked metadata (kind).
   void prefetch(const FlowEntry& e, const FlowSide& side) const noexcept {
     if (side.app_state < states_.capacity()) __builtin_prefetch(&states_[side.app_state], 1);
-    if (e.app_meta < meta_.capacity()) __builtin_prefetch(&meta_[e.app_meta], 1);  // a packed handle is not
+    if (e.app_meta < meta_.capacity()) __builtin_prefetch(&meta_[e.app_meta], 1);  // kNoSlot is not
   }
 
   // Zeek flipped the flow's roles: per-direction parse state follows.

@@ -606,30 +606,14 @@ void FlowShard::prefetch_next_victims(const List& l) const noexcept {
   const uint32_t first = l.front();
   if (first == lib::kNilIndex) return;
   const FlowEntry& e1 = table_.at(first);
-  if (e1.side != kNoPoolSlot) {
-    const FlowSide& s = sides_[e1.side];
-    if (dpi_ && s.dpi_slot != NdpiDetector::kNoSlot) dpi_->prefetch(s.dpi_slot);
-    if (apps_ && !e1.app_done) apps_->prefetch(e1, s);
-  }
+  prefetch_detection_state(e1);
   const uint32_t second = e1.idle_link.next;
   if (second == lib::kNilIndex) return;
   const FlowEntry& e2 = table_.at(second);
   table_.prefetch(lib::flow_hash(e2.key));
-  if (e2.side != kNoPoolSlot) {
-    const auto* p = reinterpret_cast<const char*>(&sides_[e2.side]);
-    __builtin_prefetch(p, 1);
-    __builtin_prefetch(p + sizeof(FlowSide) - 1, 1);
-  }
-  if (e2.tcp_slot != kNoPoolSlot) {
-    const auto* p = reinterpret_cast<const char*>(&tcp_states_[e2.tcp_slot]);
-    __builtin_prefetch(p, 1);
-    __builtin_prefetch(p + sizeof(lib::TcpStateMachine) - 1, 1);
-  }
+  prefetch_state_lines(e2);
   const uint32_t third = e2.idle_link.next;
-  if (third == lib::kNilIndex) return;
-  const auto* p = reinterpret_cast<const char*>(&table_.at(third));
-  __builtin_prefetch(p, 1);
-  __builtin_prefetch(p + 64, 1);
+  if (third != lib::kNilIndex) prefetch_lines(table_.at(third));
 }
 
 void FlowShard::expire(uint64_t now_ns) noexcept {

@@ -70,30 +70,19 @@ class FlowShard {
   }
 
   // A few packets ahead of process(), once prefetch_entry()'s lines have arrived: the lines process()
-  // touches outside the entry (its TCP machine, and its FlowSide while detection or parsing runs).
+  // touches outside the entry (its TCP machine, and its FlowSide).
   // Hints only: a guessed entry that is not the flow's prefetches harmless lines. Returns what the burst's
   // next stage asks for (Ahead bits): kAheadFrame when a summarised packet will be decoded after all (a new
   // flow, or one not accountable from the summary), so that the caller prefetches its frame (the frame of
-  // a decoded packet is in cache already); kAheadDetection when the flow has a FlowSide, for
-  // prefetch_detection_state(). A packet of a classified flow gets neither.
+  // a decoded packet is in cache already); kAheadDetection when the flow has a FlowSide while detection or
+  // parsing runs, for prefetch_detection_state(). A packet of a classified flow gets neither.
   enum Ahead : uint8_t { kAheadFrame = 1, kAheadDetection = 2 };
   uint8_t prefetch_flow_state(const FlowLookup& l) const noexcept {
     if (!l.valid) return 0;
     const uint32_t idx = l.hint.index;
     if (idx == lib::kNilIndex) return l.summary ? kAheadFrame : 0;
     const FlowEntry& e = table_.at(idx);
-    if (e.tcp_slot != kNoPoolSlot) {  // 40 bytes: one line or two
-      const auto* t = reinterpret_cast<const char*>(&tcp_states_[e.tcp_slot]);
-      __builtin_prefetch(t, 1);
-      __builtin_prefetch(t + sizeof(lib::TcpStateMachine) - 1, 1);
-    }
-    uint8_t ahead = 0;
-    if (e.side != kNoPoolSlot) {  // 28 bytes: one line or two
-      const auto* s = reinterpret_cast<const char*>(&sides_[e.side]);
-      __builtin_prefetch(s, 1);
-      __builtin_prefetch(s + sizeof(FlowSide) - 1, 1);
-      if (!e.l7_final() || !e.app_done) ahead = kAheadDetection;  // not for a side kept for rare data
-    }
+    uint8_t ahead = prefetch_state_lines(e) && inspecting(e) ? kAheadDetection : 0;
     // A guess: a side's first MAC is left out (rare).
     if (l.summary && !summary_suffices(e, direction(e, l.src_is_lo), false)) ahead |= kAheadFrame;
     return ahead;
@@ -101,13 +90,10 @@ class FlowShard {
   // Fewer packets ahead than prefetch_flow_state() (which said kAheadDetection), once the FlowSide line it
   // asked for has arrived: the state of a flow in detection or parsing that its packet reads first (nDPI's
   // flow state, the parse state's stream cursors, the unpacked metadata); at 100K flows and more each was a
-  // cache miss per packet. A hint only, re-checked: an earlier packet of the burst may have ended the flow.
+  // cache miss per packet. A hint only: an earlier packet of the burst may have given the side back, or
+  // ended the flow (whose slot numbers then stay in the entry: the pools check their bounds).
   void prefetch_detection_state(const FlowLookup& l) const noexcept {
-    const FlowEntry& e = table_.at(l.hint.index);
-    if (e.side == kNoPoolSlot) return;
-    const FlowSide& s = sides_[e.side];
-    if (dpi_ && s.dpi_slot != NdpiDetector::kNoSlot) dpi_->prefetch(s.dpi_slot);
-    if (apps_ && !e.app_done) apps_->prefetch(e, s);
+    prefetch_detection_state(table_.at(l.hint.index));
   }
 
   void process(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id, uint8_t layers,
@@ -253,8 +239,32 @@ class FlowShard {
   // A summarised packet of flow `e` from side `d` needs nothing but the summary: detection and parsing are
   // over, no payload prefixes are kept, and the side has its MAC address or the frame has none.
   bool summary_suffices(const FlowEntry& e, lib::Dir d, bool frame_has_mac) const noexcept {
-    return (!dpi_ || e.l7_final()) && (!apps_ || e.app_done) && !prefixes_ &&
-           !(frame_has_mac && !(e.has_mac & (1u << size_t(d))));
+    return !inspecting(e) && !prefixes_ && !(frame_has_mac && !(e.has_mac & (1u << size_t(d))));
+  }
+  // Detection or parsing of flow `e` still runs.
+  bool inspecting(const FlowEntry& e) const noexcept {
+    return (dpi_ && !e.l7_final()) || (apps_ && !e.app_done);
+  }
+  // Both lines an object of ours may straddle (a hint).
+  template <typename T>
+  static void prefetch_lines(const T& x) noexcept {
+    const auto* p = reinterpret_cast<const char*>(&x);
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + sizeof(T) - 1, 1);
+  }
+  // Flow e's TCP machine and FlowSide lines; whether it has a side.
+  bool prefetch_state_lines(const FlowEntry& e) const noexcept {
+    if (e.tcp_slot != kNoPoolSlot) prefetch_lines(tcp_states_[e.tcp_slot]);
+    if (e.side == kNoPoolSlot) return false;
+    prefetch_lines(sides_[e.side]);
+    return true;
+  }
+  // nDPI's and the parsers' state of flow e (its FlowSide has arrived).
+  void prefetch_detection_state(const FlowEntry& e) const noexcept {
+    if (e.side == kNoPoolSlot) return;
+    const FlowSide& s = sides_[e.side];
+    if (dpi_) dpi_->prefetch(s.dpi_slot);  // kNoSlot is out of its bounds
+    if (apps_ && !e.app_done) apps_->prefetch(e, s);
   }
   uint32_t find_or_create(const FlowLookup& l, const lib::IpEndpoints& ep, const lib::DecodedPacket& pkt,
                           bool carrier, uint64_t ts_ns, uint16_t port_id) noexcept;

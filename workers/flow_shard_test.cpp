@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lib/app/dhcp_message.hpp"
@@ -298,15 +299,21 @@ TEST(FlowShard, DeferredIdleListMovesKeepTheLeastRecentlyActiveOrder) {
   EXPECT_EQ(got, expected);
 }
 
+// The first fragment of a UDP datagram from 1:5000 to 2:`dport` (it carries the ports) and a later one.
+std::pair<lib::DecodedPacket, lib::DecodedPacket> fragments(uint16_t dport, uint32_t frag_id) {
+  lib::DecodedPacket first = packet(17, 1, 5000, 2, dport, 1472);
+  first.fragment = lib::Fragment::kFirst;
+  first.frag_id = frag_id;
+  lib::DecodedPacket later = packet(17, 1, 0, 2, 0, 500);
+  later.fragment = lib::Fragment::kLater;
+  later.frag_id = frag_id;
+  return {first, later};
+}
+
 TEST(FlowShard, LaterFragmentsJoinTheirFlowAndOrphansAreCounted) {
   CollectingSink sink;
   FlowShard shard(small_config(), 0, sink);
-  lib::DecodedPacket first = packet(17, 1, 5000, 2, 6000, 1472);
-  first.fragment = lib::Fragment::kFirst;
-  first.frag_id = 77;
-  lib::DecodedPacket later = packet(17, 1, 0, 2, 0, 500);
-  later.fragment = lib::Fragment::kLater;
-  later.frag_id = 77;
+  const auto [first, later] = fragments(6000, 77);
   lib::DecodedPacket orphan = later;
   orphan.frag_id = 78;
   shard.process(first, kT0, 0, kLayerInner);
@@ -325,12 +332,7 @@ TEST(FlowShard, LaterFragmentsJoinTheirFlowAndOrphansAreCounted) {
 TEST(FlowShard, ALaterFragmentOfAnEndedFlowIsAnOrphan) {
   CollectingSink sink;
   FlowShard shard(small_config(), 0, sink);
-  lib::DecodedPacket first = packet(17, 1, 5000, 2, 53, 1472);
-  first.fragment = lib::Fragment::kFirst;
-  first.frag_id = 91;
-  lib::DecodedPacket later = packet(17, 1, 0, 2, 0, 500);
-  later.fragment = lib::Fragment::kLater;
-  later.frag_id = 91;
+  const auto [first, later] = fragments(53, 91);
   shard.process(first, kT0, 0, kLayerInner);
   shard.expire(kT0 + 11 * kSec);  // the DNS class: 10 s idle
   ASSERT_EQ(sink.recs.size(), 1u);

@@ -18,14 +18,15 @@ namespace spanwatch::workers {
 namespace {
 
 constexpr uint64_t kLiveExpireEveryNs = 100'000'000;  // live mode: time passes without packets
-// How many packets ahead of process() a flow's TCP machine (and, for a packet to be decoded, its frame) is
-// prefetched: its entry lines have arrived by then (stage 3), and its state
-// arrives before its turn.
+// How many packets ahead of process() a flow's TCP machine and FlowSide (and, for a packet to be decoded,
+// its mbuf header) are prefetched: its entry lines have arrived by then (stage 3), and its state arrives
+// before its turn.
 constexpr unsigned kStateAhead = 4;
 // How many packets ahead a flow in detection has its nDPI and parse state prefetched (their slot numbers
 // are in the FlowSide that prefetch_flow_state() asked for kStateAhead packets ahead), and a packet to be
 // decoded its frame (whose address is in the mbuf header line asked for then: the RX lcore wrote it).
 constexpr unsigned kDetectAhead = 2;
+static_assert(kDetectAhead < kStateAhead, "reads the Ahead bits prefetch_flow_state() wrote");
 
 // A burst's mbufs back to their pool. The RX lcore hands over direct one-segment mbufs with one reference
 // (but for a tunnelled packet that two workers account), almost always of one pool: those need none of
