@@ -8,6 +8,7 @@
 // hold one reference-counted blob (SharedBlobIndex). Not thread-safe (one per worker).
 #pragma once
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -54,8 +55,10 @@ class PackedMetadataStore {
   // Bytes of the slot that hold data (certificate handle included); the rest is the size class's rounding.
   size_t used_bytes(uint32_t h) const noexcept { return header_bytes(h) + length(h); }
 
-  // Packs `m`; kNoSlot when it needs more than the largest class (the caller keeps it unpacked).
+  // Packs `m`; kNoSlot when it needs more than the largest class (the caller keeps it unpacked). `m` has a
+  // kind: a packed slot's first byte tells a certificate handle (never zero) from the runs (a zero count).
   uint32_t put(const lib::AppMetadata& m) noexcept {
+    assert(m.kind != lib::AppKind::kNone);
     const auto* bytes = reinterpret_cast<const uint8_t*>(&m);
     // Only flows that saw a certificate (TLS 1.2 and earlier) look for a shared one: the fields of the
     // others are empty, or packed with the flow's own bytes if not.
@@ -75,9 +78,10 @@ class PackedMetadataStore {
   void get(uint32_t h, lib::AppMetadata& out) const noexcept {
     const uint8_t* b = pools_[cls(h)].at(slot(h));
     auto* bytes = reinterpret_cast<uint8_t*>(&out);
-    const size_t header = header_bytes(h);
+    const uint32_t cert = certificate_of(h);
+    const size_t header = cert != kNoSlot ? kCertHandleBytes : 0;
     unpack_zero_runs(b + header, slot_bytes(h) - header, bytes, sizeof out);  // stops at the zeros after
-    if (const uint32_t cert = certificate_of(h); cert != kNoSlot)
+    if (cert != kNoSlot)
       unpack_zero_runs(pools_[cls(cert)].at(slot(cert)), slot_bytes(cert), bytes + kCertBegin,
                        kCertEnd - kCertBegin);
   }
