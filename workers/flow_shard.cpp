@@ -236,15 +236,13 @@ inline void FlowShard::flip_roles(FlowEntry& e) noexcept {
 }
 
 // After a packet of the flow: its timeout class and its place in that class's list.
-inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns,
-                                       bool established) noexcept {
+inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns) noexcept {
   // Zeek's attempt and close timers are one-shot: the attempt timer runs from the SYN however busy the
   // originator is (tcp_attempt_delay), and once the close timer is armed (tcp_close_delay) stragglers
   // neither cancel nor postpone it. The other classes are inactivity timeouts.
   // The activity time follows last_ns (which the packet has moved) unless it is held (activity_ns()).
   TimeoutClass c = e.timeout_class;
-  if (tcp && c != TimeoutClass::kTcpClosed)
-    c = established ? TimeoutClass::kTcp : tcp_timeout_class(tcp_states_[e.tcp_slot]);
+  if (tcp && c != TimeoutClass::kTcpClosed) c = tcp_timeout_class(tcp_states_[e.tcp_slot]);
   if (c != e.timeout_class) {
     set_timeout_class(idx, c, std::max(activity_ns(e), ts_ns));  // moves it to the tail of the new list
   } else if (!frozen(c)) {
@@ -324,13 +322,12 @@ bool FlowShard::account_summary(const lib::PacketSummary& s, const FlowLookup& l
     lib::Dir d = direction(e, l.src_is_lo);
     if (summary_suffices(e, d, s.bits & lib::PacketSummary::kHasMac)) [[likely]] {
       const bool tcp = s.key.proto == kProtoTcp;
-      bool established = false;  // on_plain_segment() took it: kTcp is its timeout class
       if (tcp) {
         lib::TcpStateMachine& m = tcp_states_[e.tcp_slot];
         // Nearly every packet of an established connection is plain: inline, no segment built. No SYN
         // here: never kNewConnection.
-        established = m.on_plain_segment(d, s.tcp_flags, s.tcp_seq, s.tcp_ack, s.payload_len, s.tcp_window);
-        if (!established && m.on_packet(d, segment_of(s), tcp_rare_) == lib::TcpVerdict::kFlipRoles) {
+        if (!m.on_plain_segment(d, s.tcp_flags, s.tcp_seq, s.tcp_ack, s.payload_len, s.tcp_window) &&
+            m.on_packet(d, segment_of(s), tcp_rare_) == lib::TcpVerdict::kFlipRoles) {
           flip_roles(e);
           d = lib::other(d);
         }
@@ -340,7 +337,7 @@ bool FlowShard::account_summary(const lib::PacketSummary& s, const FlowLookup& l
       mark_changed(idx, e);
       if (e.side != kNoPoolSlot) [[unlikely]]
         release_unneeded_side(e);
-      refresh_timeout(idx, e, tcp, ts_ns, established);
+      refresh_timeout(idx, e, tcp, ts_ns);
       ctr_.packets.add(1);
       profile_.lap(Stage::kOther);
       return true;
@@ -408,10 +405,10 @@ void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndp
 void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept {
   const lib::IpEndpoints& ep = pkt.inner;
   uint64_t flow_id = 0;
-  uint32_t idx = frags_.lookup(ep.src, ep.dst, ep.l4_proto, pkt.frag_id, ts_ns, flow_id);
+  const uint32_t idx = frags_.lookup(ep.src, ep.dst, ep.l4_proto, pkt.frag_id, ts_ns, flow_id);
   // The fragment table outlives flows (30 s against a DNS flow's 10): its flow may have ended, and an
   // ended entry keeps its id until reused (but not its key: the table's free list is threaded through it).
-  if (idx == lib::kNilIndex || !holds(idx, static_cast<uint32_t>(flow_id)) ||
+  if (idx == lib::kNilIndex || table_.at(idx).timeout_class == TimeoutClass::kCount ||
       table_.at(idx).flow_id != flow_id) {
     ctr_.fragments_unmatched.add(1);
     return;

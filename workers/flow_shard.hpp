@@ -280,10 +280,7 @@ class FlowShard {
                const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes, uint32_t payload_bytes,
                uint64_t ts_ns) noexcept;
   void flip_roles(FlowEntry& e) noexcept;
-  // `established`: the flow's TCP machine is established on both sides, neither closed (its timeout class
-  // is kTcp then, unless the flow already lingers).
-  void refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns,
-                       bool established = false) noexcept;
+  void refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns) noexcept;
   [[gnu::noinline]] void process_decoded(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
                                          const FlowLookup* lookup) noexcept;
   void process_inner(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
