@@ -95,6 +95,43 @@ TEST(FlowRecordCodec, EveryCapacityBelowTheSizeFails) {
   }
 }
 
+// The worst enrichment (67 KB of strings) always takes the checked path: its strings cut to n bytes.
+FlowEnrichment cut_to(const FlowEnrichment& e, size_t n) {
+  FlowEnrichment c = e;
+  const auto cut = [n](std::string_view& v) { v = v.substr(0, std::min(v.size(), n)); };
+  cut(c.direction);
+  for (EndpointEnrichment& p : c.ep)
+    for (std::string_view* v : {&p.service, &p.mac_vendor, &p.mac_class, &p.country_iso_code, &p.country_name,
+                                &p.city_name, &p.as_organization, &p.as_class, &p.as_class_source, &p.domain,
+                                &p.hostname, &p.hostname_source, &p.os, &p.owner, &p.role})
+      cut(*v);
+  for (RuleHit& h : c.rules) cut(h.name);
+  return c;
+}
+
+// With room for the enrichment's upper bound the encoder writes it without checks: it must still never
+// write past `cap` (guard bytes after it stay untouched) and give the same bytes as with any other cap.
+TEST(FlowRecordCodec, EnrichmentNeverWritesPastTheSlot) {
+  std::mt19937 rng(11);
+  for (unsigned k = 0; k < 6; ++k) {
+    const WorstEnrichment we(k, rng);
+    const FlowEnrichment e = cut_to(we.e, 20 + 40 * k);
+    for (const FlowRecord& r : {tls_record(), worst_record(AppKind::kTls, k, rng)}) {
+      const std::string want = encode(r, &e);
+      ASSERT_FALSE(want.empty());
+      // Caps below the size must fail (a bound too small would write past them), above it give `want`.
+      for (size_t cap = want.size() - std::min<size_t>(want.size(), 1024); cap < want.size() + 1024;
+           cap += 3) {
+        std::string buf(cap + 64, '\x5a');
+        const size_t n = encode_flow_record(r, &e, reinterpret_cast<std::byte*>(buf.data()), cap);
+        ASSERT_EQ(std::string_view(buf).substr(0, n), cap < want.size() ? "" : want)
+            << "pattern " << k << " cap " << cap;
+        ASSERT_EQ(buf.substr(cap), std::string(64, '\x5a')) << "pattern " << k << " cap " << cap;
+      }
+    }
+  }
+}
+
 TEST(FlowRecordCodec, Sizes) {
   const FlowEnrichment full = full_enrichment();
   const size_t tcp = encode(tcp_record(), nullptr).size(), tls = encode(tls_record(), nullptr).size(),

@@ -135,13 +135,21 @@ double thread_cpu_seconds() {
 
 // The flow ring as the exporter drives it: FlowRingWriter::publish (encode into the slot, publish) of one
 // test record whose flow id and counters change per record, as real ones do. Slots of the default 4096 B.
+// With a reader: a thread that copies every record out of its slot (ShmRingReader::read), without decoding.
 Run flow_run_once(uint64_t capacity, const spanwatch::lib::FlowRecord& proto,
-                  const spanwatch::lib::FlowEnrichment* e) {
+                  const spanwatch::lib::FlowEnrichment* e, bool with_reader = false) {
   ShmRingWriterOptions o;
   o.name = "/sw-ring-bench-" + std::to_string(::getpid());
   o.capacity = capacity;
   o.max_payload_bytes = 4096;
   spanwatch::lib::FlowRingWriter w(o, spanwatch::lib::full_context());
+  Run run;
+  std::atomic<bool> ready{false};
+  std::thread reader;
+  if (with_reader) {
+    reader = std::thread(reader_loop, o.name, std::ref(run), std::ref(ready));
+    while (!ready.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   spanwatch::lib::FlowRecord rec = proto;
   const auto t0 = Clock::now();
   const double cpu0 = thread_cpu_seconds();
@@ -156,17 +164,18 @@ Run flow_run_once(uint64_t capacity, const spanwatch::lib::FlowRecord& proto,
     }
     t = Clock::now();
   }
-  Run run;
   run.records = n;
   run.records_per_s = static_cast<double>(n) / std::chrono::duration<double>(t - t0).count();
   run.records_per_cpu_s = static_cast<double>(n) / (thread_cpu_seconds() - cpu0);
+  w.ring().close();
+  if (reader.joinable()) reader.join();
   return run;
 }
 
 void flow_bench(uint64_t capacity, const char* what, const spanwatch::lib::FlowRecord& rec,
-                const spanwatch::lib::FlowEnrichment* e) {
+                const spanwatch::lib::FlowEnrichment* e, bool with_reader = false) {
   std::vector<Run> runs;
-  for (int i = 0; i < kRuns; ++i) runs.push_back(flow_run_once(capacity, rec, e));
+  for (int i = 0; i < kRuns; ++i) runs.push_back(flow_run_once(capacity, rec, e, with_reader));
   // Per CPU second, as json_flow_writer_bench: on a shared machine the time this thread did not run is not
   // the ring's. Memory stalls are counted: the ring is far larger than the cache.
   std::sort(runs.begin(), runs.end(),
@@ -176,9 +185,15 @@ void flow_bench(uint64_t capacity, const char* what, const spanwatch::lib::FlowR
   const double rps = runs[kRuns / 2].records_per_cpu_s;
   std::printf(
       "flow record %-21s %4zu B  encode+publish %6.1f M records/s per CPU second  %5.1f ns/record  "
-      "(median of %d runs of %.2f s; min %.1f, max %.1f)\n",
+      "(median of %d runs of %.2f s; min %.1f, max %.1f)",
       what, bytes, rps / 1e6, 1e9 / rps, kRuns, kRunSeconds, runs.front().records_per_cpu_s / 1e6,
       runs.back().records_per_cpu_s / 1e6);
+  const Run& med = runs[kRuns / 2];
+  if (with_reader)
+    std::printf("  + 1 reader, %.1f M records/s wall, reader got %.1f%%", med.records_per_s / 1e6,
+                100.0 * static_cast<double>(med.reader_received) /
+                    static_cast<double>(med.reader_received + med.reader_missed));
+  std::printf("\n");
   std::fflush(stdout);
 }
 
@@ -207,6 +222,17 @@ int flow_only(const std::string& what, uint64_t n) {
 int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[1]) == "--flow")
     return flow_only(argv[2], std::strtoull(argv[3], nullptr, 10));
+  // `shm_ring_bench --flows [--reader]`: only the flow record lines (with a reader thread copying records).
+  if (argc >= 2 && std::string(argv[1]) == "--flows") {
+    namespace sw = spanwatch::lib;
+    const bool with_reader = argc == 3 && std::string(argv[2]) == "--reader";
+    const sw::FlowEnrichment enriched = sw::full_enrichment();
+    flow_bench(kDefaultCapacity, "tcp", sw::tcp_record(), nullptr, with_reader);
+    flow_bench(kDefaultCapacity, "tls_full", sw::tls_record(), nullptr, with_reader);
+    flow_bench(kDefaultCapacity, "dns", sw::dns_record(), nullptr, with_reader);
+    flow_bench(kDefaultCapacity, "tls_full + enrichment", sw::tls_record(), &enriched, with_reader);
+    return 0;
+  }
   const uint64_t capacity = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : kDefaultCapacity;
   try {
     for (const uint32_t payload : kPayloads)

@@ -84,6 +84,11 @@ class ShmRingWriter {
   uint32_t slot_bytes_ = 0;
   uint32_t max_payload_ = 0;
   uint64_t next_ = 0;  // sequence number of the next record
+  // Payload bytes of the last record committed in place: how many lines to prefetch.
+  uint32_t last_len_ = 0;
+  // How far ahead begin_record() asks for slot lines: 2-4 measured alike (about 1 KB ahead for a TCP
+  // record, 3 KB for an enriched one); 1 was too late, 8 no better.
+  static constexpr uint64_t kPrefetchRecords = 3;
   bool closed_ = false;
   Counter rejected_;
 };
@@ -122,6 +127,13 @@ inline std::byte* ShmRingWriter::begin_record() noexcept {
     rejected_.add(1);
     return nullptr;
   }
+  // The ring is far larger than the cache: each slot line a record writes is first read from memory (read
+  // for ownership), and the stores wait for it. Ask now for the lines of a slot a few records ahead (as
+  // many as the last record used), so that those reads overlap with encoding the records in between.
+  const std::byte* ahead = reinterpret_cast<const std::byte*>(
+      shm_ring::slot_head(base_, slot_bytes_, capacity_, next_ + kPrefetchRecords, header_bytes_));
+  for (uint32_t off = 0; off < last_len_ + sizeof(shm_ring::SlotHead); off += shm_ring::kCacheLine)
+    __builtin_prefetch(ahead + off, 1);
   // The encoder's stores are plain ones, not relaxed atomics (a byte-wise encoder cannot write whole
   // atomic words): a reader copying the slot meanwhile sees the odd or a later seq on its re-check and
   // discards its copy, as with publish(). That is the classic seqlock writer (the kernel's, folly's); only
@@ -140,6 +152,7 @@ inline bool ShmRingWriter::commit_record(uint32_t len) noexcept {
   if (const uint32_t rest = len % 8; rest != 0)
     std::memset(reinterpret_cast<std::byte*>(shm_ring::slot_words(slot)) + len, 0, 8 - rest);
   finish_slot(slot, n, len);
+  last_len_ = len;
   return true;
 }
 
