@@ -132,8 +132,9 @@ inline std::byte* ShmRingWriter::begin_record() noexcept {
   // many as the last record used), so that those reads overlap with encoding the records in between.
   const std::byte* ahead = reinterpret_cast<const std::byte*>(
       shm_ring::slot_head(base_, slot_bytes_, capacity_, next_ + kPrefetchRecords, header_bytes_));
-  for (uint32_t off = 0; off < last_len_ + sizeof(shm_ring::SlotHead); off += shm_ring::kCacheLine)
-    __builtin_prefetch(ahead + off, 1);
+  for (const std::byte* end = ahead + sizeof(shm_ring::SlotHead) + last_len_; ahead < end;
+       ahead += shm_ring::kCacheLine)
+    __builtin_prefetch(ahead, 1);
   // The encoder's stores are plain ones, not relaxed atomics (a byte-wise encoder cannot write whole
   // atomic words): a reader copying the slot meanwhile sees the odd or a later seq on its re-check and
   // discards its copy, as with publish(). That is the classic seqlock writer (the kernel's, folly's); only
