@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cstring>
 #include <optional>
 #include <type_traits>
@@ -542,9 +543,11 @@ template <bool kChecked>
   if (o.failed()) return 0;
   size_t n = o.written();
   // Unchecked when it surely fits (the usual case); within 64 KiB, no string's length overflows its u16.
-  if (e && enrichment_bound(*e) <= std::min<size_t>(cap - n, UINT16_MAX)) {
+  if (const size_t bound = e ? enrichment_bound(*e) : 0;
+      e && bound <= std::min<size_t>(cap - n, UINT16_MAX)) {
     Out<false> c(out + n, cap - n);
     enrichment_fields(c, *e);
+    assert(c.written() <= bound);  // the debug and sanitizer builds (tests, fuzzers) check the bound
     n += c.written();
   } else if (e) {
     Out<true> c(out + n, cap - n);
