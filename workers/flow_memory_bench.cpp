@@ -24,6 +24,7 @@
 
 #include "lib/app/app_test_pcap.hpp"
 #include "lib/decode/packet_decoder.hpp"
+#include "lib/flow/flow_table.hpp"
 #include "workers/app_dissector.hpp"
 #include "workers/flow_shard.hpp"
 #include "workers/ndpi_detector.hpp"
@@ -127,9 +128,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no flows\n");
     return 1;
   }
-  // The table sized for exactly these flows: 2 slots of 8 bytes per entry (load factor <= 0.5, rounded
+  // The table sized for exactly these flows: 2 slots of 4 bytes per entry (load factor <= 0.5, rounded
   // to a power of two); its free list is threaded through the free entries (no bytes of its own).
-  const double table = double(std::bit_ceil(flows * 2) * 8) / double(flows);
+  const double table =
+      double(std::bit_ceil(flows * 2) * sw::lib::FlowTable<sw::workers::FlowEntry>::kSlotBytes) /
+      double(flows);
 
   // Bytes per component, summed over all live flows and over classified ones (nDPI has answered and no
   // parser waits for bytes: what a flow keeps for the rest of its life). "before" models the same flows
@@ -185,8 +188,8 @@ int main(int argc, char** argv) {
     const uint32_t host_slot = side ? side->host_slot : kNo, tunnel_slot = side ? side->tunnel_slot : kNo;
     const uint32_t wide_slot = side ? side->wide_slot : kNo, prefix_slot = side ? side->prefix_slot : kNo;
     now[kTable] = table;
-    // Before: and a free list of 4-byte indices beside the entries.
-    before[kTable] = table + 4;
+    // Before: 8-byte slots and a free list of 4-byte indices beside the entries.
+    before[kTable] = table * 8 / double(sw::lib::FlowTable<sw::workers::FlowEntry>::kSlotBytes) + 4;
     if (e.context != 0)  // the value and its buckets, shared by the flows that refer to it
       now[kContext] = double(shard.contexts().bytes_per_value()) / double(shard.contexts().refs(e.context));
     now[kQueue] = double(sw::workers::FlowShard::active_ref_bytes());

@@ -4,6 +4,8 @@
 // The table holds the real FlowEntry, so the entry's size and cache misses are the ones the worker sees.
 // Lookups go in a random order over all flows (the worst case: nothing is cached): one at a time, in the
 // worker's staged bursts (of 16 and of 32, the worker's burst), and through FlowTable::find_bulk().
+// Also: how often a staged lookup's tag match is another flow's entry (fetched for nothing), for present and
+// absent keys, and ns per erase (backward shift) in a random order.
 // Usage: flow_table_bench [--runs=N] [--lookups=N] [--table-only] [FLOWS...]   (default 10000 1000000
 // 10000000, 5 runs, max(FLOWS, 4M) lookups); prints a text line and a `json: {...}` line per size, medians
 // of the runs. --table-only skips the new-flows figures (for cachegrind).
@@ -40,15 +42,15 @@ uint64_t splitmix(uint64_t& s) {
   return z ^ (z >> 31);
 }
 
-// Distinct TCP keys: client 10.a.b.c:port -> server 172.16.x.y:443, numbered so none repeats.
-std::vector<sw::lib::FlowKey> make_keys(size_t n) {
+// Distinct TCP keys: client 10.a.b.c:port -> server 172.16.x.y:server_port, numbered so none repeats.
+std::vector<sw::lib::FlowKey> make_keys(size_t n, uint16_t server_port = 443) {
   std::vector<sw::lib::FlowKey> keys(n);
   for (size_t i = 0; i < n; ++i) {
     const uint8_t src[4] = {10, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)};
     const uint8_t dst[4] = {172, 16, uint8_t(i % 251), uint8_t(i % 241)};
     bool lo = false;
     keys[i] = sw::lib::make_flow_key(sw::lib::IpAddress::from_v4(src), sw::lib::IpAddress::from_v4(dst),
-                                     {uint16_t(1024 + (i >> 24)), 443}, 6, lo);
+                                     {uint16_t(1024 + (i >> 24)), server_port}, 6, lo);
   }
   return keys;
 }
@@ -59,7 +61,8 @@ double median(std::vector<double> v) {
 }
 
 struct TableFigures {
-  double insert_per_s, lookup_ns, burst16_ns, burst32_ns, bulk_ns;
+  double insert_per_s, lookup_ns, burst16_ns, burst32_ns, bulk_ns, erase_ns;
+  double false_hit_pct, false_miss_pct;  // probe()'s first tag match is not the key's entry
 };
 
 using Table = sw::lib::FlowTable<sw::workers::FlowEntry>;
@@ -115,7 +118,15 @@ TableFigures bench_table(const std::vector<sw::lib::FlowKey>& keys, size_t looku
   uint64_t seed = 42;
   for (size_t i = 0; i < lookups; ++i) probe[i] = keys[splitmix(seed) % n];
 
-  std::vector<double> ins, look, b16, b32, bulk;
+  // Erases in a random order (entry i holds keys[i]: inserted in order into a fresh table).
+  std::vector<uint32_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[splitmix(seed) % i]);
+  // Absent keys (another server port) for the false tag matches of new flows, up to 1M of each kind.
+  const std::vector<sw::lib::FlowKey> absent = make_keys(std::min<size_t>(n, 1'000'000), 80);
+  double false_hit = 0, false_miss = 0;
+
+  std::vector<double> ins, look, b16, b32, bulk, era;
   auto timed = [&](std::vector<double>& into, size_t expect, auto&& f) {
     const auto t0 = Clock::now();
     const uint64_t found = f();
@@ -135,8 +146,28 @@ TableFigures bench_table(const std::vector<sw::lib::FlowKey>& keys, size_t looku
     timed(b16, lookups / 16 * 16, [&] { return lookup_bursts<16>(table, probe); });
     timed(b32, lookups / 32 * 32, [&] { return lookup_bursts<32>(table, probe); });
     timed(bulk, lookups, [&] { return lookup_bulk(table, probe); });
+    if (run == 0) {
+      // Present keys spread over the insertion order: the first inserted sit at the front of their runs.
+      size_t bad_hit = 0, bad_miss = 0;
+      for (size_t i = 0; i < absent.size(); ++i) {
+        const sw::lib::FlowKey& k = keys[i * (n / absent.size())];
+        const uint64_t h = sw::lib::flow_hash(k);
+        bad_hit += table.probe(h).index != table.find(k, h);
+        bad_miss += table.probe(sw::lib::flow_hash(absent[i])).index != sw::lib::kNilIndex;
+      }
+      false_hit = 100.0 * double(bad_hit) / double(absent.size());
+      false_miss = 100.0 * double(bad_miss) / double(absent.size());
+    }
+    const auto t1 = Clock::now();
+    for (const uint32_t i : order) table.erase(i, sw::lib::flow_hash(keys[i]));
+    era.push_back(seconds_since(t1) * 1e9 / double(n));
+    if (table.size() != 0) {
+      std::fprintf(stderr, "flow_table_bench: %u flows left after erasing all\n", table.size());
+      std::exit(1);
+    }
   }
-  return {median(ins), median(look), median(b16), median(b32), median(bulk)};
+  return {median(ins),  median(look), median(b16), median(b32),
+          median(bulk), median(era),  false_hit,   false_miss};
 }
 
 struct NullSink : sw::workers::RecordSink {
@@ -207,8 +238,8 @@ int main(int argc, char** argv) {
       sizes.push_back(std::strtoull(argv[i], nullptr, 10));
   }
   if (sizes.empty()) sizes = {10'000, 1'000'000, 10'000'000};
-  std::printf("flow entry %zu bytes, table slot 8 bytes at load factor <= 0.5\n",
-              sizeof(sw::workers::FlowEntry));
+  std::printf("flow entry %zu bytes, table slot %zu bytes at load factor <= 0.5\n",
+              sizeof(sw::workers::FlowEntry), Table::kSlotBytes);
   for (const size_t n : sizes) {
     if (n == 0 || n > (1u << 28)) {
       std::fprintf(stderr, "flow_table_bench: flows must be in 1..2^28\n");
@@ -221,9 +252,10 @@ int main(int argc, char** argv) {
     std::printf(
         "%9zu flows: lookup %.1f ns one at a time, %.1f ns in staged bursts of 16, %.1f ns of 32, %.1f ns "
         "pipelined bulk; insert %.2f M keys/s, new flows %.2f M/s per core (%.2f M/s with nDPI's first "
-        "look)\n",
+        "look); erase %.1f ns; a tag match is another flow's entry for %.3f %% of present keys, %.3f %% of "
+        "absent ones\n",
         n, t.lookup_ns, t.burst16_ns, t.burst32_ns, t.bulk_ns, t.insert_per_s / 1e6, shard / 1e6,
-        shard_dpi / 1e6);
+        shard_dpi / 1e6, t.erase_ns, t.false_hit_pct, t.false_miss_pct);
     std::printf(
         "json: {\"flows\": %zu, \"lookup_ns\": %.2f, \"lookup_prefetch_ns\": %.2f, \"lookup_burst32_ns\": "
         "%.2f, "

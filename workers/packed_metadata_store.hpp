@@ -7,6 +7,7 @@
 // which every flow to the same server repeats, are packed apart and shared: flows with byte-identical fields
 // hold one reference-counted blob (SharedBlobIndex). Not thread-safe (one per worker).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstddef>
@@ -59,6 +60,19 @@ class PackedMetadataStore {
   // kind: a packed slot's first byte tells a certificate handle (never zero) from the runs (a zero count).
   uint32_t put(const lib::AppMetadata& m) noexcept {
     assert(m.kind != lib::AppKind::kNone);
+    // A DNS answer's A/AAAA data is the text of an address that resolved_ips keeps too: packed without it.
+    if (m.kind == lib::AppKind::kDns) {
+      if (const unsigned texts = address_texts(m.dns); texts != 0) {
+        lib::AppMetadata without = m;
+        for (size_t i = 0; i < without.dns.answers.size(); ++i) {
+          if (!(texts >> i & 1)) continue;
+          lib::DnsAnswerRecord& a = without.dns.answers[i];
+          std::memset(a.data, 0, sizeof a.data);
+          a.data_is_address = 1;
+        }
+        return put(without);
+      }
+    }
     const auto* bytes = reinterpret_cast<const uint8_t*>(&m);
     // Only flows that saw a certificate (TLS 1.2 and earlier) look for a shared one: the fields of the
     // others are empty, or packed with the flow's own bytes if not.
@@ -84,6 +98,7 @@ class PackedMetadataStore {
     if (cert != kNoSlot)
       unpack_zero_runs(pools_[cls(cert)].at(slot(cert)), slot_bytes(cert), bytes + kCertBegin,
                        kCertEnd - kCertBegin);
+    if (out.kind == lib::AppKind::kDns) render_address_texts(out.dns);
   }
 
   // m.kind of put(m), without unpacking: AppMetadata's first byte, never zero when packed, so the first
@@ -184,6 +199,46 @@ class PackedMetadataStore {
     pools_[cls(cert)].release(slot(cert));
   }
   static uint32_t slot(uint32_t h) noexcept { return h & ((1u << kClassShift) - 1); }
+
+  // The parser keeps an address of each A/AAAA answer, in answer order, in resolved_ips (an answer whose
+  // data is empty had a malformed address and kept none). Bit i: answers[i].data is exactly what
+  // IpAddress::format() writes for its address (any other text, e.g. of an answer past resolved_ips'
+  // eight, stays in the packed bytes), zeros after it (get() gives back every byte).
+  static bool address_answer(const lib::DnsAnswerRecord& a) noexcept {
+    return (a.type == 1 || a.type == 28) && (a.data[0] != '\0' || a.data_is_address);  // A, AAAA
+  }
+  static unsigned address_texts(const lib::DnsMetadata& d) noexcept {
+    unsigned texts = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < std::min<size_t>(d.answer_count, d.answers.size()); ++i) {
+      const lib::DnsAnswerRecord& a = d.answers[i];
+      if (!address_answer(a)) continue;
+      if (k < std::min<size_t>(d.resolved_ip_count, d.resolved_ips.size())) {
+        char text[lib::kIpTextMax];
+        const size_t n = d.resolved_ips[k].format(text, sizeof text);
+        const auto* end = reinterpret_cast<const uint8_t*>(a.data) + sizeof a.data;
+        if (n < sizeof a.data && std::memcmp(a.data, text, n) == 0 &&
+            std::all_of(reinterpret_cast<const uint8_t*>(a.data) + n, end, [](uint8_t c) { return c == 0; }))
+          texts |= 1u << i;
+      }
+      ++k;
+    }
+    return texts;
+  }
+  static void render_address_texts(lib::DnsMetadata& d) noexcept {
+    size_t k = 0;
+    for (size_t i = 0; i < std::min<size_t>(d.answer_count, d.answers.size()); ++i) {
+      lib::DnsAnswerRecord& a = d.answers[i];
+      if (!address_answer(a)) continue;
+      if (a.data_is_address) {
+        char text[lib::kIpTextMax];
+        const size_t n = d.resolved_ips[k].format(text, sizeof text);
+        lib::set_text(a.data, std::string_view(text, n));
+        a.data_is_address = 0;
+      }
+      ++k;
+    }
+  }
 
   // One size class: `bytes`-sized slots and their free list.
   struct Pool {

@@ -249,6 +249,88 @@ TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
   EXPECT_FALSE(PackedMetadataStore::is_packed(3));            // a metadata slot number
 }
 
+// A DNS answer's A/AAAA data is the text of the address resolved_ips keeps: packed without it and rendered
+// again by get(), so every byte comes back. A text that is not IpAddress::format()'s (another spelling, an
+// answer whose address is not the one in resolved_ips) stays in the packed bytes; a malformed address
+// answer (empty data, no address kept) does not shift the answers after it.
+TEST(PackedMetadataStore, DnsAddressAnswersArePackedWithoutTheirText) {
+  PackedMetadataStore store(8);
+  const uint8_t v4[4] = {93, 184, 216, 34}, v4b[4] = {10, 0, 0, 1};
+  const uint8_t v6[16] = {0x26, 0x06, 0x28, 0x00, 0x02, 0x20, 0x00, 0x01,
+                          0x02, 0x48, 0x18, 0x93, 0x25, 0xc8, 0x19, 0x46};
+  const uint8_t v6b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  auto answer = [](lib::DnsAnswerRecord& a, uint16_t type, const char* name, const char* data) {
+    a.type = type;
+    a.ttl = 300;
+    lib::set_text(a.name, name);
+    lib::set_text(a.data, data);
+  };
+  auto response = [&] {
+    lib::AppMetadata m;
+    m.reset(lib::AppKind::kDns);
+    m.dns.has_query = m.dns.has_response = true;
+    m.dns.qtype = 28;
+    lib::set_text(m.dns.qname, "www.example.com");
+    m.dns.answer_count = 4;
+    m.dns.answer_total = 5;
+    answer(m.dns.answers[0], 5, "www.example.com", "edge.example.net");  // CNAME: no address
+    answer(m.dns.answers[1], 1, "edge.example.net", "93.184.216.34");
+    answer(m.dns.answers[2], 28, "edge.example.net", "2606:2800:220:1:248:1893:25c8:1946");
+    answer(m.dns.answers[3], 28, "edge.example.net", "2001:DB8::1");  // not format()'s spelling
+    m.dns.resolved_ip_count = 4;
+    m.dns.resolved_ips[0] = lib::IpAddress::from_v4(v4);
+    m.dns.resolved_ips[1] = lib::IpAddress::from_v6(v6);
+    m.dns.resolved_ips[2] = lib::IpAddress::from_v6(v6b);
+    m.dns.resolved_ips[3] = lib::IpAddress::from_v4(v4b);  // a fifth answer's, past the four kept
+    return m;
+  };
+  const lib::AppMetadata m = response();
+  const uint32_t h = store.put(m);
+  ASSERT_TRUE(PackedMetadataStore::is_packed(h));
+  lib::AppMetadata out;
+  std::memset(static_cast<void*>(&out), 0x5A, sizeof out);
+  store.get(h, out);
+  EXPECT_TRUE(same_bytes(m, out));
+  EXPECT_STREQ(out.dns.answers[2].data, "2606:2800:220:1:248:1893:25c8:1946");
+  EXPECT_EQ(out.dns.answers[1].data_is_address, 0u);
+
+  // The same answers whose addresses differ from resolved_ips keep their texts: 13 + 34 bytes more.
+  lib::AppMetadata other = m;
+  std::swap(other.dns.resolved_ips[0], other.dns.resolved_ips[1]);
+  const uint32_t h2 = store.put(other);
+  ASSERT_TRUE(PackedMetadataStore::is_packed(h2));
+  EXPECT_GE(store.used_bytes(h2), store.used_bytes(h) + 13 + 34);
+  store.get(h2, out);
+  EXPECT_TRUE(same_bytes(other, out));
+
+  // A malformed A answer (empty data, no address) before a good one: the good one's address is the first.
+  lib::AppMetadata bad = m;
+  bad.dns.answers[1] = bad.dns.answers[2] = {};
+  answer(bad.dns.answers[1], 1, "edge.example.net", "");
+  answer(bad.dns.answers[2], 1, "edge.example.net", "10.0.0.1");
+  bad.dns.resolved_ip_count = 1;
+  bad.dns.resolved_ips = {};
+  bad.dns.resolved_ips[0] = lib::IpAddress::from_v4(v4b);
+  const uint32_t h3 = store.put(bad);
+  ASSERT_TRUE(PackedMetadataStore::is_packed(h3));
+  store.get(h3, out);
+  EXPECT_TRUE(same_bytes(bad, out));
+  EXPECT_STREQ(out.dns.answers[2].data, "10.0.0.1");
+  EXPECT_LT(store.used_bytes(h3), store.used_bytes(h2));
+
+  // Bytes after the text's end (never from the parser, which fills zeroed metadata): the text stays.
+  lib::AppMetadata tail = m;
+  tail.dns.answers[1].data[40] = 'x';
+  const uint32_t h4 = store.put(tail);
+  ASSERT_TRUE(PackedMetadataStore::is_packed(h4));
+  store.get(h4, out);
+  EXPECT_TRUE(same_bytes(tail, out));
+  store.release(h4);
+  store.release(h);
+  store.release(h2);
+  store.release(h3);
+}
+
 // Flows to the same server repeat its certificate: its fields are packed once and shared, counted by
 // reference, and every flow still gets back every byte of its own metadata.
 TEST(PackedMetadataStore, SharesIdenticalCertificateFields) {

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <utility>
 
+#include "lib/flow/flow_table.hpp"
+
 namespace spanwatch::lib {
 namespace {
 
@@ -57,6 +59,7 @@ inline constexpr unsigned kMaxRxDesc = 16384;
 inline constexpr uint32_t kMinFlowsPerWorker = 1024;
 inline constexpr uint32_t kMaxFlowsPerWorker =
     (1u << 27) - 1;  // packed metadata handles keep 27 bits of slot
+static_assert(kMaxFlowsPerWorker <= kFlowTableMaxCapacity, "the flow table's 4-byte slots hold the index");
 inline constexpr unsigned kMinMemoryMb = 64;
 inline constexpr unsigned kMinMtu = 68;    // the IPv4 minimum
 inline constexpr unsigned kMaxMtu = 9600;  // the largest jumbo MTU the supported NICs take (9000 is usual)

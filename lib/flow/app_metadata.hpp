@@ -51,6 +51,9 @@ struct TlsMetadata {
 
 struct DnsAnswerRecord {
   uint16_t type;
+  // Only in packed form (PackedMetadataStore): `data` was the text of its address in resolved_ips and is
+  // left out, rendered again when unpacked. Zero everywhere else.
+  uint8_t data_is_address;
   uint32_t ttl;
   char name[64];
   char data[64];  // rendered rdata (address, target name, first TXT string)

@@ -1,6 +1,7 @@
 // A pre-sized hash table from FlowKey to entries of one worker's shard. Open addressing with linear
-// probing over 8-byte slots (index + hash tag) and backward-shift deletion, so there are no tombstones
-// and a lookup touches one slot cache line before the entry. Entries live in a fixed array; nothing
+// probing over 4-byte slots (entry index + hash tag in one word, issue 3: bytes per flow) and
+// backward-shift deletion, so there are no tombstones and a lookup touches one slot cache line before the
+// entry. Entries live in a fixed array; nothing
 // is allocated after construction. The free entries are a stack threaded through themselves (a free
 // entry's first key bytes name the next one), so the table keeps no free-list array beside the entries
 // (issue 3: bytes per flow). Not thread-safe: one table per worker lcore.
@@ -20,7 +21,18 @@
 
 namespace spanwatch::lib {
 
-template <class Entry>  // Entry has `FlowKey key;`
+// The hash a FlowTable's callers pass with each key (a type, not a function pointer, so it inlines). The
+// table computes it itself only to erase in a long run of slots (see erase()); a test that wants
+// collisions gives the table its own hasher.
+struct FlowHash {
+  uint64_t operator()(const FlowKey& k) const noexcept { return flow_hash(k); }
+};
+
+// A slot's index part takes bit_width(capacity) bits (the index + 1; 0 is an empty slot), its tag the
+// rest: at least 5 bits, which bounds the capacity (a 27-bit index, as packed metadata handles).
+inline constexpr uint32_t kFlowTableMaxCapacity = (1u << 27) - 1;
+
+template <class Entry, class Hasher = FlowHash>  // Entry has `FlowKey key;`
 class FlowTable {
   static_assert(std::is_trivially_copyable_v<Entry> && std::is_trivially_destructible_v<Entry>,
                 "entries live in a ZeroedArray and are constructed on insert");
@@ -28,13 +40,19 @@ class FlowTable {
  public:
   // Zero pages: a large table is mapped lazily, so pages are only touched when flows arrive (a replay of a
   // small capture does not fault in the whole pre-sized table).
-  explicit FlowTable(uint32_t capacity) : entries_(capacity), capacity_(capacity) {
-    if (capacity == 0) throw std::invalid_argument("FlowTable: capacity must be > 0");
+  explicit FlowTable(uint32_t capacity) : entries_(check_capacity(capacity)), capacity_(capacity) {
     // Load factor <= 0.5 keeps linear-probe chains short.
     const uint64_t slots = std::bit_ceil(uint64_t{capacity} * 2);
     slots_ = ZeroedArray<Slot>(slots);
     mask_ = slots - 1;
+    index_bits_ = static_cast<uint32_t>(std::bit_width(capacity));
+    index_mask_ = (1u << index_bits_) - 1;
   }
+
+  static constexpr size_t kSlotBytes = 4;
+  // Bits of a slot's tag: all of it is compared on lookup, so a key whose tag matches another entry's in
+  // its probe chain costs that entry's key compare (a cache miss) for nothing.
+  uint32_t tag_bits() const noexcept { return 32 - index_bits_; }
 
   uint32_t capacity() const noexcept { return capacity_; }
   uint32_t size() const noexcept { return size_; }
@@ -64,11 +82,11 @@ class FlowTable {
 
   // Stage 2. No match (Hint{}): the chain ended first, probably a new flow.
   Hint probe(uint64_t hash) const noexcept {
-    const uint32_t tag = static_cast<uint32_t>(hash);
+    const uint32_t tag = tag_of(hash);
     for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
+      const Slot s = slots_[i];
       if (s.empty()) return Hint{};
-      if (s.tag == tag) return Hint{static_cast<uint32_t>(i), s.index()};
+      if (tag_matches(s, tag)) return Hint{static_cast<uint32_t>(i), index_of(s)};
     }
   }
 
@@ -87,7 +105,8 @@ class FlowTable {
   // Stage 3: the hinted entry if its slot still holds it and its key matches (a slot only ever holds a
   // live entry, and keys are unique), else the whole probe.
   uint32_t find(const FlowKey& key, uint64_t hash, Hint h) const noexcept {
-    if (h.slot != kNoSlot && slots_[h.slot].idx_plus_1 == h.index + 1 && entries_[h.index].key == key)
+    if (h.slot != kNoSlot && (slots_[h.slot].word & index_mask_) == h.index + 1 &&
+        entries_[h.index].key == key)
       return h.index;
     return find(key, hash);
   }
@@ -95,13 +114,9 @@ class FlowTable {
   // The three stages for keys[0, n) into out[] (kNilIndex: absent), software pipelined over groups of
   // kBulkGroup keys: while group k is compared, group k+1's entries and group k+2's slots are on their
   // way, so the misses of consecutive groups overlap too, not only those within a group.
-  // `hasher` is flow_hash unless a test wants collisions (a type, not a function pointer, so it inlines).
   static constexpr size_t kBulkGroup = 16;
-  struct FlowHash {
-    uint64_t operator()(const FlowKey& k) const noexcept { return flow_hash(k); }
-  };
-  template <class Hasher = FlowHash>
-  void find_bulk(const FlowKey* keys, size_t n, uint32_t* out, Hasher hasher = {}) const noexcept {
+  void find_bulk(const FlowKey* keys, size_t n, uint32_t* out) const noexcept {
+    const Hasher hasher{};
     uint64_t hash[3][kBulkGroup];
     Hint hint[2][kBulkGroup];
     const size_t groups = (n + kBulkGroup - 1) / kBulkGroup;
@@ -135,11 +150,11 @@ class FlowTable {
   }
 
   uint32_t find(const FlowKey& key, uint64_t hash) const noexcept {
-    const uint32_t tag = static_cast<uint32_t>(hash);
+    const uint32_t tag = tag_of(hash);
     for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
+      const Slot s = slots_[i];
       if (s.empty()) return kNilIndex;
-      if (s.tag == tag && entries_[s.index()].key == key) return s.index();
+      if (tag_matches(s, tag) && entries_[index_of(s)].key == key) return index_of(s);
     }
   }
 
@@ -149,20 +164,25 @@ class FlowTable {
     if (idx == kNilIndex) return kNilIndex;
     uint64_t i = hash & mask_;
     while (!slots_[i].empty()) i = (i + 1) & mask_;
-    slots_[i] = Slot{idx + 1, static_cast<uint32_t>(hash)};
+    slots_[i] = Slot{tag_of(hash) | (idx + 1)};
     new (&entries_[idx]) Entry{};
     entries_[idx].key = key;
     return idx;
   }
 
+  // `hash` is the erased key's. The backward shift needs the home slot of each later slot of the run: the
+  // tag's low home bits give it when the run began fewer than 2^home_bits slots before (every entry's home
+  // lies between the run's first slot and its own), else the entry's key is hashed again (long runs only).
   void erase(uint32_t idx, uint64_t hash) noexcept {
     uint64_t i = hash & mask_;
-    while (slots_[i].index() != idx) i = (i + 1) & mask_;
+    uint64_t run = i;  // the run's first slot
+    while (!slots_[(run - 1) & mask_].empty()) run = (run - 1) & mask_;
+    while (index_of(slots_[i]) != idx) i = (i + 1) & mask_;
     // Backward-shift: pull later members of the probe chain into the hole.
     for (uint64_t j = i;;) {
       j = (j + 1) & mask_;
       if (slots_[j].empty()) break;
-      const uint64_t home = slots_[j].tag & mask_;
+      const uint64_t home = home_of(slots_[j], j, run);
       if (home_in_probe_range(i, home, j)) continue;
       slots_[i] = slots_[j];
       i = j;
@@ -172,13 +192,38 @@ class FlowTable {
   }
 
  private:
-  // All zero is an empty slot, so the slot array is zero pages until flows arrive.
+  // All zero is an empty slot, so the slot array is zero pages until flows arrive. A slot is the tag in
+  // the bits above index_bits_ and the entry index + 1 below. The tag's top kHomeBits are the home slot's
+  // low bits (erase finds the home slot from them; keys of nearby homes never share a tag), the others the
+  // hash's top bits, beside the home slot's (they tell keys of one home apart).
   struct Slot {
-    uint32_t idx_plus_1 = 0;
-    uint32_t tag = 0;  // low 32 bits of the hash: home slot and a cheap pre-compare
-    bool empty() const noexcept { return idx_plus_1 == 0; }
-    uint32_t index() const noexcept { return idx_plus_1 - 1; }
+    uint32_t word = 0;
+    bool empty() const noexcept { return word == 0; }
   };
+  static_assert(sizeof(Slot) == kSlotBytes);
+  static constexpr uint32_t kHomeBits = 4;  // runs longer than 16 slots are rare at load <= 0.5
+  static constexpr uint32_t kHomeMask = (1u << kHomeBits) - 1;
+  static_assert(std::bit_width(kFlowTableMaxCapacity) + kHomeBits < 32, "a tag bit beside the home bits");
+
+  static uint32_t check_capacity(uint32_t capacity) {
+    if (capacity == 0 || capacity > kFlowTableMaxCapacity)
+      throw std::invalid_argument("FlowTable: capacity must be in [1, 134217727] (a 27-bit entry index)");
+    return capacity;
+  }
+  // The hash rotated so that its low kHomeBits (the home slot's) come above its top bits (never the home
+  // slot's: at most 28 bits of it), then the word's top 32 bits less the index part.
+  uint32_t tag_of(uint64_t hash) const noexcept {
+    return static_cast<uint32_t>(std::rotr(hash, kHomeBits) >> 32) & ~index_mask_;
+  }
+  bool tag_matches(Slot s, uint32_t tag) const noexcept { return (s.word ^ tag) <= index_mask_; }
+  uint32_t index_of(Slot s) const noexcept { return (s.word & index_mask_) - 1; }
+  uint64_t home_of(Slot s, uint64_t j, uint64_t run) const noexcept {
+    if (((j - run) & mask_) <= kHomeMask) {
+      const uint64_t low = s.word >> (32 - kHomeBits);
+      return (j - ((j - low) & kHomeMask)) & mask_;
+    }
+    return Hasher{}(entries_[index_of(s)].key) & mask_;
+  }
   // Free entries: those released, last released first, then the never-used ones in order (0, 1, 2, ...),
   // as lib::IndexFreeList hands them out. A released entry keeps its other fields (the shard reads a
   // dead entry's id and timeout class to tell its stale references).
@@ -204,6 +249,8 @@ class FlowTable {
   ZeroedArray<Entry> entries_;
   ZeroedArray<Slot> slots_;
   uint64_t mask_ = 0;
+  uint32_t index_bits_ = 0;  // a slot's index part
+  uint32_t index_mask_ = 0;
   uint32_t capacity_;
   uint32_t size_ = 0;
   uint32_t fresh_ = 0;             // entries [fresh_, capacity_) were never handed out
