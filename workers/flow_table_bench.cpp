@@ -241,8 +241,8 @@ int main(int argc, char** argv) {
   std::printf("flow entry %zu bytes, table slot %zu bytes at load factor <= 0.5\n",
               sizeof(sw::workers::FlowEntry), Table::kSlotBytes);
   for (const size_t n : sizes) {
-    if (n == 0 || n > (1u << 28)) {
-      std::fprintf(stderr, "flow_table_bench: flows must be in 1..2^28\n");
+    if (n == 0 || n > sw::lib::kFlowTableMaxCapacity) {
+      std::fprintf(stderr, "flow_table_bench: flows must be in 1..%u\n", sw::lib::kFlowTableMaxCapacity);
       return 2;
     }
     const TableFigures t =

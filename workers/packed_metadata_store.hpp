@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "lib/app/dns_message.hpp"
 #include "lib/core/big_endian.hpp"
 #include "lib/core/index_free_list.hpp"
 #include "lib/core/zeroed_array.hpp"
@@ -61,32 +62,12 @@ class PackedMetadataStore {
   uint32_t put(const lib::AppMetadata& m) noexcept {
     assert(m.kind != lib::AppKind::kNone);
     // A DNS answer's A/AAAA data is the text of an address that resolved_ips keeps too: packed without it.
-    if (m.kind == lib::AppKind::kDns) {
-      if (const unsigned texts = address_texts(m.dns); texts != 0) {
-        lib::AppMetadata without = m;
-        for (size_t i = 0; i < without.dns.answers.size(); ++i) {
-          if (!(texts >> i & 1)) continue;
-          lib::DnsAnswerRecord& a = without.dns.answers[i];
-          std::memset(a.data, 0, sizeof a.data);
-          a.data_is_address = 1;
-        }
-        return put(without);
-      }
+    if (m.kind == lib::AppKind::kDns && has_address_texts(m.dns)) {
+      lib::AppMetadata without = m;
+      drop_address_texts(without.dns);
+      return pack(without);
     }
-    const auto* bytes = reinterpret_cast<const uint8_t*>(&m);
-    // Only flows that saw a certificate (TLS 1.2 and earlier) look for a shared one: the fields of the
-    // others are empty, or packed with the flow's own bytes if not.
-    const bool certificate = m.kind == lib::AppKind::kTls && m.tls.has_certificate;
-    const uint32_t cert = certificate ? share_certificate(bytes + kCertBegin) : kNoSlot;
-    // With the certificate fields in a shared blob, the flow's own bytes end where they begin.
-    const size_t header = cert != kNoSlot ? kCertHandleBytes : 0,
-                 own = cert != kNoSlot ? kCertBegin : sizeof m;
-    std::array<uint8_t, kSlotBytes.back()> buf;
-    if (cert != kNoSlot) lib::put_be32(buf.data(), cert);
-    const size_t n = pack_zero_runs(bytes, own, buf.data() + header, buf.size() - header);
-    const uint32_t h = n == kPackDoesNotFit ? kNoSlot : store(buf.data(), header + n);
-    if (h == kNoSlot && cert != kNoSlot) release_certificate(cert);
-    return h;
+    return pack(m);
   }
 
   void get(uint32_t h, lib::AppMetadata& out) const noexcept {
@@ -200,44 +181,68 @@ class PackedMetadataStore {
   }
   static uint32_t slot(uint32_t h) noexcept { return h & ((1u << kClassShift) - 1); }
 
-  // The parser keeps an address of each A/AAAA answer, in answer order, in resolved_ips (an answer whose
-  // data is empty had a malformed address and kept none). Bit i: answers[i].data is exactly what
-  // IpAddress::format() writes for its address (any other text, e.g. of an answer past resolved_ips'
-  // eight, stays in the packed bytes), zeros after it (get() gives back every byte).
-  static bool address_answer(const lib::DnsAnswerRecord& a) noexcept {
-    return (a.type == 1 || a.type == 28) && (a.data[0] != '\0' || a.data_is_address);  // A, AAAA
+  // put() of metadata whose address texts are already dropped.
+  uint32_t pack(const lib::AppMetadata& m) noexcept {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(&m);
+    // Only flows that saw a certificate (TLS 1.2 and earlier) look for a shared one: the fields of the
+    // others are empty, or packed with the flow's own bytes if not.
+    const bool certificate = m.kind == lib::AppKind::kTls && m.tls.has_certificate;
+    const uint32_t cert = certificate ? share_certificate(bytes + kCertBegin) : kNoSlot;
+    // With the certificate fields in a shared blob, the flow's own bytes end where they begin.
+    const size_t header = cert != kNoSlot ? kCertHandleBytes : 0,
+                 own = cert != kNoSlot ? kCertBegin : sizeof m;
+    std::array<uint8_t, kSlotBytes.back()> buf;
+    if (cert != kNoSlot) lib::put_be32(buf.data(), cert);
+    const size_t n = pack_zero_runs(bytes, own, buf.data() + header, buf.size() - header);
+    const uint32_t h = n == kPackDoesNotFit ? kNoSlot : store(buf.data(), header + n);
+    if (h == kNoSlot && cert != kNoSlot) release_certificate(cert);
+    return h;
   }
-  static unsigned address_texts(const lib::DnsMetadata& d) noexcept {
-    unsigned texts = 0;
+
+  // The parser keeps an address of each A/AAAA answer, in answer order, in resolved_ips (an answer whose
+  // data is empty had a malformed address and kept none). An answer's text is dropped when it is exactly
+  // what IpAddress::format() writes for its address, zeros after it (any other text, e.g. of an answer past
+  // resolved_ips' eight, stays in the packed bytes), and data_is_address says so; get() renders it again,
+  // so every byte comes back.
+  static_assert(lib::kIpTextMax <= sizeof(lib::DnsAnswerRecord::data));
+  // f(answer, its address) for each A/AAAA answer that has one.
+  template <class Dns, class F>
+  static void for_each_address_answer(Dns& d, F f) noexcept {
     size_t k = 0;
-    for (size_t i = 0; i < std::min<size_t>(d.answer_count, d.answers.size()); ++i) {
-      const lib::DnsAnswerRecord& a = d.answers[i];
-      if (!address_answer(a)) continue;
-      if (k < std::min<size_t>(d.resolved_ip_count, d.resolved_ips.size())) {
-        char text[lib::kIpTextMax];
-        const size_t n = d.resolved_ips[k].format(text, sizeof text);
-        const auto* end = reinterpret_cast<const uint8_t*>(a.data) + sizeof a.data;
-        if (n < sizeof a.data && std::memcmp(a.data, text, n) == 0 &&
-            std::all_of(reinterpret_cast<const uint8_t*>(a.data) + n, end, [](uint8_t c) { return c == 0; }))
-          texts |= 1u << i;
-      }
-      ++k;
+    const size_t ips = std::min<size_t>(d.resolved_ip_count, d.resolved_ips.size());
+    for (size_t i = 0; i < std::min<size_t>(d.answer_count, d.answers.size()) && k < ips; ++i) {
+      auto& a = d.answers[i];
+      if (a.type != lib::kDnsTypeA && a.type != lib::kDnsTypeAaaa) continue;
+      if (a.data[0] == '\0' && !a.data_is_address) continue;  // malformed: no address kept
+      f(a, d.resolved_ips[k++]);
     }
-    return texts;
+  }
+  static bool is_address_text(const lib::DnsAnswerRecord& a, const lib::IpAddress& ip) noexcept {
+    char text[sizeof a.data]{};
+    ip.format(text, sizeof text);
+    return std::memcmp(a.data, text, sizeof a.data) == 0;
+  }
+  static bool has_address_texts(const lib::DnsMetadata& d) noexcept {
+    bool any = false;
+    for_each_address_answer(d, [&](const lib::DnsAnswerRecord& a, const lib::IpAddress& ip) {
+      assert(!a.data_is_address);  // set only here, on the copy that is packed
+      any = any || is_address_text(a, ip);
+    });
+    return any;
+  }
+  static void drop_address_texts(lib::DnsMetadata& d) noexcept {
+    for_each_address_answer(d, [](lib::DnsAnswerRecord& a, const lib::IpAddress& ip) {
+      if (!is_address_text(a, ip)) return;
+      std::memset(a.data, 0, sizeof a.data);
+      a.data_is_address = 1;
+    });
   }
   static void render_address_texts(lib::DnsMetadata& d) noexcept {
-    size_t k = 0;
-    for (size_t i = 0; i < std::min<size_t>(d.answer_count, d.answers.size()); ++i) {
-      lib::DnsAnswerRecord& a = d.answers[i];
-      if (!address_answer(a)) continue;
-      if (a.data_is_address) {
-        char text[lib::kIpTextMax];
-        const size_t n = d.resolved_ips[k].format(text, sizeof text);
-        lib::set_text(a.data, std::string_view(text, n));
-        a.data_is_address = 0;
-      }
-      ++k;
-    }
+    for_each_address_answer(d, [](lib::DnsAnswerRecord& a, const lib::IpAddress& ip) {
+      if (!a.data_is_address) return;
+      ip.format(a.data, sizeof a.data);
+      a.data_is_address = 0;
+    });
   }
 
   // One size class: `bytes`-sized slots and their free list.

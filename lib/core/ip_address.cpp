@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lib/core/hex_digits.hpp"
+
 namespace spanwatch::lib {
 
 size_t IpAddress::format(char* buf, size_t cap) const noexcept {
@@ -50,13 +52,12 @@ size_t IpAddress::format(char* buf, size_t cap) const noexcept {
         const size_t n = IpAddress::from_v4(&bytes[12]).format(p, cap - static_cast<size_t>(p - buf));
         return static_cast<size_t>(p - buf) + n;
       }
-      static constexpr char kHex[] = "0123456789abcdef";
       bool lead = true;
       for (int shift = 12; shift >= 0; shift -= 4) {
         const unsigned d = w[i] >> shift & 0xf;
         if (d == 0 && lead && shift > 0) continue;
         lead = false;
-        *p++ = kHex[d];
+        *p++ = kHexLower[d];
       }
     }
     if (best >= 0 && best + best_len == 8) *p++ = ':';

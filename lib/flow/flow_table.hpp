@@ -7,6 +7,7 @@
 // (issue 3: bytes per flow). Not thread-safe: one table per worker lcore.
 #pragma once
 #include <bit>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -45,14 +46,13 @@ class FlowTable {
     const uint64_t slots = std::bit_ceil(uint64_t{capacity} * 2);
     slots_ = ZeroedArray<Slot>(slots);
     mask_ = slots - 1;
-    index_bits_ = static_cast<uint32_t>(std::bit_width(capacity));
-    index_mask_ = (1u << index_bits_) - 1;
+    index_mask_ = (1u << std::bit_width(capacity)) - 1;
   }
 
   static constexpr size_t kSlotBytes = 4;
   // Bits of a slot's tag: all of it is compared on lookup, so a key whose tag matches another entry's in
   // its probe chain costs that entry's key compare (a cache miss) for nothing.
-  uint32_t tag_bits() const noexcept { return 32 - index_bits_; }
+  uint32_t tag_bits() const noexcept { return static_cast<uint32_t>(std::countl_zero(index_mask_)); }
 
   uint32_t capacity() const noexcept { return capacity_; }
   uint32_t size() const noexcept { return size_; }
@@ -65,7 +65,7 @@ class FlowTable {
   //   1. prefetch(hash): the key's home slot line;
   //   2. probe(hash), once that line is in: the probe chain's tags (slots only, no entry), giving the
   //      slot of the first tag match, then prefetch_entry() of that entry, which is the flow unless two
-  //      keys share a 32-bit tag. Prefetching the home slot's entry instead missed every flow that sits
+  //      keys share a tag. Prefetching the home slot's entry instead missed every flow that sits
   //      further along its chain (one in four at 1M flows, load 0.48) and fetched another flow's entry;
   //   3. find(key, hash, hint) with the lines in cache.
   // A Hint is only a guess: find() re-checks it, so flows created or erased between stages 2 and 3 (by
@@ -160,6 +160,7 @@ class FlowTable {
 
   // Inserts a new key (the caller has checked it is absent). Returns kNilIndex when full.
   uint32_t insert(const FlowKey& key, uint64_t hash) noexcept {
+    assert(hash == Hasher{}(key));  // erase() hashes keys of long runs again
     const uint32_t idx = acquire();
     if (idx == kNilIndex) return kNilIndex;
     uint64_t i = hash & mask_;
@@ -170,18 +171,20 @@ class FlowTable {
     return idx;
   }
 
-  // `hash` is the erased key's. The backward shift needs the home slot of each later slot of the run: the
-  // tag's low home bits give it when the run began fewer than 2^home_bits slots before (every entry's home
-  // lies between the run's first slot and its own), else the entry's key is hashed again (long runs only).
+  // `hash` is the erased key's (Hasher's, as insert's). The backward shift needs the home slot of each
+  // later slot of the run: the home bits kept in its tag give it when the run began fewer than 2^kHomeBits
+  // slots before (every entry's home lies between the run's first slot and its own), else the entry's key
+  // is hashed again (long runs only).
   void erase(uint32_t idx, uint64_t hash) noexcept {
+    assert(hash == Hasher{}(entries_[idx].key));
     uint64_t i = hash & mask_;
-    uint64_t run = i;  // the run's first slot
-    while (!slots_[(run - 1) & mask_].empty()) run = (run - 1) & mask_;
     while (index_of(slots_[i]) != idx) i = (i + 1) & mask_;
     // Backward-shift: pull later members of the probe chain into the hole.
+    uint64_t run = kNoRun;  // the run's first slot, looked for once a later slot is occupied
     for (uint64_t j = i;;) {
       j = (j + 1) & mask_;
       if (slots_[j].empty()) break;
+      if (run == kNoRun) run = run_start(hash & mask_);
       const uint64_t home = home_of(slots_[j], j, run);
       if (home_in_probe_range(i, home, j)) continue;
       slots_[i] = slots_[j];
@@ -193,7 +196,7 @@ class FlowTable {
 
  private:
   // All zero is an empty slot, so the slot array is zero pages until flows arrive. A slot is the tag in
-  // the bits above index_bits_ and the entry index + 1 below. The tag's top kHomeBits are the home slot's
+  // the bits above index_mask_ and the entry index + 1 below. The tag's top kHomeBits are the home slot's
   // low bits (erase finds the home slot from them; keys of nearby homes never share a tag), the others the
   // hash's top bits, beside the home slot's (they tell keys of one home apart).
   struct Slot {
@@ -217,6 +220,16 @@ class FlowTable {
   }
   bool tag_matches(Slot s, uint32_t tag) const noexcept { return (s.word ^ tag) <= index_mask_; }
   uint32_t index_of(Slot s) const noexcept { return (s.word & index_mask_) - 1; }
+  static constexpr uint64_t kNoRun = UINT64_MAX;
+  // The first slot of the run that holds slot h, looked for at most 2^kHomeBits slots back: a run that
+  // began further back gives a slot from which home_of() hashes every key (load <= 0.5: an empty slot
+  // always ends the walk in a table of fewer slots).
+  uint64_t run_start(uint64_t h) const noexcept {
+    uint64_t run = h;
+    for (uint32_t n = 0; n <= kHomeMask; ++n, run = (run - 1) & mask_)
+      if (slots_[(run - 1) & mask_].empty()) return run;
+    return run;
+  }
   uint64_t home_of(Slot s, uint64_t j, uint64_t run) const noexcept {
     if (((j - run) & mask_) <= kHomeMask) {
       const uint64_t low = s.word >> (32 - kHomeBits);
@@ -249,8 +262,7 @@ class FlowTable {
   ZeroedArray<Entry> entries_;
   ZeroedArray<Slot> slots_;
   uint64_t mask_ = 0;
-  uint32_t index_bits_ = 0;  // a slot's index part
-  uint32_t index_mask_ = 0;
+  uint32_t index_mask_ = 0;  // a slot's index part
   uint32_t capacity_;
   uint32_t size_ = 0;
   uint32_t fresh_ = 0;             // entries [fresh_, capacity_) were never handed out

@@ -238,43 +238,41 @@ TEST(FlowTable, MatchesReferenceUnderChurnWithCollidingHashes) {
 // absent keys, for every batch size around the pipeline's group size, with real and colliding hashes.
 template <class Hash>
 void bulk_and_staged_lookups_match_find() {
-  {
-    const bool colliding = std::is_same_v<Hash, CollidingHash>;
-    const Hash hash{};
-    FlowTable<TestEntry, Hash> t(512);
-    std::mt19937 rng(7);
-    for (uint32_t i = 0; i < 300; ++i) {
-      const FlowKey k = key_n(rng() % 1000);
-      if (t.find(k, hash(k)) == kNilIndex) {
-        ASSERT_NE(t.insert(k, hash(k)), kNilIndex);
-      }
+  const bool colliding = std::is_same_v<Hash, CollidingHash>;
+  const Hash hash{};
+  FlowTable<TestEntry, Hash> t(512);
+  std::mt19937 rng(7);
+  for (uint32_t i = 0; i < 300; ++i) {
+    const FlowKey k = key_n(rng() % 1000);
+    if (t.find(k, hash(k)) == kNilIndex) {
+      ASSERT_NE(t.insert(k, hash(k)), kNilIndex);
     }
-    for (const size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{16}, size_t{17},
-                           size_t{25}, size_t{1000}}) {
-      std::vector<FlowKey> keys(n);
-      for (auto& k : keys) k = key_n(rng() % 1000);  // about a third present
-      std::vector<uint32_t> out(n + 1, 12345);
-      t.find_bulk(keys.data(), n, out.data());
-      size_t hits = 0;
-      for (size_t i = 0; i < n; ++i) {
-        const uint64_t h = hash(keys[i]);
-        const uint32_t want = t.find(keys[i], h);
-        ASSERT_EQ(out[i], want) << "colliding " << colliding << " n " << n << " i " << i;
-        t.prefetch(h);
-        const auto hint = t.probe(h);
-        t.prefetch_entry(hint, true);
-        ASSERT_EQ(t.find(keys[i], h, hint), want);
-        if (want == kNilIndex) {
-          EXPECT_TRUE(colliding || hint.slot == t.kNoSlot);  // a real hash's 32-bit tags rarely collide
-        } else if (!colliding) {
-          EXPECT_EQ(hint.index, want);
-        }
-        hits += want != kNilIndex;
+  }
+  for (const size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{16}, size_t{17},
+                         size_t{25}, size_t{1000}}) {
+    std::vector<FlowKey> keys(n);
+    for (auto& k : keys) k = key_n(rng() % 1000);  // about a third present
+    std::vector<uint32_t> out(n + 1, 12345);
+    t.find_bulk(keys.data(), n, out.data());
+    size_t hits = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t h = hash(keys[i]);
+      const uint32_t want = t.find(keys[i], h);
+      ASSERT_EQ(out[i], want) << "colliding " << colliding << " n " << n << " i " << i;
+      t.prefetch(h);
+      const auto hint = t.probe(h);
+      t.prefetch_entry(hint, true);
+      ASSERT_EQ(t.find(keys[i], h, hint), want);
+      if (want == kNilIndex) {
+        EXPECT_TRUE(colliding || hint.slot == t.kNoSlot);  // a real hash's tags rarely collide
+      } else if (!colliding) {
+        EXPECT_EQ(hint.index, want);
       }
-      EXPECT_EQ(out[n], 12345u) << "wrote past the batch";
-      if (n == 1000) {
-        EXPECT_GT(hits, 200u);
-      }
+      hits += want != kNilIndex;
+    }
+    EXPECT_EQ(out[n], 12345u) << "wrote past the batch";
+    if (n == 1000) {
+      EXPECT_GT(hits, 200u);
     }
   }
 }
@@ -288,60 +286,58 @@ TEST(FlowTable, BulkAndStagedLookupsMatchFind) {
 // look up with their now stale hints. find() with a hint must still give exactly what find() gives.
 template <class Hash>
 void stale_hints_after_inserts_and_erases_in_the_burst() {
-  {
-    const bool colliding = std::is_same_v<Hash, CollidingHash>;
-    const Hash hash{};
-    constexpr uint32_t kCap = 512;
-    FlowTable<TestEntry, Hash> t(kCap);
-    std::unordered_map<uint32_t, uint32_t> ref;  // n -> idx
-    std::mt19937 rng(3);
-    constexpr size_t kBurst = 32;
-    size_t created_after_hint = 0, erased_after_hint = 0;
-    for (int burst = 0; burst < 5000; ++burst) {
-      std::vector<uint32_t> erased;  // indices erased in this burst
-      FlowKey keys[kBurst];
-      uint32_t ns[kBurst];
-      bool present[kBurst];  // when the hints were taken
-      typename FlowTable<TestEntry, Hash>::Hint hints[kBurst];
-      for (size_t i = 0; i < kBurst; ++i) {
-        ns[i] = rng() % 1000;
-        keys[i] = key_n(ns[i]);
-        present[i] = ref.count(ns[i]) != 0;
-        t.prefetch(hash(keys[i]));
-      }
-      for (size_t i = 0; i < kBurst; ++i) hints[i] = t.probe(hash(keys[i]));
-      for (size_t i = 0; i < kBurst; ++i) {
-        const uint64_t h = hash(keys[i]);
-        const uint32_t idx = t.find(keys[i], h, hints[i]);
-        const auto it = ref.find(ns[i]);
-        ASSERT_EQ(idx, it == ref.end() ? kNilIndex : it->second)
-            << "colliding " << colliding << " burst " << burst << " packet " << i;
-        created_after_hint += idx != kNilIndex && !present[i];
-        erased_after_hint += std::find(erased.begin(), erased.end(), hints[i].index) != erased.end();
-        // What processing the packet does to the table: a new flow, or the flow ends (and another with it).
-        if (idx == kNilIndex) {
-          if (t.full()) continue;
-          const uint32_t added = t.insert(keys[i], h);
-          ASSERT_NE(added, kNilIndex);
-          ref[ns[i]] = added;
-        } else if (rng() % 3 == 0) {
-          t.erase(idx, h);
-          erased.push_back(idx);
-          ref.erase(it);
-          if (!ref.empty() && rng() % 2) {  // an expiry: some other flow ends too
-            auto other = std::next(ref.begin(), rng() % ref.size());
-            t.erase(other->second, hash(key_n(other->first)));
-            erased.push_back(other->second);
-            ref.erase(other);
-          }
+  const bool colliding = std::is_same_v<Hash, CollidingHash>;
+  const Hash hash{};
+  constexpr uint32_t kCap = 512;
+  FlowTable<TestEntry, Hash> t(kCap);
+  std::unordered_map<uint32_t, uint32_t> ref;  // n -> idx
+  std::mt19937 rng(3);
+  constexpr size_t kBurst = 32;
+  size_t created_after_hint = 0, erased_after_hint = 0;
+  for (int burst = 0; burst < 5000; ++burst) {
+    std::vector<uint32_t> erased;  // indices erased in this burst
+    FlowKey keys[kBurst];
+    uint32_t ns[kBurst];
+    bool present[kBurst];  // when the hints were taken
+    typename FlowTable<TestEntry, Hash>::Hint hints[kBurst];
+    for (size_t i = 0; i < kBurst; ++i) {
+      ns[i] = rng() % 1000;
+      keys[i] = key_n(ns[i]);
+      present[i] = ref.count(ns[i]) != 0;
+      t.prefetch(hash(keys[i]));
+    }
+    for (size_t i = 0; i < kBurst; ++i) hints[i] = t.probe(hash(keys[i]));
+    for (size_t i = 0; i < kBurst; ++i) {
+      const uint64_t h = hash(keys[i]);
+      const uint32_t idx = t.find(keys[i], h, hints[i]);
+      const auto it = ref.find(ns[i]);
+      ASSERT_EQ(idx, it == ref.end() ? kNilIndex : it->second)
+          << "colliding " << colliding << " burst " << burst << " packet " << i;
+      created_after_hint += idx != kNilIndex && !present[i];
+      erased_after_hint += std::find(erased.begin(), erased.end(), hints[i].index) != erased.end();
+      // What processing the packet does to the table: a new flow, or the flow ends (and another with it).
+      if (idx == kNilIndex) {
+        if (t.full()) continue;
+        const uint32_t added = t.insert(keys[i], h);
+        ASSERT_NE(added, kNilIndex);
+        ref[ns[i]] = added;
+      } else if (rng() % 3 == 0) {
+        t.erase(idx, h);
+        erased.push_back(idx);
+        ref.erase(it);
+        if (!ref.empty() && rng() % 2) {  // an expiry: some other flow ends too
+          auto other = std::next(ref.begin(), rng() % ref.size());
+          t.erase(other->second, hash(key_n(other->first)));
+          erased.push_back(other->second);
+          ref.erase(other);
         }
       }
     }
-    EXPECT_EQ(t.size(), ref.size());
-    // Both kinds of stale hint happened, or the test did not test them.
-    EXPECT_GT(created_after_hint, 100u) << "colliding " << colliding;
-    EXPECT_GT(erased_after_hint, 100u) << "colliding " << colliding;
   }
+  EXPECT_EQ(t.size(), ref.size());
+  // Both kinds of stale hint happened, or the test did not test them.
+  EXPECT_GT(created_after_hint, 100u) << "colliding " << colliding;
+  EXPECT_GT(erased_after_hint, 100u) << "colliding " << colliding;
 }
 TEST(FlowTable, StaleHintsAfterInsertsAndErasesInTheBurst) {
   stale_hints_after_inserts_and_erases_in_the_burst<FlowHash>();
