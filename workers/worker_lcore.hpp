@@ -13,9 +13,11 @@
 #include "workers/flow_shard.hpp"
 #include "workers/ndpi_detector.hpp"
 #include "workers/packet_clock.hpp"
+#include "workers/summary_slots.hpp"
 #include "workers/work_item.hpp"
 
 struct rte_mbuf;
+struct rte_mempool;
 struct rte_ring;
 
 namespace spanwatch::workers {
@@ -23,6 +25,7 @@ namespace spanwatch::workers {
 struct WorkerParams {
   uint16_t worker_id = 0;
   std::vector<rte_ring*> in_rings;               // one per RX lcore, SPSC
+  std::vector<SummarySlots*> in_summaries;       // [ring]: its items' summaries (workers/summary_slots.hpp)
   rte_ring* export_ring = nullptr;               // SPSC to the exporter, elements are FlowRecord
   const std::vector<lib::LinkType>* link_types;  // indexed by DPDK port id
   PacketClock clock;
@@ -81,8 +84,10 @@ class WorkerLcore {
   FlowShard shard_;
   // One burst in its stages (poll_once); allocated once, reused.
   static constexpr unsigned kBurst = 32;
+  static_assert(kBurst <= kMaxHandoverBurst, "the summary slots of a burst stay put until the next one");
   struct Burst {
     std::array<WorkItem, kBurst> items;
+    std::array<const lib::PacketSummary*, kBurst> summaries;  // of the items with WorkItem::summary
     std::array<rte_mbuf*, kBurst> mbufs;  // freed in one call at the end of the burst
     std::array<lib::DecodedPacket, kBurst> pkts;
     std::array<FlowShard::FlowLookup, kBurst> lookups;
@@ -90,6 +95,8 @@ class WorkerLcore {
     std::array<bool, kBurst> is_flow;
   };
   std::unique_ptr<Burst> burst_;
+  std::vector<uint32_t> in_slot_;      // [ring]: the summary slot of its next item
+  std::vector<rte_mempool*> in_pool_;  // [ring]: the pool of its plain mbufs (WorkItem::kPlain)
   lib::Counter busy_cycles_;
   std::atomic<bool> finished_{false};
 };
