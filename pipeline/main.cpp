@@ -307,26 +307,6 @@ int run(int argc, char** argv) {
     cfg.flows.capture_payload_prefix = tables->rules_need_payload;
   }
 
-  std::vector<std::unique_ptr<sw::workers::WorkerLcore>> workers;
-  for (size_t w = 0; w < n_workers; ++w) {
-    sw::workers::WorkerParams wp;
-    wp.worker_id = static_cast<uint16_t>(w);
-    for (size_t r = 0; r < n_rx; ++r) {
-      wp.in_rings.push_back(rx_to_worker[r][w]);
-      wp.in_summaries.push_back(rx_to_worker_summaries[r][w]);
-    }
-    wp.export_ring = export_rings[w];
-    wp.link_types = &link_by_port_id;
-    wp.clock = clock;
-    wp.flows = cfg.flows;
-    wp.flows.live_update_ms = cfg.ring.enabled ? cfg.ring.update_interval_ms : 0;
-    wp.shared_cpus = cfg.lcores.shared_cpus;
-    wp.lossless = plan.replay;
-    wp.drain = &drain;
-    wp.stop = &hard_stop;
-    workers.push_back(std::make_unique<sw::workers::WorkerLcore>(std::move(wp)));
-  }
-
   // Queues are dealt to RX lcores in order (replay: files in command-line order per RX lcore).
   std::vector<sw::pipeline::RxParams> rxp(n_rx);
   size_t next_rx = 0;
@@ -346,12 +326,32 @@ int run(int argc, char** argv) {
             ports[i]->socket());
     }
   }
+  for (size_t r = 0; r < n_rx; ++r)
+    if (rxp[r].pool == nullptr && !port_pools.empty()) rxp[r].pool = port_pools.front();  // no queue dealt
+
+  std::vector<std::unique_ptr<sw::workers::WorkerLcore>> workers;
+  for (size_t w = 0; w < n_workers; ++w) {
+    sw::workers::WorkerParams wp;
+    wp.worker_id = static_cast<uint16_t>(w);
+    for (size_t r = 0; r < n_rx; ++r)
+      wp.in_rings.push_back({rx_to_worker[r][w], rx_to_worker_summaries[r][w], rxp[r].pool});
+    wp.export_ring = export_rings[w];
+    wp.link_types = &link_by_port_id;
+    wp.clock = clock;
+    wp.flows = cfg.flows;
+    wp.flows.live_update_ms = cfg.ring.enabled ? cfg.ring.update_interval_ms : 0;
+    wp.shared_cpus = cfg.lcores.shared_cpus;
+    wp.lossless = plan.replay;
+    wp.drain = &drain;
+    wp.stop = &hard_stop;
+    workers.push_back(std::make_unique<sw::workers::WorkerLcore>(std::move(wp)));
+  }
+
   std::vector<std::unique_ptr<sw::pipeline::RxLcore>> rx;
   for (size_t r = 0; r < n_rx; ++r) {
     rxp[r].rx_id = static_cast<unsigned>(r);
-    rxp[r].worker_rings = rx_to_worker[r];
-    rxp[r].worker_summaries = rx_to_worker_summaries[r];
-    if (rxp[r].pool == nullptr && !port_pools.empty()) rxp[r].pool = port_pools.front();  // no queue dealt
+    for (size_t w = 0; w < n_workers; ++w)
+      rxp[r].worker_rings.push_back({rx_to_worker[r][w], rx_to_worker_summaries[r][w]});
     rxp[r].wire_len_offset = clock.wire_len_offset;
     rxp[r].ts_offset = clock.ts_offset;
     rxp[r].ts_flag = clock.ts_flag;

@@ -9,6 +9,8 @@
 #include <rte_ring_elem.h>
 #include <sched.h>
 
+#include <cassert>
+
 #include "lib/decode/packet_decoder.hpp"
 #include "lib/flow/flow_key.hpp"
 #include "lib/flow/packet_summary.hpp"
@@ -28,29 +30,26 @@ constexpr unsigned kReplayFreeMbufs = kBurst * 33;
 }  // namespace
 
 RxLcore::RxLcore(RxParams p)
-    : p_(std::move(p)),
-      cursors_(p_.queues.size()),
-      last_poll_busy_(p_.queues.size(), 0),
-      out_slot_(p_.worker_rings.size(), 0) {
-  p_.worker_summaries.resize(p_.worker_rings.size(), nullptr);
+    : p_(std::move(p)), cursors_(p_.queues.size()), last_poll_busy_(p_.queues.size(), 0) {
+  for ([[maybe_unused]] const WorkerRingOut& o : p_.worker_rings)
+    assert(o.ring != nullptr && o.slots != nullptr);
 }
 
 void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexcept {
-  rte_ring* r = p_.worker_rings[worker];
+  rte_ring* r = p_.worker_rings[worker].ring;
   const auto* it = static_cast<const workers::WorkItem*>(items);
   unsigned done = workers::enqueue_work_items(r, it, n);
-  if (done == n) return advance_slot(worker, n);
-  if (p_.replay) {
+  if (done < n && p_.replay) {
     ctr_.ring_full_waits.add(1);
     workers::IdleBackoff backoff(p_.shared_cpus);
     while (done < n) {
       backoff.idle();
       done += workers::enqueue_work_items(r, it + done, n - done);
     }
-    return advance_slot(worker, n);
   }
-  // The dropped items' slots go to the next items (the worker counts the items it dequeues).
+  // Dropped items' slots go to the next items (the worker counts the items it dequeues).
   advance_slot(worker, done);
+  if (done == n) return;
   ctr_.ring_drops[worker].add(n - done);
   unsigned packets = 0;
   for (unsigned i = done; i < n; ++i) {
@@ -128,12 +127,10 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
       // The worker finds and accounts the flow from this, without decoding the frame again. Its slot is
       // the item's: the ring's next one after those of the items before it. The next item's slot is asked
       // for now (the worker read it last, on its core).
-      bool summarised = false;
-      if (workers::SummarySlots* slots = p_.worker_summaries[w]) [[likely]] {
-        const uint32_t slot = slots->next(out_slot_[w], n_out[w]);
-        __builtin_prefetch(&(*slots)[slots->next(slot, 1)], 1);
-        summarised = lib::summarize(pkt, (*slots)[slot]);
-      }
+      workers::SummarySlots& slots = *p_.worker_rings[w].slots;
+      const uint32_t slot = slots.next(p_.worker_rings[w].next_slot, n_out[w]);
+      __builtin_prefetch(&slots[slots.next(slot, 1)], 1);
+      const bool summarised = lib::summarize(pkt, slots[slot]);
       const bool plain = m->pool == p_.pool && m->nb_segs == 1 && m->next == nullptr && RTE_MBUF_DIRECT(m) &&
                          rte_mbuf_refcnt_read(m) == 1;
       const uint8_t flags = ts_flag | (plain ? workers::WorkItem::kPlain : 0);

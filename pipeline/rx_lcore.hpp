@@ -50,12 +50,17 @@ struct alignas(64) RxCounters {
                                // to the captured length from there on
 };
 
+// This RX lcore's end of one worker's ring.
+struct WorkerRingOut {
+  rte_ring* ring = nullptr;                // SPSC to the worker
+  workers::SummarySlots* slots = nullptr;  // where its items' summaries go (workers/summary_slots.hpp)
+  uint32_t next_slot = 0;                  // the RX lcore's: the slot of the next item enqueued
+};
+
 struct RxParams {
   unsigned rx_id = 0;
   std::vector<RxQueueRef> queues;
-  std::vector<rte_ring*> worker_rings;  // index = worker id
-  // [worker id]: where that ring's items' summaries go (workers/summary_slots.hpp); null: no summaries.
-  std::vector<workers::SummarySlots*> worker_summaries;
+  std::vector<WorkerRingOut> worker_rings;  // index = worker id; every ring has its slots
   rte_mempool* pool = nullptr;
   int wire_len_offset = -1;  // mbuf dynfield for the original frame length (uint32_t)
   int ts_offset = -1;        // RX timestamp dynfield (workers::PacketClock), -1 if none
@@ -82,8 +87,8 @@ class RxLcore {
   void enqueue_all(unsigned worker, const void* items, unsigned n) noexcept;
   // After `n` more items went into the worker's ring: the slot of the next one.
   void advance_slot(unsigned worker, unsigned n) noexcept {
-    if (p_.worker_summaries[worker] != nullptr)
-      out_slot_[worker] = p_.worker_summaries[worker]->next(out_slot_[worker], n);
+    WorkerRingOut& o = p_.worker_rings[worker];
+    o.next_slot = o.slots->next(o.next_slot, n);
   }
 
   // Restores the wire length of frames a capture cut short (replay only).
@@ -98,7 +103,6 @@ class RxLcore {
   };
   std::vector<ReplayCursor> cursors_;  // one per queue
   std::vector<char> last_poll_busy_;   // one per queue: the pool is only checked when a busy queue stalls
-  std::vector<uint32_t> out_slot_;     // [worker]: the summary slot of the next item enqueued
   std::atomic<bool> finished_{false};
   std::atomic<bool> interrupted_{false};
 };

@@ -312,8 +312,8 @@ void FlowShard::process_decoded(const lib::DecodedPacket& pkt, uint64_t ts_ns, u
 // takes process_inner(), which finds the same flow again (in cache) and does the same in the same order.
 bool FlowShard::account_summary(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
                                 uint64_t ts_ns) noexcept {
-  // Profiling decided once: a lap that tests the flag reloads it after every store of a byte (~11
-  // instructions a packet when off).
+  // Profiling decided once: a lap that tests the flag reloads it after every store of a byte (~15
+  // instructions a packet when off: callgrind, docs/performance.md).
   if (profile_.enabled()) [[unlikely]]
     return account_summary_as<true>(s, l, frame_len, ts_ns);
   return account_summary_as<false>(s, l, frame_len, ts_ns);

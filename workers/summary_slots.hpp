@@ -12,11 +12,18 @@
 // are those of items up to k + ring_items + 2 * kMaxHandoverBurst - 1: with that many slots, never k's.
 // (8,192 slots of 64 bytes for the default ring of 4,095 items: 512 KiB per RX lcore and worker pair,
 // where the mbufs no longer have a 64-byte private area each.)
+//
+// Memory: lib::ZeroedArray (anonymous pages, zero on first touch), not the heap (whose pages the main
+// thread would zero on its own NUMA node) nor rte_zmalloc_socket (hugepages, but it needs the EAL, which
+// the unit tests do not start, and it zeroes from the main thread too). The RX lcore writes a slot before
+// the worker reads it, so its writes touch each page first and the kernel's default policy puts the page
+// on the RX lcore's node, the NIC's and the ring's. The worker reads the slots in order: one TLB miss per
+// 64 summaries with 4 KiB pages.
 #pragma once
 #include <bit>
 #include <cstdint>
-#include <memory>
 
+#include "lib/core/zeroed_array.hpp"
 #include "lib/flow/packet_summary.hpp"
 
 namespace spanwatch::workers {
@@ -29,8 +36,7 @@ class SummarySlots {
   // `ring_items`: the ring's capacity in items (WorkItem). A power of two slots, so that a position wraps
   // with a mask.
   explicit SummarySlots(uint32_t ring_items)
-      : mask_(std::bit_ceil(ring_items + 2 * kMaxHandoverBurst) - 1),
-        slots_(std::make_unique<Slot[]>(mask_ + 1)) {}
+      : mask_(std::bit_ceil(ring_items + 2 * kMaxHandoverBurst) - 1), slots_(mask_ + 1) {}
 
   uint32_t count() const noexcept { return mask_ + 1; }
   lib::PacketSummary& operator[](uint32_t i) noexcept { return slots_[i].summary; }
@@ -43,7 +49,7 @@ class SummarySlots {
   };
   static_assert(sizeof(Slot) == 64, "a slot per cache line");
   uint32_t mask_;
-  std::unique_ptr<Slot[]> slots_;
+  lib::ZeroedArray<Slot> slots_;
 };
 
 }  // namespace spanwatch::workers

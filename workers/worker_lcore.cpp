@@ -8,6 +8,7 @@
 #include <sched.h>
 
 #include <array>
+#include <cassert>
 
 #include "lib/decode/packet_decoder.hpp"
 #include "workers/idle_backoff.hpp"
@@ -79,10 +80,8 @@ WorkerLcore::WorkerLcore(WorkerParams p)
                     ? std::make_unique<PayloadPrefixCapture>(p_.flows.max_flows_per_worker)
                     : nullptr),
       shard_(p_.flows, p_.worker_id, sink_, &dpi_, &apps_, prefixes_.get()),
-      burst_(std::make_unique<Burst>()),
-      in_slot_(p_.in_rings.size(), 0),
-      in_pool_(p_.in_rings.size(), nullptr) {
-  p_.in_summaries.resize(p_.in_rings.size(), nullptr);
+      burst_(std::make_unique<Burst>()) {
+  for ([[maybe_unused]] const InRing& in : p_.in_rings) assert(in.ring != nullptr && in.slots != nullptr);
 }
 
 // A burst goes through in stages (l3fwd's shape): decode every packet, then hash each flow and prefetch its
@@ -94,19 +93,19 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;
   Burst& b = *burst_;
   StageProfile& prof = shard_.profile();
-  for (size_t r = 0; r < p_.in_rings.size(); ++r) {
-    const unsigned n = dequeue_work_items(p_.in_rings[r], b.items.data(), kBurst);
+  for (InRing& in : p_.in_rings) {
+    const unsigned n = dequeue_work_items(in.ring, b.items.data(), kBurst);
     if (n == 0) continue;
     // The summary (in the ring's next n slots, consecutive lines), or the frame of a packet decoded below.
     // The capture time and frame length come with the item, so a summarised packet of a classified flow
     // reads none of the mbuf's lines, which the RX lcore wrote on another core; its frame only once its
     // flow says it needs decoding (prefetch_flow_state()).
-    SummarySlots* slots = p_.in_summaries[r];  // items have summaries only when the ring has slots
-    const uint32_t slot = in_slot_[r];
-    if (slots != nullptr) in_slot_[r] = slots->next(slot, n);
+    SummarySlots& slots = *in.slots;
+    const uint32_t slot = in.next_slot;
+    in.next_slot = slots.next(slot, n);
     for (unsigned i = 0; i < n; ++i) {
       if (b.items[i].summary) {
-        b.summaries[i] = &(*slots)[slots->next(slot, i)];
+        b.summaries[i] = &slots[slots.next(slot, i)];
         rte_prefetch0(b.summaries[i]);
       } else {
         rte_prefetch0(rte_pktmbuf_mtod(b.items[i].mbuf, void*));
@@ -185,11 +184,9 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     // one mempool operation instead of one per packet; mbufs the RX lcore marked plain without a look at
     // their headers.
     if (plain) {
-      // A plain mbuf is of the RX lcore's pool: the first one's header tells which, once per ring (the
+      // A plain mbuf is of the RX lcore's pool, given with the ring: no mbuf header is read here (the
       // line crosses from the RX lcore's core, a wait at the end of every burst when read each time).
-      if (in_pool_[r] == nullptr) [[unlikely]]
-        in_pool_[r] = b.mbufs[0]->pool;
-      rte_mempool_put_bulk(in_pool_[r], reinterpret_cast<void**>(b.mbufs.data()), n);
+      rte_mempool_put_bulk(in.pool, reinterpret_cast<void**>(b.mbufs.data()), n);
     } else {
       free_burst(b.mbufs.data(), n);
     }

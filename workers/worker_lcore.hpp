@@ -22,10 +22,17 @@ struct rte_ring;
 
 namespace spanwatch::workers {
 
+// The worker's end of one RX lcore's ring.
+struct InRing {
+  rte_ring* ring = nullptr;       // from the RX lcore, SPSC
+  SummarySlots* slots = nullptr;  // its items' summaries (workers/summary_slots.hpp)
+  rte_mempool* pool = nullptr;    // the RX lcore's pool: that of its plain mbufs (WorkItem::kPlain)
+  uint32_t next_slot = 0;         // the worker's: the slot of the ring's next item
+};
+
 struct WorkerParams {
   uint16_t worker_id = 0;
-  std::vector<rte_ring*> in_rings;               // one per RX lcore, SPSC
-  std::vector<SummarySlots*> in_summaries;       // [ring]: its items' summaries (workers/summary_slots.hpp)
+  std::vector<InRing> in_rings;                  // one per RX lcore; all fields set
   rte_ring* export_ring = nullptr;               // SPSC to the exporter, elements are FlowRecord
   const std::vector<lib::LinkType>* link_types;  // indexed by DPDK port id
   PacketClock clock;
@@ -88,15 +95,13 @@ class WorkerLcore {
   struct Burst {
     std::array<WorkItem, kBurst> items;
     std::array<const lib::PacketSummary*, kBurst> summaries;  // of the items with WorkItem::summary
-    std::array<rte_mbuf*, kBurst> mbufs;  // freed in one call at the end of the burst
+    std::array<rte_mbuf*, kBurst> mbufs;                      // freed in one call at the end of the burst
     std::array<lib::DecodedPacket, kBurst> pkts;
     std::array<FlowShard::FlowLookup, kBurst> lookups;
     std::array<uint64_t, kBurst> ts_ns;
     std::array<bool, kBurst> is_flow;
   };
   std::unique_ptr<Burst> burst_;
-  std::vector<uint32_t> in_slot_;      // [ring]: the summary slot of its next item
-  std::vector<rte_mempool*> in_pool_;  // [ring]: the pool of its plain mbufs (WorkItem::kPlain)
   lib::Counter busy_cycles_;
   std::atomic<bool> finished_{false};
 };
