@@ -8,7 +8,6 @@
 #include <algorithm>
 
 #include "pipeline/startup_error.hpp"
-#include "workers/mbuf_summary.hpp"
 
 namespace spanwatch::pipeline {
 
@@ -28,9 +27,9 @@ MempoolPtr make_packet_pool(const std::string& name, unsigned mbufs, unsigned ca
   if (room > UINT16_MAX)
     throw StartupError(
         fmt::format("rte_pktmbuf_pool_create({}): {}-byte frames do not fit an mbuf", name, frame_bytes));
-  // The private area carries the RX lcore's decode to the worker (workers/mbuf_summary.hpp).
-  rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), mbufs, cache, workers::kMbufPrivSize,
-                                            static_cast<uint16_t>(room), socket);
+  // No private area: the RX lcore's decode travels in the summary slots (workers/summary_slots.hpp).
+  rte_mempool* mp =
+      rte_pktmbuf_pool_create(name.c_str(), mbufs, cache, 0, static_cast<uint16_t>(room), socket);
   if (mp == nullptr)
     throw StartupError(fmt::format(
         "rte_pktmbuf_pool_create({}, {} mbufs of {} B, cache {}, socket {}): {}; lower memory.mbufs "

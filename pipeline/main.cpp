@@ -40,6 +40,7 @@
 #include "pipeline/startup_error.hpp"
 #include "pipeline/stats_report.hpp"
 #include "pipeline/telemetry_commands.hpp"
+#include "workers/summary_slots.hpp"
 #include "workers/work_item.hpp"
 #include "workers/worker_lcore.hpp"
 
@@ -265,6 +266,10 @@ int run(int argc, char** argv) {
   // One SPSC ring per (RX lcore, worker) pair and one record ring per worker: no multi-producer rings.
   std::vector<sw::pipeline::RingPtr> rings;
   std::vector<std::vector<rte_ring*>> rx_to_worker(n_rx, std::vector<rte_ring*>(n_workers));
+  // Beside each of those rings, the summaries of its items (workers/summary_slots.hpp).
+  std::vector<std::unique_ptr<sw::workers::SummarySlots>> summary_slots;
+  std::vector<std::vector<sw::workers::SummarySlots*>> rx_to_worker_summaries(
+      n_rx, std::vector<sw::workers::SummarySlots*>(n_workers));
   std::vector<rte_ring*> export_rings(n_workers);
   // A WorkItem travels as kWorkItemWords 8-byte elements (workers/work_ring.hpp); the ring holds
   // rx_ring_size - 1 items, as a ring of rx_ring_size items would.
@@ -274,6 +279,9 @@ int run(int argc, char** argv) {
           fmt::format("rx{}_w{}", r, w), sizeof(uint64_t),
           (cfg.memory.rx_ring_size - 1) * sw::workers::kWorkItemWords, socket, RING_F_EXACT_SZ));
       rx_to_worker[r][w] = rings.back().get();
+      summary_slots.push_back(std::make_unique<sw::workers::SummarySlots>(
+          rte_ring_get_capacity(rings.back().get()) / sw::workers::kWorkItemWords));
+      rx_to_worker_summaries[r][w] = summary_slots.back().get();
     }
   // A replay's workers wait for room instead of dropping records, so a short ring loses nothing there and
   // spares the page faults of 4096 records of 1.8 kB per worker (DPDK also zeroes a ring's memory on free).
@@ -299,23 +307,6 @@ int run(int argc, char** argv) {
     cfg.flows.capture_payload_prefix = tables->rules_need_payload;
   }
 
-  std::vector<std::unique_ptr<sw::workers::WorkerLcore>> workers;
-  for (size_t w = 0; w < n_workers; ++w) {
-    sw::workers::WorkerParams wp;
-    wp.worker_id = static_cast<uint16_t>(w);
-    for (size_t r = 0; r < n_rx; ++r) wp.in_rings.push_back(rx_to_worker[r][w]);
-    wp.export_ring = export_rings[w];
-    wp.link_types = &link_by_port_id;
-    wp.clock = clock;
-    wp.flows = cfg.flows;
-    wp.flows.live_update_ms = cfg.ring.enabled ? cfg.ring.update_interval_ms : 0;
-    wp.shared_cpus = cfg.lcores.shared_cpus;
-    wp.lossless = plan.replay;
-    wp.drain = &drain;
-    wp.stop = &hard_stop;
-    workers.push_back(std::make_unique<sw::workers::WorkerLcore>(std::move(wp)));
-  }
-
   // Queues are dealt to RX lcores in order (replay: files in command-line order per RX lcore).
   std::vector<sw::pipeline::RxParams> rxp(n_rx);
   size_t next_rx = 0;
@@ -335,11 +326,32 @@ int run(int argc, char** argv) {
             ports[i]->socket());
     }
   }
+  for (size_t r = 0; r < n_rx; ++r)
+    if (rxp[r].pool == nullptr && !port_pools.empty()) rxp[r].pool = port_pools.front();  // no queue dealt
+
+  std::vector<std::unique_ptr<sw::workers::WorkerLcore>> workers;
+  for (size_t w = 0; w < n_workers; ++w) {
+    sw::workers::WorkerParams wp;
+    wp.worker_id = static_cast<uint16_t>(w);
+    for (size_t r = 0; r < n_rx; ++r)
+      wp.in_rings.push_back({rx_to_worker[r][w], rx_to_worker_summaries[r][w], rxp[r].pool});
+    wp.export_ring = export_rings[w];
+    wp.link_types = &link_by_port_id;
+    wp.clock = clock;
+    wp.flows = cfg.flows;
+    wp.flows.live_update_ms = cfg.ring.enabled ? cfg.ring.update_interval_ms : 0;
+    wp.shared_cpus = cfg.lcores.shared_cpus;
+    wp.lossless = plan.replay;
+    wp.drain = &drain;
+    wp.stop = &hard_stop;
+    workers.push_back(std::make_unique<sw::workers::WorkerLcore>(std::move(wp)));
+  }
+
   std::vector<std::unique_ptr<sw::pipeline::RxLcore>> rx;
   for (size_t r = 0; r < n_rx; ++r) {
     rxp[r].rx_id = static_cast<unsigned>(r);
-    rxp[r].worker_rings = rx_to_worker[r];
-    if (rxp[r].pool == nullptr && !port_pools.empty()) rxp[r].pool = port_pools.front();  // no queue dealt
+    for (size_t w = 0; w < n_workers; ++w)
+      rxp[r].worker_rings.push_back({rx_to_worker[r][w], rx_to_worker_summaries[r][w]});
     rxp[r].wire_len_offset = clock.wire_len_offset;
     rxp[r].ts_offset = clock.ts_offset;
     rxp[r].ts_flag = clock.ts_flag;

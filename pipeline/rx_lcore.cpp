@@ -9,18 +9,20 @@
 #include <rte_ring_elem.h>
 #include <sched.h>
 
+#include <cassert>
+
 #include "lib/decode/packet_decoder.hpp"
 #include "lib/flow/flow_key.hpp"
 #include "lib/flow/packet_summary.hpp"
 #include "workers/flow_shard.hpp"
 #include "workers/idle_backoff.hpp"
-#include "workers/mbuf_summary.hpp"
 #include "workers/work_ring.hpp"
 
 namespace spanwatch::pipeline {
 namespace {
 
 constexpr unsigned kBurst = 32;
+static_assert(kBurst <= workers::kMaxHandoverBurst, "the summary slots are sized for it");
 // net_pcap reads a frame before it allocates its mbuf, and a frame up to 64 KiB takes up to 33 mbufs:
 // only poll when that many bursts' worth is free, so a replay never loses a frame to rx_nombuf.
 constexpr unsigned kReplayFreeMbufs = kBurst * 33;
@@ -28,26 +30,26 @@ constexpr unsigned kReplayFreeMbufs = kBurst * 33;
 }  // namespace
 
 RxLcore::RxLcore(RxParams p)
-    : p_(std::move(p)),
-      cursors_(p_.queues.size()),
-      last_poll_busy_(p_.queues.size(), 0),
-      // Every packet pool is make_packet_pool()'s; a pool without the room only costs the worker a decode.
-      summaries_(p_.pool != nullptr && rte_pktmbuf_priv_size(p_.pool) >= sizeof(lib::PacketSummary)) {}
+    : p_(std::move(p)), cursors_(p_.queues.size()), last_poll_busy_(p_.queues.size(), 0) {
+  for ([[maybe_unused]] const WorkerRingOut& o : p_.worker_rings)
+    assert(o.ring != nullptr && o.slots != nullptr);
+}
 
 void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexcept {
-  rte_ring* r = p_.worker_rings[worker];
+  rte_ring* r = p_.worker_rings[worker].ring;
   const auto* it = static_cast<const workers::WorkItem*>(items);
   unsigned done = workers::enqueue_work_items(r, it, n);
-  if (done == n) return;
-  if (p_.replay) {
+  if (done < n && p_.replay) {
     ctr_.ring_full_waits.add(1);
     workers::IdleBackoff backoff(p_.shared_cpus);
     while (done < n) {
       backoff.idle();
       done += workers::enqueue_work_items(r, it + done, n - done);
     }
-    return;
   }
+  // Dropped items' slots go to the next items (the worker counts the items it dequeues).
+  advance_slot(worker, done);
+  if (done == n) return;
   ctr_.ring_drops[worker].add(n - done);
   unsigned packets = 0;
   for (unsigned i = done; i < n; ++i) {
@@ -99,10 +101,7 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
   lib::DecodedPacket pkt;
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) {
-      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-      if (summaries_) __builtin_prefetch(workers::mbuf_summary(pkts[i + 1]), 1);
-    }
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
     rte_mbuf* m = pkts[i];
     bytes += rte_pktmbuf_pkt_len(m);
     // What the worker would read from the mbuf's header (its frame length and capture time) travels with
@@ -125,8 +124,13 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
     }
     const unsigned w = lib::worker_hash(pkt.inner.src, pkt.inner.dst) % n_workers;
     if (pkt.carrier_count == 0) [[likely]] {
-      // The worker finds and accounts the flow from this, without decoding the frame again.
-      const bool summarised = summaries_ && lib::summarize(pkt, *workers::mbuf_summary(m));
+      // The worker finds and accounts the flow from this, without decoding the frame again. Its slot is
+      // the item's: the ring's next one after those of the items before it. The next item's slot is asked
+      // for now (the worker read it last, on its core).
+      workers::SummarySlots& slots = *p_.worker_rings[w].slots;
+      const uint32_t slot = slots.next(p_.worker_rings[w].next_slot, n_out[w]);
+      __builtin_prefetch(&slots[slots.next(slot, 1)], 1);
+      const bool summarised = lib::summarize(pkt, slots[slot]);
       const bool plain = m->pool == p_.pool && m->nb_segs == 1 && m->next == nullptr && RTE_MBUF_DIRECT(m) &&
                          rte_mbuf_refcnt_read(m) == 1;
       const uint8_t flags = ts_flag | (plain ? workers::WorkItem::kPlain : 0);

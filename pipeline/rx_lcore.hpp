@@ -11,6 +11,7 @@
 #include "lib/core/counter.hpp"
 #include "lib/decode/decoded_packet.hpp"
 #include "pipeline/pcap_probe.hpp"
+#include "workers/summary_slots.hpp"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -49,10 +50,17 @@ struct alignas(64) RxCounters {
                                // to the captured length from there on
 };
 
+// This RX lcore's end of one worker's ring.
+struct WorkerRingOut {
+  rte_ring* ring = nullptr;                // SPSC to the worker
+  workers::SummarySlots* slots = nullptr;  // where its items' summaries go (workers/summary_slots.hpp)
+  uint32_t next_slot = 0;                  // the RX lcore's: the slot of the next item enqueued
+};
+
 struct RxParams {
   unsigned rx_id = 0;
   std::vector<RxQueueRef> queues;
-  std::vector<rte_ring*> worker_rings;  // index = worker id
+  std::vector<WorkerRingOut> worker_rings;  // index = worker id; every ring has its slots
   rte_mempool* pool = nullptr;
   int wire_len_offset = -1;  // mbuf dynfield for the original frame length (uint32_t)
   int ts_offset = -1;        // RX timestamp dynfield (workers::PacketClock), -1 if none
@@ -77,6 +85,11 @@ class RxLcore {
   // Returns the number of frames received; sets `eof` in replay mode at the end of the file.
   unsigned poll_queue(size_t qi, bool& eof) noexcept;
   void enqueue_all(unsigned worker, const void* items, unsigned n) noexcept;
+  // After `n` more items went into the worker's ring: the slot of the next one.
+  void advance_slot(unsigned worker, unsigned n) noexcept {
+    WorkerRingOut& o = p_.worker_rings[worker];
+    o.next_slot = o.slots->next(o.next_slot, n);
+  }
 
   // Restores the wire length of frames a capture cut short (replay only).
   uint32_t restore_wire_len(size_t q, rte_mbuf* m) noexcept;
@@ -90,7 +103,6 @@ class RxLcore {
   };
   std::vector<ReplayCursor> cursors_;  // one per queue
   std::vector<char> last_poll_busy_;   // one per queue: the pool is only checked when a busy queue stalls
-  bool summaries_ = false;             // the pool's mbufs have room for a lib::PacketSummary
   std::atomic<bool> finished_{false};
   std::atomic<bool> interrupted_{false};
 };

@@ -288,6 +288,10 @@ class FlowShard {
   void process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
                        uint16_t port_id) noexcept;
   void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
+  // account_summary() with the stage profile on or off.
+  template <bool kProfile>
+  bool account_summary_as(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
+                          uint64_t ts_ns) noexcept;
   void set_timeout_class(uint32_t idx, TimeoutClass c, uint64_t activity_ns) noexcept;
   // A packet moves its flow to the tail of its idle list. Relinking it there on every packet wrote two
   // other flows' entries (its neighbours) and the tail's; instead the move is noted here and

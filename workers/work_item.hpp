@@ -12,7 +12,7 @@ struct WorkItem {
   uint64_t ts_ns;      // capture time (kHasTs), from the mbuf's RX timestamp dynfield
   uint32_t frame_len;  // DecodedPacket::frame_len: the wire length (all segments, or the capture's original)
   uint8_t layers;      // kLayerInner | carrier_layer(i): which of the packet's flows this worker accounts
-  uint8_t summary;     // 1: the mbuf holds the packet's lib::PacketSummary (workers/mbuf_summary.hpp)
+  uint8_t summary;     // 1: the item's summary slot holds the packet's lib::PacketSummary (summary_slots.hpp)
   uint8_t flags;       // kHasTs | kPlain
 
   // The RX lcore has the mbuf's header lines in cache; the worker of a summarised packet of a classified

@@ -8,10 +8,10 @@
 #include <sched.h>
 
 #include <array>
+#include <cassert>
 
 #include "lib/decode/packet_decoder.hpp"
 #include "workers/idle_backoff.hpp"
-#include "workers/mbuf_summary.hpp"
 #include "workers/work_ring.hpp"
 
 namespace spanwatch::workers {
@@ -80,7 +80,9 @@ WorkerLcore::WorkerLcore(WorkerParams p)
                     ? std::make_unique<PayloadPrefixCapture>(p_.flows.max_flows_per_worker)
                     : nullptr),
       shard_(p_.flows, p_.worker_id, sink_, &dpi_, &apps_, prefixes_.get()),
-      burst_(std::make_unique<Burst>()) {}
+      burst_(std::make_unique<Burst>()) {
+  for ([[maybe_unused]] const InRing& in : p_.in_rings) assert(in.ring != nullptr && in.slots != nullptr);
+}
 
 // A burst goes through in stages (l3fwd's shape): decode every packet, then hash each flow and prefetch its
 // table slot, then prefetch the entries, then process the packets one by one with their flows in cache.
@@ -91,19 +93,23 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;
   Burst& b = *burst_;
   StageProfile& prof = shard_.profile();
-  for (rte_ring* ring : p_.in_rings) {
-    const unsigned n = dequeue_work_items(ring, b.items.data(), kBurst);
+  for (InRing& in : p_.in_rings) {
+    const unsigned n = dequeue_work_items(in.ring, b.items.data(), kBurst);
     if (n == 0) continue;
-    // The summary, or the frame of a packet decoded below. The capture time and frame length come with
-    // the item, so a summarised packet of a classified flow reads none of the mbuf's header lines, which
-    // the RX lcore wrote on another core; its frame only once its flow says it needs decoding
-    // (prefetch_flow_state()).
+    // The summary (in the ring's next n slots, consecutive lines), or the frame of a packet decoded below.
+    // The capture time and frame length come with the item, so a summarised packet of a classified flow
+    // reads none of the mbuf's lines, which the RX lcore wrote on another core; its frame only once its
+    // flow says it needs decoding (prefetch_flow_state()).
+    SummarySlots& slots = *in.slots;
+    const uint32_t slot = in.next_slot;
+    in.next_slot = slots.next(slot, n);
     for (unsigned i = 0; i < n; ++i) {
-      rte_mbuf* m = b.items[i].mbuf;
-      if (b.items[i].summary)
-        rte_prefetch0(mbuf_summary(m));
-      else
-        rte_prefetch0(rte_pktmbuf_mtod(m, void*));
+      if (b.items[i].summary) {
+        b.summaries[i] = &slots[slots.next(slot, i)];
+        rte_prefetch0(b.summaries[i]);
+      } else {
+        rte_prefetch0(rte_pktmbuf_mtod(b.items[i].mbuf, void*));
+      }
     }
     prof.start();
     // Packets without a capture timestamp (a live port) take the burst's time: one TSC read and
@@ -133,7 +139,7 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     for (unsigned i = 0; i < n; ++i) {
       b.lookups[i].valid = false;
       if (b.items[i].summary)
-        shard_.start_lookup(*mbuf_summary(b.items[i].mbuf), b.lookups[i]);
+        shard_.start_lookup(*b.summaries[i], b.lookups[i]);
       else if (b.is_flow[i])
         shard_.start_lookup(b.pkts[i], b.items[i].layers, b.lookups[i]);
     }
@@ -162,7 +168,7 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
       if (b.items[i].summary) {
         prof.start();
         // The frame (the mbuf's header) only when the flow needs more than the summary.
-        const lib::PacketSummary& s = *mbuf_summary(m);
+        const lib::PacketSummary& s = *b.summaries[i];
         if (!shard_.account_summary(s, b.lookups[i], b.items[i].frame_len, b.ts_ns[i])) {
           const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                                    (*p_.link_types)[m->port], b.items[i].frame_len};
@@ -176,11 +182,14 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     now_ns = latest_ns;
     // The burst's packets are decoded in place (payload pointers): freed together once all are done,
     // one mempool operation instead of one per packet; mbufs the RX lcore marked plain without a look at
-    // their headers (one line of the first for the pool).
-    if (plain)
-      rte_mempool_put_bulk(b.mbufs[0]->pool, reinterpret_cast<void**>(b.mbufs.data()), n);
-    else
+    // their headers.
+    if (plain) {
+      // A plain mbuf is of the RX lcore's pool, given with the ring: no mbuf header is read here (the
+      // line crosses from the RX lcore's core, a wait at the end of every burst when read each time).
+      rte_mempool_put_bulk(in.pool, reinterpret_cast<void**>(b.mbufs.data()), n);
+    } else {
       free_burst(b.mbufs.data(), n);
+    }
     total += n;
   }
   return total;

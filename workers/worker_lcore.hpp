@@ -13,16 +13,26 @@
 #include "workers/flow_shard.hpp"
 #include "workers/ndpi_detector.hpp"
 #include "workers/packet_clock.hpp"
+#include "workers/summary_slots.hpp"
 #include "workers/work_item.hpp"
 
 struct rte_mbuf;
+struct rte_mempool;
 struct rte_ring;
 
 namespace spanwatch::workers {
 
+// The worker's end of one RX lcore's ring.
+struct InRing {
+  rte_ring* ring = nullptr;       // from the RX lcore, SPSC
+  SummarySlots* slots = nullptr;  // its items' summaries (workers/summary_slots.hpp)
+  rte_mempool* pool = nullptr;    // the RX lcore's pool: that of its plain mbufs (WorkItem::kPlain)
+  uint32_t next_slot = 0;         // the worker's: the slot of the ring's next item
+};
+
 struct WorkerParams {
   uint16_t worker_id = 0;
-  std::vector<rte_ring*> in_rings;               // one per RX lcore, SPSC
+  std::vector<InRing> in_rings;                  // one per RX lcore; all fields set
   rte_ring* export_ring = nullptr;               // SPSC to the exporter, elements are FlowRecord
   const std::vector<lib::LinkType>* link_types;  // indexed by DPDK port id
   PacketClock clock;
@@ -81,9 +91,11 @@ class WorkerLcore {
   FlowShard shard_;
   // One burst in its stages (poll_once); allocated once, reused.
   static constexpr unsigned kBurst = 32;
+  static_assert(kBurst <= kMaxHandoverBurst, "the summary slots of a burst stay put until the next one");
   struct Burst {
     std::array<WorkItem, kBurst> items;
-    std::array<rte_mbuf*, kBurst> mbufs;  // freed in one call at the end of the burst
+    std::array<const lib::PacketSummary*, kBurst> summaries;  // of the items with WorkItem::summary
+    std::array<rte_mbuf*, kBurst> mbufs;                      // freed in one call at the end of the burst
     std::array<lib::DecodedPacket, kBurst> pkts;
     std::array<FlowShard::FlowLookup, kBurst> lookups;
     std::array<uint64_t, kBurst> ts_ns;

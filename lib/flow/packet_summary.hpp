@@ -1,8 +1,8 @@
 // What the worker needs of a packet whose flow is past detection and parsing, in one cache line: the RX
-// lcore decodes every packet anyway (to pick its worker), writes this beside it (the mbuf's private area)
-// and the worker finds and accounts the flow without decoding the frame again, as VPP hands per-buffer
-// metadata from node to node. The worker still decodes the frame when the flow needs more (a new flow,
-// DPI or parsing still running, payload prefixes, a side's first MAC address).
+// lcore decodes every packet anyway (to pick its worker), writes this in the item's summary slot
+// (workers/summary_slots.hpp) and the worker finds and accounts the flow without decoding the frame again, as
+// VPP hands per-buffer metadata from node to node. The worker still decodes the frame when the flow needs
+// more (a new flow, DPI or parsing still running, payload prefixes, a side's first MAC address).
 #pragma once
 #include <cstdint>
 
