@@ -7,32 +7,17 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 #include <random>
 #include <vector>
 
 #include "workers/work_ring.hpp"
+#include "workers/work_ring_test_util.hpp"
 
 namespace spanwatch::workers {
 namespace {
 
-struct RingMemory {
-  void operator()(rte_ring* r) const noexcept { std::free(r); }
-};
-
-// A ring of `items` work items, as pipeline/main.cpp makes it (8-byte elements, exact size).
-std::unique_ptr<rte_ring, RingMemory> make_ring(unsigned items) {
-  const unsigned count = items * kWorkItemWords;
-  const ssize_t bytes = rte_ring_get_memsize_elem(sizeof(uint64_t), rte_align32pow2(count + 1));  // EXACT_SZ
-  if (bytes < 0) return nullptr;
-  auto* r = static_cast<rte_ring*>(std::aligned_alloc(64, (size_t(bytes) + 63) / 64 * 64));
-  if (r == nullptr) return nullptr;
-  if (rte_ring_init(r, "summary_slots_test", count, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ) != 0) {
-    std::free(r);
-    return nullptr;
-  }
-  return std::unique_ptr<rte_ring, RingMemory>(r);
+test::TestRing make_ring(unsigned items) {
+  return test::make_work_ring(items, "summary_slots_test");
 }
 
 // Runs the RX lcore's and the worker's side of one ring of `ring_items` items with `slots` in a random

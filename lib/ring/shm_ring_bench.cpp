@@ -71,6 +71,14 @@ void reader_loop(const std::string& name, Run& run, std::atomic<bool>& ready) {
   run.reader_missed = r.stats().missed;
 }
 
+// A reader_loop thread that has opened the ring (reader_loop sets `ready` before its first read).
+std::thread start_reader(const std::string& name, Run& run) {
+  std::atomic<bool> ready{false};
+  std::thread t(reader_loop, name, std::ref(run), std::ref(ready));
+  while (!ready.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return t;
+}
+
 Run run_once(uint64_t capacity, uint32_t payload, bool with_reader) {
   ShmRingWriterOptions o;
   o.name = "/sw-ring-bench-" + std::to_string(::getpid());
@@ -78,12 +86,7 @@ Run run_once(uint64_t capacity, uint32_t payload, bool with_reader) {
   o.max_payload_bytes = payload;
   ShmRingWriter w(o);
   Run run;
-  std::atomic<bool> ready{false};
-  std::thread reader;
-  if (with_reader) {
-    reader = std::thread(reader_loop, o.name, std::ref(run), std::ref(ready));
-    while (!ready.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  std::thread reader = with_reader ? start_reader(o.name, run) : std::thread();
   std::vector<std::byte> buf(payload, std::byte{0x42});
   const auto t0 = Clock::now();
   const auto stop = t0 + std::chrono::duration<double>(kRunSeconds);
@@ -144,12 +147,7 @@ Run flow_run_once(uint64_t capacity, const spanwatch::lib::FlowRecord& proto,
   o.max_payload_bytes = 4096;
   spanwatch::lib::FlowRingWriter w(o, spanwatch::lib::full_context());
   Run run;
-  std::atomic<bool> ready{false};
-  std::thread reader;
-  if (with_reader) {
-    reader = std::thread(reader_loop, o.name, std::ref(run), std::ref(ready));
-    while (!ready.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  std::thread reader = with_reader ? start_reader(o.name, run) : std::thread();
   spanwatch::lib::FlowRecord rec = proto;
   const auto t0 = Clock::now();
   const double cpu0 = thread_cpu_seconds();
