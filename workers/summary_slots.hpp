@@ -17,8 +17,8 @@
 // thread would zero on its own NUMA node) nor rte_zmalloc_socket (hugepages, but it needs the EAL, which
 // the unit tests do not start, and it zeroes from the main thread too). The RX lcore writes a slot before
 // the worker reads it, so its writes touch each page first and the kernel's default policy puts the page
-// on the RX lcore's node, the NIC's and the ring's. The worker reads the slots in order: one TLB miss per
-// 64 summaries with 4 KiB pages.
+// on the RX lcore's node (its NIC's, when the lcores are placed by port). The worker reads the slots in
+// order: one TLB miss per 64 summaries with 4 KiB pages.
 #pragma once
 #include <bit>
 #include <cstdint>
