@@ -1,10 +1,9 @@
 // A pre-sized hash table from FlowKey to entries of one worker's shard. Open addressing with linear
-// probing over 4-byte slots (entry index + hash tag in one word, issue 3: bytes per flow) and
-// backward-shift deletion, so there are no tombstones and a lookup touches one slot cache line before the
-// entry. Entries live in a fixed array; nothing
-// is allocated after construction. The free entries are a stack threaded through themselves (a free
-// entry's first key bytes name the next one), so the table keeps no free-list array beside the entries
-// (issue 3: bytes per flow). Not thread-safe: one table per worker lcore.
+// probing over 4-byte slots (entry index + hash tag in one word) and backward-shift deletion, so there are
+// no tombstones and a lookup touches one slot cache line before the entry. Entries live in a fixed array;
+// nothing is allocated after construction. The free entries are a stack threaded through themselves (a
+// free entry's first key bytes name the next one), so the table keeps no free-list array beside the
+// entries (both for issue 3: bytes per flow). Not thread-safe: one table per worker lcore.
 #pragma once
 #include <bit>
 #include <cassert>

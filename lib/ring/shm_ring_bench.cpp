@@ -171,7 +171,7 @@ Run flow_run_once(uint64_t capacity, const spanwatch::lib::FlowRecord& proto,
 }
 
 void flow_bench(uint64_t capacity, const char* what, const spanwatch::lib::FlowRecord& rec,
-                const spanwatch::lib::FlowEnrichment* e, bool with_reader = false) {
+                const spanwatch::lib::FlowEnrichment* e, bool with_reader) {
   std::vector<Run> runs;
   for (int i = 0; i < kRuns; ++i) runs.push_back(flow_run_once(capacity, rec, e, with_reader));
   // Per CPU second, as json_flow_writer_bench: on a shared machine the time this thread did not run is not
@@ -217,30 +217,27 @@ int flow_only(const std::string& what, uint64_t n) {
   return 0;
 }
 
+// The four test records of the ring figure.
+void flow_benches(uint64_t capacity, bool with_reader) {
+  namespace sw = spanwatch::lib;
+  const sw::FlowEnrichment enriched = sw::full_enrichment();
+  flow_bench(capacity, "tcp", sw::tcp_record(), nullptr, with_reader);
+  flow_bench(capacity, "tls_full", sw::tls_record(), nullptr, with_reader);
+  flow_bench(capacity, "dns", sw::dns_record(), nullptr, with_reader);
+  flow_bench(capacity, "tls_full + enrichment", sw::tls_record(), &enriched, with_reader);
+}
+
 int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[1]) == "--flow")
     return flow_only(argv[2], std::strtoull(argv[3], nullptr, 10));
   // `shm_ring_bench --flows [--reader]`: only the flow record lines (with a reader thread copying records).
-  if (argc >= 2 && std::string(argv[1]) == "--flows") {
-    namespace sw = spanwatch::lib;
-    const bool with_reader = argc == 3 && std::string(argv[2]) == "--reader";
-    const sw::FlowEnrichment enriched = sw::full_enrichment();
-    flow_bench(kDefaultCapacity, "tcp", sw::tcp_record(), nullptr, with_reader);
-    flow_bench(kDefaultCapacity, "tls_full", sw::tls_record(), nullptr, with_reader);
-    flow_bench(kDefaultCapacity, "dns", sw::dns_record(), nullptr, with_reader);
-    flow_bench(kDefaultCapacity, "tls_full + enrichment", sw::tls_record(), &enriched, with_reader);
-    return 0;
-  }
-  const uint64_t capacity = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : kDefaultCapacity;
+  const bool flows_only = argc >= 2 && std::string(argv[1]) == "--flows";
+  const uint64_t capacity = argc > 1 && !flows_only ? std::strtoull(argv[1], nullptr, 10) : kDefaultCapacity;
   try {
-    for (const uint32_t payload : kPayloads)
-      for (const bool with_reader : {false, true}) bench(capacity, payload, with_reader);
-    namespace sw = spanwatch::lib;
-    const sw::FlowEnrichment enriched = sw::full_enrichment();
-    flow_bench(capacity, "tcp", sw::tcp_record(), nullptr);
-    flow_bench(capacity, "tls_full", sw::tls_record(), nullptr);
-    flow_bench(capacity, "dns", sw::dns_record(), nullptr);
-    flow_bench(capacity, "tls_full + enrichment", sw::tls_record(), &enriched);
+    if (!flows_only)
+      for (const uint32_t payload : kPayloads)
+        for (const bool with_reader : {false, true}) bench(capacity, payload, with_reader);
+    flow_benches(capacity, flows_only && argc == 3 && std::string(argv[2]) == "--reader");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "shm_ring_bench: %s\n", e.what());
     return 1;
