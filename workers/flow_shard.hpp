@@ -117,7 +117,46 @@ class FlowShard {
   }
   void process(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
                uint16_t port_id) noexcept {
-    if (!account_summary(s, l, f.frame_len, ts_ns)) process_frame(s, l, f, ts_ns, port_id);
+    if (!account_classified(s, l, f.frame_len, ts_ns)) process_frame(s, l, f, ts_ns, port_id);
+  }
+  // account_summary() inline for nearly every packet of a classified flow: its hinted entry, no timeout
+  // due, the profile off, and for TCP a plain segment (TcpStateMachine::on_plain_segment()) of a flow in
+  // the established class, which that segment leaves there (tcp_timeout_class()'s first rule: no class
+  // to decide). Any other packet goes to account_summary() before anything changed. The same steps in the
+  // same order as account_summary(); the call, its spills and the re-decided class were ~100
+  // instructions a packet (docs/performance.md).
+  [[gnu::always_inline]] bool account_classified(const lib::PacketSummary& s, const FlowLookup& l,
+                                                 uint32_t frame_len, uint64_t ts_ns) noexcept {
+    const uint32_t idx = table_.find_hinted(s.key, l.hint);
+    if (idx == lib::kNilIndex || ts_ns >= next_deadline_ns_ || profile_.enabled()) [[unlikely]]
+      return account_summary(s, l, frame_len, ts_ns);
+    FlowEntry& e = table_.at(idx);
+    const lib::Dir d = direction(e, l.src_is_lo);
+    if (!summary_suffices(e, d, s.bits & lib::PacketSummary::kHasMac)) [[unlikely]]
+      return account_summary(s, l, frame_len, ts_ns);
+    const bool tcp = s.key.proto == lib::kProtoTcp;
+    if (tcp && (e.timeout_class != TimeoutClass::kTcp ||
+                !tcp_states_[e.tcp_slot].on_plain_segment(d, s.tcp_flags, s.tcp_seq, s.tcp_ack, s.payload_len,
+                                                          s.tcp_window))) [[unlikely]]
+      return account_summary(s, l, frame_len, ts_ns);  // declined: the machine is untouched
+    clock_ns_ = std::max(clock_ns_, ts_ns);
+    // account() without a MAC address (account_summary() passes none).
+    const auto di = size_t(d);
+    const bool carried = e.dir[di].add(frame_len, s.ip_bytes, s.payload_len);
+    if (tcp && !e.is_tunnel_carrier) e.tcp_flags[di] |= s.tcp_flags;
+    if (ts_ns < e.first_ns) [[unlikely]]
+      lower_first_ns(e, ts_ns);
+    e.last_ns = std::max(e.last_ns, ts_ns);
+    if (carried) [[unlikely]]
+      account_rare(e, di, frame_len, nullptr, s.ip_bytes, s.payload_len, true);
+    mark_changed(idx, e);
+    if (e.side != kNoPoolSlot) [[unlikely]]
+      release_unneeded_side(e);
+    // refresh_timeout(): the class stays (no UDP, ICMP or other class is frozen, and kTcp is not).
+    advance_activity(e, ts_ns);
+    defer_touch(idx);
+    ctr_.packets.add(1);
+    return true;
   }
   // process() in two steps, so that a caller builds the Frame only when it is needed: true when the
   // packet was accounted from its summary; false when its flow needs the frame (process_frame() then).

@@ -169,7 +169,7 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
         prof.start();
         // The frame (the mbuf's header) only when the flow needs more than the summary.
         const lib::PacketSummary& s = *b.summaries[i];
-        if (!shard_.account_summary(s, b.lookups[i], b.items[i].frame_len, b.ts_ns[i])) {
+        if (!shard_.account_classified(s, b.lookups[i], b.items[i].frame_len, b.ts_ns[i])) {
           const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                                    (*p_.link_types)[m->port], b.items[i].frame_len};
           shard_.process_frame(s, b.lookups[i], f, b.ts_ns[i], m->port);

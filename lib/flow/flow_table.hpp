@@ -109,6 +109,14 @@ class FlowTable {
       return h.index;
     return find(key, hash);
   }
+  // find(key, hash, h) without the whole probe: the hinted entry, or kNilIndex when the hint is not it (the
+  // caller then takes find(), out of its inline path).
+  uint32_t find_hinted(const FlowKey& key, Hint h) const noexcept {
+    if (h.slot != kNoSlot && (slots_[h.slot].word & index_mask_) == h.index + 1 &&
+        entries_[h.index].key == key)
+      return h.index;
+    return kNilIndex;
+  }
 
   // The three stages for keys[0, n) into out[] (kNilIndex: absent), software pipelined over groups of
   // kBulkGroup keys: while group k is compared, group k+1's entries and group k+2's slots are on their
