@@ -678,8 +678,9 @@ std::vector<uint8_t> frame(uint8_t proto, uint8_t src, uint16_t sport, uint8_t d
 
 // The RX lcore's summary and the worker's decode must account a packet the same way: a TCP session (role
 // flip on a SYN-ACK first, data both ways, close), a UDP flow whose responder's MAC comes later, and a
-// flow that starts again on the same tuple, through one shard fed DecodedPackets and one fed summaries
-// wherever lib::summarize() gives one.
+// flow that starts again on the same tuple, through one shard fed DecodedPackets and two fed summaries
+// wherever lib::summarize() gives one: one without the table hint (FlowShard::account_summary()), one with
+// it, as the worker's burst gives it (FlowShard::account_classified(), inline for plain segments).
 TEST(FlowShard, SummarisedPacketsAccountAsDecodedOnes) {
   std::vector<std::vector<uint8_t>> frames = {
       frame(6, 2, 41000, 1, 40000, 0, 0x12, 5000, 1001),  // SYN-ACK first: originator guessed
@@ -687,19 +688,22 @@ TEST(FlowShard, SummarisedPacketsAccountAsDecodedOnes) {
       frame(6, 2, 41000, 1, 40000, 100, 0x18, 5001, 1001),
       frame(6, 1, 40000, 2, 41000, 1400, 0x18, 1001, 5101),
       frame(6, 1, 40000, 2, 41000, 1400, 0x10, 1001, 5101),  // a retransmission
+      frame(6, 2, 41000, 1, 40000, 200, 0x18, 5101, 2401),   // plain segments: more data, an ACK
+      frame(6, 1, 40000, 2, 41000, 0, 0x10, 2401, 5301),
       frame(17, 3, 5000, 4, 6000, 50),
       frame(17, 3, 5000, 4, 6000, 60),
       frame(17, 4, 6000, 3, 5000, 70),  // the responder's first packet: its MAC
-      frame(6, 2, 41000, 1, 40000, 0, 0x11, 5101, 2401),
-      frame(6, 1, 40000, 2, 41000, 0, 0x11, 2401, 5102),
-      frame(6, 2, 41000, 1, 40000, 0, 0x10, 5102, 2402),
+      frame(6, 2, 41000, 1, 40000, 0, 0x11, 5301, 2401),
+      frame(6, 1, 40000, 2, 41000, 0, 0x11, 2401, 5302),
+      frame(6, 2, 41000, 1, 40000, 0, 0x10, 5302, 2402),
       frame(6, 1, 40000, 2, 41000, 0, 0x02, 90000, 0),  // a new connection on the tuple
       frame(6, 2, 41000, 1, 40000, 0, 0x12, 7000, 90001),
       frame(6, 1, 40000, 2, 41000, 10, 0x18, 90001, 7001),
       frame(6, 2, 41000, 1, 40000, 0, 0x04, 7001, 0),
   };
-  CollectingSink decoded_sink, summary_sink;
-  FlowShard decoded(small_config(), 0, decoded_sink), summarised(small_config(), 0, summary_sink);
+  CollectingSink decoded_sink, summary_sink, hinted_sink;
+  FlowShard decoded(small_config(), 0, decoded_sink), summarised(small_config(), 0, summary_sink),
+      hinted(small_config(), 0, hinted_sink);
   unsigned summaries = 0;
   for (size_t i = 0; i < frames.size(); ++i) {
     const auto& f = frames[i];
@@ -714,20 +718,28 @@ TEST(FlowShard, SummarisedPacketsAccountAsDecodedOnes) {
       ++summaries;
       FlowShard::FlowLookup l;
       summarised.start_lookup(s, l);
-      summarised.process(
-          s, l, FlowShard::Frame{f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt.frame_len}, ts,
-          0);
+      const FlowShard::Frame fr{f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt.frame_len};
+      summarised.process(s, l, fr, ts, 0);
+      FlowShard::FlowLookup h;
+      hinted.start_lookup(s, h);
+      hinted.prefetch_entry(h);  // the hint
+      hinted.process(s, h, fr, ts, 0);
     } else {
       summarised.process(pkt, ts, 0, kLayerInner);
+      hinted.process(pkt, ts, 0, kLayerInner);
     }
   }
-  EXPECT_EQ(summaries, 12u);  // all but the three with a SYN
+  EXPECT_EQ(summaries, 14u);  // all but the three with a SYN
   decoded.flush_all(lib::EndReason::kShutdown);
   summarised.flush_all(lib::EndReason::kShutdown);
+  hinted.flush_all(lib::EndReason::kShutdown);
   ASSERT_EQ(decoded_sink.recs.size(), 3u);
   ASSERT_EQ(summary_sink.recs.size(), decoded_sink.recs.size());
-  for (size_t i = 0; i < decoded_sink.recs.size(); ++i) {
-    const lib::FlowRecord &a = decoded_sink.recs[i], &b = summary_sink.recs[i];
+  ASSERT_EQ(hinted_sink.recs.size(), decoded_sink.recs.size());
+  for (size_t i = 0; i < 2 * decoded_sink.recs.size(); ++i) {
+    const size_t r = i % decoded_sink.recs.size();
+    const CollectingSink& other = i < decoded_sink.recs.size() ? summary_sink : hinted_sink;
+    const lib::FlowRecord &a = decoded_sink.recs[r], &b = other.recs[r];
     EXPECT_EQ(a.flow_id, b.flow_id);
     EXPECT_EQ(a.src_ip, b.src_ip);
     EXPECT_EQ(a.src_port, b.src_port);
@@ -749,8 +761,10 @@ TEST(FlowShard, SummarisedPacketsAccountAsDecodedOnes) {
   }
   EXPECT_TRUE(decoded_sink.recs[2].dir[1].has_mac);  // the UDP responder's MAC, from its decoded frame
   EXPECT_EQ(decoded.counters().packets.get(), summarised.counters().packets.get());
+  EXPECT_EQ(decoded.counters().packets.get(), hinted.counters().packets.get());
   EXPECT_EQ(decoded.counters().tcp_reuse.get(), 1u);
   EXPECT_EQ(summarised.counters().tcp_reuse.get(), 1u);
+  EXPECT_EQ(hinted.counters().tcp_reuse.get(), 1u);
 }
 
 // A flow holds a FlowSide only while a stage needs it: the parse state while the HTTP parser waits for the
