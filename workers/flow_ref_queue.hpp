@@ -1,9 +1,9 @@
-// A first-in first-out queue of references to flows (a table index, and for the live-snapshot queue the
-// low 32 bits of the flow id) that replaces a list threaded through the flow entries (issue 3: the entry
-// loses its link). A flow that ends is not taken out: its reference goes stale and is skipped where it is
-// read (the caller tells live from stale: FlowShard::own(), FlowShard::holds()). Stale references are dropped
-// when they reach the front, and by a sweep that runs once the queue is half full: each push then also moves
-// a few references from the front of the queue to the start of the array, keeping the live ones in order, so
+// A first-in first-out queue of references to flows (table index and the low 32 bits of the flow id) that
+// replaces a list threaded through the flow entries (issue 3: the entry loses its link). A flow that ends
+// is not taken out: its reference goes stale and is skipped where it is read (the caller tells live from
+// stale: the entry at the index is alive and has that id). Stale references are dropped when they reach
+// the front, and by a sweep that runs once the queue is half full: each push then also moves a few
+// references from the front of the queue to the start of the array, keeping the live ones in order, so
 // that no push waits for a whole compaction (a queue of millions of references would stall the worker for
 // milliseconds). Sized once, with room for four times the references that can be live at once (see
 // push_back()). Zero pages until used, no allocation afterwards. 2 MiB pages when large, although it is
@@ -18,7 +18,7 @@
 
 namespace spanwatch::workers {
 
-// Ref: trivially copyable (FlowShard's: `uint32_t idx`, the table index, and for one `uint32_t id`).
+// Ref: trivially copyable, with `uint32_t idx` (the table index) and `uint32_t id` (low flow id bits).
 template <typename Ref>
 class FlowRefQueue {
   static_assert(std::is_trivially_copyable_v<Ref>);
@@ -54,16 +54,6 @@ class FlowRefQueue {
     if (sweeping_) sweep(live, prefetch);
     refs_[tail_++] = r;
     if (tail_ > high_water_) high_water_ = tail_;
-  }
-  // A whole sweep now, after the one under way (whose kept references were live when it passed them):
-  // every stale reference leaves. For a caller that must bound something the stale references hold
-  // (FlowShard's per-index counts); rare.
-  template <typename Live, typename Prefetch>
-  void compact(Live&& live, Prefetch&& prefetch) noexcept {
-    while (sweeping_) sweep(live, prefetch);
-    sweeping_ = true;
-    kept_ = kept_end_ = 0;  // as push_back() starts one: the kept references go before head_
-    while (sweeping_) sweep(live, prefetch);
   }
   uint64_t sweeps() const noexcept { return sweeps_; }  // completed
   size_t capacity() const noexcept { return refs_.size(); }

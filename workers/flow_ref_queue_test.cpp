@@ -6,7 +6,6 @@
 #include <deque>
 #include <random>
 #include <set>
-#include <vector>
 
 namespace spanwatch::workers {
 namespace {
@@ -29,28 +28,6 @@ TEST(FlowRefQueue, FirstInFirstOut) {
     q.pop_front();
   }
   EXPECT_TRUE(q.empty());
-}
-
-// compact() drops every stale reference at once, keeps the live ones in order, also in the middle of a
-// sweep that pushes started, and the queue goes on as before.
-TEST(FlowRefQueue, CompactDropsEveryStaleReferenceInOrder) {
-  for (uint32_t pushes : {5u, 30u}) {  // 30 > half of the capacity (4 x 8 + 8): a sweep is under way
-    FlowRefQueue<Ref> q(8);
-    auto none = [](const Ref&) {};
-    auto all = [](const Ref&) { return true; };
-    for (uint32_t i = 0; i < pushes; ++i) q.push_back(Ref{i, i}, all, none);
-    q.pop_front();
-    q.compact([](const Ref& r) { return r.id % 3 == 0; }, none);
-    std::vector<uint32_t> left;
-    for (; !q.empty(); q.pop_front()) left.push_back(q.front().id);
-    std::vector<uint32_t> expected;
-    for (uint32_t i = 1; i < pushes; ++i)
-      if (i % 3 == 0) expected.push_back(i);
-    EXPECT_EQ(left, expected) << pushes;
-    q.push_back(Ref{99, 99}, all, none);
-    ASSERT_FALSE(q.empty());
-    EXPECT_EQ(q.front().id, 99u);
-  }
 }
 
 // Flows come and go faster than the front is read (a long flow holds it): the sweep drops the stale

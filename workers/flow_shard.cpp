@@ -83,7 +83,6 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       tcp_activity_(cfg.max_flows_per_worker),
       contexts_(cfg.max_flows_per_worker + 1),
       active_(cfg.max_flows_per_worker),
-      active_queued_(cfg.max_flows_per_worker, lib::ZeroedArray<uint8_t>::kSmallPages),
       live_(cfg.live_update_ms != 0 ? cfg.max_flows_per_worker : 0),
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
@@ -174,7 +173,7 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   lists_[size_t(e.timeout_class)].push_back(table_.data(), idx);
   defer_touch(idx);
   note_deadline(ts_ns + timeout_ns_[size_t(e.timeout_class)]);
-  queue_active(idx);  // due at first_ns + the timeout
+  queue(active_, ActiveRef{idx, static_cast<uint32_t>(e.flow_id)});  // due at first_ns + the timeout
   note_deadline(ts_ns + active_timeout_ns_);
   ctr_.flows_created.add(1);
   ctr_.flows_active.set(table_.size());
@@ -574,7 +573,7 @@ void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noe
   emit(e, reason, true, now_ns, l7);
   if (apps_) apps_->release(e, e.side != kNoPoolSlot ? &sides_[e.side] : nullptr);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
-  e.timeout_class = TimeoutClass::kCount;  // ended: its references in active_ and live_ go stale
+  e.timeout_class = TimeoutClass::kCount;  // ended: its references in active_ and live_ go stale (holds())
   contexts_.release(e.context);
   if (e.side != kNoPoolSlot) {
     FlowSide& s = sides_[e.side];
@@ -643,18 +642,18 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
   // The front stays live (stale references leave first), so the deadline below is the next one due.
   while (!active_.empty()) {
     const ActiveRef r = active_.front();
-    if (!own(r)) {
-      pop_active();
+    if (!holds(r.idx, r.id)) {
+      active_.pop_front();
       continue;
     }
     FlowEntry& e = table_.at(r.idx);
     if (active_due_ns(e) > now_ns) break;
-    pop_active();
+    active_.pop_front();
     emit(e, lib::EndReason::kActiveTimeout, false, now_ns);
     FlowSide& s = side(e);
     ++s.sequence;
     s.set_due_ns(now_ns + active_timeout_ns_);
-    queue_active(r.idx);
+    queue(active_, ActiveRef{r.idx, r.id});
     ctr_.interim_records.add(1);
   }
   if (live_update_ns_ != 0 && now_ns >= next_live_ns_) emit_live_updates(now_ns);
@@ -664,20 +663,6 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
     if (const uint32_t h = lists_[c].front(); h != lib::kNilIndex)
       note_deadline(activity_ns(table_.at(h)) + timeout_ns_[c]);
   if (!active_.empty()) note_deadline(active_due_ns(table_.at(active_.front().idx)));
-}
-
-// The count goes up before the push: a sweep (of the push, or the whole one below) then counts every
-// earlier reference of idx as stale, as it is. A count that reaches UINT8_MAX (an index reused that often
-// while its stale references wait behind a flow not yet due) has them all swept out first, which leaves 1.
-void FlowShard::queue_active(uint32_t idx) noexcept {
-  const auto keep = [this](const ActiveRef& r) { return keep_active(r); };
-  const auto prefetch = [this](const ActiveRef& r) {
-    __builtin_prefetch(&active_queued_[r.idx]);
-    __builtin_prefetch(&table_.at(r.idx).timeout_class);
-  };
-  if (++active_queued_[idx] == UINT8_MAX) [[unlikely]]
-    active_.compact(keep, prefetch);
-  active_.push_back(ActiveRef{idx}, keep, prefetch);
 }
 
 // A snapshot of every flow that changed since the last one, for live consumers (the exporter sends these

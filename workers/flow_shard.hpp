@@ -154,8 +154,7 @@ class FlowShard {
   lib::L7Info l7(const FlowEntry& e) const noexcept { return context(e).l7(e.l7_state); }
   // References in the active-timeout queue (one per flow, and stale ones of ended flows).
   size_t active_refs() const noexcept { return active_.size(); }
-  // Per flow: its reference and its index's count of references (active_queued_).
-  static constexpr size_t active_ref_bytes() noexcept { return sizeof(ActiveRef) + sizeof(uint8_t); }
+  static constexpr size_t active_ref_bytes() noexcept { return sizeof(ActiveRef); }
   // When Zeek's timers count from: last_ns, or tcp_activity_[tcp_slot] while they lag (FlowEntry).
   uint64_t activity_ns(const FlowEntry& e) const noexcept {
     return e.activity_held ? tcp_activity_[e.tcp_slot] : e.last_ns;
@@ -173,28 +172,10 @@ class FlowShard {
   using List = lib::IndexList<FlowEntry, &FlowEntry::idle_link>;
   // The active-timeout queue: flows in creation order, each moved to the back by its interim record, so
   // that the front is the next one due (as a list through the entries was). The due time is the flow's
-  // (active_due_ns()), not the reference's, and a reference is the table index alone: a flow's own
-  // reference is the last of its index in the queue (those of earlier flows at that index were pushed
-  // before it was created), so the count of an index's references (active_queued_) tells it from stale
-  // ones exactly. 4 bytes per flow and a count byte per entry (was 8: index and low flow id bits).
+  // (active_due_ns()), not the reference's: 8 bytes per flow instead of 16.
   struct ActiveRef {
-    uint32_t idx;  // FlowRefQueue
+    uint32_t idx, id;  // FlowRefQueue
   };
-  // Whether `r` is its flow's own reference: the only one of its index, and the entry alive.
-  bool own(const ActiveRef& r) const noexcept {
-    return active_queued_[r.idx] == 1 && table_.at(r.idx).timeout_class != TimeoutClass::kCount;
-  }
-  // The queue's sweep: keeps a flow's own reference, counts a stale one out.
-  bool keep_active(const ActiveRef& r) noexcept {
-    if (own(r)) return true;
-    --active_queued_[r.idx];
-    return false;
-  }
-  void pop_active() noexcept {
-    --active_queued_[active_.front().idx];
-    active_.pop_front();
-  }
-  void queue_active(uint32_t idx) noexcept;
   // When the flow's next interim record is due: an active timeout after its first packet, or after its
   // last interim record (kept in its FlowSide, as is the creation time's once an earlier packet arrived).
   uint64_t active_due_ns(const FlowEntry& e) const noexcept {
@@ -205,9 +186,9 @@ class FlowShard {
   struct LiveRef {
     uint32_t idx, id;  // FlowRefQueue
   };
-  // A live-snapshot reference is live while the entry at its index is alive and still the same flow. The
-  // low 32 bits of the id suffice: a stale reference leaves the queue within a live interval, and a worker
-  // does not create 2^32 flows in that time.
+  // A reference is live while the entry at its index is alive and still the same flow. The low 32 bits of
+  // the id suffice: a stale reference leaves the queue within an active timeout (or a live interval), and a
+  // worker does not create 2^32 flows in that time.
   bool holds(uint32_t idx, uint32_t id) const noexcept {
     const FlowEntry& e = table_.at(idx);
     return e.timeout_class != TimeoutClass::kCount && static_cast<uint32_t>(e.flow_id) == id;
@@ -401,9 +382,6 @@ class FlowShard {
   std::array<uint32_t, kTouchLog> touch_log_{};
   uint32_t touches_ = 0;
   FlowRefQueue<ActiveRef> active_;
-  // [table index]: its references in active_, stale ones included (own()). At most UINT8_MAX: the push
-  // that reaches it sweeps the whole queue first (queue_active()).
-  lib::ZeroedArray<uint8_t> active_queued_;
   FlowRefQueue<LiveRef> live_;  // empty while live snapshots are off
   uint64_t live_update_ns_;     // 0 = no live snapshots
   uint64_t next_live_ns_ = 0;

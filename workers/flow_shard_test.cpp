@@ -600,46 +600,6 @@ TEST(FlowShard, ActiveTimeoutSkipsFlowsThatEnded) {
   EXPECT_EQ(shard.counters().interim_records.get(), 2u);
 }
 
-// The active-timeout queue's references are table indices: a flow's own is the last of its index, told
-// from stale ones by a count per index. One index reused 600 times (short DNS flows, each ending before the
-// next takes its entry) while a flow not yet due holds the front passes the count's limit of 255, which
-// sweeps the stale references out: the flow that then takes the index, and the one at the front, get each
-// interim record at its due time, and no ended flow gets one.
-TEST(FlowShard, ActiveTimeoutTellsAReusedIndexFromItsStaleReferences) {
-  lib::FlowConfig cfg = small_config();
-  cfg.active_timeout_s = 1000;
-  cfg.udp_idle_timeout_s = 7200;
-  cfg.dns_idle_timeout_s = 1;
-  CollectingSink sink;
-  FlowShard shard(cfg, 0, sink);
-  const auto keeper = packet(17, 1, 1000, 2, 2000, 5), last = packet(17, 5, 1001, 6, 2000, 5);
-  shard.process(keeper, kT0, 0, kLayerInner);
-  uint64_t t = kT0;
-  for (int i = 0; i < 600; ++i) {
-    t += kSec + 1'000'000;  // the previous short flow has timed out: its entry is free again
-    shard.process(packet(17, 3, 3000, 4, 53, 5), t, 0, kLayerInner);
-  }
-  t += kSec + 1'000'000;
-  shard.process(last, t, 0, kLayerInner);  // takes the index the short flows used
-  EXPECT_EQ(shard.active_flows(), 2u);
-  EXPECT_EQ(shard.counters().flows_ended.get(), 600u);
-  for (uint64_t at : {kT0 + 1000 * kSec, t + 1000 * kSec, kT0 + 2000 * kSec, t + 2000 * kSec}) {
-    shard.process(keeper, at - 1, 0, kLayerInner);
-    shard.process(last, at - 1, 0, kLayerInner);
-    shard.process(keeper, at, 0, kLayerInner);
-  }
-  std::vector<lib::FlowRecord> interim;
-  for (const lib::FlowRecord& r : sink.recs)
-    if (!r.final) interim.push_back(r);
-  ASSERT_EQ(interim.size(), 4u);
-  const uint64_t expected_ns[4] = {kT0 + 1000 * kSec, t + 1000 * kSec, kT0 + 2000 * kSec, t + 2000 * kSec};
-  for (size_t i = 0; i < 4; ++i) {
-    EXPECT_EQ(interim[i].emit_ns, expected_ns[i]) << i;
-    EXPECT_EQ(interim[i].src_ip, i % 2 == 0 ? v4(1) : v4(5)) << i;
-    EXPECT_EQ(interim[i].sequence, i / 2) << i;
-  }
-}
-
 // A flow that changed and then ended is not in the next snapshot, also when a new flow took its entry.
 TEST(FlowShard, LiveSnapshotsSkipFlowsThatEnded) {
   lib::FlowConfig cfg = small_config();
