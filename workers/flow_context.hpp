@@ -16,19 +16,24 @@ namespace spanwatch::workers {
 
 struct FlowContext {
   // lib::L7Info::risks, as two 32-bit halves: the context is 4-byte aligned, so that InternTable keeps it
-  // and its count in 44 bytes, not 48 (issue 3: bytes per flow).
+  // and its count in 40 bytes, not 48 (issue 3: bytes per flow).
   std::array<uint32_t, 2> l7_risks{};
   std::array<std::array<uint8_t, 6>, 2>
       mac{};  // [Dir]: the first MAC address of each side (FlowEntry::has_mac)
   std::array<uint16_t, lib::kMaxVlans> vlan_ids{};
   uint16_t l7_master_id = 0, l7_app_id = 0, l7_category_id = 0;
   uint16_t port_id = 0;  // where the flow came in
-  lib::TunnelType tunnel = lib::TunnelType::kNone;
-  uint8_t tunnel_depth = 0;
   uint8_t vlan_count = 0;
   uint8_t l7_breed_id = 0, l7_confidence_id = 0;
-  uint8_t l7_encrypted = 0;
-  std::array<uint8_t, 2> unused{};  // zero: keeps the bytes of equal values equal
+  // The tunnel type (low 4 bits), the tunnel depth (3 bits) and nDPI's encrypted flag (top bit) in one
+  // byte: the context is 36 bytes, not 40 (issue 3: bytes per flow).
+  uint8_t tunnel_bits = 0;
+
+  lib::TunnelType tunnel() const noexcept { return static_cast<lib::TunnelType>(tunnel_bits & 0x0f); }
+  uint8_t tunnel_depth() const noexcept { return (tunnel_bits >> 4) & 0x07; }
+  void set_tunnel(lib::TunnelType t, uint8_t depth) noexcept {
+    tunnel_bits = static_cast<uint8_t>((tunnel_bits & 0x80) | static_cast<uint8_t>(t) | (depth & 0x07) << 4);
+  }
 
   // As words: no padding (below), and interning compares on every flow event.
   bool operator==(const FlowContext& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
@@ -36,7 +41,7 @@ struct FlowContext {
   // lib::L7Info but its state.
   void set_l7(const lib::L7Info& i) noexcept {
     l7_risks = {static_cast<uint32_t>(i.risks), static_cast<uint32_t>(i.risks >> 32)};
-    l7_encrypted = i.encrypted;
+    tunnel_bits = static_cast<uint8_t>((tunnel_bits & 0x7f) | (i.encrypted ? 0x80 : 0));
     l7_breed_id = i.breed_id;
     l7_confidence_id = i.confidence_id;
     l7_master_id = i.master_id;
@@ -47,7 +52,7 @@ struct FlowContext {
     lib::L7Info i;
     i.risks = uint64_t{l7_risks[1]} << 32 | l7_risks[0];
     i.state = state;
-    i.encrypted = l7_encrypted;
+    i.encrypted = tunnel_bits & 0x80;
     i.breed_id = l7_breed_id;
     i.confidence_id = l7_confidence_id;
     i.master_id = l7_master_id;
@@ -56,16 +61,17 @@ struct FlowContext {
     return i;
   }
 };
-static_assert(sizeof(FlowContext) == 40 && std::has_unique_object_representations_v<FlowContext>,
+static_assert(sizeof(FlowContext) == 36 && std::has_unique_object_representations_v<FlowContext>,
               "no padding: the hash reads the bytes");
-static_assert(alignof(FlowContext) == 4, "InternTable's value and count in 44 bytes");
+static_assert(alignof(FlowContext) == 4, "InternTable's value and count in 40 bytes");
 static_assert(sizeof(lib::L7Info) == 24, "a new L7Info field needs a place in FlowContext (set_l7(), l7())");
 static_assert(lib::kMaxVlans == 2, "FlowContext's layout");
-static_assert(lib::kMaxTunnelDepth <= 255, "FlowContext::tunnel_depth");
+static_assert(lib::kMaxTunnelDepth <= 7 && size_t(lib::TunnelType::kCount) <= 16, "FlowContext::tunnel_bits");
+static_assert(std::is_same_v<decltype(lib::L7Info::encrypted), bool>, "FlowContext::tunnel_bits' top bit");
 
 struct FlowContextHash {
   uint64_t operator()(const FlowContext& c) const noexcept {
-    std::array<uint64_t, sizeof(FlowContext) / 8> w;
+    std::array<uint64_t, (sizeof(FlowContext) + 7) / 8> w{};  // the last word's high half zero
     std::memcpy(w.data(), &c, sizeof c);
     uint64_t h = 0x9e3779b97f4a7c15ULL;
     for (uint64_t x : w) {

@@ -4,7 +4,9 @@
 // distinct values as references can be held at once), zero pages until used, no allocation afterwards;
 // small pages, as a value is looked up once per flow event, not per packet, and a few values spread over
 // huge pages would hold them all. The free values are a stack threaded through their counts, so the table
-// keeps no free-list array beside them. Not thread-safe (one per worker).
+// keeps no free-list array beside them. A bucket is one 32-bit word, the id and the hash's top bits as a
+// tag (as lib::FlowTable's slots): a release rehashes the values it shifts for their home buckets, as it is
+// once per flow event. Not thread-safe (one per worker).
 #pragma once
 #include <bit>
 #include <cstdint>
@@ -30,7 +32,8 @@ class InternTable {
       : values_(size_t{capacity} + 1, lib::ZeroedArray<Value>::kSmallPages),
         buckets_(std::bit_ceil(2 * size_t{capacity > 0 ? capacity : 1}),
                  lib::ZeroedArray<Bucket>::kSmallPages),
-        mask_(buckets_.size() - 1) {}
+        mask_(buckets_.size() - 1),
+        id_mask_(static_cast<uint32_t>((uint64_t{1} << std::bit_width(capacity)) - 1)) {}
 
   // A reference to v's id; T{} (and, counted in `exhausted`, any value once the table is full) is kEmpty.
   uint32_t intern(const T& v) noexcept {
@@ -42,13 +45,13 @@ class InternTable {
       return last_;
     }
     const uint64_t h = Hash{}(v);
-    const auto tag = static_cast<uint32_t>(h);
+    const Bucket tag = static_cast<uint32_t>(h >> 32) & ~id_mask_;
     size_t i = h & mask_;
-    for (; buckets_[i].id != kEmpty; i = (i + 1) & mask_) {
-      const Bucket& b = buckets_[i];
-      if (b.tag == tag && values_[b.id].value == v) {
-        ++values_[b.id].refs;
-        return last_ = b.id;
+    for (; buckets_[i] != kEmpty; i = (i + 1) & mask_) {
+      const Bucket b = buckets_[i];
+      if (((b ^ tag) & ~id_mask_) == 0 && values_[b & id_mask_].value == v) {
+        ++values_[b & id_mask_].refs;
+        return last_ = b & id_mask_;
       }
     }
     const uint32_t id = acquire_id();
@@ -57,7 +60,7 @@ class InternTable {
       return kEmpty;
     }
     values_[id] = Value{v, 1};
-    buckets_[i] = Bucket{id, tag};
+    buckets_[i] = tag | id;
     return last_ = id;
   }
 
@@ -66,17 +69,17 @@ class InternTable {
     if (id == kEmpty || --values_[id].refs != 0) return;
     const uint64_t h = Hash{}(values_[id].value);
     size_t i = h & mask_;
-    while (buckets_[i].id != id) i = (i + 1) & mask_;
+    while ((buckets_[i] & id_mask_) != id) i = (i + 1) & mask_;
     // Backward shift (as lib::FlowTable): later members of the probe chain move into the hole.
     for (size_t j = i;;) {
       j = (j + 1) & mask_;
-      if (buckets_[j].id == kEmpty) break;
-      const size_t home = buckets_[j].tag & mask_;
+      if (buckets_[j] == kEmpty) break;
+      const size_t home = Hash{}(values_[buckets_[j] & id_mask_].value) & mask_;
       if (lib::home_in_probe_range(i, home, j)) continue;
       buckets_[i] = buckets_[j];
       i = j;
     }
-    buckets_[i] = Bucket{};
+    buckets_[i] = kEmpty;
     values_[id] = Value{T{}, released_};  // T{}: matches no value intern() is asked for
     released_ = id;
     --distinct_;
@@ -95,10 +98,9 @@ class InternTable {
     T value;
     uint32_t refs;  // a free value's: the next free id (released_)
   };
-  struct Bucket {
-    uint32_t id = kEmpty;
-    uint32_t tag = 0;  // low 32 bits of the hash: home bucket and a cheap pre-compare
-  };
+  // The id in the low bit_width(capacity) bits (kEmpty: an empty bucket), the hash's top bits above it (a
+  // cheap pre-compare; the home bucket is the hash's low bits).
+  using Bucket = uint32_t;
   // A free id: the last released first, then the never used ones in order (as lib::IndexFreeList).
   uint32_t acquire_id() noexcept {
     if (released_ != kEmpty) {
@@ -118,6 +120,7 @@ class InternTable {
   uint32_t distinct_ = 0;
   lib::ZeroedArray<Bucket> buckets_;
   size_t mask_;
+  uint32_t id_mask_;        // a bucket's id bits
   uint32_t last_ = kEmpty;  // the id intern() returned last (intern()'s first guess)
 };
 

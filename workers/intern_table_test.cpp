@@ -23,6 +23,10 @@ struct PairHash {
 struct CollidingHash {
   uint64_t operator()(const Pair& p) const noexcept { return p.a % 3; }
 };
+// Few home buckets, with tags (the hash's top bits) that tell most values apart and some that do not.
+struct SharedHomeHash {
+  uint64_t operator()(const Pair& p) const noexcept { return uint64_t{p.a % 5} << 60 | p.a % 2; }
+};
 
 TEST(InternTable, EqualValuesShareOneIdAndLeaveWithTheirLastReference) {
   InternTable<Pair, PairHash> t(8);
@@ -115,6 +119,7 @@ void check_against_model(uint32_t seed) {
 TEST(InternTable, MatchesAModelUnderRandomInternsAndReleases) {
   check_against_model<PairHash>(1);
   check_against_model<CollidingHash>(2);
+  check_against_model<SharedHomeHash>(3);
 }
 
 }  // namespace

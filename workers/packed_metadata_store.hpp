@@ -174,8 +174,11 @@ class PackedMetadataStore {
     return h;
   }
 
+  uint64_t blob_hash(uint32_t cert) const noexcept {
+    return hash_of(pools_[cls(cert)].at(slot(cert)), blob_length(cert));
+  }
   void release_certificate(uint32_t cert) noexcept {
-    if (!shared_.release(hash_of(pools_[cls(cert)].at(slot(cert)), blob_length(cert)), cert)) return;
+    if (!shared_.release(blob_hash(cert), cert, [this](uint32_t h) { return blob_hash(h); })) return;
     shared_slot_bytes_ -= slot_bytes(cert);
     pools_[cls(cert)].release(slot(cert));
   }

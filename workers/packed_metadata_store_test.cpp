@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <string_view>
@@ -384,12 +385,14 @@ TEST(SharedBlobIndex, CountsAndRemovalsKeepEveryBlobFindable) {
   SharedBlobIndex index(64);
   std::mt19937 rng(3);
   std::vector<std::pair<uint64_t, uint32_t>> live;  // (hash, handle), handle counted once per entry
+  std::map<uint32_t, uint64_t> hash_of;             // handle -> its hash (for the blobs a release shifts)
+  const auto rehash = [&](uint32_t handle) { return hash_of.at(handle); };
   uint32_t next = 1;
   for (int step = 0; step < 5000; ++step) {
     if (live.size() < 60 && (live.empty() || rng() % 2 == 0)) {
-      // Few hashes: long probe runs, collisions, and hashes that differ in their high 32 bits only (the
-      // index keeps the low ones).
-      const uint64_t hash = uint64_t{rng() % 3} << 32 | rng() % 16;
+      // Few hashes: long probe runs, collisions, hashes that differ in their high 32 bits only, and in the
+      // top bits (the tag) only.
+      const uint64_t hash = uint64_t{rng() % 2} << 62 | uint64_t{rng() % 3} << 32 | rng() % 16;
       if (rng() % 3 == 0 && !live.empty()) {
         const auto [h, handle] = live[rng() % live.size()];
         ASSERT_EQ(index.acquire_existing(h, [&](uint32_t x) { return x == handle; }), handle);
@@ -398,6 +401,7 @@ TEST(SharedBlobIndex, CountsAndRemovalsKeepEveryBlobFindable) {
         EXPECT_EQ(index.acquire_existing(hash, [&](uint32_t x) { return x == next; }),
                   SharedBlobIndex::kNone);
         index.add(hash, next);
+        hash_of[next] = hash;
         live.emplace_back(hash, next++);
       }
     } else {
@@ -406,11 +410,11 @@ TEST(SharedBlobIndex, CountsAndRemovalsKeepEveryBlobFindable) {
       live.erase(live.begin() + long(k));
       const bool last =
           std::none_of(live.begin(), live.end(), [&](const auto& e) { return e.second == handle; });
-      EXPECT_EQ(index.release(h, handle), last);
+      EXPECT_EQ(index.release(h, handle, rehash), last);
     }
     for (const auto& [h, handle] : live) {  // each live blob is found (and put back)
       ASSERT_EQ(index.acquire_existing(h, [&](uint32_t x) { return x == handle; }), handle) << step;
-      index.release(h, handle);
+      index.release(h, handle, rehash);
     }
   }
 }
