@@ -189,21 +189,6 @@ inline uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndp
   return idx;
 }
 
-// `src_mac` is null when the frame has none.
-inline void FlowShard::account(FlowEntry& e, lib::Dir d, uint32_t frame_len, uint8_t tcp_flags,
-                               const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes,
-                               uint32_t payload_bytes, uint64_t ts_ns) noexcept {
-  const auto di = size_t(d);
-  const bool carried = e.dir[di].add(frame_len, ip_bytes, payload_bytes);
-  if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) e.tcp_flags[di] |= tcp_flags;
-  if (ts_ns < e.first_ns) [[unlikely]]
-    lower_first_ns(e, ts_ns);
-  e.last_ns = std::max(e.last_ns, ts_ns);
-  // Last, so that the rare work is a tail call and this function keeps no registers.
-  if (carried || (src_mac && !(e.has_mac & (1u << di)))) [[unlikely]]
-    account_rare(e, di, frame_len, src_mac, ip_bytes, payload_bytes, carried);
-}
-
 // A packet older than the flow's first (out of order): the active timeout still counts from the first
 // packet seen (active_due_ns()), so its due time is kept in the FlowSide before first_ns moves.
 void FlowShard::lower_first_ns(FlowEntry& e, uint64_t ts_ns) noexcept {

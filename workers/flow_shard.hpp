@@ -119,12 +119,15 @@ class FlowShard {
                uint16_t port_id) noexcept {
     if (!account_classified(s, l, f.frame_len, ts_ns)) process_frame(s, l, f, ts_ns, port_id);
   }
-  // account_summary() inline for nearly every packet of a classified flow: its hinted entry, no timeout
-  // due, the profile off, and for TCP a plain segment (TcpStateMachine::on_plain_segment()) of a flow in
-  // the established class, which that segment leaves there (tcp_timeout_class()'s first rule: no class
-  // to decide). Any other packet goes to account_summary() before anything changed. The same steps in the
-  // same order as account_summary(); the call, its spills and the re-decided class were ~100
-  // instructions a packet (docs/performance.md).
+  // process() in two steps, so that a caller builds the Frame only when it is needed: true when the
+  // packet was accounted from its summary; false when its flow needs the frame (process_frame() then).
+  // Inline for nearly every packet of a classified flow: its hinted entry, no timeout due, the profile
+  // off, and for TCP a plain segment (TcpStateMachine::on_plain_segment()) of a flow in the established
+  // class, which that segment leaves there (tcp_timeout_class()'s first rule: no class to decide). Any
+  // other packet goes to account_summary() before anything changed. The same steps as account_summary(),
+  // whose clock update waits here until the packet is accepted (nothing before reads it, and no deadline
+  // is due); the call, its spills and the re-decided class were ~100 instructions a packet
+  // (docs/performance.md).
   [[gnu::always_inline]] bool account_classified(const lib::PacketSummary& s, const FlowLookup& l,
                                                  uint32_t frame_len, uint64_t ts_ns) noexcept {
     const uint32_t idx = table_.find_hinted(s.key, l.hint);
@@ -132,23 +135,16 @@ class FlowShard {
       return account_summary(s, l, frame_len, ts_ns);
     FlowEntry& e = table_.at(idx);
     const lib::Dir d = direction(e, l.src_is_lo);
+    clock_ns_ = std::max(clock_ns_, ts_ns);
+    // The flow needs the frame: what account_summary() would find and say, without asking it again.
     if (!summary_suffices(e, d, s.bits & lib::PacketSummary::kHasMac)) [[unlikely]]
-      return account_summary(s, l, frame_len, ts_ns);
+      return false;
     const bool tcp = s.key.proto == lib::kProtoTcp;
     if (tcp && (e.timeout_class != TimeoutClass::kTcp ||
                 !tcp_states_[e.tcp_slot].on_plain_segment(d, s.tcp_flags, s.tcp_seq, s.tcp_ack, s.payload_len,
                                                           s.tcp_window))) [[unlikely]]
       return account_summary(s, l, frame_len, ts_ns);  // declined: the machine is untouched
-    clock_ns_ = std::max(clock_ns_, ts_ns);
-    // account() without a MAC address (account_summary() passes none).
-    const auto di = size_t(d);
-    const bool carried = e.dir[di].add(frame_len, s.ip_bytes, s.payload_len);
-    if (tcp && !e.is_tunnel_carrier) e.tcp_flags[di] |= s.tcp_flags;
-    if (ts_ns < e.first_ns) [[unlikely]]
-      lower_first_ns(e, ts_ns);
-    e.last_ns = std::max(e.last_ns, ts_ns);
-    if (carried) [[unlikely]]
-      account_rare(e, di, frame_len, nullptr, s.ip_bytes, s.payload_len, true);
+    account(e, d, frame_len, s.tcp_flags, nullptr, s.ip_bytes, s.payload_len, ts_ns);
     mark_changed(idx, e);
     if (e.side != kNoPoolSlot) [[unlikely]]
       release_unneeded_side(e);
@@ -158,10 +154,6 @@ class FlowShard {
     ctr_.packets.add(1);
     return true;
   }
-  // process() in two steps, so that a caller builds the Frame only when it is needed: true when the
-  // packet was accounted from its summary; false when its flow needs the frame (process_frame() then).
-  bool account_summary(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
-                       uint64_t ts_ns) noexcept;
   void process_frame(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
                      uint16_t port_id) noexcept;
 
@@ -315,9 +307,20 @@ class FlowShard {
     account(e, d, pkt.frame_len, pkt.tcp_flags, pkt.has_mac ? &pkt.src_mac : nullptr, ip_bytes, payload_bytes,
             ts_ns);
   }
-  void account(FlowEntry& e, lib::Dir d, uint32_t frame_len, uint8_t tcp_flags,
-               const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes, uint32_t payload_bytes,
-               uint64_t ts_ns) noexcept;
+  // `src_mac` is null when the frame has none. In the header: account_classified() inlines it.
+  [[gnu::always_inline]] void account(FlowEntry& e, lib::Dir d, uint32_t frame_len, uint8_t tcp_flags,
+                                      const std::array<uint8_t, 6>* src_mac, uint32_t ip_bytes,
+                                      uint32_t payload_bytes, uint64_t ts_ns) noexcept {
+    const auto di = size_t(d);
+    const bool carried = e.dir[di].add(frame_len, ip_bytes, payload_bytes);
+    if (e.key.proto == lib::kProtoTcp && !e.is_tunnel_carrier) e.tcp_flags[di] |= tcp_flags;
+    if (ts_ns < e.first_ns) [[unlikely]]
+      lower_first_ns(e, ts_ns);
+    e.last_ns = std::max(e.last_ns, ts_ns);
+    // Last, so that the rare work is a tail call and this function keeps no registers.
+    if (carried || (src_mac && !(e.has_mac & (1u << di)))) [[unlikely]]
+      account_rare(e, di, frame_len, src_mac, ip_bytes, payload_bytes, carried);
+  }
   void flip_roles(FlowEntry& e) noexcept;
   void refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uint64_t ts_ns) noexcept;
   [[gnu::noinline]] void process_decoded(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
@@ -327,6 +330,9 @@ class FlowShard {
   void process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
                        uint16_t port_id) noexcept;
   void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
+  // account_classified()'s general case: any packet whose flow the summary suffices for.
+  bool account_summary(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
+                       uint64_t ts_ns) noexcept;
   // account_summary() with the stage profile on or off.
   template <bool kProfile>
   bool account_summary_as(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,

@@ -104,13 +104,11 @@ class FlowTable {
   // Stage 3: the hinted entry if its slot still holds it and its key matches (a slot only ever holds a
   // live entry, and keys are unique), else the whole probe.
   uint32_t find(const FlowKey& key, uint64_t hash, Hint h) const noexcept {
-    if (h.slot != kNoSlot && (slots_[h.slot].word & index_mask_) == h.index + 1 &&
-        entries_[h.index].key == key)
-      return h.index;
-    return find(key, hash);
+    const uint32_t idx = find_hinted(key, h);
+    return idx != kNilIndex ? idx : find(key, hash);
   }
-  // find(key, hash, h) without the whole probe: the hinted entry, or kNilIndex when the hint is not it (the
-  // caller then takes find(), out of its inline path).
+  // The hinted entry, or kNilIndex when the hint is not it (without the whole probe, so that a caller can
+  // take find() out of its inline path).
   uint32_t find_hinted(const FlowKey& key, Hint h) const noexcept {
     if (h.slot != kNoSlot && (slots_[h.slot].word & index_mask_) == h.index + 1 &&
         entries_[h.index].key == key)
