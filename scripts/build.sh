@@ -3,9 +3,10 @@
 # Usage: scripts/build.sh [release|debug|asan] [extra meson setup args...]
 #   release (default) -> build/        (--buildtype=release)
 #   debug             -> build-debug/  (--buildtype=debug)
-#   asan              -> build-asan/   (-O1 -g1, -Db_sanitize=address,undefined -Db_lundef=false: the optimisation
-#                        AddressSanitizer recommends, line tables for its stack traces; half the compile time
-#                        of -O2 -g, which made the sanitizer build the longest step of CI)
+#   asan              -> build-asan/   (-Og -g1, -Db_sanitize=address,undefined -Db_lundef=false: line tables for
+#                        the sanitizers' stack traces; -Og compiles in about half the CPU time of -O1 with
+#                        UBSan's checks (the sanitizer build is CI's longest step) and the tests run about as
+#                        fast (docs/reliability.md, "Sanitizers"))
 # Environment:
 #   SPANWATCH_SKIP_DEPS=1       do not run scripts/install-deps.sh first
 #   SPANWATCH_MESON_ARGS="..."  extra arguments for `meson setup` (word-split)
@@ -19,7 +20,7 @@ MODE="${1:-release}"
 case "$MODE" in
     release) BUILDDIR=build;       OPTS=(--buildtype=release) ;;
     debug)   BUILDDIR=build-debug; OPTS=(--buildtype=debug) ;;
-    asan)    BUILDDIR=build-asan;  OPTS=(-Doptimization=1 -Ddebug=false -Dcpp_args=-g1 -Dc_args=-g1
+    asan)    BUILDDIR=build-asan;  OPTS=(-Doptimization=g -Ddebug=false -Dcpp_args=-g1 -Dc_args=-g1
                                          "-Db_sanitize=address,undefined" -Db_lundef=false) ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown mode '$MODE' (expected release, debug or asan)" >&2; exit 2 ;;

