@@ -25,15 +25,11 @@ struct FlowContext {
   uint16_t port_id = 0;  // where the flow came in
   uint8_t vlan_count = 0;
   uint8_t l7_breed_id = 0, l7_confidence_id = 0;
-  // The tunnel type (low 4 bits), the tunnel depth (3 bits) and nDPI's encrypted flag (top bit) in one
-  // byte: the context is 36 bytes, not 40 (issue 3: bytes per flow).
-  uint8_t tunnel_bits = 0;
-
-  lib::TunnelType tunnel() const noexcept { return static_cast<lib::TunnelType>(tunnel_bits & 0x0f); }
-  uint8_t tunnel_depth() const noexcept { return (tunnel_bits >> 4) & 0x07; }
-  void set_tunnel(lib::TunnelType t, uint8_t depth) noexcept {
-    tunnel_bits = static_cast<uint8_t>((tunnel_bits & 0x80) | static_cast<uint8_t>(t) | (depth & 0x07) << 4);
-  }
+  // The tunnel and nDPI's encrypted flag share a byte: the context is 36 bytes, not 40 (issue 3: bytes per
+  // flow).
+  uint8_t tunnel : 4 = 0;  // lib::TunnelType
+  uint8_t tunnel_depth : 3 = 0;
+  uint8_t l7_encrypted : 1 = 0;
 
   // As words: no padding (below), and interning compares on every flow event.
   bool operator==(const FlowContext& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
@@ -41,7 +37,7 @@ struct FlowContext {
   // lib::L7Info but its state.
   void set_l7(const lib::L7Info& i) noexcept {
     l7_risks = {static_cast<uint32_t>(i.risks), static_cast<uint32_t>(i.risks >> 32)};
-    tunnel_bits = static_cast<uint8_t>((tunnel_bits & 0x7f) | (i.encrypted ? 0x80 : 0));
+    l7_encrypted = i.encrypted;
     l7_breed_id = i.breed_id;
     l7_confidence_id = i.confidence_id;
     l7_master_id = i.master_id;
@@ -52,7 +48,7 @@ struct FlowContext {
     lib::L7Info i;
     i.risks = uint64_t{l7_risks[1]} << 32 | l7_risks[0];
     i.state = state;
-    i.encrypted = tunnel_bits & 0x80;
+    i.encrypted = l7_encrypted;
     i.breed_id = l7_breed_id;
     i.confidence_id = l7_confidence_id;
     i.master_id = l7_master_id;
@@ -66,8 +62,8 @@ static_assert(sizeof(FlowContext) == 36 && std::has_unique_object_representation
 static_assert(alignof(FlowContext) == 4, "InternTable's value and count in 40 bytes");
 static_assert(sizeof(lib::L7Info) == 24, "a new L7Info field needs a place in FlowContext (set_l7(), l7())");
 static_assert(lib::kMaxVlans == 2, "FlowContext's layout");
-static_assert(lib::kMaxTunnelDepth <= 7 && size_t(lib::TunnelType::kCount) <= 16, "FlowContext::tunnel_bits");
-static_assert(std::is_same_v<decltype(lib::L7Info::encrypted), bool>, "FlowContext::tunnel_bits' top bit");
+static_assert(lib::kMaxTunnelDepth <= 7 && size_t(lib::TunnelType::kCount) <= 16,
+              "FlowContext's tunnel bits");
 
 struct FlowContextHash {
   uint64_t operator()(const FlowContext& c) const noexcept {

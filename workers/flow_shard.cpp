@@ -140,7 +140,8 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   e.is_tunnel_carrier = carrier;
   if (key.proto == kProtoTcp) e.tcp_slot = tcp_states_.acquire();  // a zeroed slot is a new machine
   if (!carrier && pkt.tunnel_depth > 0) {
-    c.set_tunnel(pkt.tunnel, pkt.tunnel_depth);
+    c.tunnel = static_cast<uint8_t>(pkt.tunnel);
+    c.tunnel_depth = pkt.tunnel_depth;
     FlowSide& s = side(e);
     s.tunnel_slot = tunnels_.acquire();  // as many slots as flows: never short
     if (s.tunnel_slot != kNoPoolSlot) tunnels_[s.tunnel_slot] = FlowTunnel{pkt.outer.src, pkt.outer.dst};
@@ -491,8 +492,8 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.port_id = ctx.port_id;
   r.worker_id = worker_id_;
   r.sequence = side ? side->sequence : 0;
-  r.tunnel = ctx.tunnel();
-  r.tunnel_depth = ctx.tunnel_depth();
+  r.tunnel = static_cast<lib::TunnelType>(ctx.tunnel);
+  r.tunnel_depth = ctx.tunnel_depth;
   if (side && side->tunnel_slot != kNoPoolSlot) {
     r.tunnel_src = tunnels_[side->tunnel_slot].src;
     r.tunnel_dst = tunnels_[side->tunnel_slot].dst;
