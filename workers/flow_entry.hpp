@@ -74,11 +74,11 @@ static_assert(sizeof(FlowSide) == 36);
 // two lines and its TCP machine only. What a flow keeps only while detection runs, or rarely has, is in its
 // FlowSide slot; the TCP machine of TCP flows and the AppMetadata in pools named by 32-bit indices; what it
 // shares with other flows (port, VLANs, tunnel type, MACs, nDPI's answer) in an interned FlowContext; the
-// active-timeout and live-snapshot orders in per-shard queues of references (FlowRefQueue); the activity
-// time, when Zeek's timers let it lag behind last_ns, beside the TCP machine (issue 3:
-// workers/flow_memory_bench measures it). Derivable values are not stored: the ports are the key's
-// (orig_port()), the packets a flow owns are its packets less those it carried for inner flows
-// (FlowWideCounters).
+// live-snapshot order in a per-shard queue of references (FlowRefQueue), and no active-timeout order (an
+// interim record is due at the flow's packets: FlowShard::interim_due()); the activity time, when Zeek's
+// timers let it lag behind last_ns, beside the TCP machine (issue 3: workers/flow_memory_bench measures it).
+// Derivable values are not stored: the ports are the key's (orig_port()), the packets a flow owns are its
+// packets less those it carried for inner flows (FlowWideCounters).
 struct alignas(64) FlowEntry {
   static constexpr uint32_t kNoSlot = UINT32_MAX;
   // First line: the key, the times, the pooled state.

@@ -2,11 +2,11 @@
 // corpus pcaps/ndpi/*.pcap) through one FlowShard with nDPI and our parsers, without DPDK, with timeouts
 // so long that every flow stays alive, then counts what the live flows hold: their FlowEntry and
 // FlowSide (while they have one), the flow table's slots at load factor 0.5, their share of
-// the interned FlowContext they refer to, their reference in the active-timeout queue, and the pooled
-// slots still in use (nDPI states of flows whose detection has not ended, parse states, AppMetadata and
-// the certificate blobs flows share, nDPI host names, tunnel endpoints, TCP machines, wide counters,
-// payload prefixes). The process's RSS and heap growth per flow are printed as a cross-check (the heap
-// includes nDPI's own allocations of flows still in detection, which the pool figures do not).
+// the interned FlowContext they refer to, and the pooled slots still in use (nDPI states of flows whose
+// detection has not ended, parse states, AppMetadata and the certificate blobs flows share, nDPI host names,
+// tunnel endpoints, TCP machines, wide counters, payload prefixes). The process's RSS and heap growth per
+// flow are printed as a cross-check (the heap includes nDPI's own allocations of flows still in detection,
+// which the pool figures do not).
 // Usage: flow_memory_bench [--prefixes] [PCAP...]
 #include <malloc.h>
 #include <pcap/pcap.h>
@@ -143,7 +143,6 @@ int main(int argc, char** argv) {
     kCold,
     kTable,
     kContext,
-    kQueue,
     kDpi,
     kParse,
     kMeta,
@@ -159,7 +158,6 @@ int main(int argc, char** argv) {
                                                  "FlowSide (detection, rare data)",
                                                  "table slots (load 0.5)",
                                                  "FlowContext (interned, shared)",
-                                                 "active-timeout queue reference",
                                                  "nDPI state (detection not ended)",
                                                  "parse state (parser waiting)",
                                                  "AppMetadata (packed when parsed)",
@@ -192,7 +190,6 @@ int main(int argc, char** argv) {
     before[kTable] = table * 8 / double(sw::lib::FlowTable<sw::workers::FlowEntry>::kSlotBytes) + 4;
     if (e.context != 0)  // the value and its buckets, shared by the flows that refer to it
       now[kContext] = double(shard.contexts().bytes_per_value()) / double(shard.contexts().refs(e.context));
-    now[kQueue] = double(sw::workers::FlowShard::active_ref_bytes());
     if (dpi_slot != sw::workers::NdpiDetector::kNoSlot)
       now[kDpi] = before[kDpi] = double(sw::workers::NdpiDetector::state_bytes());
     if (app_state != sw::workers::AppDissector::kNoSlot)

@@ -82,7 +82,6 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       // Every TCP attempt writes its slot: 2 MiB pages (a fault per 512 slots with 4 KiB ones).
       tcp_activity_(cfg.max_flows_per_worker),
       contexts_(cfg.max_flows_per_worker + 1),
-      active_(cfg.max_flows_per_worker),
       live_(cfg.live_update_ms != 0 ? cfg.max_flows_per_worker : 0),
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
@@ -174,8 +173,6 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   lists_[size_t(e.timeout_class)].push_back(table_.data(), idx);
   defer_touch(idx);
   note_deadline(ts_ns + timeout_ns_[size_t(e.timeout_class)]);
-  queue(active_, ActiveRef{idx, static_cast<uint32_t>(e.flow_id)});  // due at first_ns + the timeout
-  note_deadline(ts_ns + active_timeout_ns_);
   ctr_.flows_created.add(1);
   ctr_.flows_active.set(table_.size());
   return idx;
@@ -248,6 +245,8 @@ inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uin
   profile_.lap(Stage::kHash);
   uint32_t idx = find_or_create(l, ep, pkt, false, ts_ns, port_id);
   FlowEntry* e = &table_.at(idx);
+  if (interim_due(*e, ts_ns)) [[unlikely]]
+    emit_interim(*e, ts_ns);
   lib::Dir d = (src_is_lo == e->orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
 
   if (ep.l4_proto == kProtoTcp) {
@@ -318,6 +317,8 @@ template <bool kProfile>
   lap(Stage::kLookup);
   if (idx != lib::kNilIndex) [[likely]] {
     FlowEntry& e = table_.at(idx);
+    if (interim_due(e, ts_ns)) [[unlikely]]
+      emit_interim(e, ts_ns);  // also when the frame is needed: process_inner() finds it emitted
     lib::Dir d = direction(e, l.src_is_lo);
     if (summary_suffices(e, d, s.bits & lib::PacketSummary::kHasMac)) [[likely]] {
       const bool tcp = s.key.proto == kProtoTcp;
@@ -391,6 +392,8 @@ void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndp
   profile_.lap(Stage::kHash);
   const uint32_t idx = find_or_create(l, ep, pkt, true, ts_ns, port_id);
   FlowEntry& e = table_.at(idx);
+  if (interim_due(e, ts_ns)) [[unlikely]]
+    emit_interim(e, ts_ns);
   const lib::Dir d = (l.src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
   const uint32_t headers = (ep.ip_version == 4 ? kIpv4HeaderBytes : kIpv6HeaderBytes) + kUdpHeaderBytes;
   account(e, d, pkt, ep.ip_bytes, ep.ip_bytes > headers ? ep.ip_bytes - headers : 0, ts_ns);
@@ -413,6 +416,8 @@ void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t t
     return;
   }
   FlowEntry& e = table_.at(idx);
+  if (interim_due(e, ts_ns)) [[unlikely]]
+    emit_interim(e, ts_ns);
   // The fragment's source tells the direction: compare with the originator's address.
   const lib::IpAddress& orig = e.orig_is_lo ? e.key.addr_lo : e.key.addr_hi;
   const lib::Dir d = (ep.src == orig) ? lib::Dir::kOrig : lib::Dir::kResp;
@@ -559,7 +564,7 @@ void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noe
   emit(e, reason, true, now_ns, l7);
   if (apps_) apps_->release(e, e.side != kNoPoolSlot ? &sides_[e.side] : nullptr);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
-  e.timeout_class = TimeoutClass::kCount;  // ended: its references in active_ and live_ go stale (holds())
+  e.timeout_class = TimeoutClass::kCount;  // ended: its reference in live_ goes stale (holds())
   contexts_.release(e.context);
   if (e.side != kNoPoolSlot) {
     FlowSide& s = sides_[e.side];
@@ -625,30 +630,21 @@ void FlowShard::expire(uint64_t now_ns) noexcept {
       finish(idx, reason, now_ns);
     }
   }
-  // The front stays live (stale references leave first), so the deadline below is the next one due.
-  while (!active_.empty()) {
-    const ActiveRef r = active_.front();
-    if (!holds(r.idx, r.id)) {
-      active_.pop_front();
-      continue;
-    }
-    FlowEntry& e = table_.at(r.idx);
-    if (active_due_ns(e) > now_ns) break;
-    active_.pop_front();
-    emit(e, lib::EndReason::kActiveTimeout, false, now_ns);
-    FlowSide& s = side(e);
-    ++s.sequence;
-    s.set_due_ns(now_ns + active_timeout_ns_);
-    queue(active_, ActiveRef{r.idx, r.id});
-    ctr_.interim_records.add(1);
-  }
   if (live_update_ns_ != 0 && now_ns >= next_live_ns_) emit_live_updates(now_ns);
   next_deadline_ns_ = UINT64_MAX;
   if (live_update_ns_ != 0) note_deadline(next_live_ns_);
   for (size_t c = 0; c < lists_.size(); ++c)
     if (const uint32_t h = lists_[c].front(); h != lib::kNilIndex)
       note_deadline(activity_ns(table_.at(h)) + timeout_ns_[c]);
-  if (!active_.empty()) note_deadline(active_due_ns(table_.at(active_.front().idx)));
+}
+
+// Before the flow's packet is applied, or before its live snapshot (interim_due()): cumulative counters.
+void FlowShard::emit_interim(FlowEntry& e, uint64_t now_ns) noexcept {
+  emit(e, lib::EndReason::kActiveTimeout, false, now_ns);
+  FlowSide& s = side(e);
+  ++s.sequence;
+  s.set_due_ns(now_ns + active_timeout_ns_);
+  ctr_.interim_records.add(1);
 }
 
 // A snapshot of every flow that changed since the last one, for live consumers (the exporter sends these
@@ -660,6 +656,11 @@ void FlowShard::emit_live_updates(uint64_t now_ns) noexcept {
     if (!holds(r.idx, r.id)) continue;  // ended since it changed
     FlowEntry& e = table_.at(r.idx);
     e.live_dirty = false;
+    // A flow that changed may be due (interim_due()): its interim record before the snapshot, whose
+    // counters it has. After a snapshot of the same time the interim record would have no current rate
+    // (FlowRateTracker: since the flow's previous record).
+    if (interim_due(e, now_ns)) [[unlikely]]
+      emit_interim(e, now_ns);
     emit(e, lib::EndReason::kLiveUpdate, false, now_ns);
     ctr_.live_records.add(1);
   }

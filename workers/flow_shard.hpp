@@ -1,7 +1,8 @@
 // One worker's flow table: turns decoded packets into bidirectional flows with Zeek-compatible TCP state,
-// expires them (per-protocol idle timeouts, linger after close, active timeout for interim records),
-// evicts the least recently active flow when full, and hands records to a RecordSink. Pure C++ (no
-// DPDK) so it is tested directly; the worker lcore drives it. Nothing here allocates after construction.
+// expires them (per-protocol idle timeouts, linger after close), emits interim records of long flows at
+// their packets (active timeout), evicts the least recently active flow when full, and hands records to a
+// RecordSink. Pure C++ (no DPDK) so it is tested directly; the worker lcore drives it. Nothing here
+// allocates after construction.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -121,8 +122,9 @@ class FlowShard {
   }
   // process() in two steps, so that a caller builds the Frame only when it is needed: true when the
   // packet was accounted from its summary; false when its flow needs the frame (process_frame() then).
-  // Inline for nearly every packet of a classified flow: its hinted entry, no timeout due, the profile
-  // off, and for TCP a plain segment (TcpStateMachine::on_plain_segment()) of a flow in the established
+  // Inline for nearly every packet of a classified flow: its hinted entry, no timeout due, no interim record
+  // due (interim_due(): its first test reads the entry's first line, as the lookup did), the profile off,
+  // and for TCP a plain segment (TcpStateMachine::on_plain_segment()) of a flow in the established
   // class, which that segment leaves there (tcp_timeout_class()'s first rule: no class to decide). Any
   // other packet goes to account_summary() before anything changed. The same steps as account_summary(),
   // whose clock update waits here until the packet is accepted (nothing before reads it, and no deadline
@@ -134,6 +136,8 @@ class FlowShard {
     if (idx == lib::kNilIndex || ts_ns >= next_deadline_ns_ || profile_.enabled()) [[unlikely]]
       return account_summary(s, l, frame_len, ts_ns);
     FlowEntry& e = table_.at(idx);
+    if (interim_due(e, ts_ns)) [[unlikely]]
+      return account_summary(s, l, frame_len, ts_ns);
     const lib::Dir d = direction(e, l.src_is_lo);
     clock_ns_ = std::max(clock_ns_, ts_ns);
     // The flow needs the frame: what account_summary() would find and say, without asking it again.
@@ -157,7 +161,7 @@ class FlowShard {
   void process_frame(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f, uint64_t ts_ns,
                      uint16_t port_id) noexcept;
 
-  // Emits and removes every flow whose timeout passed at `now_ns`; emits due interim records.
+  // Emits and removes every flow whose timeout passed at `now_ns`.
   void expire(uint64_t now_ns) noexcept;
 
   // Emits every remaining flow as final with `reason` and empties the shard.
@@ -183,9 +187,6 @@ class FlowShard {
   const InternTable<FlowContext, FlowContextHash>& contexts() const noexcept { return contexts_; }
   const FlowContext& context(const FlowEntry& e) const noexcept { return contexts_[e.context]; }
   lib::L7Info l7(const FlowEntry& e) const noexcept { return context(e).l7(e.l7_state); }
-  // References in the active-timeout queue (one per flow, and stale ones of ended flows).
-  size_t active_refs() const noexcept { return active_.size(); }
-  static constexpr size_t active_ref_bytes() noexcept { return sizeof(ActiveRef); }
   // When Zeek's timers count from: last_ns, or tcp_activity_[tcp_slot] while they lag (FlowEntry).
   uint64_t activity_ns(const FlowEntry& e) const noexcept {
     return e.activity_held ? tcp_activity_[e.tcp_slot] : e.last_ns;
@@ -201,25 +202,30 @@ class FlowShard {
 
  private:
   using List = lib::IndexList<FlowEntry, &FlowEntry::idle_link>;
-  // The active-timeout queue: flows in creation order, each moved to the back by its interim record, so
-  // that the front is the next one due (as a list through the entries was). The due time is the flow's
-  // (active_due_ns()), not the reference's: 8 bytes per flow instead of 16.
-  struct ActiveRef {
-    uint32_t idx, id;  // FlowRefQueue
-  };
   // When the flow's next interim record is due: an active timeout after its first packet, or after its
   // last interim record (kept in its FlowSide, as is the creation time's once an earlier packet arrived).
+  // Never before first_ns + the active timeout.
   uint64_t active_due_ns(const FlowEntry& e) const noexcept {
     if (e.side != kNoPoolSlot && sides_[e.side].has_due()) return sides_[e.side].due_ns();
     return e.first_ns + active_timeout_ns_;
   }
+  // The flow's interim record is due before its packet at ts_ns is applied. No order of due times is kept
+  // (it was 8 bytes per flow): a flow's interim record comes at its first packet at or after the due time,
+  // or at the first live snapshot after it if the flow changed since the previous one, so a flow silent
+  // since then has none, and its final record (idle timeout, eviction, shutdown) carries the counters the
+  // interim record would have. The first test reads the entry's first line only; the FlowSide (which a
+  // flow past its first interim record holds, and every packet of it reads) only after.
+  bool interim_due(const FlowEntry& e, uint64_t ts_ns) const noexcept {
+    return ts_ns >= e.first_ns + active_timeout_ns_ && ts_ns >= active_due_ns(e);
+  }
+  [[gnu::cold, gnu::noinline]] void emit_interim(FlowEntry& e, uint64_t now_ns) noexcept;
   // The live-snapshot queue: flows in the order they changed since the last snapshot.
   struct LiveRef {
     uint32_t idx, id;  // FlowRefQueue
   };
   // A reference is live while the entry at its index is alive and still the same flow. The low 32 bits of
-  // the id suffice: a stale reference leaves the queue within an active timeout (or a live interval), and a
-  // worker does not create 2^32 flows in that time.
+  // the id suffice: a stale reference leaves the queue within a live interval, and a worker does not create
+  // 2^32 flows in that time.
   bool holds(uint32_t idx, uint32_t id) const noexcept {
     const FlowEntry& e = table_.at(idx);
     return e.timeout_class != TimeoutClass::kCount && static_cast<uint32_t>(e.flow_id) == id;
@@ -426,7 +432,6 @@ class FlowShard {
   static constexpr uint32_t kTouchLog = 1024;
   std::array<uint32_t, kTouchLog> touch_log_{};
   uint32_t touches_ = 0;
-  FlowRefQueue<ActiveRef> active_;
   FlowRefQueue<LiveRef> live_;  // empty while live snapshots are off
   uint64_t live_update_ns_;     // 0 = no live snapshots
   uint64_t next_live_ns_ = 0;

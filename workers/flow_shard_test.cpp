@@ -184,9 +184,9 @@ TEST(FlowShard, ActiveTimeoutEmitsCumulativeInterimRecords) {
   EXPECT_EQ(sink.recs[0].flow_id, sink.recs[2].flow_id);
 }
 
-// The active-timeout queue keeps no time: a flow's next interim record is due an active timeout after its
-// first packet seen or its last interim record. A packet older than the first (out of order) moves the
-// record's first_ns back, not the interim record's time: that due time is then kept in the FlowSide.
+// A flow's next interim record is due an active timeout after its first packet seen or its last interim
+// record. A packet older than the first (out of order) moves the record's first_ns back, not the interim
+// record's time: that due time is then kept in the FlowSide.
 TEST(FlowShard, ActiveTimeoutCountsFromTheFirstPacketSeenWhenAnOlderOneArrives) {
   lib::FlowConfig cfg = small_config();
   cfg.active_timeout_s = 10;
@@ -526,6 +526,32 @@ TEST(FlowShard, LiveUpdatesSnapshotOnlyFlowsThatChanged) {
   EXPECT_TRUE(sink.recs[3].final && sink.recs[4].final);
 }
 
+// A live snapshot of a flow whose interim record is due (it changed before its due time, and no packet of
+// it came since) emits that record first: both have the same counters, and the interim record comes no
+// later than the snapshot.
+TEST(FlowShard, LiveSnapshotOfADueFlowFollowsItsInterimRecord) {
+  lib::FlowConfig cfg = small_config();
+  cfg.live_update_ms = 1000;
+  cfg.active_timeout_s = 10;
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  // Flow A, due at 10 s: its last packet at 9.5 s, after the snapshot of that time.
+  for (uint64_t ms = 0; ms <= 9'500; ms += 500)
+    shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + ms * 1'000'000, 0, kLayerInner);
+  sink.recs.clear();
+  shard.process(packet(17, 3, 3000, 4, 2000, 5), kT0 + 10'700'000'000, 0, kLayerInner);  // the 10.5 s tick
+  ASSERT_EQ(sink.recs.size(), 2u);
+  EXPECT_EQ(sink.recs[0].reason, lib::EndReason::kActiveTimeout);
+  EXPECT_EQ(sink.recs[0].emit_ns, kT0 + 10'700'000'000);
+  EXPECT_EQ(sink.recs[0].dir[0].packets, 20u);
+  EXPECT_EQ(sink.recs[1].reason, lib::EndReason::kLiveUpdate);
+  EXPECT_EQ(sink.recs[1].sequence, 1u);
+  EXPECT_EQ(sink.recs[1].dir[0].packets, 20u);
+  shard.process(packet(17, 1, 1000, 2, 2000, 5), kT0 + 11 * kSec, 0, kLayerInner);
+  EXPECT_EQ(sink.recs.size(), 2u);  // not due again before 20.7 s
+  EXPECT_EQ(shard.counters().interim_records.get(), 1u);
+}
+
 // Flows with the same port, VLANs and MAC addresses share one interned FlowContext, and every way a flow
 // ends gives its reference back (issue 3: the entry holds a 4-byte id).
 TEST(FlowShard, FlowContextsAreSharedAndEveryEndGivesTheReferenceBack) {
@@ -572,9 +598,66 @@ TEST(FlowShard, FlowContextsAreSharedAndEveryEndGivesTheReferenceBack) {
   }
 }
 
-// The active-timeout queue keeps references to flows that ended (FlowRefQueue): they get no interim
-// record, the queue stays bounded by the table's size, and a long flow still gets its records on time.
-TEST(FlowShard, ActiveTimeoutSkipsFlowsThatEnded) {
+// No order of due times is kept: a flow's interim record comes at its first packet at or after the due
+// time, before that packet is counted, whatever other flows' packets came first. A flow silent since its
+// due time gets none: its final record (here its idle timeout) carries the counters the interim record
+// would have had.
+TEST(FlowShard, InterimRecordComesAtTheFlowsFirstPacketPastItsDueTime) {
+  lib::FlowConfig cfg = small_config();
+  cfg.active_timeout_s = 10;  // UDP idle timeout 60 s
+  CollectingSink sink;
+  FlowShard shard(cfg, 0, sink);
+  auto busy = [](uint64_t t) { return std::pair{packet(17, 1, 1000, 2, 2000, 5), t}; };
+  std::vector<std::pair<lib::DecodedPacket, uint64_t>> packets;
+  for (uint64_t s = 0; s <= 25; ++s) packets.push_back(busy(kT0 + s * kSec));
+  packets.push_back(busy(kT0 + 70 * kSec));
+  for (const uint64_t ms : {0u, 4'000u})  // silent from 4 s on
+    packets.emplace_back(packet(17, 3, 3000, 4, 2000, 5), kT0 + ms * 1'000'000 + 1);
+  for (const uint64_t ms : {0u, 13'500u, 14'000u})  // its first packet past 10 s is at 13.5 s
+    packets.emplace_back(packet(17, 5, 4000, 6, 2000, 5), kT0 + ms * 1'000'000 + 2);
+  std::stable_sort(packets.begin(), packets.end(),
+                   [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (const auto& [p, t] : packets) shard.process(p, t, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+
+  auto of = [&](uint16_t port) {
+    std::vector<lib::FlowRecord> r;
+    for (const lib::FlowRecord& x : sink.recs)
+      if (x.src_port == port) r.push_back(x);
+    return r;
+  };
+  const std::vector<lib::FlowRecord> a = of(1000), silent = of(3000), late = of(4000);
+  ASSERT_EQ(a.size(), 4u);
+  const uint64_t a_emit[] = {10, 20, 70};
+  const uint32_t a_packets[] = {10, 20, 26, 27};
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].final, i == 3) << i;
+    EXPECT_EQ(a[i].sequence, i) << i;
+    EXPECT_EQ(a[i].dir[0].packets, a_packets[i]) << i;
+    if (i < 3) {
+      EXPECT_EQ(a[i].reason, lib::EndReason::kActiveTimeout) << i;
+      EXPECT_EQ(a[i].emit_ns, kT0 + a_emit[i] * kSec) << i;  // the third: due at 30 s, silent until 70 s
+    }
+  }
+  ASSERT_EQ(silent.size(), 1u);
+  EXPECT_TRUE(silent[0].final);
+  EXPECT_EQ(silent[0].reason, lib::EndReason::kIdleTimeout);
+  EXPECT_EQ(silent[0].emit_ns, kT0 + 70 * kSec);  // idle since 4 s: ended by the packet at 70 s
+  EXPECT_EQ(silent[0].sequence, 0u);
+  EXPECT_EQ(silent[0].dir[0].packets, 2u);
+  ASSERT_EQ(late.size(), 2u);
+  EXPECT_FALSE(late[0].final);
+  EXPECT_EQ(late[0].emit_ns, kT0 + 13'500'000'002);
+  EXPECT_EQ(late[0].dir[0].packets, 1u);
+  EXPECT_TRUE(late[1].final);
+  EXPECT_EQ(late[1].sequence, 1u);
+  EXPECT_EQ(late[1].dir[0].packets, 3u);
+  EXPECT_EQ(shard.counters().interim_records.get(), 4u);
+}
+
+// A full table evicts a flow for every new one: each ends with its final record and no interim record,
+// and the long flow still gets its interim records on time.
+TEST(FlowShard, InterimRecordsOfALongFlowAmidEvictions) {
   lib::FlowConfig cfg = small_config();
   cfg.max_flows_per_worker = 4;
   cfg.active_timeout_s = 10;
@@ -585,12 +668,16 @@ TEST(FlowShard, ActiveTimeoutSkipsFlowsThatEnded) {
     const uint64_t t = kT0 + ms * 1'000'000;
     shard.process(packet(17, 1, 1000, 2, 2000, 5), t, 0, kLayerInner);        // the long flow, most recent
     shard.process(packet(17, 3, port++, 4, 2000, 5), t + 1, 0, kLayerInner);  // evicts a short one
-    ASSERT_LE(shard.active_refs(), 4u * 4 + 8);  // FlowRefQueue's capacity for 4 flows
   }
   shard.flush_all(lib::EndReason::kShutdown);
   std::vector<lib::FlowRecord> interim;
-  for (const lib::FlowRecord& r : sink.recs)
-    if (!r.final) interim.push_back(r);
+  size_t finals = 0;
+  for (const lib::FlowRecord& r : sink.recs) {
+    if (!r.final)
+      interim.push_back(r);
+    else
+      ++finals;
+  }
   ASSERT_EQ(interim.size(), 2u);  // at 10 s and 20 s
   EXPECT_EQ(interim[0].src_port, 1000);
   EXPECT_EQ(interim[0].emit_ns, kT0 + 10 * kSec);
@@ -598,6 +685,8 @@ TEST(FlowShard, ActiveTimeoutSkipsFlowsThatEnded) {
   EXPECT_EQ(interim[1].emit_ns, kT0 + 20 * kSec);
   EXPECT_EQ(interim[1].sequence, 1u);
   EXPECT_EQ(shard.counters().interim_records.get(), 2u);
+  EXPECT_EQ(finals, shard.counters().flows_created.get());  // every flow once, evicted or flushed
+  EXPECT_EQ(shard.counters().flows_evicted.get(), shard.counters().flows_created.get() - 4);
 }
 
 // A flow that changed and then ended is not in the next snapshot, also when a new flow took its entry.
@@ -765,6 +854,49 @@ TEST(FlowShard, SummarisedPacketsAccountAsDecodedOnes) {
   EXPECT_EQ(decoded.counters().tcp_reuse.get(), 1u);
   EXPECT_EQ(summarised.counters().tcp_reuse.get(), 1u);
   EXPECT_EQ(hinted.counters().tcp_reuse.get(), 1u);
+}
+
+// A classified flow's packets take account_classified(), which tests the due time before anything else:
+// the interim records are those of the same packets decoded.
+TEST(FlowShard, SummarisedPacketsEmitInterimRecordsAsDecodedOnes) {
+  lib::FlowConfig cfg = small_config();
+  cfg.active_timeout_s = 10;
+  CollectingSink decoded_sink, hinted_sink;
+  FlowShard decoded(cfg, 0, decoded_sink), hinted(cfg, 0, hinted_sink);
+  for (uint64_t i = 0; i <= 50; ++i) {
+    const std::vector<uint8_t> f = i % 2 ? frame(17, 4, 6000, 3, 5000, 70) : frame(17, 3, 5000, 4, 6000, 50);
+    const uint64_t ts = kT0 + i * kSec / 2;
+    lib::DecodedPacket pkt;
+    ASSERT_EQ(lib::decode_packet(f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt),
+              lib::PacketClass::kFlow);
+    pkt.frame_len = uint32_t(f.size());
+    decoded.process(pkt, ts, 0, kLayerInner);
+    lib::PacketSummary s;
+    ASSERT_TRUE(lib::summarize(pkt, s));
+    FlowShard::FlowLookup h;
+    hinted.start_lookup(s, h);
+    hinted.prefetch_entry(h);
+    hinted.process(
+        s, h, FlowShard::Frame{f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt.frame_len}, ts, 0);
+  }
+  decoded.flush_all(lib::EndReason::kShutdown);
+  hinted.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(decoded_sink.recs.size(), 3u);  // interim records at 10 s and 20 s, the final one
+  ASSERT_EQ(hinted_sink.recs.size(), decoded_sink.recs.size());
+  for (size_t i = 0; i < decoded_sink.recs.size(); ++i) {
+    const lib::FlowRecord &a = decoded_sink.recs[i], &b = hinted_sink.recs[i];
+    EXPECT_EQ(a.final, i == 2) << i;
+    EXPECT_EQ(b.final, a.final) << i;
+    EXPECT_EQ(b.emit_ns, a.emit_ns) << i;
+    EXPECT_EQ(b.sequence, a.sequence) << i;
+    EXPECT_EQ(b.dir[0].packets, a.dir[0].packets) << i;
+    EXPECT_EQ(b.dir[1].packets, a.dir[1].packets) << i;
+    EXPECT_EQ(b.dir[1].frame_bytes, a.dir[1].frame_bytes) << i;
+  }
+  EXPECT_EQ(decoded_sink.recs[0].emit_ns, kT0 + 10 * kSec);
+  EXPECT_EQ(decoded_sink.recs[0].dir[0].packets + decoded_sink.recs[0].dir[1].packets, 20u);
+  EXPECT_EQ(decoded_sink.recs[1].emit_ns, kT0 + 20 * kSec);
+  EXPECT_EQ(hinted.counters().interim_records.get(), 2u);
 }
 
 // A flow holds a FlowSide only while a stage needs it: the parse state while the HTTP parser waits for the
