@@ -36,9 +36,9 @@ constexpr uint64_t kDefaultCapacity = 16384;  // slots (argv[1] overrides); 1638
 constexpr int kRuns = 5;
 constexpr double kRunSeconds = 0.25;  // each run publishes for about this long
 constexpr uint64_t kChunk = 4096;     // records between two clock reads
-// Each run first writes every slot once, untimed: the first write to each page of a new ring is a minor
-// page fault (a shared mapping is populated read-only), 16,640 of them for the default ring, which on a
-// freshly booted VM took 7-12 us each and were most of the timed run (2026-11-24 22:10).
+// Each run first writes every slot once, untimed: the first write to each page of a new ring faults, 16,640
+// times for the default ring, and on this kind of VM a first touch of memory costs 7-35 us per page (the
+// host backs it only then), most of a timed run (2026-11-24 22:10). The exporter pays that once.
 // 64/256/1024 B as asked in the issue; 2048 B, the size of a full TLS record as an NDJSON line.
 constexpr std::array<uint32_t, 4> kPayloads{64, 256, 1024, 2048};
 
