@@ -1,5 +1,5 @@
 // A main()'s command line: options bound to variables, validators, --help and --version, parsed by CLI11.
-// CLI11 (Debian's libcli11-dev) is header-only with no precompiled mode and costs 25-45 s of compile CPU
+// CLI11 (Debian's libcli11-dev) is header-only with no precompiled mode and costs 15-20 s of compile CPU
 // in every file that includes it, so only command_line.cpp does (docs/reliability.md, "CI time").
 #pragma once
 #include <cstdint>
