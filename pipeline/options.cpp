@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 #include <sched.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <string_view>
 
+#include "lib/cli/command_line.hpp"
 #include "lib/config/config_loader.hpp"
 #include "pipeline/startup_error.hpp"
 
@@ -94,42 +94,40 @@ void set_ipfix_collector(lib::IpfixConfig& ix, std::string_view v) {
 }  // namespace
 
 std::optional<RunPlan> parse_command_line(int argc, char** argv) {
-  CLI::App app{"spanwatch: DPDK flow monitor for span ports. Writes one NDJSON record per flow."};
+  lib::cli::CommandLine cl{"spanwatch: DPDK flow monitor for span ports. Writes one NDJSON record per flow."};
   std::string config_path, out_dir, metrics_listen, ipfix_collector, nats_servers;
   std::vector<std::string> pcaps, ifaces;
   unsigned workers = 0, rx_lcores = 0;
   RunPlan plan;
-  app.add_option("-c,--config", config_path, "YAML config file (see conf/spanwatch.yaml)")
-      ->check(CLI::ExistingFile);
-  app.add_option("--pcap", pcaps, "replay capture file(s) through the net_pcap vdev, then flush and exit");
-  app.add_option("--iface", ifaces,
-                 "capture a live interface through the net_af_packet vdev; repeat it for the two sides of a "
-                 "TAP (flows merge across them); with --rx-lcores N each interface gets N/interfaces queues");
-  app.add_option("--metrics", metrics_listen,
-                 "serve Prometheus metrics at http://HOST:PORT/metrics (metrics.listen; port 0 picks one)");
-  app.add_option("--ipfix", ipfix_collector,
-                 "also export flows as IPFIX to [udp://|tcp://]HOST:PORT (ipfix.*; IPv6 as [::1]:4739)");
-  app.add_option("--nats", nats_servers,
-                 "also publish every record to NATS JetStream at URL[,URL...] (nats.*; docs/fleet.md)");
-  app.add_option("-o,--out", out_dir, "output directory for flows.json and stats.json");
-  app.add_option("--workers", workers, "worker lcores (flow shards) for --pcap/--iface")
-      ->check(CLI::Range(1u, 64u));
-  app.add_option("--rx-lcores", rx_lcores, "RX lcores for --pcap/--iface")->check(CLI::Range(1u, 16u));
-  app.add_flag("--print-config", plan.print_config, "print the effective EAL arguments and exit");
-  app.add_option("--hold-ring", plan.hold_ring_s,
-                 "after a replay, keep the shared-memory ring open this many seconds (or until Ctrl-C) so "
-                 "live consumers (spanwatch-viewer, spanwatch-tail) can read the last records")
-      ->check(CLI::Range(0u, 86400u));
-  app.add_flag("--print-schema", plan.print_schema,
-               "print the JSON Schema of a flows.json record (docs/flow-record.schema.json) and exit");
-  app.set_version_flag("--version", "spanwatch 0.1.0");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    app.exit(e);
-    return std::nullopt;
-  } catch (const CLI::ParseError& e) {
-    throw StartupError(fmt::format("{} (see --help)", e.what()));
+  cl.add("-c,--config", config_path, "YAML config file (see conf/spanwatch.yaml)").existing_file();
+  cl.add("--pcap", pcaps, "replay capture file(s) through the net_pcap vdev, then flush and exit");
+  cl.add("--iface", ifaces,
+         "capture a live interface through the net_af_packet vdev; repeat it for the two sides of a "
+         "TAP (flows merge across them); with --rx-lcores N each interface gets N/interfaces queues");
+  cl.add("--metrics", metrics_listen,
+         "serve Prometheus metrics at http://HOST:PORT/metrics (metrics.listen; port 0 picks one)");
+  cl.add("--ipfix", ipfix_collector,
+         "also export flows as IPFIX to [udp://|tcp://]HOST:PORT (ipfix.*; IPv6 as [::1]:4739)");
+  cl.add("--nats", nats_servers,
+         "also publish every record to NATS JetStream at URL[,URL...] (nats.*; docs/fleet.md)");
+  cl.add("-o,--out", out_dir, "output directory for flows.json and stats.json");
+  cl.add("--workers", workers, "worker lcores (flow shards) for --pcap/--iface").range(1u, 64u);
+  cl.add("--rx-lcores", rx_lcores, "RX lcores for --pcap/--iface").range(1u, 16u);
+  cl.add_flag("--print-config", plan.print_config, "print the effective EAL arguments and exit");
+  cl.add("--hold-ring", plan.hold_ring_s,
+         "after a replay, keep the shared-memory ring open this many seconds (or until Ctrl-C) so "
+         "live consumers (spanwatch-viewer, spanwatch-tail) can read the last records")
+      .range(0u, 86400u);
+  cl.add_flag("--print-schema", plan.print_schema,
+              "print the JSON Schema of a flows.json record (docs/flow-record.schema.json) and exit");
+  cl.set_version("spanwatch 0.1.0");
+  switch (cl.parse(argc, argv)) {
+    case lib::cli::CommandLine::Outcome::kRun:
+      break;
+    case lib::cli::CommandLine::Outcome::kPrinted:
+      return std::nullopt;
+    case lib::cli::CommandLine::Outcome::kBad:
+      throw StartupError(fmt::format("{} (see --help)", cl.error()));
   }
   if (plan.print_schema) return plan;  // independent of any capture or config
   if (!pcaps.empty() && !ifaces.empty()) throw StartupError("--pcap and --iface cannot be combined");

@@ -4,7 +4,6 @@
 #include <malloc.h>
 #include <signal.h>
 
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "lib/cli/command_line.hpp"
 #include "viewer/flow_store.hpp"
 #include "viewer/http_server.hpp"
 #include "viewer/ring_ingest.hpp"
@@ -46,34 +46,32 @@ struct Cli {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
+  spanwatch::lib::cli::CommandLine cl{
       "spanwatch-viewer: live flows, flow details and flow analysis in the browser, read from the "
       "spanwatch pipeline's shared-memory ring."};
   Cli cli;
-  app.add_option("-c,--config", cli.config, "YAML config (see conf/viewer.yaml)")->check(CLI::ExistingFile);
-  app.add_option("--listen", cli.listen, "address to bind (default 127.0.0.1; others need a token)");
-  app.add_option("--port", cli.port, "TCP port (default 8089; 0 = any free port)");
-  app.add_option("--ring", cli.ring, "shared-memory ring name (the pipeline's ring.name)");
-  app.add_option("--www", cli.www, "directory of the web UI's files");
-  app.add_option("--token-file", cli.token_file,
-                 "file holding the access token (or env SPANWATCH_VIEWER_TOKEN)");
-  app.add_option("--max-flows", cli.max_flows, "flows kept at most")->check(CLI::Range(1u, 50'000'000u));
-  app.add_option("--retention-s", cli.retention_s, "drop a flow this long after its last record");
-  app.add_option("--memory-mb", cli.memory_mb, "memory bound of the whole process, MB");
-  app.add_option("--start", cli.start,
-                 "oldest: begin with the records still in the ring; newest: only new ones")
-      ->check(CLI::IsMember({"oldest", "newest"}));
-  app.add_option("--history", cli.history,
-                 "ClickHouse HTTP URL for the History page (history.clickhouse_url)");
-  app.add_flag("--print-config", cli.print_config, "print the effective configuration and exit");
-  app.set_version_flag("--version", "spanwatch-viewer 0.1.0");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "spanwatch-viewer: %s (see --help)\n", e.what());
-    return kExitConfig;
+  cl.add("-c,--config", cli.config, "YAML config (see conf/viewer.yaml)").existing_file();
+  cl.add("--listen", cli.listen, "address to bind (default 127.0.0.1; others need a token)");
+  cl.add("--port", cli.port, "TCP port (default 8089; 0 = any free port)");
+  cl.add("--ring", cli.ring, "shared-memory ring name (the pipeline's ring.name)");
+  cl.add("--www", cli.www, "directory of the web UI's files");
+  cl.add("--token-file", cli.token_file, "file holding the access token (or env SPANWATCH_VIEWER_TOKEN)");
+  cl.add("--max-flows", cli.max_flows, "flows kept at most").range(1u, 50'000'000u);
+  cl.add("--retention-s", cli.retention_s, "drop a flow this long after its last record");
+  cl.add("--memory-mb", cli.memory_mb, "memory bound of the whole process, MB");
+  cl.add("--start", cli.start, "oldest: begin with the records still in the ring; newest: only new ones")
+      .one_of({"oldest", "newest"});
+  cl.add("--history", cli.history, "ClickHouse HTTP URL for the History page (history.clickhouse_url)");
+  cl.add_flag("--print-config", cli.print_config, "print the effective configuration and exit");
+  cl.set_version("spanwatch-viewer 0.1.0");
+  switch (cl.parse(argc, argv)) {
+    case spanwatch::lib::cli::CommandLine::Outcome::kRun:
+      break;
+    case spanwatch::lib::cli::CommandLine::Outcome::kPrinted:
+      return 0;
+    case spanwatch::lib::cli::CommandLine::Outcome::kBad:
+      std::fprintf(stderr, "spanwatch-viewer: %s (see --help)\n", cl.error().c_str());
+      return kExitConfig;
   }
 
   sw::ViewerConfig cfg;

@@ -2,7 +2,6 @@
 // per record (the flow files' JSON, formatted by FlowRingReader from the ring's binary records), for piping
 // into jq, Vector, a socket... Records missed because this reader fell behind are counted on stderr, never
 // silently skipped. Reads only; it cannot slow the pipeline down.
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include <string_view>
 #include <thread>
 
+#include "lib/cli/command_line.hpp"
 #include "lib/ring/flow_ring.hpp"
 #include "lib/ring/flow_ring_reader.hpp"
 
@@ -91,17 +91,16 @@ int tail(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"Print spanwatch's live flow records (shared-memory ring) as NDJSON"};
-  app.add_option("--ring", o.ring, "ring name (config ring.name)")->capture_default_str();
-  app.add_flag("--from-oldest", o.from_oldest,
-               "start at the oldest record still in the ring (default: new ones)");
-  app.add_flag("-f,--follow", o.follow,
-               "wait for the ring to appear, and for a new writer when it goes away");
-  app.add_flag("--final-only", o.final_only,
-               "only final records (as the flow files have them, minus interim)");
-  app.add_flag("--no-live", o.no_live, "skip live snapshots of active flows (event.reason live_update)");
-  app.add_option("-n,--count", o.count, "exit after this many records");
-  CLI11_PARSE(app, argc, argv);
+  spanwatch::lib::cli::CommandLine cl{"Print spanwatch's live flow records (shared-memory ring) as NDJSON"};
+  cl.add("--ring", o.ring, "ring name (config ring.name)").show_default();
+  cl.add_flag("--from-oldest", o.from_oldest,
+              "start at the oldest record still in the ring (default: new ones)");
+  cl.add_flag("-f,--follow", o.follow, "wait for the ring to appear, and for a new writer when it goes away");
+  cl.add_flag("--final-only", o.final_only,
+              "only final records (as the flow files have them, minus interim)");
+  cl.add_flag("--no-live", o.no_live, "skip live snapshots of active flows (event.reason live_update)");
+  cl.add("-n,--count", o.count, "exit after this many records");
+  if (const auto status = cl.parse_or_exit_status(argc, argv)) return *status;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
