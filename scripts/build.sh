@@ -10,8 +10,6 @@
 # Environment:
 #   SPANWATCH_SKIP_DEPS=1       do not run scripts/install-deps.sh first
 #   SPANWATCH_MESON_ARGS="..."  extra arguments for `meson setup` (word-split)
-#   SPANWATCH_BUILD_SUITES="a b"  build only what these `meson test` suites run (the tests' executables and
-#                               `depends`, from meson introspect) instead of every default target
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,27 +49,6 @@ else
     meson setup "${OPTS[@]}" "$BUILDDIR"
 fi
 
-TARGETS=()
-if [ -n "${SPANWATCH_BUILD_SUITES:-}" ]; then
-    # shellcheck disable=SC2086
-    mapfile -t TARGETS < <(python3 - "$BUILDDIR" $SPANWATCH_BUILD_SUITES <<'PY'
-import json, os, subprocess, sys
-builddir, suites = sys.argv[1], sys.argv[2:]
-def introspect(what):
-    return json.loads(subprocess.check_output(["meson", "introspect", "--" + what, builddir]))
-outputs = {t["id"]: t["filename"] for t in introspect("targets")}
-tests = introspect("tests")
-for suite in suites:
-    if not any(s.split(":")[-1] == suite for t in tests for s in t["suite"]):
-        sys.exit(f"build.sh: ERROR: no test in suite '{suite}'")
-ids = {d for t in tests if {s.split(":")[-1] for s in t["suite"]} & set(suites) for d in t["depends"]}
-print("\n".join(sorted(os.path.relpath(f, builddir) for i in ids for f in outputs[i])))
-PY
-    )
-    [ ${#TARGETS[@]} -gt 0 ] || { echo "build.sh: ERROR: no targets for suites $SPANWATCH_BUILD_SUITES" >&2; exit 1; }
-    log "building $BUILDDIR: the ${#TARGETS[@]} targets that suites $SPANWATCH_BUILD_SUITES run"
-else
-    log "building $BUILDDIR"
-fi
-ninja -C "$BUILDDIR" "${TARGETS[@]}"
+log "building $BUILDDIR"
+ninja -C "$BUILDDIR"
 log "build OK: $ROOT/$BUILDDIR"
