@@ -765,6 +765,17 @@ std::vector<uint8_t> frame(uint8_t proto, uint8_t src, uint16_t sport, uint8_t d
   return f;
 }
 
+// A packet through the summary path as the worker gives it: the lookup started and, with `hint`, its entry
+// prefetched (the worker's staged burst), then process(summary, lookup, frame).
+void process_summary(FlowShard& shard, const lib::PacketSummary& s, const std::vector<uint8_t>& f,
+                     const lib::DecodedPacket& pkt, uint64_t ts, bool hint) {
+  FlowShard::FlowLookup l;
+  shard.start_lookup(s, l);
+  if (hint) shard.prefetch_entry(l);
+  shard.process(s, l, FlowShard::Frame{f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt.frame_len},
+                ts, 0);
+}
+
 // The RX lcore's summary and the worker's decode must account a packet the same way: a TCP session (role
 // flip on a SYN-ACK first, data both ways, close), a UDP flow whose responder's MAC comes later, and a
 // flow that starts again on the same tuple, through one shard fed DecodedPackets and two fed summaries
@@ -805,14 +816,8 @@ TEST(FlowShard, SummarisedPacketsAccountAsDecodedOnes) {
     lib::PacketSummary s;
     if (lib::summarize(pkt, s)) {
       ++summaries;
-      FlowShard::FlowLookup l;
-      summarised.start_lookup(s, l);
-      const FlowShard::Frame fr{f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt.frame_len};
-      summarised.process(s, l, fr, ts, 0);
-      FlowShard::FlowLookup h;
-      hinted.start_lookup(s, h);
-      hinted.prefetch_entry(h);  // the hint
-      hinted.process(s, h, fr, ts, 0);
+      process_summary(summarised, s, f, pkt, ts, false);
+      process_summary(hinted, s, f, pkt, ts, true);
     } else {
       summarised.process(pkt, ts, 0, kLayerInner);
       hinted.process(pkt, ts, 0, kLayerInner);
@@ -873,11 +878,7 @@ TEST(FlowShard, SummarisedPacketsEmitInterimRecordsAsDecodedOnes) {
     decoded.process(pkt, ts, 0, kLayerInner);
     lib::PacketSummary s;
     ASSERT_TRUE(lib::summarize(pkt, s));
-    FlowShard::FlowLookup h;
-    hinted.start_lookup(s, h);
-    hinted.prefetch_entry(h);
-    hinted.process(
-        s, h, FlowShard::Frame{f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt.frame_len}, ts, 0);
+    process_summary(hinted, s, f, pkt, ts, true);
   }
   decoded.flush_all(lib::EndReason::kShutdown);
   hinted.flush_all(lib::EndReason::kShutdown);
