@@ -173,7 +173,8 @@ int main(int argc, char** argv) {
     double now[kParts] = {}, before[kParts] = {};
   } all, classified;
   double meta_used = 0, meta_slots = 0;  // classified flows' packed metadata: bytes with data, slot bytes
-  uint64_t tcp_flows = 0, tcp_rare = 0;  // classified TCP flows, those of them with a TcpRareState
+  // Classified TCP flows, those of them with rare state, and those whose rare state is the small class.
+  uint64_t tcp_flows = 0, tcp_rare = 0, tcp_rare_counts = 0;
   const auto prefix_bytes = double(sizeof(std::array<sw::lib::PayloadPrefix, 2>));
   shard.for_each_flow([&](const sw::workers::FlowEntry& e) {
     double now[kParts] = {}, before[kParts] = {};
@@ -205,8 +206,7 @@ int main(int argc, char** argv) {
       now[kTunnel] = sizeof(sw::workers::FlowTunnel);
     const sw::lib::TcpStateMachine* tcp = shard.tcp_state_if_any(e);
     if (tcp)
-      now[kTcp] = double(sizeof(sw::lib::TcpStateMachine) +
-                         (tcp->has_rare_state() ? sizeof(sw::lib::TcpRareState) : 0) +
+      now[kTcp] = double(sizeof(sw::lib::TcpStateMachine) + tcp->rare_state_bytes() +
                          sizeof(uint64_t));  // the activity time's slot beside the machine (FlowShard)
     if (wide_slot != sw::workers::SlotPool<int>::kNoSlot) now[kWide] = sizeof(sw::workers::FlowWideCounters);
     if (prefix_slot != sw::workers::SlotPool<int>::kNoSlot) now[kPrefix] = before[kPrefix] = prefix_bytes;
@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
     if (done && tcp) {
       ++tcp_flows;
       tcp_rare += tcp->has_rare_state();
+      tcp_rare_counts += tcp->rare_state_bytes() == sizeof(sw::lib::TcpRareCounts);
     }
     if (done && sw::workers::PackedMetadataStore::is_packed(e.app_meta)) {
       meta_used += double(apps.packed().used_bytes(e.app_meta));
@@ -254,8 +255,11 @@ int main(int argc, char** argv) {
                 c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");
   std::printf("shared TLS certificate blobs %u, interned flow contexts %u\n", apps.packed().shared_blobs(),
               shard.contexts().distinct());
-  std::printf("classified TCP flows %llu, with rare TCP state (FIN, RST, retransmission, ...) %llu\n",
-              static_cast<unsigned long long>(tcp_flows), static_cast<unsigned long long>(tcp_rare));
+  std::printf(
+      "classified TCP flows %llu, with rare TCP state (FIN, RST, retransmission, ...) %llu (%llu of them in "
+      "%zu-byte slots: retransmission counts only)\n",
+      static_cast<unsigned long long>(tcp_flows), static_cast<unsigned long long>(tcp_rare),
+      static_cast<unsigned long long>(tcp_rare_counts), sizeof(sw::lib::TcpRareCounts));
   if (meta_slots > 0)
     std::printf("classified flows' packed AppMetadata: %.1f bytes of data per flow, %.0f%% of its slots\n",
                 meta_used / double(classified.flows), 100.0 * meta_used / meta_slots);

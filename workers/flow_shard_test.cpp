@@ -119,7 +119,7 @@ TEST(FlowShard, TcpSessionEndsAfterLingerWithZeekState) {
   EXPECT_EQ(r.dir[1].tcp_flags, 0x1b);
 }
 
-// A retransmission takes a TcpRareState slot (the machine's rare state); the flow gives it back when it
+// A retransmission takes a rare-state slot (TcpRareStore); the flow gives it back when it
 // ends, also when a new connection on the same tuple ends it.
 TEST(FlowShard, TcpRareStateSlotIsGivenBackWithTheFlow) {
   CollectingSink sink;
@@ -133,12 +133,12 @@ TEST(FlowShard, TcpRareStateSlotIsGivenBackWithTheFlow) {
   EXPECT_EQ(shard.tcp_rare_states().in_use(), 0u);
   step(packet(6, 1, 50000, 2, 80, 10, 0x18, 101, 501));  // the same data again: T
   EXPECT_EQ(shard.tcp_rare_states().in_use(), 1u);
-  step(packet(6, 1, 50000, 2, 80, 0, 0x04, 111, 0));   // RST at relative 11 (implicit for FINs only)
+  step(packet(6, 1, 50000, 2, 80, 0, 0x04, 111, 0));   // RST at relative 11, its side's last_seq: implicit
   step(packet(6, 1, 50000, 2, 80, 0, 0x02, 9000, 0));  // a new SYN on the closed tuple: a new flow
   ASSERT_EQ(sink.recs.size(), 1u);
   EXPECT_EQ(std::string(sink.recs[0].history.data(), sink.recs[0].history_len), "ShADTR");
   EXPECT_EQ(shard.tcp_rare_states().in_use(), 0u);
-  step(packet(6, 1, 50000, 2, 80, 0, 0x04, 9005, 0));
+  step(packet(6, 1, 50000, 2, 80, 0, 0x04, 8995, 0));  // a RST below the SYN: its number takes a slot
   EXPECT_EQ(shard.tcp_rare_states().in_use(), 1u);
   shard.flush_all(lib::EndReason::kShutdown);
   EXPECT_EQ(shard.tcp_rare_states().in_use(), 0u);

@@ -113,8 +113,9 @@ static_assert(history_code('^') == 0 && history_code('a') == swap_case_code(hist
 unsigned TcpStateMachine::letter_code(unsigned i, const TcpRareStore& rare) const noexcept {
   constexpr uint64_t kMask = (1u << kCodeBits) - 1;
   if (i < kInlineHistory) return unsigned(letters_ >> (i * kCodeBits) & kMask);
-  return rare_ != 0 ? unsigned(rare[rare_ - 1].more_letters >> ((i - kInlineHistory) * kCodeBits) & kMask)
-                    : 0;
+  return TcpRareStore::is_full(rare_)
+             ? unsigned(rare.state(rare_).more_letters >> ((i - kInlineHistory) * kCodeBits) & kMask)
+             : 0;
 }
 
 void TcpStateMachine::set_letter_code(unsigned i, unsigned code, TcpRareStore& rare) noexcept {
@@ -124,9 +125,9 @@ void TcpStateMachine::set_letter_code(unsigned i, unsigned code, TcpRareStore& r
     letters_ = (letters_ & ~(kMask << shift)) | uint64_t(code) << shift;
     return;
   }
-  if (rare_ == 0) return;  // no slot was left: the letter is lost (counted by the store)
+  if (!TcpRareStore::is_full(rare_)) return;  // no slot was left: the letter is lost (counted by the store)
   const unsigned shift = (i - kInlineHistory) * kCodeBits;
-  uint64_t& w = rare[rare_ - 1].more_letters;
+  uint64_t& w = rare.state(rare_).more_letters;
   w = (w & ~(kMask << shift)) | uint64_t(code) << shift;
 }
 
@@ -190,7 +191,11 @@ void TcpStateMachine::flip_roles(TcpRareStore& rare) noexcept {
 
 // The rare state belongs to the endpoint, as the rest of Endpoint does.
 void TcpStateMachine::swap_rare_sides(TcpRareStore& rare) noexcept {
-  if (rare_ != 0) std::swap(rare[rare_ - 1].ep[0], rare[rare_ - 1].ep[1]);
+  rst_at_last_ = (rst_at_last_ & 1) << 1 | rst_at_last_ >> 1;
+  if (rare_ == 0) return;
+  std::array<uint32_t, 2>& rxmt = rare.counts(rare_).rxmt_cnt;
+  std::swap(rxmt[0], rxmt[1]);
+  if (TcpRareStore::is_full(rare_)) std::swap(rare.state(rare_).ep[0], rare.state(rare_).ep[1]);
 }
 
 // Implicit while it equals what last_seq and start_seq say, else in the rare state (not written when
@@ -205,14 +210,31 @@ void TcpStateMachine::set_hist_last_fin(TcpRareStore& rare, size_t i, uint32_t v
   if (v != rare_value(rare, i).hist_last_fin) rare_side(rare, i).hist_last_fin = v;
 }
 
-void TcpStateMachine::write_out_fin(TcpRareStore& rare, size_t i) noexcept {
-  const uint32_t v = hist_last_fin(rare, i);
+void TcpStateMachine::set_hist_last_rst(TcpRareStore& rare, size_t i, uint32_t v) noexcept {
+  const Endpoint& e = ep_[i];
+  if (e.last_seq - e.start_seq == v) {
+    rst_at_last_ |= 1u << i;
+    return;
+  }
+  rst_at_last_ &= ~(1u << i);
+  if (v != rare_value(rare, i).hist_last_rst) rare_side(rare, i).hist_last_rst = v;
+}
+
+void TcpStateMachine::write_out_implicit(TcpRareStore& rare, size_t i) noexcept {
+  const uint32_t fin = hist_last_fin(rare, i), rst = hist_last_rst(rare, i);
   ep_[i].fin_at_last = 0;
-  if (v != rare_value(rare, i).hist_last_fin) rare_side(rare, i).hist_last_fin = v;
+  rst_at_last_ &= ~(1u << i);
+  if (fin != rare_value(rare, i).hist_last_fin) rare_side(rare, i).hist_last_fin = fin;
+  if (rst != rare_value(rare, i).hist_last_rst) rare_side(rare, i).hist_last_rst = rst;
 }
 
 TcpRareState::Side& TcpStateMachine::rare_side(TcpRareStore& rare, size_t i) noexcept {
-  return (take_rare(rare) ? rare[rare_ - 1] : rare.scratch()).ep[i];
+  return (take_rare(rare) ? rare.state(rare_) : rare.scratch()).ep[i];
+}
+
+uint32_t& TcpStateMachine::rxmt_count(TcpRareStore& rare, size_t i) noexcept {
+  if (rare_ == 0) rare_ = rare.acquire_counts();
+  return (rare_ != 0 ? rare.counts(rare_) : rare.scratch().counts).rxmt_cnt[i];
 }
 
 // TCPSessionAdapter::IsReuse: does this packet start a new connection on the same tuple?
@@ -264,9 +286,9 @@ void TcpStateMachine::established_segment(Dir dir, const TcpSegment& seg, TcpRar
   }
   const uint32_t seq_one_past_segment = seg.seq + len;
   if (seq_delta(seq_one_past_segment, e.last_seq) > 0)
-    e.last_seq = seq_one_past_segment;  // established: never fin_at_last (keep_fin not needed)
+    e.last_seq = seq_one_past_segment;  // established: no implicit FIN or RST (keep_implicit not needed)
   else if (len > 0)
-    scaled_history(dir, rare_side(rare, ei).rxmt_cnt, 'T', rare);
+    scaled_history(dir, rxmt_count(rare, ei), 'T', rare);
   if (gap_check && seq_delta(ack_seq, p.last_seq) > 0 && seq_delta(ack_seq, prev_peer_ack) > 0)
     scaled_history(Dir(pi), rare_side(rare, pi).gap_cnt, 'G', rare);
 }
@@ -322,7 +344,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
 
   // init_endpoint
   {
-    if (syn) keep_fin(rare, ei);  // it may renumber the endpoint
+    if (syn) keep_implicit(rare, ei);  // it may renumber the endpoint
     Endpoint& e = ep_[ei];
     switch (e.state) {
       case kInactive:
@@ -361,8 +383,8 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
   const uint32_t rel_seq = base_seq - ep_[ei].start_seq;  // get_relative_seq, modulo 2^32
 
   // update_history
-  uint32_t fin_last = 0;  // hist_last_fin's new value, when fin_recorded
-  bool fin_recorded = false;
+  uint32_t fin_last = 0;                            // hist_last_fin's new value, when fin_recorded
+  bool fin_recorded = false, rst_recorded = false;  // hist_last_rst's new value: rel_seq
   {
     const Dir d = Dir(ei);
     const int bits_set = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
@@ -388,9 +410,10 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
         fin_recorded = true;
       }
       if (rst) {
-        if (check_history(d, kHistRst, 'R', rare) && rel_seq != last.hist_last_rst)
+        if (check_history(d, kHistRst, 'R', rare) && rel_seq != hist_last_rst(rare, ei))
           add_history(d == Dir::kOrig ? 'R' : 'r', rare);
-        if (rel_seq != last.hist_last_rst) rare_side(rare, ei).hist_last_rst = rel_seq;
+        rst_at_last_ &= ~(1u << ei);  // replaced once last_seq is updated (below)
+        rst_recorded = true;
       }
     } else if (len) {
       check_history(d, kHistData, 'D', rare);
@@ -411,7 +434,7 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
   if (ack) {
     Endpoint& p = ep_[pi];
     if (p.state == kInactive) {
-      keep_fin(rare, pi);  // (an inactive endpoint has sent no FIN)
+      keep_implicit(rare, pi);  // (an inactive endpoint has sent no FIN or RST)
       p.start_seq = p.ack_seq = p.last_seq = ack_seq - 1;
     } else if (seq_delta(ack_seq, p.start_seq) >= 0) {
       prev_peer_ack = p.ack_seq;
@@ -435,18 +458,19 @@ void TcpStateMachine::process(Dir dir, const TcpSegment& seg, TcpVerdict& verdic
     if ((syn || rst) && (delta_last > kTooLargeSeqDelta || delta_last < -kTooLargeSeqDelta)) {
       // don't trust outlandish SYN/RST sequence numbers
     } else if (fin && e.last_seq == e.start_seq + 1) {
-      keep_fin(rare, ei);
+      keep_implicit(rare, ei);
       e.last_seq = seq_one_past_segment;  // > 2 GB connections of which only SYN and FIN were seen
     } else if (e.state == kReset) {
       // don't trust any subsequent sequence numbers
     } else if (delta_last > 0) {
-      keep_fin(rare, ei);
+      keep_implicit(rare, ei);
       e.last_seq = seq_one_past_segment;
     } else if (len > 0) {
-      scaled_history(Dir(ei), rare_side(rare, ei).rxmt_cnt, 'T', rare);  // TCP_Endpoint::DidRxmit
+      scaled_history(Dir(ei), rxmt_count(rare, ei), 'T', rare);  // TCP_Endpoint::DidRxmit
     }
   }
   if (fin_recorded) set_hist_last_fin(rare, ei, fin_last);
+  if (rst_recorded) set_hist_last_rst(rare, ei, rel_seq);
 
   // UpdateStateMachine
   const bool is_orig = ei == 0;

@@ -95,12 +95,15 @@ class TcpStateMachine {
   }
   // Whether on_packet() would answer kNewConnection for this segment (and leave the machine untouched).
   bool starts_new_connection(const TcpSegment& seg) const noexcept { return started_ && is_reuse(seg); }
-  // Gives the rare state's slot back; the connection has ended. A copy of a machine shares its slot.
+  // Gives the rare state's slot back; the connection has ended. A copy of a machine shares its slot (so only
+  // one copy may go on taking packets: a move to the full class gives the small slot back).
   void release(TcpRareStore& rare) noexcept {
-    if (rare_ != 0) rare.release(rare_ - 1);
+    rare.release(rare_);
     rare_ = 0;
   }
   bool has_rare_state() const noexcept { return rare_ != 0; }
+  // The bytes of its rare state's slot (TcpRareStore's size classes), 0 while it has none.
+  size_t rare_state_bytes() const noexcept { return TcpRareStore::slot_bytes(rare_); }
 
   // `rare` as for on_packet (the letters past kInlineHistory are there).
   ConnState conn_state(const TcpRareStore& rare) const noexcept;
@@ -145,6 +148,7 @@ class TcpStateMachine {
   static_assert(sizeof(Endpoint) == 14);
   // fin_at_last: hist_last_fin is last_seq - 1 - start_seq (the FIN was this side's highest segment, as
   // nearly every FIN is) and is kept so, without a rare-state slot. Only a closed or reset endpoint has it.
+  // The same for a RST at this side's last_seq (rst_at_last_, below: the endpoint has no bit left).
 
   // Endpoint::state values (here, not in the .cpp, for on_plain_segment()).
   static constexpr uint8_t kInactive = uint8_t(TcpEndpointState::kInactive);
@@ -164,28 +168,37 @@ class TcpStateMachine {
   bool is_reuse(const TcpSegment& seg) const noexcept;
   void flip_roles(TcpRareStore& rare) noexcept;
   void swap_rare_sides(TcpRareStore& rare) noexcept;
-  // Endpoint i's rare state to write: the slot is taken on first need.
+  // Endpoint i's rare state to write: the full slot is taken on first need (in place of a small one).
   [[gnu::cold, gnu::noinline]] TcpRareState::Side& rare_side(TcpRareStore& rare, size_t i) noexcept;
-  // Takes a rare slot if the machine has none yet; false when none is left (counted by the store).
+  // Endpoint i's retransmission count to write: a small slot does (taken on first need).
+  [[gnu::cold, gnu::noinline]] uint32_t& rxmt_count(TcpRareStore& rare, size_t i) noexcept;
+  // Takes a full rare slot if the machine has none yet; false when none is left (counted by the store).
   bool take_rare(TcpRareStore& rare) noexcept {
-    if (rare_ == 0) rare_ = rare.acquire() + 1;  // kNone + 1 wraps to 0
-    return rare_ != 0;
+    if (!TcpRareStore::is_full(rare_)) rare_ = rare.acquire_state(rare_);
+    return TcpRareStore::is_full(rare_);
   }
-  // Endpoint i's rare state to read: all zero while the machine has no slot.
+  // Endpoint i's rare state to read: all zero while the machine has no full slot.
   TcpRareState::Side rare_value(const TcpRareStore& rare, size_t i) const noexcept {
-    return rare_ != 0 ? rare[rare_ - 1].ep[i] : TcpRareState::Side{};
+    return TcpRareStore::is_full(rare_) ? rare.state(rare_).ep[i] : TcpRareState::Side{};
   }
   uint32_t hist_last_fin(const TcpRareStore& rare, size_t i) const noexcept {
     const Endpoint& e = ep_[i];
     return e.fin_at_last ? e.last_seq - 1 - e.start_seq : rare_value(rare, i).hist_last_fin;
   }
   void set_hist_last_fin(TcpRareStore& rare, size_t i, uint32_t v) noexcept;
-  // Before endpoint i's start_seq or last_seq changes: an implicit hist_last_fin is written out.
-  void keep_fin(TcpRareStore& rare, size_t i) noexcept {
-    if (ep_[i].fin_at_last) [[unlikely]]
-      write_out_fin(rare, i);
+  bool rst_at_last(size_t i) const noexcept { return (rst_at_last_ >> i & 1) != 0; }
+  uint32_t hist_last_rst(const TcpRareStore& rare, size_t i) const noexcept {
+    const Endpoint& e = ep_[i];
+    return rst_at_last(i) ? e.last_seq - e.start_seq : rare_value(rare, i).hist_last_rst;
   }
-  [[gnu::cold, gnu::noinline]] void write_out_fin(TcpRareStore& rare, size_t i) noexcept;
+  void set_hist_last_rst(TcpRareStore& rare, size_t i, uint32_t v) noexcept;
+  // Before endpoint i's start_seq or last_seq changes: an implicit hist_last_fin or hist_last_rst is
+  // written out.
+  void keep_implicit(TcpRareStore& rare, size_t i) noexcept {
+    if (ep_[i].fin_at_last | rst_at_last(i)) [[unlikely]]
+      write_out_implicit(rare, i);
+  }
+  [[gnu::cold, gnu::noinline]] void write_out_implicit(TcpRareStore& rare, size_t i) noexcept;
   void add_history(char c, TcpRareStore& rare) noexcept;
   [[gnu::cold, gnu::noinline]] void history_after_synack_flip(TcpRareStore& rare) noexcept;
   bool check_history(Dir dir, uint8_t mask, char code, TcpRareStore& rare) noexcept {
@@ -206,13 +219,14 @@ class TcpStateMachine {
   void set_letter_code(unsigned i, unsigned code, TcpRareStore& rare) noexcept;
 
   std::array<Endpoint, 2> ep_{};  // [Dir::kOrig], [Dir::kResp]
-  uint32_t rare_ = 0;             // TcpRareStore slot + 1; 0: none yet (a zeroed machine is a new one)
+  uint32_t rare_ = 0;             // TcpRareStore handle; 0: none yet (a zeroed machine is a new one)
   uint64_t letters_ : kInlineBits = 0;
   uint64_t history_len_ : 5 = 0;
-  uint64_t started_ : 1 = 0;  // a packet has been seen
+  uint64_t started_ : 1 = 0;      // a packet has been seen
+  uint64_t rst_at_last_ : 2 = 0;  // bit i: endpoint i's hist_last_rst is last_seq - start_seq (Endpoint)
 };
 static_assert(TcpStateMachine::kMaxHistory < 32, "history_len_ bits");
-static_assert(TcpStateMachine::kInlineHistory * 5 + 6 <= 64 &&
+static_assert(TcpStateMachine::kInlineHistory * 5 + 8 <= 64 &&
                   (TcpStateMachine::kMaxHistory - TcpStateMachine::kInlineHistory) * 5 <= 64,
               "letters_, more_letters");
 static_assert(sizeof(TcpStateMachine) == 40, "issue 3: bytes per TCP flow (was 52, 96, 108 before)");

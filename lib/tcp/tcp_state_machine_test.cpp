@@ -193,6 +193,78 @@ TEST(TcpRareState, TakenOnlyWhenAValueBecomesNonZero) {
   EXPECT_EQ(d.rare.in_use(), 0u);  // given back with the connection
 }
 
+// A retransmission count needs only a small slot; the first other rare value moves the machine to a full
+// one, which takes the counts over.
+TEST(TcpRareState, RetransmissionsTakeASmallSlotUntilAnotherRareValue) {
+  Driver d;
+  d.feed_all({{true, S, 1000, 0}, {false, S | A, 5000, 1001}, {true, A, 1001, 5001}});
+  d.feed_all({{true, P | A, 1001, 5001, 100}, {false, P | A, 5001, 1101, 50}, {true, A, 1101, 5051}});
+  d.feed(Pkt{true, P | A, 1001, 5051, 100});  // A's first retransmission
+  EXPECT_EQ(d.m.rare_state_bytes(), sizeof(TcpRareCounts));
+  d.feed(Pkt{false, A, 5051, 1101, 0, 0});  // B's zero window: a W count, which the small slot lacks
+  EXPECT_EQ(d.m.rare_state_bytes(), sizeof(TcpRareState));
+  EXPECT_EQ(d.rare.in_use(), 1u);  // the small slot went back
+  EXPECT_EQ(d.history(), "ShADdTaw");
+  for (int i = 2; i < 10; ++i) d.feed(Pkt{true, P | A, 1001, 5051, 100});
+  EXPECT_EQ(d.history(), "ShADdTaw");
+  d.feed(Pkt{true, P | A, 1001, 5051, 100});  // the 10th: the count came along
+  EXPECT_EQ(d.history(), "ShADdTawT");
+  d.end();
+  EXPECT_EQ(d.rare.in_use(), 0u);
+}
+
+// A RST at its side's highest sequence number, as nearly every RST is, needs no slot: hist_last_rst is
+// last_seq - start_seq while that holds.
+TEST(TcpRareState, ARstAtTheEndNeedsNoSlot) {
+  Driver d;
+  d.feed_all({{true, S, 1000, 0}, {false, S | A, 5000, 1001}, {true, A, 1001, 5001}});
+  d.feed_all({{true, P | A, 1001, 5001, 100}, {false, P | A, 5001, 1101, 50}});
+  d.feed(Pkt{true, R, 1101, 0});
+  EXPECT_FALSE(d.m.has_rare_state());
+  d.feed(Pkt{true, R, 1101, 0});  // the same RST again: no second R
+  EXPECT_EQ(d.history(), "ShADdR");
+  EXPECT_FALSE(d.m.has_rare_state());
+  d.feed(Pkt{true, R, 1050, 0});  // another, lower: a second R, its number kept in the slot
+  EXPECT_EQ(d.history(), "ShADdRR");
+  EXPECT_TRUE(d.m.has_rare_state());
+  d.feed(Pkt{true, R, 1050, 0});
+  EXPECT_EQ(d.history(), "ShADdRR");
+  d.feed(Pkt{true, R, 1101, 0});  // the first one again differs from the last: R
+  EXPECT_EQ(d.history(), "ShADdRRR");
+}
+
+TEST(TcpRareState, AnImplicitRstIsWrittenOutBeforeLastSeqMoves) {
+  Driver d;
+  d.feed_all({{true, S, 1000, 0}, {true, R, 1001, 0}});  // relative 1: last_seq - start_seq
+  EXPECT_FALSE(d.m.has_rare_state());
+  d.feed(Pkt{true, F, 1500, 0});  // only SYN and RST seen: the FIN moves last_seq
+  EXPECT_TRUE(d.m.has_rare_state());
+  d.feed(Pkt{true, R, 1001, 0});  // the same RST as before: no second R
+  EXPECT_EQ(d.history(), "SRF");
+}
+
+// The counts of a small slot and an implicit RST belong to their endpoint, as the full slot's values do.
+TEST(TcpRareState, SmallSlotCountsFollowTheEndpointsWhenRolesFlip) {
+  Driver d;  // both ports likely servers: the SYN-ACK is not flipped on arrival, the client's ACK flips
+  d.a_port = 1080;
+  d.b_port = 8000;
+  d.feed(Pkt{false, S | A, 5000, 1001, 10});  // B's first T: a SYN's data counts as a retransmission
+  EXPECT_EQ(d.history(), "HT");
+  EXPECT_EQ(d.m.rare_state_bytes(), sizeof(TcpRareCounts));
+  EXPECT_EQ(d.feed(Pkt{true, A, 1001, 5011}), TcpVerdict::kFlipRoles);
+  EXPECT_EQ(d.history(), "^htA");
+  // B's retransmissions 2 to 9 add no letter, its 10th adds 't': the count moved with B to the responder.
+  d.feed(Pkt{false, P | A, 5011, 1001, 10});
+  for (int i = 2; i < 10; ++i) d.feed(Pkt{false, P | A, 5011, 1001, 10});
+  EXPECT_EQ(d.history(), "^htAd");
+  d.feed(Pkt{false, P | A, 5011, 1001, 10});
+  EXPECT_EQ(d.history(), "^htAdt");
+  d.feed(Pkt{false, R, 5021, 0});  // B's RST at its end: implicit, on B's side
+  d.feed(Pkt{false, R, 5021, 0});
+  EXPECT_EQ(d.history(), "^htAdtr");
+  EXPECT_EQ(d.m.rare_state_bytes(), sizeof(TcpRareCounts));
+}
+
 TEST(TcpRareState, AFinAtTheEndNeedsNoSlot) {
   Driver d;
   normal_session(d);  // each FIN is its side's highest segment: hist_last_fin follows from last_seq
@@ -244,10 +316,10 @@ TEST(TcpRareState, AFullStoreIsCountedAndLosesOnlyTheRareValues) {
   TcpStateMachine a, b;
   a.on_packet(Dir::kOrig, TcpSegment{S, 1000, 0, 0, 8192}, rare);  // relative sequence 0: no slot
   EXPECT_FALSE(a.has_rare_state());
-  a.on_packet(Dir::kOrig, TcpSegment{R, 1001, 0, 0, 0}, rare);  // hist_last_rst 1
+  a.on_packet(Dir::kOrig, TcpSegment{R, 999, 0, 0, 0}, rare);  // hist_last_rst 2^32 - 1: below last_seq
   EXPECT_TRUE(a.has_rare_state());
   b.on_packet(Dir::kOrig, TcpSegment{S, 1000, 0, 0, 8192}, rare);
-  b.on_packet(Dir::kOrig, TcpSegment{R, 1001, 0, 0, 0}, rare);
+  b.on_packet(Dir::kOrig, TcpSegment{R, 999, 0, 0, 0}, rare);
   EXPECT_FALSE(b.has_rare_state());
   EXPECT_EQ(rare.exhausted.get(), 1u);
   char h[TcpStateMachine::kMaxHistory];
@@ -608,8 +680,8 @@ TEST(TcpHistory, LettersPastTheInlineOnesLiveInTheRareState) {
   TcpRareStore full(1);
   TcpStateMachine holder, m;
   holder.on_packet(Dir::kOrig, TcpSegment{S, 1000, 0, 0, 8192}, full);
-  holder.on_packet(Dir::kOrig, TcpSegment{R, 1001, 0, 0, 0}, full);  // takes the only slot
-  ASSERT_TRUE(holder.has_rare_state());
+  holder.on_packet(Dir::kOrig, TcpSegment{R, 999, 0, 0, 0}, full);  // takes the only full slot
+  ASSERT_EQ(holder.rare_state_bytes(), sizeof(TcpRareState));
   m.on_packet(Dir::kOrig, TcpSegment{S, 1000, 0, 0, 8192}, full);
   m.on_packet(Dir::kResp, TcpSegment{S | A, 5000, 1001, 0, 8192}, full);
   m.on_packet(Dir::kOrig, TcpSegment{A, 1001, 5001, 0, 8192}, full);
