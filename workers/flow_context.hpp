@@ -11,6 +11,7 @@
 
 #include "lib/decode/decoded_packet.hpp"
 #include "lib/flow/l7_info.hpp"
+#include "workers/intern_table.hpp"
 
 namespace spanwatch::workers {
 
@@ -65,18 +66,6 @@ static_assert(lib::kMaxVlans == 2, "FlowContext's layout");
 static_assert(lib::kMaxTunnelDepth <= 7 && size_t(lib::TunnelType::kCount) <= 16,
               "FlowContext's tunnel bits");
 
-struct FlowContextHash {
-  uint64_t operator()(const FlowContext& c) const noexcept {
-    std::array<uint64_t, (sizeof(FlowContext) + 7) / 8> w{};  // the last word's high half zero
-    std::memcpy(w.data(), &c, sizeof c);
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (uint64_t x : w) {
-      h ^= x;
-      h *= 0xff51afd7ed558ccdULL;
-      h ^= h >> 32;
-    }
-    return h;
-  }
-};
+using FlowContextHash = InternBytesHash<FlowContext>;
 
 }  // namespace spanwatch::workers

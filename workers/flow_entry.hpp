@@ -30,10 +30,12 @@ enum class TimeoutClass : uint8_t {
   kCount
 };
 
-// The outermost tunnel endpoints of a flow carried inside a tunnel: pooled (FlowShard), as few flows have
-// them.
+// The outermost tunnel endpoints of a flow carried inside a tunnel: interned (FlowShard), as few flows have
+// them and the flows of one tunnel share them.
 struct FlowTunnel {
   lib::IpAddress src, dst;
+
+  bool operator==(const FlowTunnel&) const noexcept = default;
 };
 
 // What a flow keeps only while detection or parsing runs, or rarely has (tunnel endpoints, the nDPI host
@@ -46,7 +48,7 @@ struct FlowSide {
   uint32_t app_state = kNone;    // AppDissector parse state while a parser waits for bytes
   uint32_t prefix_slot = kNone;  // PayloadPrefixCapture slot while prefixes are kept
   uint32_t host_slot = kNone;    // nDPI's host name (NdpiDetector::host) while the info line needs it
-  uint32_t tunnel_slot = kNone;  // FlowTunnel, for flows inside a tunnel
+  uint32_t tunnel_slot = kNone;  // FlowTunnel (FlowShard's InternTable id), for flows inside a tunnel
   uint32_t wide_slot = kNone;    // FlowWideCounters, once a counter carried, a carrier packet or fragment
   uint32_t sequence = 0;         // interim records emitted so far
   // The next interim record's due time when it is not the flow's first_ns + the active timeout (after an

@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
                                                  "AppMetadata (packed when parsed)",
                                                  "TLS certificates (shared by flows)",
                                                  "nDPI host name (info line fallback)",
-                                                 "tunnel endpoints",
+                                                 "tunnel endpoints (interned, shared)",
                                                  "TCP machine, rare state, activity",
                                                  "counters past 2^32, carrier, frags",
                                                  "payload prefixes"};
@@ -202,8 +202,9 @@ int main(int argc, char** argv) {
       before[kMeta] = kOldMeta;
     }
     if (host_slot != sw::workers::NdpiDetector::kNoSlot) now[kHost] = sizeof(sw::workers::L7HostName);
-    if (tunnel_slot != sw::workers::SlotPool<sw::workers::FlowTunnel>::kNoSlot)
-      now[kTunnel] = sizeof(sw::workers::FlowTunnel);
+    if (tunnel_slot != kNo &&
+        tunnel_slot != 0)  // the value and its buckets, shared by the flows of its tunnel
+      now[kTunnel] = double(shard.tunnels().bytes_per_value()) / double(shard.tunnels().refs(tunnel_slot));
     const sw::lib::TcpStateMachine* tcp = shard.tcp_state_if_any(e);
     if (tcp)
       now[kTcp] = double(sizeof(sw::lib::TcpStateMachine) + tcp->rare_state_bytes() +

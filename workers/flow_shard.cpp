@@ -74,7 +74,7 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       apps_(apps),
       prefixes_(prefixes),
       table_(cfg.max_flows_per_worker),
-      tunnels_(cfg.max_flows_per_worker),
+      tunnels_(cfg.max_flows_per_worker),  // each flow holds at most one reference
       tcp_states_(cfg.max_flows_per_worker),
       tcp_rare_(cfg.max_flows_per_worker),
       wide_(cfg.max_flows_per_worker),
@@ -142,8 +142,7 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
     c.tunnel = static_cast<uint8_t>(pkt.tunnel);
     c.tunnel_depth = pkt.tunnel_depth;
     FlowSide& s = side(e);
-    s.tunnel_slot = tunnels_.acquire();  // as many slots as flows: never short
-    if (s.tunnel_slot != kNoPoolSlot) tunnels_[s.tunnel_slot] = FlowTunnel{pkt.outer.src, pkt.outer.dst};
+    s.tunnel_slot = tunnels_.intern(FlowTunnel{pkt.outer.src, pkt.outer.dst});  // as many ids as flows
   }
 
   // Zeek decides who the originator is from the first packet (likely-server-port heuristics).

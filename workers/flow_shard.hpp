@@ -181,7 +181,7 @@ class FlowShard {
     for (const List& l : lists_)
       for (uint32_t i = l.front(); i != lib::kNilIndex; i = table_.at(i).idle_link.next) f(table_.at(i));
   }
-  const SlotPool<FlowTunnel>& tunnels() const noexcept { return tunnels_; }
+  const InternTable<FlowTunnel, InternBytesHash<FlowTunnel>>& tunnels() const noexcept { return tunnels_; }
   const SlotPool<FlowSide>& sides() const noexcept { return sides_; }
   const lib::TcpRareStore& tcp_rare_states() const noexcept { return tcp_rare_; }
   const InternTable<FlowContext, FlowContextHash>& contexts() const noexcept { return contexts_; }
@@ -415,9 +415,9 @@ class FlowShard {
   AppDissector* apps_;
   PayloadPrefixCapture* prefixes_;  // only when rules look at payload prefixes
   lib::FlowTable<FlowEntry> table_;
-  static constexpr uint32_t kNoPoolSlot = SlotPool<FlowTunnel>::kNoSlot;  // of every pool here
+  static constexpr uint32_t kNoPoolSlot = SlotPool<FlowSide>::kNoSlot;  // of every pool here
   static_assert(kNoPoolSlot == FlowSide::kNone && kNoPoolSlot == FlowEntry::kNoSlot);
-  SlotPool<FlowTunnel> tunnels_;  // FlowSide::tunnel_slot
+  InternTable<FlowTunnel, InternBytesHash<FlowTunnel>> tunnels_;  // FlowSide::tunnel_slot
   // FlowEntry::tcp_slot: as many as table entries, so a TCP flow always gets one.
   SlotPool<lib::TcpStateMachine> tcp_states_;
   lib::TcpRareStore tcp_rare_;       // the machines' rare state (TcpStateMachine::has_rare_state()), as many

@@ -364,10 +364,10 @@ TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   shard.process(p, kT0, 0, kLayerInner | carrier_layer(0));
   // The inner flow's tunnel endpoints and the carrier's count of carried packets are in their FlowSide.
   EXPECT_EQ(shard.sides().in_use(), 2u);
-  EXPECT_EQ(shard.tunnels().in_use(), 1u);
+  EXPECT_EQ(shard.tunnels().distinct(), 1u);
   shard.flush_all(lib::EndReason::kShutdown);
   EXPECT_EQ(shard.sides().in_use(), 0u);
-  EXPECT_EQ(shard.tunnels().in_use(), 0u);
+  EXPECT_EQ(shard.tunnels().distinct(), 0u);
   ASSERT_EQ(sink.recs.size(), 2u);
   const auto& carrier = sink.recs[0].is_tunnel_carrier ? sink.recs[0] : sink.recs[1];
   const auto& inner = sink.recs[0].is_tunnel_carrier ? sink.recs[1] : sink.recs[0];
@@ -381,6 +381,32 @@ TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   EXPECT_EQ(shard.counters().carrier_packets.get(), 1u);
   EXPECT_EQ(carrier.own_packets, 0u);
   EXPECT_EQ(inner.own_packets, 1u);
+}
+
+// The inner flows of one tunnel share its endpoints (interned); each flow's record carries them.
+TEST(FlowShard, InnerFlowsOfOneTunnelShareItsEndpoints) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  auto inner = [](uint16_t sport, uint8_t outer_dst) {
+    lib::DecodedPacket p = packet(6, 1, sport, 2, 80, 0, 0x02, 1, 0);
+    p.tunnel = lib::TunnelType::kVxlan;
+    p.tunnel_depth = 1;
+    p.outer.src = v4(100);
+    p.outer.dst = v4(outer_dst);
+    return p;
+  };
+  shard.process(inner(1000, 101), kT0, 0, kLayerInner);
+  shard.process(inner(1001, 101), kT0 + 1, 0, kLayerInner);
+  EXPECT_EQ(shard.tunnels().distinct(), 1u);
+  shard.process(inner(1002, 102), kT0 + 2, 0, kLayerInner);
+  EXPECT_EQ(shard.tunnels().distinct(), 2u);
+  shard.flush_all(lib::EndReason::kShutdown);
+  EXPECT_EQ(shard.tunnels().distinct(), 0u);
+  ASSERT_EQ(sink.recs.size(), 3u);
+  for (const auto& r : sink.recs) {
+    EXPECT_EQ(r.tunnel_src, v4(100));
+    EXPECT_EQ(r.tunnel_dst, v4(r.src_port == 1002 ? 102 : 101));
+  }
 }
 
 // A tunnel's UDP flow may also carry packets of its own (AYIYA keep-alives, GTP-U echo): they count

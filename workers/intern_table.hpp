@@ -8,8 +8,10 @@
 // tag (as lib::FlowTable's slots): a release rehashes the values it shifts for their home buckets, as it is
 // once per flow event. Not thread-safe (one per worker).
 #pragma once
+#include <array>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "lib/core/counter.hpp"
@@ -17,6 +19,24 @@
 #include "lib/core/zeroed_array.hpp"
 
 namespace spanwatch::workers {
+
+// A Hash for values without padding, so that equal values have equal bytes: their bytes as 64-bit words,
+// the last one zero-padded.
+template <typename T>
+struct InternBytesHash {
+  static_assert(std::has_unique_object_representations_v<T>, "the hash reads the bytes");
+  uint64_t operator()(const T& v) const noexcept {
+    std::array<uint64_t, (sizeof(T) + 7) / 8> w{};
+    std::memcpy(w.data(), &v, sizeof v);
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (uint64_t x : w) {
+      h ^= x;
+      h *= 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    return h;
+  }
+};
 
 // Hash: a callable uint64_t(const T&); T: trivially copyable, compared with ==, valid as all-zero bytes.
 template <typename T, typename Hash>
