@@ -2,11 +2,11 @@
 // corpus pcaps/ndpi/*.pcap) through one FlowShard with nDPI and our parsers, without DPDK, with timeouts
 // so long that every flow stays alive, then counts what the live flows hold: their FlowEntry and
 // FlowSide (while they have one), the flow table's slots at load factor 0.5, their share of
-// the interned FlowContext they refer to, and the pooled slots still in use (nDPI states of flows whose
-// detection has not ended, parse states, AppMetadata and the certificate blobs flows share, nDPI host names,
-// tunnel endpoints, TCP machines, wide counters, payload prefixes). The process's RSS and heap growth per
-// flow are printed as a cross-check (the heap includes nDPI's own allocations of flows still in detection,
-// which the pool figures do not).
+// the interned FlowContext and tunnel endpoints they refer to, and the pooled slots still in use (nDPI
+// states of flows whose detection has not ended, parse states, AppMetadata and the certificate blobs flows
+// share, nDPI host names, TCP machines and their rare state, wide counters, payload prefixes). The
+// process's RSS and heap growth per flow are printed as a cross-check (the heap includes nDPI's own
+// allocations of flows still in detection, which the pool figures do not).
 // Usage: flow_memory_bench [--prefixes] [PCAP...]
 #include <malloc.h>
 #include <pcap/pcap.h>
@@ -202,8 +202,8 @@ int main(int argc, char** argv) {
       before[kMeta] = kOldMeta;
     }
     if (host_slot != sw::workers::NdpiDetector::kNoSlot) now[kHost] = sizeof(sw::workers::L7HostName);
-    if (tunnel_slot != kNo &&
-        tunnel_slot != 0)  // the value and its buckets, shared by the flows of its tunnel
+    // The value and its buckets, shared by the flows of its tunnel (id 0: all-zero endpoints, no bytes).
+    if (tunnel_slot != kNo && tunnel_slot != 0)
       now[kTunnel] = double(shard.tunnels().bytes_per_value()) / double(shard.tunnels().refs(tunnel_slot));
     const sw::lib::TcpStateMachine* tcp = shard.tcp_state_if_any(e);
     if (tcp)
