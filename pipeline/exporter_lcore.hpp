@@ -1,5 +1,5 @@
 // The exporter: drains the workers' record rings, writes each final and interim record once as an NDJSON
-// line to the file, publishes every record (live snapshots too) BIN1-encoded to the shared-memory ring for
+// line to the file, publishes every record (live snapshots too) BIN4-encoded to the shared-memory ring for
 // live consumers (they format the JSON), keeps the output file flushed, and calls the periodic stats hook.
 // Runs on the main lcore; yields when idle.
 #pragma once

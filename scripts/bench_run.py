@@ -376,7 +376,7 @@ reads it: `rx ns/pkt`).
     L.append("## JSON writer and ring\n")
     L.append("`json_writer`: NDJSON lines per second of CPU time (`lib/export/json_flow_writer_bench`). `payload`: the "
              "shared-memory ring with opaque payloads of a fixed size; `flow record`: the flow ring's real work, a test "
-             "record BIN1-encoded into its slot and published, and its encoded size (`lib/ring/shm_ring_bench`; "
+             "record BIN4-encoded into its slot and published, and its encoded size (`lib/ring/shm_ring_bench`; "
              "wall time, the issue's ring records per second).\n")
     L.append("```\n" + json_out.strip() + "\n" + ring_out.strip() + "\n```\n")
     return "\n".join(L) + "\n"

@@ -87,7 +87,7 @@ void fill_certificate(const lib::X509Certificate& c, lib::TlsMetadata& t) noexce
   lib::set_text(t.subject, c.subject.view());
   lib::set_text(t.issuer, c.issuer.view());
   lib::set_text(t.serial, c.serial.view());
-  lib::set_text(t.cert_sha1, {c.sha1_hex.data(), strnlen(c.sha1_hex.data(), c.sha1_hex.size())});
+  t.cert_sha1 = c.sha1;
   if (c.validity_ok) {
     t.not_before = c.not_before;
     t.not_after = c.not_after;
@@ -450,8 +450,10 @@ bool AppDissector::ssh(FlowEntry& e, AppParseState& s, lib::Dir d, const uint8_t
   if (m != nullptr && p.has_kexinit() && !had_kex) {
     ctr_.ssh_kexinits.add(1);
     lib::Hassh h;
-    if (lib::ssh_hassh(p.kexinit(), client ? lib::SshRole::kClient : lib::SshRole::kServer, h))
-      lib::set_text(client ? m->ssh.hassh : m->ssh.hassh_server, h.hash());
+    if (lib::ssh_hassh(p.kexinit(), client ? lib::SshRole::kClient : lib::SshRole::kServer, h)) {
+      (client ? m->ssh.has_hassh : m->ssh.has_hassh_server) = true;
+      (client ? m->ssh.hassh : m->ssh.hassh_server) = h.md5;
+    }
   }
   return st.dir[0].status() != lib::SshStatus::kNeedMore && st.dir[1].status() != lib::SshStatus::kNeedMore;
 }

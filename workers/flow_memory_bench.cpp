@@ -250,7 +250,8 @@ int main(int argc, char** argv) {
     std::printf("%-36s %10.1f %11.1f %11.1f %11.1f\n", kNames[p], v[0], v[1], v[2], v[3]);
   }
   std::printf("%-36s %10.1f %11.1f %11.1f %11.1f\n", "total", tot[0], tot[1], tot[2], tot[3]);
-  std::printf("AppMetadata slots in use: unpacked (1304 B) %u, packed", apps.metadata_in_use());
+  std::printf("AppMetadata slots in use: unpacked (%zu B) %u, packed", sizeof(sw::lib::AppMetadata),
+              apps.metadata_in_use());
   for (size_t c = 0; c < sw::workers::PackedMetadataStore::kClasses; ++c)
     std::printf(" %zu B: %u%s", sw::workers::PackedMetadataStore::kSlotBytes[c], apps.packed().in_use(c),
                 c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");

@@ -230,12 +230,12 @@ TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
   lib::AppMetadata tls;
   tls.reset(lib::AppKind::kTls);
   lib::set_text(tls.tls.sni, "example.org");
-  // alpns, alpn and the fingerprints, up to the certificate fields: ~285 bytes, the 288-byte class.
+  // alpns, alpn, JA4 and the JA3/JA3S digests, up to the certificate fields: ~255 bytes, the 256-byte class.
   std::memset(tls.tls.client_alpns, 'x',
               offsetof(lib::TlsMetadata, subject) - offsetof(lib::TlsMetadata, client_alpns));
   const uint32_t h2 = store.put(tls);
   ASSERT_TRUE(PackedMetadataStore::is_packed(h2));
-  EXPECT_EQ(PackedMetadataStore::slot_bytes(h2), 288u);
+  EXPECT_EQ(PackedMetadataStore::slot_bytes(h2), 256u);
   EXPECT_EQ(store.certificate_of(h2), PackedMetadataStore::kNoSlot);  // no certificate fields
   store.get(h2, out);
   EXPECT_TRUE(same_bytes(tls, out));
@@ -339,14 +339,16 @@ TEST(PackedMetadataStore, SharesIdenticalCertificateFields) {
   auto flow = [](std::string_view sni, std::string_view subject) {
     lib::AppMetadata m;
     m.reset(lib::AppKind::kTls);
-    m.tls.has_certificate = true;
+    m.tls.has_client_hello = m.tls.has_certificate = true;
     lib::set_text(m.tls.sni, sni);
-    lib::set_text(m.tls.ja3, "e7d705a3286e19ea42f587b344ee6865");
+    m.tls.ja3 = {0xe7, 0xd7, 0x05, 0xa3, 0x28, 0x6e, 0x19, 0xea,
+                 0x42, 0xf5, 0x87, 0xb3, 0x44, 0xee, 0x68, 0x65};
     lib::set_text(m.tls.subject, subject);
     lib::set_text(m.tls.issuer, "CN=Example Issuing CA 1, O=Example Trust, C=US");
     lib::set_text(m.tls.san, "example.org,www.example.org,mail.example.org,api.example.org");
     lib::set_text(m.tls.serial, "0a1b2c3d4e5f60718293a4b5c6d7e8f9");
-    lib::set_text(m.tls.cert_sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    m.tls.cert_sha1 = {0xda, 0x39, 0xa3, 0xee, 0x5e, 0x6b, 0x4b, 0x0d, 0x32, 0x55,
+                       0xbf, 0xef, 0x95, 0x60, 0x18, 0x90, 0xaf, 0xd8, 0x07, 0x09};
     m.tls.not_before = 1700000000;
     m.tls.not_after = 1731536000;
     return m;

@@ -3,8 +3,8 @@
 //  - tag < 0x80: a literal of `tag` bytes (none zero but lone ones: a single zero between non-zero bytes
 //    costs less in the literal than as the next run's header);
 //  - 0x80 <= tag < 0xc0: a hex run of `tag & 0x3f` lowercase hex digits ([0-9a-f]) stored two per byte, as
-//    the TLS/SSH fingerprints (ja3, ja3s, ja4 hashes, hassh, certificate sha1 and serial) are text of that
-//    kind and would take twice the room as literals;
+//    JA4's hashes and the certificate serial are text of that kind and would take twice the room as
+//    literals (the JA3/JA3S/HASSH and certificate SHA-1 digests are bytes already);
 //  - tag >= 0xc0: a copy of `(tag & 0x3f) + 4` bytes from an earlier position of the unpacked bytes, given in
 //    the next two bytes (little-endian): names a flow repeats (a DNS answer's owner is the query name or the
 //    previous answer's CNAME target; a certificate's subject names one of its SANs) take 4 bytes. The

@@ -88,7 +88,7 @@ struct RingConfig {
   bool enabled = true;
   std::string name = "/spanwatch-flows";  // POSIX shm name (/dev/shm/spanwatch-flows)
   uint32_t capacity = 16384;              // slots, power of two: how far a reader may lag
-  uint32_t slot_bytes = 4096;             // largest record (BIN1-encoded); longer ones skip the ring, counted
+  uint32_t slot_bytes = 4096;             // largest record (BIN4-encoded); longer ones skip the ring, counted
   uint32_t update_interval_ms = 1000;     // live snapshots of changed active flows; 0 = none
 
   bool operator==(const RingConfig&) const = default;

@@ -318,22 +318,20 @@ void JsonFlowWriter::write_tls(const TlsMetadata& t) noexcept {
   if (t.has_client_hello) {
     begin(w_, field::kTlsClient);
     if (t.sni[0] != '\0') safe_field(w_, field::kTlsClientServerName, wire_text(t.sni));
-    if (t.ja3[0] != '\0') str_field(w_, field::kTlsClientJa3, wire_text(t.ja3));
+    hex_field(w_, field::kTlsClientJa3, t.ja3);
     end(w_);
   }
   if (t.has_server_hello || t.has_certificate) {
     begin(w_, field::kTlsServer);
-    if (t.ja3s[0] != '\0') str_field(w_, field::kTlsServerJa3s, wire_text(t.ja3s));
+    if (t.has_server_hello) hex_field(w_, field::kTlsServerJa3s, t.ja3s);
     if (t.has_certificate) {
       if (t.subject[0] != '\0') safe_field(w_, field::kTlsServerSubject, wire_text(t.subject));
       if (t.issuer[0] != '\0') safe_field(w_, field::kTlsServerIssuer, wire_text(t.issuer));
       unix_time_field(w_, field::kTlsServerNotBefore, t.not_before);
       unix_time_field(w_, field::kTlsServerNotAfter, t.not_after);
-      if (t.cert_sha1[0] != '\0') {
-        begin(w_, field::kTlsServerHash);
-        str_field(w_, field::kTlsServerHashSha1, wire_text(t.cert_sha1));
-        end_filled(w_);
-      }
+      begin(w_, field::kTlsServerHash);
+      hex_field(w_, field::kTlsServerHashSha1, t.cert_sha1);
+      end_filled(w_);
       if (t.serial[0] != '\0' || t.san[0] != '\0') {
         begin(w_, field::kTlsServerX509);
         if (t.serial[0] != '\0') str_field(w_, field::kTlsServerX509SerialNumber, wire_text(t.serial));
@@ -509,13 +507,14 @@ void JsonFlowWriter::write_spanwatch_application(const FlowRecord& rec) noexcept
       begin(w_, field::kSwSsh);
       for (const bool client : {true, false}) {
         const std::string_view sw = wire_text(client ? s.client_software : s.server_software);
-        const std::string_view hassh = wire_text(client ? s.hassh : s.hassh_server);
-        if (sw.empty() && hassh.empty()) continue;
+        const bool has_hassh = client ? s.has_hassh : s.has_hassh_server;
+        if (sw.empty() && !has_hassh) continue;
         begin(w_, client ? field::kSwSshClient : field::kSwSshServer);
         if (!sw.empty())
           safe_field(w_, client ? field::kSwSshClientSoftware : field::kSwSshServerSoftware, sw);
-        if (!hassh.empty())
-          str_field(w_, client ? field::kSwSshClientHassh : field::kSwSshServerHassh, hassh);
+        if (has_hassh)
+          hex_field(w_, client ? field::kSwSshClientHassh : field::kSwSshServerHassh,
+                    client ? s.hassh : s.hassh_server);
         end(w_);
       }
       end(w_);

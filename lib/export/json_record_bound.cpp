@@ -132,13 +132,14 @@ void JsonFlowWriter::compute_bounds() {
   sw += nested(kUintM + nested(risks));
   base_bound_ = b + nested(sw);
 
-  // Per AppKind: write_application, the spanwatch.<app> object and the info line.
+  // Per AppKind: write_application, the spanwatch.<app> object and the info line. Digests are bytes, written
+  // as two hex digits each.
   using Tls = TlsMetadata;
   const size_t tls =
       nested(3 * str_m(name) + safe_m(sizeof(Tls::alpn)) +
-             nested(safe_m(sizeof(Tls::sni)) + str_m(sizeof(Tls::ja3))) +
-             nested(str_m(sizeof(Tls::ja3s)) + safe_m(sizeof(Tls::subject)) + safe_m(sizeof(Tls::issuer)) +
-                    2 * kTimeM + nested(str_m(sizeof(Tls::cert_sha1))) +
+             nested(safe_m(sizeof(Tls::sni)) + str_m(2 * sizeof(Tls::ja3))) +
+             nested(str_m(2 * sizeof(Tls::ja3s)) + safe_m(sizeof(Tls::subject)) +
+                    safe_m(sizeof(Tls::issuer)) + 2 * kTimeM + nested(str_m(2 * sizeof(Tls::cert_sha1))) +
                     nested(str_m(sizeof(Tls::serial)) + list_m(sizeof(Tls::san))))) +
       nested(str_m(sizeof(Tls::ja4)) + list_m(sizeof(Tls::client_alpns)) +
              nested(std::tuple_size_v<decltype(Tls::supported_versions)> * string(name))) +
@@ -161,9 +162,10 @@ void JsonFlowWriter::compute_bounds() {
       nested(safe_m(sizeof(Http::url)) + safe_m(sizeof(Http::host))) +
       nested(safe_m(sizeof(Http::user_agent))) + nested(safe_m(sizeof(Http::server))) + info_m(kInfoLineMax);
   using Ssh = SshMetadata;
-  const size_t ssh = nested(nested(safe_m(sizeof(Ssh::client_software)) + str_m(sizeof(Ssh::hassh))) +
-                            nested(safe_m(sizeof(Ssh::server_software)) + str_m(sizeof(Ssh::hassh_server)))) +
-                     info_m(sizeof(Ssh::client_software));
+  const size_t ssh =
+      nested(nested(safe_m(sizeof(Ssh::client_software)) + str_m(2 * sizeof(Ssh::hassh))) +
+             nested(safe_m(sizeof(Ssh::server_software)) + str_m(2 * sizeof(Ssh::hassh_server)))) +
+      info_m(sizeof(Ssh::client_software));
   using Dhcp = DhcpMetadata;
   const size_t dhcp =
       nested(str_m(name) + safe_m(sizeof(Dhcp::hostname)) + safe_m(sizeof(Dhcp::vendor_class)) +

@@ -171,6 +171,16 @@ class JsonTextWriter {
     put(p + 1, ',');
     p_ = p + 2;
   }
+  // A member whose value is bytes written as lowercase hex (a digest), formatted in place.
+  [[gnu::always_inline]] void MemberHex(const KeyText& k, size_t kn, const uint8_t* b, size_t n) noexcept {
+    char* p = key_at(room(json_room::member(json_room::string(2 * n))), k, kn);
+    put(p, '"');
+    format_hex_lower(b, n, p + 1);
+    p += 2 * n + 1;
+    put(p, '"');
+    put(p + 1, ',');
+    p_ = p + 2;
+  }
   // A member whose value is pre-formatted JSON.
   [[gnu::always_inline]] void MemberRaw(const KeyText& k, size_t kn, const char* s, size_t n) noexcept {
     char* p = key_at(room(json_room::member(json_room::raw(n))), k, kn);

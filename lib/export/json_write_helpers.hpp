@@ -89,6 +89,11 @@ static_assert(JsonWriter::kKeyRoom == kQuotedKeyRoom);
 [[gnu::always_inline]] inline void str_field(JsonWriter& w, const JsonField& f, std::string_view s) noexcept {
   w.MemberString(f.quoted_key, f.quoted_key_len, s.data(), s.size());
 }
+template <size_t N>
+[[gnu::always_inline]] inline void hex_field(JsonWriter& w, const JsonField& f,
+                                             const std::array<uint8_t, N>& bytes) noexcept {
+  w.MemberHex(f.quoted_key, f.quoted_key_len, bytes.data(), N);
+}
 [[gnu::always_inline]] inline void safe_field(JsonWriter& w, const JsonField& f,
                                               std::string_view s) noexcept {
   if (s.size() <= kMaxSafeStringBytes) {  // as write_safe_string, key and plain value in one call

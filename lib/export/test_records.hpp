@@ -2,6 +2,7 @@
 // every base field set, and application records that together emit every key in kAllJsonFields. Test-only.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <string_view>
@@ -21,6 +22,16 @@ inline IpAddress v6(std::initializer_list<uint8_t> bytes) {
   size_t i = 0;
   for (uint8_t b : bytes) p[i++] = b;
   return IpAddress::from_v6(p);
+}
+
+// A digest from its hex text (the text must be 2 * N hex digits).
+template <size_t N>
+std::array<uint8_t, N> digest_from_hex(std::string_view hex) {
+  auto nibble = [](char c) { return static_cast<uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10); };
+  std::array<uint8_t, N> d{};
+  for (size_t i = 0; i < N && 2 * i + 1 < hex.size(); ++i)
+    d[i] = static_cast<uint8_t>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  return d;
 }
 
 inline constexpr uint64_t kT0 = 1767607200000001000ull;  // 2026-01-05T10:00:00.000001Z
@@ -105,8 +116,8 @@ inline FlowRecord tls_record() {
   TlsMetadata& t = r.app.tls;
   t.has_client_hello = t.has_server_hello = t.has_certificate = true;
   set_text(t.sni, "www.google.com");
-  set_text(t.ja3, "e7d705a3286e19ea42f587b344ee6865");
-  set_text(t.ja3s, "eb1d94daa7e0344597e756a1fb6e7054");
+  t.ja3 = digest_from_hex<kMd5Bytes>("e7d705a3286e19ea42f587b344ee6865");
+  t.ja3s = digest_from_hex<kMd5Bytes>("eb1d94daa7e0344597e756a1fb6e7054");
   set_text(t.client_alpns, "h2,http/1.1");
   set_text(t.alpn, "h2");
   t.version = 0x0304;
@@ -118,7 +129,7 @@ inline FlowRecord tls_record() {
   set_text(t.issuer, "CN=GTS CA 1C3,O=Google Trust Services LLC,C=US");
   set_text(t.san, "www.google.com,google.com");
   set_text(t.serial, "0A1B2C");
-  set_text(t.cert_sha1, "0123456789ABCDEF0123456789ABCDEF01234567");
+  t.cert_sha1 = digest_from_hex<kSha1Bytes>("0123456789abcdef0123456789abcdef01234567");
   t.not_before = 1767225600;  // 2026-01-01
   t.not_after = 1774915200;   // 2026-03-31
   return r;
@@ -155,8 +166,9 @@ inline FlowRecord ssh_record() {
   r.app.reset(AppKind::kSsh);
   set_text(r.app.ssh.client_software, "SSH-2.0-OpenSSH_9.2p1");
   set_text(r.app.ssh.server_software, "SSH-2.0-OpenSSH_8.9");
-  set_text(r.app.ssh.hassh, "aec6d0ea42f7e1e4f1d1d7c7b4a9b2c1");
-  set_text(r.app.ssh.hassh_server, "b12d2871a1189eff20364cf5333619ee");
+  r.app.ssh.has_hassh = r.app.ssh.has_hassh_server = true;
+  r.app.ssh.hassh = digest_from_hex<kMd5Bytes>("aec6d0ea42f7e1e4f1d1d7c7b4a9b2c1");
+  r.app.ssh.hassh_server = digest_from_hex<kMd5Bytes>("b12d2871a1189eff20364cf5333619ee");
   return r;
 }
 

@@ -49,6 +49,11 @@ void fill(char (&dst)[N], unsigned k, std::mt19937& rng) {
   std::memcpy(dst, s.data(), N);
 }
 
+template <size_t N>
+void fill(std::array<uint8_t, N>& digest, std::mt19937& rng) {
+  for (uint8_t& b : digest) b = static_cast<uint8_t>(rng());
+}
+
 inline FlowRecord worst_record(AppKind kind, unsigned k, std::mt19937& rng) {
   FlowRecord r = tcp_record();
   for (DirStats& d : r.dir) {
@@ -98,14 +103,14 @@ inline FlowRecord worst_record(AppKind kind, unsigned k, std::mt19937& rng) {
       fill(t.sni, k, rng);
       fill(t.client_alpns, k, rng);
       fill(t.alpn, k, rng);
-      fill(t.ja3, 4, rng);   // our own hex text: written as it is
-      fill(t.ja3s, 4, rng);  // our own hex text: written as it is
-      fill(t.ja4, 4, rng);   // our own hex text: written as it is
+      fill(t.ja3, rng);
+      fill(t.ja3s, rng);
+      fill(t.ja4, 4, rng);  // our own hex text: written as it is
       fill(t.subject, k, rng);
       fill(t.issuer, k, rng);
       fill(t.san, k, rng);
-      fill(t.serial, 4, rng);     // our own hex text: written as it is
-      fill(t.cert_sha1, 4, rng);  // our own hex text: written as it is
+      fill(t.serial, 4, rng);  // our own hex text: written as it is
+      fill(t.cert_sha1, rng);
       t.supported_version_count = 255;
       t.supported_versions.fill(0xfafa);
       t.not_before = 1;
@@ -149,8 +154,9 @@ inline FlowRecord worst_record(AppKind kind, unsigned k, std::mt19937& rng) {
       SshMetadata& x = r.app.ssh;
       fill(x.client_software, k, rng);
       fill(x.server_software, k, rng);
-      fill(x.hassh, 4, rng);         // our own hex text: written as it is
-      fill(x.hassh_server, 4, rng);  // our own hex text: written as it is
+      x.has_hassh = x.has_hassh_server = true;
+      fill(x.hassh, rng);
+      fill(x.hassh_server, rng);
       break;
     }
     case AppKind::kDhcp: {

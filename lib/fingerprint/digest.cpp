@@ -40,20 +40,13 @@ void Md5::finish(uint8_t digest[kDigestLen]) noexcept {
   MD5_Final(digest, &ctx_);
 }
 
-void Md5::finish_hex(char out[kHexLen + 1]) noexcept {
-  uint8_t d[kDigestLen];
-  finish(d);
-  for (size_t i = 0; i < kDigestLen; ++i) {
-    out[2 * i] = kHexLower[d[i] >> 4];
-    out[2 * i + 1] = kHexLower[d[i] & 15];
-  }
-  out[kHexLen] = '\0';
-}
-
 void md5_hex(const void* data, size_t len, char out[Md5::kHexLen + 1]) noexcept {
   Md5 md5;
   md5.update(data, len);
-  md5.finish_hex(out);
+  Md5Digest d;
+  md5.finish(d.data());
+  format_hex_lower(d.data(), d.size(), out);
+  out[Md5::kHexLen] = '\0';
 }
 
 }  // namespace spanwatch::lib

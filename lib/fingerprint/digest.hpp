@@ -31,16 +31,18 @@ class Sha256 {
   SHA256_CTX ctx_;
 };
 
+inline constexpr size_t kMd5DigestLen = 16;
+using Md5Digest = std::array<uint8_t, kMd5DigestLen>;
+
 // MD5 (RFC 1321), incremental.
 class Md5 {
  public:
-  static constexpr size_t kDigestLen = 16;
+  static constexpr size_t kDigestLen = kMd5DigestLen;
   static constexpr size_t kHexLen = 32;
   Md5() noexcept { reset(); }
   void reset() noexcept;
   void update(const void* data, size_t len) noexcept;
   void finish(uint8_t digest[kDigestLen]) noexcept;  // object must be reset() before reuse
-  void finish_hex(char out[kHexLen + 1]) noexcept;   // lowercase hex, NUL-terminated; then reset()
 
  private:
   MD5_CTX ctx_;

@@ -31,7 +31,7 @@ void hassh(std::string_view kex, std::string_view enc, std::string_view mac, std
   out.raw[stored] = '\0';
   out.raw_len = static_cast<uint16_t>(stored);
 
-  md5.finish_hex(out.md5);
+  md5.finish(out.md5.data());
 }
 
 }  // namespace spanwatch::lib

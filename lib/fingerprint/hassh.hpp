@@ -15,12 +15,11 @@ namespace spanwatch::lib {
 inline constexpr size_t kHasshRawMax = 1023;
 
 struct Hassh {
-  char md5[Md5::kHexLen + 1] = {};  // lowercase hex, NUL-terminated
+  Md5Digest md5 = {};
   char raw[kHasshRawMax + 1] = {};  // "kex;enc;mac;comp" as hashed, NUL-terminated, cut at kHasshRawMax
   uint16_t raw_len = 0;             // bytes stored in raw
   bool raw_truncated = false;       // the hashed string was longer than kHasshRawMax
 
-  std::string_view hash() const noexcept { return {md5, md5[0] != '\0' ? Md5::kHexLen : 0}; }
   std::string_view algorithms() const noexcept { return {raw, raw_len}; }
 };
 

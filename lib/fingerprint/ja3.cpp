@@ -41,10 +41,9 @@ class Ja3Writer {
       first = false;
     }
   }
-  size_t finish(char hash_out[kJa3HashLen + 1]) noexcept {
-    static_assert(kJa3HashLen == Md5::kHexLen);
+  size_t finish(Md5Digest& hash_out) noexcept {
     flush();
-    md5_.finish_hex(hash_out);
+    md5_.finish(hash_out.data());
     if (cap_ != 0) str_[len_ < cap_ ? len_ : cap_ - 1] = '\0';
     return len_;
   }
@@ -66,7 +65,7 @@ class Ja3Writer {
 
 }  // namespace
 
-size_t ja3(const ClientHello& ch, char hash_out[kJa3HashLen + 1], char* str, size_t str_cap) noexcept {
+size_t ja3(const ClientHello& ch, Md5Digest& hash_out, char* str, size_t str_cap) noexcept {
   Ja3Writer w(str, str_cap);
   w.dec(ch.legacy_version);
   w.ch(',');
@@ -86,7 +85,7 @@ bool ja3_complete(const ClientHello& ch) noexcept {
 }
 
 size_t ja3s(uint16_t version, uint16_t cipher, const uint16_t* extensions, size_t extension_count,
-            char hash_out[kJa3HashLen + 1], char* str, size_t str_cap) noexcept {
+            Md5Digest& hash_out, char* str, size_t str_cap) noexcept {
   Ja3Writer w(str, str_cap);
   w.dec(version);
   w.ch(',');

@@ -25,12 +25,17 @@ ClientHello make_hello(uint16_t version, const std::vector<uint16_t>& ciphers,
   return ch;
 }
 
+std::string hex(const Md5Digest& d) {
+  const auto h = hex_lower(d);
+  return {h.data(), h.size()};
+}
+
 std::pair<std::string, std::string> run(const ClientHello& ch) {
-  char hash[kJa3HashLen + 1];
+  Md5Digest hash;
   char str[kJa3StringMax];
   const size_t n = ja3(ch, hash, str, sizeof(str));
   EXPECT_EQ(n, std::strlen(str));
-  return {str, hash};
+  return {str, hex(hash)};
 }
 
 TEST(Ja3, SalesforceReadmeVector) {
@@ -66,17 +71,17 @@ TEST(Ja3, EmptyFieldsKeepTheirCommas) {
 
 TEST(Ja3, HashOnlyAndTruncatedCopyGiveTheSameHash) {
   const ClientHello ch = make_hello(771, {4865, 4866, 4867}, {0, 10, 11, 13}, {29, 23}, {0, 1, 2});
-  char full_hash[kJa3HashLen + 1];
+  Md5Digest full_hash;
   char full[kJa3StringMax];
   const size_t n = ja3(ch, full_hash, full, sizeof(full));
-  char h1[kJa3HashLen + 1];
+  Md5Digest h1{};
   EXPECT_EQ(ja3(ch, h1), n);  // no string buffer
-  EXPECT_STREQ(h1, full_hash);
+  EXPECT_EQ(h1, full_hash);
   char small[8];
-  char h2[kJa3HashLen + 1];
+  Md5Digest h2{};
   EXPECT_EQ(ja3(ch, h2, small, sizeof(small)), n);  // like snprintf: full length, truncated copy
   EXPECT_STREQ(small, std::string(full, 7).c_str());
-  EXPECT_STREQ(h2, full_hash);
+  EXPECT_EQ(h2, full_hash);
   char tiny[1];
   EXPECT_EQ(ja3(ch, h2, tiny, sizeof(tiny)), n);
   EXPECT_EQ(tiny[0], '\0');
@@ -90,7 +95,7 @@ TEST(Ja3, MaximalHelloFitsTheBound) {
   for (size_t i = 0; i < kMaxExtensions; ++i) ch.extensions.push(65534);
   for (size_t i = 0; i < kMaxGroups; ++i) ch.supported_groups.push(65533);
   for (size_t i = 0; i < kMaxPointFormats; ++i) ch.ec_point_formats.push(255);
-  char hash[kJa3HashLen + 1];
+  Md5Digest hash;
   std::vector<char> str(kJa3StringMax);
   const size_t n = ja3(ch, hash, str.data(), str.size());
   EXPECT_LT(n, kJa3StringMax);  // never truncated at kJa3StringMax
@@ -106,28 +111,28 @@ TEST(Ja3, HashIsMd5OfTheStringAtEveryLength) {
     ch.legacy_version = 771;
     for (size_t i = 0; i < count; ++i) ch.ciphers.push(static_cast<uint16_t>((i * 7919) % 65536 >> (i % 13)));
     ch.extensions.push(static_cast<uint16_t>(count));
-    char hash[kJa3HashLen + 1];
+    Md5Digest hash;
     std::vector<char> str(kJa3StringMax);
     const size_t n = ja3(ch, hash, str.data(), str.size());
-    char want[kJa3HashLen + 1];
+    char want[Md5::kHexLen + 1];
     md5_hex(str.data(), n, want);
-    EXPECT_STREQ(hash, want) << count;
+    EXPECT_EQ(hex(hash), want) << count;
   }
 }
 
 TEST(Ja3s, MatchesTshark) {
-  char hash[kJa3HashLen + 1];
+  Md5Digest hash;
   char str[kJa3sStringMax];
   // tls-alpn-h2.pcap: TLS 1.2 ServerHello with ALPN.
   const uint16_t e1[] = {0, 65281, 11, 16};
   ja3s(771, 52393, e1, 4, hash, str, sizeof(str));
   EXPECT_STREQ(str, "771,52393,0-65281-11-16");
-  EXPECT_STREQ(hash, "7f76f3e952a1bc7d407366fafe1db7ed");
+  EXPECT_EQ(hex(hash), "7f76f3e952a1bc7d407366fafe1db7ed");
   // zeek tls1_1.pcap.
   const uint16_t e2[] = {65281, 35, 11};
   ja3s(770, 49171, e2, 3, hash, str, sizeof(str));
   EXPECT_STREQ(str, "770,49171,65281-35-11");
-  EXPECT_STREQ(hash, "b5237e0430ad71aac52aa90b6627cb5f");
+  EXPECT_EQ(hex(hash), "b5237e0430ad71aac52aa90b6627cb5f");
   // No extensions: the trailing comma stays (salesforce ja3s.py joins three fields); GREASE dropped.
   const uint16_t e3[] = {0x3a3a};
   ja3s(769, 47, e3, 1, hash, str, sizeof(str));

@@ -1,7 +1,8 @@
 // What spanwatch's own application parsers read from a flow (TLS/QUIC handshakes, DNS, HTTP, SSH, DHCP), as
 // fixed-size POD copied into the FlowRecord. nDPI says which application a flow is (L7Info); these say what
 // it revealed. Strings are raw wire bytes, NUL-terminated and bounded (the JSON writer makes them safe);
-// `*_truncated` flags say a value did not fit.
+// `*_truncated` flags say a value did not fit. Digests (JA3, JA3S, HASSH, certificate SHA-1) are bytes, a
+// flag says whether each is there, and whoever writes text formats them (lib/core/hex_digits.hpp).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -28,8 +29,14 @@ std::string_view get_text(const char (&s)[N]) noexcept {
 
 enum class AppKind : uint8_t { kNone, kTls, kDns, kHttp, kSsh, kDhcp };
 
+inline constexpr size_t kMd5Bytes = 16, kSha1Bytes = 20;
+using Md5Bytes = std::array<uint8_t, kMd5Bytes>;
+using Sha1Bytes = std::array<uint8_t, kSha1Bytes>;
+
 struct TlsMetadata {
   bool quic;  // the handshake came from QUIC Initial packets
+  // Each also says its digest is there: ja3 with the ClientHello, ja3s with the ServerHello, cert_sha1 with
+  // the certificate (each is computed whenever its message is parsed).
   bool has_client_hello, has_server_hello, has_certificate;
   bool sni_truncated;
   uint16_t client_version;  // ClientHello.legacy_version
@@ -40,12 +47,13 @@ struct TlsMetadata {
   char sni[256];
   char client_alpns[128];  // offered, comma-separated, wire order
   char alpn[32];           // negotiated (ServerHello)
-  char ja3[33], ja3s[33], ja4[37];
+  char ja4[37];
+  Md5Bytes ja3, ja3s;
   // Leaf certificate (TLS 1.2 and earlier send it in clear).
   char subject[192], issuer[192];
   char san[256];  // DNS names and IPs, comma-separated
   char serial[48];
-  char cert_sha1[41];
+  Sha1Bytes cert_sha1;
   int64_t not_before, not_after;  // Unix seconds
 };
 
@@ -90,7 +98,8 @@ struct HttpMetadata {
 
 struct SshMetadata {
   char client_software[128], server_software[128];  // identification lines, without CR LF
-  char hassh[33], hassh_server[33];
+  bool has_hassh, has_hassh_server;
+  Md5Bytes hassh, hassh_server;
 };
 
 struct DhcpMetadata {

@@ -1,4 +1,4 @@
-// The BIN1 encoding of a flow record. Integers are little-endian (the host's order, asserted below), with no
+// The BIN4 encoding of a flow record. Integers are little-endian (the host's order, asserted below), with no
 // padding, in the order of the field lists below, which the encoder and the decoder share:
 //   u8 flags: bit 0 = enrichment follows
 //   the record: numbers and addresses; MACs only when present, tunnel endpoints only on tunnel flows; VLAN
@@ -7,7 +7,9 @@
 //   the enrichment, if flagged: a u32 presence mask and the members it marks, then the same for each
 //     endpoint, then the rule matches
 // A string is its length (u8 for fields of at most 255 bytes, else u16) and its bytes, without a NUL; a
-// list is its count and min(count, capacity) elements. Nothing here depends on FlowRecord's memory layout,
+// list is its count and min(count, capacity) elements; a digest (JA3, JA3S, HASSH: 16 bytes, certificate
+// SHA-1: 20) is its bytes, only when its flag says it is there (BIN1 carried them as hex text, a length and
+// 32 or 40 digits). Nothing here depends on FlowRecord's memory layout,
 // but adding a field to a record struct needs a line below (the size asserts say so).
 #include "lib/ring/flow_record_codec.hpp"
 
@@ -28,12 +30,12 @@ namespace spanwatch::lib {
 namespace {
 
 static_assert(std::endian::native == std::endian::little,
-              "BIN1 is little-endian: this host needs byte swaps");
+              "BIN4 is little-endian: this host needs byte swaps");
 // A field added to one of these structs must be added to its field list below too.
-static_assert(sizeof(FlowRecord) == 1800 && sizeof(TlsMetadata) == 1296 && sizeof(DnsMetadata) == 944 &&
-                  sizeof(HttpMetadata) == 816 && sizeof(SshMetadata) == 322 && sizeof(DhcpMetadata) == 328 &&
+static_assert(sizeof(FlowRecord) == 1744 && sizeof(TlsMetadata) == 1240 && sizeof(DnsMetadata) == 944 &&
+                  sizeof(HttpMetadata) == 816 && sizeof(SshMetadata) == 290 && sizeof(DhcpMetadata) == 328 &&
                   sizeof(EndpointEnrichment) == 296 && sizeof(FlowEnrichment) == 1552,
-              "a record struct changed: update the field lists of the BIN1 codec");
+              "a record struct changed: update the field lists of the BIN4 codec");
 
 constexpr uint8_t kHasEnrichment = 1;
 
@@ -372,14 +374,14 @@ void tls_fields(V& v, T& t) noexcept {
   v.text(t.sni);
   v.text(t.client_alpns);
   v.text(t.alpn);
-  v.text(t.ja3);
-  v.text(t.ja3s);
+  if (t.has_client_hello) v.num(t.ja3);
+  if (t.has_server_hello) v.num(t.ja3s);
   v.text(t.ja4);
   v.text(t.subject);
   v.text(t.issuer);
   v.text(t.san);
   v.text(t.serial);
-  v.text(t.cert_sha1);
+  if (t.has_certificate) v.num(t.cert_sha1);
   v.num(t.not_before);
   v.num(t.not_after);
 }
@@ -430,8 +432,10 @@ template <class V, class S>
 void ssh_fields(V& v, S& s) noexcept {
   v.text(s.client_software);
   v.text(s.server_software);
-  v.text(s.hassh);
-  v.text(s.hassh_server);
+  v.flag(s.has_hassh);
+  if (s.has_hassh) v.num(s.hassh);
+  v.flag(s.has_hassh_server);
+  if (s.has_hassh_server) v.num(s.hassh_server);
 }
 
 template <class V, class D>
@@ -559,8 +563,8 @@ template <bool kChecked>
 }
 
 // Values the JSON writer indexes tables with, or copies without repair because on the writer's side they
-// are our own text: enum values, the fingerprints and certificate hashes our parsers format, the
-// enrichment's direction and rule severity/field. Anything else is repaired by the writer itself.
+// are our own text: enum values, JA4 and the certificate serial our parsers format, the enrichment's
+// direction and rule severity/field. Anything else is repaired by the writer itself.
 template <size_t N>
 bool plain_text(const char (&s)[N]) noexcept {
   return is_plain_json_text(get_text(s));
@@ -571,10 +575,8 @@ bool in_range(const FlowRecord& r) noexcept {
     return false;
   if (r.app.kind == AppKind::kTls) {
     const TlsMetadata& t = r.app.tls;
-    return plain_text(t.ja3) && plain_text(t.ja3s) && plain_text(t.ja4) && plain_text(t.serial) &&
-           plain_text(t.cert_sha1);
+    return plain_text(t.ja4) && plain_text(t.serial);
   }
-  if (r.app.kind == AppKind::kSsh) return plain_text(r.app.ssh.hassh) && plain_text(r.app.ssh.hassh_server);
   return true;
 }
 bool in_range(const FlowEnrichment& e) noexcept {

@@ -1,4 +1,4 @@
-// FlowRecord + FlowEnrichment <-> the compact bytes a flow ring slot carries (record type "BIN1"). The
+// FlowRecord + FlowEnrichment <-> the compact bytes a flow ring slot carries (record type "BIN4"). The
 // exporter encodes straight into the slot; a reader decodes and formats JSON with the same JsonFlowWriter
 // the flow files use, so the ring carries ~0.3-0.9 KB of binary instead of 1-2 KB of text, and the exporter
 // no longer formats live snapshots. The format (flow_record_codec.cpp) is spanwatch's own, versioned by the

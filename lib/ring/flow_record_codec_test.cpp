@@ -1,4 +1,4 @@
-// Tests for the BIN1 flow record codec: JSON(decode(encode(r, e))) == JSON(r, e) byte for byte for the test
+// Tests for the BIN4 flow record codec: JSON(decode(encode(r, e))) == JSON(r, e) byte for byte for the test
 // records, with and without enrichment, and for the worst records (every string full and hostile); sizes;
 // and decoding hostile bytes (random, truncated, bit-flipped) that never reads past the payload.
 #include "lib/ring/flow_record_codec.hpp"
@@ -136,7 +136,7 @@ TEST(FlowRecordCodec, Sizes) {
   const FlowEnrichment full = full_enrichment();
   const size_t tcp = encode(tcp_record(), nullptr).size(), tls = encode(tls_record(), nullptr).size(),
                dns = encode(dns_record(), nullptr).size();
-  std::printf("BIN1 bytes: tcp %zu, tls_full %zu, dns %zu; with full enrichment +%zu\n", tcp, tls, dns,
+  std::printf("BIN4 bytes: tcp %zu, tls_full %zu, dns %zu; with full enrichment +%zu\n", tcp, tls, dns,
               encode(tcp_record(), &full).size() - tcp);
   EXPECT_LT(tcp, 300u);  // FlowRecord is 1808 bytes, its JSON line ~1.2 KB
   EXPECT_LT(tls, 700u);

@@ -1,4 +1,4 @@
-// A reader of spanwatch's flow ring (spanwatch-tail, the viewer): ShmRingReader underneath, each BIN1
+// A reader of spanwatch's flow ring (spanwatch-tail, the viewer): ShmRingReader underneath, each BIN4
 // record decoded and formatted as the NDJSON line the flow files have, by the lib's JsonFlowWriter with the
 // context the exporter published in the ring. Needs neither nDPI nor spanwatch's configuration.
 #pragma once

@@ -1,4 +1,4 @@
-// The flow ring end to end in one process: FlowRingWriter publishes BIN1 records with the JSON context in
+// The flow ring end to end in one process: FlowRingWriter publishes BIN4 records with the JSON context in
 // the ring, FlowRingReader (which gets the context from the ring alone) prints the lines the flow files get;
 // the context area's bounds; a ring whose context is not a flow context is refused.
 #include "lib/ring/flow_ring.hpp"

@@ -1,4 +1,4 @@
-// The exporter's end of the flow ring: a ShmRingWriter whose records are BIN1-encoded straight into their
+// The exporter's end of the flow ring: a ShmRingWriter whose records are BIN4-encoded straight into their
 // slots, and whose context area holds the JsonFlowContext readers format them with.
 #pragma once
 #include <cstdint>

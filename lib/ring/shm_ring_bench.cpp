@@ -1,6 +1,6 @@
 // Benchmark (not a test): shm ring writer throughput in records per second for a few payload sizes, alone
 // and with one concurrent reader thread; then the flow ring's real work, test flow records (tcp, tls_full,
-// dns; lib/export/test_records.hpp) BIN1-encoded into their slots and published, with their encoded size.
+// dns; lib/export/test_records.hpp) BIN4-encoded into their slots and published, with their encoded size.
 // Median of 5 runs, one line per case.
 #include <sched.h>
 #include <unistd.h>

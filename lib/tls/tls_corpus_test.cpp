@@ -120,7 +120,11 @@ struct Capture {
 };
 
 void handle_message(Conversation& c, int d, const TlsHandshakeMessage& m) {
-  char hash[kJa3HashLen + 1];
+  Md5Digest hash;
+  auto hex = [&hash] {
+    const auto h = hex_lower(hash);
+    return std::string(h.data(), h.size());
+  };
   switch (m.type) {
     case TlsHandshakeType::kClientHello: {
       ClientHello ch;
@@ -130,7 +134,7 @@ void handle_message(Conversation& c, int d, const TlsHandshakeMessage& m) {
         return;
       }
       ja3(ch, hash);
-      c.ja3.push_back(hash);
+      c.ja3.push_back(hex());
       if (!ja3_complete(ch)) c.notes.push_back("client_hello lists overflowed FixedList");
       if (c.client_dir < 0) c.client_dir = d;
       return;
@@ -143,7 +147,7 @@ void handle_message(Conversation& c, int d, const TlsHandshakeMessage& m) {
         return;
       }
       ja3s(sh, hash);
-      c.ja3s.push_back(hash);
+      c.ja3s.push_back(hex());
       if (c.server_dir < 0) c.server_dir = d;
       return;
     }
@@ -372,10 +376,10 @@ std::vector<NdpiCert> read_ndpi(const fs::path& out) {
 
 std::string ndpi_sha1(const X509Certificate& c) {
   std::string s;
-  for (size_t i = 0; i < 40; i += 2) {
+  for (size_t i = 0; i < c.sha1.size(); ++i) {
     if (i) s += ':';
-    s += static_cast<char>(std::toupper(c.sha1_hex[i]));
-    s += static_cast<char>(std::toupper(c.sha1_hex[i + 1]));
+    s += kHexUpper[c.sha1[i] >> 4];
+    s += kHexUpper[c.sha1[i] & 0xf];
   }
   return s;
 }

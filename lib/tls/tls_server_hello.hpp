@@ -57,7 +57,7 @@ ServerHelloStatus parse_server_hello_message(const uint8_t* msg, size_t len, Ser
 ServerHelloStatus parse_server_hello(const uint8_t* stream, size_t len, ServerHello& out) noexcept;
 
 // JA3S of a parsed ServerHello (legacy version, cipher, extension types), see lib/fingerprint/ja3.hpp.
-inline size_t ja3s(const ServerHello& sh, char hash_out[kJa3HashLen + 1], char* str = nullptr,
+inline size_t ja3s(const ServerHello& sh, Md5Digest& hash_out, char* str = nullptr,
                    size_t str_cap = 0) noexcept {
   return ja3s(sh.legacy_version, sh.cipher_suite, sh.extensions.begin(), sh.extensions.size(), hash_out, str,
               str_cap);

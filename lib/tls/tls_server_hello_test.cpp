@@ -16,10 +16,11 @@ namespace {
 using namespace tlstest;
 
 std::string ja3s_str(const ServerHello& sh) {
-  char hash[kJa3HashLen + 1];
+  Md5Digest hash;
   char str[kJa3sStringMax];
   ja3s(sh, hash, str, sizeof(str));
-  return std::string(str) + " " + hash;
+  const auto hex = hex_lower(hash);
+  return std::string(str) + " " + std::string(hex.data(), hex.size());
 }
 
 TEST(ServerHello, Tls12WithAlpn) {

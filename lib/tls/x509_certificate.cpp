@@ -240,17 +240,6 @@ bool parse_extensions(const Tlv& explicit_tag, X509Certificate& out) noexcept {
   return true;
 }
 
-template <size_t N>
-void to_hex(const uint8_t* d, size_t n, std::array<char, N>& out) noexcept {
-  static_assert(N >= 1);
-  size_t i = 0;
-  for (; i < n && 2 * i + 2 < N; ++i) {
-    out[2 * i] = kHexLower[d[i] >> 4];
-    out[2 * i + 1] = kHexLower[d[i] & 0xf];
-  }
-  out[2 * i] = '\0';
-}
-
 X509Status parse_tbs(const Tlv& tbs, X509Certificate& out) noexcept {
   Der t(tbs);
   Tlv f;
@@ -337,14 +326,15 @@ X509Status parse_x509_der(const uint8_t* der, size_t len, X509Certificate& out,
   if (h == HdrResult::kShort || body > len - hdr) return X509Status::kTruncated;
 
   out.der_len = static_cast<uint32_t>(len);
-  const Sha1Digest d1 = sha1(der, len);
-  to_hex(d1.data(), d1.size(), out.sha1_hex);
+  out.sha1 = sha1(der, len);
   if (fingerprints == X509Fingerprints::kSha1AndSha256) {
     Sha256 s256;
     s256.update(der, len);
     uint8_t d2[Sha256::kDigestLen];
     s256.finish(d2);
-    to_hex(d2, sizeof(d2), out.sha256_hex);
+    static_assert(sizeof out.sha256_hex == 2 * sizeof d2 + 1);
+    format_hex_lower(d2, sizeof d2, out.sha256_hex.data());
+    out.sha256_hex.back() = '\0';
   }
 
   Der cert(der + hdr, body);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "lib/core/ip_address.hpp"
+#include "lib/fingerprint/digest.hpp"
 
 namespace spanwatch::lib {
 
@@ -73,7 +74,7 @@ struct X509Certificate {
   bool has_san = false;
   bool is_ca = false;  // basicConstraints cA
 
-  std::array<char, 41> sha1_hex{};    // of the certificate bytes given (nDPI's "Certificate SHA-1")
+  Sha1Digest sha1{};                  // of the certificate bytes given (nDPI's "Certificate SHA-1")
   std::array<char, 65> sha256_hex{};  // same bytes (Zeek's fingerprint / cert_chain_fps); empty: kSha1
   uint32_t der_len = 0;
 

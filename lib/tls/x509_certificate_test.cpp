@@ -152,7 +152,8 @@ void expect_matches_openssl(const X509* x, const X509Certificate& c) {
   EXPECT_EQ(c.san_dns_count, dns);
   EXPECT_EQ(c.san_ip_count, ips);
   GENERAL_NAMES_free(gens);
-  EXPECT_EQ(std::string(c.sha1_hex.data()), hex_digest(x, EVP_sha1()));
+  const auto sha1 = hex_lower(c.sha1);
+  EXPECT_EQ(std::string(sha1.data(), sha1.size()), hex_digest(x, EVP_sha1()));
   EXPECT_EQ(std::string(c.sha256_hex.data()), hex_digest(x, EVP_sha256()));
 }
 
@@ -390,7 +391,7 @@ TEST(X509, Sha1OnlyLeavesSha256Empty) {
   ASSERT_EQ(parse_tls_leaf_certificate(body.data(), body.size(), both), X509Status::kOk);
   ASSERT_EQ(parse_tls_leaf_certificate(body.data(), body.size(), sha1_only, false, X509Fingerprints::kSha1),
             X509Status::kOk);
-  EXPECT_EQ(std::string(sha1_only.sha1_hex.data()), std::string(both.sha1_hex.data()));
+  EXPECT_EQ(sha1_only.sha1, both.sha1);
   EXPECT_EQ(std::strlen(both.sha256_hex.data()), 64u);
   EXPECT_EQ(sha1_only.sha256_hex[0], '\0');
   EXPECT_EQ(sha1_only.san_dns(0), "leaf.example");

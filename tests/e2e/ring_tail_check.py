@@ -5,7 +5,7 @@
 
 Replays each PCAP with a ring of its own name and --hold-ring, then checks that
   - spanwatch-tail --final-only prints exactly the lines of flows.json (the same bytes, same order): the
-    ring carries binary records (BIN1) with their enrichment, and the tail formats them with the context
+    ring carries binary records (BIN4) with their enrichment, and the tail formats them with the context
     the exporter published in the ring, so this is JSON(decode(encode(record))) == JSON(record) for every
     real record,
   - spanwatch-tail (everything) prints valid JSON records only: the final ones, plus live snapshots

@@ -1,4 +1,4 @@
-// Fuzz target: the flow ring's BIN1 record decoder as FlowRingReader calls it on a slot's payload (hostile or
+// Fuzz target: the flow ring's BIN4 record decoder as FlowRingReader calls it on a slot's payload (hostile or
 // corrupt shared memory). Input: the payload bytes. A record that decodes must format as valid JSON, and
 // encoding it again must give a record that formats the same line.
 #include <rapidjson/document.h>

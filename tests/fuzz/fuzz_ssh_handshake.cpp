@@ -22,7 +22,7 @@ void check(const lib::SshHandshakeParser& p) {
   if (p.has_kexinit()) {
     for (lib::SshRole role : {lib::SshRole::kClient, lib::SshRole::kServer}) {
       lib::Hassh h;
-      if (lib::ssh_hassh(k, role, h)) FUZZ_CHECK(h.hash().size() == 32 && h.raw_len <= lib::kHasshRawMax);
+      if (lib::ssh_hassh(k, role, h)) FUZZ_CHECK(h.raw_len <= lib::kHasshRawMax);
     }
   }
 }

@@ -1,4 +1,4 @@
-// Test tool: publishes synthetic flow records (BIN1-encoded TLS flows, about 1 KB each as JSON) into a flow
+// Test tool: publishes synthetic flow records (BIN4-encoded TLS flows, about 1 KB each as JSON) into a flow
 // ring as fast as it can, or at a given rate, for the viewer's load and memory test. Each record belongs to
 // one of --flows flow ids, cycled, so the viewer sees both updates and new flows.
 //   ring_load_writer --ring /name --seconds S [--rate R] [--flows N] [--capacity C]

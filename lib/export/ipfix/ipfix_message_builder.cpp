@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "lib/core/hex_digits.hpp"
+
 namespace spanwatch::lib::ipfix {
 namespace {
 
@@ -242,9 +244,13 @@ size_t MessageBuilder::encode_record(const FlowRecord& r, const FlowEnrichment* 
       case Field::kSni:
         p = put_string(p, tls ? get_text(tls->sni) : std::string_view{}, kMaxStringBytes);
         break;
-      case Field::kJa3:
-        p = put_string(p, tls ? get_text(tls->ja3) : std::string_view{}, kMaxStringBytes);
+      case Field::kJa3: {
+        const bool has_ja3 = tls != nullptr && tls->has_client_hello;
+        std::array<char, 2 * kMd5Bytes> ja3{};
+        if (has_ja3) ja3 = hex_lower(tls->ja3);
+        p = put_string(p, {ja3.data(), has_ja3 ? ja3.size() : 0}, kMaxStringBytes);
         break;
+      }
       case Field::kJa4:
         p = put_string(p, tls ? get_text(tls->ja4) : std::string_view{}, kMaxStringBytes);
         break;

@@ -60,7 +60,9 @@ FlowRecord tls_record() {
   r.l7.app_id = 126;
   r.app.reset(AppKind::kTls);
   set_text(r.app.tls.sni, "www.example.com");
-  set_text(r.app.tls.ja3, "89dfc51e72bdcb94e4ba4622588002b1");
+  r.app.tls.has_client_hello = true;
+  r.app.tls.ja3 = {0x89, 0xdf, 0xc5, 0x1e, 0x72, 0xbd, 0xcb, 0x94,
+                   0xe4, 0xba, 0x46, 0x22, 0x58, 0x80, 0x02, 0xb1};
   set_text(r.app.tls.ja4, "t13d0412h2_16476d049b0b_85302d7e289e");
   return r;
 }
