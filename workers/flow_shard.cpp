@@ -1,5 +1,7 @@
 #include "workers/flow_shard.hpp"
 
+#include <ndpi/ndpi_api.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -10,6 +12,12 @@
 
 namespace spanwatch::workers {
 namespace {
+
+// FlowContext's bit-fields hold every value nDPI gives (its protocol ids are below NDPI_NUM_BITS).
+static_assert(NDPI_NUM_BITS <= 1u << FlowContext::kL7IdBits &&
+              NDPI_PROTOCOL_NUM_CATEGORIES <= 1u << FlowContext::kL7CategoryBits &&
+              NUM_BREEDS <= 1u << FlowContext::kL7SmallIdBits &&
+              NDPI_CONFIDENCE_MAX < 1u << FlowContext::kL7SmallIdBits);
 
 constexpr uint64_t kNsPerSec = 1'000'000'000ULL;
 using lib::kProtoIcmp, lib::kProtoIcmpv6, lib::kProtoTcp, lib::kProtoUdp;
@@ -134,8 +142,7 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   e.is_ipv6 = ep.ip_version == 6;
   FlowContext c;
   c.port_id = port_id;
-  c.vlan_count = pkt.vlan_count;
-  c.vlan_ids = pkt.vlan_ids;
+  c.set_vlans(pkt.vlan_count, pkt.vlan_ids);
   e.is_tunnel_carrier = carrier;
   if (key.proto == kProtoTcp) e.tcp_slot = tcp_states_.acquire();  // a zeroed slot is a new machine
   if (!carrier && pkt.tunnel_depth > 0) {
@@ -480,7 +487,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
     packets += s.packets;
   }
   r.vlan_count = ctx.vlan_count;
-  r.vlan_ids = ctx.vlan_ids;
+  r.vlan_ids = ctx.vlan_ids();
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) {
     const lib::TcpStateMachine& tcp = tcp_states_[e.tcp_slot];
     r.conn_state = tcp.conn_state(tcp_rare_);

@@ -508,6 +508,55 @@ TEST(FlowShard, FirstMacOfEachSideAndVlansAndPortAreRecorded) {
   EXPECT_EQ(r.vlan_ids, (std::array<uint16_t, lib::kMaxVlans>{100, 200}));
 }
 
+// The context packs nDPI's ids in bit-fields (as wide as flow_shard.cpp asserts nDPI's ranges need): the
+// largest values they hold come back whole, and every field apart from the others.
+TEST(FlowContext, L7InfoComesBackWhole) {
+  lib::L7Info i;
+  i.risks = 0x8000'0000'0000'0001ULL;
+  i.state = lib::L7State::kGuessed;
+  i.encrypted = true;
+  i.breed_id = 15;
+  i.confidence_id = 14;
+  i.master_id = 4095;
+  i.app_id = 4094;
+  i.category_id = 255;
+  FlowContext c;
+  c.set_l7(i);
+  const lib::L7Info o = c.l7(lib::L7State::kGuessed);
+  EXPECT_EQ(o.risks, i.risks);
+  EXPECT_EQ(o.state, i.state);
+  EXPECT_EQ(o.encrypted, i.encrypted);
+  EXPECT_EQ(o.breed_id, i.breed_id);
+  EXPECT_EQ(o.confidence_id, i.confidence_id);
+  EXPECT_EQ(o.master_id, i.master_id);
+  EXPECT_EQ(o.app_id, i.app_id);
+  EXPECT_EQ(o.category_id, i.category_id);
+  lib::L7Info one;  // one field set: its neighbours in the bit-fields stay zero
+  one.app_id = 1;
+  c = FlowContext{};
+  c.set_l7(one);
+  const lib::L7Info n = c.l7(lib::L7State::kNone);
+  EXPECT_EQ(n.app_id, 1);
+  EXPECT_EQ(n.master_id, 0);
+  EXPECT_EQ(n.category_id, 0);
+  EXPECT_EQ(n.breed_id, 0);
+}
+
+// The context packs the VLAN ids and count in bit-fields: their largest values come back whole.
+TEST(FlowShard, LargestVlanIdsAndCountAreRecorded) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  lib::DecodedPacket a = packet(17, 1, 40000, 2, 53, 10);
+  a.vlan_count = 255;  // the decoder's count saturates there
+  a.vlan_ids = {4095, 4094};
+  shard.process(a, kT0, 65535, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].port_id, 65535);
+  EXPECT_EQ(sink.recs[0].vlan_count, 255);
+  EXPECT_EQ(sink.recs[0].vlan_ids, (std::array<uint16_t, lib::kMaxVlans>{4095, 4094}));
+}
+
 TEST(FlowShard, IcmpEchoRequestAndReplyAreOneFlow) {
   CollectingSink sink;
   FlowShard shard(small_config(), 0, sink);
