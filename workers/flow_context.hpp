@@ -80,4 +80,17 @@ static_assert(lib::kMaxTunnelDepth <= 7 && size_t(lib::TunnelType::kCount) <= 16
 
 using FlowContextHash = InternBytesHash<FlowContext>;
 
+// The context of an inner flow of a tunnel, with its tunnel endpoints' id (FlowShard's InternTable of
+// FlowTunnel): the flows of one tunnel share it, so that none holds a FlowSide for the id, and the flows
+// outside tunnels keep the smaller FlowContext (issue 3: bytes per flow).
+struct TunnelFlowContext {
+  FlowContext context;
+  uint32_t tunnel = 0;  // FlowTunnel id; each flow holds its own reference to it
+
+  bool operator==(const TunnelFlowContext& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
+};
+static_assert(std::has_unique_object_representations_v<TunnelFlowContext>, "the hash reads the bytes");
+
+using TunnelFlowContextHash = InternBytesHash<TunnelFlowContext>;
+
 }  // namespace spanwatch::workers

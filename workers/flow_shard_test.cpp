@@ -362,8 +362,9 @@ TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   p.carrier_count = 1;
   p.carriers[0] = p.outer;
   shard.process(p, kT0, 0, kLayerInner | carrier_layer(0));
-  // The inner flow's tunnel endpoints and the carrier's count of carried packets are in their FlowSide.
-  EXPECT_EQ(shard.sides().in_use(), 2u);
+  // The carrier's count of carried packets is in its FlowSide; the inner flow's tunnel endpoints are named
+  // by its context, so it holds none.
+  EXPECT_EQ(shard.sides().in_use(), 1u);
   EXPECT_EQ(shard.tunnels().distinct(), 1u);
   shard.flush_all(lib::EndReason::kShutdown);
   EXPECT_EQ(shard.sides().in_use(), 0u);
@@ -383,7 +384,8 @@ TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   EXPECT_EQ(inner.own_packets, 1u);
 }
 
-// The inner flows of one tunnel share its endpoints (interned); each flow's record carries them.
+// The inner flows of one tunnel share its endpoints (interned) and, while the rest of their context is the
+// same, one context that names them; each flow's record carries them, also after its context changed.
 TEST(FlowShard, InnerFlowsOfOneTunnelShareItsEndpoints) {
   CollectingSink sink;
   FlowShard shard(small_config(), 0, sink);
@@ -398,14 +400,27 @@ TEST(FlowShard, InnerFlowsOfOneTunnelShareItsEndpoints) {
   shard.process(inner(1000, 101), kT0, 0, kLayerInner);
   shard.process(inner(1001, 101), kT0 + 1, 0, kLayerInner);
   EXPECT_EQ(shard.tunnels().distinct(), 1u);
+  EXPECT_EQ(shard.tunnel_contexts().distinct(), 1u);
+  EXPECT_EQ(shard.contexts().distinct(), 0u);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
   shard.process(inner(1002, 102), kT0 + 2, 0, kLayerInner);
+  EXPECT_EQ(shard.tunnels().distinct(), 2u);
+  EXPECT_EQ(shard.tunnel_contexts().distinct(), 2u);
+  lib::DecodedPacket with_mac = inner(1001, 101);  // its first MAC: the flow's context changes
+  with_mac.has_mac = true;
+  with_mac.src_mac = {0xa, 0, 0, 0, 0, 1};
+  shard.process(with_mac, kT0 + 3, 0, kLayerInner);
+  EXPECT_EQ(shard.tunnel_contexts().distinct(), 3u);
   EXPECT_EQ(shard.tunnels().distinct(), 2u);
   shard.flush_all(lib::EndReason::kShutdown);
   EXPECT_EQ(shard.tunnels().distinct(), 0u);
+  EXPECT_EQ(shard.tunnel_contexts().distinct(), 0u);
   ASSERT_EQ(sink.recs.size(), 3u);
   for (const auto& r : sink.recs) {
+    EXPECT_EQ(r.tunnel, lib::TunnelType::kVxlan);
     EXPECT_EQ(r.tunnel_src, v4(100));
     EXPECT_EQ(r.tunnel_dst, v4(r.src_port == 1002 ? 102 : 101));
+    EXPECT_EQ(r.dir[0].has_mac, r.src_port == 1001);
   }
 }
 
