@@ -31,56 +31,51 @@ enum class TimeoutClass : uint8_t {
 };
 
 // The outermost tunnel endpoints of a flow carried inside a tunnel: interned (FlowShard), as few flows have
-// them and the flows of one tunnel share them.
+// them and the flows of one tunnel share them; the flow's TunnelFlowContext names them.
 struct FlowTunnel {
   lib::IpAddress src, dst;
 
   bool operator==(const FlowTunnel&) const noexcept = default;
 };
 
-// What a flow keeps only while detection or parsing runs, or rarely has (tunnel endpoints, the nDPI host
-// name, counters past 2^32, interim records): one pooled slot (FlowShard) named by FlowEntry::side, taken
-// on first need and given back once nothing in it is in use, so a classified flow usually has none
-// (issue 3: workers/flow_memory_bench measures it).
+// What a flow keeps only while detection or parsing runs, or rarely has (the nDPI host name, counters past
+// 2^32, interim records): one pooled slot (FlowShard) named by FlowEntry::side, taken on first need and
+// given back once nothing in it is in use, so a classified flow usually has none (issue 3:
+// workers/flow_memory_bench measures it).
 struct FlowSide {
   static constexpr uint32_t kNone = UINT32_MAX;
+  static constexpr uint64_t kNoDue = UINT64_MAX;
   uint32_t dpi_slot = kNone;     // nDPI state while detection runs (NdpiDetector::kNoSlot otherwise)
   uint32_t app_state = kNone;    // AppDissector parse state while a parser waits for bytes
   uint32_t prefix_slot = kNone;  // PayloadPrefixCapture slot while prefixes are kept
   uint32_t host_slot = kNone;    // nDPI's host name (NdpiDetector::host) while the info line needs it
-  uint32_t tunnel_slot = kNone;  // FlowTunnel (FlowShard's InternTable id), for flows inside a tunnel
   uint32_t wide_slot = kNone;    // FlowWideCounters, once a counter carried, a carrier packet or fragment
   uint32_t sequence = 0;         // interim records emitted so far
   // The next interim record's due time when it is not the flow's first_ns + the active timeout (after an
-  // interim record, or once an earlier packet lowered first_ns): FlowShard::active_due_ns(). Two halves,
-  // so that the slot stays 4-byte aligned (36 bytes, not 40); all ones: not kept.
-  uint32_t due_lo = kNone, due_hi = kNone;
+  // interim record, or once an earlier packet lowered first_ns): FlowShard::active_due_ns().
+  uint64_t due_ns = kNoDue;
 
-  bool has_due() const noexcept { return (due_lo & due_hi) != kNone; }
-  uint64_t due_ns() const noexcept { return widen(due_lo, due_hi); }
-  void set_due_ns(uint64_t ns) noexcept {
-    due_lo = static_cast<uint32_t>(ns);
-    due_hi = static_cast<uint32_t>(ns >> 32);
-  }
+  bool has_due() const noexcept { return due_ns != kNoDue; }
 
   // Nothing here that a flow would miss if the slot went back.
   bool unused() const noexcept {
-    return (dpi_slot & app_state & prefix_slot & host_slot & tunnel_slot & wide_slot) == kNone &&
-           sequence == 0 && !has_due();
+    return (dpi_slot & app_state & prefix_slot & host_slot & wide_slot) == kNone && sequence == 0 &&
+           !has_due();
   }
 };
-static_assert(sizeof(FlowSide) == 36);
+static_assert(sizeof(FlowSide) == 32);
 
 // Exactly two cache lines, aligned (the table's entries start on a page): a lookup compares the key in the
 // first line, and no entry shares a line with its neighbours. A packet of a classified flow touches these
 // two lines and its TCP machine only. What a flow keeps only while detection runs, or rarely has, is in its
 // FlowSide slot; the TCP machine of TCP flows and the AppMetadata in pools named by 32-bit indices; what it
-// shares with other flows (port, VLANs, tunnel type, MACs, nDPI's answer) in an interned FlowContext; the
-// live-snapshot order in a per-shard queue of references (FlowRefQueue), and no active-timeout order (an
-// interim record is due at the flow's packets: FlowShard::interim_due()); the activity time, when Zeek's
-// timers let it lag behind last_ns, beside the TCP machine (issue 3: workers/flow_memory_bench measures it).
-// Derivable values are not stored: the ports are the key's (orig_port()), the packets a flow owns are its
-// packets less those it carried for inner flows (FlowWideCounters).
+// shares with other flows (port, VLANs, tunnel type, MACs, nDPI's answer) in an interned FlowContext (with
+// the tunnel endpoints' id inside a tunnel: TunnelFlowContext); the live-snapshot order in a per-shard queue
+// of references (FlowRefQueue), and no active-timeout order (an interim record is due at the flow's packets:
+// FlowShard::interim_due()); the activity time, when Zeek's timers let it lag behind last_ns, beside the TCP
+// machine (issue 3: workers/flow_memory_bench measures it). Derivable values are not stored: the ports are
+// the key's (orig_port()), the packets a flow owns are its packets less those it carried for inner flows
+// (FlowWideCounters).
 struct alignas(64) FlowEntry {
   static constexpr uint32_t kNoSlot = UINT32_MAX;
   // First line: the key, the times, the pooled state.
@@ -109,6 +104,7 @@ struct alignas(64) FlowEntry {
   bool activity_held : 1 = false;  // the activity time is not last_ns (FlowShard::activity_ns())
   uint8_t has_mac : 2 = 0;         // bit Dir: the context's mac[Dir] is set
   bool is_ipv6 : 1 = false;
+  bool in_tunnel : 1 = false;  // an inner flow of a tunnel: `context` names a TunnelFlowContext (FlowShard)
 
   uint8_t ip_version() const noexcept { return is_ipv6 ? 6 : 4; }
 

@@ -184,12 +184,16 @@ int main(int argc, char** argv) {
     constexpr uint32_t kNo = sw::workers::FlowSide::kNone;
     if (side) now[kCold] = sizeof(sw::workers::FlowSide);
     const uint32_t dpi_slot = side ? side->dpi_slot : kNo, app_state = side ? side->app_state : kNo;
-    const uint32_t host_slot = side ? side->host_slot : kNo, tunnel_slot = side ? side->tunnel_slot : kNo;
+    const uint32_t host_slot = side ? side->host_slot : kNo;
     const uint32_t wide_slot = side ? side->wide_slot : kNo, prefix_slot = side ? side->prefix_slot : kNo;
     now[kTable] = table;
     // Before: 8-byte slots and a free list of 4-byte indices beside the entries.
     before[kTable] = table * 8 / double(sw::lib::FlowTable<sw::workers::FlowEntry>::kSlotBytes) + 4;
-    if (e.context != 0)  // the value and its buckets, shared by the flows that refer to it
+    // The value and its buckets, shared by the flows that refer to it.
+    if (e.in_tunnel)
+      now[kContext] =
+          double(shard.tunnel_contexts().bytes_per_value()) / double(shard.tunnel_contexts().refs(e.context));
+    else if (e.context != 0)
       now[kContext] = double(shard.contexts().bytes_per_value()) / double(shard.contexts().refs(e.context));
     if (dpi_slot != sw::workers::NdpiDetector::kNoSlot)
       now[kDpi] = before[kDpi] = double(sw::workers::NdpiDetector::state_bytes());
@@ -203,8 +207,8 @@ int main(int argc, char** argv) {
     }
     if (host_slot != sw::workers::NdpiDetector::kNoSlot) now[kHost] = sizeof(sw::workers::L7HostName);
     // The value and its buckets, shared by the flows of its tunnel (id 0: all-zero endpoints, no bytes).
-    if (tunnel_slot != kNo && tunnel_slot != 0)
-      now[kTunnel] = double(shard.tunnels().bytes_per_value()) / double(shard.tunnels().refs(tunnel_slot));
+    if (const uint32_t t = e.in_tunnel ? shard.tunnel_contexts()[e.context].tunnel : 0; t != 0)
+      now[kTunnel] = double(shard.tunnels().bytes_per_value()) / double(shard.tunnels().refs(t));
     const sw::lib::TcpStateMachine* tcp = shard.tcp_state_if_any(e);
     if (tcp)
       now[kTcp] = double(sizeof(sw::lib::TcpStateMachine) + tcp->rare_state_bytes() +
@@ -255,8 +259,8 @@ int main(int argc, char** argv) {
   for (size_t c = 0; c < sw::workers::PackedMetadataStore::kClasses; ++c)
     std::printf(" %zu B: %u%s", sw::workers::PackedMetadataStore::kSlotBytes[c], apps.packed().in_use(c),
                 c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");
-  std::printf("shared TLS certificate blobs %u, interned flow contexts %u\n", apps.packed().shared_blobs(),
-              shard.contexts().distinct());
+  std::printf("shared TLS certificate blobs %u, interned flow contexts %u (%u more inside tunnels)\n",
+              apps.packed().shared_blobs(), shard.contexts().distinct(), shard.tunnel_contexts().distinct());
   std::printf(
       "classified TCP flows %llu, with rare TCP state (FIN, RST, retransmission, ...) %llu (%llu of them in "
       "%zu-byte slots: retransmission counts only)\n",

@@ -1,5 +1,7 @@
 #include "workers/flow_shard.hpp"
 
+#include <ndpi/ndpi_api.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -10,6 +12,12 @@
 
 namespace spanwatch::workers {
 namespace {
+
+// FlowContext's bit-fields hold every value nDPI gives (its protocol ids are below NDPI_NUM_BITS).
+static_assert(NDPI_NUM_BITS <= 1u << FlowContext::kL7IdBits &&
+              NDPI_PROTOCOL_NUM_CATEGORIES <= 1u << FlowContext::kL7CategoryBits &&
+              NUM_BREEDS <= 1u << FlowContext::kL7SmallIdBits &&
+              NDPI_CONFIDENCE_MAX < 1u << FlowContext::kL7SmallIdBits);
 
 constexpr uint64_t kNsPerSec = 1'000'000'000ULL;
 using lib::kProtoIcmp, lib::kProtoIcmpv6, lib::kProtoTcp, lib::kProtoUdp;
@@ -82,6 +90,7 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       // Every TCP attempt writes its slot: 2 MiB pages (a fault per 512 slots with 4 KiB ones).
       tcp_activity_(cfg.max_flows_per_worker),
       contexts_(cfg.max_flows_per_worker + 1),
+      tunnel_contexts_(cfg.max_flows_per_worker + 1),
       live_(cfg.live_update_ms != 0 ? cfg.max_flows_per_worker : 0),
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
@@ -134,15 +143,13 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
   e.is_ipv6 = ep.ip_version == 6;
   FlowContext c;
   c.port_id = port_id;
-  c.vlan_count = pkt.vlan_count;
-  c.vlan_ids = pkt.vlan_ids;
+  c.set_vlans(pkt.vlan_count, pkt.vlan_ids);
   e.is_tunnel_carrier = carrier;
   if (key.proto == kProtoTcp) e.tcp_slot = tcp_states_.acquire();  // a zeroed slot is a new machine
-  if (!carrier && pkt.tunnel_depth > 0) {
+  e.in_tunnel = !carrier && pkt.tunnel_depth > 0;
+  if (e.in_tunnel) {
     c.tunnel = static_cast<uint8_t>(pkt.tunnel);
     c.tunnel_depth = pkt.tunnel_depth;
-    FlowSide& s = side(e);
-    s.tunnel_slot = tunnels_.intern(FlowTunnel{pkt.outer.src, pkt.outer.dst});  // as many ids as flows
   }
 
   // Zeek decides who the originator is from the first packet (likely-server-port heuristics).
@@ -167,7 +174,10 @@ uint32_t FlowShard::create(const lib::FlowKey& key, uint64_t hash, const lib::Ip
     e.has_mac = uint8_t(1u << d);
   }
 
-  e.context = contexts_.intern(c);
+  // As many tunnel ids as flows: each flow holds one reference (finish()).
+  e.context = e.in_tunnel
+                  ? tunnel_contexts_.intern({c, tunnels_.intern(FlowTunnel{pkt.outer.src, pkt.outer.dst})})
+                  : contexts_.intern(c);
   e.timeout_class = initial_class(ep);
   lists_[size_t(e.timeout_class)].push_back(table_.data(), idx);
   defer_touch(idx);
@@ -190,7 +200,7 @@ inline uint32_t FlowShard::find_or_create(const FlowLookup& l, const lib::IpEndp
 // packet seen (active_due_ns()), so its due time is kept in the FlowSide before first_ns moves.
 void FlowShard::lower_first_ns(FlowEntry& e, uint64_t ts_ns) noexcept {
   FlowSide& s = side(e);
-  if (!s.has_due()) s.set_due_ns(e.first_ns + active_timeout_ns_);
+  if (!s.has_due()) s.due_ns = e.first_ns + active_timeout_ns_;
   e.first_ns = ts_ns;
 }
 
@@ -480,7 +490,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
     packets += s.packets;
   }
   r.vlan_count = ctx.vlan_count;
-  r.vlan_ids = ctx.vlan_ids;
+  r.vlan_ids = ctx.vlan_ids();
   if (e.key.proto == kProtoTcp && !e.is_tunnel_carrier) {
     const lib::TcpStateMachine& tcp = tcp_states_[e.tcp_slot];
     r.conn_state = tcp.conn_state(tcp_rare_);
@@ -498,9 +508,10 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
   r.sequence = side ? side->sequence : 0;
   r.tunnel = static_cast<lib::TunnelType>(ctx.tunnel);
   r.tunnel_depth = ctx.tunnel_depth;
-  if (side && side->tunnel_slot != kNoPoolSlot) {
-    r.tunnel_src = tunnels_[side->tunnel_slot].src;
-    r.tunnel_dst = tunnels_[side->tunnel_slot].dst;
+  if (e.in_tunnel) {
+    const FlowTunnel& t = tunnels_[tunnel_contexts_[e.context].tunnel];
+    r.tunnel_src = t.src;
+    r.tunnel_dst = t.dst;
   }
   r.is_tunnel_carrier = e.is_tunnel_carrier;
   r.fragments = w ? w->fragments : 0;
@@ -564,12 +575,16 @@ void FlowShard::finish(uint32_t idx, lib::EndReason reason, uint64_t now_ns) noe
   if (apps_) apps_->release(e, e.side != kNoPoolSlot ? &sides_[e.side] : nullptr);
   lists_[size_t(e.timeout_class)].remove(table_.data(), idx);
   e.timeout_class = TimeoutClass::kCount;  // ended: its reference in live_ goes stale (holds())
-  contexts_.release(e.context);
+  if (e.in_tunnel) {
+    tunnels_.release(tunnel_contexts_[e.context].tunnel);
+    tunnel_contexts_.release(e.context);
+  } else {
+    contexts_.release(e.context);
+  }
   if (e.side != kNoPoolSlot) {
     FlowSide& s = sides_[e.side];
     if (dpi_) dpi_->release_host(s.host_slot);
     if (prefixes_) prefixes_->release(s);
-    if (s.tunnel_slot != kNoPoolSlot) tunnels_.release(s.tunnel_slot);
     if (s.wide_slot != kNoPoolSlot) wide_.release(s.wide_slot);
     sides_.release(e.side);
   }
@@ -642,7 +657,7 @@ void FlowShard::emit_interim(FlowEntry& e, uint64_t now_ns) noexcept {
   emit(e, lib::EndReason::kActiveTimeout, false, now_ns);
   FlowSide& s = side(e);
   ++s.sequence;
-  s.set_due_ns(now_ns + active_timeout_ns_);
+  s.due_ns = now_ns + active_timeout_ns_;
   ctr_.interim_records.add(1);
 }
 

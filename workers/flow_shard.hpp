@@ -185,7 +185,12 @@ class FlowShard {
   const SlotPool<FlowSide>& sides() const noexcept { return sides_; }
   const lib::TcpRareStore& tcp_rare_states() const noexcept { return tcp_rare_; }
   const InternTable<FlowContext, FlowContextHash>& contexts() const noexcept { return contexts_; }
-  const FlowContext& context(const FlowEntry& e) const noexcept { return contexts_[e.context]; }
+  const InternTable<TunnelFlowContext, TunnelFlowContextHash>& tunnel_contexts() const noexcept {
+    return tunnel_contexts_;
+  }
+  const FlowContext& context(const FlowEntry& e) const noexcept {
+    return e.in_tunnel ? tunnel_contexts_[e.context].context : contexts_[e.context];
+  }
   lib::L7Info l7(const FlowEntry& e) const noexcept { return context(e).l7(e.l7_state); }
   // When Zeek's timers count from: last_ns, or tcp_activity_[tcp_slot] while they lag (FlowEntry).
   uint64_t activity_ns(const FlowEntry& e) const noexcept {
@@ -206,7 +211,7 @@ class FlowShard {
   // last interim record (kept in its FlowSide, as is the creation time's once an earlier packet arrived).
   // Never before first_ns + the active timeout.
   uint64_t active_due_ns(const FlowEntry& e) const noexcept {
-    if (e.side != kNoPoolSlot && sides_[e.side].has_due()) return sides_[e.side].due_ns();
+    if (e.side != kNoPoolSlot && sides_[e.side].has_due()) return sides_[e.side].due_ns;
     return e.first_ns + active_timeout_ns_;
   }
   // The flow's interim record is due before its packet at ts_ns is applied. No order of due times is kept
@@ -257,12 +262,19 @@ class FlowShard {
   // Interns the flow's context changed by `change(FlowContext&)`, giving back the reference to the old one.
   template <typename Change>
   void change_context(FlowEntry& e, Change&& change) noexcept {
-    FlowContext c = contexts_[e.context];
-    change(c);
-    if (c == contexts_[e.context]) return;
-    const uint32_t old = e.context;
-    e.context = contexts_.intern(c);
-    contexts_.release(old);
+    if (e.in_tunnel)
+      reintern(tunnel_contexts_, e.context, [&](TunnelFlowContext& t) { change(t.context); });
+    else
+      reintern(contexts_, e.context, change);
+  }
+  template <typename Table, typename Change>
+  static void reintern(Table& table, uint32_t& id, Change&& change) noexcept {
+    auto v = table[id];
+    change(v);
+    if (v == table[id]) return;
+    const uint32_t old = id;
+    id = table.intern(v);
+    table.release(old);
   }
   void set_l7(FlowEntry& e, const lib::L7Info& i) noexcept {
     e.l7_state = i.state;
@@ -417,15 +429,17 @@ class FlowShard {
   lib::FlowTable<FlowEntry> table_;
   static constexpr uint32_t kNoPoolSlot = SlotPool<FlowSide>::kNoSlot;  // of every pool here
   static_assert(kNoPoolSlot == FlowSide::kNone && kNoPoolSlot == FlowEntry::kNoSlot);
-  InternTable<FlowTunnel, InternBytesHash<FlowTunnel>> tunnels_;  // FlowSide::tunnel_slot
+  InternTable<FlowTunnel, InternBytesHash<FlowTunnel>> tunnels_;  // TunnelFlowContext::tunnel
   // FlowEntry::tcp_slot: as many as table entries, so a TCP flow always gets one.
   SlotPool<lib::TcpStateMachine> tcp_states_;
   lib::TcpRareStore tcp_rare_;       // the machines' rare state (TcpStateMachine::has_rare_state()), as many
   SlotPool<FlowWideCounters> wide_;  // FlowSide::wide_slot: as many as table entries
   SlotPool<FlowSide> sides_;         // FlowEntry::side: as many as table entries
   lib::ZeroedArray<uint64_t> tcp_activity_;  // [FlowEntry::tcp_slot]: activity_ns() while activity_held
-  // FlowEntry::context: one reference per flow, and one more while a flow re-interns (change_context()).
+  // FlowEntry::context: one reference per flow, and one more while a flow re-interns (change_context()); the
+  // inner flows of tunnels (FlowEntry::in_tunnel) in the second.
   InternTable<FlowContext, FlowContextHash> contexts_;
+  InternTable<TunnelFlowContext, TunnelFlowContextHash> tunnel_contexts_;
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};
   // Deferred moves to the tail of lists_ (defer_touch()): enough packets that a busy flow's moves fold into
   // one, few enough that the entries are still in cache when they are made.

@@ -362,8 +362,9 @@ TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   p.carrier_count = 1;
   p.carriers[0] = p.outer;
   shard.process(p, kT0, 0, kLayerInner | carrier_layer(0));
-  // The inner flow's tunnel endpoints and the carrier's count of carried packets are in their FlowSide.
-  EXPECT_EQ(shard.sides().in_use(), 2u);
+  // The carrier's count of carried packets is in its FlowSide; the inner flow's tunnel endpoints are named
+  // by its context, so it holds none.
+  EXPECT_EQ(shard.sides().in_use(), 1u);
   EXPECT_EQ(shard.tunnels().distinct(), 1u);
   shard.flush_all(lib::EndReason::kShutdown);
   EXPECT_EQ(shard.sides().in_use(), 0u);
@@ -383,7 +384,8 @@ TEST(FlowShard, TunnelCarrierAndInnerFlowAreSeparateRecords) {
   EXPECT_EQ(inner.own_packets, 1u);
 }
 
-// The inner flows of one tunnel share its endpoints (interned); each flow's record carries them.
+// The inner flows of one tunnel share its endpoints (interned) and, while the rest of their context is the
+// same, one context that names them; each flow's record carries them, also after its context changed.
 TEST(FlowShard, InnerFlowsOfOneTunnelShareItsEndpoints) {
   CollectingSink sink;
   FlowShard shard(small_config(), 0, sink);
@@ -398,14 +400,27 @@ TEST(FlowShard, InnerFlowsOfOneTunnelShareItsEndpoints) {
   shard.process(inner(1000, 101), kT0, 0, kLayerInner);
   shard.process(inner(1001, 101), kT0 + 1, 0, kLayerInner);
   EXPECT_EQ(shard.tunnels().distinct(), 1u);
+  EXPECT_EQ(shard.tunnel_contexts().distinct(), 1u);
+  EXPECT_EQ(shard.contexts().distinct(), 0u);
+  EXPECT_EQ(shard.sides().in_use(), 0u);
   shard.process(inner(1002, 102), kT0 + 2, 0, kLayerInner);
+  EXPECT_EQ(shard.tunnels().distinct(), 2u);
+  EXPECT_EQ(shard.tunnel_contexts().distinct(), 2u);
+  lib::DecodedPacket with_mac = inner(1001, 101);  // its first MAC: the flow's context changes
+  with_mac.has_mac = true;
+  with_mac.src_mac = {0xa, 0, 0, 0, 0, 1};
+  shard.process(with_mac, kT0 + 3, 0, kLayerInner);
+  EXPECT_EQ(shard.tunnel_contexts().distinct(), 3u);
   EXPECT_EQ(shard.tunnels().distinct(), 2u);
   shard.flush_all(lib::EndReason::kShutdown);
   EXPECT_EQ(shard.tunnels().distinct(), 0u);
+  EXPECT_EQ(shard.tunnel_contexts().distinct(), 0u);
   ASSERT_EQ(sink.recs.size(), 3u);
   for (const auto& r : sink.recs) {
+    EXPECT_EQ(r.tunnel, lib::TunnelType::kVxlan);
     EXPECT_EQ(r.tunnel_src, v4(100));
     EXPECT_EQ(r.tunnel_dst, v4(r.src_port == 1002 ? 102 : 101));
+    EXPECT_EQ(r.dir[0].has_mac, r.src_port == 1001);
   }
 }
 
@@ -506,6 +521,55 @@ TEST(FlowShard, FirstMacOfEachSideAndVlansAndPortAreRecorded) {
   EXPECT_EQ(r.port_id, 7);  // the first packet's
   EXPECT_EQ(r.vlan_count, 2);
   EXPECT_EQ(r.vlan_ids, (std::array<uint16_t, lib::kMaxVlans>{100, 200}));
+}
+
+// The context packs nDPI's ids in bit-fields (as wide as flow_shard.cpp asserts nDPI's ranges need): the
+// largest values they hold come back whole, and every field apart from the others.
+TEST(FlowContext, L7InfoComesBackWhole) {
+  lib::L7Info i;
+  i.risks = 0x8000'0000'0000'0001ULL;
+  i.state = lib::L7State::kGuessed;
+  i.encrypted = true;
+  i.breed_id = 15;
+  i.confidence_id = 14;
+  i.master_id = 4095;
+  i.app_id = 4094;
+  i.category_id = 255;
+  FlowContext c;
+  c.set_l7(i);
+  const lib::L7Info o = c.l7(lib::L7State::kGuessed);
+  EXPECT_EQ(o.risks, i.risks);
+  EXPECT_EQ(o.state, i.state);
+  EXPECT_EQ(o.encrypted, i.encrypted);
+  EXPECT_EQ(o.breed_id, i.breed_id);
+  EXPECT_EQ(o.confidence_id, i.confidence_id);
+  EXPECT_EQ(o.master_id, i.master_id);
+  EXPECT_EQ(o.app_id, i.app_id);
+  EXPECT_EQ(o.category_id, i.category_id);
+  lib::L7Info one;  // one field set: its neighbours in the bit-fields stay zero
+  one.app_id = 1;
+  c = FlowContext{};
+  c.set_l7(one);
+  const lib::L7Info n = c.l7(lib::L7State::kNone);
+  EXPECT_EQ(n.app_id, 1);
+  EXPECT_EQ(n.master_id, 0);
+  EXPECT_EQ(n.category_id, 0);
+  EXPECT_EQ(n.breed_id, 0);
+}
+
+// The context packs the VLAN ids and count in bit-fields: their largest values come back whole.
+TEST(FlowShard, LargestVlanIdsAndCountAreRecorded) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  lib::DecodedPacket a = packet(17, 1, 40000, 2, 53, 10);
+  a.vlan_count = 255;  // the decoder's count saturates there
+  a.vlan_ids = {4095, 4094};
+  shard.process(a, kT0, 65535, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].port_id, 65535);
+  EXPECT_EQ(sink.recs[0].vlan_count, 255);
+  EXPECT_EQ(sink.recs[0].vlan_ids, (std::array<uint16_t, lib::kMaxVlans>{4095, 4094}));
 }
 
 TEST(FlowShard, IcmpEchoRequestAndReplyAreOneFlow) {
