@@ -7,6 +7,8 @@
 // which every flow to the same server repeats, are packed apart and shared: flows with byte-identical fields
 // hold one reference-counted blob (SharedBlobIndex). Not thread-safe (one per worker).
 #pragma once
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -250,19 +252,32 @@ class PackedMetadataStore {
 
   // One size class: `bytes`-sized slots and their free list.
   struct Pool {
+    // Slots never used before are handed out in order: their pages are made present this many bytes at a
+    // time, ahead of the slots, by one call (MADV_POPULATE_WRITE), cheaper than a page fault per 4 KiB page
+    // (7.7 against 13 us a page on the bench's VM). A hint: without it the pages fault in.
+    static constexpr size_t kPopulateBytes = 16 * 1024;
     size_t bytes = 0;
     lib::ZeroedArray<uint8_t> mem;
     lib::IndexFreeList free{0};
+    size_t populated = 0;  // bytes of mem made present so far
 
     void init(size_t slot_bytes, uint32_t n) {
       bytes = slot_bytes;
       const uint32_t capacity = n > 0 ? n : 1;
       mem = lib::ZeroedArray<uint8_t>(capacity * bytes, lib::ZeroedArray<uint8_t>::kSmallPages);
       free = lib::IndexFreeList(capacity);
+      populated = 0;
     }
     uint32_t acquire() noexcept {
       const uint32_t s = free.acquire();
-      return s == lib::IndexFreeList::kNone ? kNoSlot : s;
+      if (s == lib::IndexFreeList::kNone) return kNoSlot;
+      if (const size_t end = (size_t(s) + 1) * bytes; end > populated) populate(end);
+      return s;
+    }
+    void populate(size_t end) noexcept {
+      const size_t to = std::min((end + kPopulateBytes - 1) / kPopulateBytes * kPopulateBytes, mem.size());
+      ::madvise(mem.data() + populated, to - populated, MADV_POPULATE_WRITE);
+      populated = to;
     }
     void release(uint32_t s) noexcept { free.release(s); }
     uint8_t* at(uint32_t s) noexcept { return mem.data() + size_t(s) * bytes; }

@@ -105,6 +105,18 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
   std::memcpy(in + 80, "e7d705a3286e19ea42f587b344ee6865", 32);
   EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 16 + 4);
 
+  // A copy ends at the first byte that differs (here inside its second 8-byte step): "alpha.example." of
+  // "alpha.example.net" is a copy of 14, "net" a literal.
+  std::memset(in, 0, sizeof in);
+  std::memcpy(in + 8, "alpha.example.org", 17);
+  std::memcpy(in + 60, "alpha.example.net", 17);
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 17 + 4 + 2 + 3);
+  // ... and where its source would reach the copy itself: a word repeated every 6 bytes has sources 6
+  // bytes back, too short for a copy inside a literal, so it all stays literal.
+  std::memset(in, 0, sizeof in);
+  std::memcpy(in + 8, "xyzw1.xyzw1.xyzw1.xyzw1.", 24);
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 24);
+
   // Long repeats (several copies of at most 67 bytes), sources everywhere, mixed with hex and zeros.
   std::mt19937 rng(5);
   for (int round = 0; round < 300; ++round) {

@@ -51,10 +51,16 @@ inline int hex_value(uint8_t c) noexcept {
 inline bool is_word(uint8_t c) noexcept {
   return (kByteClass[c] & kWord) != 0;
 }
-// Zero bytes at `in`, at most `max`: eight at a time (AppMetadata is mostly NUL padding, ~1.3 kB a flow).
+// Zero bytes at `in`, at most `max` (AppMetadata is mostly NUL padding, ~1.25 kB a flow): 32 at a time
+// over a padding's length, then eight at a time to its end.
 inline size_t zero_run(const uint8_t* in, size_t max) noexcept {
   static_assert(std::endian::native == std::endian::little);
   size_t z = 0;
+  for (; z + 32 <= max; z += 32) {
+    uint64_t w[4];
+    std::memcpy(w, in + z, sizeof w);
+    if ((w[0] | w[1] | w[2] | w[3]) != 0) break;
+  }
   for (; z + 8 <= max; z += 8) {
     uint64_t w;
     std::memcpy(&w, in + z, 8);
@@ -89,9 +95,21 @@ class CopyFinder {
     const uint16_t c = last_[bucket(p)];
     if (c == 0) return 0;
     src = c - 1u;
+    size_t cap = max < kMaxCopy ? max : kMaxCopy;
+    if (cap > p - src) cap = p - src;  // the source ends where the copy starts
     size_t l = 0;
-    const size_t cap = max < kMaxCopy ? max : kMaxCopy;
-    while (l < cap && src + l < p && in_[p + l] != 0 && in_[src + l] == in_[p + l]) ++l;
+    // Eight bytes a step, to the first that differs or is zero at p (the lowest flagged byte of has_zero()
+    // is exact), then the rest one by one.
+    for (; l + 8 <= cap; l += 8) {
+      uint64_t a, b;
+      std::memcpy(&a, in_ + p + l, 8);
+      std::memcpy(&b, in_ + src + l, 8);
+      if (const uint64_t stop = (a ^ b) | has_zero(a); stop != 0) {
+        l += size_t(__builtin_ctzll(stop) >> 3);
+        return l >= kMinCopy ? l : 0;
+      }
+    }
+    while (l < cap && in_[p + l] != 0 && in_[src + l] == in_[p + l]) ++l;
     return l >= kMinCopy ? l : 0;
   }
   void enter(size_t p) noexcept {
@@ -100,6 +118,10 @@ class CopyFinder {
 
  private:
   static constexpr unsigned kBucketBits = 9;
+  // The high bit of each zero byte of w (and maybe of bytes above one: never below the lowest).
+  static uint64_t has_zero(uint64_t w) noexcept {
+    return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+  }
   size_t bucket(size_t p) const noexcept {
     uint32_t w;
     std::memcpy(&w, in_ + p, 4);
