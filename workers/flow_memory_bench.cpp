@@ -9,23 +9,20 @@
 // allocations of flows still in detection, which the pool figures do not).
 // Usage: flow_memory_bench [--prefixes] [PCAP...]
 #include <malloc.h>
-#include <pcap/pcap.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "lib/app/app_test_pcap.hpp"
-#include "lib/decode/packet_decoder.hpp"
 #include "lib/flow/flow_table.hpp"
 #include "workers/app_dissector.hpp"
+#include "workers/bench_replay.hpp"
 #include "workers/flow_shard.hpp"
 #include "workers/ndpi_detector.hpp"
 #include "workers/payload_prefix_capture.hpp"
@@ -50,32 +47,6 @@ uint64_t heap_bytes() {
   return mallinfo2().uordblks;
 }
 
-// Feeds one capture to the shard as one RX lcore and one worker would (every layer to this worker).
-uint64_t replay(const std::string& path, sw::workers::FlowShard& shard, uint16_t port_id) {
-  char errbuf[PCAP_ERRBUF_SIZE];
-  std::unique_ptr<pcap_t, void (*)(pcap_t*)> pc(pcap_open_offline(path.c_str(), errbuf), pcap_close);
-  if (!pc) {
-    std::fprintf(stderr, "%s: %s\n", path.c_str(), errbuf);
-    return 0;
-  }
-  const auto link = static_cast<sw::lib::LinkType>(pcap_datalink(pc.get()));
-  pcap_pkthdr* hdr = nullptr;
-  const u_char* data = nullptr;
-  uint64_t packets = 0;
-  while (pcap_next_ex(pc.get(), &hdr, &data) == 1) {
-    sw::lib::DecodedPacket pkt;
-    pkt.frame_len = hdr->len;
-    if (sw::lib::decode_packet(data, hdr->caplen, link, pkt) != sw::lib::PacketClass::kFlow) continue;
-    // pcap_open_offline gives microseconds whatever the file's precision.
-    const uint64_t ts_ns = uint64_t(hdr->ts.tv_sec) * 1'000'000'000ull + uint64_t(hdr->ts.tv_usec) * 1000ull;
-    uint8_t layers = sw::workers::kLayerInner;
-    for (unsigned c = 0; c < pkt.carrier_count; ++c) layers |= sw::workers::carrier_layer(c);
-    shard.process(pkt, ts_ns, port_id, layers);
-    ++packets;
-  }
-  return packets;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,28 +58,13 @@ int main(int argc, char** argv) {
     else
       pcaps.emplace_back(argv[i]);
   }
-  if (pcaps.empty()) {
-    const auto dir = sw::lib::apptest::corpus_root() / "pcaps" / "ndpi";
-    if (std::filesystem::is_directory(dir))
-      for (const auto& f : std::filesystem::directory_iterator(dir))
-        if (f.path().extension() == ".pcap" || f.path().extension() == ".pcapng") pcaps.push_back(f.path());
-    std::sort(pcaps.begin(), pcaps.end());
-  }
+  pcaps = sw::workers::bench_captures(std::move(pcaps));
   if (pcaps.empty()) {
     std::fprintf(stderr, "no captures (give PCAP files or set SPANWATCH_CORPUS)\n");
     return 1;
   }
 
-  // Every flow stays: no timeout passes between the oldest and the newest capture (~130 years).
-  sw::lib::FlowConfig cfg;
-  cfg.max_flows_per_worker = 1u << 20;
-  cfg.max_dpi_flows_per_worker = 1u << 20;
-  cfg.max_parsing_flows_per_worker = 1u << 20;
-  constexpr uint32_t kForever = 4'000'000'000u;
-  cfg.tcp_idle_timeout_s = cfg.tcp_linger_s = cfg.tcp_attempt_timeout_s = cfg.tcp_handshake_timeout_s =
-      kForever;
-  cfg.udp_idle_timeout_s = cfg.dns_idle_timeout_s = cfg.icmp_idle_timeout_s = kForever;
-  cfg.other_idle_timeout_s = cfg.active_timeout_s = cfg.fragment_timeout_s = kForever;
+  sw::lib::FlowConfig cfg = sw::workers::keep_every_flow_config();
   cfg.capture_payload_prefix = prefixes;
 
   CountingSink sink;
@@ -120,7 +76,8 @@ int main(int argc, char** argv) {
 
   const uint64_t rss0 = rss_bytes(), heap0 = heap_bytes();
   uint64_t packets = 0;
-  for (size_t i = 0; i < pcaps.size(); ++i) packets += replay(pcaps[i], shard, static_cast<uint16_t>(i));
+  for (size_t i = 0; i < pcaps.size(); ++i)
+    packets += sw::workers::replay_capture(pcaps[i], shard, static_cast<uint16_t>(i));
   const uint64_t rss1 = rss_bytes(), heap1 = heap_bytes();
 
   const uint64_t flows = shard.active_flows();

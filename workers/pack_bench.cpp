@@ -5,21 +5,18 @@
 // checksum of the packed bytes (equal before and after a change that keeps the packed form).
 //
 // Usage: pack_bench [--rounds N] [PCAP...]
-#include <pcap/pcap.h>
 #include <time.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "lib/app/app_test_pcap.hpp"
-#include "lib/decode/packet_decoder.hpp"
 #include "workers/app_dissector.hpp"
+#include "workers/bench_replay.hpp"
 #include "workers/flow_shard.hpp"
 #include "workers/ndpi_detector.hpp"
 
@@ -30,27 +27,6 @@ namespace {
 struct NullSink : sw::workers::RecordSink {
   void emit(const sw::lib::FlowRecord&) noexcept override {}
 };
-
-void replay(const std::string& path, sw::workers::FlowShard& shard, uint16_t port_id) {
-  char errbuf[PCAP_ERRBUF_SIZE];
-  std::unique_ptr<pcap_t, void (*)(pcap_t*)> pc(pcap_open_offline(path.c_str(), errbuf), pcap_close);
-  if (!pc) {
-    std::fprintf(stderr, "%s: %s\n", path.c_str(), errbuf);
-    return;
-  }
-  const auto link = static_cast<sw::lib::LinkType>(pcap_datalink(pc.get()));
-  pcap_pkthdr* hdr = nullptr;
-  const u_char* data = nullptr;
-  while (pcap_next_ex(pc.get(), &hdr, &data) == 1) {
-    sw::lib::DecodedPacket pkt;
-    pkt.frame_len = hdr->len;
-    if (sw::lib::decode_packet(data, hdr->caplen, link, pkt) != sw::lib::PacketClass::kFlow) continue;
-    const uint64_t ts_ns = uint64_t(hdr->ts.tv_sec) * 1'000'000'000ull + uint64_t(hdr->ts.tv_usec) * 1000ull;
-    uint8_t layers = sw::workers::kLayerInner;
-    for (unsigned c = 0; c < pkt.carrier_count; ++c) layers |= sw::workers::carrier_layer(c);
-    shard.process(pkt, ts_ns, port_id, layers);
-  }
-}
 
 uint64_t cpu_ns() {
   timespec t;
@@ -69,31 +45,20 @@ int main(int argc, char** argv) {
     else
       pcaps.emplace_back(argv[i]);
   }
-  if (pcaps.empty()) {
-    const auto dir = sw::lib::apptest::corpus_root() / "pcaps" / "ndpi";
-    if (std::filesystem::is_directory(dir))
-      for (const auto& f : std::filesystem::directory_iterator(dir))
-        if (f.path().extension() == ".pcap" || f.path().extension() == ".pcapng") pcaps.push_back(f.path());
-    std::sort(pcaps.begin(), pcaps.end());
-  }
+  pcaps = sw::workers::bench_captures(std::move(pcaps));
   if (pcaps.empty()) {
     std::fprintf(stderr, "no captures (give PCAP files or set SPANWATCH_CORPUS)\n");
     return 1;
   }
 
   // Every flow stays (no timeout passes), so that each one's metadata can be copied out afterwards.
-  sw::lib::FlowConfig cfg;
-  cfg.max_flows_per_worker = cfg.max_dpi_flows_per_worker = cfg.max_parsing_flows_per_worker = 1u << 20;
-  constexpr uint32_t kForever = 4'000'000'000u;
-  cfg.tcp_idle_timeout_s = cfg.tcp_linger_s = cfg.tcp_attempt_timeout_s = cfg.tcp_handshake_timeout_s =
-      kForever;
-  cfg.udp_idle_timeout_s = cfg.dns_idle_timeout_s = cfg.icmp_idle_timeout_s = kForever;
-  cfg.other_idle_timeout_s = cfg.active_timeout_s = cfg.fragment_timeout_s = kForever;
+  const sw::lib::FlowConfig cfg = sw::workers::keep_every_flow_config();
   NullSink sink;
   sw::workers::NdpiDetector dpi(cfg.max_dpi_flows_per_worker, cfg.max_flows_per_worker);
   sw::workers::AppDissector apps(cfg.max_parsing_flows_per_worker, cfg.max_flows_per_worker);
   sw::workers::FlowShard shard(cfg, 0, sink, &dpi, &apps, nullptr);
-  for (size_t i = 0; i < pcaps.size(); ++i) replay(pcaps[i], shard, static_cast<uint16_t>(i));
+  for (size_t i = 0; i < pcaps.size(); ++i)
+    sw::workers::replay_capture(pcaps[i], shard, static_cast<uint16_t>(i));
 
   std::vector<sw::lib::AppMetadata> metas;
   shard.for_each_flow([&](const sw::workers::FlowEntry& e) {
