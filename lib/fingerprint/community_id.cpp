@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstring>
 
+#include "lib/core/hex_digits.hpp"
 #include "lib/core/icmp_types.hpp"
 #include "lib/core/ip_proto.hpp"
 #include "lib/fingerprint/digest.hpp"
@@ -106,10 +107,8 @@ size_t community_id_v1(const CommunityIdInput& in, uint16_t seed, bool base64, c
       quad((uint32_t{d[i]} << 16) | (uint32_t{d[i + 1]} << 8) | d[i + 2], false);
     quad((uint32_t{d[i]} << 16) | (uint32_t{d[i + 1]} << 8), true);
   } else {
-    for (const uint8_t b : d) {
-      out[o++] = kHexLower[b >> 4];
-      out[o++] = kHexLower[b & 15];
-    }
+    format_hex_lower(d.data(), d.size(), out + o);
+    o += 2 * d.size();
   }
   out[o] = '\0';
   return o;
