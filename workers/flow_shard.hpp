@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "lib/config/spanwatch_config.hpp"
@@ -51,7 +52,7 @@ class FlowShard {
             AppDissector* apps = nullptr, PayloadPrefixCapture* prefixes = nullptr);
 
   // A burst is looked up in stages, as DPDK's bulk lookups do, so the cache misses of its packets overlap:
-  // start_lookup() hashes each packet's own flow and prefetches its table slot line, prefetch_entry() then
+  // start_lookup() hashes each packet's own flow and prefetches its table slot line, prefetch_entries() then
   // probes the slots' tags and prefetches the entry whose tag matches, and process() finds the flow in
   // cache. The hint is re-checked by process() (FlowTable::find), so flows created or removed in between
   // by earlier packets of the burst cannot make it stale.
@@ -64,13 +65,16 @@ class FlowShard {
     bool summary = false;  // from a PacketSummary: process() may account it from the entry
   };
   void start_lookup(const lib::DecodedPacket& pkt, uint8_t layers, FlowLookup& l) const noexcept;
-  void prefetch_entry(FlowLookup& l) const noexcept {
-    if (!l.valid) return;
-    l.hint = table_.probe(l.hash);
-    table_.prefetch_entry(l.hint, true);  // both lines of the entry (FlowEntry): the key and the counters
+  void prefetch_entries(std::span<FlowLookup> burst) const noexcept {
+    const auto table = table_.prober();
+    for (FlowLookup& l : burst) {
+      if (!l.valid) continue;
+      l.hint = table.probe(l.hash);
+      table.prefetch_entry(l.hint, true);  // both lines of the entry (FlowEntry): the key and the counters
+    }
   }
 
-  // A few packets ahead of process(), once prefetch_entry()'s lines have arrived: the lines process()
+  // A few packets ahead of process(), once prefetch_entries()' lines have arrived: the lines process()
   // touches outside the entry (its TCP machine, and its FlowSide).
   // Hints only: a guessed entry that is not the flow's prefetches harmless lines. Returns what the burst's
   // next stage asks for (Ahead bits): kAheadFrame when a summarised packet will be decoded after all (a new
@@ -290,9 +294,10 @@ class FlowShard {
   bool summary_suffices(const FlowEntry& e, lib::Dir d, bool frame_has_mac) const noexcept {
     return !inspecting(e) && !prefixes_ && !(frame_has_mac && !(e.has_mac & (1u << size_t(d))));
   }
-  // Detection or parsing of flow `e` still runs.
+  // Detection or parsing of flow `e` still runs. The entry's bits first: for a classified flow (tested twice
+  // a packet) the detector's and the parsers' pointers are not loaded.
   bool inspecting(const FlowEntry& e) const noexcept {
-    return (dpi_ && !e.l7_final()) || (apps_ && !e.app_done);
+    return (!e.l7_final() && dpi_) || (!e.app_done && apps_);
   }
   // Both lines an object of ours may straddle (a hint).
   template <typename T>

@@ -861,7 +861,7 @@ void process_summary(FlowShard& shard, const lib::PacketSummary& s, const std::v
                      const lib::DecodedPacket& pkt, uint64_t ts, bool hint) {
   FlowShard::FlowLookup l;
   shard.start_lookup(s, l);
-  if (hint) shard.prefetch_entry(l);
+  if (hint) shard.prefetch_entries(std::span(&l, 1));
   shard.process(s, l, FlowShard::Frame{f.data(), uint32_t(f.size()), lib::LinkType::kEthernet, pkt.frame_len},
                 ts, 0);
 }

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cassert>
+#include <span>
 
 #include "lib/decode/packet_decoder.hpp"
 #include "workers/idle_backoff.hpp"
@@ -103,22 +104,21 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     SummarySlots& slots = *in.slots;
     const uint32_t slot = in.next_slot;
     in.next_slot = slots.next(slot, n);
-    for (unsigned i = 0; i < n; ++i) {
-      if (b.items[i].summary) {
-        b.summaries[i] = &slots[slots.next(slot, i)];
-        rte_prefetch0(b.summaries[i]);
-      } else {
-        rte_prefetch0(rte_pktmbuf_mtod(b.items[i].mbuf, void*));
-      }
-    }
-    prof.start();
     // Packets without a capture timestamp (a live port) take the burst's time: one TSC read and
     // conversion per burst, not per packet (the conversion divides).
     uint64_t burst_ns = 0;
     uint64_t latest_ns = now_ns;
-    bool plain = true;  // every mbuf of the burst is plain (WorkItem::kPlain)
+    bool plain = true;       // every mbuf of the burst is plain (WorkItem::kPlain)
+    bool summarised = true;  // every packet of the burst is summarised: none to decode
     for (unsigned i = 0; i < n; ++i) {
       const WorkItem& it = b.items[i];
+      summarised &= it.summary != 0;
+      if (it.summary) {
+        b.summaries[i] = &slots[slots.next(slot, i)];
+        rte_prefetch0(b.summaries[i]);
+      } else {
+        rte_prefetch0(rte_pktmbuf_mtod(it.mbuf, void*));
+      }
       b.mbufs[i] = it.mbuf;
       plain &= (it.flags & WorkItem::kPlain) != 0;
       if (it.flags & WorkItem::kHasTs) {
@@ -128,6 +128,10 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
         b.ts_ns[i] = burst_ns;
       }
       latest_ns = std::max(latest_ns, b.ts_ns[i]);
+    }
+    prof.start();
+    for (unsigned i = 0; i < n && !summarised; ++i) {
+      const WorkItem& it = b.items[i];
       if (it.summary) continue;
       rte_mbuf* m = it.mbuf;
       lib::DecodedPacket& pkt = b.pkts[i];
@@ -144,7 +148,7 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
         shard_.start_lookup(b.pkts[i], b.items[i].layers, b.lookups[i]);
     }
     prof.lap(Stage::kHash);
-    for (unsigned i = 0; i < n; ++i) shard_.prefetch_entry(b.lookups[i]);
+    shard_.prefetch_entries(std::span(b.lookups.data(), n));
     // [j]: FlowShard::Ahead bits from prefetch_state(j); 0 past the burst, so the loop below reads them
     // without a bound check (a packet of a classified flow pays a load and a branch).
     std::array<uint8_t, kBurst + kDetectAhead> ahead;
@@ -164,19 +168,19 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     for (unsigned i = 0; i < n; ++i) {
       if (i + kStateAhead < n) prefetch_state(i + kStateAhead);
       if (ahead[i + kDetectAhead]) prefetch_detection(i + kDetectAhead);
-      rte_mbuf* m = b.mbufs[i];
       if (b.items[i].summary) {
         prof.start();
         // The frame (the mbuf's header) only when the flow needs more than the summary.
         const lib::PacketSummary& s = *b.summaries[i];
         if (!shard_.account_classified(s, b.lookups[i], b.items[i].frame_len, b.ts_ns[i])) {
+          const rte_mbuf* m = b.mbufs[i];
           const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                                    (*p_.link_types)[m->port], b.items[i].frame_len};
           shard_.process_frame(s, b.lookups[i], f, b.ts_ns[i], m->port);
         }
       } else if (b.is_flow[i]) {
         prof.start();
-        shard_.process(b.pkts[i], b.ts_ns[i], m->port, b.items[i].layers, &b.lookups[i]);
+        shard_.process(b.pkts[i], b.ts_ns[i], b.mbufs[i]->port, b.items[i].layers, &b.lookups[i]);
       }
     }
     now_ns = latest_ns;

@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "lib/core/ip_address.hpp"
 #include "lib/decode/decoded_packet.hpp"
@@ -17,8 +20,9 @@ struct FlowKey {
   uint8_t proto = 0;
   uint8_t pad[3] = {0, 0, 0};  // zeroed: keys are compared and hashed as bytes
 
-  // Five word compares instead of a memcmp call per member: the padding is always zero. Each word is
-  // loaded on its own (copying both keys into arrays made GCC store them on the stack first).
+  // Word compares instead of a memcmp call per member: the padding is always zero. Each word is loaded on
+  // its own (copying both keys into arrays made GCC store them on the stack first); with SSE2 the addresses
+  // as two 16-byte words (every packet compares its flow's key: 10 instructions instead of 15).
   friend bool operator==(const FlowKey& a, const FlowKey& b) noexcept {
     auto diff = [&](size_t i) {
       uint64_t x, y;
@@ -26,7 +30,15 @@ struct FlowKey {
       std::memcpy(&y, reinterpret_cast<const char*>(&b) + 8 * i, 8);
       return x ^ y;
     };
+#ifdef __SSE2__
+    auto same16 = [&](size_t i) {
+      return _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&a) + i),
+                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(&b) + i));
+    };
+    return _mm_movemask_epi8(_mm_and_si128(same16(0), same16(1))) == 0xffff && diff(4) == 0;
+#else
     return (diff(0) | diff(1) | diff(2) | diff(3) | diff(4)) == 0;
+#endif
   }
 };
 static_assert(sizeof(FlowKey) == 40, "FlowKey is hashed as 5 words");
