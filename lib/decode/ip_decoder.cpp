@@ -1,5 +1,6 @@
 // IPv4 (options, lengths, fragments), IPv6 (extension header chain, fragments, jumbograms) and the
 // transport headers (TCP, UDP, ICMP, ICMPv6, SCTP, port-less protocols). Hands tunnels to tunnel_decoder.cpp.
+#include "lib/decode/checksum.hpp"
 #include "lib/decode/decode_internal.hpp"
 
 namespace spanwatch::lib::decode_detail {
@@ -17,6 +18,16 @@ constexpr uint32_t kTcpMinHeaderLen = 20;
 constexpr uint32_t kIcmpHeaderLen = 8;
 constexpr uint32_t kSctpHeaderLen = 12;
 
+// flows.verify_checksums: the flow's transport checksum, checked only when the whole segment was
+// captured and is not a fragment (Zeek checks the reassembled datagram; we do not reassemble).
+bool checksum_bad(uint8_t proto, const Span& s, DecodeError kind, DecodedPacket& out) noexcept {
+  if (s.cap != s.decl || out.fragment != Fragment::kNone || l4_checksum_ok(out.l3, proto, s.p, s.cap))
+    return false;
+  out.bad_checksum = true;
+  out.error = kind;
+  return true;
+}
+
 void set_payload(const uint8_t* p, uint32_t decl, uint32_t cap, DecodedPacket& out) noexcept {
   out.payload_len = decl;
   out.payload_captured = cap;
@@ -33,6 +44,8 @@ PacketClass decode_tcp(const Span& s, DecodedPacket& out) noexcept {
   out.tcp_ack = rd32(s.p + 8);
   out.tcp_flags = s.p[13];
   out.tcp_window = rd16(s.p + 14);
+  if (out.verify_checksums) [[unlikely]]
+    checksum_bad(kProtoTcp, s, DecodeError::kBadTcpChecksum, out);
   // Options cut by the snaplen are fine: the fixed header has all the flow needs.
   set_payload(s.p + doff, s.decl - doff, s.cap > doff ? s.cap - doff : 0, out);
   return flow(out);
@@ -45,6 +58,9 @@ PacketClass decode_udp(const Span& s, DecodedPacket& out) noexcept {
   // The IP length bounds the payload (the UDP length field is redundant and less trusted).
   const Span payload{s.p + kUdpHeaderLen, s.decl - kUdpHeaderLen, s.cap - kUdpHeaderLen};
   set_payload(payload.p, payload.decl, payload.cap, out);
+  // A tunnel behind a bad checksum is not entered (Zeek): the packet is this UDP flow's.
+  if (out.verify_checksums && checksum_bad(kProtoUdp, s, DecodeError::kBadUdpChecksum, out)) [[unlikely]]
+    return flow(out);
   if (out.fragment == Fragment::kNone) {
     bool taken = false;
     const PacketClass c = decode_udp_tunnel(payload, out, taken);
@@ -60,6 +76,8 @@ PacketClass decode_icmp(const Span& s, DecodedPacket& out) noexcept {
   out.icmp_code = s.p[1];
   out.inner.src_port = s.p[0];
   out.inner.dst_port = s.p[1];
+  if (out.verify_checksums) [[unlikely]]
+    checksum_bad(out.inner.l4_proto, s, DecodeError::kBadIcmpChecksum, out);
   set_payload(s.p + kIcmpHeaderLen, s.decl - kIcmpHeaderLen, s.cap - kIcmpHeaderLen, out);
   return flow(out);
 }
@@ -137,6 +155,9 @@ PacketClass decode_ipv4(const uint8_t* p, uint32_t n, DecodedPacket& out) noexce
   if ((p[0] >> 4) != 4) return fail(out, DecodeError::kBadIpv4Header);
   const uint32_t hl = uint32_t(p[0] & 0x0f) * 4;
   if (hl < kIpv4MinHeaderLen || hl > n) return fail(out, DecodeError::kBadIpv4Header);
+  // Zeek drops the packet before any connection exists.
+  if (out.verify_checksums && !ipv4_header_checksum_ok(p, hl)) [[unlikely]]
+    return fail(out, DecodeError::kBadIpv4Checksum);
   const uint32_t header_total = rd16(p + 2);
   // Total length 0 is what TSO/LRO hands a host capture: the frame is the packet. ip_bytes keeps the
   // header's 0, as Zeek's orig_ip_bytes does, so IP byte counts stay comparable with conn.log.
