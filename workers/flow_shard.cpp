@@ -373,7 +373,8 @@ template <bool kProfile>
 // the same flow again (in cache) and does the same in the same order.
 void FlowShard::process_frame(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f,
                               uint64_t ts_ns, uint16_t port_id) noexcept {
-  // The RX lcore decoded these bytes to a flow packet: the same decoder gives the same packet.
+  // The RX lcore decoded these bytes to a flow packet: the same decoder gives the same packet (a summarised
+  // packet passed the RX lcore's checksum verification, if on: nothing to verify again).
   if (lib::decode_packet(f.data, f.len, f.link, decoded_) != lib::PacketClass::kFlow) [[unlikely]]
     return;
   decoded_.frame_len = f.frame_len;

@@ -168,9 +168,9 @@ class FlowShard {
   void flush_all(lib::EndReason reason) noexcept;
 
   const ShardCounters& counters() const noexcept { return ctr_; }
-  // The worker lcore starts each packet's clock and laps its decode; the shard laps the rest.
   // flows.verify_checksums: what the worker passes to lib::decode_packet().
   bool verify_checksums() const noexcept { return verify_checksums_; }
+  // The worker lcore starts each packet's clock and laps its decode; the shard laps the rest.
   StageProfile& profile() noexcept { return profile_; }
   const StageProfile& profile() const noexcept { return profile_; }
   uint32_t active_flows() const noexcept { return table_.size(); }

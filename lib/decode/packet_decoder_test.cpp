@@ -1925,8 +1925,9 @@ TEST(Checksum, UdpZeroChecksumIsNoneOverIpv4OnlyAndFragmentsAreNotChecked) {
   set16(v6, 14 + 40 + 6, 0);
   EXPECT_TRUE(verified(v6).bad_checksum);  // mandatory over IPv6
 
-  // A first fragment: the datagram's checksum covers bytes it does not have.
+  // A first fragment: the datagram's checksum covers bytes it does not have (here: any non-zero value).
   Bytes frag = eth(0x0800, ipv4(17, udp(40000, 53, filler(9)), kA4, kB4, V4Opts{.frag = 0x2000}));
+  set16(frag, 14 + 20 + 6, 0x1234);
   const Bytes ip(frag.begin() + 14, frag.begin() + 34);
   set16(frag, 14 + 10, rfc1071({}, ip.data(), 20));
   const DecodedPacket d = verified(frag);
