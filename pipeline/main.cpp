@@ -360,6 +360,7 @@ int run(int argc, char** argv) {
         static_cast<unsigned>(n_rx + n_workers) * (cfg.memory.mbuf_cache * 3 / 2 + 1);
     rxp[r].replay = plan.replay;
     rxp[r].shared_cpus = cfg.lcores.shared_cpus;
+    rxp[r].verify_checksums = cfg.flows.verify_checksums;
     rxp[r].stop = &stop_rx;
     rx.push_back(std::make_unique<sw::pipeline::RxLcore>(std::move(rxp[r])));
   }

@@ -110,7 +110,8 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
     const bool has_ts = p_.ts_offset >= 0 && (m->ol_flags & p_.ts_flag);
     const uint64_t ts_ns = has_ts ? *RTE_MBUF_DYNFIELD(m, p_.ts_offset, uint64_t*) * p_.ts_unit_ns : 0;
     const uint8_t ts_flag = has_ts ? workers::WorkItem::kHasTs : 0;
-    switch (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), q.link, pkt)) {
+    switch (lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), q.link, pkt,
+                               p_.verify_checksums)) {
       case lib::PacketClass::kNonFlow:
         ctr_.non_flow[size_t(pkt.non_flow)].add(1);
         rte_pktmbuf_free(m);
@@ -122,8 +123,12 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
       case lib::PacketClass::kFlow:
         break;
     }
+    // A bad checksum is counted as its decode error here; the worker then makes or keeps the flow without
+    // counting the packet in it (its frame, decoded again: no summary).
+    if (pkt.bad_checksum) [[unlikely]]
+      ctr_.decode_errors[size_t(pkt.error)].add(1);
     const unsigned w = lib::worker_hash(pkt.inner.src, pkt.inner.dst) % n_workers;
-    if (pkt.carrier_count == 0) [[likely]] {
+    if (pkt.carrier_count == 0 && !pkt.bad_checksum) [[likely]] {
       // The worker finds and accounts the flow from this, without decoding the frame again. Its slot is
       // the item's: the ring's next one after those of the items before it. The next item's slot is asked
       // for now (the worker read it last, on its core).

@@ -69,6 +69,7 @@ struct RxParams {
   unsigned mbufs_in_other_caches = 0;  // replay: per-lcore cache sizes that avail_count cannot promise
   bool replay = false;
   bool shared_cpus = false;
+  bool verify_checksums = false;  // flows.verify_checksums
   const std::atomic<bool>* stop = nullptr;
 };
 

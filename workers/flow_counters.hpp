@@ -52,7 +52,8 @@ struct DirCounters {
 struct FlowWideCounters {
   std::array<std::array<uint32_t, kCounterCount>, 2> high{};  // [Dir][CounterId]
   uint64_t carrier_packets = 0;
-  uint32_t fragments = 0;  // as FlowRecord::fragments
+  uint32_t fragments = 0;                   // as FlowRecord::fragments
+  std::array<uint32_t, 2> bad_checksums{};  // [Dir]: packets not counted (flows.verify_checksums)
 
   void add_carries(unsigned dir, unsigned carry) noexcept {
     for (unsigned c = 0; c < kCounterCount; ++c) high[dir][c] += (carry >> c) & 1u;

@@ -27,6 +27,16 @@ constexpr uint32_t kFragmentSlots = 8192;  // datagrams in flight per worker
 constexpr unsigned kUdpHeaderBytes = 8;
 constexpr unsigned kIpv4HeaderBytes = 20, kIpv6HeaderBytes = 40;
 
+// A UDP record's history: Zeek's C (originator) and c (responder) on the 1st, 10th, 100th, ... packet with
+// a bad checksum (UDPSessionAdapter::HandleBadChecksum), the originator's letters first.
+template <size_t N>
+uint8_t checksum_history(const std::array<uint32_t, 2>& bad, std::array<char, N>& out) noexcept {
+  size_t n = 0;
+  for (size_t d = 0; d < 2; ++d)
+    for (uint64_t at = 1; at <= bad[d] && n < N; at *= 10) out[n++] = d == 0 ? 'C' : 'c';
+  return uint8_t(n);
+}
+
 TimeoutClass initial_class(const lib::IpEndpoints& ep) noexcept {
   switch (ep.l4_proto) {
     case kProtoTcp:
@@ -95,6 +105,7 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
   profile_.enable(cfg.profile_stages);
+  verify_checksums_ = cfg.verify_checksums;
   timeout_ns_[size_t(TimeoutClass::kTcpAttempt)] = uint64_t{cfg.tcp_attempt_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kTcpHandshake)] = uint64_t{cfg.tcp_handshake_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kTcp)] = uint64_t{cfg.tcp_idle_timeout_s} * kNsPerSec;
@@ -246,6 +257,8 @@ inline void FlowShard::refresh_timeout(uint32_t idx, FlowEntry& e, bool tcp, uin
                                                             uint16_t port_id,
                                                             const FlowLookup* lookup) noexcept {
   if (pkt.fragment == lib::Fragment::kLater) return process_later_fragment(pkt, ts_ns);
+  if (pkt.bad_checksum) [[unlikely]]
+    return process_bad_checksum(pkt, ts_ns, port_id, lookup);
 
   const lib::IpEndpoints& ep = pkt.inner;
   profile_.lap(Stage::kOther);  // timers that ran before this packet, tunnel carriers
@@ -360,7 +373,8 @@ template <bool kProfile>
 // the same flow again (in cache) and does the same in the same order.
 void FlowShard::process_frame(const lib::PacketSummary& s, const FlowLookup& l, const Frame& f,
                               uint64_t ts_ns, uint16_t port_id) noexcept {
-  // The RX lcore decoded these bytes to a flow packet: the same decoder gives the same packet.
+  // The RX lcore decoded these bytes to a flow packet: the same decoder gives the same packet (a summarised
+  // packet passed the RX lcore's checksum verification, if on: nothing to verify again).
   if (lib::decode_packet(f.data, f.len, f.link, decoded_) != lib::PacketClass::kFlow) [[unlikely]]
     return;
   decoded_.frame_len = f.frame_len;
@@ -413,6 +427,28 @@ void FlowShard::process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndp
   ctr_.carrier_packets.add(1);
 }
 
+// Zeek with checksums verified: the connection exists (made by this packet if new, oriented as any first
+// packet) but the packet is not delivered: no count, no TCP state, no DPI; only the history letter C/c
+// (the TCP machine's; a UDP record's history is its checksum letters). The RX lcore counted it.
+void FlowShard::process_bad_checksum(const lib::DecodedPacket& pkt, uint64_t ts_ns, uint16_t port_id,
+                                     const FlowLookup* lookup) noexcept {
+  const lib::IpEndpoints& ep = pkt.inner;
+  const FlowLookup l = lookup && lookup->valid ? *lookup : lookup_of(ep);
+  const uint32_t idx = find_or_create(l, ep, pkt, false, ts_ns, port_id);
+  FlowEntry& e = table_.at(idx);
+  if (interim_due(e, ts_ns)) [[unlikely]]
+    emit_interim(e, ts_ns);
+  const lib::Dir d = (l.src_is_lo == e.orig_is_lo) ? lib::Dir::kOrig : lib::Dir::kResp;
+  uint32_t& count = wide(e).bad_checksums[size_t(d)];
+  const bool tcp = ep.l4_proto == kProtoTcp;
+  if (tcp)
+    tcp_states_[e.tcp_slot].on_bad_checksum(d, count, tcp_rare_);
+  else
+    ++count;
+  mark_changed(idx, e);
+  refresh_timeout(idx, e, tcp, ts_ns);
+}
+
 void FlowShard::process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept {
   const lib::IpEndpoints& ep = pkt.inner;
   uint64_t flow_id = 0;
@@ -444,8 +480,10 @@ void FlowShard::swap_directions(FlowEntry& e) noexcept {
   std::swap(e.tcp_flags[0], e.tcp_flags[1]);
   e.has_mac = uint8_t(((e.has_mac & 1u) << 1) | ((e.has_mac >> 1) & 1u));
   if (e.has_mac != 0) change_context(e, [](FlowContext& c) { std::swap(c.mac[0], c.mac[1]); });
-  if (const FlowSide* s = side_if_any(e); s && s->wide_slot != kNoPoolSlot)
+  if (const FlowSide* s = side_if_any(e); s && s->wide_slot != kNoPoolSlot) {
     std::swap(wide_[s->wide_slot].high[0], wide_[s->wide_slot].high[1]);
+    std::swap(wide_[s->wide_slot].bad_checksums[0], wide_[s->wide_slot].bad_checksums[1]);
+  }
 }
 
 void FlowShard::set_timeout_class(uint32_t idx, TimeoutClass c, uint64_t activity_ns) noexcept {
@@ -498,6 +536,7 @@ void FlowShard::emit(const FlowEntry& e, lib::EndReason reason, bool final, uint
         static_cast<uint8_t>(tcp.copy_history(r.history.data(), unsigned(r.history.size()), tcp_rare_));
   } else if (e.key.proto == kProtoUdp) {
     r.conn_state = lib::udp_conn_state(r.dir[0].packets > 0, r.dir[1].packets > 0);
+    if (w) r.history_len = checksum_history(w->bad_checksums, r.history);
   } else {
     r.conn_state = lib::ConnState::kOTH;
   }

@@ -172,6 +172,8 @@ class FlowShard {
   void flush_all(lib::EndReason reason) noexcept;
 
   const ShardCounters& counters() const noexcept { return ctr_; }
+  // flows.verify_checksums: what the worker passes to lib::decode_packet().
+  bool verify_checksums() const noexcept { return verify_checksums_; }
   // The worker lcore starts each packet's clock and laps its decode; the shard laps the rest.
   StageProfile& profile() noexcept { return profile_; }
   const StageProfile& profile() const noexcept { return profile_; }
@@ -353,6 +355,8 @@ class FlowShard {
   void process_carrier(const lib::DecodedPacket& pkt, const lib::IpEndpoints& ep, uint64_t ts_ns,
                        uint16_t port_id) noexcept;
   void process_later_fragment(const lib::DecodedPacket& pkt, uint64_t ts_ns) noexcept;
+  [[gnu::cold, gnu::noinline]] void process_bad_checksum(const lib::DecodedPacket& pkt, uint64_t ts_ns,
+                                                         uint16_t port_id, const FlowLookup* lookup) noexcept;
   // account_classified()'s general case: any packet whose flow the summary suffices for.
   bool account_summary(const lib::PacketSummary& s, const FlowLookup& l, uint32_t frame_len,
                        uint64_t ts_ns) noexcept;
@@ -424,6 +428,7 @@ class FlowShard {
   std::array<uint64_t, size_t(TimeoutClass::kCount)> timeout_ns_{};
   uint64_t active_timeout_ns_;
   uint16_t worker_id_;
+  bool verify_checksums_;
   uint64_t next_flow_id_;
   uint64_t clock_ns_ = 0;                   // latest packet time seen: the shard's notion of now
   uint64_t next_deadline_ns_ = UINT64_MAX;  // no flow times out before this (a lower bound)

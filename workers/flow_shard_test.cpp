@@ -119,6 +119,60 @@ TEST(FlowShard, TcpSessionEndsAfterLingerWithZeekState) {
   EXPECT_EQ(r.dir[1].tcp_flags, 0x1b);
 }
 
+// flows.verify_checksums: a packet with a bad transport checksum makes its flow (Zeek: the connection
+// exists) but is not counted; the history gets C (originator) / c (responder) on the 1st, 10th, ... one.
+TEST(FlowShard, BadChecksumPacketsMakeAZeroPacketFlowWithHistoryC) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  auto bad = [](lib::DecodedPacket p) {
+    p.bad_checksum = true;
+    return p;
+  };
+  // The VXLAN carriers of tunnels-vxlan-encapsulated-igmp-v2.pcap: one UDP packet, outer checksum wrong.
+  shard.process(bad(packet(17, 1, 48036, 2, 4789, 64)), kT0, 0, kLayerInner);
+  // TCP: a bad SYN, then the handshake; ten bad packets from the responder give c twice (1st, 10th).
+  uint64_t t = kT0;
+  shard.process(bad(packet(6, 3, 50000, 4, 80, 0, 0x02, 100, 0)), t += kSec / 100, 0, kLayerInner);
+  shard.process(packet(6, 3, 50000, 4, 80, 0, 0x02, 100, 0), t += kSec / 100, 0, kLayerInner);
+  shard.process(packet(6, 4, 80, 3, 50000, 0, 0x12, 500, 101), t += kSec / 100, 0, kLayerInner);
+  for (int i = 0; i < 10; ++i)
+    shard.process(bad(packet(6, 4, 80, 3, 50000, 10, 0x18, 501, 101)), t += kSec / 100, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 2u);
+  const lib::FlowRecord& u = sink.recs[0].dst_port == 4789 ? sink.recs[0] : sink.recs[1];
+  const lib::FlowRecord& c = sink.recs[0].dst_port == 4789 ? sink.recs[1] : sink.recs[0];
+  EXPECT_EQ(u.src_ip, v4(1));
+  EXPECT_EQ(u.dir[0].packets + u.dir[1].packets, 0u);
+  EXPECT_EQ(u.dir[0].ip_bytes + u.dir[1].ip_bytes, 0u);
+  EXPECT_EQ(u.conn_state, lib::ConnState::kOTH);
+  EXPECT_EQ(std::string(u.history.data(), u.history_len), "C");
+  EXPECT_EQ(u.first_ns, kT0);
+
+  EXPECT_EQ(c.src_ip, v4(3));
+  EXPECT_EQ(c.dir[0].packets, 1u);
+  EXPECT_EQ(c.dir[1].packets, 1u);
+  EXPECT_EQ(std::string(c.history.data(), c.history_len), "CShcc");
+}
+
+// A UDP flow with bad checksums on both sides, and good packets: only the good ones count.
+TEST(FlowShard, UdpHistoryHoldsTheChecksumLettersOfBothSides) {
+  CollectingSink sink;
+  FlowShard shard(small_config(), 0, sink);
+  lib::DecodedPacket q = packet(17, 1, 40000, 2, 53, 30);
+  shard.process(q, kT0, 0, kLayerInner);
+  q.bad_checksum = true;
+  shard.process(q, kT0 + 1, 0, kLayerInner);
+  lib::DecodedPacket a = packet(17, 2, 53, 1, 40000, 90);
+  a.bad_checksum = true;
+  shard.process(a, kT0 + 2, 0, kLayerInner);
+  shard.flush_all(lib::EndReason::kShutdown);
+  ASSERT_EQ(sink.recs.size(), 1u);
+  EXPECT_EQ(sink.recs[0].dir[0].packets, 1u);
+  EXPECT_EQ(sink.recs[0].dir[1].packets, 0u);
+  EXPECT_EQ(sink.recs[0].conn_state, lib::ConnState::kS0);
+  EXPECT_EQ(std::string(sink.recs[0].history.data(), sink.recs[0].history_len), "Cc");
+}
+
 // A retransmission takes a rare-state slot (TcpRareStore); the flow gives it back when it
 // ends, also when a new connection on the same tuple ends it.
 TEST(FlowShard, TcpRareStateSlotIsGivenBackWithTheFlow) {

@@ -136,7 +136,8 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
       rte_mbuf* m = it.mbuf;
       lib::DecodedPacket& pkt = b.pkts[i];
       b.is_flow[i] = lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
-                                        (*p_.link_types)[m->port], pkt) == lib::PacketClass::kFlow;
+                                        (*p_.link_types)[m->port], pkt,
+                                        shard_.verify_checksums()) == lib::PacketClass::kFlow;
       pkt.frame_len = it.frame_len;
     }
     prof.lap(Stage::kDecode);

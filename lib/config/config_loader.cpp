@@ -428,6 +428,7 @@ void read_config(const YAML::Node& root, SpanwatchConfig& cfg, ParseErrors& errs
   fl.read("active_timeout_s", cfg.flows.active_timeout_s);
   fl.read("fragment_timeout_s", cfg.flows.fragment_timeout_s);
   fl.read("profile_stages", cfg.flows.profile_stages);
+  fl.read("verify_checksums", cfg.flows.verify_checksums);
   fl.finish();
 
   MapReader out(top.take("output"), "output", errs);

@@ -59,7 +59,8 @@ struct FlowConfig {
   uint32_t fragment_timeout_s = 30;
   uint32_t live_update_ms = 0;  // snapshot records of changed active flows (set from ring.update_interval_ms)
   bool capture_payload_prefix = false;  // keep each side's first payload bytes (set when rules need them)
-  bool profile_stages = false;  // count each worker stage's cycles (workers/stage_profile.hpp; bench.sh)
+  bool profile_stages = false;    // count each worker stage's cycles (workers/stage_profile.hpp; bench.sh)
+  bool verify_checksums = false;  // Zeek without -C: bad IPv4 header drops, bad TCP/UDP/ICMP uncounted + C/c
 
   bool operator==(const FlowConfig&) const = default;
 };

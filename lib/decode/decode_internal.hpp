@@ -96,6 +96,10 @@ PacketClass decode_ethertype(uint16_t type, const uint8_t* p, uint32_t n, Decode
 // IP and L4 (ip_decoder.cpp). decode_ip picks the version from the first nibble.
 PacketClass decode_ip(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept;
 PacketClass decode_ipv4(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept;
+// decode_ipv4() is one of these: with checksums verified (out.verify_checksums), the header's checksum
+// first, out of line; then the header and what it carries.
+[[gnu::noinline]] PacketClass decode_ipv4_verified(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept;
+PacketClass decode_ipv4_header(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept;
 PacketClass decode_ipv6(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept;
 // The L4 payload as a port-less flow (later fragments, unknown protocols, tunnel fallbacks).
 PacketClass portless_flow(const Span& l4, DecodedPacket& out) noexcept;

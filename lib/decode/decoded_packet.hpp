@@ -61,13 +61,37 @@ enum class DecodeError : uint8_t {
   kTruncatedSctp,
   kBadTunnel,      // a tunnel header that is truncated or inconsistent
   kTunnelTooDeep,  // more nested encapsulations than kMaxTunnelDepth
+  // flows.verify_checksums only. A bad IPv4 header checksum drops the packet; a bad TCP, UDP or ICMP
+  // checksum is counted here and the packet still reaches its flow, uncounted (DecodedPacket::bad_checksum).
+  kBadIpv4Checksum,
+  kBadTcpChecksum,
+  kBadUdpChecksum,
+  kBadIcmpChecksum,
   kCount
 };
 inline constexpr std::array<std::string_view, size_t(DecodeError::kCount)> kDecodeErrorNames{
-    "none",           "truncated_link",  "truncated_vlan",  "truncated_mpls", "truncated_pppoe",
-    "truncated_ipv4", "bad_ipv4_header", "bad_ipv4_length", "truncated_ipv6", "bad_ipv6_ext_header",
-    "bad_ip_version", "truncated_tcp",   "bad_tcp_header",  "truncated_udp",  "truncated_icmp",
-    "truncated_sctp", "bad_tunnel",      "tunnel_too_deep"};
+    "none",
+    "truncated_link",
+    "truncated_vlan",
+    "truncated_mpls",
+    "truncated_pppoe",
+    "truncated_ipv4",
+    "bad_ipv4_header",
+    "bad_ipv4_length",
+    "truncated_ipv6",
+    "bad_ipv6_ext_header",
+    "bad_ip_version",
+    "truncated_tcp",
+    "bad_tcp_header",
+    "truncated_udp",
+    "truncated_icmp",
+    "truncated_sctp",
+    "bad_tunnel",
+    "tunnel_too_deep",
+    "bad_ipv4_checksum",
+    "bad_tcp_checksum",
+    "bad_udp_checksum",
+    "bad_icmp_checksum"};
 
 enum class TunnelType : uint8_t {
   kNone = 0,
@@ -102,6 +126,11 @@ struct DecodedPacket {
   PacketClass cls = PacketClass::kError;
   DecodeError error = DecodeError::kNone;
   NonFlowKind non_flow = NonFlowKind::kNone;
+  // Checksums were verified (decode_packet's verify_checksums) and the flow's TCP, UDP or ICMP checksum is
+  // wrong: the packet makes or keeps its flow but is not counted (Zeek: history letter C/c). `error` says
+  // which transport. A UDP tunnel with a bad checksum is not entered: the packet is the carrier's.
+  bool bad_checksum = false;
+  bool verify_checksums = false;  // decode_packet's argument, for the layers below it
 
   // Link layer of the outermost frame.
   bool has_mac = false;

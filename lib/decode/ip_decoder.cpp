@@ -1,5 +1,6 @@
 // IPv4 (options, lengths, fragments), IPv6 (extension header chain, fragments, jumbograms) and the
 // transport headers (TCP, UDP, ICMP, ICMPv6, SCTP, port-less protocols). Hands tunnels to tunnel_decoder.cpp.
+#include "lib/decode/checksum.hpp"
 #include "lib/decode/decode_internal.hpp"
 
 namespace spanwatch::lib::decode_detail {
@@ -16,6 +17,23 @@ constexpr uint8_t kIpv6OptJumbo = 0xc2;
 constexpr uint32_t kTcpMinHeaderLen = 20;
 constexpr uint32_t kIcmpHeaderLen = 8;
 constexpr uint32_t kSctpHeaderLen = 12;
+
+// flows.verify_checksums: the flow's transport checksum, checked only when the whole segment was
+// captured and is not a fragment (Zeek checks the reassembled datagram; we do not reassemble).
+// The checks are tail calls out of the hot functions, so that with verification off these keep no
+// register across a call (callgrind: a checksum call inside decode_ipv4 cost 11 instructions a packet).
+bool checksum_bad(uint8_t proto, const Span& s, DecodeError kind, DecodedPacket& out) noexcept {
+  if (s.cap != s.decl || out.fragment != Fragment::kNone || l4_checksum_ok(out.l3, proto, s.p, s.cap))
+    return false;
+  out.bad_checksum = true;
+  out.error = kind;
+  return true;
+}
+[[gnu::noinline]] PacketClass flow_verified(uint8_t proto, Span s, DecodeError kind,
+                                            DecodedPacket& out) noexcept {
+  checksum_bad(proto, s, kind, out);
+  return flow(out);
+}
 
 void set_payload(const uint8_t* p, uint32_t decl, uint32_t cap, DecodedPacket& out) noexcept {
   out.payload_len = decl;
@@ -35,7 +53,25 @@ PacketClass decode_tcp(const Span& s, DecodedPacket& out) noexcept {
   out.tcp_window = rd16(s.p + 14);
   // Options cut by the snaplen are fine: the fixed header has all the flow needs.
   set_payload(s.p + doff, s.decl - doff, s.cap > doff ? s.cap - doff : 0, out);
+  if (out.verify_checksums) [[unlikely]]
+    return flow_verified(kProtoTcp, s, DecodeError::kBadTcpChecksum, out);
   return flow(out);
+}
+
+// The UDP payload: a tunnel, or this UDP flow's data.
+PacketClass udp_payload(const Span& payload, DecodedPacket& out) noexcept {
+  if (out.fragment == Fragment::kNone) {
+    bool taken = false;
+    const PacketClass c = decode_udp_tunnel(payload, out, taken);
+    if (taken) return c;
+  }
+  return flow(out);
+}
+
+// A tunnel behind a bad checksum is not entered (Zeek): the packet is this UDP flow's.
+[[gnu::noinline]] PacketClass udp_payload_verified(Span udp, Span payload, DecodedPacket& out) noexcept {
+  if (checksum_bad(kProtoUdp, udp, DecodeError::kBadUdpChecksum, out)) return flow(out);
+  return udp_payload(payload, out);
 }
 
 PacketClass decode_udp(const Span& s, DecodedPacket& out) noexcept {
@@ -45,12 +81,9 @@ PacketClass decode_udp(const Span& s, DecodedPacket& out) noexcept {
   // The IP length bounds the payload (the UDP length field is redundant and less trusted).
   const Span payload{s.p + kUdpHeaderLen, s.decl - kUdpHeaderLen, s.cap - kUdpHeaderLen};
   set_payload(payload.p, payload.decl, payload.cap, out);
-  if (out.fragment == Fragment::kNone) {
-    bool taken = false;
-    const PacketClass c = decode_udp_tunnel(payload, out, taken);
-    if (taken) return c;
-  }
-  return flow(out);
+  if (out.verify_checksums) [[unlikely]]
+    return udp_payload_verified(s, payload, out);
+  return udp_payload(payload, out);
 }
 
 // ICMP and ICMPv6 share the layout: type, code, checksum, 4 type-specific bytes.
@@ -61,6 +94,8 @@ PacketClass decode_icmp(const Span& s, DecodedPacket& out) noexcept {
   out.inner.src_port = s.p[0];
   out.inner.dst_port = s.p[1];
   set_payload(s.p + kIcmpHeaderLen, s.decl - kIcmpHeaderLen, s.cap - kIcmpHeaderLen, out);
+  if (out.verify_checksums) [[unlikely]]
+    return flow_verified(out.inner.l4_proto, s, DecodeError::kBadIcmpChecksum, out);
   return flow(out);
 }
 
@@ -133,6 +168,12 @@ PacketClass decode_ip(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept
 }
 
 PacketClass decode_ipv4(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {
+  if (out.verify_checksums) [[unlikely]]
+    return decode_ipv4_verified(p, n, out);
+  return decode_ipv4_header(p, n, out);
+}
+
+PacketClass decode_ipv4_header(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {
   if (n < kIpv4MinHeaderLen) return fail(out, DecodeError::kTruncatedIpv4);
   if ((p[0] >> 4) != 4) return fail(out, DecodeError::kBadIpv4Header);
   const uint32_t hl = uint32_t(p[0] & 0x0f) * 4;
@@ -165,6 +206,16 @@ PacketClass decode_ipv4(const uint8_t* p, uint32_t n, DecodedPacket& out) noexce
     out.fragment = Fragment::kFirst;
   }
   return decode_l4(ip.l4_proto, l4, out);
+}
+
+// Zeek drops a packet whose IPv4 header checksum is wrong before any connection exists. A header too short
+// or malformed to check is decode_ipv4_header()'s error.
+PacketClass decode_ipv4_verified(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {
+  const uint32_t hl = n != 0 ? uint32_t(p[0] & 0x0f) * 4 : 0;
+  if (n >= kIpv4MinHeaderLen && (p[0] >> 4) == 4 && hl >= kIpv4MinHeaderLen && hl <= n &&
+      !ipv4_header_checksum_ok(p, hl))
+    return fail(out, DecodeError::kBadIpv4Checksum);
+  return decode_ipv4_header(p, n, out);
 }
 
 PacketClass decode_ipv6(const uint8_t* p, uint32_t n, DecodedPacket& out) noexcept {

@@ -195,13 +195,15 @@ PacketClass decode_ppp_link(const uint8_t* p, uint32_t n, DecodedPacket& out) no
 }  // namespace
 }  // namespace decode_detail
 
-PacketClass decode_packet(const uint8_t* data, uint32_t len, LinkType link, DecodedPacket& out) noexcept {
+PacketClass decode_packet(const uint8_t* data, uint32_t len, LinkType link, DecodedPacket& out,
+                          bool verify_checksums) noexcept {
   using namespace decode_detail;
   // Reset all but the tunnel carriers, half the struct: only the first carrier_count of them mean
   // anything, and enter_tunnel() writes each one whole.
   static constexpr DecodedPacket kEmpty{};
   std::memcpy(static_cast<void*>(&out), &kEmpty, offsetof(DecodedPacket, carriers));
   out.frame_len = len;
+  out.verify_checksums = verify_checksums;
   if (data == nullptr) len = 0;
 
   switch (link) {

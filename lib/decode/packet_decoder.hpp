@@ -9,6 +9,9 @@
 namespace spanwatch::lib {
 
 // `out` is fully overwritten. Returns out.cls. noexcept, no allocation: safe on the fast path.
-PacketClass decode_packet(const uint8_t* data, uint32_t len, LinkType link, DecodedPacket& out) noexcept;
+// verify_checksums: check IPv4 header and TCP/UDP/ICMP checksums as Zeek does without -C (lib/decode/
+// checksum.hpp); false costs a predictable branch per IP and transport layer.
+PacketClass decode_packet(const uint8_t* data, uint32_t len, LinkType link, DecodedPacket& out,
+                          bool verify_checksums = false) noexcept;
 
 }  // namespace spanwatch::lib

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/decode/checksum.hpp"
+
 namespace spanwatch::lib {
 
 // Readable gtest failure messages for the enums.
@@ -1825,6 +1827,144 @@ TEST(DecodeCorpus, AllPcapsDecode) {
   if (const PcapStats* s = stats("zeek/wlanmon.pcap")) {
     EXPECT_EQ(s->flows, s->packets);  // 802.11 QoS data frames, as Zeek decodes them
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Checksums (decode_packet's verify_checksums; lib/decode/checksum.hpp).
+
+// RFC 1071 written out once more, independently of checksum.cpp: the checksum field's value.
+uint16_t rfc1071(const Bytes& pseudo, const uint8_t* p, size_t n) {
+  Bytes all = pseudo;
+  all.insert(all.end(), p, p + n);
+  if (all.size() % 2) all.push_back(0);
+  uint32_t sum = 0;
+  for (size_t i = 0; i < all.size(); i += 2) sum += uint32_t(all[i]) << 8 | all[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return uint16_t(~sum);
+}
+
+// An IP packet (no IPv6 extension headers) with correct checksums in its IPv4 header and transport.
+Bytes sealed(Bytes ip) {
+  const bool v4 = (ip[0] >> 4) == 4;
+  const size_t hl = v4 ? size_t(ip[0] & 0x0f) * 4 : 40;
+  const uint8_t proto = v4 ? ip[9] : ip[6];
+  if (v4) set16(ip, 10, rfc1071({}, ip.data(), hl));
+  const size_t len = ip.size() - hl;
+  Bytes pseudo = v4 ? Bytes(ip.begin() + 12, ip.begin() + 20) : Bytes(ip.begin() + 8, ip.begin() + 40);
+  pseudo.insert(pseudo.end(), {0, 0, 0, proto, uint8_t(len >> 8), uint8_t(len)});
+  const size_t at = proto == 6 ? 16 : proto == 17 ? 6 : 2;
+  if (proto == 1) pseudo.clear();  // ICMPv4: no pseudo-header
+  set16(ip, hl + at, 0);
+  set16(ip, hl + at, rfc1071(pseudo, ip.data() + hl, len));
+  return ip;
+}
+
+DecodedPacket verified(const Bytes& frame, bool verify = true) {
+  DecodedPacket d;
+  decode_packet(frame.data(), uint32_t(frame.size()), LinkType::kEthernet, d, verify);
+  return d;
+}
+
+TEST(Checksum, Ipv4HeaderKnownVector) {
+  // The worked example of the IPv4 header checksum (checksum b861).
+  const Bytes h{0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+  EXPECT_TRUE(ipv4_header_checksum_ok(h.data(), 20));
+  Bytes bad = h;
+  bad[8] = 0x3f;  // TTL
+  EXPECT_FALSE(ipv4_header_checksum_ok(bad.data(), 20));
+}
+
+TEST(Checksum, GoodAndCorruptedTransportsOverIpv4AndIpv6) {
+  const struct {
+    const char* name;
+    Bytes ip;
+    DecodeError kind;
+  } cases[] = {
+      {"tcp4", ipv4(6, tcp(40000, 80, 0x18, filler(11))), DecodeError::kBadTcpChecksum},
+      {"udp4", ipv4(17, udp(40000, 53, filler(9))), DecodeError::kBadUdpChecksum},
+      {"icmp4", ipv4(1, icmp(8, 0, filler(5))), DecodeError::kBadIcmpChecksum},
+      {"tcp6", ipv6(6, tcp(40000, 80, 0x18, filler(11))), DecodeError::kBadTcpChecksum},
+      {"udp6", ipv6(17, udp(40000, 53, filler(9))), DecodeError::kBadUdpChecksum},
+      {"icmp6", ipv6(58, icmp(128, 0, filler(5))), DecodeError::kBadIcmpChecksum},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const uint16_t type = (c.ip[0] >> 4) == 4 ? 0x0800 : 0x86dd;
+    const Bytes good = eth(type, sealed(c.ip));
+    DecodedPacket d = verified(good);
+    EXPECT_EQ(d.cls, PacketClass::kFlow);
+    EXPECT_FALSE(d.bad_checksum);
+    EXPECT_EQ(d.error, DecodeError::kNone);
+
+    Bytes bad = good;
+    bad.back() ^= 0x40;  // a payload bit
+    d = verified(bad);
+    EXPECT_EQ(d.cls, PacketClass::kFlow);  // the flow is still made or kept
+    EXPECT_TRUE(d.bad_checksum);
+    EXPECT_EQ(d.error, c.kind);
+    EXPECT_EQ(d.inner.dst_port, c.kind == DecodeError::kBadIcmpChecksum ? 0 : (c.name[0] == 't' ? 80 : 53));
+
+    EXPECT_FALSE(verified(bad, false).bad_checksum);  // not verified: the default
+
+    // Cut by the snap length: the checksum cannot be checked, as in Zeek (caplen < len).
+    const Bytes cut(bad.begin(), bad.end() - 1);
+    d = verified(cut);
+    EXPECT_EQ(d.cls, PacketClass::kFlow);
+    EXPECT_FALSE(d.bad_checksum);
+  }
+}
+
+TEST(Checksum, UdpZeroChecksumIsNoneOverIpv4OnlyAndFragmentsAreNotChecked) {
+  Bytes v4 = eth(0x0800, sealed(ipv4(17, udp(40000, 53, filler(9)))));
+  set16(v4, 14 + 20 + 6, 0);
+  v4.back() ^= 0x40;
+  EXPECT_FALSE(verified(v4).bad_checksum);
+
+  Bytes v6 = eth(0x86dd, sealed(ipv6(17, udp(40000, 53, filler(9)))));
+  set16(v6, 14 + 40 + 6, 0);
+  EXPECT_TRUE(verified(v6).bad_checksum);  // mandatory over IPv6
+
+  // A first fragment: the datagram's checksum covers bytes it does not have (here: any non-zero value).
+  Bytes frag = eth(0x0800, ipv4(17, udp(40000, 53, filler(9)), kA4, kB4, V4Opts{.frag = 0x2000}));
+  set16(frag, 14 + 20 + 6, 0x1234);
+  const Bytes ip(frag.begin() + 14, frag.begin() + 34);
+  set16(frag, 14 + 10, rfc1071({}, ip.data(), 20));
+  const DecodedPacket d = verified(frag);
+  EXPECT_EQ(d.cls, PacketClass::kFlow);
+  EXPECT_EQ(d.fragment, Fragment::kFirst);
+  EXPECT_FALSE(d.bad_checksum);
+}
+
+TEST(Checksum, BadIpv4HeaderDropsThePacket) {
+  Bytes f = eth(0x0800, sealed(ipv4(6, tcp(40000, 80, 0x02))));
+  EXPECT_EQ(verified(f).cls, PacketClass::kFlow);
+  f[14 + 8] ^= 1;  // TTL: the header checksum no longer matches (TCP's does not cover it)
+  DecodedPacket d = verified(f);
+  EXPECT_EQ(d.cls, PacketClass::kError);
+  EXPECT_EQ(d.error, DecodeError::kBadIpv4Checksum);
+  EXPECT_EQ(verified(f, false).cls, PacketClass::kFlow);
+}
+
+TEST(Checksum, TunnelBehindABadUdpChecksumIsNotEntered) {
+  const Bytes inner =
+      eth(0x0800, sealed(ipv4(17, udp(5000, 53, filler(9)), V4{192, 168, 0, 1}, V4{192, 168, 0, 2})));
+  Bytes f = eth(0x0800, sealed(ipv4(17, udp(48036, 4789, vxlan(inner)))));
+  DecodedPacket d = verified(f);
+  EXPECT_EQ(d.tunnel_depth, 1);
+  EXPECT_EQ(d.inner.dst_port, 53);
+  EXPECT_FALSE(d.bad_checksum);
+
+  f[14 + 20 + 7] ^= 0x01;  // the outer UDP checksum
+  d = verified(f);
+  EXPECT_EQ(d.cls, PacketClass::kFlow);
+  EXPECT_TRUE(d.bad_checksum);
+  EXPECT_EQ(d.error, DecodeError::kBadUdpChecksum);
+  EXPECT_EQ(d.tunnel_depth, 0);
+  EXPECT_EQ(d.carrier_count, 0);
+  EXPECT_EQ(d.inner.src_port, 48036);
+  EXPECT_EQ(d.inner.dst_port, 4789);
+  EXPECT_EQ(verified(f, false).tunnel_depth, 1);
 }
 
 }  // namespace

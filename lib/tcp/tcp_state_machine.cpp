@@ -79,10 +79,10 @@ bool TcpStateMachine::first_packet_from_responder(const TcpSegment& first, uint1
   return true;
 }
 
-// The letters Zeek's history uses here, as 5-bit codes: '^' is 0, the upper-case letters 1..12 and their
+// The letters Zeek's history uses here, as 5-bit codes: '^' is 0, the upper-case letters 1..13 and their
 // lower-case forms the same plus 16, so that swapping the case flips bit 4. An unknown letter would be
 // kept as '?' (none is: every letter added below is in the table; the unit tests check each).
-constexpr char kUpperLetters[] = "ADFGHIQRSTWZ";
+constexpr char kUpperLetters[] = "ADFGHIQRSTWZC";
 constexpr unsigned kLowerCase = 16, kUnknownCode = 15;
 constexpr std::array<char, 32> kHistoryLetters = [] {
   std::array<char, 32> t{};

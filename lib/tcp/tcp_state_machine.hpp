@@ -105,6 +105,12 @@ class TcpStateMachine {
   // The bytes of its rare state's slot (TcpRareStore's size classes), 0 while it has none.
   size_t rare_state_bytes() const noexcept { return TcpRareStore::slot_bytes(rare_); }
 
+  // A segment with a bad checksum (flows.verify_checksums), seen by `dir`, and not given to on_packet():
+  // TCP_Endpoint::ChecksumError, the letter C/c on the 1st, 10th, 100th, ... (`counter`: this side's).
+  void on_bad_checksum(Dir dir, uint32_t& counter, TcpRareStore& rare) noexcept {
+    scaled_history(dir, counter, 'C', rare);
+  }
+
   // `rare` as for on_packet (the letters past kInlineHistory are there).
   ConnState conn_state(const TcpRareStore& rare) const noexcept;
   // The history letters, e.g. "ShADadFf": copies the first min(history_len(), cap) to `out` (not

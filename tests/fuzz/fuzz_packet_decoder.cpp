@@ -1,6 +1,6 @@
-// Fuzz target: decode_packet over every link type, layer and tunnel. Input: 1 byte choosing the link type,
-// then the frame. Checks what the pipeline relies on: every pointer the decoder returns (payload, inner IP
-// header) lies inside the frame, and the counts stay within their arrays.
+// Fuzz target: decode_packet over every link type, layer and tunnel. Input: 1 byte choosing the link type
+// (its top bit: checksums verified), then the frame. Checks what the pipeline relies on: every pointer the
+// decoder returns (payload, inner IP header) lies inside the frame, and the counts stay within their arrays.
 #include <cstdint>
 
 #include "lib/decode/packet_decoder.hpp"
@@ -11,13 +11,17 @@ using spanwatch::fuzz::inside;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const lib::LinkType link = spanwatch::fuzz::kLinkTypes[data[0] % spanwatch::fuzz::kLinkTypeCount];
+  const lib::LinkType link = spanwatch::fuzz::kLinkTypes[(data[0] & 0x7f) % spanwatch::fuzz::kLinkTypeCount];
   const uint8_t* frame = data + 1;
   const uint32_t len = static_cast<uint32_t>(size - 1);
   lib::DecodedPacket pkt;
   pkt.frame_len = len;
-  const lib::PacketClass cls = lib::decode_packet(frame, len, link, pkt);
+  const bool verify = (data[0] & 0x80) != 0;
+  const lib::PacketClass cls = lib::decode_packet(frame, len, link, pkt, verify);
   FUZZ_CHECK(cls == pkt.cls);
+  FUZZ_CHECK(!pkt.bad_checksum ||
+             (verify && cls == lib::PacketClass::kFlow && pkt.error >= lib::DecodeError::kBadTcpChecksum &&
+              pkt.error <= lib::DecodeError::kBadIcmpChecksum));
   FUZZ_CHECK(pkt.frame_len == len);
   if (cls == lib::PacketClass::kError) {
     FUZZ_CHECK(pkt.error != lib::DecodeError::kNone && pkt.error < lib::DecodeError::kCount);

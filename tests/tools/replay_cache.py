@@ -14,10 +14,13 @@ options) is cached; anything else runs the binary directly.
 As a module:   result = replay(binary, pcap) -> Replay(dir, returncode, stdout, stderr)
 As a program:  replay_cache.py --pcap P --out D   (SPANWATCH_BIN names the binary; for spancheck --bin)
                copies the cached files into D, prints the binary's stdout/stderr, exits with its status.
+               SPANWATCH_REPLAY_PROFILE=zeek: a capture whose Zeek conn.log baseline ran without -C is
+               replayed with flows.verify_checksums on, as Zeek verified checksums for it (the corpus
+               README: "Read the command before comparing"); every other capture is the plain replay.
                replay_cache.py --warm BIN CORPUS [JOBS]   replays every corpus capture, JOBS at a time (the
                first corpus test, so the others find every entry made, on all CPUs).
 """
-import fcntl, hashlib, json, os, shutil, subprocess, sys, tempfile
+import csv, fcntl, hashlib, json, os, re, shutil, subprocess, sys, tempfile
 from collections import namedtuple
 
 Replay = namedtuple("Replay", "dir returncode stdout stderr")
@@ -38,25 +41,50 @@ def _file_key(path):
     return hashlib.sha256(f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
 
 
-def _key(binary, pcap):
-    return f"{_file_key(binary)}-{_file_key(pcap)}"  # the binary's part first: warm() prunes by it
+def _key(binary, pcap, verify):
+    # the binary's part first: warm() prunes by it
+    return f"{_file_key(binary)}-{_file_key(pcap)}" + ("-verify" if verify else "")
 
 
-def _run(binary, pcap, out, timeout):
+_VERIFY_CONFIG = "flows:\n  verify_checksums: true\n"
+
+
+def zeek_verified_checksums(pcap):
+    """True when the capture's Zeek conn.log baseline (CORPUS/truth/zeek/baselines.tsv, next to
+    CORPUS/pcaps/zeek/<case>) was made by a Zeek run without -C, i.e. with checksums verified."""
+    corpus = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(pcap))))
+    path = os.path.join(corpus, "truth", "zeek", "baselines.tsv")
+    if os.path.basename(os.path.dirname(os.path.abspath(pcap))) != "zeek" or not os.path.exists(path):
+        return False
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            if row["case"] == os.path.basename(pcap) and row["log"] == "conn.log":
+                # -C alone or among other short options (-Cr, -bC)
+                return not any(re.fullmatch(r"-[A-Za-z]*C[A-Za-z]*", t) for t in row["zeek_command"].split())
+    return False
+
+
+def _run(binary, pcap, out, timeout, verify):
     env = dict(os.environ)
     env.setdefault("RUNTIME_DIRECTORY", out)  # DPDK's runtime dir: keep it out of /var/run
+    cmd = [binary, "--pcap", pcap, "--out", out]
+    if verify:
+        config = os.path.join(os.path.dirname(out), "verify-checksums.yaml")  # beside `out`, removed with it
+        with open(config, "w") as f:
+            f.write(_VERIFY_CONFIG)
+        cmd[1:1] = ["-c", config]
     try:
-        p = subprocess.run([binary, "--pcap", pcap, "--out", out], capture_output=True, text=True,
-                           timeout=timeout, env=env)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
         return p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         return -9, e.stdout or "", f"timed out after {timeout} s"
 
 
-def replay(binary, pcap, timeout=300):
-    """The cached replay of `pcap` by `binary`; made now (under a lock) if no test made it yet."""
+def replay(binary, pcap, timeout=300, verify=False):
+    """The cached replay of `pcap` by `binary` (verify: with flows.verify_checksums); made now (under a
+    lock) if no test made it yet."""
     binary, pcap = os.path.abspath(binary), os.path.abspath(pcap)
-    entry = os.path.join(cache_root(binary), _key(binary, pcap))
+    entry = os.path.join(cache_root(binary), _key(binary, pcap, verify))
     meta_path = os.path.join(entry, "replay.json")
     with open(entry + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -64,7 +92,7 @@ def replay(binary, pcap, timeout=300):
             tmp = tempfile.mkdtemp(prefix="replay-", dir=os.path.dirname(entry))
             out = os.path.join(tmp, "out")
             os.mkdir(out)
-            rc, so, se = _run(binary, pcap, out, timeout)
+            rc, so, se = _run(binary, pcap, out, timeout, verify)
             for name in os.listdir(out):  # DPDK may leave its runtime files there
                 if not os.path.isfile(os.path.join(out, name)):
                     shutil.rmtree(os.path.join(out, name), ignore_errors=True)
@@ -123,7 +151,8 @@ def main(argv):
         return 2
     if len(pcaps) != 1 or out is None or i != len(argv):  # not the plain invocation: no cache
         return subprocess.run([binary] + argv).returncode
-    r = replay(binary, pcaps[0])
+    verify = os.environ.get("SPANWATCH_REPLAY_PROFILE") == "zeek" and zeek_verified_checksums(pcaps[0])
+    r = replay(binary, pcaps[0], verify=verify)
     os.makedirs(out, exist_ok=True)
     for name in os.listdir(r.dir):
         if name != "replay.json":
