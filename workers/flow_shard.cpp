@@ -577,24 +577,24 @@ void FlowShard::apply_touches() noexcept {
   // (each packet's relink had them prefetched before); a small table has them in cache.
   constexpr uint32_t kPrefetchAboveFlows = 16384;
   if (table_.size() > kPrefetchAboveFlows) {
-    for (uint32_t k = 0; k < n; ++k) {
+    for (uint32_t k = 1; k <= n; ++k) {
       const lib::ListLink& l = entries[touch_log_[k]].idle_link;
       if (l.prev != lib::kNilIndex) __builtin_prefetch(&entries[l.prev].idle_link, 1);
       if (l.next != lib::kNilIndex) __builtin_prefetch(&entries[l.next].idle_link, 1);
     }
   }
-  uint32_t w = n;  // the flows to place, in the order of their last mentions, gather in touch_log_[w, n)
-  for (uint32_t k = n; k-- > 0;) {
+  uint32_t w = n + 1;  // the flows to place, in the order of their last mentions, gather in touch_log_[w, n]
+  for (uint32_t k = n; k > 0; --k) {
     const uint32_t idx = touch_log_[k];
     FlowEntry& e = entries[idx];
     if (e.idle_link.prev == kPlacing) continue;
-    lists_[size_t(e.timeout_class)].remove(entries, idx);
+    lists_[size_t(e.timeout_class)].unlink(entries, idx);
     e.idle_link.prev = kPlacing;
     touch_log_[--w] = idx;  // w > k until now: only slots already read are overwritten
   }
-  for (uint32_t k = w; k < n; ++k) {
+  for (uint32_t k = w; k <= n; ++k) {
     const uint32_t idx = touch_log_[k];
-    lists_[size_t(entries[idx].timeout_class)].push_back(entries, idx);
+    lists_[size_t(entries[idx].timeout_class)].link_back(entries, idx);
   }
 }
 

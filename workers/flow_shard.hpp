@@ -372,10 +372,10 @@ class FlowShard {
   // what moving on every packet made, so timeouts and the order of records are unchanged. Every placement
   // is noted (push_back too), so a flow placed after earlier noted moves stays behind them.
   void defer_touch(uint32_t idx) noexcept {
-    if (touches_ != 0 && touch_log_[touches_ - 1] == idx) return;  // the same flow again: same place
+    if (touch_log_[touches_] == idx) return;  // the same flow again: same place
     if (touches_ == kTouchLog) [[unlikely]]
       apply_touches();
-    touch_log_[touches_++] = idx;
+    touch_log_[++touches_] = idx;
   }
   void apply_touches() noexcept;
   void swap_directions(FlowEntry& e) noexcept;
@@ -453,8 +453,10 @@ class FlowShard {
   std::array<List, size_t(TimeoutClass::kCount)> lists_{};
   // Deferred moves to the tail of lists_ (defer_touch()): enough packets that a busy flow's moves fold into
   // one, few enough that the entries are still in cache when they are made.
+  // The moves are touch_log_[1, touches_]; touch_log_[0] stays kNilIndex, the last mention an empty log
+  // gives defer_touch() to compare with.
   static constexpr uint32_t kTouchLog = 1024;
-  std::array<uint32_t, kTouchLog> touch_log_{};
+  std::array<uint32_t, kTouchLog + 1> touch_log_{lib::kNilIndex};
   uint32_t touches_ = 0;
   FlowRefQueue<LiveRef> live_;  // empty while live snapshots are off
   uint64_t live_update_ns_;     // 0 = no live snapshots

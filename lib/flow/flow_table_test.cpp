@@ -364,5 +364,21 @@ TEST(IndexList, PushRemoveTouchKeepOrder) {
   EXPECT_EQ(order, (std::vector<uint32_t>{2, 4, 0}));
 }
 
+// Several moves at once (FlowShard::apply_touches()): every entry unlinked first, then linked back in order.
+TEST(IndexList, UnlinkThenLinkBackMovesToTheTail) {
+  ListEntry e[5];
+  IndexList<ListEntry, &ListEntry::link> l;
+  for (uint32_t i = 0; i < 5; ++i) l.push_back(e, i);
+  for (uint32_t i : {4u, 0u, 2u}) l.unlink(e, i);  // the tail, the head, one between
+  for (uint32_t i : {2u, 0u, 4u}) l.link_back(e, i);
+  EXPECT_EQ(l.size(), 5u);
+  std::vector<uint32_t> order;
+  for (uint32_t i = l.front(); i != kNilIndex; i = e[i].link.next) order.push_back(i);
+  EXPECT_EQ(order, (std::vector<uint32_t>{1, 3, 2, 0, 4}));
+  std::vector<uint32_t> backwards;
+  for (uint32_t i = 4; i != kNilIndex; i = e[i].link.prev) backwards.push_back(i);
+  EXPECT_EQ(backwards, (std::vector<uint32_t>{4, 0, 2, 3, 1}));
+}
+
 }  // namespace
 }  // namespace spanwatch::lib

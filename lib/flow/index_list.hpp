@@ -21,19 +21,20 @@ class IndexList {
   bool empty() const noexcept { return size_ == 0; }
 
   void push_back(Entry* entries, uint32_t idx) noexcept {
-    ListLink& l = entries[idx].*Link;
-    l.prev = tail_;
-    l.next = kNilIndex;
-    if (tail_ != kNilIndex)
-      (entries[tail_].*Link).next = idx;
-    else
-      head_ = idx;
-    tail_ = idx;
+    link_back(entries, idx);
     ++size_;
   }
 
   void remove(Entry* entries, uint32_t idx) noexcept {
-    ListLink& l = entries[idx].*Link;
+    unlink(entries, idx);
+    entries[idx].*Link = ListLink{};
+    --size_;
+  }
+
+  // A move to the back in two steps, for moving many entries at once: unlink() takes idx out of the order
+  // and leaves its link as it was, link_back() puts it at the tail; the size counts it all along.
+  void unlink(Entry* entries, uint32_t idx) noexcept {
+    const ListLink& l = entries[idx].*Link;
     if (l.prev != kNilIndex)
       (entries[l.prev].*Link).next = l.next;
     else
@@ -42,15 +43,23 @@ class IndexList {
       (entries[l.next].*Link).prev = l.prev;
     else
       tail_ = l.prev;
-    l = ListLink{};
-    --size_;
+  }
+  void link_back(Entry* entries, uint32_t idx) noexcept {
+    ListLink& l = entries[idx].*Link;
+    l.prev = tail_;
+    l.next = kNilIndex;
+    if (tail_ != kNilIndex)
+      (entries[tail_].*Link).next = idx;
+    else
+      head_ = idx;
+    tail_ = idx;
   }
 
   // Moves idx to the back (most recently active). Cheap when it is already there.
   void touch(Entry* entries, uint32_t idx) noexcept {
     if (tail_ == idx) return;
-    remove(entries, idx);
-    push_back(entries, idx);
+    unlink(entries, idx);
+    link_back(entries, idx);
   }
 
  private:
