@@ -60,7 +60,7 @@ class PackedMetadataStore {
   size_t used_bytes(uint32_t h) const noexcept { return header_bytes(h) + length(h); }
 
   // Packs `m`; kNoSlot when it needs more than the largest class (the caller keeps it unpacked). `m` has a
-  // kind: a packed slot's first byte tells a certificate handle (never zero) from the runs (a zero count).
+  // kind: a packed slot's first byte tells a certificate handle (never below kMinHandleByte) from the kind.
   uint32_t put(const lib::AppMetadata& m) noexcept {
     assert(m.kind != lib::AppKind::kNone);
     // A DNS answer's A/AAAA data is the text of an address that resolved_ips keeps too: packed without it.
@@ -77,21 +77,19 @@ class PackedMetadataStore {
     auto* bytes = reinterpret_cast<uint8_t*>(&out);
     const uint32_t cert = certificate_of(h);
     const size_t header = cert != kNoSlot ? kCertHandleBytes : 0;
-    unpack_zero_runs(b + header, slot_bytes(h) - header, bytes, sizeof out);  // stops at the zeros after
+    // The kind, then the other bytes' runs (unpacking stops at the zeros after them).
+    unpack_zero_runs(b + header + 1, slot_bytes(h) - header - 1, bytes + 1, sizeof out - 1);
+    out.kind = lib::AppKind(b[header]);
     if (cert != kNoSlot)
       unpack_zero_runs(pools_[cls(cert)].at(slot(cert)), slot_bytes(cert), bytes + kCertBegin,
                        kCertEnd - kCertBegin);
     if (out.kind == lib::AppKind::kDns) render_address_texts(out.dns);
   }
 
-  // m.kind of put(m), without unpacking: AppMetadata's first byte, never zero when packed, so the first
-  // run's first literal byte (a copy or hex run cannot start at 0: kinds are below '0').
+  // m.kind of put(m), without unpacking: the byte before the runs.
   lib::AppKind kind(uint32_t h) const noexcept {
-    const uint8_t* b = pools_[cls(h)].at(slot(h)) + header_bytes(h);
-    static_assert(kSlotBytes.front() >= kCertHandleBytes + 3);
-    return b[0] == 0 && b[1] > 0 && b[1] < 0x80 ? lib::AppKind(b[2]) : lib::AppKind::kNone;
+    return lib::AppKind(pools_[cls(h)].at(slot(h))[header_bytes(h)]);
   }
-  static_assert(offsetof(lib::AppMetadata, kind) == 0 && uint8_t(lib::AppKind::kDhcp) < '0');
 
   void release(uint32_t h) noexcept {
     if (const uint32_t cert = certificate_of(h); cert != kNoSlot) release_certificate(cert);
@@ -107,7 +105,7 @@ class PackedMetadataStore {
   // The shared certificate blob `h` refers to (kNoSlot: none), for tests and benchmarks.
   uint32_t certificate_of(uint32_t h) const noexcept {
     const uint8_t* b = pools_[cls(h)].at(slot(h));
-    if (b[0] == 0) return kNoSlot;  // the packed bytes' first zero count
+    if (b[0] < kMinHandleByte) return kNoSlot;  // the kind
     return lib::be32(b);
   }
 
@@ -124,17 +122,19 @@ class PackedMetadataStore {
   static_assert(kCertEnd == sizeof(lib::AppMetadata),
                 "TlsMetadata is the largest: nothing follows its fields");
   // A slot keeps no length: the shared certificate blob's handle, big-endian, when the flow has one (its
-  // first byte holds the class, never zero), then the packed bytes (packed AppMetadata starts with a zero
-  // count of 0: its kind is never zero), then zeros to the slot's end, where unpacking stops
-  // (packed_length() finds where the runs end). A shared blob is its packed bytes and zeros.
+  // first byte holds the class + 1: kMinHandleByte or more), then AppMetadata's first byte, its kind
+  // (below kMinHandleByte), then the packed bytes of the rest, then zeros to the slot's end, where
+  // unpacking stops (packed_length() finds where the runs end). A shared blob is its packed bytes and zeros.
   static constexpr size_t kCertHandleBytes = 4;  // lib::put_be32
-  static_assert(kClassShift >= 24, "a handle's first (high) byte holds its class + 1: never zero");
+  static constexpr uint8_t kMinHandleByte = 1u << (kClassShift - 24);
+  static_assert(kClassShift >= 24 && kClassShift < 32, "a handle's first (high) byte holds its class + 1");
+  static_assert(offsetof(lib::AppMetadata, kind) == 0 && uint8_t(lib::AppKind::kDhcp) < kMinHandleByte);
 
   static size_t cls(uint32_t h) noexcept { return (h >> kClassShift) - 1; }
-  // Packed bytes after the header.
+  // The kind and the packed bytes after the header.
   size_t length(uint32_t h) const noexcept {
     const size_t header = header_bytes(h);
-    return packed_length(pools_[cls(h)].at(slot(h)) + header, slot_bytes(h) - header);
+    return 1 + packed_length(pools_[cls(h)].at(slot(h)) + header + 1, slot_bytes(h) - header - 1);
   }
   size_t header_bytes(uint32_t h) const noexcept {
     return certificate_of(h) != kNoSlot ? kCertHandleBytes : 0;
@@ -198,8 +198,9 @@ class PackedMetadataStore {
                  own = cert != kNoSlot ? kCertBegin : sizeof m;
     std::array<uint8_t, kSlotBytes.back()> buf;
     if (cert != kNoSlot) lib::put_be32(buf.data(), cert);
-    const size_t n = pack_zero_runs(bytes, own, buf.data() + header, buf.size() - header);
-    const uint32_t h = n == kPackDoesNotFit ? kNoSlot : store(buf.data(), header + n);
+    buf[header] = bytes[0];  // the kind
+    const size_t n = pack_zero_runs(bytes + 1, own - 1, buf.data() + header + 1, buf.size() - header - 1);
+    const uint32_t h = n == kPackDoesNotFit ? kNoSlot : store(buf.data(), header + 1 + n);
     if (h == kNoSlot && cert != kNoSlot) release_certificate(cert);
     return h;
   }

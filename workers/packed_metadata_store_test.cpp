@@ -85,10 +85,11 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
   std::memcpy(in + 20, name.data(), name.size());
   std::memcpy(in + 250, name.data(), name.size());
   std::memcpy(in + 450, name.data(), name.size());
-  // two literals of 22 and two copies of 22 bytes: 2 + 22 + 2 * 4
-  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 22 + 2 * 4);
+  // a literal of 22 and two copies of 22 bytes, each after more than 126 zeros (a 2-byte zero count):
+  // 2 + 22 + 2 * 5
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 22 + 2 * 5);
   std::memset(out, 0xAA, sizeof out);
-  unpack_zero_runs(packed, 2 + 22 + 2 * 4, out, sizeof out);
+  unpack_zero_runs(packed, 2 + 22 + 2 * 5, out, sizeof out);
   EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
 
   // Inside a literal: "x.example.com" after "example.com" is a literal of 2 and a copy of 11.
@@ -106,11 +107,11 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
   EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 16 + 4);
 
   // A copy ends at the first byte that differs (here inside its second 8-byte step): "alpha.example." of
-  // "alpha.example.net" is a copy of 14, "net" a literal.
+  // "alpha.example.net" is a copy of 14, "net" a short literal (a 1-byte header).
   std::memset(in, 0, sizeof in);
   std::memcpy(in + 8, "alpha.example.org", 17);
   std::memcpy(in + 60, "alpha.example.net", 17);
-  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 17 + 4 + 2 + 3);
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 17 + 4 + 1 + 3);
   // ... and where its source would reach the copy itself: a word repeated every 6 bytes has sources 6
   // bytes back, too short for a copy inside a literal, so it all stays literal.
   std::memset(in, 0, sizeof in);
@@ -144,7 +145,7 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
   EXPECT_EQ(big, big_out);
 }
 
-// packed_length() finds the end of every kind of run (literals, hex runs, copies, gaps past 255 zeros)
+// packed_length() finds the end of every kind of run (literals, hex runs, copies, gaps past 382 zeros)
 // before the zeros that follow them.
 TEST(ZeroRunCodec, PackedLengthEndsWhereTheRunsDo) {
   std::mt19937 rng(11);
@@ -229,11 +230,11 @@ TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
   dns.dns.qtype = 1;
   const uint32_t h = store.put(dns);
   ASSERT_TRUE(PackedMetadataStore::is_packed(h));
-  // kind (2 + 1 bytes), flags (2 + 1), qname (2 + 15), qtype (2 + 1), no length (trailing zeros implied):
-  // 26 bytes, the 32-byte class.
-  EXPECT_EQ(store.used_bytes(h), 26u);
-  EXPECT_EQ(PackedMetadataStore::slot_bytes(h), 32u);
-  EXPECT_EQ(store.in_use(1), 1u);
+  // kind (1 byte), then runs after at most 7 zeros with at most 15 bytes (a 1-byte header each): flags
+  // (1 + 1), qtype (1 + 1), qname (1 + 15); no length (trailing zeros implied): 21 bytes, the 24-byte class.
+  EXPECT_EQ(store.used_bytes(h), 21u);
+  EXPECT_EQ(PackedMetadataStore::slot_bytes(h), 24u);
+  EXPECT_EQ(store.in_use(0), 1u);
   lib::AppMetadata out;
   std::memset(static_cast<void*>(&out), 0x5A, sizeof out);
   store.get(h, out);
