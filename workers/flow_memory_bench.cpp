@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -85,11 +84,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no flows\n");
     return 1;
   }
-  // The table sized for exactly these flows: 2 slots of 4 bytes per entry (load factor <= 0.5, rounded
-  // to a power of two); its free list is threaded through the free entries (no bytes of its own).
-  const double table =
-      double(std::bit_ceil(flows * 2) * sw::lib::FlowTable<sw::workers::FlowEntry>::kSlotBytes) /
-      double(flows);
+  // The table at the load it is sized for: 2 slots of 4 bytes per entry (a table has bit_ceil(2 x
+  // flows.max_flows_per_worker) slots: load 0.5 when full at a power-of-two capacity, as the default 2^18),
+  // counted per live flow as the entries and pooled slots are (not the capacity a table sized for exactly
+  // this bench's flows would round up to); its free list is threaded through the free entries.
+  const double table = 2.0 * sw::lib::FlowTable<sw::workers::FlowEntry>::kSlotBytes;
 
   // Bytes per component, summed over all live flows and over classified ones (nDPI has answered and no
   // parser waits for bytes: what a flow keeps for the rest of its life). "before" models the same flows
