@@ -161,7 +161,8 @@ int main(int argc, char** argv) {
                        : kOldMeta;
       before[kMeta] = kOldMeta;
     }
-    if (host_slot != sw::workers::NdpiDetector::kNoSlot) now[kHost] = sizeof(sw::workers::L7HostName);
+    if (host_slot != sw::workers::NdpiDetector::kNoSlot)
+      now[kHost] = double(sw::workers::NdpiDetector::host_bytes(host_slot));
     // The value and its buckets, shared by the flows of its tunnel (id 0: all-zero endpoints, no bytes).
     if (const uint32_t t = e.in_tunnel ? shard.tunnel_contexts()[e.context].tunnel : 0; t != 0)
       now[kTunnel] = double(shard.tunnels().bytes_per_value()) / double(shard.tunnels().refs(t));
