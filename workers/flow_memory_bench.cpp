@@ -3,10 +3,10 @@
 // so long that every flow stays alive, then counts what the live flows hold: their FlowEntry and
 // FlowSide (while they have one), the flow table's slots at load factor 0.5, their share of
 // the interned FlowContext and tunnel endpoints they refer to, and the pooled slots still in use (nDPI
-// states of flows whose detection has not ended, parse states, AppMetadata and the certificate blobs flows
-// share, nDPI host names, TCP machines and their rare state, wide counters, payload prefixes). The
-// process's RSS and heap growth per flow are printed as a cross-check (the heap includes nDPI's own
-// allocations of flows still in detection, which the pool figures do not).
+// states of flows whose detection has not ended, parse states, AppMetadata and the certificate and client
+// fingerprint blobs flows share, nDPI host names, TCP machines and their rare state, wide counters, payload
+// prefixes). The process's RSS and heap growth per flow are printed as a cross-check (the heap includes
+// nDPI's own allocations of flows still in detection, which the pool figures do not).
 // Usage: flow_memory_bench [--prefixes] [PCAP...]
 #include <malloc.h>
 #include <unistd.h>
@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
     kParse,
     kMeta,
     kShared,
+    kClient,
     kHost,
     kTunnel,
     kTcp,
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
                                                  "parse state (parser waiting)",
                                                  "AppMetadata (packed when parsed)",
                                                  "TLS certificates (shared by flows)",
+                                                 "TLS client fingerprints (shared)",
                                                  "nDPI host name (info line fallback)",
                                                  "tunnel endpoints (interned, shared)",
                                                  "TCP machine, rare state, activity",
@@ -193,9 +195,10 @@ int main(int argc, char** argv) {
     }
   });
 
-  // The shared certificate blobs are charged in full to the classified flows (an upper bound: a flow
-  // whose nDPI detection still runs may refer to one too) and to all flows.
+  // The shared certificate and client fingerprint blobs are charged in full to the classified flows (an
+  // upper bound: a flow whose nDPI detection still runs may refer to one too) and to all flows.
   classified.now[kShared] = all.now[kShared] = double(apps.packed().shared_bytes());
+  classified.now[kClient] = all.now[kClient] = double(apps.packed().client_bytes());
   std::printf(
       "captures %zu, packets %llu, live flows %llu (classified %llu), records emitted before the end %llu\n",
       pcaps.size(), static_cast<unsigned long long>(packets), static_cast<unsigned long long>(flows),
@@ -216,8 +219,11 @@ int main(int argc, char** argv) {
   for (size_t c = 0; c < sw::workers::PackedMetadataStore::kClasses; ++c)
     std::printf(" %zu B: %u%s", sw::workers::PackedMetadataStore::kSlotBytes[c], apps.packed().in_use(c),
                 c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");
-  std::printf("shared TLS certificate blobs %u, interned flow contexts %u (%u more inside tunnels)\n",
-              apps.packed().shared_blobs(), shard.contexts().distinct(), shard.tunnel_contexts().distinct());
+  std::printf(
+      "shared TLS certificate blobs %u, client fingerprint blobs %u, interned flow contexts %u (%u more "
+      "inside tunnels)\n",
+      apps.packed().shared_blobs(), apps.packed().client_blobs(), shard.contexts().distinct(),
+      shard.tunnel_contexts().distinct());
   std::printf(
       "classified TCP flows %llu, with rare TCP state (FIN, RST, retransmission, ...) %llu (%llu of them in "
       "%zu-byte slots: retransmission counts only)\n",
