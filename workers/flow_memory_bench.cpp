@@ -3,16 +3,15 @@
 // so long that every flow stays alive, then counts what the live flows hold: their FlowEntry and
 // FlowSide (while they have one), the flow table's slots at load factor 0.5, their share of
 // the interned FlowContext and tunnel endpoints they refer to, and the pooled slots still in use (nDPI
-// states of flows whose detection has not ended, parse states, AppMetadata and the certificate blobs flows
-// share, nDPI host names, TCP machines and their rare state, wide counters, payload prefixes). The
-// process's RSS and heap growth per flow are printed as a cross-check (the heap includes nDPI's own
-// allocations of flows still in detection, which the pool figures do not).
+// states of flows whose detection has not ended, parse states, AppMetadata and the certificate and client
+// fingerprint blobs flows share, nDPI host names, TCP machines and their rare state, wide counters, payload
+// prefixes). The process's RSS and heap growth per flow are printed as a cross-check (the heap includes
+// nDPI's own allocations of flows still in detection, which the pool figures do not).
 // Usage: flow_memory_bench [--prefixes] [PCAP...]
 #include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -85,11 +84,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no flows\n");
     return 1;
   }
-  // The table sized for exactly these flows: 2 slots of 4 bytes per entry (load factor <= 0.5, rounded
-  // to a power of two); its free list is threaded through the free entries (no bytes of its own).
-  const double table =
-      double(std::bit_ceil(flows * 2) * sw::lib::FlowTable<sw::workers::FlowEntry>::kSlotBytes) /
-      double(flows);
+  // The table at the load it is sized for: 2 slots of 4 bytes per entry (a table has bit_ceil(2 x
+  // flows.max_flows_per_worker) slots: load 0.5 when full at a power-of-two capacity, as the default 2^18),
+  // counted per live flow as the entries and pooled slots are (not the capacity a table sized for exactly
+  // this bench's flows would round up to); its free list is threaded through the free entries.
+  const double table = 2.0 * sw::lib::FlowTable<sw::workers::FlowEntry>::kSlotBytes;
 
   // Bytes per component, summed over all live flows and over classified ones (nDPI has answered and no
   // parser waits for bytes: what a flow keeps for the rest of its life). "before" models the same flows
@@ -104,6 +103,7 @@ int main(int argc, char** argv) {
     kParse,
     kMeta,
     kShared,
+    kClient,
     kHost,
     kTunnel,
     kTcp,
@@ -119,6 +119,7 @@ int main(int argc, char** argv) {
                                                  "parse state (parser waiting)",
                                                  "AppMetadata (packed when parsed)",
                                                  "TLS certificates (shared by flows)",
+                                                 "TLS client fingerprints (shared)",
                                                  "nDPI host name (info line fallback)",
                                                  "tunnel endpoints (interned, shared)",
                                                  "TCP machine, rare state, activity",
@@ -162,7 +163,8 @@ int main(int argc, char** argv) {
                        : kOldMeta;
       before[kMeta] = kOldMeta;
     }
-    if (host_slot != sw::workers::NdpiDetector::kNoSlot) now[kHost] = sizeof(sw::workers::L7HostName);
+    if (host_slot != sw::workers::NdpiDetector::kNoSlot)
+      now[kHost] = double(sw::workers::NdpiDetector::host_bytes(host_slot));
     // The value and its buckets, shared by the flows of its tunnel (id 0: all-zero endpoints, no bytes).
     if (const uint32_t t = e.in_tunnel ? shard.tunnel_contexts()[e.context].tunnel : 0; t != 0)
       now[kTunnel] = double(shard.tunnels().bytes_per_value()) / double(shard.tunnels().refs(t));
@@ -193,9 +195,10 @@ int main(int argc, char** argv) {
     }
   });
 
-  // The shared certificate blobs are charged in full to the classified flows (an upper bound: a flow
-  // whose nDPI detection still runs may refer to one too) and to all flows.
+  // The shared certificate and client fingerprint blobs are charged in full to the classified flows (an
+  // upper bound: a flow whose nDPI detection still runs may refer to one too) and to all flows.
   classified.now[kShared] = all.now[kShared] = double(apps.packed().shared_bytes());
+  classified.now[kClient] = all.now[kClient] = double(apps.packed().client_bytes());
   std::printf(
       "captures %zu, packets %llu, live flows %llu (classified %llu), records emitted before the end %llu\n",
       pcaps.size(), static_cast<unsigned long long>(packets), static_cast<unsigned long long>(flows),
@@ -216,8 +219,11 @@ int main(int argc, char** argv) {
   for (size_t c = 0; c < sw::workers::PackedMetadataStore::kClasses; ++c)
     std::printf(" %zu B: %u%s", sw::workers::PackedMetadataStore::kSlotBytes[c], apps.packed().in_use(c),
                 c + 1 < sw::workers::PackedMetadataStore::kClasses ? "," : "\n");
-  std::printf("shared TLS certificate blobs %u, interned flow contexts %u (%u more inside tunnels)\n",
-              apps.packed().shared_blobs(), shard.contexts().distinct(), shard.tunnel_contexts().distinct());
+  std::printf(
+      "shared TLS certificate blobs %u, client fingerprint blobs %u, interned flow contexts %u (%u more "
+      "inside tunnels)\n",
+      apps.packed().shared_blobs(), apps.packed().client_blobs(), shard.contexts().distinct(),
+      shard.tunnel_contexts().distinct());
   std::printf(
       "classified TCP flows %llu, with rare TCP state (FIN, RST, retransmission, ...) %llu (%llu of them in "
       "%zu-byte slots: retransmission counts only)\n",

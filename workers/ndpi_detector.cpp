@@ -61,7 +61,10 @@ size_t NdpiDetector::state_bytes() noexcept {
 }
 
 NdpiDetector::NdpiDetector(uint32_t max_concurrent_flows, uint32_t max_host_names)
-    : hosts_(max_host_names), capacity_(std::max<uint32_t>(max_concurrent_flows, 1)) {
+    : short_hosts_(max_host_names),
+      long_hosts_(max_host_names),
+      capacity_(std::max<uint32_t>(max_concurrent_flows, 1)) {
+  if (max_host_names >= kLongHost) throw std::runtime_error("NdpiDetector: host slots below 2^31");
   module_ = ndpi_init_detection_module(ndpi_no_prefs);
   if (module_ == nullptr) throw std::runtime_error("ndpi_init_detection_module failed");
   NDPI_PROTOCOL_BITMASK all;
@@ -123,8 +126,13 @@ void NdpiDetector::extract(ndpi_flow_struct* f, uint16_t master, uint16_t app, u
   // The host name is kept (pooled) only when nDPI found one; FlowShard drops it once our parsers give
   // the info line instead.
   if (f->host_server_name[0] != '\0' && host_slot == kNoSlot) {
-    host_slot = hosts_.acquire();
-    if (host_slot != kNoSlot) copy_text(hosts_[host_slot].name, f->host_server_name);
+    if (::strnlen(f->host_server_name, sizeof(L7ShortHostName::name)) < sizeof(L7ShortHostName::name)) {
+      host_slot = short_hosts_.acquire();
+      if (host_slot != kNoSlot) copy_text(short_hosts_[host_slot].name, f->host_server_name);
+    } else if (const uint32_t s = long_hosts_.acquire(); s != kNoSlot) {
+      host_slot = s | kLongHost;
+      copy_text(long_hosts_[s].name, f->host_server_name);
+    }
   }
 }
 

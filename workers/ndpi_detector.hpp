@@ -33,9 +33,13 @@ struct DpiCounters {
 // nDPI's risk names, severities and scores by risk id, for the exporter (lib/ does not link nDPI).
 void fill_ndpi_risk_table(lib::RiskTable& table) noexcept;
 
-// nDPI's host name of a flow (SNI, HTTP Host, DNS query, NetBIOS name, ...), as nDPI bounds it.
+// nDPI's host name of a flow (SNI, HTTP Host, DNS query, NetBIOS name, ...), as nDPI bounds it, in the
+// short slot when it fits (most names: every one of the memory bench's captures).
 struct L7HostName {
   char name[80];
+};
+struct L7ShortHostName {
+  char name[32];
 };
 
 class NdpiDetector {
@@ -73,13 +77,22 @@ class NdpiDetector {
   void finish(uint32_t slot, lib::L7Info& info, uint32_t& host_slot) noexcept;
 
   // A flow's host name (from feed/finish), and its release (when the flow ends or no longer needs it).
-  const char* host(uint32_t host_slot) const noexcept { return hosts_[host_slot].name; }
+  const char* host(uint32_t host_slot) const noexcept {
+    return (host_slot & kLongHost) != 0 ? long_hosts_[host_slot & ~kLongHost].name
+                                        : short_hosts_[host_slot].name;
+  }
   void release_host(uint32_t& host_slot) noexcept {
     if (host_slot == kNoSlot) return;
-    hosts_.release(host_slot);
+    if ((host_slot & kLongHost) != 0)
+      long_hosts_.release(host_slot & ~kLongHost);
+    else
+      short_hosts_.release(host_slot);
     host_slot = kNoSlot;
   }
-  uint32_t hosts_in_use() const noexcept { return hosts_.in_use(); }
+  static size_t host_bytes(uint32_t host_slot) noexcept {  // the slot's size
+    return (host_slot & kLongHost) != 0 ? sizeof(L7HostName) : sizeof(L7ShortHostName);
+  }
+  uint32_t hosts_in_use() const noexcept { return short_hosts_.in_use() + long_hosts_.in_use(); }
   uint32_t states_in_use() const noexcept { return free_.in_use(); }
   static size_t state_bytes() noexcept;  // sizeof(ndpi_flow_struct), without nDPI's own allocations
   // nDPI's calls of __snprintf_chk, __sprintf_chk, snprintf, SHA1Transform and ndpi_realloc take ours
@@ -97,7 +110,9 @@ class NdpiDetector {
 
   ndpi_detection_module_struct* module_ = nullptr;
   lib::ZeroedArray<ndpi_flow_struct> pool_;
-  SlotPool<L7HostName> hosts_;
+  static constexpr uint32_t kLongHost = 1u << 31;  // in a host slot of long_hosts_ (capacities below it)
+  SlotPool<L7ShortHostName> short_hosts_;
+  SlotPool<L7HostName> long_hosts_;
   lib::IndexFreeList free_{0};
   uint32_t capacity_ = 0;
   bool fast_snprintf_ = false, fast_sha1_ = false, fast_realloc_ = false;

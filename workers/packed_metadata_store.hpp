@@ -3,9 +3,11 @@
 // into the smallest slot size class that holds it, so that a classified flow keeps only the bytes its
 // application revealed instead of the 1.3 kB fixed-size struct. Each class is a pool as SlotPool (sized at
 // start-up, zero pages so only used pages are touched, no allocation afterwards). A handle carries its class
-// in the top bits. The certificate fields of a TLS flow (subject, issuer, SANs, serial, SHA-1, validity),
-// which every flow to the same server repeats, are packed apart and shared: flows with byte-identical fields
-// hold one reference-counted blob (SharedBlobIndex). Not thread-safe (one per worker).
+// in the top bits. Two ranges of a TLS flow's fields are packed apart and shared, flows with byte-identical
+// fields holding one reference-counted blob (SharedBlobIndex): the certificate (subject, issuer, SANs,
+// serial, SHA-1, validity), which every flow to the same server repeats, and the client fingerprint (the
+// ClientHello's versions, offered ALPNs, JA4 and JA3), which every flow of the same client software repeats.
+// Not thread-safe (one per worker).
 #pragma once
 #include <sys/mman.h>
 
@@ -49,18 +51,21 @@ class PackedMetadataStore {
                     kClasses < (1u << (32 - kClassShift)),
                 "handle bits");
 
-  explicit PackedMetadataStore(uint32_t max_flows) : shared_(max_flows) {
+  explicit PackedMetadataStore(uint32_t max_flows)
+      : certificates_{SharedBlobIndex(max_flows)}, clients_{SharedBlobIndex(max_flows)} {
     for (size_t c = 0; c < kClasses; ++c) pools_[c].init(kSlotBytes[c], max_flows);
   }
 
   // A handle of this store (as opposed to an AppDissector metadata slot number, which is below 2^28).
   static bool is_packed(uint32_t h) noexcept { return h != kNoSlot && (h >> kClassShift) != 0; }
   static size_t slot_bytes(uint32_t h) noexcept { return kSlotBytes[cls(h)]; }
-  // Bytes of the slot that hold data (certificate handle included); the rest is the size class's rounding.
-  size_t used_bytes(uint32_t h) const noexcept { return header_bytes(h) + length(h); }
+  // Bytes of the slot that hold data (blob handles included); the rest is the size class's rounding.
+  size_t used_bytes(uint32_t h) const noexcept {
+    const size_t header = header_bytes(h);
+    return header + packed_length(pools_[cls(h)].at(slot(h)) + header, slot_bytes(h) - header);
+  }
 
-  // Packs `m`; kNoSlot when it needs more than the largest class (the caller keeps it unpacked). `m` has a
-  // kind: a packed slot's first byte tells a certificate handle (never zero) from the runs (a zero count).
+  // Packs `m`; kNoSlot when it needs more than the largest class (the caller keeps it unpacked).
   uint32_t put(const lib::AppMetadata& m) noexcept {
     assert(m.kind != lib::AppKind::kNone);
     // A DNS answer's A/AAAA data is the text of an address that resolved_ips keeps too: packed without it.
@@ -75,40 +80,46 @@ class PackedMetadataStore {
   void get(uint32_t h, lib::AppMetadata& out) const noexcept {
     const uint8_t* b = pools_[cls(h)].at(slot(h));
     auto* bytes = reinterpret_cast<uint8_t*>(&out);
-    const uint32_t cert = certificate_of(h);
-    const size_t header = cert != kNoSlot ? kCertHandleBytes : 0;
-    unpack_zero_runs(b + header, slot_bytes(h) - header, bytes, sizeof out);  // stops at the zeros after
-    if (cert != kNoSlot)
+    const size_t header = header_bytes(h);
+    // The kind, then the other bytes' runs (unpacking stops at the zeros after them), then the blobs'.
+    unpack_zero_runs(b + header, slot_bytes(h) - header, bytes + 1, sizeof out - 1);
+    out.kind = lib::AppKind(b[0] & kKindMask);
+    if (const uint32_t client = client_of(h); client != kNoSlot)
+      unpack_zero_runs(pools_[cls(client)].at(slot(client)), slot_bytes(client), bytes + kClientBegin,
+                       kClientEnd - kClientBegin);
+    if (const uint32_t cert = certificate_of(h); cert != kNoSlot)
       unpack_zero_runs(pools_[cls(cert)].at(slot(cert)), slot_bytes(cert), bytes + kCertBegin,
                        kCertEnd - kCertBegin);
     if (out.kind == lib::AppKind::kDns) render_address_texts(out.dns);
   }
 
-  // m.kind of put(m), without unpacking: AppMetadata's first byte, never zero when packed, so the first
-  // run's first literal byte (a copy or hex run cannot start at 0: kinds are below '0').
+  // m.kind of put(m), without unpacking: the low bits of the slot's first byte.
   lib::AppKind kind(uint32_t h) const noexcept {
-    const uint8_t* b = pools_[cls(h)].at(slot(h)) + header_bytes(h);
-    static_assert(kSlotBytes.front() >= kCertHandleBytes + 3);
-    return b[0] == 0 && b[1] > 0 && b[1] < 0x80 ? lib::AppKind(b[2]) : lib::AppKind::kNone;
+    return lib::AppKind(pools_[cls(h)].at(slot(h))[0] & kKindMask);
   }
-  static_assert(offsetof(lib::AppMetadata, kind) == 0 && uint8_t(lib::AppKind::kDhcp) < '0');
 
   void release(uint32_t h) noexcept {
-    if (const uint32_t cert = certificate_of(h); cert != kNoSlot) release_certificate(cert);
+    if (const uint32_t cert = certificate_of(h); cert != kNoSlot) release_blob(certificates_, cert);
+    if (const uint32_t client = client_of(h); client != kNoSlot) release_blob(clients_, client);
     pools_[cls(h)].release(slot(h));
   }
 
-  // The shared certificate blobs: how many, and the bytes they and their index slots take (slot sizes
-  // included, two index slots per blob at load 0.5).
-  uint32_t shared_blobs() const noexcept { return shared_.size(); }
-  uint64_t shared_bytes() const noexcept {
-    return shared_slot_bytes_ + uint64_t{shared_.size()} * 2 * SharedBlobIndex::kSlotBytes;
-  }
-  // The shared certificate blob `h` refers to (kNoSlot: none), for tests and benchmarks.
+  // The shared certificate blobs and client fingerprint blobs: how many, and the bytes they and their index
+  // slots take (slot sizes included, two index slots per blob at load 0.5).
+  uint32_t shared_blobs() const noexcept { return certificates_.index.size(); }
+  uint64_t shared_bytes() const noexcept { return certificates_.bytes(); }
+  uint32_t client_blobs() const noexcept { return clients_.index.size(); }
+  uint64_t client_bytes() const noexcept { return clients_.bytes(); }
+  // The shared certificate or client fingerprint blob `h` refers to (kNoSlot: none), for tests and
+  // benchmarks.
   uint32_t certificate_of(uint32_t h) const noexcept {
     const uint8_t* b = pools_[cls(h)].at(slot(h));
-    if (b[0] == 0) return kNoSlot;  // the packed bytes' first zero count
-    return lib::be32(b);
+    return (b[0] & kHasCertificate) != 0 ? lib::be32(b + 1) : kNoSlot;
+  }
+  uint32_t client_of(uint32_t h) const noexcept {
+    const uint8_t* b = pools_[cls(h)].at(slot(h));
+    if ((b[0] & kHasClient) == 0) return kNoSlot;
+    return lib::be32(b + 1 + ((b[0] & kHasCertificate) != 0 ? kHandleBytes : 0));
   }
 
   // Slots in use of class c (kSlotBytes[c] bytes each).
@@ -123,24 +134,32 @@ class PackedMetadataStore {
                 "the certificate fields end TlsMetadata: a field added after them needs kCertEnd moved");
   static_assert(kCertEnd == sizeof(lib::AppMetadata),
                 "TlsMetadata is the largest: nothing follows its fields");
-  // A slot keeps no length: the shared certificate blob's handle, big-endian, when the flow has one (its
-  // first byte holds the class, never zero), then the packed bytes (packed AppMetadata starts with a zero
-  // count of 0: its kind is never zero), then zeros to the slot's end, where unpacking stops
-  // (packed_length() finds where the runs end). A shared blob is its packed bytes and zeros.
-  static constexpr size_t kCertHandleBytes = 4;  // lib::put_be32
-  static_assert(kClassShift >= 24, "a handle's first (high) byte holds its class + 1: never zero");
+  // The client fingerprint fields, contiguous in TlsMetadata: packed apart and shared between flows.
+  static constexpr size_t kClientBegin = offsetof(lib::AppMetadata, tls.client_version);
+  static constexpr size_t kClientEnd = offsetof(lib::AppMetadata, tls.ja3) + sizeof(lib::Md5Bytes);
+  static_assert(kClientEnd - kClientBegin == sizeof(lib::TlsMetadata::client_version) +
+                                                 sizeof(lib::TlsMetadata::supported_versions) +
+                                                 sizeof(lib::TlsMetadata::supported_version_count) +
+                                                 sizeof(lib::TlsMetadata::client_alpns) +
+                                                 sizeof(lib::TlsMetadata::ja4) + sizeof(lib::Md5Bytes) &&
+                    kClientEnd == kCertBegin,
+                "the client fingerprint fields are contiguous (no padding), just before the certificate's");
+  // A slot keeps no length: AppMetadata's first byte, its kind, with a flag for each shared blob the flow
+  // holds, then their handles (big-endian: the certificate's, then the client fingerprint's), then the
+  // packed bytes of the rest up to the first shared field, then zeros to the slot's end, where unpacking
+  // stops (packed_length() finds where the runs end). A shared blob is its packed bytes and zeros.
+  static constexpr size_t kHandleBytes = 4;  // lib::put_be32
+  static constexpr uint8_t kHasCertificate = 0x80, kHasClient = 0x40, kKindMask = 0x3f;
+  static_assert(offsetof(lib::AppMetadata, kind) == 0 && uint8_t(lib::AppKind::kDhcp) <= kKindMask);
 
   static size_t cls(uint32_t h) noexcept { return (h >> kClassShift) - 1; }
-  // Packed bytes after the header.
-  size_t length(uint32_t h) const noexcept {
-    const size_t header = header_bytes(h);
-    return packed_length(pools_[cls(h)].at(slot(h)) + header, slot_bytes(h) - header);
-  }
+  // The kind byte and the blob handles, before the runs.
   size_t header_bytes(uint32_t h) const noexcept {
-    return certificate_of(h) != kNoSlot ? kCertHandleBytes : 0;
+    const uint8_t b = pools_[cls(h)].at(slot(h))[0];
+    return 1 + ((b & kHasCertificate) != 0 ? kHandleBytes : 0) + ((b & kHasClient) != 0 ? kHandleBytes : 0);
   }
-  size_t blob_length(uint32_t cert) const noexcept {
-    return packed_length(pools_[cls(cert)].at(slot(cert)), slot_bytes(cert));
+  size_t blob_length(uint32_t blob) const noexcept {
+    return packed_length(pools_[cls(blob)].at(slot(blob)), slot_bytes(blob));
   }
 
   // The first `n` bytes of `buf` into the smallest class that holds them, zeros after them.
@@ -158,49 +177,79 @@ class PackedMetadataStore {
     return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(p), n));
   }
 
-  // The shared blob holding these certificate fields (found, or made with a count of 1); kNoSlot when
-  // they are all zero (no certificate) or no slot is left (the caller keeps them inline).
-  uint32_t share_certificate(const uint8_t* fields) noexcept {
+  // One kind of shared blob: its index and the bytes of its slots.
+  struct SharedBlobs {
+    SharedBlobIndex index;
+    uint64_t slot_bytes = 0;
+    uint64_t bytes() const noexcept {
+      return slot_bytes + uint64_t{index.size()} * 2 * SharedBlobIndex::kSlotBytes;
+    }
+  };
+
+  // The blob of `blobs` holding these `n` bytes of fields (found, or made with a count of 1); kNoSlot when
+  // they are all zero or no slot is left (the caller keeps them inline).
+  uint32_t share(SharedBlobs& blobs, const uint8_t* fields, size_t n) noexcept {
     std::array<uint8_t, kSlotBytes.back()> buf;
-    const size_t n = pack_zero_runs(fields, kCertEnd - kCertBegin, buf.data(), buf.size());
-    if (n == 0 || n == kPackDoesNotFit) return kNoSlot;
-    const uint64_t hash = hash_of(buf.data(), n);
-    const uint32_t found = shared_.acquire_existing(hash, [&](uint32_t h) {
-      return blob_length(h) == n && std::memcmp(pools_[cls(h)].at(slot(h)), buf.data(), n) == 0;
+    const size_t len = pack_zero_runs(fields, n, buf.data(), buf.size());
+    if (len == 0 || len == kPackDoesNotFit) return kNoSlot;
+    const uint64_t hash = hash_of(buf.data(), len);
+    const uint32_t found = blobs.index.acquire_existing(hash, [&](uint32_t h) {
+      return blob_length(h) == len && std::memcmp(pools_[cls(h)].at(slot(h)), buf.data(), len) == 0;
     });
     if (found != SharedBlobIndex::kNone) return found;
-    const uint32_t h = store(buf.data(), n);
+    const uint32_t h = store(buf.data(), len);
     if (h == kNoSlot) return kNoSlot;
-    shared_.add(hash, h);
-    shared_slot_bytes_ += slot_bytes(h);
+    blobs.index.add(hash, h);
+    blobs.slot_bytes += slot_bytes(h);
     return h;
   }
 
-  uint64_t blob_hash(uint32_t cert) const noexcept {
-    return hash_of(pools_[cls(cert)].at(slot(cert)), blob_length(cert));
+  uint64_t blob_hash(uint32_t blob) const noexcept {
+    return hash_of(pools_[cls(blob)].at(slot(blob)), blob_length(blob));
   }
-  void release_certificate(uint32_t cert) noexcept {
-    if (!shared_.release(blob_hash(cert), cert, [this](uint32_t h) { return blob_hash(h); })) return;
-    shared_slot_bytes_ -= slot_bytes(cert);
-    pools_[cls(cert)].release(slot(cert));
+  void release_blob(SharedBlobs& blobs, uint32_t blob) noexcept {
+    if (!blobs.index.release(blob_hash(blob), blob, [this](uint32_t h) { return blob_hash(h); })) return;
+    blobs.slot_bytes -= slot_bytes(blob);
+    pools_[cls(blob)].release(slot(blob));
   }
   static uint32_t slot(uint32_t h) noexcept { return h & ((1u << kClassShift) - 1); }
 
   // put() of metadata whose address texts are already dropped.
   uint32_t pack(const lib::AppMetadata& m) noexcept {
     const auto* bytes = reinterpret_cast<const uint8_t*>(&m);
-    // Only flows that saw a certificate (TLS 1.2 and earlier) look for a shared one: the fields of the
-    // others are empty, or packed with the flow's own bytes if not.
-    const bool certificate = m.kind == lib::AppKind::kTls && m.tls.has_certificate;
-    const uint32_t cert = certificate ? share_certificate(bytes + kCertBegin) : kNoSlot;
-    // With the certificate fields in a shared blob, the flow's own bytes end where they begin.
-    const size_t header = cert != kNoSlot ? kCertHandleBytes : 0,
-                 own = cert != kNoSlot ? kCertBegin : sizeof m;
+    // Only flows that saw a certificate (TLS 1.2 and earlier) look for a shared one, and only flows that saw
+    // a ClientHello for a shared client fingerprint: the fields of the others are empty, or packed with the
+    // flow's own bytes if not.
+    const bool tls = m.kind == lib::AppKind::kTls;
+    const uint32_t cert = tls && m.tls.has_certificate
+                              ? share(certificates_, bytes + kCertBegin, kCertEnd - kCertBegin)
+                              : kNoSlot;
+    uint32_t client = tls && m.tls.has_client_hello
+                          ? share(clients_, bytes + kClientBegin, kClientEnd - kClientBegin)
+                          : kNoSlot;
+    // The flow's own bytes end where the shared fields begin: the fingerprint's end where the
+    // certificate's begin, so it is shared only if the certificate's fields are too or are all zero.
+    if (client != kNoSlot && cert == kNoSlot &&
+        zero_run_detail::zero_run(bytes + kCertBegin, kCertEnd - kCertBegin) != kCertEnd - kCertBegin) {
+      release_blob(clients_, client);
+      client = kNoSlot;
+    }
+    const size_t own = client != kNoSlot ? kClientBegin : cert != kNoSlot ? kCertBegin : sizeof m;
     std::array<uint8_t, kSlotBytes.back()> buf;
-    if (cert != kNoSlot) lib::put_be32(buf.data(), cert);
-    const size_t n = pack_zero_runs(bytes, own, buf.data() + header, buf.size() - header);
+    size_t header = 1;
+    buf[0] =
+        uint8_t(bytes[0] | (cert != kNoSlot ? kHasCertificate : 0) | (client != kNoSlot ? kHasClient : 0));
+    for (const uint32_t blob : {cert, client}) {
+      if (blob == kNoSlot) continue;
+      lib::put_be32(buf.data() + header, blob);
+      header += kHandleBytes;
+    }
+    const size_t n = pack_zero_runs(bytes + 1, own - 1, buf.data() + header, buf.size() - header);
     const uint32_t h = n == kPackDoesNotFit ? kNoSlot : store(buf.data(), header + n);
-    if (h == kNoSlot && cert != kNoSlot) release_certificate(cert);
+    if (h == kNoSlot) {
+      if (cert != kNoSlot) release_blob(certificates_, cert);
+      if (client != kNoSlot) release_blob(clients_, client);
+    }
     return h;
   }
 
@@ -284,8 +333,7 @@ class PackedMetadataStore {
     const uint8_t* at(uint32_t s) const noexcept { return mem.data() + size_t(s) * bytes; }
   };
   std::array<Pool, kClasses> pools_;
-  SharedBlobIndex shared_;
-  uint64_t shared_slot_bytes_ = 0;
+  SharedBlobs certificates_, clients_;
 };
 
 }  // namespace spanwatch::workers

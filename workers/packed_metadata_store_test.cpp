@@ -85,10 +85,11 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
   std::memcpy(in + 20, name.data(), name.size());
   std::memcpy(in + 250, name.data(), name.size());
   std::memcpy(in + 450, name.data(), name.size());
-  // two literals of 22 and two copies of 22 bytes: 2 + 22 + 2 * 4
-  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 22 + 2 * 4);
+  // a literal of 22 and two copies of 22 bytes, each after more than 126 zeros (a 2-byte zero count):
+  // 2 + 22 + 2 * 5
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 22 + 2 * 5);
   std::memset(out, 0xAA, sizeof out);
-  unpack_zero_runs(packed, 2 + 22 + 2 * 4, out, sizeof out);
+  unpack_zero_runs(packed, 2 + 22 + 2 * 5, out, sizeof out);
   EXPECT_EQ(std::memcmp(in, out, sizeof in), 0);
 
   // Inside a literal: "x.example.com" after "example.com" is a literal of 2 and a copy of 11.
@@ -106,11 +107,11 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
   EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 16 + 4);
 
   // A copy ends at the first byte that differs (here inside its second 8-byte step): "alpha.example." of
-  // "alpha.example.net" is a copy of 14, "net" a literal.
+  // "alpha.example.net" is a copy of 14, "net" a short literal (a 1-byte header).
   std::memset(in, 0, sizeof in);
   std::memcpy(in + 8, "alpha.example.org", 17);
   std::memcpy(in + 60, "alpha.example.net", 17);
-  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 17 + 4 + 2 + 3);
+  EXPECT_EQ(pack_zero_runs(in, sizeof in, packed, sizeof packed), 2u + 17 + 4 + 1 + 3);
   // ... and where its source would reach the copy itself: a word repeated every 6 bytes has sources 6
   // bytes back, too short for a copy inside a literal, so it all stays literal.
   std::memset(in, 0, sizeof in);
@@ -144,7 +145,7 @@ TEST(ZeroRunCodec, RepeatedBytesAreCopies) {
   EXPECT_EQ(big, big_out);
 }
 
-// packed_length() finds the end of every kind of run (literals, hex runs, copies, gaps past 255 zeros)
+// packed_length() finds the end of every kind of run (literals, hex runs, copies, gaps past 382 zeros)
 // before the zeros that follow them.
 TEST(ZeroRunCodec, PackedLengthEndsWhereTheRunsDo) {
   std::mt19937 rng(11);
@@ -229,11 +230,11 @@ TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
   dns.dns.qtype = 1;
   const uint32_t h = store.put(dns);
   ASSERT_TRUE(PackedMetadataStore::is_packed(h));
-  // kind (2 + 1 bytes), flags (2 + 1), qname (2 + 15), qtype (2 + 1), no length (trailing zeros implied):
-  // 26 bytes, the 32-byte class.
-  EXPECT_EQ(store.used_bytes(h), 26u);
-  EXPECT_EQ(PackedMetadataStore::slot_bytes(h), 32u);
-  EXPECT_EQ(store.in_use(1), 1u);
+  // kind (1 byte), then runs after at most 7 zeros with at most 15 bytes (a 1-byte header each): flags
+  // (1 + 1), qtype (1 + 1), qname (1 + 15); no length (trailing zeros implied): 21 bytes, the 24-byte class.
+  EXPECT_EQ(store.used_bytes(h), 21u);
+  EXPECT_EQ(PackedMetadataStore::slot_bytes(h), 24u);
+  EXPECT_EQ(store.in_use(0), 1u);
   lib::AppMetadata out;
   std::memset(static_cast<void*>(&out), 0x5A, sizeof out);
   store.get(h, out);
@@ -242,13 +243,15 @@ TEST(PackedMetadataStore, KeepsEveryByteInTheSmallestClass) {
   lib::AppMetadata tls;
   tls.reset(lib::AppKind::kTls);
   lib::set_text(tls.tls.sni, "example.org");
-  // alpns, alpn, JA4 and the JA3/JA3S digests, up to the certificate fields: ~255 bytes, the 256-byte class.
+  // alpns, JA4 and the JA3 digest, up to the certificate fields: ~200 bytes, the 208-byte class (no
+  // ClientHello: no shared client fingerprint).
   std::memset(tls.tls.client_alpns, 'x',
               offsetof(lib::TlsMetadata, subject) - offsetof(lib::TlsMetadata, client_alpns));
   const uint32_t h2 = store.put(tls);
   ASSERT_TRUE(PackedMetadataStore::is_packed(h2));
-  EXPECT_EQ(PackedMetadataStore::slot_bytes(h2), 256u);
+  EXPECT_EQ(PackedMetadataStore::slot_bytes(h2), 208u);
   EXPECT_EQ(store.certificate_of(h2), PackedMetadataStore::kNoSlot);  // no certificate fields
+  EXPECT_EQ(store.client_of(h2), PackedMetadataStore::kNoSlot);
   store.get(h2, out);
   EXPECT_TRUE(same_bytes(tls, out));
   store.release(h);
@@ -391,6 +394,78 @@ TEST(PackedMetadataStore, SharesIdenticalCertificateFields) {
   store.release(ho);
   EXPECT_EQ(store.shared_blobs(), 0u);
   EXPECT_EQ(store.shared_bytes(), 0u);
+  for (size_t c = 0; c < PackedMetadataStore::kClasses; ++c) EXPECT_EQ(store.in_use(c), 0u);
+}
+
+// Flows of the same client software repeat its ClientHello's ALPNs, JA4 and JA3: packed once and shared
+// (beside a shared certificate or not), counted by reference, every flow getting back every byte.
+TEST(PackedMetadataStore, SharesIdenticalClientFingerprints) {
+  PackedMetadataStore store(16);
+  auto flow = [](std::string_view sni, std::string_view ja4, bool certificate) {
+    lib::AppMetadata m;
+    m.reset(lib::AppKind::kTls);
+    m.tls.has_client_hello = m.tls.has_server_hello = true;
+    m.tls.version = 0x0304;
+    lib::set_text(m.tls.sni, sni);
+    lib::set_text(m.tls.alpn, "h2");
+    lib::set_text(m.tls.client_alpns, "h2,http/1.1");
+    lib::set_text(m.tls.ja4, ja4);
+    m.tls.ja3 = {0xe7, 0xd7, 0x05, 0xa3, 0x28, 0x6e, 0x19, 0xea,
+                 0x42, 0xf5, 0x87, 0xb3, 0x44, 0xee, 0x68, 0x65};
+    m.tls.ja3s = {0x15, 0xaf, 0x97, 0x7c, 0xe2, 0x5d, 0xe4, 0x52,
+                  0xb9, 0x6a, 0xff, 0xa2, 0xad, 0xdb, 0x4b, 0x5c};
+    if (certificate) {
+      m.tls.has_certificate = true;
+      lib::set_text(m.tls.subject, "CN=example.org");
+      m.tls.not_after = 1731536000;
+    }
+    return m;
+  };
+  constexpr std::string_view kFirefox = "t13d1715h2_5b57614c22b0_3d5424432f57",
+                             kCurl = "t13d3112h2_e8f1e7e78f70_375f3d0c5d4e";
+  const lib::AppMetadata a = flow("example.org", kFirefox, false), b = flow("example.net", kFirefox, true),
+                         other = flow("example.org", kCurl, false);
+  const uint32_t ha = store.put(a), hb = store.put(b), ho = store.put(other);
+  ASSERT_TRUE(PackedMetadataStore::is_packed(ha) && PackedMetadataStore::is_packed(hb) &&
+              PackedMetadataStore::is_packed(ho));
+  ASSERT_NE(store.client_of(ha), PackedMetadataStore::kNoSlot);
+  EXPECT_EQ(store.client_of(ha), store.client_of(hb));  // one blob for both
+  EXPECT_NE(store.client_of(ho), store.client_of(ha));  // another JA4: another blob
+  EXPECT_EQ(store.certificate_of(ha), PackedMetadataStore::kNoSlot);
+  EXPECT_NE(store.certificate_of(hb), PackedMetadataStore::kNoSlot);
+  EXPECT_EQ(store.client_blobs(), 2u);
+  EXPECT_EQ(store.shared_blobs(), 1u);
+  // The kind byte, the blob's handle, then the flags, version, JA3S, ALPN and SNI.
+  EXPECT_LE(store.used_bytes(ha), 48u);
+  for (const auto& [h, m] : {std::pair{ha, a}, std::pair{hb, b}, std::pair{ho, other}}) {
+    lib::AppMetadata out;
+    std::memset(static_cast<void*>(&out), 0x5A, sizeof out);
+    store.get(h, out);
+    EXPECT_TRUE(same_bytes(m, out));
+    EXPECT_EQ(store.kind(h), lib::AppKind::kTls);
+  }
+  // Certificate fields without a certificate blob stay with the flow's own bytes, and so does the
+  // fingerprint, which packed form puts just before them.
+  lib::AppMetadata odd = flow("example.org", kFirefox, false);
+  lib::set_text(odd.tls.subject, "CN=example.org");
+  const uint32_t hodd = store.put(odd);
+  ASSERT_TRUE(PackedMetadataStore::is_packed(hodd));
+  EXPECT_EQ(store.client_of(hodd), PackedMetadataStore::kNoSlot);
+  EXPECT_EQ(store.client_blobs(), 2u);
+  lib::AppMetadata odd_out;
+  store.get(hodd, odd_out);
+  EXPECT_TRUE(same_bytes(odd, odd_out));
+  store.release(hodd);
+  store.release(ha);
+  EXPECT_EQ(store.client_blobs(), 2u);  // b still refers to it
+  lib::AppMetadata out;
+  store.get(hb, out);
+  EXPECT_TRUE(same_bytes(b, out));
+  store.release(hb);
+  store.release(ho);
+  EXPECT_EQ(store.client_blobs(), 0u);
+  EXPECT_EQ(store.client_bytes(), 0u);
+  EXPECT_EQ(store.shared_blobs(), 0u);
   for (size_t c = 0; c < PackedMetadataStore::kClasses; ++c) EXPECT_EQ(store.in_use(c), 0u);
 }
 

@@ -1,7 +1,11 @@
 // Zero-run packing of a fixed-size POD whose bytes are mostly zero (AppMetadata: NUL-padded text fields).
-// The packed form is a sequence of runs [zero count 0..255][tag][bytes]:
+// The packed form is a sequence of runs, each some zeros then bytes. A run's header is one byte for a short
+// literal (most runs: a flag, a number, a short name after a few zeros of padding), else a zero count
+// (one byte, two past 126) and a tag:
+//  - a header byte >= 0x80: a short literal, `(b >> 4) & 7` zeros then `b & 0x0f` (1..15) bytes;
+//  - else the zero count (0x7f: 127 plus the next byte), then the tag:
 //  - tag < 0x80: a literal of `tag` bytes (none zero but lone ones: a single zero between non-zero bytes
-//    costs less in the literal than as the next run's header);
+//    costs no more in the literal than in the next run's header);
 //  - 0x80 <= tag < 0xc0: a hex run of `tag & 0x3f` lowercase hex digits ([0-9a-f]) stored two per byte, as
 //    JA4's hashes and the certificate serial are text of that kind and would take twice the room as
 //    literals (the JA3/JA3S/HASSH and certificate SHA-1 digests are bytes already);
@@ -34,6 +38,20 @@ constexpr size_t kMinCopy = 4, kMaxCopy = kMinCopy + kTagLenMask;
 // literal (which it splits: 2 more header bytes).
 constexpr size_t kCopyAtRunStart = 5, kCopyInLiteral = 7;
 constexpr size_t kMaxPosition = 0xffff;  // copy sources are 16-bit positions
+// Run headers: a short literal's one byte, a zero count's one or two (then the tag).
+constexpr uint8_t kShortLiteral = 0x80;
+constexpr unsigned kShortLengthBits = 4;
+constexpr size_t kShortBytes = (1u << kShortLengthBits) - 1, kShortZeros = 0x7f >> kShortLengthBits;
+constexpr uint8_t kLongZeros = 0x7f;             // a zero count from here takes a second byte
+constexpr size_t kMaxZeros = kLongZeros + 0xff;  // zeros before one run; longer gaps: runs of no bytes
+// Writes a run's zero count (the tag follows); false when it and `body` more bytes do not fit.
+inline bool put_zeros(uint8_t* out, size_t& o, size_t cap, size_t zeros, size_t body) noexcept {
+  const size_t bytes = zeros < kLongZeros ? 1 : 2;
+  if (o + bytes + 1 + body > cap) return false;
+  out[o++] = static_cast<uint8_t>(zeros < kLongZeros ? zeros : kLongZeros);
+  if (bytes == 2) out[o++] = static_cast<uint8_t>(zeros - kLongZeros);
+  return true;
+}
 
 // Per byte value: its value as a lowercase hex digit plus one (0: not one), | kWord for letters and digits.
 // One load answers both questions the packer asks of each byte.
@@ -141,10 +159,10 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
   size_t i = 0, o = 0;
   while (i < n) {
     size_t zeros = zero_run(in + i, n - i);
-    if (i + zeros == n) break;                     // trailing zeros are implied
-    for (; zeros > 255; zeros -= 255, i += 255) {  // a longer gap: runs of 255 zeros and no bytes
-      if (o + 2 > cap) return kPackDoesNotFit;
-      out[o++] = 255;
+    if (i + zeros == n) break;  // trailing zeros are implied
+    // A longer gap than one run's zero count: runs of no bytes.
+    for (; zeros > kMaxZeros; zeros -= kMaxZeros, i += kMaxZeros) {
+      if (!put_zeros(out, o, cap, kMaxZeros, 0)) return kPackDoesNotFit;
       out[o++] = 0;
     }
     i += zeros;
@@ -155,8 +173,7 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
     // (A run that does not follow a zero may start inside a word: no copy there.)
     const size_t c = i == 0 || !is_word(in[i - 1]) ? copies.find(i, n - i, src) : 0;
     if (c >= kCopyAtRunStart && (h < kMinHexRun || c >= h)) {
-      if (o + 4 > cap) return kPackDoesNotFit;
-      out[o++] = static_cast<uint8_t>(zeros);
+      if (!put_zeros(out, o, cap, zeros, 2)) return kPackDoesNotFit;
       out[o++] = static_cast<uint8_t>(kCopyTag | (c - kMinCopy));
       out[o++] = static_cast<uint8_t>(src);
       out[o++] = static_cast<uint8_t>(src >> 8);
@@ -166,8 +183,7 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
     copies.enter(i);
     if (h >= kMinHexRun) {
       const size_t bytes = (h + 1) / 2;
-      if (o + 2 + bytes > cap) return kPackDoesNotFit;
-      out[o++] = static_cast<uint8_t>(zeros);
+      if (!put_zeros(out, o, cap, zeros, bytes)) return kPackDoesNotFit;
       out[o++] = static_cast<uint8_t>(kHexTag | h);
       for (size_t k = 0; k < h; k += 2) {
         const int lo = k + 1 < h ? hex_value(in[i + k + 1]) : 0;
@@ -180,7 +196,7 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
     while (lit < left) {
       if (in[i + lit] == 0) {
         // A lone zero between non-zero bytes (a small number's high byte, a false flag between true
-        // ones) costs a byte in the literal, two as the next run's header.
+        // ones) costs a byte in the literal, one or two in the next run's header.
         if (lit + 1 < left && in[i + lit + 1] != 0) {
           ++lit;
           continue;
@@ -199,9 +215,13 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
       if (hh >= kMinHexRun) break;
       lit += hh;  // the run's later digits start shorter runs: none of them ends the literal either
     }
-    if (o + 2 + lit > cap) return kPackDoesNotFit;
-    out[o++] = static_cast<uint8_t>(zeros);
-    out[o++] = static_cast<uint8_t>(lit);
+    if (zeros <= kShortZeros && lit <= kShortBytes) {
+      if (o + 1 + lit > cap) return kPackDoesNotFit;
+      out[o++] = static_cast<uint8_t>(kShortLiteral | zeros << kShortLengthBits | lit);
+    } else {
+      if (!put_zeros(out, o, cap, zeros, lit)) return kPackDoesNotFit;
+      out[o++] = static_cast<uint8_t>(lit);
+    }
     std::memcpy(out + o, in + i, lit);
     o += lit;
     i += lit;
@@ -209,16 +229,23 @@ inline size_t pack_zero_runs(const uint8_t* in, size_t n, uint8_t* out, size_t c
   return o;
 }
 
-// The length of pack_zero_runs' output that starts `in`, followed by zeros up to `cap`: where a run header
-// of two zeros starts (pack_zero_runs writes none: a run with no zeros before it has bytes), or `cap`.
-// Lets a store keep no length: unpack_zero_runs stops at the zeros after the runs too.
+// The length of pack_zero_runs' output that starts `in`, followed by zeros up to `cap`: where a zero count
+// of 0 with a tag of 0 starts (pack_zero_runs writes none: a run with no zeros before it has bytes), or
+// `cap`. Lets a store keep no length: unpack_zero_runs stops at the zeros after the runs too.
 inline size_t packed_length(const uint8_t* in, size_t cap) noexcept {
   using namespace zero_run_detail;
   size_t i = 0;
-  while (i + 2 <= cap) {
-    const size_t zeros = in[i], tag = in[i + 1];
-    if (zeros == 0 && tag == 0) return i;
-    i += 2 + (tag >= kCopyTag ? 2 : tag & kHexTag ? ((tag & kTagLenMask) + 1) / 2 : tag);
+  while (i < cap) {
+    const uint8_t b = in[i];
+    if (b >= kShortLiteral) {
+      i += 1 + (b & kShortBytes);
+      continue;
+    }
+    const size_t t = i + (b == kLongZeros ? 2 : 1);  // the tag
+    if (t >= cap) break;
+    const size_t tag = in[t];
+    if (b == 0 && tag == 0) return i;
+    i = t + 1 + (tag >= kCopyTag ? 2 : tag & kHexTag ? ((tag & kTagLenMask) + 1) / 2 : tag);
   }
   return i < cap ? i : cap;
 }
@@ -228,10 +255,18 @@ inline size_t packed_length(const uint8_t* in, size_t cap) noexcept {
 inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t n) noexcept {
   using namespace zero_run_detail;
   size_t i = 0, o = 0;
-  while (i + 2 <= len && o < n) {
-    const size_t zeros = in[i], tag = in[i + 1];
-    if ((zeros | tag) == 0) break;  // the zeros after the runs (packed_length()): the rest is zero
-    i += 2;
+  while (i < len && o < n) {
+    const uint8_t b = in[i++];
+    size_t zeros = b, tag = 0;
+    if (b >= kShortLiteral) {
+      zeros = b >> kShortLengthBits & kShortZeros;
+      tag = b & kShortBytes;
+    } else {
+      if (b == kLongZeros && i < len) zeros += in[i++];
+      if (i >= len) break;
+      tag = in[i++];
+      if ((zeros | tag) == 0) break;  // the zeros after the runs (packed_length()): the rest is zero
+    }
     const size_t z = zeros < n - o ? zeros : n - o;
     std::memset(out + o, 0, z);
     o += z;
@@ -250,8 +285,8 @@ inline void unpack_zero_runs(const uint8_t* in, size_t len, uint8_t* out, size_t
     if (tag & kHexTag) {
       const size_t h = tag & kTagLenMask, bytes = (h + 1) / 2;
       for (size_t k = 0; k < h && o < n && i + k / 2 < len; ++k) {
-        const uint8_t b = in[i + k / 2];
-        out[o++] = static_cast<uint8_t>(lib::kHexLower[k % 2 == 0 ? b >> 4 : b & 0x0f]);
+        const uint8_t d = in[i + k / 2];
+        out[o++] = static_cast<uint8_t>(lib::kHexLower[k % 2 == 0 ? d >> 4 : d & 0x0f]);
       }
       i += bytes;
       continue;

@@ -39,16 +39,21 @@ struct TlsMetadata {
   // the certificate (each is computed whenever its message is parsed).
   bool has_client_hello, has_server_hello, has_certificate;
   bool sni_truncated;
-  uint16_t client_version;  // ClientHello.legacy_version
-  uint16_t version;         // negotiated (ServerHello supported_versions, else legacy_version)
-  uint16_t cipher;          // negotiated cipher suite
-  uint8_t supported_version_count;
-  std::array<uint16_t, 8> supported_versions;  // offered by the client, GREASE removed
+  // The ServerHello's answers, then the SNI, before their padding (each field's padding costs a run header
+  // in packed form, PackedMetadataStore).
+  uint16_t version;  // negotiated (ServerHello supported_versions, else legacy_version)
+  uint16_t cipher;   // negotiated cipher suite
+  Md5Bytes ja3s;
+  char alpn[32];  // negotiated
   char sni[256];
+  // What the ClientHello says of the client software, up to ja3: contiguous and without padding, so that
+  // PackedMetadataStore shares them between the flows of one client (its client fingerprint blob).
+  uint16_t client_version;                     // ClientHello.legacy_version
+  std::array<uint16_t, 8> supported_versions;  // offered by the client, GREASE removed
+  uint8_t supported_version_count;
   char client_alpns[128];  // offered, comma-separated, wire order
-  char alpn[32];           // negotiated (ServerHello)
   char ja4[37];
-  Md5Bytes ja3, ja3s;
+  Md5Bytes ja3;
   // Leaf certificate (TLS 1.2 and earlier send it in clear).
   char subject[192], issuer[192];
   char san[256];  // DNS names and IPs, comma-separated
