@@ -86,6 +86,7 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
                      AppDissector* apps, PayloadPrefixCapture* prefixes)
     : active_timeout_ns_(uint64_t{cfg.active_timeout_s} * kNsPerSec),
       worker_id_(worker_id),
+      verify_checksums_(cfg.verify_checksums),
       next_flow_id_(uint64_t{worker_id} << kWorkerIdShift),
       sink_(sink),
       dpi_(dpi),
@@ -105,7 +106,6 @@ FlowShard::FlowShard(const lib::FlowConfig& cfg, uint16_t worker_id, RecordSink&
       live_update_ns_(uint64_t{cfg.live_update_ms} * 1'000'000ULL),
       frags_(kFragmentSlots, uint64_t{cfg.fragment_timeout_s} * kNsPerSec) {
   profile_.enable(cfg.profile_stages);
-  verify_checksums_ = cfg.verify_checksums;
   timeout_ns_[size_t(TimeoutClass::kTcpAttempt)] = uint64_t{cfg.tcp_attempt_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kTcpHandshake)] = uint64_t{cfg.tcp_handshake_timeout_s} * kNsPerSec;
   timeout_ns_[size_t(TimeoutClass::kTcp)] = uint64_t{cfg.tcp_idle_timeout_s} * kNsPerSec;

@@ -428,7 +428,7 @@ class FlowShard {
   std::array<uint64_t, size_t(TimeoutClass::kCount)> timeout_ns_{};
   uint64_t active_timeout_ns_;
   uint16_t worker_id_;
-  bool verify_checksums_;
+  const bool verify_checksums_;
   uint64_t next_flow_id_;
   uint64_t clock_ns_ = 0;                   // latest packet time seen: the shard's notion of now
   uint64_t next_deadline_ns_ = UINT64_MAX;  // no flow times out before this (a lower bound)
