@@ -148,8 +148,11 @@ unsigned auto_mbufs(const sw::lib::SpanwatchConfig& cfg, size_t rx_queues_total,
   if (m.mbufs) return m.mbufs;
   const size_t lcores = 1 + cfg.lcores.rx.size() + cfg.lcores.workers.size();
   // A replay waits for free mbufs instead of dropping, so it needs no room for a NIC's bursts: 2048 in
-  // flight is plenty, and without hugepages every page of the pool costs a page fault at start-up.
-  if (replay) return static_cast<unsigned>(2048 + lcores * (m.mbuf_cache * 3 / 2 + 64));
+  // flight is plenty, and without hugepages every page of the pool costs a page fault at start-up. Its RX
+  // lcores read full bursts while a burst of the largest frames would fit besides that.
+  if (replay)
+    return static_cast<unsigned>(2048 + sw::pipeline::kRxBurst * sw::pipeline::kReplayMbufsPerFrame +
+                                 lcores * (m.mbuf_cache * 3 / 2 + 64));
   // Every ring slot and RX descriptor can hold an mbuf, plus per-lcore caches and bursts in flight.
   size_t descriptors = 0;
   for (const auto& p : cfg.ports) descriptors += size_t{p.rx_queues} * p.rx_desc;

@@ -19,16 +19,6 @@
 #include "workers/work_ring.hpp"
 
 namespace spanwatch::pipeline {
-namespace {
-
-constexpr unsigned kBurst = 32;
-static_assert(kBurst <= workers::kMaxHandoverBurst, "the summary slots are sized for it");
-// net_pcap reads a frame before it allocates its mbuf, and a frame up to 64 KiB takes up to 33 mbufs:
-// only poll when that many bursts' worth is free, so a replay never loses a frame to rx_nombuf.
-constexpr unsigned kReplayFreeMbufs = kBurst * 33;
-
-}  // namespace
-
 RxLcore::RxLcore(RxParams p)
     : p_(std::move(p)), cursors_(p_.queues.size()), last_poll_busy_(p_.queues.size(), 0) {
   for ([[maybe_unused]] const WorkerRingOut& o : p_.worker_rings)
@@ -77,26 +67,35 @@ uint32_t RxLcore::restore_wire_len(size_t qi, rte_mbuf* m) noexcept {
   return wire;
 }
 
+// net_pcap reads a frame before it allocates its mbuf, and a frame up to 64 KiB takes up to 33 mbufs: a
+// replay reads only as many frames as the free mbufs surely hold, so it never loses one to rx_nombuf.
+// avail_count includes other lcores' caches, which this lcore cannot allocate from.
+unsigned RxLcore::replay_burst() const noexcept {
+  const unsigned avail = rte_mempool_avail_count(p_.pool);
+  const unsigned spare = avail > p_.mbufs_in_other_caches ? avail - p_.mbufs_in_other_caches : 0;
+  return std::min(kRxBurst, spare / kReplayMbufsPerFrame);
+}
+
 unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
   const RxQueueRef& q = p_.queues[qi];
-  // avail_count includes other lcores' caches, which this lcore cannot allocate from: keep that much spare.
-  if (p_.replay && rte_mempool_avail_count(p_.pool) < kReplayFreeMbufs + p_.mbufs_in_other_caches) return 0;
-  std::array<rte_mbuf*, kBurst> pkts;
-  const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts.data(), kBurst);
-  if (p_.replay && n < kBurst) eof = true;
+  const unsigned want = p_.replay ? replay_burst() : kRxBurst;
+  if (want == 0) return 0;
+  std::array<rte_mbuf*, kRxBurst> pkts;
+  const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts.data(), want);
+  if (p_.replay && n < want) eof = true;
   // avail_count walks every lcore's cache: only asked when a queue that delivered on the last poll comes up
   // empty (a stall, counted once; a PMD without mbufs returns nothing, or a short burst and then nothing),
   // so idle polls and busy ones cost nothing. Other lcores' caches may hold mbufs this lcore cannot take:
   // "nearly" empty.
   if (!p_.replay && n == 0 && last_poll_busy_[qi] &&
-      rte_mempool_avail_count(p_.pool) < kBurst + p_.mbufs_in_other_caches)
+      rte_mempool_avail_count(p_.pool) < kRxBurst + p_.mbufs_in_other_caches)
     ctr_.pool_empty.add(1);
   last_poll_busy_[qi] = n > 0;
   if (n == 0) return 0;
 
   const unsigned n_workers = static_cast<unsigned>(p_.worker_rings.size());
   // Per worker, this burst: a packet yields at most one item per worker.
-  std::array<std::array<workers::WorkItem, kBurst>, kMaxWorkers> out;
+  std::array<std::array<workers::WorkItem, kRxBurst>, kMaxWorkers> out;
   std::array<unsigned, kMaxWorkers> n_out{};
   lib::DecodedPacket pkt;
   uint64_t bytes = 0;

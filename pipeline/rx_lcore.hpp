@@ -20,6 +20,10 @@ struct rte_ring;
 namespace spanwatch::pipeline {
 
 inline constexpr unsigned kMaxWorkers = 64;
+// Packets an RX lcore reads per poll: at most that many go to one worker, which takes as many per burst.
+inline constexpr unsigned kRxBurst = workers::kMaxHandoverBurst;
+// The most mbufs net_pcap chains for one frame (64 KiB in 2 KiB buffers): RxLcore::replay_burst().
+inline constexpr unsigned kReplayMbufsPerFrame = 33;
 
 struct RxQueueRef {
   uint16_t port = 0;
@@ -85,6 +89,7 @@ class RxLcore {
  private:
   // Returns the number of frames received; sets `eof` in replay mode at the end of the file.
   unsigned poll_queue(size_t qi, bool& eof) noexcept;
+  unsigned replay_burst() const noexcept;  // frames a replay may read now
   void enqueue_all(unsigned worker, const void* items, unsigned n) noexcept;
   // After `n` more items went into the worker's ring: the slot of the next one.
   void advance_slot(unsigned worker, unsigned n) noexcept {

@@ -29,7 +29,7 @@
 namespace spanwatch::workers {
 
 // The most items an RX lcore hands one worker per poll, and a worker takes from one ring per burst.
-inline constexpr unsigned kMaxHandoverBurst = 32;
+inline constexpr unsigned kMaxHandoverBurst = 128;
 
 class SummarySlots {
  public:

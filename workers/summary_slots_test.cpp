@@ -81,13 +81,13 @@ TEST(SummarySlots, TheWorkerReadsItsItemsSummariesUntilItsNextBurst) {
   }
 }
 
-// The check has teeth: slots sized for a smaller ring (128 for 100 items: fewer than the ring plus two
+// The check has teeth: slots sized for a smaller ring (512 for 400 items: fewer than the ring plus two
 // bursts) are overwritten while the worker still reads them.
 TEST(SummarySlots, TooFewSlotsAreCaught) {
   SummarySlots slots(10);
-  ASSERT_LT(slots.count(), 100u + 2 * kMaxHandoverBurst);
+  ASSERT_LT(slots.count(), 400u + 2 * kMaxHandoverBurst);
   unsigned delivered = 0;
-  EXPECT_GT(run(100, slots, false, 1, delivered), 0u);
+  EXPECT_GT(run(400, slots, false, 1, delivered), 0u);
 }
 
 }  // namespace

@@ -85,15 +85,11 @@ WorkerLcore::WorkerLcore(WorkerParams p)
   for ([[maybe_unused]] const InRing& in : p_.in_rings) assert(in.ring != nullptr && in.slots != nullptr);
 }
 
-// A burst goes through in stages (l3fwd's shape): decode every packet, then hash each flow and prefetch its
-// table slot, then prefetch the entries, then process the packets one by one with their flows in cache.
-// A packet the RX lcore summarised (WorkItem::summary) is not decoded: its summary gives the flow's key
-// and hash and what an established flow's packet needs, and the shard decodes the frame only for a flow
-// that needs more.
+// A burst's items are read once (times, summaries and frames asked for), then each group of kStage goes
+// through the stages (run_stages()), and the burst's mbufs go back to their pool together.
 unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;
   Burst& b = *burst_;
-  StageProfile& prof = shard_.profile();
   for (InRing& in : p_.in_rings) {
     const unsigned n = dequeue_work_items(in.ring, b.items.data(), kBurst);
     if (n == 0) continue;
@@ -108,11 +104,13 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     // conversion per burst, not per packet (the conversion divides).
     uint64_t burst_ns = 0;
     uint64_t latest_ns = now_ns;
-    bool plain = true;       // every mbuf of the burst is plain (WorkItem::kPlain)
-    bool summarised = true;  // every packet of the burst is summarised: none to decode
+    bool plain = true;  // every mbuf of the burst is plain (WorkItem::kPlain)
+    // [g]: every packet of the burst's g-th group of kStage is summarised: none to decode
+    std::array<bool, kBurst / kStage> summarised;
+    summarised.fill(true);
     for (unsigned i = 0; i < n; ++i) {
       const WorkItem& it = b.items[i];
-      summarised &= it.summary != 0;
+      summarised[i / kStage] &= it.summary != 0;
       if (it.summary) {
         b.summaries[i] = &slots[slots.next(slot, i)];
         rte_prefetch0(b.summaries[i]);
@@ -129,61 +127,8 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
       }
       latest_ns = std::max(latest_ns, b.ts_ns[i]);
     }
-    prof.start();
-    for (unsigned i = 0; i < n && !summarised; ++i) {
-      const WorkItem& it = b.items[i];
-      if (it.summary) continue;
-      rte_mbuf* m = it.mbuf;
-      lib::DecodedPacket& pkt = b.pkts[i];
-      b.is_flow[i] = lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
-                                        (*p_.link_types)[m->port], pkt,
-                                        shard_.verify_checksums()) == lib::PacketClass::kFlow;
-      pkt.frame_len = it.frame_len;
-    }
-    prof.lap(Stage::kDecode);
-    for (unsigned i = 0; i < n; ++i) {
-      b.lookups[i].valid = false;
-      if (b.items[i].summary)
-        shard_.start_lookup(*b.summaries[i], b.lookups[i]);
-      else if (b.is_flow[i])
-        shard_.start_lookup(b.pkts[i], b.items[i].layers, b.lookups[i]);
-    }
-    prof.lap(Stage::kHash);
-    shard_.prefetch_entries(std::span(b.lookups.data(), n));
-    // [j]: FlowShard::Ahead bits from prefetch_state(j); 0 past the burst, so the loop below reads them
-    // without a bound check (a packet of a classified flow pays a load and a branch).
-    std::array<uint8_t, kBurst + kDetectAhead> ahead;
-    auto prefetch_state = [&](unsigned j) {
-      ahead[j] = shard_.prefetch_flow_state(b.lookups[j]);
-      if (ahead[j] & FlowShard::kAheadFrame) rte_prefetch0(b.items[j].mbuf);
-    };
-    auto prefetch_detection = [&](unsigned j) {
-      if (ahead[j] & FlowShard::kAheadDetection) shard_.prefetch_detection_state(b.lookups[j]);
-      if (ahead[j] & FlowShard::kAheadFrame) rte_prefetch0(rte_pktmbuf_mtod(b.items[j].mbuf, void*));
-    };
-    for (unsigned i = 0; i < std::min(n, kStateAhead); ++i) prefetch_state(i);
-    for (unsigned i = 0; i < kDetectAhead; ++i) ahead[n + i] = 0;
-    for (unsigned i = 0; i < std::min(n, kDetectAhead); ++i)
-      if (ahead[i]) prefetch_detection(i);
-    prof.lap(Stage::kLookup);
-    for (unsigned i = 0; i < n; ++i) {
-      if (i + kStateAhead < n) prefetch_state(i + kStateAhead);
-      if (ahead[i + kDetectAhead]) prefetch_detection(i + kDetectAhead);
-      if (b.items[i].summary) {
-        prof.start();
-        // The frame (the mbuf's header) only when the flow needs more than the summary.
-        const lib::PacketSummary& s = *b.summaries[i];
-        if (!shard_.account_classified(s, b.lookups[i], b.items[i].frame_len, b.ts_ns[i])) {
-          const rte_mbuf* m = b.mbufs[i];
-          const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
-                                   (*p_.link_types)[m->port], b.items[i].frame_len};
-          shard_.process_frame(s, b.lookups[i], f, b.ts_ns[i], m->port);
-        }
-      } else if (b.is_flow[i]) {
-        prof.start();
-        shard_.process(b.pkts[i], b.ts_ns[i], b.mbufs[i]->port, b.items[i].layers, &b.lookups[i]);
-      }
-    }
+    for (unsigned first = 0; first < n; first += kStage)
+      run_stages(first, std::min(kStage, n - first), summarised[first / kStage]);
     now_ns = latest_ns;
     // The burst's packets are decoded in place (payload pointers): freed together once all are done,
     // one mempool operation instead of one per packet; mbufs the RX lcore marked plain without a look at
@@ -198,6 +143,74 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     total += n;
   }
   return total;
+}
+
+// The stages, l3fwd's shape: decode every packet, then hash each flow and prefetch its table slot, then
+// prefetch the entries, then process the packets one by one with their flows in cache. A packet the RX
+// lcore summarised (WorkItem::summary) is not decoded: its summary gives the flow's key and hash and what
+// an established flow's packet needs, and the shard decodes the frame only for a flow that needs more.
+void WorkerLcore::run_stages(unsigned first, unsigned n, bool summarised) noexcept {
+  Burst& b = *burst_;
+  StageProfile& prof = shard_.profile();
+  const WorkItem* items = &b.items[first];
+  const lib::PacketSummary* const* summaries = &b.summaries[first];
+  rte_mbuf* const* mbufs = &b.mbufs[first];
+  const uint64_t* ts_ns = &b.ts_ns[first];
+  prof.start();
+  for (unsigned i = 0; i < n && !summarised; ++i) {
+    const WorkItem& it = items[i];
+    if (it.summary) continue;
+    rte_mbuf* m = it.mbuf;
+    lib::DecodedPacket& pkt = b.pkts[i];
+    b.is_flow[i] = lib::decode_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+                                      (*p_.link_types)[m->port], pkt,
+                                      shard_.verify_checksums()) == lib::PacketClass::kFlow;
+    pkt.frame_len = it.frame_len;
+  }
+  prof.lap(Stage::kDecode);
+  for (unsigned i = 0; i < n; ++i) {
+    b.lookups[i].valid = false;
+    if (items[i].summary)
+      shard_.start_lookup(*summaries[i], b.lookups[i]);
+    else if (b.is_flow[i])
+      shard_.start_lookup(b.pkts[i], items[i].layers, b.lookups[i]);
+  }
+  prof.lap(Stage::kHash);
+  shard_.prefetch_entries(std::span(b.lookups.data(), n));
+  // [j]: FlowShard::Ahead bits from prefetch_state(j); 0 past the group, so the loop below reads them
+  // without a bound check (a packet of a classified flow pays a load and a branch).
+  std::array<uint8_t, kStage + kDetectAhead> ahead;
+  auto prefetch_state = [&](unsigned j) {
+    ahead[j] = shard_.prefetch_flow_state(b.lookups[j]);
+    if (ahead[j] & FlowShard::kAheadFrame) rte_prefetch0(items[j].mbuf);
+  };
+  auto prefetch_detection = [&](unsigned j) {
+    if (ahead[j] & FlowShard::kAheadDetection) shard_.prefetch_detection_state(b.lookups[j]);
+    if (ahead[j] & FlowShard::kAheadFrame) rte_prefetch0(rte_pktmbuf_mtod(items[j].mbuf, void*));
+  };
+  for (unsigned i = 0; i < std::min(n, kStateAhead); ++i) prefetch_state(i);
+  for (unsigned i = 0; i < kDetectAhead; ++i) ahead[n + i] = 0;
+  for (unsigned i = 0; i < std::min(n, kDetectAhead); ++i)
+    if (ahead[i]) prefetch_detection(i);
+  prof.lap(Stage::kLookup);
+  for (unsigned i = 0; i < n; ++i) {
+    if (i + kStateAhead < n) prefetch_state(i + kStateAhead);
+    if (ahead[i + kDetectAhead]) prefetch_detection(i + kDetectAhead);
+    if (items[i].summary) {
+      prof.start();
+      // The frame (the mbuf's header) only when the flow needs more than the summary.
+      const lib::PacketSummary& s = *summaries[i];
+      if (!shard_.account_classified(s, b.lookups[i], items[i].frame_len, ts_ns[i])) {
+        const rte_mbuf* m = mbufs[i];
+        const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+                                 (*p_.link_types)[m->port], items[i].frame_len};
+        shard_.process_frame(s, b.lookups[i], f, ts_ns[i], m->port);
+      }
+    } else if (b.is_flow[i]) {
+      prof.start();
+      shard_.process(b.pkts[i], ts_ns[i], mbufs[i]->port, items[i].layers, &b.lookups[i]);
+    }
+  }
 }
 
 int WorkerLcore::run() noexcept {

@@ -89,18 +89,25 @@ class WorkerLcore {
   AppDissector apps_;
   std::unique_ptr<PayloadPrefixCapture> prefixes_;  // only when flows.capture_payload_prefix
   FlowShard shard_;
-  // One burst in its stages (poll_once); allocated once, reused.
-  static constexpr unsigned kBurst = 32;
-  static_assert(kBurst <= kMaxHandoverBurst, "the summary slots of a burst stay put until the next one");
+  // Packets of one ring one burst takes (poll_once): its dequeue, the first reads of what the RX lcore wrote
+  // on another core (the items, their summaries) and the mbufs' return to their pool each cost a few
+  // waits for lines from that core, whatever the burst's size. A burst goes through its lookup stages in
+  // groups of kStage, whose lines (table slots, entries, decoded packets) all stay in L1 until processed.
+  static constexpr unsigned kBurst = kMaxHandoverBurst;
+  static constexpr unsigned kStage = 32;
+  static_assert(kBurst % kStage == 0);
   struct Burst {
     std::array<WorkItem, kBurst> items;
     std::array<const lib::PacketSummary*, kBurst> summaries;  // of the items with WorkItem::summary
     std::array<rte_mbuf*, kBurst> mbufs;                      // freed in one call at the end of the burst
-    std::array<lib::DecodedPacket, kBurst> pkts;
-    std::array<FlowShard::FlowLookup, kBurst> lookups;
     std::array<uint64_t, kBurst> ts_ns;
-    std::array<bool, kBurst> is_flow;
+    // [i - first]: the group of kStage from item `first` in its stages
+    std::array<lib::DecodedPacket, kStage> pkts;
+    std::array<FlowShard::FlowLookup, kStage> lookups;
+    std::array<bool, kStage> is_flow;
   };
+  // The stages of items [first, first + n) of burst_, n <= kStage; `summarised`: none of them is decoded.
+  void run_stages(unsigned first, unsigned n, bool summarised) noexcept;
   std::unique_ptr<Burst> burst_;
   lib::Counter busy_cycles_;
   std::atomic<bool> finished_{false};
