@@ -323,9 +323,9 @@ reads it: `rx ns/pkt`).
         target("packets of classified flows >= 15 Mpps per core", f"{m:.2f} Mpps (trace `classified`)", m >= 15)
     for t in table:
         if t["flows"] == 1_000_000:
-            # The worker looks up in staged bursts of 32 (worker_lcore.cpp poll_once): that is the figure.
+            # The worker looks up in staged groups of 32 (worker_lcore.cpp run_stages): that is the figure.
             target("flow lookup <= 40 ns at 1M flows",
-                   f"{t['lookup_burst32_ns']:.0f} ns in the worker's staged bursts of 32 "
+                   f"{t['lookup_burst32_ns']:.0f} ns in the worker's staged groups of 32 "
                    f"({t['lookup_ns']:.0f} ns one at a time, {t['lookup_bulk_ns']:.0f} ns pipelined bulk)",
                    t["lookup_burst32_ns"] <= 40)
     if table:

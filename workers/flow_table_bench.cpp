@@ -3,7 +3,7 @@
 // hash, insert, TCP state machine, timeout lists), with and without nDPI's first look at each flow.
 // The table holds the real FlowEntry, so the entry's size and cache misses are the ones the worker sees.
 // Lookups go in a random order over all flows (the worst case: nothing is cached): one at a time, in the
-// worker's staged bursts (of 16 and of 32, the worker's burst), and through FlowTable::find_bulk().
+// worker's staged bursts (of 16 and of 32, the worker's lookup group), and through FlowTable::find_bulk().
 // Also: how often a staged lookup's tag match is another flow's entry (fetched for nothing), for present and
 // absent keys, and ns per erase (backward shift) in a random order.
 // Usage: flow_table_bench [--runs=N] [--lookups=N] [--table-only] [FLOWS...]   (default 10000 1000000
