@@ -89,10 +89,10 @@ class WorkerLcore {
   AppDissector apps_;
   std::unique_ptr<PayloadPrefixCapture> prefixes_;  // only when flows.capture_payload_prefix
   FlowShard shard_;
-  // Packets of one ring one burst takes (poll_once): its dequeue, the first reads of what the RX lcore wrote
-  // on another core (the items, their summaries) and the mbufs' return to their pool each cost a few
-  // waits for lines from that core, whatever the burst's size. A burst goes through its lookup stages in
-  // groups of kStage, whose lines (table slots, entries, decoded packets) all stay in L1 until processed.
+  // A burst: up to kBurst items of one ring (poll_once). Its fixed costs are waits for lines of another core
+  // whatever its size (the dequeue, the first reads of the items and summaries the RX lcore wrote, the
+  // mbufs' return to their pool), so bursts are long; its stages go in groups of kStage, whose lines (table
+  // slots, entries, decoded packets) stay in L1 until processed.
   static constexpr unsigned kBurst = kMaxHandoverBurst;
   static constexpr unsigned kStage = 32;
   static_assert(kBurst % kStage == 0);
