@@ -104,18 +104,17 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     // conversion per burst, not per packet (the conversion divides).
     uint64_t burst_ns = 0;
     uint64_t latest_ns = now_ns;
-    bool plain = true;  // every mbuf of the burst is plain (WorkItem::kPlain)
-    // [g]: every packet of the burst's g-th group of kStage is summarised: none to decode
-    std::array<bool, kBurst / kStage> summarised;
-    summarised.fill(true);
+    bool plain = true;       // every mbuf of the burst is plain (WorkItem::kPlain)
+    unsigned to_decode = 0;  // bit g: the burst's g-th group of kStage has a packet to decode
+    static_assert(kBurst / kStage <= 32);
     for (unsigned i = 0; i < n; ++i) {
       const WorkItem& it = b.items[i];
-      summarised[i / kStage] &= it.summary != 0;
       if (it.summary) {
         b.summaries[i] = &slots[slots.next(slot, i)];
         rte_prefetch0(b.summaries[i]);
       } else {
         rte_prefetch0(rte_pktmbuf_mtod(it.mbuf, void*));
+        to_decode |= 1u << (i / kStage);
       }
       b.mbufs[i] = it.mbuf;
       plain &= (it.flags & WorkItem::kPlain) != 0;
@@ -128,7 +127,7 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
       latest_ns = std::max(latest_ns, b.ts_ns[i]);
     }
     for (unsigned first = 0; first < n; first += kStage)
-      run_stages(first, std::min(kStage, n - first), summarised[first / kStage]);
+      run_stages(first, std::min(kStage, n - first), !(to_decode >> (first / kStage) & 1));
     now_ns = latest_ns;
     // The burst's packets are decoded in place (payload pointers): freed together once all are done,
     // one mempool operation instead of one per packet; mbufs the RX lcore marked plain without a look at
