@@ -20,7 +20,10 @@
 
 namespace spanwatch::pipeline {
 RxLcore::RxLcore(RxParams p)
-    : p_(std::move(p)), cursors_(p_.queues.size()), last_poll_busy_(p_.queues.size(), 0) {
+    : p_(std::move(p)),
+      cursors_(p_.queues.size()),
+      last_poll_busy_(p_.queues.size(), 0),
+      out_(p_.worker_rings.size()) {
   for ([[maybe_unused]] const WorkerRingOut& o : p_.worker_rings)
     assert(o.ring != nullptr && o.slots != nullptr);
 }
@@ -94,8 +97,6 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
   if (n == 0) return 0;
 
   const unsigned n_workers = static_cast<unsigned>(p_.worker_rings.size());
-  // Per worker, this burst: a packet yields at most one item per worker.
-  std::array<std::array<workers::WorkItem, kRxBurst>, kMaxWorkers> out;
   std::array<unsigned, kMaxWorkers> n_out{};
   lib::DecodedPacket pkt;
   uint64_t bytes = 0;
@@ -138,7 +139,7 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
       const bool plain = m->pool == p_.pool && m->nb_segs == 1 && m->next == nullptr && RTE_MBUF_DIRECT(m) &&
                          rte_mbuf_refcnt_read(m) == 1;
       const uint8_t flags = ts_flag | (plain ? workers::WorkItem::kPlain : 0);
-      out[w][n_out[w]++] = workers::WorkItem{m, ts_ns, frame_len, workers::kLayerInner, summarised, flags};
+      out_[w][n_out[w]++] = workers::WorkItem{m, ts_ns, frame_len, workers::kLayerInner, summarised, flags};
     } else {
       // Each tunnel layer's UDP flow may belong to another worker: one item per worker involved, with
       // the layers that worker accounts, and one mbuf reference per item.
@@ -157,13 +158,13 @@ unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
       }
       if (n_ws > 1) rte_mbuf_refcnt_update(m, int16_t(n_ws - 1));
       for (unsigned k = 0; k < n_ws; ++k)
-        out[ws[k]][n_out[ws[k]]++] = workers::WorkItem{m, ts_ns, frame_len, masks[k], 0, ts_flag};
+        out_[ws[k]][n_out[ws[k]]++] = workers::WorkItem{m, ts_ns, frame_len, masks[k], 0, ts_flag};
       ctr_.carrier_copies.add(n_ws - 1);
     }
     ctr_.flow_packets.add(1);
   }
   for (unsigned w = 0; w < n_workers; ++w)
-    if (n_out[w]) enqueue_all(w, out[w].data(), n_out[w]);
+    if (n_out[w]) enqueue_all(w, out_[w].data(), n_out[w]);
   ctr_.packets.add(n);
   ctr_.bytes.add(bytes);
   return n;

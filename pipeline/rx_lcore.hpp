@@ -12,6 +12,7 @@
 #include "lib/decode/decoded_packet.hpp"
 #include "pipeline/pcap_probe.hpp"
 #include "workers/summary_slots.hpp"
+#include "workers/work_item.hpp"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -109,6 +110,10 @@ class RxLcore {
   };
   std::vector<ReplayCursor> cursors_;  // one per queue
   std::vector<char> last_poll_busy_;   // one per queue: the pool is only checked when a busy queue stalls
+  // Per worker, the items of the poll's burst: a packet yields at most one item per worker. Here, not on
+  // the stack, where kMaxWorkers of them took 192 KiB a poll.
+  using WorkerBurst = std::array<workers::WorkItem, kRxBurst>;
+  std::vector<WorkerBurst> out_;
   std::atomic<bool> finished_{false};
   std::atomic<bool> interrupted_{false};
 };

@@ -245,7 +245,9 @@ def main():
         plain, nd = [], []
         for _ in range(runs):
             plain.append(spanwatch_run(a.build, trace, flows, False, work))
-            nd += [x for x in [ndpireader_run(trace)] if x is not None]
+            x = ndpireader_run(trace)
+            if x is not None:
+                nd.append(x)
         prof = spanwatch_run(a.build, trace, flows, True, work)
         res = {"what": what, "summary": summary, "flows": flows,
                "worker_mpps": stat3([r["worker_mpps"] for r in plain]),

@@ -106,7 +106,6 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     uint64_t latest_ns = now_ns;
     bool plain = true;       // every mbuf of the burst is plain (WorkItem::kPlain)
     unsigned to_decode = 0;  // bit g: the burst's g-th group of kStage has a packet to decode
-    static_assert(kBurst / kStage <= 32);
     for (unsigned i = 0; i < n; ++i) {
       const WorkItem& it = b.items[i];
       if (it.summary) {

@@ -95,7 +95,7 @@ class WorkerLcore {
   // slots, entries, decoded packets) stay in L1 until processed.
   static constexpr unsigned kBurst = kMaxHandoverBurst;
   static constexpr unsigned kStage = 32;
-  static_assert(kBurst % kStage == 0);
+  static_assert(kBurst % kStage == 0 && kBurst / kStage <= 32, "whole groups, one bit each (poll_once)");
   struct Burst {
     std::array<WorkItem, kBurst> items;
     std::array<const lib::PacketSummary*, kBurst> summaries;  // of the items with WorkItem::summary
