@@ -40,6 +40,7 @@
 #include "pipeline/startup_error.hpp"
 #include "pipeline/stats_report.hpp"
 #include "pipeline/telemetry_commands.hpp"
+#include "workers/mbuf_return.hpp"
 #include "workers/summary_slots.hpp"
 #include "workers/work_item.hpp"
 #include "workers/worker_lcore.hpp"
@@ -273,6 +274,10 @@ int run(int argc, char** argv) {
   std::vector<std::unique_ptr<sw::workers::SummarySlots>> summary_slots;
   std::vector<std::vector<sw::workers::SummarySlots*>> rx_to_worker_summaries(
       n_rx, std::vector<sw::workers::SummarySlots*>(n_workers));
+  // And the way back of its plain mbufs (workers/mbuf_return.hpp).
+  std::vector<std::unique_ptr<sw::workers::MbufReturn>> mbuf_returns;
+  std::vector<std::vector<sw::workers::MbufReturn*>> rx_to_worker_returns(
+      n_rx, std::vector<sw::workers::MbufReturn*>(n_workers));
   std::vector<rte_ring*> export_rings(n_workers);
   // A WorkItem travels as kWorkItemWords 8-byte elements (workers/work_ring.hpp); the ring holds
   // rx_ring_size - 1 items, as a ring of rx_ring_size items would.
@@ -285,6 +290,9 @@ int run(int argc, char** argv) {
       summary_slots.push_back(std::make_unique<sw::workers::SummarySlots>(
           rte_ring_get_capacity(rings.back().get()) / sw::workers::kWorkItemWords));
       rx_to_worker_summaries[r][w] = summary_slots.back().get();
+      mbuf_returns.push_back(std::make_unique<sw::workers::MbufReturn>(
+          rte_ring_get_capacity(rings.back().get()) / sw::workers::kWorkItemWords));
+      rx_to_worker_returns[r][w] = mbuf_returns.back().get();
     }
   // A replay's workers wait for room instead of dropping records, so a short ring loses nothing there and
   // spares the page faults of 4096 records of 1.8 kB per worker (DPDK also zeroes a ring's memory on free).
@@ -337,7 +345,7 @@ int run(int argc, char** argv) {
     sw::workers::WorkerParams wp;
     wp.worker_id = static_cast<uint16_t>(w);
     for (size_t r = 0; r < n_rx; ++r)
-      wp.in_rings.push_back({rx_to_worker[r][w], rx_to_worker_summaries[r][w], rxp[r].pool});
+      wp.in_rings.push_back({rx_to_worker[r][w], rx_to_worker_summaries[r][w], rx_to_worker_returns[r][w]});
     wp.export_ring = export_rings[w];
     wp.link_types = &link_by_port_id;
     wp.clock = clock;
@@ -354,7 +362,8 @@ int run(int argc, char** argv) {
   for (size_t r = 0; r < n_rx; ++r) {
     rxp[r].rx_id = static_cast<unsigned>(r);
     for (size_t w = 0; w < n_workers; ++w)
-      rxp[r].worker_rings.push_back({rx_to_worker[r][w], rx_to_worker_summaries[r][w]});
+      rxp[r].worker_rings.push_back(
+          {rx_to_worker[r][w], rx_to_worker_summaries[r][w], rx_to_worker_returns[r][w]});
     rxp[r].wire_len_offset = clock.wire_len_offset;
     rxp[r].ts_offset = clock.ts_offset;
     rxp[r].ts_flag = clock.ts_flag;

@@ -25,7 +25,7 @@ RxLcore::RxLcore(RxParams p)
       last_poll_busy_(p_.queues.size(), 0),
       out_(p_.worker_rings.size()) {
   for ([[maybe_unused]] const WorkerRingOut& o : p_.worker_rings)
-    assert(o.ring != nullptr && o.slots != nullptr);
+    assert(o.ring != nullptr && o.slots != nullptr && o.returns != nullptr);
 }
 
 void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexcept {
@@ -42,6 +42,9 @@ void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexce
   }
   // Dropped items' slots go to the next items (the worker counts the items it dequeues).
   advance_slot(worker, done);
+  workers::MbufReturn& returns = *p_.worker_rings[worker].returns;
+  for (unsigned i = 0; i < done; ++i)
+    returns.handed(it[i].flags & workers::WorkItem::kPlain ? it[i].mbuf : nullptr);
   if (done == n) return;
   ctr_.ring_drops[worker].add(n - done);
   unsigned packets = 0;
@@ -81,6 +84,7 @@ unsigned RxLcore::replay_burst() const noexcept {
 
 unsigned RxLcore::poll_queue(size_t qi, bool& eof) noexcept {
   const RxQueueRef& q = p_.queues[qi];
+  for (WorkerRingOut& o : p_.worker_rings) o.returns->reclaim(p_.pool);  // before the burst takes mbufs
   const unsigned want = p_.replay ? replay_burst() : kRxBurst;
   if (want == 0) return 0;
   std::array<rte_mbuf*, kRxBurst> pkts;

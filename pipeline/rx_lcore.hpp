@@ -11,6 +11,7 @@
 #include "lib/core/counter.hpp"
 #include "lib/decode/decoded_packet.hpp"
 #include "pipeline/pcap_probe.hpp"
+#include "workers/mbuf_return.hpp"
 #include "workers/summary_slots.hpp"
 #include "workers/work_item.hpp"
 
@@ -59,13 +60,14 @@ struct alignas(64) RxCounters {
 struct WorkerRingOut {
   rte_ring* ring = nullptr;                // SPSC to the worker
   workers::SummarySlots* slots = nullptr;  // where its items' summaries go (workers/summary_slots.hpp)
+  workers::MbufReturn* returns = nullptr;  // the mbufs of its items, until the worker is done with them
   uint32_t next_slot = 0;                  // the RX lcore's: the slot of the next item enqueued
 };
 
 struct RxParams {
   unsigned rx_id = 0;
   std::vector<RxQueueRef> queues;
-  std::vector<WorkerRingOut> worker_rings;  // index = worker id; every ring has its slots
+  std::vector<WorkerRingOut> worker_rings;  // index = worker id; all fields set
   rte_mempool* pool = nullptr;
   int wire_len_offset = -1;  // mbuf dynfield for the original frame length (uint32_t)
   int ts_offset = -1;        // RX timestamp dynfield (workers::PacketClock), -1 if none

@@ -29,21 +29,6 @@ constexpr unsigned kStateAhead = 4;
 constexpr unsigned kDetectAhead = 2;
 static_assert(kDetectAhead < kStateAhead, "reads the Ahead bits prefetch_flow_state() wrote");
 
-// A burst's mbufs back to their pool. The RX lcore hands over direct one-segment mbufs with one reference
-// (but for a tunnelled packet that two workers account), almost always of one pool: those need none of
-// rte_pktmbuf_free_bulk()'s per-mbuf work (~46 instructions an mbuf) and go back in one
-// rte_mempool_put_bulk(); any other burst takes rte_pktmbuf_free_bulk().
-void free_burst(rte_mbuf** mbufs, unsigned n) noexcept {
-  rte_mempool* const pool = mbufs[0]->pool;
-  for (unsigned i = 0; i < n; ++i) {
-    const rte_mbuf* m = mbufs[i];
-    if (m->pool != pool || rte_mbuf_refcnt_read(m) != 1 || m->next != nullptr || m->nb_segs != 1 ||
-        !RTE_MBUF_DIRECT(m)) [[unlikely]]
-      return rte_pktmbuf_free_bulk(mbufs, n);
-  }
-  rte_mempool_put_bulk(pool, reinterpret_cast<void**>(mbufs), n);
-}
-
 }  // namespace
 
 void WorkerLcore::RingSink::emit(const lib::FlowRecord& rec) noexcept {
@@ -82,11 +67,12 @@ WorkerLcore::WorkerLcore(WorkerParams p)
                     : nullptr),
       shard_(p_.flows, p_.worker_id, sink_, &dpi_, &apps_, prefixes_.get()),
       burst_(std::make_unique<Burst>()) {
-  for ([[maybe_unused]] const InRing& in : p_.in_rings) assert(in.ring != nullptr && in.slots != nullptr);
+  for ([[maybe_unused]] const InRing& in : p_.in_rings)
+    assert(in.ring != nullptr && in.slots != nullptr && in.returns != nullptr);
 }
 
 // A burst's items are read once (times, summaries and frames asked for), then each group of kStage goes
-// through the stages (run_stages()), and the burst's mbufs go back to their pool together.
+// through the stages (run_stages()), and the burst is done: the RX lcore returns its plain mbufs.
 unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;
   Burst& b = *burst_;
@@ -115,7 +101,6 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
         rte_prefetch0(rte_pktmbuf_mtod(it.mbuf, void*));
         to_decode |= 1u << (i / kStage);
       }
-      b.mbufs[i] = it.mbuf;
       plain &= (it.flags & WorkItem::kPlain) != 0;
       if (it.flags & WorkItem::kHasTs) {
         b.ts_ns[i] = it.ts_ns;
@@ -128,16 +113,15 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     for (unsigned first = 0; first < n; first += kStage)
       run_stages(first, std::min(kStage, n - first), !(to_decode >> (first / kStage) & 1));
     now_ns = latest_ns;
-    // The burst's packets are decoded in place (payload pointers): freed together once all are done,
-    // one mempool operation instead of one per packet; mbufs the RX lcore marked plain without a look at
-    // their headers.
-    if (plain) {
-      // A plain mbuf is of the RX lcore's pool, given with the ring: no mbuf header is read here (the
-      // line crosses from the RX lcore's core, a wait at the end of every burst when read each time).
-      rte_mempool_put_bulk(in.pool, reinterpret_cast<void**>(b.mbufs.data()), n);
-    } else {
-      free_burst(b.mbufs.data(), n);
+    // The burst's packets were decoded in place (payload pointers): their mbufs go back once all are done.
+    // The RX lcore returns the plain ones (workers/mbuf_return.hpp); others are freed here.
+    if (!plain) [[unlikely]] {
+      unsigned k = 0;
+      for (unsigned i = 0; i < n; ++i)
+        if (!(b.items[i].flags & WorkItem::kPlain)) b.to_free[k++] = b.items[i].mbuf;
+      rte_pktmbuf_free_bulk(b.to_free.data(), k);
     }
+    in.returns->done(n);
     total += n;
   }
   return total;
@@ -152,7 +136,6 @@ void WorkerLcore::run_stages(unsigned first, unsigned n, bool summarised) noexce
   StageProfile& prof = shard_.profile();
   const WorkItem* items = &b.items[first];
   const lib::PacketSummary* const* summaries = &b.summaries[first];
-  rte_mbuf* const* mbufs = &b.mbufs[first];
   const uint64_t* ts_ns = &b.ts_ns[first];
   prof.start();
   for (unsigned i = 0; i < n && !summarised; ++i) {
@@ -199,14 +182,14 @@ void WorkerLcore::run_stages(unsigned first, unsigned n, bool summarised) noexce
       // The frame (the mbuf's header) only when the flow needs more than the summary.
       const lib::PacketSummary& s = *summaries[i];
       if (!shard_.account_classified(s, b.lookups[i], items[i].frame_len, ts_ns[i])) {
-        const rte_mbuf* m = mbufs[i];
+        const rte_mbuf* m = items[i].mbuf;
         const FlowShard::Frame f{rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                                  (*p_.link_types)[m->port], items[i].frame_len};
         shard_.process_frame(s, b.lookups[i], f, ts_ns[i], m->port);
       }
     } else if (b.is_flow[i]) {
       prof.start();
-      shard_.process(b.pkts[i], ts_ns[i], mbufs[i]->port, items[i].layers, &b.lookups[i]);
+      shard_.process(b.pkts[i], ts_ns[i], items[i].mbuf->port, items[i].layers, &b.lookups[i]);
     }
   }
 }

@@ -11,13 +11,13 @@
 #include "lib/core/counter.hpp"
 #include "lib/decode/decoded_packet.hpp"
 #include "workers/flow_shard.hpp"
+#include "workers/mbuf_return.hpp"
 #include "workers/ndpi_detector.hpp"
 #include "workers/packet_clock.hpp"
 #include "workers/summary_slots.hpp"
 #include "workers/work_item.hpp"
 
 struct rte_mbuf;
-struct rte_mempool;
 struct rte_ring;
 
 namespace spanwatch::workers {
@@ -26,7 +26,7 @@ namespace spanwatch::workers {
 struct InRing {
   rte_ring* ring = nullptr;       // from the RX lcore, SPSC
   SummarySlots* slots = nullptr;  // its items' summaries (workers/summary_slots.hpp)
-  rte_mempool* pool = nullptr;    // the RX lcore's pool: that of its plain mbufs (WorkItem::kPlain)
+  MbufReturn* returns = nullptr;  // where it says which items it finished (workers/mbuf_return.hpp)
   uint32_t next_slot = 0;         // the worker's: the slot of the ring's next item
 };
 
@@ -99,7 +99,7 @@ class WorkerLcore {
   struct Burst {
     std::array<WorkItem, kBurst> items;
     std::array<const lib::PacketSummary*, kBurst> summaries;  // of the items with WorkItem::summary
-    std::array<rte_mbuf*, kBurst> mbufs;                      // freed in one call at the end of the burst
+    std::array<rte_mbuf*, kBurst> to_free;                    // its mbufs that are not plain (poll_once)
     std::array<uint64_t, kBurst> ts_ns;
     // [i - first]: the group of kStage from item `first` in its stages
     std::array<lib::DecodedPacket, kStage> pkts;
