@@ -26,9 +26,10 @@ inline unsigned enqueue_work_items(rte_ring* r, const WorkItem* it, unsigned n) 
 // asked for before the copy, so that their transfers overlap.
 inline unsigned dequeue_work_items(rte_ring* r, WorkItem* it, unsigned max) noexcept {
   const uint32_t head = r->cons.head;  // the single consumer's own
-  const uint32_t words = std::min(__atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) - head, max * kWorkItemWords);
+  const uint32_t ready = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) - head;
+  const uint32_t words = std::min(ready, max * kWorkItemWords);
   if (words == 0) return 0;
-  const auto* elems = reinterpret_cast<const uint64_t*>(r + 1);  // DPDK's layout: the elements follow the header
+  const auto* elems = reinterpret_cast<const uint64_t*>(r + 1);  // DPDK's layout: elements after the header
   for (uint32_t w = 0; w < words; w += 8) __builtin_prefetch(&elems[(head + w) & r->mask]);
   __builtin_prefetch(&elems[(head + words - 1) & r->mask]);
   return rte_ring_sc_dequeue_bulk_elem(r, it, sizeof(uint64_t), words, nullptr) / kWorkItemWords;
