@@ -43,8 +43,7 @@ void RxLcore::enqueue_all(unsigned worker, const void* items, unsigned n) noexce
   // Dropped items' slots go to the next items (the worker counts the items it dequeues).
   advance_slot(worker, done);
   workers::MbufReturn& returns = *p_.worker_rings[worker].returns;
-  for (unsigned i = 0; i < done; ++i)
-    returns.handed(it[i].flags & workers::WorkItem::kPlain ? it[i].mbuf : nullptr);
+  for (unsigned i = 0; i < done; ++i) returns.handed(it[i].mbuf, it[i].flags & workers::WorkItem::kPlain);
   if (done == n) return;
   ctr_.ring_drops[worker].add(n - done);
   unsigned packets = 0;

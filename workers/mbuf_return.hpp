@@ -7,8 +7,8 @@
 // to the pool's ring and from there to the RX lcore's cache: every pointer crossed between the two cores
 // twice, and the worker waited ~8 cycles a packet for the ring's lines (docs/performance.md).
 //
-// Other mbufs (a tunnelled packet's, which two workers may share; chained or foreign ones) are still freed
-// by the worker: the RX lcore keeps a null for them.
+// Other mbufs (a tunnelled packet's, one reference per worker that takes it; chained or foreign ones) come
+// back the same way and take rte_pktmbuf_free() instead: the worker frees none.
 //
 // Room: the RX lcore reclaims before each poll (RxLcore::poll_queue()). Then the items not done are at most
 // the ring's and the burst the worker holds, and the poll hands at most kMaxHandoverBurst more: ring_items +
@@ -38,8 +38,8 @@ class MbufReturn {
     done_.store(done_.load(std::memory_order_relaxed) + n, std::memory_order_release);
   }
 
-  // RX lcore, for each item enqueued, in ring order: the mbuf it returns, or null when the worker frees it.
-  void handed(rte_mbuf* m) noexcept { mbufs_[handed_++ & mask_] = m; }
+  // RX lcore, for each item enqueued, in ring order: its mbuf (one reference), and whether it is plain.
+  void handed(rte_mbuf* m, bool plain) noexcept { mbufs_[handed_++ & mask_] = Handed{m, plain}; }
 
   // RX lcore: the mbufs of the items the worker finished since the last call go back to `pool` (this lcore's
   // cache of it).
@@ -48,8 +48,13 @@ class MbufReturn {
     while (reclaimed_ != done) {
       std::array<rte_mbuf*, kMaxHandoverBurst> batch;
       unsigned k = 0;
-      for (const uint64_t end = std::min(done, reclaimed_ + batch.size()); reclaimed_ != end; ++reclaimed_)
-        if (rte_mbuf* m = mbufs_[reclaimed_ & mask_]) batch[k++] = m;
+      for (const uint64_t end = std::min(done, reclaimed_ + batch.size()); reclaimed_ != end; ++reclaimed_) {
+        const Handed& h = mbufs_[reclaimed_ & mask_];
+        if (h.plain) [[likely]]
+          batch[k++] = h.m;
+        else
+          rte_pktmbuf_free(h.m);
+      }
       if (k != 0) rte_mempool_put_bulk(pool, reinterpret_cast<void**>(batch.data()), k);
     }
   }
@@ -58,8 +63,12 @@ class MbufReturn {
   alignas(64) std::atomic<uint64_t> done_{0};  // the worker's line
   alignas(64) uint64_t handed_ = 0;            // the RX lcore's, from here on
   uint64_t reclaimed_ = 0;
+  struct Handed {
+    rte_mbuf* m;
+    bool plain;  // WorkItem::kPlain: straight back into the pool, its header unread
+  };
   uint32_t mask_;
-  lib::ZeroedArray<rte_mbuf*> mbufs_;
+  lib::ZeroedArray<Handed> mbufs_;
 };
 
 }  // namespace spanwatch::workers

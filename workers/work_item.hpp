@@ -19,7 +19,7 @@ struct WorkItem {
   // flow then reads none of them (they would cross from the RX lcore's core): time and length come here.
   static constexpr uint8_t kHasTs = 1;  // ts_ns is the capture time (else the worker takes its clock)
   static constexpr uint8_t kPlain = 2;  // a direct one-segment mbuf with one reference from the RX lcore's
-                                        // pool: the RX lcore returns it there (workers/mbuf_return.hpp)
+                                        // pool: it goes back there unread (workers/mbuf_return.hpp)
 };
 static_assert(sizeof(WorkItem) == 24, "24 bytes: three ring elements");
 

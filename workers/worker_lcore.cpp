@@ -72,7 +72,7 @@ WorkerLcore::WorkerLcore(WorkerParams p)
 }
 
 // A burst's items are read once (times, summaries and frames asked for), then each group of kStage goes
-// through the stages (run_stages()), and the burst is done: the RX lcore returns its plain mbufs.
+// through the stages (run_stages()), and the burst is done: the RX lcore returns its mbufs.
 unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
   unsigned total = 0;
   Burst& b = *burst_;
@@ -90,7 +90,6 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     // conversion per burst, not per packet (the conversion divides).
     uint64_t burst_ns = 0;
     uint64_t latest_ns = now_ns;
-    bool plain = true;       // every mbuf of the burst is plain (WorkItem::kPlain)
     unsigned to_decode = 0;  // bit g: the burst's g-th group of kStage has a packet to decode
     for (unsigned i = 0; i < n; ++i) {
       const WorkItem& it = b.items[i];
@@ -101,7 +100,6 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
         rte_prefetch0(rte_pktmbuf_mtod(it.mbuf, void*));
         to_decode |= 1u << (i / kStage);
       }
-      plain &= (it.flags & WorkItem::kPlain) != 0;
       if (it.flags & WorkItem::kHasTs) {
         b.ts_ns[i] = it.ts_ns;
       } else {
@@ -113,14 +111,8 @@ unsigned WorkerLcore::poll_once(uint64_t& now_ns) noexcept {
     for (unsigned first = 0; first < n; first += kStage)
       run_stages(first, std::min(kStage, n - first), !(to_decode >> (first / kStage) & 1));
     now_ns = latest_ns;
-    // The burst's packets were decoded in place (payload pointers): their mbufs go back once all are done.
-    // The RX lcore returns the plain ones (workers/mbuf_return.hpp); others are freed here.
-    if (!plain) [[unlikely]] {
-      unsigned k = 0;
-      for (unsigned i = 0; i < n; ++i)
-        if (!(b.items[i].flags & WorkItem::kPlain)) b.to_free[k++] = b.items[i].mbuf;
-      rte_pktmbuf_free_bulk(b.to_free.data(), k);
-    }
+    // The burst's packets were decoded in place (payload pointers): the RX lcore returns their mbufs once
+    // all are done (workers/mbuf_return.hpp).
     in.returns->done(n);
     total += n;
   }

@@ -99,7 +99,6 @@ class WorkerLcore {
   struct Burst {
     std::array<WorkItem, kBurst> items;
     std::array<const lib::PacketSummary*, kBurst> summaries;  // of the items with WorkItem::summary
-    std::array<rte_mbuf*, kBurst> to_free;                    // its mbufs that are not plain (poll_once)
     std::array<uint64_t, kBurst> ts_ns;
     // [i - first]: the group of kStage from item `first` in its stages
     std::array<lib::DecodedPacket, kStage> pkts;

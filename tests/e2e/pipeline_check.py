@@ -298,8 +298,8 @@ def cmd_workers(binary, corpus):
             fail(f"workers: flows did not spread over the workers: {created}")
         checked += 1
     # Tunnels whose outer and inner flows belong to different workers: each of them gets the packet, the
-    # mbuf with one reference per worker, and the workers free it (not the RX lcore, which returns plain
-    # mbufs: workers/mbuf_return.hpp).
+    # mbuf with one reference per worker, which the RX lcore gets back once from each worker and frees
+    # (rte_pktmbuf_free: not plain, workers/mbuf_return.hpp).
     tunnels = [p for p in corpus_pcaps(corpus) if os.path.basename(p) in TUNNEL_CAPTURES]
     shared = 0
     for t in tunnels:
